@@ -1,0 +1,66 @@
+"""The command line: global options, then a command. With no command it opens the app.
+
+Global options come before the command: ``finops-tui [--home DIR] [--db URL] COMMAND ...``. Commands
+live in ``finops_tui/commands``; each module exposes ``command`` (a click command or group), listed in
+COMMANDS below. Heavy imports stay inside the command bodies so ``--help`` is instant.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+
+import click
+
+from finops_tui.errors import handle_errors
+
+COMMANDS = [
+    "info",
+    "config",
+]
+
+
+class _Group(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(super().list_commands(ctx))
+
+
+@click.group(cls=_Group, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--home", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Home folder holding the config and both stores [env FINOPS_TUI_HOME; default: the user "
+                   "data folder].")
+@click.option("--db", "db_url", default=None, metavar="URL",
+              help="Records store as any SQLAlchemy URL [env FINOPS_TUI_DB; default: records.sqlite in the home].")
+@click.version_option(package_name="finops-tui", prog_name="finops-tui")
+@click.pass_context
+def main(ctx: click.Context, home: Path | None, db_url: str | None) -> None:
+    """Run the rituals of a FinOps operating model: the weekly tag sweep, anomaly triage, the commitment
+    review, the monthly cost review and the quarterly maturity review.
+
+    With no command, opens the app on the home folder. Dates are ISO YYYY-MM-DD in UTC; --start is
+    inclusive and --end exclusive everywhere. FINOPS_TUI_TODAY=YYYY-MM-DD pins "today".
+    """
+    from storage.home import Home
+
+    ctx.obj = Home.resolve(home, db_url)
+    ctx.call_on_close(ctx.obj.close)
+    if ctx.invoked_subcommand is None:
+        with handle_errors():
+            run_app(ctx.obj)
+
+
+def run_app(home) -> None:  # type: ignore[no-untyped-def]
+    """Open the TUI on a home (imported here so headless commands never load Textual)."""
+    from finops_tui.app import FinOpsApp
+
+    FinOpsApp(home).run()
+
+
+for _name in COMMANDS:
+    _module = importlib.import_module(f"finops_tui.commands.{_name}")
+    main.add_command(_module.command)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,35 @@
+"""`finops-tui info`: where this home's data lives and what it holds."""
+
+from __future__ import annotations
+
+import click
+
+from finops_tui.errors import echo_json, handle_errors
+
+
+@click.command("info")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.pass_obj
+def command(home, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    """Show the home folder, its stores and what they hold."""
+    with handle_errors():
+        info = home.costs.info()
+        out = {
+            "home": str(home.path),
+            "config": str(home.config_path) if home.config_path.exists() else None,
+            "records": home.records_url,
+            "costs": str(home.costs_path),
+            "demo": home.is_demo,
+            "today": home.clock.today().isoformat(),
+            "currency": info.currency or home.config.currency,
+            "cost_rows": info.rows,
+            "first_day": info.first_day,
+            "last_day": info.last_day,
+            "providers": list(info.providers),
+            "last_import_at": info.last_import_at,
+        }
+    if as_json:
+        echo_json(out)
+        return
+    for key, value in out.items():
+        click.echo(f"{key:>15}: {value if value not in (None, []) else '-'}")

@@ -1,0 +1,75 @@
+"""How failures reach a person on the command line: one clear line, a meaningful exit code.
+
+Bad input (a file, an option, a config key) exits 2; an operation that could not be done right now
+(a busy store, an unreachable service) exits 1. Never a traceback for either.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import click
+
+EXIT_CHECK_FAILED = 1
+EXIT_BAD_INPUT = 2
+
+
+class BadInput(click.ClickException):
+    exit_code = EXIT_BAD_INPUT
+
+
+class Failed(click.ClickException):
+    exit_code = 1
+
+
+@contextmanager
+def handle_errors() -> Iterator[None]:
+    from storage.config import ConfigError
+    from storage.costs import CostStoreError
+
+    try:
+        yield
+    except ConfigError as exc:
+        raise BadInput(f"config: {exc}") from exc
+    except CostStoreError as exc:
+        raise Failed(str(exc)) from exc
+    except ValueError as exc:
+        # Storage and ritual code raise ValueError only for input that does not make sense.
+        raise BadInput(str(exc)) from exc
+    except RuntimeError as exc:
+        if type(exc).__name__ == "RecordsError":
+            raise Failed(str(exc)) from exc
+        raise
+
+
+def echo_json(obj: Any) -> None:
+    """DESIGN.md's JSON rules: one object, missing values as null (never NaN)."""
+    click.echo(json.dumps(_clean(obj), indent=2, ensure_ascii=False, default=_default))
+
+
+def _default(value: Any) -> Any:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "item"):
+        return value.item()
+    return str(value)
+
+
+def _clean(obj: Any) -> Any:
+    if isinstance(obj, float):
+        return None if obj != obj or obj in (float("inf"), float("-inf")) else obj
+    if isinstance(obj, dict):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_clean(v) for v in obj]
+    if hasattr(obj, "item") and not isinstance(obj, str):
+        try:
+            return _clean(obj.item())
+        except (ValueError, AttributeError):
+            return obj
+    if obj is not None and type(obj).__name__ in ("NAType", "NaTType"):
+        return None
+    return obj

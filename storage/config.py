@@ -1,0 +1,206 @@
+"""The configuration: shipped defaults merged with the home folder's finops-tui.toml.
+
+Every key a user can set exists in the shipped defaults file; a key that does not is reported with its
+dotted name and the file, so a typo never silently falls back to a default.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+CONFIG_NAME = "finops-tui.toml"
+
+# Tables whose keys are the user's own (alias spellings, tag keys, team names), with the type of value.
+_FREE_TABLES: dict[str, type | tuple[type, ...]] = {
+    "taxonomy.aliases": str,
+    "taxonomy.allowed_values": list,
+    "shared_costs.fixed_pct": (int, float),
+}
+_SPLIT_METHODS = ("proportional", "even", "fixed")
+
+
+class ConfigError(ValueError):
+    """A configuration file that cannot be used; the message names the file and the key."""
+
+
+def fold_key(key: str) -> str:
+    """DESIGN.md's tag-key rule: fold case and surrounding white space, nothing else."""
+    return key.strip().lower()
+
+
+@dataclass(frozen=True)
+class Taxonomy:
+    allocation_key: str = "team"
+    required_keys: tuple[str, ...] = ("environment", "service", "cost-center", "owner")
+    aliases: dict[str, str] = field(default_factory=dict)
+    allowed_values: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The allocation key first, then the other required keys, without repeats."""
+        out: list[str] = []
+        for key in (self.allocation_key, *self.required_keys):
+            if key not in out:
+                out.append(key)
+        return tuple(out)
+
+    def canonical_key(self, raw: str) -> str:
+        folded = fold_key(raw)
+        return self.aliases.get(folded, folded)
+
+
+@dataclass(frozen=True)
+class Targets:
+    allocation_pct: float = 90.0
+    commitment_coverage_pct: float = 75.0
+    forecast_variance_pct: float = 15.0
+
+
+@dataclass(frozen=True)
+class SharedCosts:
+    method: str = "proportional"
+    shared_accounts: tuple[str, ...] = ()
+    fixed_pct: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CalendarConfig:
+    sweep_weekday: int = 1
+    monthly_review_day: int = 5
+    quarter_start_months: tuple[int, ...] = (1, 4, 7, 10)
+
+
+@dataclass(frozen=True)
+class Config:
+    taxonomy: Taxonomy
+    targets: Targets
+    shared_costs: SharedCosts
+    calendar: CalendarConfig
+    timezone: str
+    currency: str
+    source: Path | None = None
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def _defaults_text() -> str:
+    return resources.files("storage").joinpath("defaults", CONFIG_NAME).read_text(encoding="utf-8")
+
+
+def default_config_text() -> str:
+    """The shipped defaults, commented, as a user would copy them."""
+    return _defaults_text()
+
+
+def _check_shape(user: dict[str, Any], defaults: dict[str, Any], where: str, prefix: str = "") -> None:
+    for key, value in user.items():
+        dotted = f"{prefix}{key}"
+        if dotted in _FREE_TABLES:
+            if not isinstance(value, dict):
+                raise ConfigError(f"{where}: key '{dotted}' must be a table")
+            want = _FREE_TABLES[dotted]
+            for sub, subval in value.items():
+                if not isinstance(subval, want) or isinstance(subval, bool):
+                    raise ConfigError(f"{where}: key '{dotted}.{sub}' has the wrong type ({type(subval).__name__})")
+            continue
+        if key not in defaults:
+            raise ConfigError(f"{where}: unknown key '{dotted}'")
+        expected = defaults[key]
+        if isinstance(expected, dict):
+            if not isinstance(value, dict):
+                raise ConfigError(f"{where}: key '{dotted}' must be a table")
+            _check_shape(value, expected, where, dotted + ".")
+            continue
+        ok = isinstance(value, type(expected)) and not (isinstance(value, bool) and not isinstance(expected, bool))
+        if isinstance(expected, float) and isinstance(value, int) and not isinstance(value, bool):
+            ok = True
+        if not ok:
+            raise ConfigError(
+                f"{where}: key '{dotted}' must be {type(expected).__name__}, got {type(value).__name__}"
+            )
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _build(data: dict[str, Any], where: str, source: Path | None) -> Config:
+    tx = data["taxonomy"]
+    aliases = {fold_key(k): fold_key(v) for k, v in tx["aliases"].items()}
+    allowed: dict[str, tuple[str, ...]] = {}
+    for key, values in tx["allowed_values"].items():
+        if not all(isinstance(v, str) for v in values):
+            raise ConfigError(f"{where}: key 'taxonomy.allowed_values.{key}' must be a list of strings")
+        allowed[fold_key(key)] = tuple(values)
+    alloc = fold_key(tx["allocation_key"])
+    if not alloc:
+        raise ConfigError(f"{where}: key 'taxonomy.allocation_key' must not be empty")
+    required = tx["required_keys"]
+    if not all(isinstance(v, str) and v.strip() for v in required):
+        raise ConfigError(f"{where}: key 'taxonomy.required_keys' must be a list of non-empty strings")
+    taxonomy = Taxonomy(alloc, tuple(fold_key(k) for k in required), aliases, allowed)
+
+    tg = data["targets"]
+    for key, value in tg.items():
+        if not 0 <= float(value) <= 100:
+            raise ConfigError(f"{where}: key 'targets.{key}' must be between 0 and 100")
+    targets = Targets(**{k: float(v) for k, v in tg.items()})
+
+    sc = data["shared_costs"]
+    if sc["method"] not in _SPLIT_METHODS:
+        raise ConfigError(f"{where}: key 'shared_costs.method' must be one of {', '.join(_SPLIT_METHODS)}")
+    fixed = {k: float(v) for k, v in sc["fixed_pct"].items()}
+    if sc["method"] == "fixed" and abs(sum(fixed.values()) - 100.0) > 0.01:
+        raise ConfigError(f"{where}: key 'shared_costs.fixed_pct' must add up to 100 when method is fixed")
+    shared = SharedCosts(sc["method"], tuple(str(a) for a in sc["shared_accounts"]), fixed)
+
+    cal = data["calendar"]
+    if not 1 <= cal["sweep_weekday"] <= 7:
+        raise ConfigError(f"{where}: key 'calendar.sweep_weekday' must be 1 (Monday) to 7 (Sunday)")
+    if not 1 <= cal["monthly_review_day"] <= 28:
+        raise ConfigError(f"{where}: key 'calendar.monthly_review_day' must be 1 to 28")
+    months = cal["quarter_start_months"]
+    if len(months) != 4 or not all(isinstance(m, int) and 1 <= m <= 12 for m in months):
+        raise ConfigError(f"{where}: key 'calendar.quarter_start_months' must list four months 1-12")
+    calendar = CalendarConfig(cal["sweep_weekday"], cal["monthly_review_day"], tuple(sorted(months)))
+
+    gen = data["general"]
+    try:
+        ZoneInfo(gen["timezone"])
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"{where}: key 'general.timezone' is not a known time zone: {gen['timezone']!r}") from exc
+    currency = gen["currency"].strip().upper()
+    if len(currency) != 3 or not currency.isalpha():
+        raise ConfigError(f"{where}: key 'general.currency' must be a three-letter ISO code")
+    return Config(taxonomy, targets, shared, calendar, gen["timezone"], currency, source)
+
+
+def load_config(home: Path | None) -> Config:
+    """The defaults, overlaid with ``home/finops-tui.toml`` when it exists."""
+    defaults = tomllib.loads(_defaults_text())
+    if home is None:
+        return _build(defaults, "defaults", None)
+    path = Path(home) / CONFIG_NAME
+    if not path.exists():
+        return _build(defaults, "defaults", None)
+    try:
+        user = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason})") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    _check_shape(user, defaults, str(path))
+    return _build(_merge(defaults, user), str(path), path)

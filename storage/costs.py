@@ -1,0 +1,312 @@
+"""The cost store: FOCUS 1.2-shaped billing line items in a DuckDB file, and the named queries.
+
+No long-lived connection: DuckDB lets one read-write process exclude every other, so queries open the
+file read-only per unit of work, and writers stage elsewhere (``storage.loader``) and swap in one short
+transaction. Results come back as small pandas frames.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from storage.config import Taxonomy
+from storage.tags import tag_column
+
+if TYPE_CHECKING:
+    import duckdb
+    import pandas as pd
+
+# The FOCUS columns kept, with their DuckDB types. Everything else from a source goes into x_Extras.
+FOCUS_COLUMNS: dict[str, str] = {
+    "BilledCost": "DOUBLE",
+    "EffectiveCost": "DOUBLE",
+    "ListCost": "DOUBLE",
+    "ContractedCost": "DOUBLE",
+    "ChargePeriodStart": "TIMESTAMP",
+    "ChargePeriodEnd": "TIMESTAMP",
+    "BillingPeriodStart": "TIMESTAMP",
+    "BillingPeriodEnd": "TIMESTAMP",
+    "BillingAccountId": "VARCHAR",
+    "BillingAccountName": "VARCHAR",
+    "BillingCurrency": "VARCHAR",
+    "ChargeCategory": "VARCHAR",
+    "ChargeClass": "VARCHAR",
+    "ChargeFrequency": "VARCHAR",
+    "ChargeDescription": "VARCHAR",
+    "PricingCategory": "VARCHAR",
+    "PricingQuantity": "DOUBLE",
+    "PricingUnit": "VARCHAR",
+    "ConsumedQuantity": "DOUBLE",
+    "ConsumedUnit": "VARCHAR",
+    "ProviderName": "VARCHAR",
+    "PublisherName": "VARCHAR",
+    "InvoiceIssuerName": "VARCHAR",
+    "ServiceName": "VARCHAR",
+    "ServiceCategory": "VARCHAR",
+    "SubAccountId": "VARCHAR",
+    "SubAccountName": "VARCHAR",
+    "RegionId": "VARCHAR",
+    "RegionName": "VARCHAR",
+    "AvailabilityZone": "VARCHAR",
+    "ResourceId": "VARCHAR",
+    "ResourceName": "VARCHAR",
+    "ResourceType": "VARCHAR",
+    "SkuId": "VARCHAR",
+    "SkuPriceId": "VARCHAR",
+    "CommitmentDiscountId": "VARCHAR",
+    "CommitmentDiscountName": "VARCHAR",
+    "CommitmentDiscountType": "VARCHAR",
+    "CommitmentDiscountStatus": "VARCHAR",
+    "CommitmentDiscountCategory": "VARCHAR",
+    "Tags": "VARCHAR",
+    "x_UsageType": "VARCHAR",
+    "x_Operation": "VARCHAR",
+    "x_CostCategories": "VARCHAR",
+    "x_CommitmentStart": "TIMESTAMP",
+    "x_CommitmentEnd": "TIMESTAMP",
+    "x_CommitmentHourly": "DOUBLE",
+    "x_Extras": "VARCHAR",
+}
+# Made once at load: the folded tag map, the charge day, and which import wrote the row.
+DERIVED_COLUMNS: dict[str, str] = {"tags_norm": "VARCHAR", "charge_date": "DATE", "import_id": "INTEGER"}
+COST_COLUMNS = ("BilledCost", "EffectiveCost", "ListCost", "ContractedCost")
+
+# Public dimension names -> SQL over line_items (never user text in SQL).
+DIMENSIONS: dict[str, str] = {
+    "service": "ServiceName",
+    "account": "SubAccountId",
+    "account_name": "SubAccountName",
+    "region": "RegionId",
+    "provider": "ProviderName",
+    "charge_category": "ChargeCategory",
+    "resource": "ResourceId",
+    "billing_account": "BillingAccountId",
+}
+LOCK_TIMEOUT_S = 15.0
+
+
+class CostStoreError(RuntimeError):
+    """The cost store cannot be used right now; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class StoreInfo:
+    rows: int
+    first_day: date | None
+    last_day: date | None
+    currency: str | None
+    last_import_at: datetime | None
+    providers: tuple[str, ...]
+
+
+def _is_lock_error(exc: Exception) -> bool:
+    text = str(exc).lower()
+    return "lock" in text or "conflicting" in text
+
+
+def connect(path: Path, *, read_only: bool, timeout_s: float = LOCK_TIMEOUT_S) -> duckdb.DuckDBPyConnection:
+    """Open the DuckDB file, waiting up to ``timeout_s`` while another process holds it."""
+    import duckdb
+
+    deadline = time.monotonic() + timeout_s
+    delay = 0.05
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            if not _is_lock_error(exc) or time.monotonic() >= deadline:
+                if _is_lock_error(exc):
+                    raise CostStoreError(
+                        f"the cost store {path} is being written by another finops-tui process; "
+                        f"waited {timeout_s:.0f} s, try again when it finishes"
+                    ) from exc
+                raise CostStoreError(f"cannot open the cost store {path}: {exc}") from exc
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
+
+
+def create_schema(con: duckdb.DuckDBPyConnection, taxonomy: Taxonomy) -> None:
+    cols = {**FOCUS_COLUMNS, **DERIVED_COLUMNS, **{tag_column(k): "VARCHAR" for k in taxonomy.keys}}
+    body = ", ".join(f'"{name}" {typ}' for name, typ in cols.items())
+    con.execute(f"CREATE TABLE IF NOT EXISTS line_items ({body})")
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS imports (import_id INTEGER PRIMARY KEY, imported_at TIMESTAMP, source VARCHAR, "
+        "rows BIGINT, replaced BIGINT, summary VARCHAR)"
+    )
+    con.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+    existing = {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns "
+                                           "WHERE table_name = 'line_items'").fetchall()}
+    for key in taxonomy.keys:
+        if tag_column(key) not in existing:
+            con.execute(f'ALTER TABLE line_items ADD COLUMN "{tag_column(key)}" VARCHAR')
+
+
+def taxonomy_signature(taxonomy: Taxonomy) -> str:
+    return json.dumps({"keys": list(taxonomy.keys), "aliases": dict(sorted(taxonomy.aliases.items()))},
+                      sort_keys=True)
+
+
+class CostStore:
+    """The DuckDB cost file of one home. Cheap to construct; every method opens and closes its own
+    connection."""
+
+    def __init__(self, path: Path, taxonomy: Taxonomy) -> None:
+        self.path = Path(path)
+        self.taxonomy = taxonomy
+
+    # -- connections ------------------------------------------------------------------------------------
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    @contextmanager
+    def reader(self) -> Iterator[duckdb.DuckDBPyConnection | None]:
+        """A read-only connection, or None while no data has ever been loaded."""
+        if not self.path.exists():
+            yield None
+            return
+        con = connect(self.path, read_only=True)
+        try:
+            yield con
+        finally:
+            con.close()
+
+    @contextmanager
+    def writer(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        con = connect(self.path, read_only=False)
+        try:
+            create_schema(con, self.taxonomy)
+            yield con
+        finally:
+            con.close()
+
+    def _columns(self, con: duckdb.DuckDBPyConnection) -> set[str]:
+        return {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns "
+                                          "WHERE table_name = 'line_items'").fetchall()}
+
+    def _fresh_tags(self, con: duckdb.DuckDBPyConnection) -> bool:
+        row = con.execute("SELECT value FROM meta WHERE key = 'taxonomy'").fetchone()
+        return bool(row) and row[0] == taxonomy_signature(self.taxonomy)
+
+    def tag_expr(self, con: duckdb.DuckDBPyConnection, key: str) -> str:
+        """SQL for a taxonomy key's normalised value: its column when materialised for the current
+        taxonomy, else read from the folded map (a key the store was not loaded with)."""
+        key = self.taxonomy.canonical_key(key)
+        col = tag_column(key)
+        if col in self._columns(con) and self._fresh_tags(con):
+            return f'NULLIF(TRIM("{col}"), \'\')'
+        path = json.dumps(f'$."{key}"')
+        return f"NULLIF(TRIM(json_extract_string(tags_norm, {path})), '')"
+
+    # -- information ------------------------------------------------------------------------------------
+    def info(self) -> StoreInfo:
+        with self.reader() as con:
+            if con is None:
+                return StoreInfo(0, None, None, None, None, ())
+            rows, first, last = con.execute(
+                "SELECT count(*), min(charge_date), max(charge_date) FROM line_items").fetchone()
+            cur = con.execute("SELECT DISTINCT BillingCurrency FROM line_items WHERE BillingCurrency IS NOT NULL "
+                              "LIMIT 2").fetchall()
+            at = con.execute("SELECT max(imported_at) FROM imports").fetchone()[0]
+            prov = con.execute("SELECT DISTINCT ProviderName FROM line_items WHERE ProviderName IS NOT NULL "
+                               "ORDER BY 1").fetchall()
+        currency = cur[0][0] if len(cur) == 1 else None
+        return StoreInfo(int(rows), first, last, currency, at, tuple(p[0] for p in prov))
+
+    def meta(self, key: str) -> str | None:
+        with self.reader() as con:
+            if con is None:
+                return None
+            row = con.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, values: dict[str, str]) -> None:
+        with self.writer() as con:
+            for key, value in values.items():
+                con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])
+
+    # -- named queries ----------------------------------------------------------------------------------
+    def query(self, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
+        """Run read-only SQL over ``line_items`` (named queries in rituals build on this)."""
+        import pandas as pd
+
+        with self.reader() as con:
+            if con is None:
+                return pd.DataFrame()
+            return con.execute(sql, params or []).df()
+
+    def _dim_sql(self, con: duckdb.DuckDBPyConnection, by: str) -> str:
+        if by in DIMENSIONS:
+            return DIMENSIONS[by]
+        if by.startswith("tag:"):
+            return self.tag_expr(con, by[4:])
+        if by == "team":
+            return self.tag_expr(con, self.taxonomy.allocation_key)
+        raise ValueError(f"unknown dimension {by!r}; use one of {', '.join([*DIMENSIONS, 'team', 'tag:KEY'])}")
+
+    def daily_cost(self, start: date, end: date, by: str | None = None, *, usage_only: bool = False,
+                   cost: str = "EffectiveCost") -> pd.DataFrame:
+        """Cost per day (and per ``by`` value) for ``start <= day < end``: columns day, [by], cost."""
+        import pandas as pd
+
+        if cost not in COST_COLUMNS:
+            raise ValueError(f"unknown cost column {cost!r}")
+        with self.reader() as con:
+            if con is None:
+                return pd.DataFrame(columns=["day", *([by] if by else []), "cost"])
+            dim = f", {self._dim_sql(con, by)} AS \"{by}\"" if by else ""
+            group = ", 2" if by else ""
+            where = " AND ChargeCategory = 'Usage'" if usage_only else ""
+            sql = (f"SELECT charge_date AS day{dim}, sum({cost}) AS cost FROM line_items "
+                   f"WHERE charge_date >= ? AND charge_date < ?{where} GROUP BY 1{group} ORDER BY 1{group}")
+            return con.execute(sql, [start, end]).df()
+
+    def cost_by_allocation(self, start: date, end: date, key: str | None = None, *,
+                           usage_only: bool = True) -> pd.DataFrame:
+        """Cost per value of an allocation key (default: the taxonomy's), None meaning unallocated."""
+        import pandas as pd
+
+        key = key or self.taxonomy.allocation_key
+        with self.reader() as con:
+            if con is None:
+                return pd.DataFrame(columns=["value", "cost"])
+            expr = self.tag_expr(con, key)
+            where = " AND ChargeCategory = 'Usage'" if usage_only else ""
+            sql = (f"SELECT {expr} AS value, sum(EffectiveCost) AS cost FROM line_items "
+                   f"WHERE charge_date >= ? AND charge_date < ?{where} GROUP BY 1 ORDER BY 2 DESC")
+            return con.execute(sql, [start, end]).df()
+
+    def period_totals(self) -> pd.DataFrame:
+        """Per billing account and billing period: rows, BilledCost and EffectiveCost (to reconcile)."""
+        import pandas as pd
+
+        with self.reader() as con:
+            if con is None:
+                return pd.DataFrame(columns=["billing_account_id", "billing_period", "rows", "billed_cost",
+                                             "effective_cost"])
+            return con.execute(
+                "SELECT BillingAccountId AS billing_account_id, CAST(BillingPeriodStart AS DATE) AS billing_period,"
+                " count(*) AS rows, sum(BilledCost) AS billed_cost, sum(EffectiveCost) AS effective_cost "
+                "FROM line_items GROUP BY 1, 2 ORDER BY 1, 2").df()
+
+    def totals(self) -> tuple[int, float, float]:
+        """Rows, sum of BilledCost, sum of EffectiveCost over the whole store (tests, import checks)."""
+        with self.reader() as con:
+            if con is None:
+                return 0, 0.0, 0.0
+            rows, billed, eff = con.execute(
+                "SELECT count(*), coalesce(sum(BilledCost), 0), coalesce(sum(EffectiveCost), 0) "
+                "FROM line_items").fetchone()
+        return int(rows), float(billed), float(eff)
+
+
+def scratch_path(store: CostStore) -> Path:
+    return store.path.with_name(f".{store.path.stem}.staging-{os.getpid()}-{time.monotonic_ns()}.duckdb")

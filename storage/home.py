@@ -1,0 +1,105 @@
+"""A home folder and the services built from it: config, records, costs and the clock.
+
+The command line builds one ``Home`` and hands it to the app or to a headless command; nothing creates
+services at import time. Stores open lazily so that ``--help`` and the first paint stay fast.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from storage.clock import Clock
+from storage.config import CONFIG_NAME, Config, load_config
+from storage.costs import CostStore
+
+HOME_ENV = "FINOPS_TUI_HOME"
+DB_ENV = "FINOPS_TUI_DB"
+USER_ENV = "FINOPS_TUI_USER"
+COSTS_FILE = "costs.duckdb"
+RECORDS_FILE = "records.sqlite"
+DEMO_MARKER = ".finops-tui-demo"
+
+
+def default_home() -> Path:
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("finops-tui", appauthor=False))
+
+
+def demo_home() -> Path:
+    return default_home() / "demo"
+
+
+@dataclass
+class Home:
+    """One home folder: ``finops-tui.toml``, ``records.sqlite`` and ``costs.duckdb``."""
+
+    path: Path
+    db_url: str | None = None
+    clock_override: Clock | None = None
+    _records: object | None = field(default=None, repr=False)
+
+    @classmethod
+    def resolve(cls, home: Path | str | None = None, db_url: str | None = None) -> Home:
+        raw = home or os.environ.get(HOME_ENV) or default_home()
+        return cls(Path(raw).expanduser(), db_url or os.environ.get(DB_ENV) or None)
+
+    @cached_property
+    def config(self) -> Config:
+        return load_config(self.path)
+
+    @property
+    def config_path(self) -> Path:
+        return self.path / CONFIG_NAME
+
+    @cached_property
+    def clock(self) -> Clock:
+        if self.clock_override is not None:
+            return self.clock_override
+        return Clock.from_env(self.config.tz)
+
+    @property
+    def costs_path(self) -> Path:
+        return self.path / COSTS_FILE
+
+    @cached_property
+    def costs(self) -> CostStore:
+        return CostStore(self.costs_path, self.config.taxonomy)
+
+    @property
+    def records_url(self) -> str:
+        from storage.db import sqlite_url
+
+        return self.db_url or sqlite_url(self.path / RECORDS_FILE)
+
+    @property
+    def records(self):  # type: ignore[no-untyped-def]  # storage.db.Records, imported lazily
+        if self._records is None:
+            from storage.db import Records
+
+            if self.db_url is None:
+                self.path.mkdir(parents=True, exist_ok=True)
+            self._records = Records(self.records_url)
+        return self._records
+
+    # -- what the folder holds --------------------------------------------------------------------------
+    @property
+    def is_demo(self) -> bool:
+        return (self.path / DEMO_MARKER).exists()
+
+    def has_cost_data(self) -> bool:
+        return self.costs_path.exists()
+
+    def has_any_data(self) -> bool:
+        """True when the folder holds anything a user could lose (stores or a config)."""
+        if not self.path.exists():
+            return False
+        return any((self.path / name).exists() for name in (COSTS_FILE, RECORDS_FILE, CONFIG_NAME))
+
+    def close(self) -> None:
+        if self._records is not None:
+            self._records.dispose()  # type: ignore[attr-defined]
+            self._records = None

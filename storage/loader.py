@@ -1,0 +1,294 @@
+"""The one way rows get into the cost store: stage, validate, swap.
+
+Rows are staged in a scratch DuckDB file beside the store (so a long import never locks the store),
+checked, their tags normalised once per distinct Tags value, and swapped in with one short transaction
+that replaces the (BillingAccountId, BillingPeriodStart) keys it brings. A staging that fails validation
+changes nothing. The demo, the file importer and the AWS sync all use this.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from storage.costs import (
+    COST_COLUMNS,
+    DERIVED_COLUMNS,
+    FOCUS_COLUMNS,
+    CostStore,
+    connect,
+    create_schema,
+    scratch_path,
+    taxonomy_signature,
+)
+from storage.tags import FoldReport, TagsError, folded_json, normalise, parse_tags, tag_column
+
+if TYPE_CHECKING:
+    import duckdb
+    import pandas as pd
+
+MEMORY_LIMIT = "2GB"
+
+
+@dataclass(frozen=True)
+class LoadProblem:
+    """Why a staging cannot be stored: the source (file), row (1-based data row) and column, if known."""
+
+    message: str
+    source: str | None = None
+    row: int | None = None
+    column: str | None = None
+
+    def __str__(self) -> str:
+        where = [p for p in (self.source, f"row {self.row}" if self.row else None,
+                             f"column {self.column}" if self.column else None) if p]
+        return f"{', '.join(where)}: {self.message}" if where else self.message
+
+
+class LoadError(ValueError):
+    def __init__(self, problems: list[LoadProblem]) -> None:
+        self.problems = problems
+        super().__init__(str(problems[0]) if problems else "load failed")
+
+
+@dataclass
+class LoadSummary:
+    rows: int
+    replaced: int
+    import_id: int
+    periods: list[dict[str, Any]] = field(default_factory=list)
+    providers: list[str] = field(default_factory=list)
+    accounts: int = 0
+    folded_keys: dict[str, list[str]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def _tag_rows(distinct: list[Any], store: CostStore, report: FoldReport) -> tuple[list[dict[str, Any]], dict]:
+    rows, bad = [], {}
+    keys = store.taxonomy.keys
+    for raw in distinct:
+        try:
+            norm = normalise(parse_tags(raw), store.taxonomy, report)
+        except TagsError as exc:
+            bad[raw] = str(exc)
+            continue
+        row: dict[str, Any] = {"Tags": raw, "tags_norm": folded_json(norm)}
+        for key in keys:
+            row[tag_column(key)] = norm.get(key) or None
+        rows.append(row)
+    return rows, bad
+
+
+def _tagmap_frame(rows: list[dict[str, Any]], store: CostStore) -> pd.DataFrame:
+    import pandas as pd
+
+    cols = ["Tags", "tags_norm", *[tag_column(k) for k in store.taxonomy.keys]]
+    return pd.DataFrame(rows, columns=cols).astype(object)
+
+
+def retag(con: duckdb.DuckDBPyConnection, store: CostStore) -> None:
+    """Recompute the folded tag columns of every stored row (after the taxonomy changed)."""
+    create_schema(con, store.taxonomy)
+    distinct = [r[0] for r in con.execute("SELECT DISTINCT Tags FROM line_items WHERE Tags IS NOT NULL").fetchall()]
+    rows, _bad = _tag_rows(distinct, store, FoldReport())
+    con.register("_retag", _tagmap_frame(rows, store))
+    sets = ", ".join(f'"{c}" = t."{c}"' for c in ["tags_norm", *[tag_column(k) for k in store.taxonomy.keys]])
+    con.execute(f"UPDATE line_items SET {sets} FROM _retag t WHERE line_items.Tags = t.Tags")
+    con.unregister("_retag")
+    con.execute("INSERT OR REPLACE INTO meta VALUES ('taxonomy', ?)", [taxonomy_signature(store.taxonomy)])
+
+
+class Staging:
+    """A scratch table of FOCUS rows on their way into the store. Use as a context manager."""
+
+    def __init__(self, store: CostStore, *, default_currency: str = "USD",
+                 default_billing_account: str = "unknown") -> None:
+        import duckdb
+
+        self.store = store
+        self.default_currency = default_currency
+        self.default_billing_account = default_billing_account
+        self.path = scratch_path(store)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.con: duckdb.DuckDBPyConnection | None = duckdb.connect(str(self.path))
+        self.con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+        self.con.execute("SET preserve_insertion_order = false")
+        body = ", ".join(f'"{c}" {t}' for c, t in FOCUS_COLUMNS.items())
+        self.con.execute(f"CREATE TABLE staging ({body}, _source VARCHAR, _row BIGINT)")
+        self.notes: list[str] = []
+
+    def __enter__(self) -> Staging:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self.con is not None:
+            self.con.close()
+            self.con = None
+        for p in (self.path, self.path.with_name(self.path.name + ".wal")):
+            p.unlink(missing_ok=True)
+
+    # -- adding rows ------------------------------------------------------------------------------------
+    def append_frame(self, frame: pd.DataFrame, source: str, first_row: int = 1) -> int:
+        """Stage a pandas frame of FOCUS columns; ``x_`` columns beyond the kept ones go into x_Extras."""
+        assert self.con is not None
+        frame = frame.reset_index(drop=True)
+        extras = [c for c in frame.columns if c.startswith("x_") and c not in FOCUS_COLUMNS]
+        keep = [c for c in frame.columns if c in FOCUS_COLUMNS and c != "x_Extras"]
+        view = frame[keep].copy()
+        if extras:
+            records = frame[extras].astype(object).where(frame[extras].notna(), None).to_dict("records")
+            view["x_Extras"] = [json.dumps({k: v for k, v in r.items() if v is not None}, default=str)
+                                for r in records]
+        self.con.register("_frame", view)
+        cols = ", ".join(f'"{c}"' for c in view.columns)
+        casts = ", ".join(f'CAST("{c}" AS {FOCUS_COLUMNS[c]})' for c in view.columns)
+        self.con.execute(
+            f"INSERT INTO staging ({cols}, _source, _row) SELECT {casts}, ?, "
+            f"row_number() OVER () + ? - 1 FROM _frame", [source, first_row])
+        self.con.unregister("_frame")
+        return len(view)
+
+    def append_sql(self, select_sql: str, params: list[Any] | None = None) -> int:
+        """Stage rows from SQL run on the staging connection (read_parquet/read_csv for big files). The
+        SELECT names its columns as FOCUS does and must yield ``_source`` and ``_row``."""
+        assert self.con is not None
+        before = self.con.execute("SELECT count(*) FROM staging").fetchone()[0]
+        self.con.execute(f"INSERT INTO staging BY NAME {select_sql}", params or [])
+        return self.con.execute("SELECT count(*) FROM staging").fetchone()[0] - before
+
+    # -- checking ---------------------------------------------------------------------------------------
+    def _fill(self) -> None:
+        assert self.con is not None
+        self.con.execute(
+            "UPDATE staging SET "
+            "EffectiveCost = coalesce(EffectiveCost, BilledCost), BilledCost = coalesce(BilledCost, EffectiveCost),"
+            "BillingPeriodStart = coalesce(BillingPeriodStart, date_trunc('month', ChargePeriodStart)),"
+            "BillingPeriodEnd = coalesce(BillingPeriodEnd, date_trunc('month', ChargePeriodStart) "
+            "+ INTERVAL 1 MONTH), BillingAccountId = coalesce(NULLIF(TRIM(BillingAccountId), ''), ?),"
+            "BillingCurrency = upper(coalesce(NULLIF(TRIM(BillingCurrency), ''), ?))",
+            [self.default_billing_account, self.default_currency])
+
+    def _first(self, where: str, message: str, column: str | None = None,
+               value_col: str | None = None) -> LoadProblem | None:
+        assert self.con is not None
+        extra = f', CAST("{value_col}" AS VARCHAR)' if value_col else ""
+        row = self.con.execute(f"SELECT _source, _row{extra} FROM staging WHERE {where} "
+                               f"ORDER BY _source, _row LIMIT 1").fetchone()
+        if row is None:
+            return None
+        msg = f"{message} ({row[2]})" if value_col else message
+        return LoadProblem(msg, row[0], row[1], column)
+
+    def validate(self) -> list[LoadProblem]:
+        """Every reason the staged rows cannot be stored (empty when they can)."""
+        assert self.con is not None
+        if self.con.execute("SELECT count(*) FROM staging").fetchone()[0] == 0:
+            return [LoadProblem("no data rows")]
+        self._fill()
+        checks = [
+            self._first("ChargePeriodStart IS NULL", "ChargePeriodStart is empty", "ChargePeriodStart"),
+            self._first("EffectiveCost IS NULL", "neither EffectiveCost nor BilledCost has a value", "EffectiveCost"),
+        ]
+        for col in COST_COLUMNS:
+            checks.append(self._first(f'isnan("{col}") OR isinf("{col}")', f"{col} is not a finite number",
+                                      col, col))
+        problems = [p for p in checks if p is not None]
+        currencies = [r[0] for r in self.con.execute(
+            "SELECT BillingCurrency FROM staging GROUP BY 1 ORDER BY count(*) DESC").fetchall()]
+        if len(currencies) > 1:
+            odd = self._first(f"BillingCurrency <> '{currencies[0]}'", "mixed currencies: "
+                              + ", ".join(currencies) + "; import one currency at a time", "BillingCurrency")
+            problems.append(odd or LoadProblem("mixed currencies: " + ", ".join(currencies)))
+        elif currencies:
+            stored = self.store.info().currency
+            if stored and stored != currencies[0]:
+                problems.append(LoadProblem(f"the data is in {currencies[0]} but the store holds {stored}; "
+                                            "a store holds one currency", column="BillingCurrency"))
+        return problems
+
+    # -- swapping in ------------------------------------------------------------------------------------
+    def commit(self, *, replace_all: bool = False, source: str = "", meta: dict[str, str] | None = None
+               ) -> LoadSummary:
+        """Validate, then replace the staged keys in the store in one transaction."""
+        assert self.con is not None
+        problems = self.validate()
+        report = FoldReport()
+        distinct = [r[0] for r in self.con.execute("SELECT DISTINCT Tags FROM staging "
+                                                   "WHERE Tags IS NOT NULL").fetchall()]
+        tag_rows, bad = _tag_rows(distinct, self.store, report)
+        if bad:
+            raw, why = next(iter(bad.items()))
+            row = self.con.execute("SELECT _source, _row FROM staging WHERE Tags = ? ORDER BY _row LIMIT 1",
+                                   [raw]).fetchone()
+            problems.append(LoadProblem(why, row[0], row[1], "Tags"))
+        if problems:
+            raise LoadError(problems)
+        self.con.register("_tagmap", _tagmap_frame(tag_rows, self.store))
+        self.con.execute("CREATE TABLE tagmap AS SELECT * FROM _tagmap")
+        summary = self._summary(report)
+        self.con.close()
+        self.con = None
+        summary.replaced, summary.import_id = self._swap(replace_all, source or "load", summary, meta or {})
+        return summary
+
+    def _summary(self, report: FoldReport) -> LoadSummary:
+        assert self.con is not None
+        periods = self.con.execute(
+            "SELECT CAST(BillingPeriodStart AS DATE), count(*), sum(BilledCost), sum(EffectiveCost) "
+            "FROM staging GROUP BY 1 ORDER BY 1").fetchall()
+        providers = [r[0] for r in self.con.execute("SELECT DISTINCT ProviderName FROM staging WHERE "
+                                                    "ProviderName IS NOT NULL ORDER BY 1").fetchall()]
+        accounts = self.con.execute("SELECT count(DISTINCT coalesce(SubAccountId, BillingAccountId)) "
+                                    "FROM staging").fetchone()[0]
+        rows = sum(p[1] for p in periods)
+        return LoadSummary(
+            rows=rows, replaced=0, import_id=0,
+            periods=[{"period": p[0].isoformat()[:7], "rows": p[1], "billed_cost": p[2], "effective_cost": p[3]}
+                     for p in periods],
+            providers=providers, accounts=int(accounts), folded_keys=report.as_dict(), notes=list(self.notes))
+
+    def _swap(self, replace_all: bool, source: str, summary: LoadSummary, meta: dict[str, str]) -> tuple[int, int]:
+        con = connect(self.store.path, read_only=False)
+        try:
+            con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+            create_schema(con, self.store.taxonomy)
+            con.execute(f"ATTACH '{self.path}' AS s (READ_ONLY)")
+            con.execute("BEGIN TRANSACTION")
+            fresh = con.execute("SELECT value FROM meta WHERE key = 'taxonomy'").fetchone()
+            if fresh is None or fresh[0] != taxonomy_signature(self.store.taxonomy):
+                retag(con, self.store)
+            if replace_all:
+                replaced = con.execute("SELECT count(*) FROM line_items").fetchone()[0]
+                con.execute("DELETE FROM line_items")
+            else:
+                keys = ("SELECT DISTINCT BillingAccountId AS a, BillingPeriodStart AS b FROM s.staging")
+                replaced = con.execute(f"SELECT count(*) FROM line_items l JOIN ({keys}) k ON "
+                                       "l.BillingAccountId = k.a AND l.BillingPeriodStart = k.b").fetchone()[0]
+                con.execute(f"DELETE FROM line_items USING ({keys}) k WHERE "
+                            "line_items.BillingAccountId = k.a AND line_items.BillingPeriodStart = k.b")
+            import_id = con.execute("SELECT coalesce(max(import_id), 0) + 1 FROM imports").fetchone()[0]
+            tag_cols = [tag_column(k) for k in self.store.taxonomy.keys]
+            names = [*FOCUS_COLUMNS, *DERIVED_COLUMNS, *tag_cols]
+            select = [*(f'st."{c}"' for c in FOCUS_COLUMNS), "tm.tags_norm",
+                      "CAST(st.ChargePeriodStart AS DATE)", str(int(import_id)), *(f'tm."{c}"' for c in tag_cols)]
+            con.execute(f"INSERT INTO line_items ({', '.join(chr(34) + n + chr(34) for n in names)}) "
+                        f"SELECT {', '.join(select)} FROM s.staging st LEFT JOIN s.tagmap tm ON st.Tags = tm.Tags")
+            con.execute("INSERT INTO imports VALUES (?, now(), ?, ?, ?, ?)",
+                        [import_id, source, summary.rows, replaced,
+                         json.dumps({"periods": summary.periods, "providers": summary.providers}, default=str)])
+            for key, value in meta.items():
+                con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])
+            con.execute("COMMIT")
+        except BaseException:
+            try:
+                con.execute("ROLLBACK")
+            except Exception:  # noqa: BLE001 - the transaction may already be gone
+                pass
+            raise
+        finally:
+            con.close()
+        return int(replaced), int(import_id)

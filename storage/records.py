@@ -1,0 +1,153 @@
+"""The records: people, teams, the RACI, ritual runs, actions and their history.
+
+Small and precious, written by several people at once. Every schema change is an Alembic revision in
+``storage/migrations/versions``; a test compares these models with the migrated schema.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Integer, String, TypeDecorator, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+ROLES = ("engineering", "finance", "finops_lead", "leadership")
+ROLE_LABELS = {
+    "engineering": "engineering team",
+    "finance": "finance",
+    "finops_lead": "FinOps lead",
+    "leadership": "leadership",
+}
+RUN_KINDS = ("tag_sweep", "anomaly_triage", "commitment_review", "monthly_review", "quarterly_review")
+RUN_STATUSES = ("open", "closed")
+ACTION_KINDS = ("tag_fix", "anomaly_fix", "rightsizing", "cleanup", "commitment", "other")
+ACTION_STATUSES = ("open", "in_progress", "blocked", "done", "dropped")
+OPEN_ACTION_STATUSES = ("open", "in_progress", "blocked")
+RACI_LETTERS = ("R", "A", "C", "I")
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware datetimes in, aware UTC datetimes out, whatever the database keeps."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _ts(nullable: bool = False) -> Any:
+    if nullable:
+        return Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    return Field(default_factory=utc_now, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class Person(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    handle: str = Field(sa_column=Column(String(64), unique=True, nullable=False))
+    name: str
+    email: str | None = None
+    role: str = Field(sa_column=Column(String(32), nullable=False, index=True))
+    active: bool = True
+    created_at: datetime | None = _ts()
+
+
+class Team(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_column=Column(String(64), unique=True, nullable=False))
+    owner_id: int | None = Field(default=None, foreign_key="person.id")
+    active: bool = True
+    created_at: datetime | None = _ts()
+
+
+class TeamMember(SQLModel, table=True):
+    __tablename__ = "team_member"
+    person_id: int = Field(foreign_key="person.id", primary_key=True)
+    team_id: int = Field(foreign_key="team.id", primary_key=True)
+
+
+class TeamAccount(SQLModel, table=True):
+    """An account owned by a team: the single source of account -> team allocation rules."""
+
+    __tablename__ = "team_account"
+    account_id: str = Field(primary_key=True)
+    team_id: int = Field(foreign_key="team.id", index=True)
+    account_name: str | None = None
+
+
+class RaciActivity(SQLModel, table=True):
+    __tablename__ = "raci_activity"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_column=Column(String(128), unique=True, nullable=False))
+    position: int = 0
+
+
+class RaciAssignment(SQLModel, table=True):
+    __tablename__ = "raci_assignment"
+    __table_args__ = (UniqueConstraint("activity_id", "role", "letter"),)
+    id: int | None = Field(default=None, primary_key=True)
+    activity_id: int = Field(foreign_key="raci_activity.id", index=True)
+    role: str
+    letter: str
+    note: str | None = None
+
+
+class RitualRun(SQLModel, table=True):
+    __tablename__ = "ritual_run"
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(sa_column=Column(String(32), nullable=False, index=True))
+    period: str = Field(sa_column=Column(String(16), nullable=False, index=True))
+    status: str = "open"
+    opened_at: datetime | None = _ts()
+    closed_at: datetime | None = _ts(nullable=True)
+    facilitator_id: int | None = Field(default=None, foreign_key="person.id")
+    attendees: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    notes: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    decisions: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    numbers: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    version: int = Field(default=1, sa_column=Column(Integer, nullable=False, server_default="1"))
+
+
+class Action(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    title: str
+    detail: str = ""
+    kind: str = "other"
+    owner_id: int = Field(foreign_key="person.id", index=True)
+    team_id: int | None = Field(default=None, foreign_key="team.id")
+    due_date: date | None = None
+    status: str = Field(default="open", sa_column=Column(String(16), nullable=False, index=True))
+    verified_at: datetime | None = _ts(nullable=True)
+    source_run_id: int | None = Field(default=None, foreign_key="ritual_run.id")
+    entity_kind: str | None = None
+    entity_key: str | None = None
+    expected_monthly_savings: float | None = None
+    version: int = Field(default=1, sa_column=Column(Integer, nullable=False, server_default="1"))
+    created_at: datetime | None = _ts()
+    updated_at: datetime | None = _ts()
+
+
+class ActionEvent(SQLModel, table=True):
+    __tablename__ = "action_event"
+    id: int | None = Field(default=None, primary_key=True)
+    action_id: int = Field(foreign_key="action.id", index=True)
+    actor_id: int | None = Field(default=None, foreign_key="person.id")
+    at: datetime | None = _ts()
+    field: str
+    old: str | None = None
+    new: str | None = None
+    note: str | None = None
