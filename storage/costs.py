@@ -142,6 +142,12 @@ def create_schema(con: duckdb.DuckDBPyConnection, taxonomy: Taxonomy) -> None:
         "rows BIGINT, replaced BIGINT, summary VARCHAR)"
     )
     con.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+    # Commitment terms (Savings Plans, RIs) from the demo, CUR 2.0 columns or the AWS sync.
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS commitment_inventory (commitment_id VARCHAR PRIMARY KEY, type VARCHAR, "
+        "description VARCHAR, hourly_commitment DOUBLE, start_date DATE, end_date DATE, term_years INTEGER, "
+        "payment_option VARCHAR, account_id VARCHAR, source VARCHAR)"
+    )
     existing = {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns "
                                            "WHERE table_name = 'line_items'").fetchall()}
     for key in taxonomy.keys:

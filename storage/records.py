@@ -151,3 +151,28 @@ class ActionEvent(SQLModel, table=True):
     old: str | None = None
     new: str | None = None
     note: str | None = None
+
+
+class Budget(SQLModel, table=True):
+    """A monthly budget per team (``team_id`` None: the whole organisation)."""
+
+    __table_args__ = (UniqueConstraint("team_id", "month"),)
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int | None = Field(default=None, foreign_key="team.id")
+    month: date  # the first day of the month
+    amount: float
+    source: str = "typed"  # typed, csv, aws, demo
+    updated_at: datetime | None = _ts()
+
+
+class BusinessMetric(SQLModel, table=True):
+    """A monthly business output (active customers, API requests, inferences), optionally per team."""
+
+    __tablename__ = "business_metric"
+    __table_args__ = (UniqueConstraint("month", "metric", "team_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    month: date  # the first day of the month
+    metric: str
+    value: float
+    team_id: int | None = Field(default=None, foreign_key="team.id")
+    source: str = "typed"
