@@ -1,0 +1,165 @@
+"""Minutes for any ritual run, as GitHub-flavoured markdown rendered through ``templates/minutes.md.j2``.
+
+The same run renders to the same bytes (no generation time, stored order everywhere). Rituals add their
+own sections with ``register_section(kind, renderer)``: a renderer takes the ``MinutesContext`` and returns
+markdown (build it with ``exports.markdown``'s helpers so user text stays escaped), placed after the
+numbers. A module ``exports/minutes_<kind>.py`` is imported before a run of that kind is rendered, so a
+ritual registers its sections there and every caller (TUI, command line) sees them.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session, select
+
+from exports import markdown as md
+from rituals.calendar import RITUAL_BY_KIND
+from rituals.runs import get_run
+from storage.records import Action, Person, RitualRun
+
+TEMPLATES = Path(__file__).with_name("templates")
+SectionRenderer = Callable[["MinutesContext"], str | None]
+_SECTIONS: dict[str, list[SectionRenderer]] = {}
+_STEP_TITLES: dict[str, dict[str, str]] = {}
+
+
+@dataclass
+class MinutesContext:
+    """What a section renderer can read: the run (numbers frozen when closed) and the people."""
+
+    run: RitualRun
+    title: str
+    people: dict[int, Person]
+    handles: dict[str, Person]
+    actions: list[Action]
+    currency: str | None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def draft(self) -> bool:
+        return self.run.status != "closed"
+
+    def person_text(self, handle: str | None = None, person_id: int | None = None) -> str:
+        person = self.people.get(person_id) if person_id is not None else self.handles.get(handle or "")
+        if person is None:
+            return handle or (f"person {person_id}" if person_id is not None else "-")
+        return f"{person.name} ({person.handle})"
+
+
+def register_section(kind: str, renderer: SectionRenderer) -> None:
+    """Add a section to the minutes of every run of ``kind`` (after the numbers, in registration order).
+    Registering the same renderer twice has no effect."""
+    renderers = _SECTIONS.setdefault(kind, [])
+    if renderer not in renderers:
+        renderers.append(renderer)
+
+
+def unregister_section(kind: str, renderer: SectionRenderer) -> None:
+    if renderer in _SECTIONS.get(kind, []):
+        _SECTIONS[kind].remove(renderer)
+
+
+def register_step_titles(kind: str, titles: dict[str, str]) -> None:
+    """Titles (and order) of a ritual's steps, for the notes headings; unknown ids are humanised."""
+    _STEP_TITLES[kind] = dict(titles)
+
+
+def section_template(name: str) -> SectionRenderer:
+    """A renderer from a template in ``exports/templates`` (same filters as the minutes; gets ``ctx``)."""
+
+    def render(ctx: MinutesContext) -> str:
+        return _env().get_template(name).render(ctx=ctx, run=ctx.run)
+
+    return render
+
+
+def _load_kind_module(kind: str) -> None:
+    try:
+        importlib.import_module(f"exports.minutes_{kind}")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"exports.minutes_{kind}":
+            raise
+
+
+@lru_cache(maxsize=1)
+def _env():  # type: ignore[no-untyped-def]
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=False, keep_trailing_newline=True,
+                      trim_blocks=True, lstrip_blocks=True, undefined=StrictUndefined)
+    env.filters.update(inline=md.inline, cell=md.cell, block=md.block)
+    env.globals.update(table=md.table, numbers_sections=md.numbers_sections)
+    return env
+
+
+def _when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value is not None else "-"
+
+
+def _step_heading(kind: str, step: str) -> str:
+    titles = _STEP_TITLES.get(kind, {})
+    return titles.get(step) or step.replace("_", " ").replace("-", " ").strip().capitalize() or step
+
+
+def build_context(session: Session, run: RitualRun, default_currency: str | None = None) -> MinutesContext:
+    people = {p.id: p for p in session.exec(select(Person))}
+    actions = list(session.exec(select(Action).where(Action.source_run_id == run.id).order_by(Action.id)))
+    spec = RITUAL_BY_KIND.get(run.kind)
+    numbers = run.numbers or {}
+    currency = numbers.get("currency") if isinstance(numbers.get("currency"), str) else default_currency
+    return MinutesContext(run=run, title=spec.title if spec else run.kind, people=people,
+                          handles={p.handle: p for p in people.values()}, actions=actions, currency=currency)
+
+
+def render_context(ctx: MinutesContext) -> str:
+    run = ctx.run
+    _load_kind_module(run.kind)
+    header = md.table(["", ""], [
+        ["Ritual", md.cell(ctx.title)],
+        ["Period", md.cell(run.period)],
+        ["Status", "closed" if not ctx.draft else "open (draft)"],
+        ["Opened", _when(run.opened_at)],
+        ["Closed", _when(run.closed_at)],
+        ["Facilitator", md.cell(ctx.person_text(person_id=run.facilitator_id) if run.facilitator_id else "-")],
+        ["Run", str(run.id)],
+    ])
+    order = list(_STEP_TITLES.get(run.kind, {}))
+    steps = sorted((s for s, t in run.notes.items() if t.strip()),
+                   key=lambda s: order.index(s) if s in order else len(order))
+    notes = [(md.inline(_step_heading(run.kind, s)), md.block(run.notes[s])) for s in steps]
+    decisions = []
+    for d in run.decisions:
+        meta = [f"by {ctx.person_text(d.get('by'))}" if d.get("by") else "",
+                f"at step {_step_heading(run.kind, d['step'])}" if d.get("step") else ""]
+        suffix = ", ".join(m for m in meta if m)
+        decisions.append(md.block(d.get("text", ""), indent="  ") + (f" _({md.inline(suffix)})_" if suffix else ""))
+    actions = ""
+    if ctx.actions:
+        actions = md.table(["#", "action", "owner", "due", "status"], [
+            [str(a.id), md.cell(a.title), md.cell(ctx.person_text(person_id=a.owner_id)),
+             a.due_date.isoformat() if a.due_date else "-", md.cell(a.status)] for a in ctx.actions
+        ], ["right", "left", "left", "left", "left"])
+    sections = [text for renderer in _SECTIONS.get(run.kind, []) if (text := renderer(ctx))]
+    out = _env().get_template("minutes.md.j2").render(
+        title=ctx.title, run=run, draft=ctx.draft, header=header,
+        attendees=[md.inline(ctx.person_text(h)) for h in run.attendees],
+        numbers=md.numbers_sections(run.numbers) if run.numbers else [],
+        sections=sections, notes=notes, decisions=decisions, actions=actions)
+    return out.rstrip("\n") + "\n"
+
+
+def render_minutes(session: Session, run_id: int, default_currency: str | None = None) -> str:
+    """The minutes of run ``run_id`` (RunNotFound when there is none); an open run renders as a draft."""
+    run = get_run(session, run_id)
+    return render_context(build_context(session, run, default_currency))
+
+
+def minutes_filename(run: RitualRun) -> str:
+    return f"{run.kind}-{run.period}-{run.id}.md"

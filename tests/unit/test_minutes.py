@@ -1,0 +1,156 @@
+"""Minutes: golden files for a closed and a draft run with hostile user text; escaping; the section hook."""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from exports import markdown as md
+from exports import minutes
+from rituals import runs
+from rituals.actions import create_action
+from storage.db import Records
+from storage.records import Person
+
+GOLDEN = Path(__file__).with_name("golden")
+OPENED = datetime(2026, 11, 5, 9, 30, tzinfo=UTC)
+CLOSED = datetime(2026, 11, 5, 10, 20, tzinfo=UTC)
+HOSTILE = ("# Not a heading | pipe `tick` <script>alert(1)</script>\n"
+           "- not a list\n1. not ordered\n    not code\n===\n[click](javascript:alert(1)) ![img](x.png) "
+           "*bold* _em_ ~~del~~ $x$ & &amp; \\ end\n\n> not a quote\n```\nfence")
+NUMBERS = {
+    "currency": "USD",
+    "month": "2026-10",
+    "total_spend": 98765.4321,
+    "budget": 95000,
+    "allocation_coverage_pct": 87.25,
+    "anomalies_count": 4,
+    "ttd_hours": 3.5,
+    "on_track": False,
+    "forecast": {"next_month": 101000.0, "method": "ets", "accuracy_pct": 92.5},
+    "missing": None,
+    "accounts": ["111111111111", "222222222222"],
+    "teams": [
+        {"team": "web | front", "spend": 1234.5, "share_pct": 12.5, "owner": "<b>bo</b>"},
+        {"team": "search\nnewline", "spend": 20.0, "share_pct": 0.2, "owner": None},
+    ],
+    "movers": {"by_service": [{"service": "`NAT` #1", "delta": -50.25, "currency": "EUR"}]},
+}
+
+
+def _seed(records: Records) -> tuple[int, int]:
+    with records.write() as s:
+        ana = Person(handle="ana", name="Ana | Lead", role="finops_lead")
+        bo = Person(handle="bo", name="Bo <script>", role="engineering")
+        s.add(ana)
+        s.add(bo)
+        s.flush()
+        run = runs.open_run(s, "monthly_review", "2026-10", ana.id, OPENED)
+        run = runs.set_attendees(s, run, ["ana", "bo", "ghost_[x]"])
+        run = runs.save_note(s, run, "spend", HOSTILE)
+        run = runs.save_note(s, run, "actions_carried", "Carried *three* actions.\nAll | on track.")
+        run = runs.save_note(s, run, "empty", "   ")
+        run = runs.add_decision(s, run, "Cut NAT | `egress`\n# now", "ana", OPENED, step="spend")
+        run = runs.add_decision(s, run, "<img src=x onerror=alert(1)>", None, OPENED)
+        create_action(s, title="Fix | tags `now` <script>", owner_id=bo.id, now=OPENED,
+                      due_date=date(2026, 11, 20), source_run_id=run.id, kind="tag_fix")
+        create_action(s, title="Line\nbreak [link](http://x)", owner_id=ana.id, now=OPENED, source_run_id=run.id)
+        draft = runs.open_run(s, "tag_sweep", "2026-W45", None, OPENED)
+        draft = runs.save_note(s, draft, "coverage", "draft note")
+        closed_id = run.id
+    with records.write() as s:
+        runs.close_run(s, closed_id, NUMBERS, CLOSED)
+    return closed_id, draft.id
+
+
+@pytest.fixture
+def seeded(tmp_path):
+    r = Records.at(tmp_path / "records.sqlite")
+    ids = _seed(r)
+    yield r, ids
+    r.dispose()
+
+
+def _check_golden(name: str, text: str) -> None:
+    path = GOLDEN / name
+    if os.environ.get("UPDATE_GOLDEN"):
+        path.write_text(text, encoding="utf-8")
+    assert text == path.read_text(encoding="utf-8"), f"{name} differs; UPDATE_GOLDEN=1 rewrites it on purpose"
+
+
+def test_closed_run_minutes_match_the_golden_file(seeded) -> None:
+    records, (closed_id, _) = seeded
+    with records.session() as s:
+        first = minutes.render_minutes(s, closed_id)
+    with records.session() as s:
+        again = minutes.render_minutes(s, closed_id)
+    assert first.encode() == again.encode()
+    _check_golden("minutes_monthly_review_closed.md", first)
+
+
+def test_open_run_renders_as_a_draft(seeded) -> None:
+    records, (_, draft_id) = seeded
+    with records.session() as s:
+        text = minutes.render_minutes(s, draft_id)
+    assert "**Draft.**" in text and "Not frozen yet" in text
+    _check_golden("minutes_tag_sweep_draft.md", text)
+
+
+def test_no_user_text_escapes_into_markup(seeded) -> None:
+    records, (closed_id, _) = seeded
+    with records.session() as s:
+        text = minutes.render_minutes(s, closed_id)
+    assert "<script>" not in text and "<b>" not in text and "<img" not in text
+    assert not re.search(r"(?<!\\)\]\(", text)  # no link or image survives: every "](" is escaped
+    lines = text.splitlines()
+    headings = [line for line in lines if line.startswith("#")]
+    assert all(not h.startswith("# Not") and "now" not in h for h in headings)
+    assert not any(line.startswith(("    ", "- not", "1. not", "===", "```", ">")) for line in lines)
+    widths: list[int] = []  # every table row has as many cells as its header
+    for line in [*lines, ""]:
+        if line.startswith("|"):
+            widths.append(len(line.replace("\\|", "").split("|")) - 2)
+        elif widths:
+            assert len(set(widths)) == 1, widths
+            widths = []
+
+
+def test_escaping_helpers() -> None:
+    assert md.cell("a | b\nc") == "a \\| b<br>c"
+    assert md.cell("") == " "
+    assert md.inline("# x *y*") == "\\# x \\*y\\*"
+    assert md.block("- a\n\n\n2) b") == "\\- a\n\n2\\) b"
+    assert md.value_text("spend", 1234.5, "USD") == "1,234.50 USD"
+    assert md.value_text("coverage_pct", 61.25, "USD") == "61.2%"
+    assert md.value_text("ttd_hours", 3.5, "USD") == "3.5"
+    assert md.value_text("rows", 1234, "USD") == "1,234"
+
+
+def test_a_ritual_adds_its_own_section(seeded) -> None:
+    records, (closed_id, _) = seeded
+
+    def extra(ctx: minutes.MinutesContext) -> str:
+        return f"## Forecast ledger\n\nNext month: {md.inline(ctx.run.numbers['forecast']['method'])} | sure"
+
+    minutes.register_section("monthly_review", extra)
+    minutes.register_step_titles("monthly_review", {"spend": "Spend against budget"})
+    try:
+        with records.session() as s:
+            text = minutes.render_minutes(s, closed_id)
+    finally:
+        minutes.unregister_section("monthly_review", extra)
+        minutes.register_step_titles("monthly_review", {})
+    assert "## Forecast ledger\n\nNext month: ets" in text
+    assert text.index("## Forecast ledger") < text.index("## Notes")
+    assert "### Spend against budget" in text
+    assert text.index("### Spend against budget") < text.index("### Actions carried")
+
+
+def test_unknown_run_is_refused(seeded) -> None:
+    records, _ = seeded
+    with pytest.raises(runs.RunNotFound), records.session() as s:
+        minutes.render_minutes(s, 4242)
