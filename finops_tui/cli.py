@@ -18,6 +18,11 @@ from finops_tui.errors import handle_errors
 COMMANDS = [
     "info",
     "config",
+    "people",
+    "teams",
+    "raci",
+    "actions",
+    "digest",
 ]
 
 

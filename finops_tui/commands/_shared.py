@@ -1,0 +1,32 @@
+"""What the people, teams, RACI, actions and digest commands share: records with the RACI seeded, and
+who is acting."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+AS_OPTION = click.option("--as", "as_handle", default=None, metavar="HANDLE",
+                         help="Act as this person [env FINOPS_TUI_USER; default: the OS user matched to a handle].")
+
+
+def records(home: Any) -> Any:
+    """The home's records, with the default RACI seeded the first time they are used."""
+    from rituals.raci import ensure_raci
+
+    store = home.records
+    ensure_raci(store)
+    return store
+
+
+def acting(session: Any, as_handle: str | None) -> Any:
+    """The person acting; an unknown one raises UnknownPerson (a ValueError: exit 2)."""
+    from rituals.people import resolve_actor
+
+    return resolve_actor(session, as_handle)
+
+
+def warn(lines: list[str]) -> None:
+    for line in lines:
+        click.echo(f"warning: {line}", err=True)

@@ -1,0 +1,86 @@
+"""`finops-tui people`: list, add, edit and retire people (handle, name, role, teams)."""
+
+from __future__ import annotations
+
+import click
+
+from finops_tui.commands._shared import records, warn
+from finops_tui.errors import echo_json, handle_errors
+
+ROLE_HELP = "engineering, finance, finops_lead or leadership"
+
+
+@click.group("people")
+def command() -> None:
+    """People: a unique handle, a name, a role (engineering, finance, FinOps lead, leadership) and teams."""
+
+
+@command.command("list")
+@click.option("--all", "include_retired", is_flag=True, help="Include retired people.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.pass_obj
+def list_cmd(home, include_retired: bool, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    """List people (active ones unless --all)."""
+    from rituals.people import list_people
+
+    with handle_errors(), records(home).session() as s:
+        people = list_people(s, include_retired)
+    if as_json:
+        echo_json({"people": [p.as_dict() for p in people]})
+        return
+    if not people:
+        click.echo("no people yet: finops-tui people add HANDLE NAME --role ROLE")
+    for p in people:
+        teams = ", ".join(p.teams) or "-"
+        owns = f"; owns {', '.join(p.owns)}" if p.owns else ""
+        retired = " (retired)" if not p.active else ""
+        click.echo(f"{p.handle:<16} {p.name:<24} {p.role:<12} teams: {teams}{owns}{retired}")
+
+
+@command.command("add")
+@click.argument("handle")
+@click.argument("name")
+@click.option("--role", required=True, help=f"The person's role: {ROLE_HELP}.")
+@click.option("--email", default=None, help="E-mail address.")
+@click.option("--team", "teams", multiple=True, metavar="TEAM", help="A team the person belongs to (repeatable).")
+@click.pass_obj
+def add_cmd(home, handle: str, name: str, role: str, email: str | None, teams: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
+    """Add a person with a unique HANDLE."""
+    from rituals.people import add_person
+
+    with handle_errors(), records(home).write() as s:
+        person = add_person(s, handle, name, role, email=email, teams=teams)
+        click.echo(f"added {person.handle} ({person.name}, {person.role})")
+
+
+@command.command("edit")
+@click.argument("handle")
+@click.option("--name", default=None, help="New name.")
+@click.option("--role", default=None, help=f"New role: {ROLE_HELP}.")
+@click.option("--email", default=None, help="New e-mail address ('' clears it).")
+@click.option("--team", "join", multiple=True, metavar="TEAM", help="Join a team (repeatable).")
+@click.option("--leave", multiple=True, metavar="TEAM", help="Leave a team (repeatable).")
+@click.option("--reactivate", is_flag=True, help="Bring a retired person back.")
+@click.pass_obj
+def edit_cmd(home, handle: str, name: str | None, role: str | None, email: str | None,  # type: ignore[no-untyped-def]
+             join: tuple[str, ...], leave: tuple[str, ...], reactivate: bool) -> None:
+    """Change a person's name, role, e-mail or teams."""
+    from rituals.people import edit_person
+
+    with handle_errors(), records(home).write() as s:
+        person = edit_person(s, handle, name=name, role=role, email=email, join=join, leave=leave,
+                             reactivate=reactivate)
+        click.echo(f"updated {person.handle}")
+
+
+@command.command("retire")
+@click.argument("handle")
+@click.pass_obj
+def retire_cmd(home, handle: str) -> None:  # type: ignore[no-untyped-def]
+    """Retire a person (kept for the history of actions; can no longer act)."""
+    from rituals.people import retire_person
+
+    with handle_errors(), records(home).write() as s:
+        done = retire_person(s, handle)
+    click.echo(f"retired {done.name}")
+    warn(done.warnings)
