@@ -18,6 +18,8 @@ from finops_tui.errors import handle_errors
 COMMANDS = [
     "info",
     "config",
+    "runs",
+    "minutes",
     "people",
     "teams",
     "raci",

@@ -1,0 +1,34 @@
+"""`finops-tui runs`: the ritual runs recorded in this home, newest first."""
+
+from __future__ import annotations
+
+import click
+
+from finops_tui.errors import echo_json, handle_errors
+
+KINDS = ("tag_sweep", "anomaly_triage", "commitment_review", "monthly_review", "quarterly_review")
+
+
+@click.command("runs")
+@click.option("--kind", type=click.Choice(KINDS), default=None, help="Only runs of this ritual.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object with a `runs` list.")
+@click.pass_obj
+def command(home, kind: str | None, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    """List ritual runs (open and closed), newest first. `finops-tui minutes RUN_ID` renders one."""
+    from rituals.runs import list_runs, run_summary
+
+    with handle_errors(), home.records.session() as s:
+        rows = [run_summary(s, r) for r in list_runs(s, kind)]
+    if as_json:
+        echo_json({"kind": kind, "runs": rows})
+        return
+    if not rows:
+        click.echo("No ritual runs yet" + (f" of kind {kind}." if kind else "."))
+        return
+    click.echo(f"{'id':>5}  {'kind':<18} {'period':<9} {'status':<7} {'opened':<16} {'closed':<16} "
+               "notes decisions actions")
+    for r in rows:
+        opened = r["opened_at"].strftime("%Y-%m-%d %H:%M") if r["opened_at"] else "-"
+        closed = r["closed_at"].strftime("%Y-%m-%d %H:%M") if r["closed_at"] else "-"
+        click.echo(f"{r['id']:>5}  {r['kind']:<18} {r['period']:<9} {r['status']:<7} {opened:<16} {closed:<16} "
+                   f"{r['notes']:>5} {r['decisions']:>9} {r['actions']:>7}")
