@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cached_property
 from pathlib import Path
 
@@ -40,12 +41,14 @@ class Home:
     path: Path
     db_url: str | None = None
     clock_override: Clock | None = None
+    explicit: bool = True  # named by --home or FINOPS_TUI_HOME (the demo then uses it)
     _records: object | None = field(default=None, repr=False)
 
     @classmethod
     def resolve(cls, home: Path | str | None = None, db_url: str | None = None) -> Home:
-        raw = home or os.environ.get(HOME_ENV) or default_home()
-        return cls(Path(raw).expanduser(), db_url or os.environ.get(DB_ENV) or None)
+        raw = home or os.environ.get(HOME_ENV)
+        return cls(Path(raw or default_home()).expanduser(), db_url or os.environ.get(DB_ENV) or None,
+                    explicit=bool(raw))
 
     @cached_property
     def config(self) -> Config:
@@ -57,9 +60,25 @@ class Home:
 
     @cached_property
     def clock(self) -> Clock:
+        """FINOPS_TUI_TODAY first; a demo home then answers with the day it was generated for, so its
+        history always ends "yesterday"; otherwise the system clock."""
         if self.clock_override is not None:
             return self.clock_override
-        return Clock.from_env(self.config.tz)
+        clock = Clock.from_env(self.config.tz)
+        if clock.today_override is None and self.is_demo:
+            as_of = self.demo_as_of()
+            if as_of is not None:
+                return Clock(as_of, self.config.tz)
+        return clock
+
+    def demo_as_of(self) -> date | None:
+        import json
+
+        try:
+            raw = json.loads((self.path / DEMO_MARKER).read_text(encoding="utf-8")).get("as_of")
+            return date.fromisoformat(raw) if raw else None
+        except (OSError, ValueError, AttributeError):
+            return None
 
     @property
     def costs_path(self) -> Path:

@@ -28,3 +28,31 @@ def shared_data() -> Path:
     if not SHARED_DATA.exists():
         pytest.skip("../shared/data is absent (a fresh clone has no shared billing files)")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def demo_truth_and_path(tmp_path_factory: pytest.TempPathFactory):
+    """The demo company built once per test process (read it; copy it with `demo_home` to change it)."""
+    from rituals.demo_company import build_demo
+
+    path = tmp_path_factory.mktemp("demo-home")
+    truth = build_demo(path, FIXED_TODAY)
+    return truth, path
+
+
+@pytest.fixture
+def demo_truth(demo_truth_and_path):
+    return demo_truth_and_path[0]
+
+
+@pytest.fixture
+def demo_home(demo_truth_and_path, tmp_path: Path) -> Home:
+    """A private copy of the demo home, safe to write into."""
+    import shutil
+
+    src = demo_truth_and_path[1]
+    dst = tmp_path / "demo"
+    shutil.copytree(src, dst)
+    h = Home(dst, clock_override=Clock(FIXED_TODAY))
+    yield h
+    h.close()
