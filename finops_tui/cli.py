@@ -20,6 +20,7 @@ COMMANDS = [
     "config",
     "runs",
     "minutes",
+    "demo",
     "people",
     "teams",
     "raci",
