@@ -9,6 +9,7 @@ changes nothing. The demo, the file importer and the AWS sync all use this.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -62,6 +63,7 @@ class LoadSummary:
     accounts: int = 0
     folded_keys: dict[str, list[str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    commitments: int = 0
 
 
 def _tag_rows(distinct: list[Any], store: CostStore, report: FoldReport) -> tuple[list[dict[str, Any]], dict]:
@@ -117,6 +119,7 @@ class Staging:
         body = ", ".join(f'"{c}" {t}' for c, t in FOCUS_COLUMNS.items())
         self.con.execute(f"CREATE TABLE staging ({body}, _source VARCHAR, _row BIGINT)")
         self.notes: list[str] = []
+        self._commitments = False
 
     def __enter__(self) -> Staging:
         return self
@@ -160,16 +163,37 @@ class Staging:
         self.con.execute(f"INSERT INTO staging BY NAME {select_sql}", params or [])
         return self.con.execute("SELECT count(*) FROM staging").fetchone()[0] - before
 
+    def stage_commitments(self, select_sql: str, params: list[Any] | None = None) -> int:
+        """Stage commitment terms (Savings Plans, reservations) that the commit upserts into the store's
+        ``commitment_inventory`` in the same transaction as the rows. The SELECT names its columns as that
+        table does (commitment_id, type, description, hourly_commitment, start_date, end_date, term_years,
+        payment_option, account_id, source)."""
+        assert self.con is not None
+        if not self._commitments:
+            self.con.execute(
+                "CREATE TABLE commitments (commitment_id VARCHAR, type VARCHAR, description VARCHAR, "
+                "hourly_commitment DOUBLE, start_date DATE, end_date DATE, term_years INTEGER, "
+                "payment_option VARCHAR, account_id VARCHAR, source VARCHAR)")
+            self._commitments = True
+        before = self.con.execute("SELECT count(*) FROM commitments").fetchone()[0]
+        self.con.execute(f"INSERT INTO commitments BY NAME {select_sql}", params or [])
+        return self.con.execute("SELECT count(*) FROM commitments").fetchone()[0] - before
+
     # -- checking ---------------------------------------------------------------------------------------
     def _fill(self) -> None:
         assert self.con is not None
+        # Only rows that need a default are rewritten (an UPDATE of every row doubles a large import).
         self.con.execute(
             "UPDATE staging SET "
             "EffectiveCost = coalesce(EffectiveCost, BilledCost), BilledCost = coalesce(BilledCost, EffectiveCost),"
             "BillingPeriodStart = coalesce(BillingPeriodStart, date_trunc('month', ChargePeriodStart)),"
             "BillingPeriodEnd = coalesce(BillingPeriodEnd, date_trunc('month', ChargePeriodStart) "
             "+ INTERVAL 1 MONTH), BillingAccountId = coalesce(NULLIF(TRIM(BillingAccountId), ''), ?),"
-            "BillingCurrency = upper(coalesce(NULLIF(TRIM(BillingCurrency), ''), ?))",
+            "BillingCurrency = upper(coalesce(NULLIF(TRIM(BillingCurrency), ''), ?)) "
+            "WHERE EffectiveCost IS NULL OR BilledCost IS NULL OR BillingPeriodStart IS NULL "
+            "OR BillingPeriodEnd IS NULL OR BillingAccountId IS NULL OR TRIM(BillingAccountId) = '' "
+            "OR BillingCurrency IS NULL OR BillingCurrency <> upper(TRIM(BillingCurrency)) "
+            "OR BillingCurrency = ''",
             [self.default_billing_account, self.default_currency])
 
     def _first(self, where: str, message: str, column: str | None = None,
@@ -211,11 +235,15 @@ class Staging:
         return problems
 
     # -- swapping in ------------------------------------------------------------------------------------
-    def commit(self, *, replace_all: bool = False, source: str = "", meta: dict[str, str] | None = None
-               ) -> LoadSummary:
-        """Validate, then replace the staged keys in the store in one transaction."""
+    def commit(self, *, replace_all: bool = False, source: str = "", meta: dict[str, str] | None = None,
+               on_phase: Callable[[str], None] | None = None) -> LoadSummary:
+        """Validate, then replace the staged keys in the store in one transaction. ``on_phase`` hears
+        "validating", "normalising tags" and "storing" as each starts (for progress displays)."""
         assert self.con is not None
+        phase = on_phase or (lambda _name: None)
+        phase("validating")
         problems = self.validate()
+        phase("normalising tags")
         report = FoldReport()
         distinct = [r[0] for r in self.con.execute("SELECT DISTINCT Tags FROM staging "
                                                    "WHERE Tags IS NOT NULL").fetchall()]
@@ -230,8 +258,12 @@ class Staging:
         self.con.register("_tagmap", _tagmap_frame(tag_rows, self.store))
         self.con.execute("CREATE TABLE tagmap AS SELECT * FROM _tagmap")
         summary = self._summary(report)
+        if self._commitments:
+            summary.commitments = self.con.execute(
+                "SELECT count(DISTINCT commitment_id) FROM commitments").fetchone()[0]
         self.con.close()
         self.con = None
+        phase("storing")
         summary.replaced, summary.import_id = self._swap(replace_all, source or "load", summary, meta or {})
         return summary
 
@@ -280,6 +312,12 @@ class Staging:
             con.execute("INSERT INTO imports VALUES (?, now(), ?, ?, ?, ?)",
                         [import_id, source, summary.rows, replaced,
                          json.dumps({"periods": summary.periods, "providers": summary.providers}, default=str)])
+            if self._commitments:
+                # One term per commitment: the latest end date wins (a renewal carries the newer terms).
+                con.execute("INSERT OR REPLACE INTO commitment_inventory SELECT commitment_id, type, "
+                            "description, hourly_commitment, start_date, end_date, term_years, payment_option,"
+                            " account_id, source FROM s.commitments QUALIFY row_number() OVER (PARTITION BY "
+                            "commitment_id ORDER BY end_date DESC NULLS LAST) = 1")
             for key, value in meta.items():
                 con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])
             con.execute("COMMIT")

@@ -1,0 +1,220 @@
+"""AWS Cost and Usage Report 2.0 (Data Exports, Parquet or CSV) mapped onto the FOCUS columns.
+
+The mapping (CUR 2.0 column -> FOCUS column):
+
+- line_item_usage_start_date / _end_date -> ChargePeriodStart / ChargePeriodEnd
+- bill_billing_period_start_date / _end_date -> BillingPeriodStart / BillingPeriodEnd
+- bill_payer_account_id / _name -> BillingAccountId / BillingAccountName
+- line_item_usage_account_id / _name -> SubAccountId / SubAccountName
+- line_item_currency_code -> BillingCurrency; ProviderName is "AWS"; bill_invoicing_entity ->
+  InvoiceIssuerName; line_item_legal_entity -> PublisherName
+- product['product_name'] (the ``product`` map), else line_item_product_code -> ServiceName
+- product_region_code -> RegionId; line_item_availability_zone -> AvailabilityZone;
+  line_item_resource_id -> ResourceId; product_sku -> SkuId; line_item_line_item_description ->
+  ChargeDescription; line_item_usage_type -> x_UsageType; line_item_operation -> x_Operation;
+  line_item_usage_amount -> ConsumedQuantity and PricingQuantity; pricing_unit -> ConsumedUnit and PricingUnit
+- resource_tags -> Tags, keys ``user_team`` -> ``team`` and ``aws_createdBy`` -> ``aws:createdBy``;
+  cost_category -> x_CostCategories
+- line_item_unblended_cost -> BilledCost; pricing_public_on_demand_cost -> ListCost (0 on negation rows)
+- EffectiveCost is the amortised cost as AWS's own dashboards (CUDOS) compute it, by line_item_line_item_type:
+  SavingsPlanCoveredUsage -> savings_plan_savings_plan_effective_cost; DiscountedUsage ->
+  reservation_effective_cost; SavingsPlanNegation, SavingsPlanUpfrontFee and a reservation's upfront Fee -> 0;
+  SavingsPlanRecurringFee and RIFee -> 0 on the Purchase row, and their unused part
+  (savings_plan_total_commitment_to_date - savings_plan_used_commitment, or
+  reservation_unused_amortized_upfront_fee_for_billing_period + reservation_unused_recurring_fee) becomes a
+  second row: ChargeCategory Usage, CommitmentDiscountStatus Unused, BilledCost 0 (FOCUS's unused-commitment
+  row). Everything else -> line_item_unblended_cost. So the sum of EffectiveCost is CUDOS's amortised cost
+  and the sum of BilledCost is the unblended cost.
+- ChargeCategory: Usage, DiscountedUsage, SavingsPlanCoveredUsage, SavingsPlanNegation -> Usage; Fee, RIFee,
+  SavingsPlanRecurringFee, SavingsPlanUpfrontFee -> Purchase; Tax -> Tax; Credit, Refund and discounts
+  (BundledDiscount, EdpDiscount, SppDiscount, PrivateRateDiscount, DistributorDiscount) -> Credit; anything
+  else -> Adjustment. ChargeClass is Correction on Refund rows. ChargeFrequency: Fee and
+  SavingsPlanUpfrontFee One-Time, RIFee and SavingsPlanRecurringFee Recurring, else Usage-Based.
+- PricingCategory: covered usage (SavingsPlanCoveredUsage, DiscountedUsage) Committed; pricing_term Spot
+  Dynamic; other usage Standard.
+- savings_plan_savings_plan_a_r_n, else reservation_reservation_a_r_n -> CommitmentDiscountId, with
+  CommitmentDiscountType "Savings Plan" / "Reservation", CommitmentDiscountCategory Spend / Usage, and
+  CommitmentDiscountStatus Used on covered usage, Unused on the unused rows.
+- savings_plan_start_time / _end_time, else reservation_start_time / _end_time -> x_CommitmentStart /
+  x_CommitmentEnd; on Savings Plan recurring-fee rows savings_plan_total_commitment_to_date divided by the
+  line item's hours -> x_CommitmentHourly (reservations carry no hourly dollar commitment in CUR: null).
+- Every commitment with a start time is also upserted into the store's commitment_inventory (id, type,
+  offering/term/payment description, hourly commitment, start and end dates, term in years, payment option,
+  the account of its fee rows, source "cur2").
+"""
+
+from __future__ import annotations
+
+from storage.loader import LoadError, LoadProblem
+from storage.sources.files import Mapping, RawFile
+
+REQUIRED = ("line_item_usage_start_date", "line_item_unblended_cost")
+NEEDS: dict[str, str] = {
+    "line_item_usage_start_date": "ts", "line_item_usage_end_date": "ts",
+    "bill_billing_period_start_date": "ts", "bill_billing_period_end_date": "ts",
+    "bill_payer_account_id": "text", "bill_payer_account_name": "text", "bill_invoicing_entity": "text",
+    "line_item_usage_account_id": "text", "line_item_usage_account_name": "text",
+    "line_item_currency_code": "text", "line_item_legal_entity": "text",
+    "line_item_line_item_type": "text", "line_item_line_item_description": "text",
+    "line_item_product_code": "text", "product": "map", "product_region_code": "text", "product_sku": "text",
+    "line_item_availability_zone": "text", "line_item_resource_id": "text",
+    "line_item_usage_type": "text", "line_item_operation": "text",
+    "line_item_usage_amount": "num", "pricing_unit": "text", "pricing_term": "text",
+    "resource_tags": "tags", "cost_category": "map",
+    "line_item_unblended_cost": "num", "pricing_public_on_demand_cost": "num",
+    "savings_plan_savings_plan_a_r_n": "text", "savings_plan_savings_plan_effective_cost": "num",
+    "savings_plan_total_commitment_to_date": "num", "savings_plan_used_commitment": "num",
+    "savings_plan_start_time": "ts", "savings_plan_end_time": "ts",
+    "savings_plan_offering_type": "text", "savings_plan_purchase_term": "text",
+    "savings_plan_payment_option": "text",
+    "reservation_reservation_a_r_n": "text", "reservation_effective_cost": "num",
+    "reservation_unused_amortized_upfront_fee_for_billing_period": "num",
+    "reservation_unused_recurring_fee": "num",
+    "reservation_start_time": "ts", "reservation_end_time": "ts",
+}
+DISCOUNTS = ("Credit", "Refund", "BundledDiscount", "EdpDiscount", "SppDiscount", "PrivateRateDiscount",
+             "DistributorDiscount", "Discount")
+TYPE = "t.line_item_line_item_type"
+SP_ARN = "t.savings_plan_savings_plan_a_r_n"
+RI_ARN = "t.reservation_reservation_a_r_n"
+ARN = f"coalesce({SP_ARN}, {RI_ARN})"
+HOURS = "greatest(1, datediff('hour', t.line_item_usage_start_date, t.line_item_usage_end_date))"
+UNUSED = (f"CASE {TYPE} WHEN 'SavingsPlanRecurringFee' THEN coalesce(t.savings_plan_total_commitment_to_date, 0)"
+          " - coalesce(t.savings_plan_used_commitment, 0) WHEN 'RIFee' THEN "
+          "coalesce(t.reservation_unused_amortized_upfront_fee_for_billing_period, 0) + "
+          "coalesce(t.reservation_unused_recurring_fee, 0) END")
+
+
+def detect(columns: list[str]) -> bool:
+    names = {c.lower() for c in columns}
+    return bool(names.intersection(REQUIRED)) or sum(n.startswith(("line_item_", "bill_")) for n in names) >= 2
+
+
+def _in(values: tuple[str, ...]) -> str:
+    return "(" + ", ".join(f"'{v}'" for v in values) + ")"
+
+
+def _common() -> dict[str, str]:
+    tags_json = "t.resource_tags"
+    return {
+        "ChargePeriodStart": "t.line_item_usage_start_date",
+        "ChargePeriodEnd": "t.line_item_usage_end_date",
+        "BillingPeriodStart": "t.bill_billing_period_start_date",
+        "BillingPeriodEnd": "t.bill_billing_period_end_date",
+        "BillingAccountId": "t.bill_payer_account_id",
+        "BillingAccountName": "t.bill_payer_account_name",
+        "BillingCurrency": "t.line_item_currency_code",
+        "ProviderName": "'AWS'",
+        "InvoiceIssuerName": "t.bill_invoicing_entity",
+        "PublisherName": "t.line_item_legal_entity",
+        "SubAccountId": "t.line_item_usage_account_id",
+        "SubAccountName": "t.line_item_usage_account_name",
+        "ServiceName": "coalesce(json_extract_string(t.product, '$.product_name'), t.line_item_product_code)",
+        "RegionId": "coalesce(t.product_region_code, json_extract_string(t.product, '$.region'))",
+        "AvailabilityZone": "t.line_item_availability_zone",
+        "SkuId": "t.product_sku",
+        "x_UsageType": "t.line_item_usage_type",
+        "x_Operation": "t.line_item_operation",
+        "x_CostCategories": "t.cost_category",
+        # user_team -> team, aws_createdBy -> aws:createdBy (keys only: the pattern anchors on { or ,)
+        "Tags": (f"regexp_replace(regexp_replace({tags_json}, '([{{,]\\s*)\"user_', '\\1\"', 'g'), "
+                 "'([{,]\\s*)\"aws_', '\\1\"aws:', 'g')"),
+        "CommitmentDiscountId": ARN,
+        "CommitmentDiscountType": f"CASE WHEN {SP_ARN} IS NOT NULL THEN 'Savings Plan' "
+                                  f"WHEN {RI_ARN} IS NOT NULL THEN 'Reservation' END",
+        "CommitmentDiscountCategory": f"CASE WHEN {SP_ARN} IS NOT NULL THEN 'Spend' "
+                                      f"WHEN {RI_ARN} IS NOT NULL THEN 'Usage' END",
+        "x_CommitmentStart": "coalesce(t.savings_plan_start_time, t.reservation_start_time)",
+        "x_CommitmentEnd": "coalesce(t.savings_plan_end_time, t.reservation_end_time)",
+        "x_CommitmentHourly": f"CASE WHEN {TYPE} = 'SavingsPlanRecurringFee' THEN "
+                              f"t.savings_plan_total_commitment_to_date / {HOURS} END",
+    }
+
+
+def _line_items() -> dict[str, str]:
+    return {
+        **_common(),
+        "BilledCost": "t.line_item_unblended_cost",
+        "EffectiveCost": (
+            f"CASE {TYPE} WHEN 'SavingsPlanCoveredUsage' THEN t.savings_plan_savings_plan_effective_cost "
+            "WHEN 'DiscountedUsage' THEN t.reservation_effective_cost "
+            "WHEN 'SavingsPlanNegation' THEN 0 WHEN 'SavingsPlanUpfrontFee' THEN 0 "
+            "WHEN 'SavingsPlanRecurringFee' THEN 0 WHEN 'RIFee' THEN 0 "
+            f"WHEN 'Fee' THEN CASE WHEN {RI_ARN} IS NOT NULL THEN 0 ELSE t.line_item_unblended_cost END "
+            "ELSE t.line_item_unblended_cost END"),
+        "ListCost": f"CASE WHEN {TYPE} = 'SavingsPlanNegation' THEN 0 ELSE t.pricing_public_on_demand_cost END",
+        "ChargeCategory": (
+            f"CASE WHEN {TYPE} IN ('Usage', 'DiscountedUsage', 'SavingsPlanCoveredUsage', 'SavingsPlanNegation')"
+            f" THEN 'Usage' WHEN {TYPE} IN ('Fee', 'RIFee', 'SavingsPlanRecurringFee', 'SavingsPlanUpfrontFee')"
+            f" THEN 'Purchase' WHEN {TYPE} = 'Tax' THEN 'Tax' WHEN {TYPE} IN {_in(DISCOUNTS)} THEN 'Credit' "
+            f"WHEN {TYPE} IS NULL THEN 'Usage' ELSE 'Adjustment' END"),
+        "ChargeClass": f"CASE WHEN {TYPE} = 'Refund' THEN 'Correction' END",
+        "ChargeFrequency": (f"CASE WHEN {TYPE} IN ('Fee', 'SavingsPlanUpfrontFee') THEN 'One-Time' "
+                            f"WHEN {TYPE} IN ('RIFee', 'SavingsPlanRecurringFee') THEN 'Recurring' "
+                            "ELSE 'Usage-Based' END"),
+        "PricingCategory": (f"CASE WHEN {TYPE} IN ('SavingsPlanCoveredUsage', 'DiscountedUsage') THEN "
+                            "'Committed' WHEN t.pricing_term = 'Spot' THEN 'Dynamic' "
+                            f"WHEN {TYPE} IN ('Usage', 'SavingsPlanNegation') OR {TYPE} IS NULL THEN 'Standard'"
+                            " END"),
+        "CommitmentDiscountStatus": (f"CASE WHEN {TYPE} IN ('SavingsPlanCoveredUsage', 'DiscountedUsage') "
+                                     "THEN 'Used' END"),
+        "ResourceId": "t.line_item_resource_id",
+        "ChargeDescription": "t.line_item_line_item_description",
+        "ConsumedQuantity": "t.line_item_usage_amount",
+        "ConsumedUnit": "t.pricing_unit",
+        "PricingQuantity": "t.line_item_usage_amount",
+        "PricingUnit": "t.pricing_unit",
+    }
+
+
+def _unused_rows() -> dict[str, str]:
+    return {
+        **_common(),
+        "BilledCost": "0",
+        "EffectiveCost": UNUSED,
+        "ListCost": "0",
+        "ChargeCategory": "'Usage'",
+        "ChargeFrequency": "'Usage-Based'",
+        "PricingCategory": "'Committed'",
+        "CommitmentDiscountStatus": "'Unused'",
+        "ResourceId": ARN,
+        "ChargeDescription": "'Unused commitment'",
+    }
+
+
+COMMITMENTS_SQL = f"""
+SELECT commitment_id, any_value(type) AS type, any_value(description) AS description,
+       max(hourly) AS hourly_commitment, CAST(min(s) AS DATE) AS start_date, CAST(max(e) AS DATE) AS end_date,
+       CAST(round(datediff('day', min(s), max(e)) / 365.0) AS INTEGER) AS term_years,
+       any_value(payment) AS payment_option,
+       coalesce(any_value(account) FILTER (WHERE fee), any_value(account)) AS account_id, 'cur2' AS source
+FROM (
+  SELECT {ARN} AS commitment_id,
+         CASE WHEN {SP_ARN} IS NOT NULL THEN 'Savings Plan' ELSE 'Reservation' END AS type,
+         CASE WHEN {SP_ARN} IS NOT NULL THEN concat_ws(', ', t.savings_plan_offering_type || ' Savings Plan',
+              t.savings_plan_purchase_term, t.savings_plan_payment_option) ELSE 'Reservation' END AS description,
+         CASE WHEN {TYPE} = 'SavingsPlanRecurringFee' THEN t.savings_plan_total_commitment_to_date / {HOURS}
+              END AS hourly,
+         coalesce(t.savings_plan_start_time, t.reservation_start_time) AS s,
+         coalesce(t.savings_plan_end_time, t.reservation_end_time) AS e,
+         t.savings_plan_payment_option AS payment, t.line_item_usage_account_id AS account,
+         {TYPE} IN ('SavingsPlanRecurringFee', 'SavingsPlanUpfrontFee', 'RIFee', 'Fee') AS fee
+  FROM t WHERE {ARN} IS NOT NULL AND coalesce(t.savings_plan_start_time, t.reservation_start_time) IS NOT NULL
+) GROUP BY commitment_id
+"""
+
+
+def mapping(raw: RawFile) -> Mapping:
+    missing = [c for c in REQUIRED if raw.find(c) is None]
+    if missing:
+        raise LoadError([LoadProblem("missing mandatory CUR 2.0 columns: " + ", ".join(missing), raw.name)])
+    known = set(NEEDS)
+    absent = [c for c in NEEDS if raw.find(c) is None]
+    ignored = [c for c in raw.columns if c.lower() not in known]
+    has_terms = raw.find("savings_plan_start_time") or raw.find("reservation_start_time")
+    branches: list[tuple[dict[str, str], str | None]] = [
+        (_line_items(), None),
+        (_unused_rows(), f"{TYPE} IN ('SavingsPlanRecurringFee', 'RIFee') AND ({UNUSED}) <> 0"),
+    ]
+    return Mapping(format="cur2", needs=dict(NEEDS), branches=branches, absent=absent, ignored=ignored,
+                   commitments_sql=COMMITMENTS_SQL if has_terms else None)
