@@ -17,6 +17,7 @@ from finops_tui.errors import handle_errors
 
 COMMANDS = [
     "info",
+    "sync",
     "import_",
     "config",
     "runs",

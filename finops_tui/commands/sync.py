@@ -1,0 +1,52 @@
+"""`finops-tui sync aws`: fetch cost data from the AWS APIs into the cost store, metered and cached."""
+
+from __future__ import annotations
+
+import click
+
+from finops_tui.errors import Failed, echo_json, handle_errors
+
+DATASETS_HELP = "costs,tags,accounts,forecast,anomalies,commitments,recommendations,budgets"
+
+
+@click.group("sync")
+def command() -> None:
+    """Fetch cost data from a cloud provider's APIs into the cost store."""
+
+
+@command.command("aws")
+@click.option("--profile", default=None, help="AWS profile (default: boto3's standard credential chain).")
+@click.option("--months", type=click.IntRange(1, 14), default=13, show_default=True,
+              help="Months of daily history, the current month included.")
+@click.option("--since", default=None, metavar="DATE", help="Start day YYYY-MM-DD (overrides --months).")
+@click.option("--max-requests", type=click.IntRange(0), default=None,
+              help="Stop cleanly before making more than N API requests.")
+@click.option("--endpoint-url", default=None, metavar="URL", help="Send every request here (an emulator).")
+@click.option("--only", default=None, metavar="SETS", help=f"Comma-separated data sets: {DATASETS_HELP}.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.pass_obj
+def aws(home, profile, months, since, max_requests, endpoint_url, only, as_json) -> None:  # type: ignore[no-untyped-def]
+    """Sync Cost Explorer, Cost Anomaly Detection, Savings Plans/RIs, Organizations and Budgets.
+
+    Window: --months (default 13, the current month included) up to yesterday; days already stored and
+    settled are not fetched again. Each data set lands on its own; exit 1 if any failed. Cost Explorer
+    bills $0.01 per request: the requests made and their cost are printed after every sync.
+    """
+    from storage.clock import parse_date
+    from storage.sources.aws import SyncOptions, parse_only, sync_aws
+
+    with handle_errors():
+        options = SyncOptions(profile=profile, months=months, since=parse_date(since, "--since") if since else None,
+                              max_requests=max_requests, endpoint_url=endpoint_url, only=parse_only(only))
+        result = sync_aws(home, options, progress=None if as_json else lambda m: click.echo(m, err=True))
+    if as_json:
+        echo_json(result.as_dict())
+    else:
+        for d in result.datasets:
+            detail = d.reason if d.status != "ok" else (d.note or "")
+            click.echo(f"{d.name:>16}: {d.status:<7} {d.rows:>7} rows {d.requests:>4} requests  {detail}")
+        click.echo(f"requests: {result.ledger.requests} (${result.ledger.cost:.2f}); "
+                   f"running total {result.requests_total} (${result.cost_total:.2f})")
+    if not result.ok:
+        failed = [d.name for d in result.datasets if d.status != "ok"]
+        raise Failed(f"not synced: {', '.join(failed)}")

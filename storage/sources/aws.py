@@ -1,0 +1,483 @@
+"""`finops-tui sync aws`: Cost Explorer, Cost Anomaly Detection, Savings Plans and RIs, Organizations and
+Budgets into the cost store, cached, incremental and metered.
+
+Daily cost by LINKED_ACCOUNT x SERVICE lands as FOCUS line items through ``storage.loader.Staging`` (the
+rituals read them like imported rows); the other data sets go into the ``aws_*`` tables of
+``storage.sources.aws_tables`` and the commitment inventory into ``commitment_inventory``. Each data set
+is fetched, then swapped in on its own: one that fails is reported and the others still land.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from storage.sources.aws_client import (
+    AwsClients,
+    AwsSyncError,
+    CredentialsError,
+    MaxRequestsReached,
+    RequestLedger,
+    call,
+    pages,
+)
+from storage.sources.aws_tables import create_tables, days_between, fetch_start, record_days, swap
+
+if TYPE_CHECKING:
+    from storage.costs import CostStore
+    from storage.home import Home
+
+DATASETS = ("accounts", "costs", "tags", "forecast", "anomalies", "commitments", "recommendations", "budgets")
+FEEDBACK = ("YES", "NO", "PLANNED_ACTIVITY")
+SOURCE = "aws-cost-explorer"
+TAG_KEYS_TTL_DAYS = 7
+INVENTORY_COLUMNS = ("commitment_id", "type", "description", "hourly_commitment", "start_date", "end_date",
+                     "term_years", "payment_option", "account_id", "source")
+
+
+@dataclass
+class SyncOptions:
+    profile: str | None = None
+    months: int = 13
+    since: date | None = None
+    max_requests: int | None = None
+    endpoint_url: str | None = None
+    only: tuple[str, ...] = DATASETS
+
+
+@dataclass
+class DatasetResult:
+    name: str
+    status: str  # ok | failed | skipped
+    rows: int = 0
+    requests: int = 0
+    reason: str | None = None
+    note: str | None = None
+
+
+@dataclass
+class SyncResult:
+    datasets: list[DatasetResult]
+    ledger: RequestLedger
+    requests_total: int = 0
+    cost_total: float = 0.0
+    synced_at: str | None = None
+    currency: str = "USD"
+
+    @property
+    def ok(self) -> bool:
+        return all(d.status == "ok" for d in self.datasets)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"datasets": [d.__dict__ for d in self.datasets], "requests": self.ledger.requests,
+                "attempts": self.ledger.attempts, "cost": self.ledger.cost, "currency": "USD",
+                "requests_total": self.requests_total, "cost_total": round(self.cost_total, 2),
+                "synced_at": self.synced_at}
+
+
+def parse_only(text: str | None) -> tuple[str, ...]:
+    if not text:
+        return DATASETS
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    bad = [n for n in names if n not in DATASETS]
+    if bad or not names:
+        raise ValueError(f"--only: unknown data set {', '.join(bad) or '(none)'}; use some of {', '.join(DATASETS)}")
+    return tuple(n for n in DATASETS if n in names)
+
+
+def _amount(metric: dict[str, Any] | None) -> float:
+    return float((metric or {}).get("Amount") or 0.0)
+
+
+def _month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def _add_months(day: date, n: int) -> date:
+    y, m = divmod(day.month - 1 + n, 12)
+    return date(day.year + y, m + 1, 1)
+
+
+class AwsSync:
+    """One sync run over a home; ``run()`` does every requested data set in order."""
+
+    def __init__(self, home: Home, options: SyncOptions, *, clients: AwsClients | None = None,
+                 progress: Callable[[str], None] | None = None) -> None:
+        self.home = home
+        self.store: CostStore = home.costs
+        self.options = options
+        self.ledger = clients.ledger if clients else RequestLedger(max_requests=options.max_requests)
+        if clients is not None and options.max_requests is not None:
+            self.ledger.max_requests = options.max_requests
+        self.clients = clients or AwsClients(profile=options.profile, endpoint_url=options.endpoint_url,
+                                             ledger=self.ledger)
+        self.progress = progress or (lambda _msg: None)
+        self.today = home.clock.today()
+        self.end = self.today  # exclusive: today is still being billed
+        self.start = options.since or _add_months(self.today, -(max(options.months, 1) - 1))
+        self.names: dict[str, str] = {}
+        self.currency = "USD"
+
+    # -- orchestration --------------------------------------------------------------------------------------
+    def run(self) -> SyncResult:
+        if self.start >= self.end:
+            raise ValueError(f"--since {self.start} must be before today ({self.today})")
+        results: list[DatasetResult] = []
+        fatal: AwsSyncError | None = None
+        for name in self.options.only:
+            if fatal is not None:
+                results.append(DatasetResult(name, "skipped", reason=str(fatal)))
+                continue
+            self.progress(f"syncing {name}")
+            before = self.ledger.requests
+            res = DatasetResult(name, "ok")
+            try:
+                res.rows, res.note = getattr(self, f"sync_{name}")()
+            except AwsSyncError as exc:
+                res.status, res.reason = "failed", str(exc)
+                if exc.fatal:
+                    fatal = exc
+            except Exception as exc:  # noqa: BLE001 - a data set that cannot land is reported, not fatal
+                if type(exc).__name__ in ("LoadError", "CostStoreError"):
+                    res.status, res.reason = "failed", str(exc)
+                else:
+                    raise
+            res.requests = self.ledger.requests - before
+            results.append(res)
+            self.progress(f"{name}: {res.status} ({res.requests} requests)")
+        return self._finish(results)
+
+    def _finish(self, results: list[DatasetResult]) -> SyncResult:
+        now = datetime.now(UTC).replace(microsecond=0)
+        out = SyncResult(results, self.ledger)
+        with self.store.writer() as con:
+            create_tables(con)
+            con.execute("BEGIN TRANSACTION")
+            for c in self.ledger.calls:
+                con.execute("INSERT INTO aws_requests VALUES (?, ?, ?, ?)",
+                            [c["at"], c["service"], c["operation"], c["cost"]])
+            total, cost = con.execute("SELECT count(*), coalesce(sum(cost), 0) FROM aws_requests").fetchone()
+            con.execute("INSERT OR REPLACE INTO meta VALUES ('aws_requests_total', ?)", [str(total)])
+            con.execute("INSERT OR REPLACE INTO meta VALUES ('aws_request_cost_total', ?)", [f"{cost:.2f}"])
+            if any(r.status == "ok" for r in results):
+                out.synced_at = now.isoformat().replace("+00:00", "Z")
+                con.execute("INSERT OR REPLACE INTO meta VALUES ('aws_synced_at', ?)", [out.synced_at])
+                for r in results:
+                    if r.status == "ok":
+                        con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [f"aws_synced_at:{r.name}",
+                                                                                  out.synced_at])
+            else:
+                row = con.execute("SELECT value FROM meta WHERE key = 'aws_synced_at'").fetchone()
+                out.synced_at = row[0] if row else None
+            con.execute("COMMIT")
+        out.requests_total, out.cost_total = int(total), float(cost)
+        return out
+
+    # -- helpers --------------------------------------------------------------------------------------------
+    def account_id(self) -> str:
+        """The caller's (payer) account: BillingAccountId of the line items and the Budgets account."""
+        key = f"{self.options.profile or ''}|{self.options.endpoint_url or ''}"
+        if self.store.meta("aws_account_key") == key and self.store.meta("aws_account_id"):
+            return str(self.store.meta("aws_account_id"))
+        ident = call(self.clients, "sts", "GetCallerIdentity")
+        self.store.set_meta({"aws_account_id": ident["Account"], "aws_account_key": key})
+        return str(ident["Account"])
+
+    def _cost_pages(self, start: date, group_by: list[dict[str, str]]) -> tuple[list[dict], dict[str, str]]:
+        """Every group of a daily GetCostAndUsage (unblended and amortised), with per-day estimated flags."""
+        days: dict[date, bool] = {}
+        groups: list[dict[str, Any]] = []
+        names: dict[str, str] = {}
+        for page in pages(self.clients, "ce", "GetCostAndUsage", "NextPageToken",
+                          TimePeriod={"Start": start.isoformat(), "End": self.end.isoformat()},
+                          Granularity="DAILY", Metrics=["UnblendedCost", "AmortizedCost"], GroupBy=group_by):
+            for attr in page.get("DimensionValueAttributes", []):
+                if attr.get("Attributes", {}).get("description"):
+                    names[attr["Value"]] = attr["Attributes"]["description"]
+            for by_time in page.get("ResultsByTime", []):
+                day = date.fromisoformat(by_time["TimePeriod"]["Start"])
+                est = bool(by_time.get("Estimated"))
+                days[day] = days.get(day, False) or est
+                for g in by_time.get("Groups", []):
+                    m = g.get("Metrics", {})
+                    unit = (m.get("UnblendedCost") or m.get("AmortizedCost") or {}).get("Unit")
+                    if unit:
+                        self.currency = unit
+                    groups.append({"day": day, "keys": g.get("Keys", []), "estimated": est,
+                                   "unblended": _amount(m.get("UnblendedCost")),
+                                   "amortized": _amount(m.get("AmortizedCost"))})
+        flags = [(d, days.get(d, False)) for d in days_between(start, self.end)]
+        return groups, {"names": names, "days": flags}  # type: ignore[return-value]
+
+    # -- data sets ------------------------------------------------------------------------------------------
+    def sync_accounts(self) -> tuple[int, str | None]:
+        rows: list[dict[str, Any]] = []
+        try:
+            for page in pages(self.clients, "organizations", "ListAccounts", "NextToken"):
+                for a in page.get("Accounts", []):
+                    rows.append({"account_id": a["Id"], "name": a.get("Name"), "email": a.get("Email"),
+                                 "status": a.get("Status"), "source": "organizations"})
+        except CredentialsError:
+            raise
+        except AwsSyncError as exc:
+            if "organizations:ListAccounts was refused" in str(exc) or "not part of an AWS Organization" in str(exc):
+                return 0, "not the management account: accounts are named from Cost Explorer, or by id"
+            raise
+        n = swap(self.store, "aws_accounts", rows)
+        self._fill_team_account_names({r["account_id"]: r["name"] for r in rows if r["name"]})
+        return n, None
+
+    def _fill_team_account_names(self, names: dict[str, str]) -> None:
+        if not names:
+            return
+        from sqlmodel import select
+
+        from storage.records import TeamAccount
+
+        with self.home.records.write() as s:
+            for ta in s.exec(select(TeamAccount).where(TeamAccount.account_id.in_(list(names)))).all():
+                if ta.account_name != names[ta.account_id]:
+                    ta.account_name = names[ta.account_id]
+                    s.add(ta)
+
+    def _stored_names(self) -> dict[str, str]:
+        with self.store.reader() as con:
+            if con is None:
+                return {}
+            create = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'aws_accounts'"
+                                 ).fetchone()[0]
+            return dict(con.execute("SELECT account_id, name FROM aws_accounts WHERE name IS NOT NULL").fetchall()
+                        ) if create else {}
+
+    def sync_costs(self) -> tuple[int, str | None]:
+        import pandas as pd
+
+        from storage.loader import Staging
+
+        first = fetch_start(self.store, "costs", self.start, self.end)
+        if first is None:
+            return 0, "up to date: every day is stored and settled"
+        payer = self.account_id()
+        groups, extra = self._cost_pages(first, [{"Type": "DIMENSION", "Key": "LINKED_ACCOUNT"},
+                                                 {"Type": "DIMENSION", "Key": "SERVICE"}])
+        names = {**extra["names"], **self._stored_names()}  # type: ignore[index]
+        rows = []
+        for g in groups:
+            account, service = (g["keys"] + ["", ""])[:2]
+            rows.append({
+                "ProviderName": "AWS", "PublisherName": "AWS", "InvoiceIssuerName": "AWS",
+                "ChargeCategory": "Usage", "BillingAccountId": payer, "BillingCurrency": self.currency,
+                "SubAccountId": account, "SubAccountName": names.get(account, account), "ServiceName": service,
+                "BilledCost": g["unblended"], "EffectiveCost": g["amortized"],
+                "ChargePeriodStart": pd.Timestamp(g["day"]), "ChargePeriodEnd": pd.Timestamp(g["day"] + timedelta(1)),
+                "BillingPeriodStart": pd.Timestamp(_month_start(g["day"])),
+                "BillingPeriodEnd": pd.Timestamp(_add_months(g["day"], 1)),
+                "x_Estimated": g["estimated"], "x_Source": SOURCE})
+        kept = self._kept_rows(payer, first)
+        with Staging(self.store, default_currency=self.currency, default_billing_account=payer) as staging:
+            if len(kept):
+                staging.append_frame(kept, "stored")
+            if rows:
+                staging.append_frame(pd.DataFrame(rows), "GetCostAndUsage")
+            if not rows and not len(kept):
+                n = 0
+            else:
+                n = staging.commit(source=f"sync aws {first}..{self.end}").rows - len(kept)
+        with self.store.writer() as con:
+            create_tables(con)
+            record_days(con, "costs", extra["days"])  # type: ignore[index]
+        return n, f"fetched {first} to {self.end - timedelta(1)}"
+
+    def _kept_rows(self, payer: str, first: date) -> Any:
+        """Stored synced rows of the months being replaced that are not fetched again."""
+        import pandas as pd
+
+        from storage.costs import FOCUS_COLUMNS
+
+        cols = [c for c in FOCUS_COLUMNS if c != "x_Extras"]
+        with self.store.reader() as con:
+            if con is None:
+                return pd.DataFrame()
+            sel = ", ".join(f'"{c}"' for c in cols)
+            return con.execute(
+                f"SELECT {sel}, CAST(json_extract(x_Extras, '$.x_Estimated') AS BOOLEAN) AS x_Estimated, "
+                "json_extract_string(x_Extras, '$.x_Source') AS x_Source FROM line_items "
+                "WHERE BillingAccountId = ? AND ProviderName = 'AWS' AND BillingPeriodStart >= ? AND charge_date < ?",
+                [payer, _month_start(first), first]).df()
+
+    def _tag_keys(self) -> tuple[dict[str, list[str]], str | None]:
+        """Each taxonomy key -> the AWS tag key spellings that fold onto it (GetTags, cached a week)."""
+        tax = self.store.taxonomy
+        cached = json.loads(self.store.meta("aws_tag_keys") or "{}")
+        raw: list[str] | None = None
+        note = None
+        if cached and date.fromisoformat(cached["on"]) > self.today - timedelta(days=TAG_KEYS_TTL_DAYS):
+            raw = cached["keys"]
+        else:
+            try:
+                raw = []
+                for page in pages(self.clients, "ce", "GetTags", "NextPageToken",
+                                  TimePeriod={"Start": self.start.isoformat(), "End": self.end.isoformat()}):
+                    raw.extend(page.get("Tags", []))
+                self.store.set_meta({"aws_tag_keys": json.dumps({"on": self.today.isoformat(), "keys": raw})})
+            except CredentialsError:
+                raise
+            except AwsSyncError as exc:
+                if isinstance(exc, MaxRequestsReached):
+                    raise
+                raw, note = [], f"tag keys not listed ({exc}); grouped by the taxonomy's own spelling"
+        out = {}
+        for key in tax.keys:
+            spellings = sorted({k for k in raw if tax.canonical_key(k) == key})
+            out[key] = spellings or [key]
+        return out, note
+
+    def sync_tags(self) -> tuple[int, str | None]:
+        spellings, note = self._tag_keys()
+        total = 0
+        for key, raws in spellings.items():
+            first = fetch_start(self.store, f"tags:{key}", self.start, self.end)
+            if first is None:
+                continue
+            merged: dict[tuple, dict[str, Any]] = {}
+            flags = []
+            for raw in raws:
+                groups, extra = self._cost_pages(first, [{"Type": "TAG", "Key": raw},
+                                                         {"Type": "DIMENSION", "Key": "LINKED_ACCOUNT"}])
+                flags = extra["days"]  # type: ignore[index]
+                for g in groups:
+                    tag, account = (g["keys"] + ["", ""])[:2]
+                    value = tag.split("$", 1)[1] if "$" in tag else tag
+                    k = (g["day"], value or None, account)
+                    row = merged.setdefault(k, {"day": g["day"], "tag_key": key, "tag_value": value or None,
+                                                "account_id": account, "unblended_cost": 0.0,
+                                                "amortized_cost": 0.0, "currency": self.currency,
+                                                "estimated": g["estimated"]})
+                    row["unblended_cost"] += g["unblended"]
+                    row["amortized_cost"] += g["amortized"]
+            total += swap(self.store, "aws_tag_costs", list(merged.values()),
+                          where="tag_key = ? AND day >= ? AND day < ?", params=[key, first, self.end],
+                          days=(f"tags:{key}", flags))
+        return total, note
+
+    def sync_forecast(self) -> tuple[int, str | None]:
+        end = _add_months(self.today, 3)
+        resp = call(self.clients, "ce", "GetCostForecast",
+                    TimePeriod={"Start": self.today.isoformat(), "End": end.isoformat()},
+                    Metric="AMORTIZED_COST", Granularity="MONTHLY", PredictionIntervalLevel=80)
+        unit = resp.get("Total", {}).get("Unit", self.currency)
+        rows = [{"month": _month_start(date.fromisoformat(r["TimePeriod"]["Start"])), "mean": float(r["MeanValue"]),
+                 "lower_bound": float(r.get("PredictionIntervalLowerBound") or 0) or None,
+                 "upper_bound": float(r.get("PredictionIntervalUpperBound") or 0) or None, "interval_pct": 80,
+                 "metric": "AMORTIZED_COST", "currency": unit, "generated_on": self.today}
+                for r in resp.get("ForecastResultsByTime", [])]
+        return swap(self.store, "aws_forecast", rows), None
+
+    def sync_anomalies(self) -> tuple[int, str | None]:
+        rows = []
+        for page in pages(self.clients, "ce", "GetAnomalies", "NextPageToken",
+                          DateInterval={"StartDate": (self.today - timedelta(days=90)).isoformat(),
+                                        "EndDate": self.today.isoformat()}):
+            for a in page.get("Anomalies", []):
+                imp, score = a.get("Impact", {}), a.get("AnomalyScore", {})
+                rows.append({
+                    "anomaly_id": a["AnomalyId"], "start_date": (a.get("AnomalyStartDate") or "")[:10] or None,
+                    "end_date": (a.get("AnomalyEndDate") or "")[:10] or None, "monitor_arn": a.get("MonitorArn"),
+                    "dimension_value": a.get("DimensionValue"), "max_impact": imp.get("MaxImpact"),
+                    "total_impact": imp.get("TotalImpact"), "total_actual": imp.get("TotalActualSpend"),
+                    "total_expected": imp.get("TotalExpectedSpend"), "impact_pct": imp.get("TotalImpactPercentage"),
+                    "max_score": score.get("MaxScore"), "current_score": score.get("CurrentScore"),
+                    "feedback": a.get("Feedback"), "root_causes": json.dumps(a.get("RootCauses", []))})
+        return swap(self.store, "aws_anomalies", rows), None
+
+    def sync_commitments(self) -> tuple[int, str | None]:
+        from storage.sources.aws_commitments import fetch_inventory, fetch_usage
+
+        first = fetch_start(self.store, "commitments", self.start, self.end)
+        notes: list[str] = []
+        n = 0
+        if first is not None:
+            rows, flags, notes = fetch_usage(self.clients, first, self.end)
+            n += swap(self.store, "aws_commitment_usage", rows, where="day >= ? AND day < ?",
+                      params=[first, self.end], days=("commitments", flags))
+        inventory = fetch_inventory(self.clients, self.today)
+        n += swap_inventory(self.store, inventory)
+        return n, "; ".join(notes) or None
+
+    def sync_recommendations(self) -> tuple[int, str | None]:
+        from storage.sources.aws_commitments import fetch_recommendations
+
+        return swap(self.store, "aws_recommendations", fetch_recommendations(self.clients)), None
+
+    def sync_budgets(self) -> tuple[int, str | None]:
+        account = self.account_id()
+        rows = []
+        for page in pages(self.clients, "budgets", "DescribeBudgets", "NextToken", AccountId=account):
+            for b in page.get("Budgets", []):
+                spend = b.get("CalculatedSpend", {})
+                limit = b.get("BudgetLimit", {})
+                period = b.get("TimePeriod", {})
+                rows.append({"name": b["BudgetName"], "budget_type": b.get("BudgetType"),
+                             "time_unit": b.get("TimeUnit"), "limit_amount": _amount(limit) if limit else None,
+                             "actual_spend": _amount(spend.get("ActualSpend")) if spend.get("ActualSpend") else None,
+                             "forecast_spend": _amount(spend.get("ForecastedSpend"))
+                             if spend.get("ForecastedSpend") else None,
+                             "currency": limit.get("Unit"), "period_start": _day(period.get("Start")),
+                             "period_end": _day(period.get("End"))})
+        return swap(self.store, "aws_budgets", rows), None
+
+
+def _day(value: Any) -> date | None:
+    if value is None:
+        return None
+    return value.date() if isinstance(value, datetime) else date.fromisoformat(str(value)[:10])
+
+
+def swap_inventory(store: CostStore, rows: list[dict[str, Any]]) -> int:
+    """Replace the API-sourced rows of ``commitment_inventory`` (other sources are kept) in one transaction."""
+    with store.writer() as con:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            ids = [r["commitment_id"] for r in rows]
+            con.execute("DELETE FROM commitment_inventory WHERE source = 'aws-api'")
+            if ids:
+                con.execute("DELETE FROM commitment_inventory WHERE list_contains(?, commitment_id)", [ids])
+            for r in rows:
+                con.execute(f"INSERT INTO commitment_inventory VALUES ({', '.join('?' * len(INVENTORY_COLUMNS))})",
+                            [r.get(c) for c in INVENTORY_COLUMNS])
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    return len(rows)
+
+
+def sync_aws(home: Home, options: SyncOptions, *, clients: AwsClients | None = None,
+             progress: Callable[[str], None] | None = None) -> SyncResult:
+    """Sync the requested data sets into ``home``'s cost store (public entry point)."""
+    return AwsSync(home, options, clients=clients, progress=progress).run()
+
+
+def send_anomaly_feedback(anomaly_id: str, feedback: str, *, store: CostStore | None = None,
+                          clients: AwsClients | None = None, profile: str | None = None,
+                          endpoint_url: str | None = None) -> RequestLedger:
+    """Tell Cost Anomaly Detection whether an anomaly was real (YES), not (NO) or planned
+    (PLANNED_ACTIVITY); record it on the stored anomaly and in the request ledger."""
+    feedback = feedback.upper()
+    if feedback not in FEEDBACK:
+        raise ValueError(f"feedback must be one of {', '.join(FEEDBACK)}, got {feedback!r}")
+    clients = clients or AwsClients(profile=profile, endpoint_url=endpoint_url)
+    call(clients, "ce", "ProvideAnomalyFeedback", AnomalyId=anomaly_id, Feedback=feedback)
+    if store is not None:
+        with store.writer() as con:
+            create_tables(con)
+            con.execute("UPDATE aws_anomalies SET feedback = ? WHERE anomaly_id = ?", [feedback, anomaly_id])
+            for c in clients.ledger.calls:
+                con.execute("INSERT INTO aws_requests VALUES (?, ?, ?, ?)",
+                            [c["at"], c["service"], c["operation"], c["cost"]])
+            total = con.execute("SELECT count(*) FROM aws_requests").fetchone()[0]
+            con.execute("INSERT OR REPLACE INTO meta VALUES ('aws_requests_total', ?)", [str(total)])
+    return clients.ledger
