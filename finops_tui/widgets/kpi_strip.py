@@ -1,0 +1,86 @@
+"""A row of labelled KPI values. Values are shown as Text, never markup (a value may be `[USD]`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Static
+
+STATUS_STYLES = {"good": "bold green", "warn": "bold yellow", "bad": "bold red", None: "bold"}
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """One figure: ``status`` is ``good``, ``warn``, ``bad`` or None (neutral)."""
+
+    label: str
+    value: str
+    status: str | None = None
+    hint: str = ""
+
+
+class KpiTile(Static):
+    DEFAULT_CSS = """
+    KpiTile {
+        width: 1fr;
+        height: auto;
+        min-height: 3;
+        padding: 0 1;
+        border: round $primary-background;
+    }
+    """
+
+    def __init__(self, kpi: Kpi, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.kpi = kpi
+
+    def render(self) -> Text:
+        kpi = self.kpi
+        text = Text(kpi.label, style="dim")
+        text.append("\n")
+        text.append(Text(kpi.value, style=STATUS_STYLES.get(kpi.status, "bold")))
+        if kpi.hint:
+            text.append("\n")
+            text.append(Text(kpi.hint, style="dim italic"))
+        return text
+
+    def show(self, kpi: Kpi) -> None:
+        self.kpi = kpi
+        self.refresh(layout=True)
+
+
+class KpiStrip(Horizontal):
+    """``KpiStrip([Kpi("allocation, 7 days", "87.2%", "warn"), ...])``; ``set_kpis`` replaces them."""
+
+    DEFAULT_CSS = """
+    KpiStrip {
+        height: auto;
+    }
+    """
+
+    def __init__(self, kpis: Iterable[Kpi] = (), **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self._kpis = list(kpis)
+
+    def compose(self) -> ComposeResult:
+        for kpi in self._kpis:
+            yield KpiTile(kpi)
+
+    def set_kpis(self, kpis: Iterable[Kpi]) -> None:
+        new = list(kpis)
+        tiles = list(self.query(KpiTile))
+        if [t.kpi.label for t in tiles] == [k.label for k in new]:
+            for tile, kpi in zip(tiles, new, strict=True):
+                tile.show(kpi)
+        else:
+            self.remove_children()
+            self.mount_all([KpiTile(k) for k in new])
+        self._kpis = new
+
+    @property
+    def kpis(self) -> list[Kpi]:
+        return list(self._kpis)

@@ -1,0 +1,75 @@
+"""The reusable widgets: a trend chart drawn with plotext, a frame table of Text cells exporting CSV to
+HOME/exports on `e`, and a KPI strip whose values are never markup."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pandas as pd
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.widgets import Sparkline
+
+from finops_tui.widgets.data_table import FrameTable
+from finops_tui.widgets.kpi_strip import Kpi, KpiStrip, KpiTile
+from finops_tui.widgets.trend_chart import TrendChart
+
+
+class WidgetsApp(App[None]):
+    def __init__(self, home) -> None:
+        super().__init__()
+        self.home = home
+
+    def compose(self) -> ComposeResult:
+        yield KpiStrip([Kpi("coverage", "87.2%", "warn")], id="kpis")
+        yield TrendChart("Daily spend", id="chart")
+        yield FrameTable(export_name="team spend/[x]", id="table")
+
+
+async def test_widgets_show_data_and_export_csv(home) -> None:
+    app = WidgetsApp(home)
+    frame = pd.DataFrame({"team": ["[web]", "search"], "spend": [1234.5, None], "rows": [3, 4]})
+    days = [date(2026, 11, 1) + timedelta(days=i) for i in range(10)]
+    async with app.run_test(size=(100, 40)) as pilot:
+        chart = app.query_one(TrendChart)
+        chart.plot({"spend": pd.Series([100.0 + i for i in range(10)], index=pd.to_datetime(days)),
+                    "forecast": [(d, 105.0) for d in days]}, y_label="USD")
+        table = app.query_one(FrameTable)
+        table.load_frame(frame, formats={"spend": lambda v: "-" if pd.isna(v) else f"{v:,.2f} USD"})
+        app.query_one(KpiStrip).set_kpis([Kpi("coverage", "[USD] 90.0%", "good"), Kpi("open actions", "4")])
+        await pilot.pause()
+
+        assert not chart.using_fallback and not chart.query(Sparkline)
+        assert chart.series["spend"][0] == ("2026-11-01", 100.0) and len(chart.series["forecast"]) == 10
+        assert "Daily spend" in chart.query_one("PlotextPlot").render().plain
+
+        cell = table.get_cell_at((0, 0))
+        assert isinstance(cell, Text) and cell.plain == "[web]"
+        assert table.get_cell_at((1, 1)).plain == "-" and table.get_cell_at((0, 1)).plain == "1,234.50 USD"
+
+        tiles = list(app.query(KpiTile))
+        assert [t.render().plain.splitlines()[1] for t in tiles] == ["[USD] 90.0%", "4"]
+
+        table.focus()
+        await pilot.press("e")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        written = list((home.path / "exports").glob("*.csv"))
+        assert len(written) == 1 and written[0].name.startswith("team-spend-x-")
+        assert pd.read_csv(written[0])["team"].tolist() == ["[web]", "search"]
+        assert any(str(written[0]) in n.message for n in app._notifications)
+
+
+async def test_trend_chart_falls_back_to_a_sparkline_when_plotext_fails(home, monkeypatch) -> None:
+    def broken(self) -> None:
+        raise RuntimeError("plotext cannot draw here")
+
+    monkeypatch.setattr(TrendChart, "_draw_plotext", broken)
+    app = WidgetsApp(home)
+    async with app.run_test(size=(100, 40)) as pilot:
+        chart = app.query_one(TrendChart)
+        chart.plot({"spend": [(date(2026, 11, 2), 2.0), (date(2026, 11, 1), 1.0)]})
+        await pilot.pause()
+        await pilot.pause()
+        assert chart.using_fallback
+        assert list(chart.query_one(Sparkline).data) == [1.0, 2.0]
