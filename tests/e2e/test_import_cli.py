@@ -1,0 +1,51 @@
+"""The installed `finops-tui import`: a real import with --json, then bad files refused with exit 2, one
+line on stderr and no traceback, leaving `info` unchanged."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+EXE = shutil.which("finops-tui")
+pytestmark = [pytest.mark.skipif(EXE is None, reason="finops-tui is not installed"), pytest.mark.slow]
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([EXE, *args], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "FINOPS_TUI_TODAY": "2026-11-27"})
+
+
+def test_import_then_bad_files_change_nothing(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    good = tmp_path / "good.csv"
+    good.write_text("BillingAccountId,ChargePeriodStart,BilledCost,EffectiveCost,Tags\n"
+                    'a1,2026-10-01T00:00:00Z,3.25,3,"{"" Team"": ""pay""}"\n'
+                    "a1,2026-10-02T00:00:00Z,1.75,1,NULL\n")
+    out = run("--home", str(home), "import", str(good), "--json")
+    assert out.returncode == 0, out.stderr
+    summary = json.loads(out.stdout)
+    assert summary["rows"] == 2 and summary["billing_periods"] == [
+        {"period": "2026-10", "rows": 2, "billed_cost": 5.0, "effective_cost": 4.0}]
+    assert summary["folded_tag_keys"] == {"team": [" Team"]} and summary["currency"] == "USD"
+    assert "ServiceName" in summary["files"][0]["absent_columns"]
+    before = json.loads(run("--home", str(home), "info", "--json").stdout)
+
+    bad_time = tmp_path / "t30.csv"
+    bad_time.write_text("ChargePeriodStart,BilledCost\n2026-10-01T00:00:00Z,1\n2023-02-01T30:00:00Z,1\n")
+    truncated = tmp_path / "cut.parquet"
+    truncated.write_bytes(b"PAR1" + b"\x00" * 100)
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes("ChargePeriodStart,BilledCost,ServiceName\n2026-10-01,1,Caf\u00e9\n".encode("latin-1"))
+    for path, words in [(bad_time, ["t30.csv", "row 2", "column ChargePeriodStart"]),
+                        (truncated, ["cut.parquet", "Parquet"]), (latin, ["latin.csv", "UTF-8"])]:
+        out = run("--home", str(home), "import", str(good), str(path))
+        assert out.returncode == 2, (path, out.stdout, out.stderr)
+        lines = out.stderr.strip().splitlines()
+        assert len(lines) == 1 and all(w in lines[0] for w in words), lines
+        assert "Traceback" not in out.stderr
+    assert json.loads(run("--home", str(home), "info", "--json").stdout) == before
