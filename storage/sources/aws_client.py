@@ -8,6 +8,7 @@ Credentials come only from boto3's standard chain and are never written anywhere
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -79,7 +80,7 @@ class RequestLedger:
         self.attempts += 1
 
     def attach(self, client: Any) -> Any:
-        client.meta.events.register("before-call.*.*", self._before_call)
+        client.meta.events.register_first("before-call.*.*", self._before_call)
         client.meta.events.register("before-send.*.*", self._before_send)
         return client
 
@@ -110,6 +111,11 @@ class AwsClients:
                 raise CredentialsError(f"AWS profile {self.profile!r} is not configured; {CREDENTIAL_HINT}") from exc
         return self._session
 
+    def use(self, service: str, client: Any) -> Any:
+        """Use a ready-made client for ``service`` (a Stubber-wrapped one in tests), metered like the rest."""
+        self._clients[service] = self.ledger.attach(client)
+        return client
+
     def client(self, service: str) -> Any:
         if service not in self._clients:
             from botocore.config import Config
@@ -118,7 +124,9 @@ class AwsClients:
             region = self.region or self.session.region_name or "us-east-1"
             if service in ("ce", "organizations", "budgets", "savingsplans"):
                 region = "us-east-1"
-            config = Config(retries={"mode": "adaptive", "max_attempts": self.max_attempts},
+            # AWS_MAX_ATTEMPTS (the standard variable) may lower or raise the attempts; the mode stays adaptive.
+            attempts = int(os.environ.get("AWS_MAX_ATTEMPTS") or self.max_attempts)
+            config = Config(retries={"mode": "adaptive", "total_max_attempts": attempts},
                             connect_timeout=10, read_timeout=60, user_agent_extra="finops-tui")
             client = self.session.client(service, region_name=region, endpoint_url=self.endpoint_url,
                                          config=config)
