@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.screen import Screen
 
 from storage.home import Home
 
@@ -23,7 +25,8 @@ class FinOpsApp(App[None]):
         self.home = home
 
     def on_mount(self) -> None:
-        self.sub_title = str(self.home.path)
+        # The folder name, not the whole path: enough to tell homes apart, and stable in snapshots.
+        self.sub_title = ("demo: " if self.home.is_demo else "") + self.home.path.name
         if not self.home.has_cost_data():
             from finops_tui.screens.first_run import FirstRunScreen
 
@@ -37,3 +40,63 @@ class FinOpsApp(App[None]):
         from finops_tui.screens.help import HelpScreen
 
         self.push_screen(HelpScreen())
+
+    # -- the command palette ----------------------------------------------------------------------------
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        from rituals.calendar import RITUALS
+
+        for spec in RITUALS:
+            yield SystemCommand(f"Ritual: {spec.title}", f"{spec.cadence}; {spec.output}",
+                                lambda kind=spec.kind: self.open_ritual(kind))
+        yield SystemCommand("Ritual board", "The five rituals, KPIs and open actions", self.action_board)
+        yield SystemCommand("Import billing files", "FOCUS 1.0-1.3 or AWS CUR 2.0: CSV, CSV.gz, Parquet",
+                            self.action_import_files)
+        yield SystemCommand("My actions", "Update the actions you own", lambda: self.open_screen(
+            "finops_tui.screens.my_actions", "MyActionsScreen"))
+        yield SystemCommand("RACI", "Who is responsible and accountable for what", lambda: self.open_screen(
+            "finops_tui.screens.raci", "RaciScreen"))
+        yield SystemCommand("People and teams", "Who owns what", lambda: self.open_screen(
+            "finops_tui.screens.people", "PeopleScreen"))
+
+    def open_ritual(self, kind: str) -> None:
+        from finops_tui.screens.registry import ritual_screen
+
+        screen = ritual_screen(kind, self.home)
+        if screen is None:
+            from rituals.calendar import RITUAL_BY_KIND
+
+            title = RITUAL_BY_KIND[kind].title if kind in RITUAL_BY_KIND else kind
+            self.notify(f"The {title} ritual is not built yet.", title="Not built yet", markup=False)
+        else:
+            self.push_screen(screen)
+
+    def action_import_files(self, path: str = "") -> None:
+        from finops_tui.modals.import_dialog import ImportDialog
+
+        def done(summary: dict | None) -> None:
+            if summary:
+                self.action_board()
+
+        self.push_screen(ImportDialog(self.home, path), done)
+
+    def action_board(self) -> None:
+        from finops_tui.screens.board import BoardScreen
+
+        if not self.home.has_cost_data():
+            self.notify("No cost data yet: import files, sync AWS or open the demo.", markup=False)
+            return
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        if not isinstance(self.screen, BoardScreen):
+            self.push_screen(BoardScreen(self.home))
+
+    def open_screen(self, module: str, cls: str) -> None:
+        import importlib
+
+        try:
+            screen = getattr(importlib.import_module(module), cls)(self.home)
+        except (ImportError, AttributeError):
+            self.notify("That screen is not built yet.", markup=False)
+            return
+        self.push_screen(screen)

@@ -155,6 +155,16 @@ def create_schema(con: duckdb.DuckDBPyConnection, taxonomy: Taxonomy) -> None:
             con.execute(f'ALTER TABLE line_items ADD COLUMN "{tag_column(key)}" VARCHAR')
 
 
+def sql_string(text: str) -> str:
+    """A SQL string literal (single quotes doubled)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def json_path(key: str) -> str:
+    """A quoted JSON path literal selecting one object key, whatever characters the key holds."""
+    return sql_string("$." + json.dumps(key))
+
+
 def taxonomy_signature(taxonomy: Taxonomy) -> str:
     return json.dumps({"keys": list(taxonomy.keys), "aliases": dict(sorted(taxonomy.aliases.items()))},
                       sort_keys=True)
@@ -209,8 +219,7 @@ class CostStore:
         col = tag_column(key)
         if col in self._columns(con) and self._fresh_tags(con):
             return f'NULLIF(TRIM("{col}"), \'\')'
-        path = json.dumps(f'$."{key}"')
-        return f"NULLIF(TRIM(json_extract_string(tags_norm, {path})), '')"
+        return f"NULLIF(TRIM(json_extract_string(tags_norm, {json_path(key)})), '')"
 
     # -- information ------------------------------------------------------------------------------------
     def info(self) -> StoreInfo:

@@ -475,9 +475,9 @@ def _truth(out: pd.DataFrame, res: pd.DataFrame, frame: pd.DataFrame, tagged: np
     usage = out["ChargeCategory"].to_numpy() == "Usage"
     alloc = np.zeros(len(out), dtype=bool)
     alloc[:n] = state != "none"
-    # Rows beyond the resource rows: unused commitment rows are unallocated; support sits in an owned account.
+    # Rows beyond the resource rows (unused commitment, support) carry no tags: the account rule decides.
     tail = out.iloc[n:]
-    alloc[n:] = (tail["ServiceName"].to_numpy() == "AWS Support (Business)")
+    alloc[n:] = [allocated_by(None, a) != "none" for a in tail["SubAccountId"]]
     week = out["ChargePeriodStart"].dt.strftime("%G-W%V").to_numpy()
     eff = out["EffectiveCost"].to_numpy()
     frame_w = pd.DataFrame({"week": week[usage], "eff": eff[usage], "alloc": np.where(alloc[usage], eff[usage], 0)})

@@ -74,9 +74,14 @@ def test_cost_by_allocation_folds_key_case_and_space(store: CostStore) -> None:
     assert dict(zip(env["value"].fillna("-"), env["cost"], strict=True)) == {"prod": 8.0, "-": 13.0}
 
 
-def test_a_key_outside_the_taxonomy_is_read_from_the_folded_map(store: CostStore) -> None:
-    df = store.cost_by_allocation(date(2026, 10, 1), date(2026, 12, 1), "ENV", usage_only=True)
-    assert set(df["value"].fillna("-")) == {"prod", "-"}
+def test_a_key_outside_the_taxonomy_is_read_from_the_folded_map(tmp_path) -> None:
+    store = CostStore(tmp_path / "c.duckdb", load_config(None).taxonomy)
+    rows = frame().assign(Tags=['{"Business Unit": "ads"}', '{" business unit": "it\'s"}', None, None, None])
+    with Staging(store) as st:
+        st.append_frame(rows, "bu.csv")
+        st.commit()
+    df = store.cost_by_allocation(date(2026, 10, 1), date(2026, 12, 1), "BUSINESS UNIT", usage_only=False)
+    assert dict(zip(df["value"].fillna("-"), df["cost"], strict=True)) == {"ads": 8.0, "it's": 2.0, "-": 11.0}
 
 
 def test_extras_are_kept(store: CostStore) -> None:

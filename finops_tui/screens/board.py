@@ -1,0 +1,140 @@
+"""The ritual board: the five rituals with their due dates, the KPI strip, and the open actions."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from exports.format import day, money, pct
+from finops_tui.screens.registry import is_built
+from finops_tui.widgets.kpi_strip import Kpi, KpiStrip
+from rituals.board import Board, BoardKpis
+from storage.home import Home
+
+NO_DATA = "no data"
+
+
+def kpi_tiles(k: BoardKpis | None) -> list[Kpi]:
+    if k is None:
+        return [Kpi("Allocation, last 7 days", "loading…"), Kpi("Month to date", "loading…"),
+                Kpi("Actions", "loading…"), Kpi("Data freshness", "loading…")]
+    alloc_status = None
+    if k.allocation_pct is not None and k.allocation_target_pct is not None:
+        alloc_status = "good" if k.allocation_pct >= k.allocation_target_pct else "warn"
+    alloc_hint = f"target {k.allocation_target_pct:g}%" if k.allocation_target_pct is not None else ""
+    mtd_status, mtd_hint = None, "no budget for this month"
+    if k.mtd_spend is not None and k.mtd_budget_prorated:
+        ratio = k.mtd_spend / k.mtd_budget_prorated
+        mtd_status = "good" if ratio <= 1.0 else ("warn" if ratio <= 1.1 else "bad")
+        mtd_hint = f"vs {money(k.mtd_budget_prorated, k.currency)} prorated budget"
+    actions = f"{k.open_actions} open, {k.overdue_actions} overdue"
+    fresh = f"to {day(k.last_data_day)}" if k.last_data_day else NO_DATA
+    fresh_hint = f"{k.data_lag_days} d behind today" if k.data_lag_days is not None else "import or sync data"
+    if k.aws_synced_at:
+        fresh_hint += f"; AWS synced {k.aws_synced_at[:16].replace('T', ' ')}"
+    return [
+        Kpi("Allocation, last 7 days", pct(k.allocation_pct), alloc_status, alloc_hint),
+        Kpi("Month to date", money(k.mtd_spend, k.currency), mtd_status, mtd_hint),
+        Kpi("Actions", actions, "bad" if k.overdue_actions else "good"),
+        Kpi("Data freshness", fresh, "warn" if (k.data_lag_days or 0) > 3 else None, fresh_hint),
+    ]
+
+
+class BoardScreen(Screen[None]):
+    BINDINGS = [
+        Binding("enter", "open_ritual", "Open ritual", id="open-ritual", show=False),
+        Binding("a", "my_actions", "My actions", id="my-actions"),
+        Binding("r", "raci", "RACI", id="raci"),
+        Binding("p", "people", "People", id="people"),
+        Binding("g", "refresh", "Refresh", id="refresh"),
+    ]
+
+    def __init__(self, home: Home) -> None:
+        super().__init__(name="board")
+        self.home = home
+        self.board: Board | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="board"):
+            yield KpiStrip(kpi_tiles(None), id="kpis")
+            yield Static("Rituals  (enter opens one)", classes="section-title")
+            yield DataTable(id="rituals", cursor_type="row", zebra_stripes=True)
+            yield Static("Open actions", classes="section-title")
+            yield DataTable(id="actions", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#rituals", DataTable).add_columns("Ritual", "Cadence", "Last run", "Next due", "Status")
+        self.query_one("#actions", DataTable).add_columns("#", "Action", "Owner", "Team", "Status", "Due")
+        self.query_one("#rituals", DataTable).focus()
+        self.load()
+
+    def on_screen_resume(self) -> None:
+        if self.board is not None:
+            self.load()
+
+    @work(thread=True, exclusive=True, group="board")
+    def load(self) -> None:
+        from rituals.board import build_board
+
+        board = build_board(self.home)
+        self.app.call_from_thread(self.show_board, board)
+
+    def show_board(self, board: Board) -> None:
+        self.board = board
+        self.query_one(KpiStrip).set_kpis(kpi_tiles(board.kpis))
+        rituals = self.query_one("#rituals", DataTable)
+        keep = rituals.cursor_row
+        rituals.clear()
+        for r in board.rituals:
+            if not is_built(r.kind):
+                status = Text("not built yet", style="dim")
+            elif r.overdue:
+                status = Text(f"overdue {r.days_overdue} d", style="bold red")
+            else:
+                status = Text("on track", style="green")
+            if r.open_run_id:
+                status.append(Text(f" (run #{r.open_run_id} open)", style="yellow"))
+            last = f"{r.last_period} ({day(r.last_closed)[:10]})" if r.last_period else "never"
+            rituals.add_row(Text(r.title), Text(r.cadence.split(",")[0]), Text(last), Text(f"{r.due_period} by {day(r.due_date)}"),
+                            status, key=r.kind)
+        rituals.move_cursor(row=min(keep, max(len(board.rituals) - 1, 0)))
+        actions = self.query_one("#actions", DataTable)
+        actions.clear()
+        for a in board.actions:
+            due = Text(day(a.due_date), style="bold red" if a.overdue else "")
+            actions.add_row(str(a.id), Text(a.title), Text(a.owner), Text(a.team or "-"), Text(a.status), due,
+                            key=str(a.id))
+
+    # -- actions ----------------------------------------------------------------------------------------
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.data_table.id == "rituals" and event.row_key.value:
+            self.open_ritual(str(event.row_key.value))
+        elif event.data_table.id == "actions":
+            self.action_my_actions()
+
+    def action_open_ritual(self) -> None:
+        table = self.query_one("#rituals", DataTable)
+        if self.board and table.row_count:
+            self.open_ritual(self.board.rituals[table.cursor_row].kind)
+
+    def open_ritual(self, kind: str) -> None:
+        self.app.open_ritual(kind)  # type: ignore[attr-defined]
+
+    def action_my_actions(self) -> None:
+        self.app.open_screen("finops_tui.screens.my_actions", "MyActionsScreen")  # type: ignore[attr-defined]
+
+    def action_raci(self) -> None:
+        self.app.open_screen("finops_tui.screens.raci", "RaciScreen")  # type: ignore[attr-defined]
+
+    def action_people(self) -> None:
+        self.app.open_screen("finops_tui.screens.people", "PeopleScreen")  # type: ignore[attr-defined]
+
+    def action_refresh(self) -> None:
+        self.load()

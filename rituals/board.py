@@ -1,0 +1,123 @@
+"""The ritual board's figures: each ritual's last run and next due date, the KPI strip, open actions.
+
+Everything here is computed from the two stores; a figure with no data is None (shown as "no data"),
+never zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from rituals.actions import ActionView, list_actions
+from rituals.allocation import account_teams_from_records, coverage
+from rituals.calendar import RITUALS, add_months, next_due
+
+if TYPE_CHECKING:
+    from storage.home import Home
+
+
+@dataclass(frozen=True)
+class RitualRow:
+    kind: str
+    title: str
+    cadence: str
+    last_period: str | None
+    last_closed: datetime | None
+    due_period: str
+    due_date: date
+    overdue: bool
+    days_overdue: int
+    open_run_id: int | None
+
+
+@dataclass
+class BoardKpis:
+    currency: str
+    allocation_pct: float | None = None
+    allocation_window: tuple[date, date] | None = None
+    allocation_target_pct: float | None = None
+    mtd_spend: float | None = None
+    mtd_budget_prorated: float | None = None
+    month_budget: float | None = None
+    open_actions: int = 0
+    overdue_actions: int = 0
+    last_data_day: date | None = None
+    last_import_at: datetime | None = None
+    aws_synced_at: str | None = None
+    data_lag_days: int | None = None
+
+
+@dataclass
+class Board:
+    today: date
+    rituals: list[RitualRow] = field(default_factory=list)
+    kpis: BoardKpis | None = None
+    actions: list[ActionView] = field(default_factory=list)
+
+
+def ritual_rows(home: Home) -> list[RitualRow]:
+    from sqlmodel import select
+
+    from storage.records import RitualRun
+
+    today = home.clock.today()
+    with home.records.session() as s:
+        runs = s.exec(select(RitualRun)).all()
+    rows = []
+    for spec in RITUALS:
+        mine = [r for r in runs if r.kind == spec.kind]
+        closed = [r for r in mine if r.status == "closed"]
+        last = max(closed, key=lambda r: r.closed_at or datetime.min, default=None)
+        due = next_due(spec.kind, today, home.config.calendar, {r.period for r in closed})
+        open_run = next((r for r in mine if r.status == "open" and r.period == due.period), None)
+        rows.append(RitualRow(spec.kind, spec.title, spec.cadence, last.period if last else None,
+                              last.closed_at if last else None, due.period, due.due_date, due.overdue,
+                              due.days_overdue, open_run.id if open_run else None))
+    return rows
+
+
+def action_rows(home: Home) -> list[ActionView]:
+    """Open actions, overdue first (the configured time zone decides "overdue")."""
+    with home.records.session() as s:
+        return list_actions(s, today=home.clock.today())
+
+
+def kpis(home: Home, actions: list[ActionView]) -> BoardKpis:
+    from sqlmodel import func, select
+
+    from storage.records import Budget
+
+    today = home.clock.today()
+    info = home.costs.info()
+    out = BoardKpis(currency=info.currency or home.config.currency,
+                    allocation_target_pct=home.config.targets.allocation_pct,
+                    open_actions=len(actions), overdue_actions=sum(a.overdue for a in actions),
+                    last_data_day=info.last_day, last_import_at=info.last_import_at,
+                    aws_synced_at=home.costs.meta("aws_synced_at"))
+    if info.last_day is not None:
+        out.data_lag_days = (today - info.last_day).days
+    if info.rows == 0:
+        return out
+    # The last 7 complete days (billing data for today is never complete).
+    start, end = today - timedelta(days=7), today
+    cov = coverage(home.costs, account_teams_from_records(home.records), start, end)
+    out.allocation_window = (start, end)
+    out.allocation_pct = cov.coverage_pct
+    month_start = today.replace(day=1)
+    if today > month_start:
+        daily = home.costs.daily_cost(month_start, today)
+        out.mtd_spend = float(daily["cost"].sum()) if not daily.empty else None
+    with home.records.session() as s:
+        total = s.exec(select(func.sum(Budget.amount)).where(Budget.month == month_start)).one()
+    if total:
+        days_in_month = (add_months(month_start, 1) - month_start).days
+        out.month_budget = float(total)
+        out.mtd_budget_prorated = float(total) * (today - month_start).days / days_in_month
+    return out
+
+
+def build_board(home: Home) -> Board:
+    actions = action_rows(home)
+    return Board(home.clock.today(), ritual_rows(home), kpis(home, actions), actions)
