@@ -264,6 +264,8 @@ def test_missing_credentials_say_how_to_log_in(home, monkeypatch, tmp_path) -> N
 
 def test_max_requests_stops_cleanly_before_exceeding(home) -> None:
     stubs = Stubs()
+    # Two answers are queued (the Stubber checks parameters before our hook runs); only one is used.
+    stubs.expect("ce", "get_savings_plans_purchase_recommendation", {"Metadata": {}}, None)
     stubs.expect("ce", "get_savings_plans_purchase_recommendation", {"Metadata": {}}, None)
     result = run(home, stubs, "recommendations,forecast", max_requests=1)
     assert result.ledger.requests == 1
