@@ -48,3 +48,15 @@ async def test_import_dialog_refuses_then_imports(home, tmp_path: Path) -> None:
         await pilot.press("escape")
         await pilot.pause()
     assert results and results[0]["rows"] == 1 and results[0]["currency"] == "USD"
+
+
+async def test_the_palette_offers_the_import(home) -> None:
+    app = FinOpsApp(home)
+    async with app.run_test(size=(110, 40)) as pilot:
+        await pilot.pause()
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert "Import billing files" in titles
+        app.action_import_files("/some/where")
+        await pilot.pause()
+        assert isinstance(app.screen, ImportDialog)
+        assert app.screen.query_one("#import-path", Input).value == "/some/where"
