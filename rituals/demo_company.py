@@ -8,10 +8,8 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from rituals.raci import seed_default_raci
 from storage.home import COSTS_FILE, DEMO_MARKER, RECORDS_FILE, Home
 from storage.sources import demo
-from storage.sources.demo_records import seed_records
 
 DEMO_CONFIG = """\
 # finops-tui configuration of the demo company ({company}).
@@ -84,6 +82,9 @@ def build_demo(path: Path, as_of: date, seed: int = 7, progress: Callable[[str],
             con.execute("INSERT OR REPLACE INTO commitment_inventory VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'demo')",
                         [c.commitment_id, c.type, c.description, c.hourly, c.start, c.end, c.term_years,
                          c.payment_option, c.account_id])
+    from rituals.raci import seed_default_raci
+    from storage.sources.demo_records import seed_records
+
     say("writing people, teams, budgets and the history of past rituals")
     with home.records.write() as session:
         seed_default_raci(session)

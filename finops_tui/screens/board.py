@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -13,8 +15,10 @@ from textual.widgets import DataTable, Footer, Header, Static
 from exports.format import day, money, pct
 from finops_tui.screens.registry import is_built
 from finops_tui.widgets.kpi_strip import Kpi, KpiStrip
-from rituals.board import Board, BoardKpis
 from storage.home import Home
+
+if TYPE_CHECKING:
+    from rituals.board import Board, BoardKpis
 
 NO_DATA = "no data"
 
@@ -73,7 +77,9 @@ class BoardScreen(Screen[None]):
         self.query_one("#rituals", DataTable).add_columns("Ritual", "Cadence", "Last run", "Next due", "Status")
         self.query_one("#actions", DataTable).add_columns("#", "Action", "Owner", "Team", "Status", "Due")
         self.query_one("#rituals", DataTable).focus()
-        self.load()
+        # Start loading once the first frame is on screen: the worker's imports (pandas, DuckDB) would
+        # otherwise compete with the first paint for the interpreter.
+        self.call_after_refresh(self.load)
 
     def on_screen_resume(self) -> None:
         if self.board is not None:
