@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -13,6 +15,10 @@ from storage.home import Home
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
 FIXED_TODAY = date(2026, 11, 27)
+
+# End-to-end tests run the installed `finops-tui`: the one beside this interpreter comes first on PATH, so
+# `python -m pytest` from a virtual environment finds it without activating the environment.
+os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
 
 
 @pytest.fixture
