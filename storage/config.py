@@ -76,6 +76,13 @@ class CalendarConfig:
 
 
 @dataclass(frozen=True)
+class AnomalyConfig:
+    min_impact: float = 100.0
+    min_impact_pct: float = 40.0
+    min_history_days: int = 14
+
+
+@dataclass(frozen=True)
 class Config:
     taxonomy: Taxonomy
     targets: Targets
@@ -84,6 +91,7 @@ class Config:
     timezone: str
     currency: str
     source: Path | None = None
+    anomalies: AnomalyConfig = field(default_factory=AnomalyConfig)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -185,7 +193,12 @@ def _build(data: dict[str, Any], where: str, source: Path | None) -> Config:
     currency = gen["currency"].strip().upper()
     if len(currency) != 3 or not currency.isalpha():
         raise ConfigError(f"{where}: key 'general.currency' must be a three-letter ISO code")
-    return Config(taxonomy, targets, shared, calendar, gen["timezone"], currency, source)
+    an = data["anomalies"]
+    if an["min_impact"] < 0 or not 0 <= an["min_impact_pct"] <= 1000 or an["min_history_days"] < 1:
+        raise ConfigError(f"{where}: keys 'anomalies.*' must be min_impact >= 0, min_impact_pct 0-1000 and "
+                          "min_history_days >= 1")
+    anomalies = AnomalyConfig(float(an["min_impact"]), float(an["min_impact_pct"]), int(an["min_history_days"]))
+    return Config(taxonomy, targets, shared, calendar, gen["timezone"], currency, source, anomalies)
 
 
 def load_config(home: Path | None) -> Config:
