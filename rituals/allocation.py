@@ -55,16 +55,22 @@ class Coverage:
         return self._pct(self.by_rule_cost)
 
 
-def allocation_sql(con: duckdb.DuckDBPyConnection, store: CostStore, has_rules: bool) -> tuple[str, str]:
-    """SQL expressions (over line_items joined to the ``_rules`` account table as ``r``) for the row's
-    allocation value and how it was allocated ('tag', 'rule' or NULL)."""
-    tax = store.taxonomy
-    key = tax.allocation_key
+def key_sql(con: duckdb.DuckDBPyConnection, store: CostStore, key: str) -> str:
+    """SQL for a taxonomy key's value as allocation counts it: non-empty after normalisation and, where the
+    taxonomy lists allowed values for the key, one of them (else NULL)."""
     tag = store.tag_expr(con, key)
-    allowed = tax.allowed_values.get(key)
+    allowed = store.taxonomy.allowed_values.get(store.taxonomy.canonical_key(key))
     if allowed:
         values = ", ".join(sql_string(v) for v in allowed)
         tag = f"CASE WHEN {tag} IN ({values}) THEN {tag} END"
+    return tag
+
+
+def allocation_sql(con: duckdb.DuckDBPyConnection, store: CostStore, has_rules: bool) -> tuple[str, str]:
+    """SQL expressions (over line_items joined to the ``_rules`` account table as ``r``) for the row's
+    allocation value and how it was allocated ('tag', 'rule' or NULL)."""
+    key = store.taxonomy.allocation_key
+    tag = key_sql(con, store, key)
     cost_category = f"NULLIF(TRIM(json_extract_string(x_CostCategories, {json_path(key)})), '')"
     rule = f"coalesce(r.team, {cost_category})" if has_rules else cost_category
     value = f"coalesce({tag}, {rule})"

@@ -39,6 +39,8 @@ class Taxonomy:
     required_keys: tuple[str, ...] = ("environment", "service", "cost-center", "owner")
     aliases: dict[str, str] = field(default_factory=dict)
     allowed_values: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Which ChargeCategory rows count as spend for allocation coverage (FOCUS Usage includes unused commitment).
+    charge_categories: tuple[str, ...] = ("Usage",)
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -159,7 +161,12 @@ def _build(data: dict[str, Any], where: str, source: Path | None) -> Config:
     required = tx["required_keys"]
     if not all(isinstance(v, str) and v.strip() for v in required):
         raise ConfigError(f"{where}: key 'taxonomy.required_keys' must be a list of non-empty strings")
-    taxonomy = Taxonomy(alloc, tuple(fold_key(k) for k in required), aliases, allowed)
+    categories = tx["charge_categories"]
+    if not categories or not all(isinstance(v, str) and v.strip() for v in categories):
+        raise ConfigError(f"{where}: key 'taxonomy.charge_categories' must be a non-empty list of ChargeCategory "
+                          "names")
+    taxonomy = Taxonomy(alloc, tuple(fold_key(k) for k in required), aliases, allowed,
+                        tuple(v.strip() for v in categories))
 
     tg = data["targets"]
     for key, value in tg.items():
