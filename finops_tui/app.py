@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -52,6 +53,8 @@ class FinOpsApp(App[None]):
         yield SystemCommand("Ritual board", "The five rituals, KPIs and open actions", self.action_board)
         yield SystemCommand("Import billing files", "FOCUS 1.0-1.3 or AWS CUR 2.0: CSV, CSV.gz, Parquet",
                             self.action_import_files)
+        yield SystemCommand("Sync AWS", "Fetch cost data from the AWS APIs (Cost Explorer bills $0.01 a request)",
+                            self.action_sync_aws)
         yield SystemCommand("My actions", "Update the actions you own", lambda: self.open_screen(
             "finops_tui.screens.my_actions", "MyActionsScreen"))
         yield SystemCommand("RACI", "Who is responsible and accountable for what", lambda: self.open_screen(
@@ -79,6 +82,29 @@ class FinOpsApp(App[None]):
                 self.action_board()
 
         self.push_screen(ImportDialog(self.home, path), done)
+
+    def action_sync_aws(self) -> None:
+        self.notify("Syncing AWS...", title="Sync AWS", markup=False)
+        self._sync_aws()
+
+    @work(thread=True, exclusive=True, group="sync-aws")
+    def _sync_aws(self) -> None:
+        from storage.sources.aws import SyncOptions, sync_aws
+
+        def progress(message: str) -> None:
+            self.call_from_thread(self.notify, message, title="Sync AWS", markup=False, timeout=3)
+
+        try:
+            result = sync_aws(self.home, SyncOptions(), progress=progress)
+        except (ValueError, RuntimeError) as exc:
+            self.call_from_thread(self.notify, str(exc), title="Sync AWS failed", severity="error", markup=False)
+            return
+        failed = [f"{d.name}: {d.reason}" for d in result.datasets if d.status != "ok"]
+        text = (f"{result.ledger.requests} requests (${result.ledger.cost:.2f}); "
+                + ("; ".join(failed) if failed else "every data set synced"))
+        self.call_from_thread(self.notify, text, title="Sync AWS", severity="warning" if failed else "information",
+                              markup=False, timeout=10)
+        self.call_from_thread(self.action_board)
 
     def action_board(self) -> None:
         from finops_tui.screens.board import BoardScreen

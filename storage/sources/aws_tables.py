@@ -87,8 +87,15 @@ def swap(store: CostStore, table: str, rows: list[dict[str, Any]], *, where: str
 
 
 def record_days(con: duckdb.DuckDBPyConnection, dataset: str, days: list[tuple[date, bool]]) -> None:
-    for day, estimated in days:
-        con.execute("INSERT OR REPLACE INTO aws_sync_days VALUES (?, ?, ?, now())", [dataset, day, bool(estimated)])
+    import pandas as pd
+
+    if not days:
+        return
+    frame = pd.DataFrame({"day": [d for d, _ in days], "estimated": [bool(e) for _, e in days]})
+    con.register("_days", frame)
+    con.execute("INSERT OR REPLACE INTO aws_sync_days SELECT ?, CAST(day AS DATE), estimated, now() FROM _days",
+                [dataset])
+    con.unregister("_days")
 
 
 def fetch_start(store: CostStore, dataset: str, start: date, end: date) -> date | None:
