@@ -71,6 +71,21 @@ class SharedCosts:
 
 
 @dataclass(frozen=True)
+class CommitmentsConfig:
+    lookback_days: int = 30
+    baseline_percentile: float = 10.0
+    discount_rate_pct: float = 25.0
+    term_years: int = 1
+    payment_option: str = "No Upfront"
+    eligible_services: tuple[str, ...] = ()
+
+
+LOOKBACK_DAYS = (7, 30, 60)
+TERM_YEARS = (1, 3)
+PAYMENT_OPTIONS = ("No Upfront", "Partial Upfront", "All Upfront")
+
+
+@dataclass(frozen=True)
 class CalendarConfig:
     sweep_weekday: int = 1
     monthly_review_day: int = 5
@@ -94,6 +109,7 @@ class Config:
     currency: str
     source: Path | None = None
     anomalies: AnomalyConfig = field(default_factory=AnomalyConfig)
+    commitments: CommitmentsConfig = field(default_factory=CommitmentsConfig)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -205,7 +221,26 @@ def _build(data: dict[str, Any], where: str, source: Path | None) -> Config:
         raise ConfigError(f"{where}: keys 'anomalies.*' must be min_impact >= 0, min_impact_pct 0-1000 and "
                           "min_history_days >= 1")
     anomalies = AnomalyConfig(float(an["min_impact"]), float(an["min_impact_pct"]), int(an["min_history_days"]))
-    return Config(taxonomy, targets, shared, calendar, gen["timezone"], currency, source, anomalies)
+    return Config(taxonomy, targets, shared, calendar, gen["timezone"], currency, source, anomalies,
+                  _commitments(data["commitments"], where))
+
+
+def _commitments(cm: dict[str, Any], where: str) -> CommitmentsConfig:
+    if cm["lookback_days"] not in LOOKBACK_DAYS:
+        raise ConfigError(f"{where}: key 'commitments.lookback_days' must be one of 7, 30, 60")
+    if not 0 <= float(cm["baseline_percentile"]) <= 100:
+        raise ConfigError(f"{where}: key 'commitments.baseline_percentile' must be between 0 and 100")
+    if not 0 <= float(cm["discount_rate_pct"]) < 100:
+        raise ConfigError(f"{where}: key 'commitments.discount_rate_pct' must be at least 0 and below 100")
+    if cm["term_years"] not in TERM_YEARS:
+        raise ConfigError(f"{where}: key 'commitments.term_years' must be 1 or 3")
+    if cm["payment_option"] not in PAYMENT_OPTIONS:
+        raise ConfigError(f"{where}: key 'commitments.payment_option' must be one of {', '.join(PAYMENT_OPTIONS)}")
+    services = cm["eligible_services"]
+    if not all(isinstance(v, str) and v.strip() for v in services):
+        raise ConfigError(f"{where}: key 'commitments.eligible_services' must be a list of service names")
+    return CommitmentsConfig(cm["lookback_days"], float(cm["baseline_percentile"]), float(cm["discount_rate_pct"]),
+                             cm["term_years"], cm["payment_option"], tuple(v.strip() for v in services))
 
 
 def load_config(home: Path | None) -> Config:
