@@ -20,6 +20,8 @@ _FREE_TABLES: dict[str, type | tuple[type, ...]] = {
     "taxonomy.aliases": str,
     "taxonomy.allowed_values": list,
     "shared_costs.fixed_pct": (int, float),
+    "unit_economics.spend": str,
+    "unit_economics.per": (int, float),
 }
 _SPLIT_METHODS = ("proportional", "even", "fixed")
 
@@ -83,6 +85,14 @@ class CommitmentsConfig:
 LOOKBACK_DAYS = (7, 30, 60)
 TERM_YEARS = (1, 3)
 PAYMENT_OPTIONS = ("No Upfront", "Partial Upfront", "All Upfront")
+
+
+@dataclass(frozen=True)
+class UnitEconomicsConfig:
+    """Which spend each business metric divides ("total" or a team name) and per how many units."""
+
+    spend: dict[str, str] = field(default_factory=dict)
+    per: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
