@@ -24,6 +24,12 @@ from storage.sources.aws_client import (
     call,
     pages,
 )
+from storage.sources.aws_insights import (  # noqa: F401 - send_anomaly_feedback is public here too
+    fetch_anomalies,
+    fetch_budgets,
+    fetch_forecast,
+    send_anomaly_feedback,
+)
 from storage.sources.aws_tables import create_tables, days_between, fetch_start, record_days, swap
 
 if TYPE_CHECKING:
@@ -31,11 +37,8 @@ if TYPE_CHECKING:
     from storage.home import Home
 
 DATASETS = ("accounts", "costs", "tags", "forecast", "anomalies", "commitments", "recommendations", "budgets")
-FEEDBACK = ("YES", "NO", "PLANNED_ACTIVITY")
 SOURCE = "aws-cost-explorer"
 TAG_KEYS_TTL_DAYS = 7
-INVENTORY_COLUMNS = ("commitment_id", "type", "description", "hourly_commitment", "start_date", "end_date",
-                     "term_years", "payment_option", "account_id", "source")
 
 
 @dataclass
@@ -364,37 +367,13 @@ class AwsSync:
         return total, note
 
     def sync_forecast(self) -> tuple[int, str | None]:
-        end = _add_months(self.today, 3)
-        resp = call(self.clients, "ce", "GetCostForecast",
-                    TimePeriod={"Start": self.today.isoformat(), "End": end.isoformat()},
-                    Metric="AMORTIZED_COST", Granularity="MONTHLY", PredictionIntervalLevel=80)
-        unit = resp.get("Total", {}).get("Unit", self.currency)
-        rows = [{"month": _month_start(date.fromisoformat(r["TimePeriod"]["Start"])), "mean": float(r["MeanValue"]),
-                 "lower_bound": float(r.get("PredictionIntervalLowerBound") or 0) or None,
-                 "upper_bound": float(r.get("PredictionIntervalUpperBound") or 0) or None, "interval_pct": 80,
-                 "metric": "AMORTIZED_COST", "currency": unit, "generated_on": self.today}
-                for r in resp.get("ForecastResultsByTime", [])]
-        return swap(self.store, "aws_forecast", rows), None
+        return swap(self.store, "aws_forecast", fetch_forecast(self.clients, self.today, self.currency)), None
 
     def sync_anomalies(self) -> tuple[int, str | None]:
-        rows = []
-        for page in pages(self.clients, "ce", "GetAnomalies", "NextPageToken",
-                          DateInterval={"StartDate": (self.today - timedelta(days=90)).isoformat(),
-                                        "EndDate": self.today.isoformat()}):
-            for a in page.get("Anomalies", []):
-                imp, score = a.get("Impact", {}), a.get("AnomalyScore", {})
-                rows.append({
-                    "anomaly_id": a["AnomalyId"], "start_date": (a.get("AnomalyStartDate") or "")[:10] or None,
-                    "end_date": (a.get("AnomalyEndDate") or "")[:10] or None, "monitor_arn": a.get("MonitorArn"),
-                    "dimension_value": a.get("DimensionValue"), "max_impact": imp.get("MaxImpact"),
-                    "total_impact": imp.get("TotalImpact"), "total_actual": imp.get("TotalActualSpend"),
-                    "total_expected": imp.get("TotalExpectedSpend"), "impact_pct": imp.get("TotalImpactPercentage"),
-                    "max_score": score.get("MaxScore"), "current_score": score.get("CurrentScore"),
-                    "feedback": a.get("Feedback"), "root_causes": json.dumps(a.get("RootCauses", []))})
-        return swap(self.store, "aws_anomalies", rows), None
+        return swap(self.store, "aws_anomalies", fetch_anomalies(self.clients, self.today)), None
 
     def sync_commitments(self) -> tuple[int, str | None]:
-        from storage.sources.aws_commitments import fetch_inventory, fetch_usage
+        from storage.sources.aws_commitments import fetch_inventory, fetch_usage, swap_inventory
 
         first = fetch_start(self.store, "commitments", self.start, self.end)
         notes: list[str] = []
@@ -413,71 +392,10 @@ class AwsSync:
         return swap(self.store, "aws_recommendations", fetch_recommendations(self.clients)), None
 
     def sync_budgets(self) -> tuple[int, str | None]:
-        account = self.account_id()
-        rows = []
-        for page in pages(self.clients, "budgets", "DescribeBudgets", "NextToken", AccountId=account):
-            for b in page.get("Budgets", []):
-                spend = b.get("CalculatedSpend", {})
-                limit = b.get("BudgetLimit", {})
-                period = b.get("TimePeriod", {})
-                rows.append({"name": b["BudgetName"], "budget_type": b.get("BudgetType"),
-                             "time_unit": b.get("TimeUnit"), "limit_amount": _amount(limit) if limit else None,
-                             "actual_spend": _amount(spend.get("ActualSpend")) if spend.get("ActualSpend") else None,
-                             "forecast_spend": _amount(spend.get("ForecastedSpend"))
-                             if spend.get("ForecastedSpend") else None,
-                             "currency": limit.get("Unit"), "period_start": _day(period.get("Start")),
-                             "period_end": _day(period.get("End"))})
-        return swap(self.store, "aws_budgets", rows), None
-
-
-def _day(value: Any) -> date | None:
-    if value is None:
-        return None
-    return value.date() if isinstance(value, datetime) else date.fromisoformat(str(value)[:10])
-
-
-def swap_inventory(store: CostStore, rows: list[dict[str, Any]]) -> int:
-    """Replace the API-sourced rows of ``commitment_inventory`` (other sources are kept) in one transaction."""
-    with store.writer() as con:
-        con.execute("BEGIN TRANSACTION")
-        try:
-            ids = [r["commitment_id"] for r in rows]
-            con.execute("DELETE FROM commitment_inventory WHERE source = 'aws-api'")
-            if ids:
-                con.execute("DELETE FROM commitment_inventory WHERE list_contains(?, commitment_id)", [ids])
-            for r in rows:
-                con.execute(f"INSERT INTO commitment_inventory VALUES ({', '.join('?' * len(INVENTORY_COLUMNS))})",
-                            [r.get(c) for c in INVENTORY_COLUMNS])
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-    return len(rows)
+        return swap(self.store, "aws_budgets", fetch_budgets(self.clients, self.account_id())), None
 
 
 def sync_aws(home: Home, options: SyncOptions, *, clients: AwsClients | None = None,
              progress: Callable[[str], None] | None = None) -> SyncResult:
     """Sync the requested data sets into ``home``'s cost store (public entry point)."""
     return AwsSync(home, options, clients=clients, progress=progress).run()
-
-
-def send_anomaly_feedback(anomaly_id: str, feedback: str, *, store: CostStore | None = None,
-                          clients: AwsClients | None = None, profile: str | None = None,
-                          endpoint_url: str | None = None) -> RequestLedger:
-    """Tell Cost Anomaly Detection whether an anomaly was real (YES), not (NO) or planned
-    (PLANNED_ACTIVITY); record it on the stored anomaly and in the request ledger."""
-    feedback = feedback.upper()
-    if feedback not in FEEDBACK:
-        raise ValueError(f"feedback must be one of {', '.join(FEEDBACK)}, got {feedback!r}")
-    clients = clients or AwsClients(profile=profile, endpoint_url=endpoint_url)
-    call(clients, "ce", "ProvideAnomalyFeedback", AnomalyId=anomaly_id, Feedback=feedback)
-    if store is not None:
-        with store.writer() as con:
-            create_tables(con)
-            con.execute("UPDATE aws_anomalies SET feedback = ? WHERE anomaly_id = ?", [feedback, anomaly_id])
-            for c in clients.ledger.calls:
-                con.execute("INSERT INTO aws_requests VALUES (?, ?, ?, ?)",
-                            [c["at"], c["service"], c["operation"], c["cost"]])
-            total = con.execute("SELECT count(*) FROM aws_requests").fetchone()[0]
-            con.execute("INSERT OR REPLACE INTO meta VALUES ('aws_requests_total', ?)", [str(total)])
-    return clients.ledger

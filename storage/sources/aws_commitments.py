@@ -10,6 +10,8 @@ from storage.sources.aws_client import AwsClients, AwsSyncError, CredentialsErro
 from storage.sources.aws_tables import days_between
 
 HOURS_PER_YEAR = 8760
+INVENTORY_COLUMNS = ("commitment_id", "type", "description", "hourly_commitment", "start_date", "end_date",
+                     "term_years", "payment_option", "account_id", "source")
 
 
 def _f(value: Any) -> float | None:
@@ -162,3 +164,22 @@ def fetch_recommendations(clients: AwsClients) -> list[dict[str, Any]]:
                          "generated_at": meta.get("GenerationTimestamp"),
                          "details": str(len(rec.get("SavingsPlansPurchaseRecommendationDetails", [])))})
     return rows
+
+
+def swap_inventory(store: Any, rows: list[dict[str, Any]]) -> int:
+    """Replace the API-sourced rows of ``commitment_inventory`` (other sources are kept) in one transaction."""
+    with store.writer() as con:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            ids = [r["commitment_id"] for r in rows]
+            con.execute("DELETE FROM commitment_inventory WHERE source = 'aws-api'")
+            if ids:
+                con.execute("DELETE FROM commitment_inventory WHERE list_contains(?, commitment_id)", [ids])
+            for r in rows:
+                con.execute(f"INSERT INTO commitment_inventory VALUES ({', '.join('?' * len(INVENTORY_COLUMNS))})",
+                            [r.get(c) for c in INVENTORY_COLUMNS])
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    return len(rows)
