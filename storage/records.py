@@ -176,3 +176,42 @@ class BusinessMetric(SQLModel, table=True):
     value: float
     team_id: int | None = Field(default=None, foreign_key="team.id")
     source: str = "typed"
+
+
+ANOMALY_STATUSES = ("new", "acknowledged", "investigating", "resolved", "false_positive", "planned")
+OPEN_ANOMALY_STATUSES = ("new", "acknowledged", "investigating")
+ANOMALY_CATEGORIES = ("misconfiguration", "new_workload", "planned_activity", "pricing_change", "data_issue",
+                      "unknown")
+
+
+class AnomalyCase(SQLModel, table=True):
+    """One anomaly of one series (or from AWS Cost Anomaly Detection) and its triage. The id is derived
+    from dimension, value and start, so detecting again finds the same case. ``end`` is exclusive."""
+
+    __tablename__ = "anomaly_case"
+    id: str = Field(sa_column=Column(String(40), primary_key=True))
+    source: str = "local"  # local | aws
+    aws_anomaly_id: str | None = Field(default=None, sa_column=Column(String(128), nullable=True, index=True))
+    dimension: str  # service | account | team | total
+    value: str
+    label: str | None = None  # e.g. the account's name
+    start: date
+    end: date
+    expected_cost: float = 0.0
+    actual_cost: float = 0.0
+    impact: float = 0.0
+    currency: str = "USD"
+    root_causes: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="new", sa_column=Column(String(16), nullable=False, index=True))
+    category: str = "unknown"
+    owner_team_id: int | None = Field(default=None, foreign_key="team.id")
+    assignee_id: int | None = Field(default=None, foreign_key="person.id")
+    notes: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    history: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    historical: bool = False
+    aws_feedback: str | None = None
+    first_seen: datetime | None = _ts()
+    last_seen: datetime | None = _ts()
+    acknowledged_at: datetime | None = _ts(nullable=True)
+    resolved_at: datetime | None = _ts(nullable=True)
+    version: int = Field(default=1, sa_column=Column(Integer, nullable=False, server_default="1"))
