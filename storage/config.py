@@ -120,6 +120,7 @@ class Config:
     source: Path | None = None
     anomalies: AnomalyConfig = field(default_factory=AnomalyConfig)
     commitments: CommitmentsConfig = field(default_factory=CommitmentsConfig)
+    unit_economics: UnitEconomicsConfig = field(default_factory=UnitEconomicsConfig)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -232,7 +233,17 @@ def _build(data: dict[str, Any], where: str, source: Path | None) -> Config:
                           "min_history_days >= 1")
     anomalies = AnomalyConfig(float(an["min_impact"]), float(an["min_impact_pct"]), int(an["min_history_days"]))
     return Config(taxonomy, targets, shared, calendar, gen["timezone"], currency, source, anomalies,
-                  _commitments(data["commitments"], where))
+                  _commitments(data["commitments"], where), _unit_economics(data["unit_economics"], where))
+
+
+def _unit_economics(ue: dict[str, Any], where: str) -> UnitEconomicsConfig:
+    per = {k: float(v) for k, v in ue["per"].items()}
+    if any(v <= 0 for v in per.values()):
+        raise ConfigError(f"{where}: key 'unit_economics.per' values must be positive")
+    spend = {k: v.strip() for k, v in ue["spend"].items()}
+    if not all(spend.values()):
+        raise ConfigError(f"{where}: key 'unit_economics.spend' values must be \"total\" or a team name")
+    return UnitEconomicsConfig(spend, per)
 
 
 def _commitments(cm: dict[str, Any], where: str) -> CommitmentsConfig:
