@@ -215,3 +215,25 @@ class AnomalyCase(SQLModel, table=True):
     acknowledged_at: datetime | None = _ts(nullable=True)
     resolved_at: datetime | None = _ts(nullable=True)
     version: int = Field(default=1, sa_column=Column(Integer, nullable=False, server_default="1"))
+
+
+class ForecastSnapshot(SQLModel, table=True):
+    """One forecast of one month's spend (``team`` None: the whole organisation), kept with when it was
+    made; scored once the month's actuals are complete (``variance_pct``, ``band``)."""
+
+    __tablename__ = "forecast_snapshot"
+    id: int | None = Field(default=None, primary_key=True)
+    made_at: datetime | None = _ts()
+    month: date = Field(index=True)  # the first day of the forecast month
+    team: str | None = None
+    method: str = "ets"  # ets | cost_explorer
+    forecast: float
+    lower: float | None = None
+    upper: float | None = None
+    interval_pct: int | None = None
+    data_through: date | None = None  # the last day of data the forecast saw
+    currency: str = "USD"
+    actual: float | None = None
+    variance_pct: float | None = None
+    band: str | None = None  # run | walk | crawl | outside
+    scored_at: datetime | None = _ts(nullable=True)
