@@ -28,6 +28,7 @@ COMMANDS = [
     "raci",
     "actions",
     "digest",
+    "sweep",
 ]
 
 

@@ -1,0 +1,85 @@
+"""`finops-tui sweep`: the weekly tag sweep's figures, headless (cron, CI guardrails)."""
+
+from __future__ import annotations
+
+import click
+
+from finops_tui.errors import EXIT_CHECK_FAILED, BadInput, echo_json, handle_errors
+
+
+def window(home, start: str | None, end: str | None):  # type: ignore[no-untyped-def]
+    """--start/--end as dates; either alone spans 7 days; neither: the last 7 complete days."""
+    from datetime import timedelta
+
+    from rituals.tag_fixes import default_window
+    from storage.clock import parse_date
+
+    try:
+        s = parse_date(start, "--start") if start else None
+        e = parse_date(end, "--end") if end else None
+    except ValueError as exc:
+        raise BadInput(str(exc)) from exc
+    if s is None and e is None:
+        return default_window(home.clock.today())
+    if s is None:
+        s = e - timedelta(days=7)
+    if e is None:
+        e = s + timedelta(days=7)
+    if s >= e:
+        raise BadInput(f"--start {s.isoformat()} must be before --end {e.isoformat()}")
+    return s, e
+
+
+@click.command("sweep")
+@click.option("--start", default=None, metavar="DATE", help="First day, inclusive (YYYY-MM-DD).")
+@click.option("--end", default=None, metavar="DATE", help="Day after the last, exclusive (YYYY-MM-DD).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (the figures a sweep run freezes).")
+@click.option("--check", is_flag=True,
+              help="Exit 1 when allocation coverage is below the configured target (targets.allocation_pct).")
+@click.pass_obj
+def command(home, start: str | None, end: str | None, as_json: bool, check: bool) -> None:  # type: ignore[no-untyped-def]
+    """The weekly tag sweep: allocation coverage (by tag, by rule), tag hygiene per key, where unallocated
+    spend leaks, variant tag values and the open tag fixes checked against the data.
+
+    Default window: the last 7 complete days (today excluded). --start alone or --end alone spans 7 days.
+    """
+    from rituals.tag_fixes import compute_sweep
+
+    with handle_errors():
+        s, e = window(home, start, end)
+        sweep = compute_sweep(home, s, e)
+        numbers = sweep.as_json()
+    if as_json:
+        echo_json(numbers)
+    else:
+        _print_summary(numbers)
+    if check:
+        pct, target = numbers["coverage_pct"], numbers["target_pct"]
+        if pct is None:
+            click.echo(f"check failed: no spend between {s} and {e} to measure allocation on", err=True)
+            raise SystemExit(EXIT_CHECK_FAILED)
+        if pct < target:
+            click.echo(f"check failed: allocation coverage {pct:.1f}% is below the target {target:g}%", err=True)
+            raise SystemExit(EXIT_CHECK_FAILED)
+
+
+def _print_summary(n: dict) -> None:  # type: ignore[type-arg]
+    from exports.format import money, pct
+
+    cur = n["currency"]
+    click.echo(f"Tag sweep {n['start']} to {n['end']} (end exclusive), allocation key '{n['allocation_key']}'")
+    click.echo(f"  coverage {pct(n['coverage_pct'])} (target {n['target_pct']:g}%): by tag {pct(n['by_tag_pct'])}, "
+               f"by rule {pct(n['by_rule_pct'])}; unallocated {money(n['unallocated_cost'], cur)} of "
+               f"{money(n['total_cost'], cur)}")
+    click.echo("  per key: " + ", ".join(f"{k} {pct(v)}" for k, v in n["by_key"].items()))
+    for row in n["unallocated_by_account"][:5]:
+        click.echo(f"  leak: account {row['account_name'] or row['account_id'] or '-'}: "
+                   f"{money(row['unallocated_cost'], cur)}")
+    for row in n["top_unallocated"][:5]:
+        click.echo(f"  resource {row['resource_id']}: {money(row['cost'], cur, decimals=2)} "
+                   f"(suggested owner {row['suggested_owner'] or '-'})")
+    if n["unused_commitment"]:
+        u = n["unused_commitment"]
+        click.echo(f"  unused commitment: {money(u['cost'], cur)} (owner {u['owner'] or '-'})")
+    click.echo(f"  variants: {len(n['variants'])}; open fixes verified: "
+               f"{sum(c['verified'] for c in n['fix_checks'])} of {len(n['fix_checks'])}")

@@ -1,0 +1,340 @@
+"""The weekly tag sweep's figures: pure functions over small frames read from the cost store.
+
+Coverage has one definition (``rituals.allocation``): spend is EffectiveCost of the configured charge
+categories; a row is allocated by tag (its allocation key holds a non-empty, allowed value), else by rule
+(the account's owning team, or an ``x_CostCategories`` value), else it is unallocated. ``load_frames`` reads
+three small frames with that definition (spend per resource and allocation state, an 8-week weekly series,
+spend per tag value) and every figure below is computed from them, so tests can hold each figure against a
+hand-computed frame. Percentages are 0-100 and None when there is no positive spend to divide by: credits,
+refunds and negative rows never give coverage above 100% or below 0%.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
+
+from rituals.allocation import Coverage, allocation_sql, key_sql, rules_frame
+from storage.costs import CostStore, sql_string
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+TREND_WEEKS = 8
+TOP_RESOURCES = 20
+KEY_PREFIX = "key:"
+# Value spellings that mean the same thing beyond case and separators (variants are reported, never merged).
+SYNONYMS = {"production": "prod", "prd": "prod", "development": "dev", "develop": "dev", "stg": "staging",
+            "stage": "staging", "tst": "test", "testing": "test"}
+ROW_COLUMNS = ["account_id", "account_name", "service", "resource_id", "resource_name", "how", "team", "unused",
+               "cost"]
+
+
+def pct_of(part: float, total: float) -> float | None:
+    """``part`` as a 0-100 share of ``total``; None when there is no positive spend to divide by."""
+    if total is None or total <= 0:
+        return None
+    return max(0.0, min(100.0, float(part) / float(total) * 100.0))
+
+
+@dataclass
+class SweepFrames:
+    """What the sweep reads from the store for ``start <= day < end``."""
+
+    start: date
+    end: date
+    rows: pd.DataFrame  # ROW_COLUMNS + one bool column "key:<key>" per taxonomy key
+    trend: pd.DataFrame  # bucket (0 = the window itself, 1 = the 7 days before...), total, by_tag, by_rule
+    values: pd.DataFrame  # key, value, cost (normalised keys, values as spelled)
+
+
+def _empty_frames(start: date, end: date, keys: tuple[str, ...]) -> SweepFrames:
+    import pandas as pd
+
+    rows = pd.DataFrame({c: pd.Series(dtype=float if c == "cost" else object) for c in ROW_COLUMNS})
+    for key in keys:
+        rows[KEY_PREFIX + key] = pd.Series(dtype=bool)
+    return SweepFrames(start, end, rows, pd.DataFrame(columns=["bucket", "total", "by_tag", "by_rule"]),
+                       pd.DataFrame(columns=["key", "value", "cost"]))
+
+
+def load_frames(store: CostStore, account_teams: dict[str, str], start: date, end: date,
+                charge_categories: tuple[str, ...] | None = None) -> SweepFrames:
+    """The sweep's three frames, read in one read-only connection."""
+    tax = store.taxonomy
+    cats = ", ".join(sql_string(c) for c in (charge_categories or tax.charge_categories))
+    with store.reader() as con:
+        if con is None:
+            return _empty_frames(start, end, tax.keys)
+        con.register("_rules", rules_frame(account_teams))
+        value, how = allocation_sql(con, store, True)
+        flags = ", ".join(f'({key_sql(con, store, k)} IS NOT NULL) AS "{KEY_PREFIX}{k}"' for k in tax.keys)
+        base = (f"FROM line_items LEFT JOIN _rules r ON r.account_id = line_items.SubAccountId "
+                f"WHERE ChargeCategory IN ({cats}) AND charge_date >= ? AND charge_date < ?")
+        rows = con.execute(
+            f"SELECT SubAccountId AS account_id, any_value(SubAccountName) AS account_name, ServiceName AS service, "
+            f"ResourceId AS resource_id, any_value(ResourceName) AS resource_name, {how} AS how, {value} AS team, "
+            f"coalesce(lower(CommitmentDiscountStatus) = 'unused', false) AS unused, "
+            f"sum(EffectiveCost) AS cost, {flags} {base} GROUP BY ALL", [start, end]).df()
+        trend = con.execute(
+            f"SELECT (date_diff('day', charge_date, CAST(? AS DATE)) - 1) // 7 AS bucket, "
+            f"sum(EffectiveCost) AS total, coalesce(sum(EffectiveCost) FILTER (WHERE {how} = 'tag'), 0) AS by_tag, "
+            f"coalesce(sum(EffectiveCost) FILTER (WHERE {how} = 'rule'), 0) AS by_rule {base} GROUP BY 1",
+            [end, end - timedelta(days=7 * TREND_WEEKS), end]).df()
+        parts = [f"SELECT {sql_string(k)} AS key, {store.tag_expr(con, k)} AS value, sum(EffectiveCost) AS cost "
+                 f"{base} GROUP BY 2" for k in tax.keys]
+        values = con.execute(" UNION ALL ".join(parts), [start, end] * len(tax.keys)).df()
+    values = values[values["value"].notna()].reset_index(drop=True)
+    # Group keys that are SQL NULL come back as NaN/NA; the figures below test them with isna().
+    return SweepFrames(start, end, rows.astype({c: object for c in ROW_COLUMNS if c != "cost"}), trend, values)
+
+
+# -- the figures ------------------------------------------------------------------------------------------
+def headline(frames: SweepFrames) -> Coverage:
+    rows = frames.rows
+    cost = rows["cost"].astype(float)
+    return Coverage(frames.start, frames.end, float(cost.sum()), float(cost[rows["how"] == "tag"].sum()),
+                    float(cost[rows["how"] == "rule"].sum()))
+
+
+def key_hygiene(rows: pd.DataFrame, keys: tuple[str, ...]) -> dict[str, float | None]:
+    """Per key, the share of spend carrying it (a non-empty value, and an allowed one where listed)."""
+    total = float(rows["cost"].sum())
+    return {k: pct_of(float(rows.loc[rows[KEY_PREFIX + k].astype(bool), "cost"].sum()), total) for k in keys}
+
+
+def _allocated(rows: pd.DataFrame) -> pd.Series:
+    return rows["cost"].where(rows["how"].notna(), 0.0).astype(float)
+
+
+def coverage_by(rows: pd.DataFrame, dim: str) -> pd.DataFrame:
+    """Spend, allocated and unallocated spend and coverage per value of ``dim`` (account_id or service),
+    the leakiest first."""
+    import pandas as pd
+
+    frame = pd.DataFrame({dim: rows[dim].astype(object), "cost": rows["cost"].astype(float),
+                          "allocated_cost": _allocated(rows)})
+    if dim == "account_id":
+        frame["account_name"] = rows["account_name"].astype(object)
+    agg = {"cost": "sum", "allocated_cost": "sum", **({"account_name": "first"} if dim == "account_id" else {})}
+    out = frame.groupby(dim, dropna=False, sort=False).agg(agg).reset_index()
+    out["unallocated_cost"] = out["cost"] - out["allocated_cost"]
+    out["coverage_pct"] = [pct_of(a, c) for a, c in zip(out["allocated_cost"], out["cost"], strict=True)]
+    cols = [dim, *(["account_name"] if dim == "account_id" else []), "cost", "allocated_cost", "unallocated_cost",
+            "coverage_pct"]
+    return out.sort_values(["unallocated_cost", "cost"], ascending=False, kind="stable")[cols].reset_index(drop=True)
+
+
+def unallocated_by(rows: pd.DataFrame, dim: str) -> pd.DataFrame:
+    """Where the unallocated spend sits: per ``dim`` value with unallocated spend, and its share of it."""
+    out = coverage_by(rows, dim)
+    out = out[out["unallocated_cost"].abs() > 1e-9].reset_index(drop=True)
+    total = float(out["unallocated_cost"].sum())
+    out["share_pct"] = [pct_of(u, total) for u in out["unallocated_cost"]]
+    keep = [dim, *(["account_name"] if dim == "account_id" else []), "unallocated_cost", "share_pct"]
+    return out[keep]
+
+
+def coverage_by_team(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per owning team: its spend, share of all spend, and how much of it its own tags carry (by tag) versus
+    account rules (by rule)."""
+    import pandas as pd
+
+    total = float(rows["cost"].sum())
+    owned = rows[rows["how"].notna()]
+    frame = pd.DataFrame({"team": owned["team"].astype(object), "cost": owned["cost"].astype(float),
+                          "tag": owned["cost"].where(owned["how"] == "tag", 0.0).astype(float)})
+    out = frame.groupby("team", sort=False).sum().reset_index()
+    out["share_pct"] = [pct_of(c, total) for c in out["cost"]]
+    out["by_tag_pct"] = [pct_of(t, c) for t, c in zip(out["tag"], out["cost"], strict=True)]
+    out["by_rule_pct"] = [pct_of(c - t, c) for t, c in zip(out["tag"], out["cost"], strict=True)]
+    return out.sort_values("cost", ascending=False, kind="stable")[
+        ["team", "cost", "share_pct", "by_tag_pct", "by_rule_pct"]].reset_index(drop=True)
+
+
+def weekly_trend(frames: SweepFrames, weeks: int = TREND_WEEKS) -> pd.DataFrame:
+    """Coverage of each of the ``weeks`` 7-day windows ending at the sweep's end (oldest first); the last
+    one is the sweep's own window, so each point is what a sweep run then would have reported."""
+    import pandas as pd
+
+    by_bucket = {int(b): (float(t), float(g), float(r)) for b, t, g, r in frames.trend[
+        ["bucket", "total", "by_tag", "by_rule"]].itertuples(index=False, name=None)}
+    out = []
+    for bucket in range(weeks - 1, -1, -1):
+        end = frames.end - timedelta(days=7 * bucket)
+        start = end - timedelta(days=7)
+        total, tag, rule = by_bucket.get(bucket, (0.0, 0.0, 0.0))
+        year, week, _ = start.isocalendar()
+        out.append({"week": f"{year}-W{week:02d}", "start": start, "end": end, "total_cost": total,
+                    "coverage_pct": pct_of(tag + rule, total), "by_tag_pct": pct_of(tag, total)})
+    return pd.DataFrame(out)
+
+
+def resource_label(resource_id: Any, resource_name: Any = None) -> str:
+    """The name a person would use: the ResourceName, else the last segment of the id or ARN."""
+    if isinstance(resource_name, str) and resource_name.strip():
+        return resource_name.strip()
+    if not isinstance(resource_id, str):
+        return ""
+    return re.split(r"[:/]", resource_id.strip())[-1]
+
+
+def suggest_team(resource_id: Any, resource_name: Any, account_id: Any, account_teams: dict[str, str],
+                 teams: tuple[str, ...]) -> str | None:
+    """The account's team, else the team whose name prefixes the resource's name (after a short type prefix
+    such as ``i-`` or ``db-``), longest name first; None when nothing says."""
+    if isinstance(account_id, str) and account_id in account_teams:
+        return account_teams[account_id]
+    name = resource_label(resource_id, resource_name).lower()
+    if not name:
+        return None
+    heads = [name]
+    m = re.match(r"^[a-z0-9]{1,3}[-_]", name)
+    if m:
+        heads.append(name[m.end():])
+    for team in sorted(teams, key=len, reverse=True):
+        low = team.lower()
+        for head in heads:
+            if head == low or (head.startswith(low) and not head[len(low)].isalnum()):
+                return team
+    return None
+
+
+def unallocated_resources(rows: pd.DataFrame, account_teams: dict[str, str], teams: tuple[str, ...],
+                          account_id: str | None = None, limit: int | None = TOP_RESOURCES) -> pd.DataFrame:
+    """The unallocated resources (optionally of one account), costliest first, with a suggested owning team.
+    Unused-commitment rows are not resources: they are reported on their own line."""
+    import pandas as pd
+
+    mask = rows["how"].isna() & ~rows["unused"].astype(bool)
+    if account_id is not None:
+        mask &= rows["account_id"] == account_id
+    part = rows[mask]
+    cols = ["resource_id", "account_id", "account_name", "service", "cost", "suggested_owner"]
+    if part.empty:
+        return pd.DataFrame(columns=cols)
+    grouped = (part.assign(cost=part["cost"].astype(float))
+               .groupby(["resource_id", "account_id", "service"], dropna=False, sort=False)
+               .agg(cost=("cost", "sum"), account_name=("account_name", "first"),
+                    resource_name=("resource_name", "first")).reset_index())
+    grouped = grouped[grouped["cost"] > 0].sort_values(["cost", "resource_id"], ascending=[False, True],
+                                                       kind="stable", na_position="last")
+    if limit is not None:
+        grouped = grouped.head(limit)
+    grouped["suggested_owner"] = [
+        suggest_team(r, n, a, account_teams, teams) for r, n, a in
+        zip(grouped["resource_id"], grouped["resource_name"], grouped["account_id"], strict=True)]
+    out = grouped[cols].astype({c: object for c in cols if c != "cost"})
+    return out.where(out.notna(), None).reset_index(drop=True)
+
+
+def fold_value(value: str) -> str:
+    folded = re.sub(r"[\s_]+", "-", value.strip().lower())
+    return SYNONYMS.get(folded, folded)
+
+
+def variants(values: pd.DataFrame, allowed: dict[str, tuple[str, ...]] | None = None) -> pd.DataFrame:
+    """Spellings of one value (``Prod``, ``prod``, ``production``) with the canonical one suggested: the
+    allowed value where the taxonomy lists them, else the spelling carrying the most spend."""
+    import pandas as pd
+
+    allowed = allowed or {}
+    out = []
+    frame = values.assign(fold=[fold_value(str(v)) for v in values["value"]], cost=values["cost"].astype(float))
+    for (key, fold), group in frame.groupby(["key", "fold"], sort=True):
+        listed = [v for v in allowed.get(str(key), ()) if fold_value(v) == fold]
+        spellings = group.sort_values(["cost", "value"], ascending=[False, True], kind="stable")
+        canonical = listed[0] if listed else str(spellings["value"].iloc[0])
+        for value, cost in zip(spellings["value"], spellings["cost"], strict=True):
+            if value != canonical:
+                out.append({"key": str(key), "value": str(value), "canonical": canonical, "cost": float(cost)})
+    frame_out = pd.DataFrame(out, columns=["key", "value", "canonical", "cost"])
+    return frame_out.sort_values(["key", "cost"], ascending=[True, False], kind="stable").reset_index(drop=True)
+
+
+def unused_commitment(rows: pd.DataFrame) -> tuple[float, float]:
+    """Unused-commitment spend in the window and how much of it is allocated."""
+    part = rows[rows["unused"].astype(bool)]
+    return float(part["cost"].sum()), float(_allocated(part).sum())
+
+
+# -- the whole sweep --------------------------------------------------------------------------------------
+@dataclass
+class Sweep:
+    frames: SweepFrames
+    currency: str
+    allocation_key: str
+    keys: tuple[str, ...]
+    charge_categories: tuple[str, ...]
+    target_pct: float
+    account_teams: dict[str, str]
+    teams: tuple[str, ...]
+    allowed: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Filled from the records (rituals.tag_fixes): team -> owner handle, who owns unused commitment, checks.
+    fix_owners: dict[str | None, str | None] = field(default_factory=dict)
+    commitment_owner: str | None = None
+    fix_checks: list[dict[str, Any]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        rows = self.frames.rows
+        self.coverage = headline(self.frames)
+        self.by_key = key_hygiene(rows, self.keys)
+        self.by_account = coverage_by(rows, "account_id")
+        self.by_service = coverage_by(rows, "service")
+        self.by_team = coverage_by_team(rows)
+        self.trend = weekly_trend(self.frames)
+        self.unallocated_by_account = unallocated_by(rows, "account_id")
+        self.unallocated_by_service = unallocated_by(rows, "service")
+        self.top_unallocated = unallocated_resources(rows, self.account_teams, self.teams)
+        self.variants = variants(self.frames.values, self.allowed)
+        self.unused_cost, self.unused_allocated = unused_commitment(rows)
+
+    @property
+    def meets_target(self) -> bool | None:
+        pct = self.coverage.coverage_pct
+        return None if pct is None else pct >= self.target_pct
+
+    def resources_of(self, account_id: str | None) -> pd.DataFrame:
+        """Drill-down: every unallocated resource of one account."""
+        return unallocated_resources(self.frames.rows, self.account_teams, self.teams, account_id, limit=None)
+
+    def fix_owner(self, team: str | None) -> str | None:
+        return self.fix_owners.get(team, self.fix_owners.get(None))
+
+    def as_json(self) -> dict[str, Any]:
+        """The headless ``--json`` object (frozen as the run's numbers when a sweep closes)."""
+        cov = self.coverage
+
+        def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+            return [{k: (None if v is None or v != v else v) for k, v in r.items()}
+                    for r in frame.astype(object).to_dict("records")]
+
+        top = records(self.top_unallocated)
+        for row in top:
+            row["fix_owner"] = self.fix_owner(row["suggested_owner"])
+        unused = None
+        if abs(self.unused_cost) > 1e-9:
+            unused = {"cost": self.unused_cost, "allocated_cost": self.unused_allocated,
+                      "owner": self.commitment_owner}
+        return {
+            "start": cov.start.isoformat(), "end": cov.end.isoformat(), "currency": self.currency,
+            "allocation_key": self.allocation_key, "charge_categories": list(self.charge_categories),
+            "total_cost": cov.total_cost, "allocated_cost": cov.allocated_cost,
+            "unallocated_cost": cov.unallocated_cost, "by_tag_cost": cov.by_tag_cost,
+            "by_rule_cost": cov.by_rule_cost, "coverage_pct": cov.coverage_pct, "by_tag_pct": cov.by_tag_pct,
+            "by_rule_pct": cov.by_rule_pct, "target_pct": self.target_pct, "meets_target": self.meets_target,
+            "by_key": self.by_key,
+            "by_account": records(self.by_account),
+            "by_service": records(self.by_service),
+            "by_team": records(self.by_team),
+            "trend": [{**r, "start": r["start"].isoformat(), "end": r["end"].isoformat()}
+                      for r in records(self.trend)],
+            "unallocated_by_account": records(self.unallocated_by_account),
+            "unallocated_by_service": records(self.unallocated_by_service),
+            "top_unallocated": top,
+            "variants": records(self.variants),
+            "unused_commitment": unused,
+            "fix_checks": list(self.fix_checks),
+        }
