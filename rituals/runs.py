@@ -190,12 +190,14 @@ def set_attendees(session: Session, run: RitualRun, handles: list[str]) -> Ritua
 
 
 def add_decision(session: Session, run: RitualRun, text: str, by: str | None, now: datetime,
-                 step: str | None = None) -> RitualRun:
-    """Append a decision (who took it, when, at which step)."""
+                 step: str | None = None, detail: dict[str, Any] | None = None) -> RitualRun:
+    """Append a decision (who took it, when, at which step; ``detail``: a ritual's structured fields)."""
     if not text.strip():
         raise ValueError("a decision needs some text")
     current = _current(session, run)
     decision = {"text": text.strip(), "by": by, "at": now.isoformat(timespec="seconds"), "step": step}
+    if detail:
+        decision["detail"] = jsonable(detail)
     return _store(session, current, decisions=[*current.decisions, decision])
 
 
