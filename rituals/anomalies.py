@@ -1,0 +1,372 @@
+"""Anomaly detection over daily spend series: per service, per account, per team and in total.
+
+**The baseline.** A day's expected spend is the median of the same weekday over the previous four weeks
+(days before the series' first spend are ignored, so a young series uses what it has). Why this and not a
+seasonal decomposition: cloud spend is dominated by a weekly cycle (weekend idling of non-production), a
+same-weekday median follows that cycle with no fitting, a single spike in the history moves it not at all
+(it is a median of four), and a lasting level shift becomes the new normal by itself once it holds three
+of the four samples, so a shift alarms once (its first weeks, merged into one anomaly) and then stops.
+It is a few vectorised numpy operations over a series x day matrix: 150 series x 400 days take a few
+milliseconds (``bench/anomaly_quality.py``).
+
+**The noise guard.** The spread is the robust sigma (1.4826 x the median absolute deviation) of the
+series' residuals against its own expected values over the previous 28 days; a day must also exceed the
+expected by ``Z`` sigmas, so a series that is noisy by nature does not alarm on its usual wobble.
+
+**The thresholds** (``[anomalies]`` in the config): a day alarms when its excess over the expected is at
+least ``min_impact`` in money (default 100) and ``min_impact_pct`` percent of the expected (default 40),
+the defaults of AWS Cost Anomaly Detection's own monitors, and the series has ``min_history_days`` days
+(default 14) since its first spend. Only increases alarm. Consecutive alarming days merge into one
+anomaly: start, end (exclusive), expected and actual spend over the window, impact = actual - expected.
+
+**What is measured.** Usage rows (``ChargeCategory = 'Usage'``, FOCUS's definition, which includes unused
+commitment) of EffectiveCost. Recurring and one-time charges (support fees, upfront fees, credits billed on
+the 1st) are left out, so a month start never alarms.
+
+**Root causes** rank the accounts, services, regions and resources of the anomaly's rows by their dollar
+contribution to the excess: each one's spend in the window minus the mean of the same days 1-4 weeks
+earlier (a mean rather than the median because contributions must add up to the excess).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import warnings
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
+
+from storage.costs import CostStore
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+DIMENSIONS = ("service", "account", "team", "total")
+WEEKS = 4  # same-weekday samples in the baseline
+SPREAD_DAYS = 28  # days of residuals behind the noise guard
+Z = 3.0
+TOTAL = "total"
+ROOT_CAUSE_DIMENSIONS = ("account", "service", "region", "resource")
+# Usage rows, less the charges that repeat on a calendar (support, fees) or happen once (credits, refunds).
+SPEND_FILTER = ("ChargeCategory = 'Usage' AND coalesce(ChargeFrequency, 'Usage-Based') "
+                "NOT IN ('Recurring', 'One-Time')")
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    min_impact: float = 100.0
+    min_impact_pct: float = 40.0
+    min_history_days: int = 14
+    z: float = Z
+
+    @classmethod
+    def from_config(cls, config: Any) -> Thresholds:
+        a = config.anomalies
+        return cls(a.min_impact, a.min_impact_pct, a.min_history_days)
+
+
+@dataclass
+class Detected:
+    """One anomaly: consecutive alarming days of one series. ``end`` is exclusive."""
+
+    dimension: str
+    value: str
+    start: date
+    end: date
+    expected_cost: float
+    actual_cost: float
+    max_daily_impact: float
+    ongoing: bool = False  # runs to the last day of the data
+    root_causes: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def impact(self) -> float:
+        return self.actual_cost - self.expected_cost
+
+    @property
+    def impact_pct(self) -> float | None:
+        return self.impact / self.expected_cost * 100.0 if self.expected_cost > 0 else None
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days
+
+    @property
+    def case_id(self) -> str:
+        return case_id(self.dimension, self.value, self.start)
+
+
+def case_id(dimension: str, value: str, start: date) -> str:
+    """A stable id: detecting the same anomaly twice finds the same case."""
+    digest = hashlib.sha1(f"{dimension}\x1f{value}\x1f{start.isoformat()}".encode()).hexdigest()
+    return f"an-{start:%Y%m%d}-{digest[:8]}"
+
+
+# -- the detector: pure numpy over a series x day matrix ------------------------------------------------
+
+def baseline(matrix: np.ndarray, first: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Expected spend (same-weekday median of the previous ``WEEKS`` weeks) and the robust sigma of the
+    residuals over the previous ``SPREAD_DAYS`` days, for every series and day (NaN where unknown)."""
+    import numpy as np
+    import pandas as pd
+
+    n_series, n_days = matrix.shape
+    day = np.arange(n_days)
+    lags = np.full((WEEKS, n_series, n_days), np.nan)
+    for k in range(1, WEEKS + 1):
+        if 7 * k < n_days:
+            lags[k - 1, :, 7 * k:] = matrix[:, :-7 * k]
+        before = (day[None, :] - 7 * k) < first[:, None]
+        lags[k - 1][before] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices: no history yet
+        expected = np.nanmedian(lags, axis=0)
+    resid = pd.DataFrame(np.abs(matrix - expected).T)
+    spread = resid.rolling(SPREAD_DAYS, min_periods=7).median().shift(1).to_numpy().T * 1.4826
+    return expected, spread
+
+
+def flag_days(matrix: np.ndarray, first: np.ndarray, th: Thresholds) -> tuple[np.ndarray, np.ndarray]:
+    """Which days alarm (bool matrix) and the expected spend."""
+    import numpy as np
+
+    expected, spread = baseline(matrix, first)
+    excess = matrix - expected
+    day = np.arange(matrix.shape[1])
+    with np.errstate(invalid="ignore"):
+        flags = ((day[None, :] - first[:, None]) >= th.min_history_days) & ~np.isnan(expected) \
+            & (excess >= th.min_impact) & (excess >= th.min_impact_pct / 100.0 * expected) \
+            & ~(excess < th.z * np.nan_to_num(spread, nan=0.0))
+    return flags, expected
+
+
+def merge_runs(flags: np.ndarray, matrix: np.ndarray, expected: np.ndarray) -> list[tuple[int, int, int, float, float, float]]:
+    """Consecutive flagged days -> (series, first day, end day exclusive, expected, actual, max daily excess)."""
+    import numpy as np
+
+    f = flags.astype(np.int8)
+    edges = np.diff(np.pad(f, ((0, 0), (1, 1))), axis=1)
+    s_start, d_start = np.nonzero(edges == 1)
+    _s_end, d_end = np.nonzero(edges == -1)
+    exp = np.where(flags, np.nan_to_num(expected), 0.0)
+    act = np.where(flags, matrix, 0.0)
+    cum_e = np.pad(np.cumsum(exp, axis=1), ((0, 0), (1, 0)))
+    cum_a = np.pad(np.cumsum(act, axis=1), ((0, 0), (1, 0)))
+    e_sum = cum_e[s_start, d_end] - cum_e[s_start, d_start]
+    a_sum = cum_a[s_start, d_end] - cum_a[s_start, d_start]
+    excess = np.where(flags, matrix - np.nan_to_num(expected), -np.inf)
+    out = []
+    for s, d0, d1, e, a in zip(s_start, d_start, d_end, e_sum, a_sum, strict=True):
+        out.append((int(s), int(d0), int(d1), float(e), float(a), float(excess[s, d0:d1].max())))
+    return out
+
+
+def to_matrix(series: pd.DataFrame) -> tuple[list[tuple[str, str]], date, np.ndarray]:
+    """A long frame (dimension, value, day, cost) -> series keys, the first day, and a series x day matrix
+    with missing days as zero spend."""
+    import numpy as np
+    import pandas as pd
+
+    if series.empty:
+        return [], date.today(), np.zeros((0, 0))
+    days = pd.to_datetime(series["day"])
+    first_day = days.min().normalize()
+    n_days = int((days.max().normalize() - first_day).days) + 1
+    codes, keys = pd.factorize(pd.MultiIndex.from_arrays([series["dimension"].astype(str),
+                                                          series["value"].astype(str)]))
+    col = (days.dt.normalize() - first_day).dt.days.to_numpy()
+    matrix = np.zeros((len(keys), n_days))
+    np.add.at(matrix, (codes, col), series["cost"].to_numpy(dtype=float))
+    return [tuple(k) for k in keys], first_day.date(), matrix
+
+
+def detect(series: pd.DataFrame, th: Thresholds | None = None) -> list[Detected]:
+    """Anomalies in a long frame of daily spend (columns dimension, value, day, cost), largest impact first."""
+    import numpy as np
+
+    th = th or Thresholds()
+    keys, first_day, matrix = to_matrix(series)
+    if not keys:
+        return []
+    nonzero = matrix != 0
+    first = np.where(nonzero.any(axis=1), nonzero.argmax(axis=1), matrix.shape[1])
+    flags, expected = flag_days(matrix, first, th)
+    n_days = matrix.shape[1]
+    found = []
+    for s, d0, d1, e, a, peak in merge_runs(flags, matrix, expected):
+        dim, value = keys[s]
+        found.append(Detected(dim, value, first_day + timedelta(days=d0), first_day + timedelta(days=d1),
+                              round(e, 2), round(a, 2), round(peak, 2), ongoing=d1 == n_days))
+    return sorted(found, key=lambda x: (-x.impact, x.start, x.dimension, x.value))
+
+
+# -- root causes: pure pandas over the anomaly's rows ---------------------------------------------------
+
+def rank_root_causes(rows: pd.DataFrame, start: date, end: date, top: int = 3) -> list[dict[str, Any]]:
+    """The accounts, services, regions and resources of ``rows`` (columns day, cost and any of account,
+    service, region, resource, team) ranked by their contribution to the excess over ``start <= day <
+    end``: spend in the window minus the mean of the same days 1-4 weeks earlier. ``top`` per dimension,
+    positive contributions only, largest first. A resource or account entry carries the team it is
+    allocated to (most spend in the window), when ``rows`` has a team column."""
+    import numpy as np
+    import pandas as pd
+
+    if rows.empty:
+        return []
+    day = pd.to_datetime(rows["day"]).dt.normalize()
+    lo, hi = pd.Timestamp(start), pd.Timestamp(end)
+    weight = np.array((day >= lo) & (day < hi), dtype=float)
+    for k in range(1, WEEKS + 1):
+        shifted = day + pd.Timedelta(days=7 * k)
+        weight -= ((shifted >= lo) & (shifted < hi)).to_numpy() / WEEKS
+    frame = rows.assign(_w=rows["cost"].to_numpy(dtype=float) * weight, _in=np.where(weight > 0, rows["cost"], 0.0))
+    total = float(frame["_w"].sum())
+    out: list[dict[str, Any]] = []
+    for dim in ROOT_CAUSE_DIMENSIONS:
+        if dim not in frame.columns:
+            continue
+        g = frame.groupby(dim, sort=False, observed=True, dropna=False)["_w"].sum()
+        g = g[g > 0].sort_values(ascending=False).head(top)
+        teams: dict[str, str] = {}
+        if "team" in frame.columns and dim in ("resource", "account"):
+            sub = frame[frame[dim].isin(list(g.index)) & frame["team"].notna()]
+            if not sub.empty:
+                teams = _first_team(sub.groupby([dim, "team"], observed=True)["_in"].sum())
+        for value, contrib in g.items():
+            out.append({"dimension": dim, "value": "(none)" if value is None or value != value else str(value),
+                        "contribution": round(float(contrib), 2),
+                        "share_pct": round(float(contrib) / total * 100.0, 1) if total > 0 else None,
+                        "team": teams.get(value)})
+    return sorted(out, key=lambda r: -r["contribution"])
+
+
+def _first_team(by: pd.Series) -> dict[str, str]:
+    """(key, team) -> spend: each key's team with the most spend."""
+    out: dict[str, str] = {}
+    for (key, team), value in by.sort_values(ascending=False).items():
+        if value > 0:
+            out.setdefault(key, str(team))
+    return out
+
+
+def routed_team(root_causes: list[dict[str, Any]], dimension: str, value: str,
+                account_teams: dict[str, str]) -> str | None:
+    """The owning team: the allocation of the top resource root cause, else the team of the top account
+    root cause (its allocation, else the account's team from the records), else the series' own team or
+    account team."""
+    for dim in ("resource", "account"):
+        for cause in root_causes:
+            if cause["dimension"] != dim:
+                continue
+            team = cause.get("team") or (account_teams.get(cause["value"]) if dim == "account" else None)
+            if team:
+                return team
+            break
+    if dimension == "team":
+        return value
+    if dimension == "account":
+        return account_teams.get(value)
+    return None
+
+
+# -- reading the cost store -----------------------------------------------------------------------------
+
+def _base_sql(con: Any, store: CostStore) -> str:
+    from rituals.allocation import allocation_sql
+
+    team, _how = allocation_sql(con, store, True)
+    return (f"SELECT charge_date AS day, coalesce(ServiceName, '(none)') AS service, "
+            f"coalesce(SubAccountId, '(none)') AS account, coalesce(RegionId, '(none)') AS region, "
+            f"coalesce(ResourceId, '(none)') AS resource, {team} AS team, EffectiveCost AS cost "
+            f"FROM line_items LEFT JOIN _rules r ON r.account_id = line_items.SubAccountId WHERE {SPEND_FILTER}")
+
+
+def load_series(store: CostStore, account_teams: dict[str, str]) -> pd.DataFrame:
+    """Daily spend per service, account, team and in total (columns dimension, value, day, cost)."""
+    import pandas as pd
+
+    from rituals.allocation import rules_frame
+
+    empty = pd.DataFrame({"dimension": [], "value": [], "day": [], "cost": []})
+    with store.reader() as con:
+        if con is None:
+            return empty
+        con.register("_rules", rules_frame(account_teams))
+        base = _base_sql(con, store)
+        sql = (f"WITH b AS ({base}) "
+               "SELECT 'service' AS dimension, service AS value, day, sum(cost) AS cost FROM b GROUP BY 2, 3 "
+               "UNION ALL SELECT 'account', account, day, sum(cost) FROM b GROUP BY 2, 3 "
+               "UNION ALL SELECT 'team', team, day, sum(cost) FROM b WHERE team IS NOT NULL GROUP BY 2, 3 "
+               f"UNION ALL SELECT 'total', '{TOTAL}', day, sum(cost) FROM b GROUP BY 3")
+        return con.execute(sql).df()
+
+
+def root_cause_rows(store: CostStore, account_teams: dict[str, str],
+                    windows: list[tuple[date, date]]) -> pd.DataFrame:
+    """The rows at the root-cause grain (day, account, service, region, resource, team, cost) of every day
+    in any window ``[start - 4 weeks, end)``, in one query."""
+    import pandas as pd
+
+    from rituals.allocation import rules_frame
+
+    empty = pd.DataFrame({"day": [], "cost": []})
+    if not windows:
+        return empty
+    spans = pd.DataFrame({"lo": [s - timedelta(days=7 * WEEKS) for s, _e in windows],
+                          "hi": [e for _s, e in windows]})
+    with store.reader() as con:
+        if con is None:
+            return empty
+        con.register("_rules", rules_frame(account_teams))
+        con.register("_spans", spans)
+        sql = (f"WITH b AS ({_base_sql(con, store)}) SELECT day, account, service, region, resource, team, "
+               "sum(cost) AS cost FROM b WHERE EXISTS (SELECT 1 FROM _spans w WHERE b.day >= CAST(w.lo AS DATE) "
+               "AND b.day < CAST(w.hi AS DATE)) GROUP BY ALL")
+        rows = con.execute(sql).df()
+    rows["day"] = pd.to_datetime(rows["day"])
+    for col in ("account", "service", "region", "resource", "team"):
+        rows[col] = rows[col].astype("category")
+    return rows
+
+
+def attach_root_causes(store: CostStore, account_teams: dict[str, str], anomalies: list[Detected]) -> None:
+    """Fill ``root_causes`` of each anomaly (one store query for all of them)."""
+    import pandas as pd
+
+    rows = root_cause_rows(store, account_teams, [(a.start, a.end) for a in anomalies])
+    for a in anomalies:
+        lo, hi = pd.Timestamp(a.start - timedelta(days=7 * WEEKS)), pd.Timestamp(a.end)
+        mask = (rows["day"] >= lo) & (rows["day"] < hi)
+        if a.dimension in ("service", "account", "team"):
+            mask &= rows[a.dimension] == a.value
+        a.root_causes = rank_root_causes(rows[mask], a.start, a.end)
+
+
+def detect_in_store(store: CostStore, account_teams: dict[str, str], th: Thresholds,
+                    with_root_causes: bool = True) -> list[Detected]:
+    """Detect over the store's full history, with ranked root causes for each anomaly."""
+    found = detect(load_series(store, account_teams), th)
+    if with_root_causes and found:
+        attach_root_causes(store, account_teams, found)
+    return found
+
+
+def series_frame(store: CostStore, account_teams: dict[str, str], dimension: str, value: str,
+                 th: Thresholds | None = None) -> pd.DataFrame:
+    """One series with its expected band, for a chart: day, cost, expected, upper (the alarm line)."""
+    import numpy as np
+    import pandas as pd
+
+    th = th or Thresholds()
+    frame = load_series(store, account_teams)
+    frame = frame[(frame["dimension"] == dimension) & (frame["value"] == value)]
+    keys, first_day, matrix = to_matrix(frame)
+    if not keys:
+        return pd.DataFrame({"day": [], "cost": [], "expected": [], "upper": []})
+    nonzero = matrix != 0
+    first = np.where(nonzero.any(axis=1), nonzero.argmax(axis=1), matrix.shape[1])
+    expected, _spread = baseline(matrix, first)
+    upper = expected + np.maximum(th.min_impact, th.min_impact_pct / 100.0 * expected)
+    days = pd.date_range(first_day, periods=matrix.shape[1], freq="D")
+    return pd.DataFrame({"day": days.date, "cost": matrix[0], "expected": expected[0], "upper": upper[0]})

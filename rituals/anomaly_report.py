@@ -1,0 +1,116 @@
+"""The anomaly triage's figures: cases as JSON, the queue order, and the KPIs of the quarterly review.
+
+``report`` is the headless ``finops-tui anomalies --json`` object, and so also the numbers frozen when a
+triage run closes.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+from typing import Any
+
+from sqlmodel import Session, select
+
+from rituals.anomaly_cases import (
+    CLOSED_STATUSES,
+    STATUS_ORDER,
+    _percentile,
+    band,
+    ttd_hours,
+    ttr_hours,
+)
+from storage.records import AnomalyCase, Person, Team
+
+
+def queue_key(case: AnomalyCase) -> tuple[int, float, str]:
+    """Status first (new before acknowledged before investigating before the closed ones), then impact."""
+    return STATUS_ORDER.get(case.status, 99), -case.impact, case.id
+
+
+def case_dict(case: AnomalyCase, teams: dict[int, Team], people: dict[int, Person]) -> dict[str, Any]:
+    team = teams.get(case.owner_team_id) if case.owner_team_id is not None else None
+    who = people.get(case.assignee_id) if case.assignee_id is not None else None
+    ttd = None if case.historical else ttd_hours(case.start, case.acknowledged_at)
+    ttr = None if case.historical else ttr_hours(case.acknowledged_at, case.resolved_at)
+    return {
+        "id": case.id, "source": case.source, "aws_anomaly_id": case.aws_anomaly_id,
+        "start": case.start, "end": case.end, "days": (case.end - case.start).days,
+        "dimension": case.dimension, "value": case.value, "label": case.label,
+        "expected_cost": round(case.expected_cost, 2), "actual_cost": round(case.actual_cost, 2),
+        "impact": round(case.impact, 2),
+        "impact_pct": round(case.impact / case.expected_cost * 100.0, 1) if case.expected_cost > 0 else None,
+        "currency": case.currency, "status": case.status, "category": case.category,
+        "owner_team": team.name if team else None, "assignee": who.handle if who else None,
+        "root_causes": case.root_causes, "historical": case.historical,
+        "first_seen": case.first_seen, "acknowledged_at": case.acknowledged_at, "resolved_at": case.resolved_at,
+        "ttd_hours": round(ttd, 2) if ttd is not None else None, "ttr_hours": round(ttr, 2) if ttr is not None else None,
+        "notes": case.notes, "aws_feedback": case.aws_feedback, "version": case.version,
+    }
+
+
+def all_cases(session: Session) -> list[AnomalyCase]:
+    return sorted(session.exec(select(AnomalyCase)), key=queue_key)
+
+
+def in_window(cases: list[AnomalyCase], start: date, end: date) -> list[AnomalyCase]:
+    """Cases whose anomaly overlaps ``start <= day < end``."""
+    return [c for c in cases if c.start < end and start < c.end]
+
+
+def _stat(values: list[float]) -> dict[str, Any]:
+    median, p90 = _percentile(values, 50), _percentile(values, 90)
+    return {"n": len(values), "median_hours": round(median, 2) if median is not None else None,
+            "p90_hours": round(p90, 2) if p90 is not None else None, "median_band": band(median),
+            "p90_band": band(p90)}
+
+
+def kpis(cases: list[AnomalyCase]) -> dict[str, Any]:
+    """Count and impact per month (by start), TTD and TTR (median, p90, bands; historical cases left out)
+    and the false-positive share of the triaged cases."""
+    months: dict[str, dict[str, Any]] = {}
+    for c in sorted(cases, key=lambda c: c.start):
+        m = months.setdefault(f"{c.start:%Y-%m}", {"month": f"{c.start:%Y-%m}", "count": 0, "impact": 0.0})
+        m["count"] += 1
+        m["impact"] = round(m["impact"] + c.impact, 2)
+    live = [c for c in cases if not c.historical]
+    ttd = [h for c in live if (h := ttd_hours(c.start, c.acknowledged_at)) is not None]
+    ttr = [h for c in live if (h := ttr_hours(c.acknowledged_at, c.resolved_at)) is not None]
+    triaged = [c for c in cases if c.status != "new"]
+    fp = sum(c.status == "false_positive" for c in triaged)
+    return {
+        "per_month": list(months.values()),
+        "ttd": _stat(ttd),
+        "ttr": _stat(ttr),
+        "false_positive_pct": round(fp / len(triaged) * 100.0, 1) if triaged else None,
+        "triaged": len(triaged),
+        "closed": sum(c.status in CLOSED_STATUSES for c in cases),
+        "historical": sum(c.historical for c in cases),
+    }
+
+
+def untriaged(cases: list[AnomalyCase]) -> list[AnomalyCase]:
+    """New cases that are not historical: what ``--check`` fails on."""
+    return [c for c in cases if c.status == "new" and not c.historical]
+
+
+def report(session: Session, start: date, end: date, currency: str, thresholds: Any = None,
+           new_ids: list[str] | None = None) -> dict[str, Any]:
+    cases = all_cases(session)
+    shown = in_window(cases, start, end)
+    teams = {t.id: t for t in session.exec(select(Team))}
+    people = {p.id: p for p in session.exec(select(Person))}
+    statuses = Counter(c.status for c in shown)
+    return {
+        "start": start, "end": end, "currency": currency,
+        "thresholds": None if thresholds is None else {
+            "min_impact": thresholds.min_impact, "min_impact_pct": thresholds.min_impact_pct,
+            "min_history_days": thresholds.min_history_days},
+        "count": len(shown),
+        "untriaged": len(untriaged(shown)),
+        "by_status": {s: statuses.get(s, 0) for s in STATUS_ORDER},
+        "impact": round(sum(c.impact for c in shown), 2),
+        "new_cases": list(new_ids or []),
+        "anomalies": [case_dict(c, teams, people) for c in shown],
+        "kpis": kpis(cases),
+    }
