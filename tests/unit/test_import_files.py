@@ -288,3 +288,29 @@ def test_cur_commitment_terms_go_into_the_inventory(cur_store) -> None:
     assert "ComputeSavingsPlans" in sp["description"]
     assert (ri["type"], ri["term_years"], ri["account_id"]) == ("Reservation", 3, "111")
     assert pd.isna(ri["hourly_commitment"])
+
+
+def test_the_swap_waits_then_says_the_store_is_busy(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    import duckdb
+
+    from storage.costs import CostStoreError
+    from storage.loader import attach_store
+
+    path = tmp_path / "costs.duckdb"
+    duckdb.connect(str(path)).close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True);"
+         " time.sleep(30)", str(path)], stdout=subprocess.PIPE, text=True)
+    con = duckdb.connect(":memory:")
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(CostStoreError, match="another finops-tui process"):
+            attach_store(con, path, timeout_s=0.3)
+    finally:
+        holder.kill()
+        holder.wait()
+    attach_store(con, path, timeout_s=5)
+    con.close()

@@ -1,0 +1,189 @@
+"""Import and sweep-query speed at scale, against two baselines measured in the same run.
+
+    python bench/import_scale.py [--rows 5000000] [--dir DIR] [--skip-pandas]
+
+Generates a deterministic FOCUS Parquet file (90 days, about 150 services, 60 accounts, 400k resources, Tags
+JSON with about 35% of rows missing ``team`` and variant key spellings), then measures, each step in its own
+process so that its peak RSS is its own:
+
+- import: ``storage.sources.files.import_files`` into an empty cost store (stage, validate, tags, swap);
+- bare load: DuckDB's ``CREATE TABLE ... AS SELECT * FROM read_parquet(...)`` into an empty file;
+- queries: the sweep's queries on the store (allocation coverage overall and by account, top 20
+  unallocated resources, daily cost per service, daily commitment coverage);
+- naive pandas: the same answers from pandas, parsing Tags per row.
+
+Targets (issue 4): import within 1.5x of the bare load; queries within 1.5 s and 600 MB peak RSS;
+20M rows import within 4 GB RSS. Prints each figure and ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+GENERATE = """
+COPY (
+  WITH r AS (SELECT i, hash(i) AS h, hash(i * 7 + 3) AS h2,
+             CAST(i % {res} AS BIGINT) AS res FROM range({rows}) t(i))
+  SELECT
+    TIMESTAMP '2026-08-01' + INTERVAL (CAST(i % 90 AS INTEGER)) DAY AS ChargePeriodStart,
+    TIMESTAMP '2026-08-01' + INTERVAL (CAST(i % 90 AS INTEGER) + 1) DAY AS ChargePeriodEnd,
+    'payer-' || CAST(res % 2 AS VARCHAR) AS BillingAccountId,
+    'USD' AS BillingCurrency,
+    'AWS' AS ProviderName,
+    CASE WHEN h % 50 = 0 THEN 'Tax' ELSE 'Usage' END AS ChargeCategory,
+    CASE WHEN h2 % 10 < 4 THEN 'Committed' ELSE 'Standard' END AS PricingCategory,
+    'service-' || CAST(res % 150 AS VARCHAR) AS ServiceName,
+    lpad(CAST(100000000000 + res % 60 AS VARCHAR), 12, '0') AS SubAccountId,
+    'us-east-' || CAST(res % 4 AS VARCHAR) AS RegionId,
+    'arn:aws:ec2:us-east-1:acct:instance/i-' || lpad(CAST(res AS VARCHAR), 8, '0') AS ResourceId,
+    round((h % 100000) / 10000.0, 4) AS ListCost,
+    round((h % 100000) / 10000.0 * CASE WHEN h2 % 10 < 4 THEN 0.72 ELSE 1 END, 4) AS EffectiveCost,
+    round((h % 100000) / 10000.0 * CASE WHEN h2 % 10 < 4 THEN 0 ELSE 1 END, 4) AS BilledCost,
+    CASE
+      WHEN res % 100 < 35 THEN '{{"env": "prod", "owner": "o' || CAST(res % 97 AS VARCHAR) || '"}}'
+      ELSE '{{"' || (['team', 'Team', ' team', 'TEAM'])[CAST(res % 4 AS INTEGER) + 1] || '": "t'
+           || CAST(res % 40 AS VARCHAR) || '", "' || (['environment', 'env', 'Environment'])[CAST(res % 3 AS INTEGER) + 1]
+           || '": "' || (['prod', 'dev', 'staging'])[CAST(res % 3 AS INTEGER) + 1] || '", "CostCenter": "cc'
+           || CAST(res % 12 AS VARCHAR) || '"}}'
+    END AS Tags
+  FROM r
+) TO '{path}' (FORMAT parquet, ROW_GROUP_SIZE 122880)
+"""
+
+STEP_IMPORT = """
+import json, resource, sys, time
+import duckdb, pandas  # loaded before the clock starts, as in the app
+from pathlib import Path
+from storage.config import load_config
+from storage.costs import CostStore
+from storage.sources.files import import_files
+store = CostStore(Path(sys.argv[2]), load_config(None).taxonomy)
+t = time.perf_counter()
+result = import_files(store, [sys.argv[1]])
+print(json.dumps({"seconds": time.perf_counter() - t, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "rows": result.load.rows}))
+"""
+
+STEP_BARE = """
+import json, resource, sys, time, duckdb
+t = time.perf_counter()
+con = duckdb.connect(sys.argv[2])
+con.execute("CREATE TABLE line_items AS SELECT * FROM read_parquet(?)", [sys.argv[1]])
+con.close()
+print(json.dumps({"seconds": time.perf_counter() - t, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+STEP_QUERIES = """
+import json, resource, sys, time
+import duckdb, pandas  # loaded before the clock starts, as in the app
+from pathlib import Path
+from storage.config import load_config
+from storage.costs import CostStore
+store = CostStore(Path(sys.argv[1]), load_config(None).taxonomy)
+t = time.perf_counter()
+with store.reader() as con:
+    team = store.tag_expr(con, "team")
+    usage = "ChargeCategory = 'Usage'"
+    out = {
+        "coverage": con.execute(f"SELECT sum(EffectiveCost) FILTER (WHERE {team} IS NOT NULL) / sum(EffectiveCost) "
+                                f"FROM line_items WHERE {usage}").fetchone()[0],
+        "by_account": len(con.execute(f"SELECT SubAccountId, sum(EffectiveCost) FILTER (WHERE {team} IS NOT NULL) "
+                                      f"/ sum(EffectiveCost) FROM line_items WHERE {usage} GROUP BY 1").df()),
+        "top_unallocated": len(con.execute(f"SELECT ResourceId, sum(EffectiveCost) AS c FROM line_items WHERE {usage} "
+                                           f"AND {team} IS NULL GROUP BY 1 ORDER BY c DESC LIMIT 20").df()),
+        "daily_service": len(con.execute("SELECT charge_date, ServiceName, sum(EffectiveCost) FROM line_items "
+                                         "GROUP BY 1, 2").df()),
+        "daily_commitment": len(con.execute(f"SELECT charge_date, sum(ListCost) FILTER (WHERE PricingCategory = "
+                                            f"'Committed') / sum(ListCost) FROM line_items WHERE {usage} "
+                                            "GROUP BY 1").df()),
+    }
+print(json.dumps({"seconds": time.perf_counter() - t, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "answers": out}))
+"""
+
+STEP_PANDAS = """
+import json, resource, sys, time
+import pandas as pd
+import pyarrow  # loaded before the clock starts
+t = time.perf_counter()
+df = pd.read_parquet(sys.argv[1])
+def team(raw):
+    tags = json.loads(raw) if raw else {}
+    for k, v in tags.items():
+        if k.strip().lower() == "team" and v:
+            return v
+    return None
+df["team"] = df["Tags"].map(team)  # what a naive report does: parse Tags per row, per query run
+df["day"] = df["ChargePeriodStart"].dt.date
+u = df[df["ChargeCategory"] == "Usage"]
+alloc = u["team"].notna()
+out = {
+    "coverage": float(u.loc[alloc, "EffectiveCost"].sum() / u["EffectiveCost"].sum()),
+    "by_account": len(u.groupby("SubAccountId").apply(lambda g: g.loc[g["team"].notna(), "EffectiveCost"].sum()
+                                                      / g["EffectiveCost"].sum())),
+    "top_unallocated": len(u[~alloc].groupby("ResourceId")["EffectiveCost"].sum().nlargest(20)),
+    "daily_service": len(df.groupby(["day", "ServiceName"])["EffectiveCost"].sum()),
+    "daily_commitment": len(u.groupby("day").apply(lambda g: g.loc[g["PricingCategory"] == "Committed", "ListCost"].sum()
+                                                   / g["ListCost"].sum())),
+}
+print(json.dumps({"seconds": time.perf_counter() - t, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "answers": out}))
+"""
+
+
+def step(code: str, *args: str) -> dict:
+    out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=ROOT)
+    if out.returncode != 0:
+        raise SystemExit(f"step failed:\n{out.stderr}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--rows", type=int, default=5_000_000, help="rows to generate (default 5,000,000)")
+    ap.add_argument("--dir", type=Path, default=None, help="work folder (default: a temporary one)")
+    ap.add_argument("--skip-pandas", action="store_true", help="skip the naive pandas baseline")
+    args = ap.parse_args()
+    work = args.dir or Path(tempfile.mkdtemp(prefix="finops-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    data = work / f"focus_{args.rows}.parquet"
+    if not data.exists():
+        import duckdb
+
+        t = time.perf_counter()
+        duckdb.connect().execute(GENERATE.format(rows=args.rows, res=min(400_000, max(args.rows // 12, 1)),
+                                                 path=data))
+        print(f"generated {args.rows:,} rows ({data.stat().st_size / 1e6:,.0f} MB) in {time.perf_counter() - t:.1f} s")
+    for f in work.glob("*.duckdb*"):
+        f.unlink()
+    store, bare = work / "costs.duckdb", work / "bare.duckdb"
+    bare_r = step(STEP_BARE, str(data), str(bare))
+    imp = step(STEP_IMPORT, str(data), str(store))
+    assert imp["rows"] == args.rows, imp
+    qry = step(STEP_QUERIES, str(store))
+    print(f"rows:                 {args.rows:,}")
+    print(f"bare DuckDB load:     {bare_r['seconds']:7.2f} s  {bare_r['rss_mb']:7.0f} MB peak RSS")
+    print(f"import:               {imp['seconds']:7.2f} s  {imp['rss_mb']:7.0f} MB peak RSS  "
+          f"ratio to bare load {imp['seconds'] / bare_r['seconds']:.2f}x (target <= 1.5x)")
+    print(f"sweep queries:        {qry['seconds']:7.2f} s  {qry['rss_mb']:7.0f} MB peak RSS  "
+          f"(targets <= 1.5 s, <= 600 MB)")
+    print(f"  answers: {json.dumps(qry['answers'])}")
+    if not args.skip_pandas:
+        pd_r = step(STEP_PANDAS, str(data))
+        print(f"naive pandas queries: {pd_r['seconds']:7.2f} s  {pd_r['rss_mb']:7.0f} MB peak RSS  "
+              f"ratio to DuckDB {pd_r['seconds'] / qry['seconds']:.1f}x time, "
+              f"{pd_r['rss_mb'] / qry['rss_mb']:.1f}x memory")
+        print(f"  answers: {json.dumps(pd_r['answers'])}")
+    print(f"work folder: {work}")
+
+
+if __name__ == "__main__":
+    main()
