@@ -29,6 +29,7 @@ COMMANDS = [
     "actions",
     "digest",
     "sweep",
+    "commitments",
 ]
 
 

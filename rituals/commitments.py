@@ -56,15 +56,20 @@ def eligibility() -> tuple[dict[str, Any], tuple[EligibleService, ...]]:
     return {"version": data["version"], "source": data["source"]}, services
 
 
-def eligible_services(configured: tuple[str, ...] = ()) -> dict[str, tuple[str, ...]]:
-    """Every ServiceName spelling counted as eligible -> the instruments that can cover it. ``configured``
-    (config ``commitments.eligible_services``) replaces the file's default set; a name the file knows
-    brings all its spellings."""
+def chosen_services(configured: tuple[str, ...] = ()) -> list[EligibleService]:
+    """The services in the coverage denominator: ``configured`` (config ``commitments.eligible_services``)
+    when given, a name the file knows bringing all its spellings; else the file's ``in_coverage`` set."""
     _meta, known = eligibility()
+    if not configured:
+        return [s for s in known if s.in_coverage]
     by_spelling = {n.lower(): s for s in known for n in s.names}
-    chosen = [by_spelling.get(n.lower()) or EligibleService(n, (n,), ("savings_plan", "reservation"), True)
-              for n in configured] if configured else [s for s in known if s.in_coverage]
-    return {n: s.instruments for s in chosen for n in s.names}
+    return list(dict.fromkeys(by_spelling.get(n.lower()) or EligibleService(n, (n,), ("savings_plan", "reservation"),
+                                                                            True) for n in configured))
+
+
+def eligible_services(configured: tuple[str, ...] = ()) -> dict[str, tuple[str, ...]]:
+    """Every ServiceName spelling counted as eligible -> the instruments that can cover it."""
+    return {n: s.instruments for s in chosen_services(configured) for n in s.names}
 
 
 # -- pure arithmetic ----------------------------------------------------------------------------------------

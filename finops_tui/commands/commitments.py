@@ -1,0 +1,81 @@
+"""`finops-tui commitments`: the commitment review's figures and purchase plan, headless."""
+
+from __future__ import annotations
+
+import click
+
+from finops_tui.errors import BadInput, echo_json, handle_errors
+
+
+def window(home, start: str | None, end: str | None):  # type: ignore[no-untyped-def]
+    """--start/--end as dates; either alone spans 30 days; neither: the 30 days before today."""
+    from datetime import timedelta
+
+    from rituals.commitments import DEFAULT_WINDOW_DAYS, default_window
+    from storage.clock import parse_date
+
+    try:
+        s = parse_date(start, "--start") if start else None
+        e = parse_date(end, "--end") if end else None
+    except ValueError as exc:
+        raise BadInput(str(exc)) from exc
+    if s is None and e is None:
+        return default_window(home.clock.today())
+    if s is None:
+        s = e - timedelta(days=DEFAULT_WINDOW_DAYS)
+    if e is None:
+        e = s + timedelta(days=DEFAULT_WINDOW_DAYS)
+    if s >= e:
+        raise BadInput(f"--start {s.isoformat()} must be before --end {e.isoformat()}")
+    return s, e
+
+
+@click.command("commitments")
+@click.option("--start", default=None, metavar="DATE", help="First day, inclusive (YYYY-MM-DD).")
+@click.option("--end", default=None, metavar="DATE", help="Day after the last, exclusive (YYYY-MM-DD).")
+@click.option("--lookback", type=click.Choice(["7", "30", "60"]), default=None,
+              help="Days before --end the baseline is measured on [default: commitments.lookback_days, 30].")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON object (the figures a commitment-review run freezes).")
+@click.pass_obj
+def command(home, start: str | None, end: str | None, lookback: str | None, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    """The commitment review: coverage (on the on-demand equivalent), utilisation, effective savings rate,
+    commitments expiring within 30/60/90 days, and the purchase plan sized on a right-sized baseline.
+
+    Default window: the 30 days before today (today excluded). --start alone or --end alone spans 30 days.
+    """
+    from rituals.commitment_review import review
+
+    with handle_errors():
+        s, e = window(home, start, end)
+        numbers = review(home, s, e, int(lookback) if lookback else None)
+    if as_json:
+        echo_json(numbers)
+    else:
+        _print_summary(numbers)
+
+
+def _print_summary(n: dict) -> None:  # type: ignore[type-arg]
+    from exports.format import money, pct
+
+    cur = n["currency"]
+    click.echo(f"Commitments {n['start']} to {n['end']} (end exclusive)")
+    click.echo(f"  coverage        {pct(n['coverage_pct'])} (target {pct(n['target_coverage_pct'])}) of "
+               f"{money(n['eligible_cost'], cur)} eligible on-demand equivalent")
+    click.echo(f"  utilization     {pct(n['utilization_pct'])}; unused commitment "
+               f"{money(n['unused_commitment_cost'], cur)}")
+    click.echo(f"  savings rate    {pct(n['effective_savings_rate_pct'])}")
+    if n["expiring"]:
+        click.echo("  expiring:")
+        for c in n["expiring"]:
+            click.echo(f"    {c['commitment_id']}  {c['hourly_commitment']} {cur}/h  ends {c['end_date']} "
+                       f"({c['days_left']} days)")
+    elif n["terms_note"]:
+        click.echo(f"  {n['terms_note']}")
+    else:
+        click.echo("  nothing expires within 90 days")
+    click.echo(f"  baseline        {money(n['baseline_hourly'], cur, decimals=2)}/h on demand "
+               f"(p{n['baseline_percentile']:g} over {n['lookback_days']} days, less "
+               f"{money(n['reduction_monthly_savings'], cur)}/month of open right-sizing and clean-up)")
+    click.echo(f"  recommended     {money(n['recommended_additional_hourly'], cur, decimals=2)}/h more "
+               f"commitment; suggestion: {n['suggestion']}")
