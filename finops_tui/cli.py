@@ -30,6 +30,7 @@ COMMANDS = [
     "digest",
     "sweep",
     "commitments",
+    "anomalies",
 ]
 
 

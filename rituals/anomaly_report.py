@@ -114,3 +114,27 @@ def report(session: Session, start: date, end: date, currency: str, thresholds: 
         "anomalies": [case_dict(c, teams, people) for c in shown],
         "kpis": kpis(cases),
     }
+
+
+DEFAULT_WINDOW_DAYS = 30
+
+
+def default_window(today: date) -> tuple[date, date]:
+    """The 30 days before today (today excluded)."""
+    from datetime import timedelta
+
+    return today - timedelta(days=DEFAULT_WINDOW_DAYS), today
+
+
+def triage(home: Any, start: date | None = None, end: date | None = None) -> dict[str, Any]:
+    """Detect over the full history, store new cases, and report the cases overlapping the window: the
+    headless ``finops-tui anomalies --json`` object and a triage run's frozen numbers."""
+    from rituals.anomalies import Thresholds
+    from rituals.anomaly_cases import sync_cases
+
+    if start is None or end is None:
+        start, end = default_window(home.clock.today())
+    th = Thresholds.from_config(home.config)
+    synced = sync_cases(home, th)
+    with home.records.session() as s:
+        return report(s, start, end, home.config.currency, th, synced.new)

@@ -1,0 +1,89 @@
+"""`finops-tui anomalies`: detect spend anomalies, store new cases, list the window's cases (for cron)."""
+
+from __future__ import annotations
+
+import click
+
+from finops_tui.errors import EXIT_CHECK_FAILED, BadInput, echo_json, handle_errors
+
+
+def window(home, start: str | None, end: str | None):  # type: ignore[no-untyped-def]
+    """--start/--end as dates; either alone spans 30 days; neither: the 30 days before today."""
+    from datetime import timedelta
+
+    from rituals.anomaly_report import DEFAULT_WINDOW_DAYS, default_window
+    from storage.clock import parse_date
+
+    try:
+        s = parse_date(start, "--start") if start else None
+        e = parse_date(end, "--end") if end else None
+    except ValueError as exc:
+        raise BadInput(str(exc)) from exc
+    if s is None and e is None:
+        return default_window(home.clock.today())
+    if s is None:
+        s = e - timedelta(days=DEFAULT_WINDOW_DAYS)
+    if e is None:
+        e = s + timedelta(days=DEFAULT_WINDOW_DAYS)
+    if s >= e:
+        raise BadInput(f"--start {s.isoformat()} must be before --end {e.isoformat()}")
+    return s, e
+
+
+@click.command("anomalies")
+@click.option("--start", default=None, metavar="DATE", help="First day, inclusive (YYYY-MM-DD).")
+@click.option("--end", default=None, metavar="DATE", help="Day after the last, exclusive (YYYY-MM-DD).")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON object with an `anomalies` list (the figures a triage run freezes).")
+@click.option("--check", is_flag=True, help="Exit 1 when untriaged (new, not historical) anomalies are listed.")
+@click.pass_obj
+def command(home, start: str | None, end: str | None, as_json: bool, check: bool) -> None:  # type: ignore[no-untyped-def]
+    """Detect spend anomalies over the full history (per service, account, team and in total), store new
+    cases routed to their owning team, and list the cases whose anomaly overlaps the window, most urgent
+    first.
+
+    Default window: the 30 days before today (today excluded). --start alone or --end alone spans 30 days.
+    Thresholds come from [anomalies] in the config (default: 100 and 40% above the expected spend).
+    """
+    from rituals.anomaly_report import triage
+
+    with handle_errors():
+        s, e = window(home, start, end)
+        numbers = triage(home, s, e)
+    if as_json:
+        echo_json(numbers)
+    else:
+        _print(numbers)
+    if check and numbers["untriaged"]:
+        if not as_json:
+            click.echo(f"check failed: {numbers['untriaged']} untriaged anomalies", err=True)
+        raise SystemExit(EXIT_CHECK_FAILED)
+
+
+def _print(n: dict) -> None:  # type: ignore[type-arg]
+    from exports.format import money
+
+    cur = n["currency"]
+    click.echo(f"Anomalies overlapping {n['start']} to {n['end']} (end exclusive): {n['count']}, "
+               f"{n['untriaged']} untriaged, impact {money(n['impact'], cur)}"
+               + (f"; {len(n['new_cases'])} new cases stored" if n["new_cases"] else ""))
+    if not n["anomalies"]:
+        return
+    click.echo(f"{'id':<21} {'status':<14} {'start':<10} {'days':>4} {'dimension':<8} {'impact':>10} "
+               f"{'team':<14} value")
+    for a in n["anomalies"]:
+        flag = " (historical)" if a["historical"] else ""
+        click.echo(f"{a['id']:<21} {a['status']:<14} {a['start'].isoformat():<10} {a['days']:>4} "
+                   f"{a['dimension']:<8} {a['impact']:>10,.0f} {a['owner_team'] or '-':<14} "
+                   f"{a['label'] or a['value']}{flag}")
+    k = n["kpis"]
+    ttd, ttr = k["ttd"], k["ttr"]
+    click.echo(f"TTD median {_hours(ttd['median_hours'])} ({ttd['median_band'] or '-'}), "
+               f"TTR median {_hours(ttr['median_hours'])} ({ttr['median_band'] or '-'}), "
+               f"false positives {k['false_positive_pct'] if k['false_positive_pct'] is not None else '-'}%")
+
+
+def _hours(h: float | None) -> str:
+    if h is None:
+        return "-"
+    return f"{h:.1f} h" if h < 48 else f"{h / 24:.1f} d"
