@@ -1,0 +1,317 @@
+"""The commitment review's arithmetic: golden figures from the FOCUS 1.2 specification's own examples,
+coverage / utilisation / ESR on rows written here, the baseline and what-if arithmetic with and without
+open actions, and the demo company held against the generator's ground truth."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from rituals.commitment_plan import PlanInputs, percentile, plan, what_if
+from rituals.commitment_review import Decision, record_decision, review
+from rituals.commitments import (
+    TERMS_HOWTO,
+    effective_savings_rate_pct,
+    eligible_services,
+    figures_from,
+    inventory,
+    usage_frame,
+    utilization_pct,
+)
+from storage.config import load_config
+from storage.costs import CostStore
+from storage.loader import Staging
+from storage.sources.files import import_files
+
+SPEC = "focus-spec-v1.2-examples"
+JAN = (date(2023, 1, 1), date(2023, 2, 1))
+GOLDEN = {  # file -> utilisation %
+    "commitment_discount_scenarios/commitment_discount_usage_scenario_1.csv": 100.0,
+    "commitment_discount_scenarios/commitment_discount_usage_scenario_2.csv": 0.0,
+    "commitment_discount_scenarios/commitment_discount_usage_scenario_3.csv": 75.0,
+    "commitment_discount_scenarios/commitment_discount_usage_scenario_4.csv": 100.0,
+    "commitment_discount_flexibility/one_hundred_percent_utilization_with_commitment_discount_flexibility_with_1_resource.csv": 100.0,
+    "commitment_discount_flexibility/one_hundred_percent_utilization_with_commitment_discount_flexibility_with_2_resources.csv": 100.0,
+    "commitment_discount_flexibility/one_hundred_percent_utilization_without_commitment_discount_flexibility.csv": 100.0,
+    "commitment_discount_flexibility/zero_percent_utilization_without_commitment_discount_flexibility.csv": 0.0,
+}
+
+
+def new_store(path: Path) -> CostStore:
+    return CostStore(path / "costs.duckdb", load_config(None).taxonomy)
+
+
+@pytest.fixture(scope="module")
+def spec_figures(tmp_path_factory: pytest.TempPathFactory):
+    """Each golden file imported into its own store (the importer of issue 4), and its January figures."""
+    from tests.conftest import SHARED_DATA
+
+    if not SHARED_DATA.exists():
+        pytest.skip("../shared/data is absent (a fresh clone has no shared billing files)")
+    eligible = eligible_services()
+    out = {}
+    for i, name in enumerate(GOLDEN):
+        store = new_store(tmp_path_factory.mktemp(f"spec{i}"))
+        import_files(store, [SHARED_DATA / SPEC / name])
+        out[name] = (store, figures_from(usage_frame(store, *JAN, eligible), *JAN, eligible))
+    return out
+
+
+@pytest.mark.parametrize("name", list(GOLDEN))
+def test_spec_examples_give_their_utilization(spec_figures, shared_data: Path, name: str) -> None:
+    _store, fig = spec_figures[name]
+    assert fig.utilization_pct == pytest.approx(GOLDEN[name])
+
+
+def test_spec_scenario_3_used_and_unused_amounts(spec_figures, shared_data: Path) -> None:
+    _store, fig = spec_figures[next(n for n in GOLDEN if n.endswith("usage_scenario_3.csv"))]
+    assert (fig.used_commitment_cost, fig.unused_commitment_cost) == pytest.approx((0.75, 0.25))
+
+
+def test_spec_flexibility_coverage_counts_a_covered_service_as_eligible(spec_figures, shared_data: Path) -> None:
+    # The VM rows carry no ServiceName; the covered row proves the (unnamed) service can be committed:
+    # 3.00 of 5.25 on demand is covered.
+    _store, fig = spec_figures[next(n for n in GOLDEN if n.endswith("with_1_resource.csv"))]
+    assert fig.coverage_pct == pytest.approx(3.0 / 5.25 * 100)
+    # Nothing covered and no named eligible service: coverage is unknown, not 0.
+    _store, zero = spec_figures[next(n for n in GOLDEN if n.startswith("commitment_discount_flexibility/zero"))]
+    assert zero.coverage_pct is None
+
+
+def test_spec_scenario_4_without_list_cost_saves_nothing(spec_figures, shared_data: Path) -> None:
+    store, fig = spec_figures[next(n for n in GOLDEN if n.endswith("usage_scenario_4.csv"))]
+    assert fig.rows_without_list_cost == 2
+    assert fig.coverage_pct == pytest.approx(100 / 1.5)
+    assert fig.effective_savings_rate_pct == pytest.approx(0.0)
+    # Commitment ids in the data but no terms anywhere: the inventory is empty, and the review says how.
+    assert inventory(store, date(2023, 1, 15), fig) == []
+    assert "finops-tui sync aws" in TERMS_HOWTO and "CUR 2.0" in TERMS_HOWTO
+
+
+# -- rows written here -----------------------------------------------------------------------------------------
+def _rows() -> pd.DataFrame:
+    day = pd.Timestamp("2026-11-02")
+    base = {"ChargePeriodStart": day, "ChargeCategory": "Usage", "SubAccountId": "111", "BillingCurrency": "USD"}
+    rows = [
+        {"ServiceName": "Amazon Elastic Compute Cloud", "PricingCategory": "Committed", "ListCost": 100.0,
+         "EffectiveCost": 72.0, "CommitmentDiscountId": "sp-1", "CommitmentDiscountStatus": "Used",
+         "CommitmentDiscountType": "Savings Plan"},
+        {"ServiceName": "Amazon Elastic Compute Cloud", "PricingCategory": "Standard", "ListCost": 50.0,
+         "EffectiveCost": 50.0},
+        {"ServiceName": "Amazon Simple Storage Service", "PricingCategory": "Standard", "ListCost": 1000.0,
+         "EffectiveCost": 1000.0},
+        {"ServiceName": "AWS Savings Plans", "PricingCategory": "Committed", "ListCost": 0.0, "EffectiveCost": 8.0,
+         "CommitmentDiscountId": "sp-1", "CommitmentDiscountStatus": "Unused",
+         "CommitmentDiscountType": "Savings Plan"},
+        {"ServiceName": "Amazon ElastiCache", "PricingCategory": "Committed", "ListCost": 40.0, "EffectiveCost": 26.0,
+         "CommitmentDiscountId": "ri-1", "CommitmentDiscountStatus": "Used", "CommitmentDiscountType": "Reservation",
+         "SubAccountId": "222"},
+        {"ServiceName": "Amazon Elastic Compute Cloud", "ChargeCategory": "Credit", "ListCost": 0.0,
+         "EffectiveCost": -30.0},
+        {"ServiceName": "Amazon Elastic Compute Cloud", "PricingCategory": "Standard", "ListCost": 500.0,
+         "EffectiveCost": 500.0, "ChargePeriodStart": pd.Timestamp("2026-12-01")},  # outside the window
+    ]
+    return pd.DataFrame([{**base, **r} for r in rows])
+
+
+@pytest.fixture(scope="module")
+def small_store(tmp_path_factory: pytest.TempPathFactory) -> CostStore:
+    store = new_store(tmp_path_factory.mktemp("small"))
+    with Staging(store) as staging:
+        staging.append_frame(_rows(), "test")
+        staging.commit()
+    return store
+
+
+NOV = (date(2026, 11, 1), date(2026, 12, 1))
+
+
+def test_coverage_utilization_and_esr_on_written_rows(small_store: CostStore) -> None:
+    eligible = eligible_services()
+    fig = figures_from(usage_frame(small_store, *NOV, eligible), *NOV, eligible)
+    # EC2 is eligible by the framework file, ElastiCache because a commitment covers it; S3 is not.
+    assert fig.eligible_cost == pytest.approx(190.0)
+    assert fig.covered_cost == pytest.approx(140.0)
+    assert fig.coverage_pct == pytest.approx(140 / 190 * 100)
+    assert fig.utilization_pct == pytest.approx(98 / 106 * 100)
+    assert fig.unused_commitment_cost == pytest.approx(8.0)
+    assert fig.effective_savings_rate_pct == pytest.approx((190 - (72 + 50 + 26 + 8)) / 190 * 100)
+    assert {r["service"]: round(r["coverage_pct"], 2) for r in fig.by_service} == {
+        "Amazon Elastic Compute Cloud": round(100 / 150 * 100, 2), "Amazon ElastiCache": 100.0}
+    assert {r["account"] for r in fig.by_account} == {"111", "222"}
+    assert [d["day"] for d in fig.daily] == [date(2026, 11, 2)]
+    assert fig.by_program["savings_plans"]["utilization_pct"] == pytest.approx(72 / 80 * 100)
+    # EC2 can take reservations too: RI coverage is 40 of the 190 RI-eligible
+    assert fig.by_program["reservations"]["coverage_pct"] == pytest.approx(40 / 190 * 100)
+
+
+def test_the_eligible_set_is_configurable(small_store: CostStore) -> None:
+    eligible = eligible_services(("Amazon Simple Storage Service",))
+    fig = figures_from(usage_frame(small_store, *NOV, eligible), *NOV, eligible)
+    assert fig.eligible_cost == pytest.approx(1000 + 150 + 40)  # covered services stay eligible
+
+
+def test_esr_and_utilization_arithmetic() -> None:
+    assert effective_savings_rate_pct(100.0, 72.0) == pytest.approx(28.0)
+    assert effective_savings_rate_pct(100.0, 110.0) == pytest.approx(-10.0)  # negative shown as negative
+    assert effective_savings_rate_pct(None, 50.0) == 0.0  # no ListCost: no savings, no division error
+    assert effective_savings_rate_pct(float("nan"), 50.0) == 0.0
+    assert effective_savings_rate_pct(None, 0.0) is None
+    assert effective_savings_rate_pct(0.0, 0.0) is None
+    assert utilization_pct(0.75, 0.25) == pytest.approx(75.0)
+    assert utilization_pct(0.0, 0.0) is None
+
+
+# -- the baseline and the plan ---------------------------------------------------------------------------------
+def _inputs(**kw) -> PlanInputs:
+    values = {"eligible": [288.0] * 5, "covered_retained": [120.0] * 5, "used_retained": 450.0,
+              "unused_retained": 50.0, "target_coverage_pct": 75.0, "discount_pct": 25.0, "percentile": 10.0}
+    return PlanInputs(**{**values, **kw})
+
+
+def test_percentile_is_numpys_linear_one() -> None:
+    import numpy as np
+
+    values = [100.0, 500.0, 300.0, 120.0, 90.0, 800.0]
+    for p in (0, 10, 25, 50, 90, 100):
+        assert percentile(values, p) == pytest.approx(float(np.percentile(values, p)))
+
+
+def test_plan_without_open_actions() -> None:
+    p = plan(_inputs())
+    assert p.baseline_daily == pytest.approx(288.0) and p.baseline_hourly == pytest.approx(12.0)
+    assert p.target_covered_hourly == pytest.approx(9.0)  # 75% of 12/h on demand
+    assert p.covered_hourly == pytest.approx(5.0)
+    assert p.recommended_additional_hourly == pytest.approx(3.0)  # 4/h on demand at 25% off
+    assert p.suggestion == "buy" and not p.capped_at_baseline
+    row = next(r for r in p.what_if if r["recommended"])
+    assert row["coverage_pct"] == pytest.approx(75.0)
+    assert row["monthly_savings"] == pytest.approx((96 - 72) * 365 / 12, abs=0.01)
+    assert row["stranded_monthly"] == 0.0 and row["stranded_risk"] == "low"
+    assert row["utilization_pct"] == pytest.approx((450 + 96 * 5 * 0.75) / (500 + 72 * 5) * 100, abs=0.001)
+
+
+def test_plan_subtracts_open_right_sizing_and_clean_up() -> None:
+    p = plan(_inputs(actions_monthly_savings=730.0))  # 24 a day, 1 an hour
+    assert p.baseline_daily == pytest.approx(288.0 - 24.0)
+    assert p.baseline_hourly == pytest.approx(11.0)
+    assert p.expected_hourly == pytest.approx(11.0)
+    assert p.recommended_additional_hourly == pytest.approx((0.75 * 11 - 5) * 0.75)
+
+
+def test_plan_never_commits_above_the_baseline() -> None:
+    p = plan(_inputs(eligible=[100.0, 500.0, 500.0, 500.0, 500.0], covered_retained=[0.0] * 5))
+    assert p.low_daily == pytest.approx(260.0)
+    assert p.capped_at_baseline
+    assert p.target_covered_hourly == pytest.approx(260.0 / 24)
+    assert p.recommended_additional_hourly == pytest.approx(260.0 / 24 * 0.75)
+
+
+def test_an_oversized_commitment_strands() -> None:
+    row = what_if(_inputs(), 9.0, baseline_daily=288.0)
+    assert row["stranded_monthly"] == pytest.approx((216 - 168 * 0.75) * 365 / 12, abs=0.01)
+    assert row["stranded_risk"] == "high"
+    assert row["coverage_pct"] == pytest.approx(100.0)
+
+
+def test_nothing_to_buy_defers_and_expiries_renew() -> None:
+    assert plan(_inputs(covered_retained=[288.0] * 5)).suggestion == "defer"
+    assert plan(_inputs(expiring_hourly=5.0)).suggestion == "renew"
+
+
+# -- the demo company ---------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def demo_review(demo_truth_and_path):
+    from storage.clock import Clock
+    from storage.home import Home
+    from tests.conftest import FIXED_TODAY
+
+    h = Home(demo_truth_and_path[1], clock_override=Clock(FIXED_TODAY))
+    try:
+        yield review(h)
+    finally:
+        h.close()
+
+
+def test_demo_figures_match_the_generators_truth(demo_review, demo_truth) -> None:
+    assert demo_review["start"] == date(2026, 10, 28) and demo_review["end"] == date(2026, 11, 27)
+    assert demo_review["coverage_pct"] == pytest.approx(demo_truth.coverage_pct, abs=1.0)
+    assert demo_review["utilization_pct"] == pytest.approx(demo_truth.utilization_pct, abs=1.0)
+    assert 0 < demo_review["effective_savings_rate_pct"] < 30
+
+
+def test_demo_lists_the_expiring_savings_plan(demo_review, demo_truth) -> None:
+    soon = [c for c in demo_truth.commitments if (c.end - demo_truth.as_of).days <= 90]
+    assert len(soon) == 1
+    expiring = demo_review["expiring"]
+    assert [c["commitment_id"] for c in expiring] == [soon[0].commitment_id]
+    assert expiring[0]["expires_within_days"] == 60 and expiring[0]["days_left"] == 45
+    assert expiring[0]["hourly_commitment"] == pytest.approx(soon[0].hourly)
+    assert demo_review["terms_known"] and demo_review["terms_note"] is None
+    assert demo_review["suggestion"] == "renew" and demo_review["recommended_additional_hourly"] > 0
+
+
+def test_demo_baseline_follows_the_open_actions(demo_home) -> None:
+    from rituals.actions import update_action
+
+    before = review(demo_home)
+    assert before["reduction_monthly_savings"] == pytest.approx(2450.0)
+    rightsizing = next(a for a in before["reduction_actions"] if a["kind"] == "rightsizing")
+    update_action(demo_home.records, rightsizing["id"], actor_id=1, now=demo_home.clock.now(), status="done")
+    after = review(demo_home)
+    assert after["reduction_monthly_savings"] == pytest.approx(2450.0 - rightsizing["expected_monthly_savings"])
+    assert after["baseline_daily"] == pytest.approx(
+        before["baseline_daily"] + rightsizing["expected_monthly_savings"] * 12 / 365)
+
+
+def test_synced_aws_figures_show_beside_ours(demo_home) -> None:
+    from storage.sources.aws_tables import swap
+
+    days = pd.date_range("2026-10-28", "2026-11-26").date
+    swap(demo_home.costs, "aws_commitment_usage",
+         [{"day": d, "program": "savings_plans", "measure": "utilization", "numerator": 90.0, "denominator": 100.0,
+           "pct": 90.0, "unit": "USD"} for d in days])
+    swap(demo_home.costs, "aws_recommendations",
+         [{"term_years": 1, "payment_option": "NO_UPFRONT", "savings_plans_type": "COMPUTE_SP", "lookback_days": 30,
+           "hourly_commitment": 6.5, "monthly_savings": 900.0, "currency": "USD"}])
+    out = review(demo_home)
+    row = out["aws"]["figures"][0]
+    assert (row["program"], row["measure"], row["aws_pct"]) == ("savings_plans", "utilization", pytest.approx(90.0))
+    assert row["difference_pts"] == pytest.approx(row["ours_pct"] - 90.0)
+    assert out["aws_recommended_hourly"] == 6.5
+    assert 6.5 in [r["additional_hourly"] for r in out["what_if"]]
+
+
+# -- the decision ---------------------------------------------------------------------------------------------
+def test_decision_names_the_accountable_approver_and_an_action(demo_home) -> None:
+    from sqlmodel import select
+
+    from rituals.raci import accountable_for, owner_for
+    from rituals.runs import open_run
+    from storage.records import Action
+
+    now = datetime(2026, 11, 27, 10, tzinfo=UTC)
+    with demo_home.records.write() as s:
+        run = open_run(s, "commitment_review", "2026-11", None, now)
+        got = record_decision(s, run, Decision("renew", 6.0, 1, "No Upfront", "Replace the expiring plan."),
+                              by="priya", now=now, today=date(2026, 11, 27), currency="USD")
+        with pytest.raises(ValueError, match="rationale"):
+            record_decision(s, run, Decision("buy", 1.0, 1, "No Upfront", " "), by="priya", now=now,
+                            today=date(2026, 11, 27), currency="USD")
+        approver = accountable_for(s, "Commitment purchase (SP / RI)")
+        doer = owner_for(s, "Commitment purchase (SP / RI)")
+    with demo_home.records.session() as s:
+        from rituals.runs import get_run
+
+        stored = get_run(s, got.run_id)
+        action = s.exec(select(Action).where(Action.id == got.action_id)).one()
+    assert approver.role == "finance" and got.approver == approver.handle
+    detail = stored.decisions[-1]["detail"]
+    assert detail == {"kind": "commitment", "choice": "renew", "hourly_amount": 6.0, "term_years": 1,
+                      "payment_option": "No Upfront", "rationale": "Replace the expiring plan.",
+                      "approver": approver.handle, "currency": "USD"}
+    assert action.kind == "commitment" and action.owner_id == doer.id and action.source_run_id == run.id
+    assert action.due_date == date(2026, 12, 11)
