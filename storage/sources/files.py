@@ -312,6 +312,26 @@ def typed_cte(raw: RawFile, needs: dict[str, str]) -> str:
     return f"t AS (SELECT {cols}, __row FROM {raw.relation})"
 
 
+def with_defaults(exprs: dict[str, str], staging: Staging) -> dict[str, str]:
+    """The staging's defaults (Staging._fill) applied in the SELECT, so that the fill rewrites no rows."""
+    def get(name: str) -> str:
+        return exprs.get(name, "NULL")
+
+    out = dict(exprs)
+    if "EffectiveCost" in exprs or "BilledCost" in exprs:
+        out["EffectiveCost"] = f"coalesce({get('EffectiveCost')}, {get('BilledCost')})"
+        out["BilledCost"] = f"coalesce({get('BilledCost')}, {get('EffectiveCost')})"
+    if "ChargePeriodStart" in exprs:
+        month = f"date_trunc('month', {exprs['ChargePeriodStart']})"
+        out["BillingPeriodStart"] = f"CAST(coalesce({get('BillingPeriodStart')}, {month}) AS TIMESTAMP)"
+        out["BillingPeriodEnd"] = (f"CAST(coalesce({get('BillingPeriodEnd')}, {month} + INTERVAL 1 MONTH) "
+                                   "AS TIMESTAMP)")
+    out["BillingAccountId"] = (f"coalesce(NULLIF(TRIM({get('BillingAccountId')}), ''), "
+                               f"{lit(staging.default_billing_account)})")
+    out["BillingCurrency"] = f"upper(coalesce(NULLIF(TRIM({get('BillingCurrency')}), ''), {lit(staging.default_currency)}))"
+    return out
+
+
 def stage_file(staging: Staging, raw: RawFile, mapping: Mapping) -> int:
     """Check, then stage one file's rows (and commitment terms); the number of rows staged."""
     import duckdb
@@ -324,7 +344,8 @@ def stage_file(staging: Staging, raw: RawFile, mapping: Mapping) -> int:
             raise LoadError(problems)
         cte = typed_cte(raw, mapping.needs)
         selects = []
-        for exprs, where in mapping.branches:
+        for branch, where in mapping.branches:
+            exprs = with_defaults(branch, staging)
             body = ", ".join(f"{e} AS {q(n)}" for n, e in exprs.items())
             selects.append(f"SELECT {body}, {lit(raw.name)} AS _source, __row AS _row FROM t"
                            + (f" WHERE {where}" if where else ""))
@@ -351,11 +372,51 @@ def map_file(raw: RawFile, fmt: str | None) -> Mapping:
     raise LoadError([LoadProblem(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")])
 
 
+class _Progress:
+    """Reports (message, overall fraction): phases set a span of the bar, and a thread turns DuckDB's
+    progress of the running query into a position inside that span (a 5M-row file is one query)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, say: Progress | None) -> None:
+        import threading
+
+        self.con, self.say = con, say
+        self.label, self.lo, self.hi, self.last = "", 0.0, 0.0, 0.0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._poll, daemon=True) if say else None
+        if self.thread:
+            con.execute("SET enable_progress_bar = true")
+            con.execute("SET enable_progress_bar_print = false")
+            self.thread.start()
+
+    def phase(self, label: str, lo: float, hi: float) -> None:
+        self.label, self.lo, self.hi = label, lo, hi
+        self._report(lo)
+
+    def _report(self, fraction: float) -> None:
+        if self.say and fraction >= self.last:
+            self.last = fraction
+            self.say(self.label, fraction)
+
+    def _poll(self) -> None:
+        while not self.stop.wait(0.25):
+            try:
+                pct = self.con.query_progress()
+            except Exception:  # noqa: BLE001 - progress is best effort; the import reports its own errors
+                return
+            if pct and pct > 0:
+                self._report(self.lo + (self.hi - self.lo) * min(pct, 100.0) / 100.0)
+
+    def close(self) -> None:
+        self.stop.set()
+        if self.thread:
+            self.thread.join()
+
+
 def import_files(store: CostStore, paths: Sequence[str | Path], *, fmt: str | None = None,
                  currency: str = "USD", billing_account: str = "unknown",
                  progress: Progress | None = None) -> ImportResult:
-    """Import billing files in one transaction; raises LoadError (nothing stored) on any bad input."""
-    say = progress or (lambda _msg, _frac: None)
+    """Import billing files in one transaction; raises LoadError (nothing stored) on any bad input.
+    ``progress`` hears (message, fraction 0-1) from this thread and from a polling thread."""
     files = expand_paths(paths)
     sizes = [max(f.stat().st_size, 1) for f in files]
     total, done = float(sum(sizes)), 0.0
@@ -363,17 +424,23 @@ def import_files(store: CostStore, paths: Sequence[str | Path], *, fmt: str | No
     with Staging(store, default_currency=currency, default_billing_account=billing_account) as staging:
         assert staging.con is not None
         staging.con.execute("SET TimeZone = 'UTC'")
-        for i, (path, size) in enumerate(zip(files, sizes, strict=True)):
-            say(f"reading {path.name} ({i + 1}/{len(files)})", 0.8 * done / total)
-            raw = open_raw(staging.con, path, i)
-            mapping = map_file(raw, fmt)
-            rows = stage_file(staging, raw, mapping)
-            if raw.kind == "csv":
-                staging.con.execute(f"DROP TABLE raw_{i}")
-            reports.append(FileReport(raw.name, mapping.format, rows, mapping.absent, mapping.ignored))
-            done += size
-        fractions = {"validating": 0.8, "normalising tags": 0.85, "storing": 0.9}
-        summary = staging.commit(source=", ".join(str(f) for f in files)[:1000],
-                                 on_phase=lambda ph: say(ph, fractions.get(ph, 0.9)))
-    say("done", 1.0)
+        bar = _Progress(staging.con, progress)
+        spans = {"validating": (0.6, 0.65), "normalising tags": (0.65, 0.7), "storing": (0.7, 1.0)}
+        try:
+            for i, (path, size) in enumerate(zip(files, sizes, strict=True)):
+                bar.phase(f"reading {path.name} ({i + 1}/{len(files)})", 0.6 * done / total,
+                          0.6 * (done + size) / total)
+                raw = open_raw(staging.con, path, i)
+                mapping = map_file(raw, fmt)
+                rows = stage_file(staging, raw, mapping)
+                if raw.kind == "csv":
+                    staging.con.execute(f"DROP TABLE raw_{i}")
+                reports.append(FileReport(raw.name, mapping.format, rows, mapping.absent, mapping.ignored))
+                done += size
+            summary = staging.commit(source=", ".join(str(f) for f in files)[:1000],
+                                     on_phase=lambda ph: bar.phase(ph, *spans.get(ph, (0.7, 1.0))))
+        finally:
+            bar.close()
+    if progress:
+        progress("done", 1.0)
     return ImportResult(summary, reports, store.info().currency or currency)
