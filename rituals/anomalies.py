@@ -1,10 +1,12 @@
 """Anomaly detection over daily spend series: per service, per account, per team and in total.
 
-**The baseline.** A day's expected spend is the median of the same weekday over the previous four weeks
-(days before the series' first spend are ignored, so a young series uses what it has). Why this and not a
+**The baseline.** A day's expected spend is the upper median of the same weekday over the previous four
+weeks (the third of four values; days before the series' first spend are ignored, so a young series uses
+what it has). The upper rather than the plain median so that a dip of one or two weeks (an outage, a
+holiday) does not make the recovery alarm. Why this and not a
 seasonal decomposition: cloud spend is dominated by a weekly cycle (weekend idling of non-production), a
 same-weekday median follows that cycle with no fitting, a single spike in the history moves it not at all
-(it is a median of four), and a lasting level shift becomes the new normal by itself once it holds three
+(it is a median of four), and a lasting level shift becomes the new normal by itself once it holds two
 of the four samples, so a shift alarms once (its first weeks, merged into one anomaly) and then stops.
 It is a few vectorised numpy operations over a series x day matrix: 150 series x 400 days take a few
 milliseconds (``bench/anomaly_quality.py``).
@@ -31,7 +33,6 @@ earlier (a mean rather than the median because contributions must add up to the 
 from __future__ import annotations
 
 import hashlib
-import warnings
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
@@ -119,9 +120,12 @@ def baseline(matrix: np.ndarray, first: np.ndarray) -> tuple[np.ndarray, np.ndar
             lags[k - 1, :, 7 * k:] = matrix[:, :-7 * k]
         before = (day[None, :] - 7 * k) < first[:, None]
         lags[k - 1][before] = np.nan
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices: no history yet
-        expected = np.nanmedian(lags, axis=0)
+    # The upper median (NaN sort last): with an even count the higher middle value, so a dip of a week
+    # or two in the history does not make the recovery look like a jump.
+    valid = (~np.isnan(lags)).sum(axis=0)
+    ordered = np.sort(lags, axis=0)
+    expected = np.take_along_axis(ordered, np.minimum(valid // 2, WEEKS - 1)[None], axis=0)[0]
+    expected[valid == 0] = np.nan
     resid = pd.DataFrame(np.abs(matrix - expected).T)
     spread = resid.rolling(SPREAD_DAYS, min_periods=7).median().shift(1).to_numpy().T * 1.4826
     return expected, spread
