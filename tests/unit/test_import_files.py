@@ -314,3 +314,14 @@ def test_the_swap_waits_then_says_the_store_is_busy(tmp_path) -> None:
         holder.wait()
     attach_store(con, path, timeout_s=5)
     con.close()
+
+
+def test_format_override_reads_every_file_as_that_format(tmp_path) -> None:
+    pq.write_table(cur_table(), tmp_path / "cur.parquet")
+    out = CliRunner().invoke(main, ["--home", str(tmp_path / "h"), "import", "--format", "focus",
+                                    str(tmp_path / "cur.parquet")])
+    assert out.exit_code == 2 and "missing mandatory columns: ChargePeriodStart" in out.stderr
+    (tmp_path / "f.csv").write_text("ChargePeriodStart,BilledCost\n2026-10-01,1\n")
+    out = CliRunner().invoke(main, ["--home", str(tmp_path / "h"), "import", "--format", "cur2",
+                                    str(tmp_path / "f.csv")])
+    assert out.exit_code == 2 and "missing mandatory CUR 2.0 columns" in out.stderr
