@@ -177,12 +177,14 @@ def to_matrix(series: pd.DataFrame) -> tuple[list[tuple[str, str]], date, np.nda
     days = pd.to_datetime(series["day"])
     first_day = days.min().normalize()
     n_days = int((days.max().normalize() - first_day).days) + 1
-    codes, keys = pd.factorize(pd.MultiIndex.from_arrays([series["dimension"].astype(str),
-                                                          series["value"].astype(str)]))
+    dim_codes, dims = pd.factorize(series["dimension"].astype(str))
+    val_codes, vals = pd.factorize(series["value"].astype(str))
+    pairs, codes = np.unique(dim_codes.astype(np.int64) * len(vals) + val_codes, return_inverse=True)
+    keys = [(str(dims[p // len(vals)]), str(vals[p % len(vals)])) for p in pairs]
     col = (days.dt.normalize() - first_day).dt.days.to_numpy()
     matrix = np.zeros((len(keys), n_days))
     np.add.at(matrix, (codes, col), series["cost"].to_numpy(dtype=float))
-    return [tuple(k) for k in keys], first_day.date(), matrix
+    return keys, first_day.date(), matrix
 
 
 def detect(series: pd.DataFrame, th: Thresholds | None = None) -> list[Detected]:
