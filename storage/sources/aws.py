@@ -271,20 +271,24 @@ class AwsSync:
         for g in groups:
             account, service = (g["keys"] + ["", ""])[:2]
             rows.append({
-                "ProviderName": "AWS", "PublisherName": "AWS", "InvoiceIssuerName": "AWS",
-                "ChargeCategory": "Usage", "BillingAccountId": payer, "BillingCurrency": self.currency,
                 "SubAccountId": account, "SubAccountName": names.get(account, account), "ServiceName": service,
-                "BilledCost": g["unblended"], "EffectiveCost": g["amortized"],
-                "ChargePeriodStart": pd.Timestamp(g["day"]), "ChargePeriodEnd": pd.Timestamp(g["day"] + timedelta(1)),
-                "BillingPeriodStart": pd.Timestamp(_month_start(g["day"])),
-                "BillingPeriodEnd": pd.Timestamp(_add_months(g["day"], 1)),
-                "x_Estimated": g["estimated"], "x_Source": SOURCE})
+                "BilledCost": g["unblended"], "EffectiveCost": g["amortized"], "day": g["day"],
+                "x_Estimated": g["estimated"]})
+        frame = pd.DataFrame(rows)
+        if rows:
+            day = pd.to_datetime(frame.pop("day"))
+            month = day.dt.to_period("M").dt.start_time
+            frame = frame.assign(
+                ProviderName="AWS", PublisherName="AWS", InvoiceIssuerName="AWS", ChargeCategory="Usage",
+                BillingAccountId=payer, BillingCurrency=self.currency, ChargePeriodStart=day,
+                ChargePeriodEnd=day + pd.Timedelta(days=1), BillingPeriodStart=month,
+                BillingPeriodEnd=month + pd.DateOffset(months=1), x_Source=SOURCE)
         kept = self._kept_rows(payer, first)
         with Staging(self.store, default_currency=self.currency, default_billing_account=payer) as staging:
             if len(kept):
                 staging.append_frame(kept, "stored")
             if rows:
-                staging.append_frame(pd.DataFrame(rows), "GetCostAndUsage")
+                staging.append_frame(frame, "GetCostAndUsage")
             if not rows and not len(kept):
                 n = 0
             else:
