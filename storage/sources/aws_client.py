@@ -19,7 +19,6 @@ POLICY_HINT = "see 'Live AWS sync' in the README for the least-privilege IAM pol
 # API operation -> the IAM action that authorises it, where the two differ.
 IAM_ACTIONS = {
     "budgets:DescribeBudgets": "budgets:ViewBudget",
-    "ce:ProvideAnomalyFeedback": "ce:UpdateAnomalyFeedback",
 }
 IAM_PREFIX = {"ce": "ce", "organizations": "organizations", "budgets": "budgets", "savingsplans": "savingsplans",
               "ec2": "ec2", "rds": "rds", "sts": "sts"}

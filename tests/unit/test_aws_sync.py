@@ -283,6 +283,9 @@ def test_send_anomaly_feedback(home) -> None:
     assert home.costs.meta("aws_requests_total") == "1"
     with pytest.raises(ValueError, match="YES, NO, PLANNED_ACTIVITY"):
         send_anomaly_feedback("an-1", "maybe", clients=stubs.clients)
+    stubs.fail("ce", "provide_anomaly_feedback", "AccessDeniedException")
+    with pytest.raises(AwsSyncError, match="IAM action ce:ProvideAnomalyFeedback was refused"):
+        send_anomaly_feedback("an-1", "YES", clients=stubs.clients)
 
 
 class _Throttling(BaseHTTPRequestHandler):
