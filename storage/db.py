@@ -83,16 +83,25 @@ class Records:
         cfg.set_main_option("sqlalchemy.url", self.url.replace("%", "%%"))
         return cfg
 
-    def upgrade(self, revision: str = "head") -> None:
+    def upgrade(self, revision: str = "head", retries: int = 5) -> None:
         from alembic import command
 
         cfg = self._alembic_config()
-        try:
-            with self.engine.begin() as conn:
-                cfg.attributes["connection"] = conn
-                command.upgrade(cfg, revision)
-        except OperationalError as exc:
-            raise RecordsError(f"cannot open the records store {self.url}: {exc.orig}") from exc
+        attempt = 0
+        while True:
+            try:
+                with self.engine.begin() as conn:
+                    cfg.attributes["connection"] = conn
+                    command.upgrade(cfg, revision)
+                return
+            except OperationalError as exc:
+                # Opening a WAL file while another process closes its last connection (and checkpoints)
+                # can report "locked" without waiting for the busy timeout: open again, a little later.
+                attempt += 1
+                if "locked" not in str(exc.orig).lower() or attempt > retries:
+                    raise RecordsError(f"cannot open the records store {self.url}: {exc.orig}") from exc
+                self.engine.dispose()
+                time.sleep(0.05 * attempt)
 
     def current_revision(self) -> str | None:
         from alembic.runtime.migration import MigrationContext

@@ -135,8 +135,8 @@ def update_cmd(home, action_id: int, status: str | None, due: str | None, note: 
 
     if status is None and due is None and not note:
         raise BadInput("nothing to update: give --status, --due or --note")
-    store = records(home)
     with handle_errors():
+        store = records(home)
         with store.session() as s:
             me = acting(s, as_handle)
         due_value = _due(due)

@@ -89,8 +89,8 @@ def accounts_cmd(home, name: str, adds: tuple[str, ...], removes: tuple[str, ...
     """Show, add or remove the accounts a team owns."""
     from rituals.people import add_account, get_team, list_teams, remove_account
 
-    store = records(home)
     with handle_errors():
+        store = records(home)
         if adds or removes:
             with store.write() as s:
                 for item in adds:
