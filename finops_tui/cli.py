@@ -31,6 +31,7 @@ COMMANDS = [
     "sweep",
     "commitments",
     "anomalies",
+    "agenda",
 ]
 
 

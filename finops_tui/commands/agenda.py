@@ -1,0 +1,57 @@
+"""`finops-tui agenda monthly`: the monthly cost review's agenda with its figures, before the meeting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from finops_tui.errors import echo_json, handle_errors
+
+
+@click.group("agenda")
+def command() -> None:
+    """Agendas written from the data, to paste into a ritual's invitation."""
+
+
+@command.command("monthly")
+@click.option("--month", default=None, metavar="YYYY-MM",
+              help="The month to review [default: the last complete month, the one before today's].")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the agenda to this file instead of standard output.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON object (the numbers a monthly review run freezes when it closes).")
+@click.option("--no-detect", is_flag=True,
+              help="List the anomaly cases already stored instead of detecting over the data first.")
+@click.pass_obj
+def monthly(home, month: str | None, output: Path | None, as_json: bool, no_detect: bool) -> None:  # type: ignore[no-untyped-def]
+    """The monthly cost review's agenda as markdown: actions carried from earlier reviews, spend against
+    budget and forecast with the month-over-month drivers, showback, unit economics, anomalies since the
+    last review, allocation and commitment coverage, and proposed actions with owners from the RACI.
+
+    Default month: the last complete month (the month before today's). Anomalies: from the month after
+    the last closed review up to today (end exclusive), detected first as `finops-tui anomalies` does.
+    """
+    import json
+
+    from exports.monthly_review import agenda_markdown
+    from finops_tui.errors import _clean, _default
+    from rituals.monthly_review import build_agenda, parse_month
+
+    with handle_errors():
+        first = parse_month(month) if month else None
+        agenda = build_agenda(home, first, detect_anomalies=not no_detect)
+        if as_json and output is None:
+            echo_json(agenda)
+            return
+        text = (json.dumps(_clean(agenda), indent=2, ensure_ascii=False, default=_default) + "\n" if as_json
+                else agenda_markdown(agenda))
+        if output is None:
+            click.echo(text, nl=False)
+            return
+        try:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise ValueError(f"cannot write {output}: {exc.strerror or exc}") from exc
+    click.echo(f"wrote {output}", err=True)
