@@ -28,6 +28,8 @@ TEMPLATES = Path(__file__).with_name("templates")
 SectionRenderer = Callable[["MinutesContext"], str | None]
 _SECTIONS: dict[str, list[SectionRenderer]] = {}
 _STEP_TITLES: dict[str, dict[str, str]] = {}
+NumbersRenderer = Callable[["MinutesContext"], list[tuple[str, str]]]
+_NUMBERS: dict[str, NumbersRenderer] = {}
 
 
 @dataclass
@@ -64,6 +66,12 @@ def register_section(kind: str, renderer: SectionRenderer) -> None:
 def unregister_section(kind: str, renderer: SectionRenderer) -> None:
     if renderer in _SECTIONS.get(kind, []):
         _SECTIONS[kind].remove(renderer)
+
+
+def register_numbers(kind: str, renderer: NumbersRenderer) -> None:
+    """Render the frozen numbers of ``kind`` with ``renderer`` ((heading, markdown) pairs, escaped) instead
+    of the generic tables, for a ritual whose numbers read better as its own figures."""
+    _NUMBERS[kind] = renderer
 
 
 def register_step_titles(kind: str, titles: dict[str, str]) -> None:
@@ -150,7 +158,8 @@ def render_context(ctx: MinutesContext) -> str:
     out = _env().get_template("minutes.md.j2").render(
         title=ctx.title, run=run, draft=ctx.draft, header=header,
         attendees=[md.inline(ctx.person_text(h)) for h in run.attendees],
-        numbers=md.numbers_sections(run.numbers) if run.numbers else [],
+        numbers=(_NUMBERS[run.kind](ctx) if run.kind in _NUMBERS else md.numbers_sections(run.numbers))
+        if run.numbers else [],
         sections=sections, notes=notes, decisions=decisions, actions=actions)
     return out.rstrip("\n") + "\n"
 
