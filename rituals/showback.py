@@ -1,0 +1,278 @@
+"""Showback: per team, its direct spend plus its share of the shared spend, for one month.
+
+Direct spend is the sweep's allocation (``rituals.allocation.allocation_sql``: the allocation tag, else the
+account's owning team or a cost category), except for rows that are shared whatever they carry. Shared spend
+is, in this order of precedence: the configured shared accounts, support charges, untaggable account-level
+charges (Tax, Credit and Adjustment rows without an allocation tag) and unallocated spend. It is split by
+the configured method: proportional to direct spend, even across the active teams, or fixed percentages.
+
+Every charge category counts (spend is EffectiveCost), so the team totals sum to the month's spend; they are
+rounded to the cent with the largest-remainder method so that the rounded lines still add up exactly.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from rituals.allocation import allocation_sql, rules_frame
+from rituals.calendar import add_months
+from storage.costs import CostStore, sql_string
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from storage.home import Home
+
+SHARED_REASONS = ("shared_account", "support", "untaggable", "unallocated")
+UNTAGGABLE_CATEGORIES = ("Tax", "Credit", "Adjustment")
+UNSPLIT = "(no team to split to)"
+_MONTH = re.compile(r"^\d{4}-\d{2}$")
+
+
+# -- months ----------------------------------------------------------------------------------------------
+def parse_month(text: str, what: str = "--month") -> date:
+    """``YYYY-MM`` -> the first day of that month, or a ValueError naming ``what``."""
+    raw = (text or "").strip()
+    if not _MONTH.match(raw) or not 1 <= int(raw[5:]) <= 12:
+        raise ValueError(f"{what} must be a month YYYY-MM, got {text!r}")
+    return date(int(raw[:4]), int(raw[5:]), 1)
+
+
+def month_key(month: date) -> str:
+    return f"{month.year}-{month.month:02d}"
+
+
+def last_complete_month(today: date) -> date:
+    """The month before today's month (billing data for the current month is never complete)."""
+    return add_months(today.replace(day=1), -1)
+
+
+# -- the pure arithmetic -----------------------------------------------------------------------------------
+def split_shared(direct: dict[str, float], shared: float, method: str, fixed_pct: dict[str, float] | None = None,
+                 teams: Sequence[str] = ()) -> dict[str, float]:
+    """Shared spend per team (unrounded, summing to ``shared``).
+
+    ``proportional``: by each team's positive direct spend (even when no team has any); ``even``: equally
+    across ``teams`` (the active teams; the teams with direct spend when none are given); ``fixed``: by
+    ``fixed_pct`` (team -> percentage, adding up to 100).
+    """
+    if method == "fixed":
+        pct = fixed_pct or {}
+        total = sum(pct.values())
+        if total <= 0:
+            raise ValueError("shared_costs.fixed_pct is empty: the fixed split needs a percentage per team")
+        return {t: shared * p / total for t, p in pct.items()}
+    if method == "proportional":
+        weights = {t: max(v, 0.0) for t, v in direct.items()}
+        total = sum(weights.values())
+        if total > 0:
+            return {t: shared * w / total for t, w in weights.items() if w > 0}
+    elif method != "even":
+        raise ValueError(f"unknown shared-cost split method {method!r}; use proportional, even or fixed")
+    recipients = list(dict.fromkeys(teams)) or list(direct)
+    if not recipients:
+        return {UNSPLIT: shared} if shared else {}
+    return {t: shared / len(recipients) for t in recipients}
+
+
+def largest_remainder_cents(values: dict[str, float], total_cents: int) -> dict[str, int]:
+    """Round each value to whole cents so that they sum to ``total_cents`` exactly: floor every value,
+    then hand the missing cents to the largest remainders (ties by name, for stable output)."""
+    floors = {k: math.floor(v * 100 + 1e-9) for k, v in values.items()}
+    missing = total_cents - sum(floors.values())
+    order = sorted(values, key=lambda k: (-(values[k] * 100 - floors[k]), k))
+    if not order:
+        return {}
+    step = 1 if missing >= 0 else -1
+    i = 0
+    while missing != 0:
+        floors[order[i % len(order)] if step > 0 else order[::-1][i % len(order)]] += step
+        missing -= step
+        i += 1
+    return floors
+
+
+@dataclass(frozen=True)
+class TeamShowback:
+    team: str
+    direct: float
+    shared: float
+    total: float
+    share_pct: float | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"team": self.team, "direct": self.direct, "shared": self.shared, "total": self.total,
+                "share_pct": self.share_pct}
+
+
+@dataclass(frozen=True)
+class Showback:
+    month: str
+    currency: str
+    total: float
+    billed_total: float
+    method: str
+    teams: list[TeamShowback]
+    shared_by_reason: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def shared_total(self) -> float:
+        return round(sum(self.shared_by_reason.values()), 2)
+
+    def team(self, name: str) -> TeamShowback | None:
+        return next((t for t in self.teams if t.team == name), None)
+
+    def as_json(self) -> dict[str, Any]:
+        """The headless ``showback --json`` object (frozen as the monthly review's numbers)."""
+        return {"month": self.month, "currency": self.currency, "total": self.total,
+                "billed_total": self.billed_total, "teams": [t.as_dict() for t in self.teams]}
+
+    def frame(self) -> pd.DataFrame:
+        import pandas as pd
+
+        return pd.DataFrame([t.as_dict() for t in self.teams], columns=["team", "direct", "shared", "total",
+                                                                          "share_pct"])
+
+
+def build_showback(month: str, currency: str, direct: dict[str, float], shared_by_reason: dict[str, float],
+                   billed_total: float, *, method: str, fixed_pct: dict[str, float] | None = None,
+                   teams: Sequence[str] = ()) -> Showback:
+    """The month's showback from its direct spend per team and its shared spend (both unrounded)."""
+    shared = sum(shared_by_reason.values())
+    split = split_shared(direct, shared, method, fixed_pct, teams)
+    names = list(dict.fromkeys([*teams, *direct, *split]))
+    raw_total = {t: direct.get(t, 0.0) + split.get(t, 0.0) for t in names}
+    month_total = sum(direct.values()) + shared
+    total_c = largest_remainder_cents(raw_total, round(month_total * 100))
+    direct_c = largest_remainder_cents({t: direct.get(t, 0.0) for t in names}, round(sum(direct.values()) * 100))
+    lines = []
+    grand = sum(total_c.values()) / 100
+    for t in names:
+        tot = total_c[t] / 100
+        pct = round(tot / grand * 100, 2) if grand and grand > 0 else None
+        lines.append(TeamShowback(t, direct_c[t] / 100, (total_c[t] - direct_c[t]) / 100, tot, pct))
+    lines.sort(key=lambda line: (-line.total, line.team))
+    return Showback(month, currency, round(month_total, 2), round(billed_total, 2), method, lines,
+                    {k: round(v, 2) for k, v in shared_by_reason.items()})
+
+
+# -- from the cost store -----------------------------------------------------------------------------------
+def reason_sql(value: str, how: str, shared_accounts: Iterable[str]) -> str:
+    """SQL naming why a row is shared (NULL: the row is its allocation value's direct spend)."""
+    accounts = ", ".join(sql_string(a) for a in shared_accounts)
+    parts = [f"WHEN SubAccountId IN ({accounts}) THEN 'shared_account'"] if accounts else []
+    cats = ", ".join(sql_string(c) for c in UNTAGGABLE_CATEGORIES)
+    parts += ["WHEN ServiceName ILIKE '%support%' THEN 'support'",
+              f"WHEN ChargeCategory IN ({cats}) AND ({how}) IS DISTINCT FROM 'tag' THEN 'untaggable'",
+              f"WHEN ({value}) IS NULL THEN 'unallocated'"]
+    return "CASE " + " ".join(parts) + " END"
+
+
+def showback_lines(store: CostStore, account_teams: dict[str, str], shared_accounts: Iterable[str],
+                   start: date, end: date, grain: str = "month", *, usage_based_only: bool = False,
+                   recurring_only: bool = False) -> pd.DataFrame:
+    """Cost per period (``grain`` month or day), team value and shared reason for ``start <= day < end``:
+    columns period, team (None when shared), reason (None when direct), cost, billed.
+
+    ``usage_based_only`` / ``recurring_only`` keep only daily usage (no recurring or one-time charges) or
+    only the recurring charges (the forecast treats them apart)."""
+    import pandas as pd
+
+    if grain not in ("month", "day"):
+        raise ValueError(f"grain must be month or day, got {grain!r}")
+    cols = ["period", "team", "reason", "cost", "billed"]
+    with store.reader() as con:
+        if con is None:
+            return pd.DataFrame(columns=cols)
+        con.register("_rules", rules_frame(account_teams))
+        value, how = allocation_sql(con, store, True)
+        reason = reason_sql(value, how, shared_accounts)
+        period = "date_trunc('month', charge_date)" if grain == "month" else "charge_date"
+        where = ""
+        freq = "coalesce(ChargeFrequency, 'Usage-Based')"
+        if usage_based_only:
+            where = f" AND {freq} NOT IN ('Recurring', 'One-Time')"
+        elif recurring_only:
+            where = f" AND {freq} = 'Recurring'"
+        sql = (f"SELECT CAST({period} AS DATE) AS period, CASE WHEN r_ IS NULL THEN v_ END AS team, r_ AS reason, "
+               f"sum(EffectiveCost) AS cost, sum(BilledCost) AS billed FROM ("
+               f"SELECT charge_date, EffectiveCost, BilledCost, {value} AS v_, {reason} AS r_ "
+               f"FROM line_items LEFT JOIN _rules r ON r.account_id = line_items.SubAccountId "
+               f"WHERE charge_date >= ? AND charge_date < ?{where}) GROUP BY 1, 2, 3 ORDER BY 1, 2, 3")
+        frame = con.execute(sql, [start, end]).df()
+    frame["cost"] = frame["cost"].fillna(0.0).astype(float)
+    frame["billed"] = frame["billed"].fillna(0.0).astype(float)
+    return frame[cols]
+
+
+def active_teams(records: Any) -> list[str]:
+    """The active teams' names from the records (the even split's recipients)."""
+    from sqlmodel import select
+
+    from storage.records import Team
+
+    with records.session() as s:
+        return sorted(s.exec(select(Team.name).where(Team.active == True)).all())  # noqa: E712
+
+
+def showbacks_from_lines(lines: pd.DataFrame, currency: str, *, method: str, fixed_pct: dict[str, float],
+                         teams: Sequence[str]) -> dict[date, Showback]:
+    """One Showback per period in ``lines`` (see ``showback_lines``)."""
+    out: dict[date, Showback] = {}
+    for period, part in lines.groupby("period", sort=True):
+        day = period.date() if hasattr(period, "date") else period
+        direct_rows = part[part["reason"].isna()]
+        direct = {str(t): float(c) for t, c in direct_rows.groupby("team")["cost"].sum().items()}
+        shared_rows = part[part["reason"].notna()]
+        shared = {str(r): float(c) for r, c in shared_rows.groupby("reason")["cost"].sum().items()}
+        out[day] = build_showback(month_key(day), currency, direct, shared, float(part["billed"].sum()),
+                                  method=method, fixed_pct=fixed_pct, teams=teams)
+    return out
+
+
+@dataclass(frozen=True)
+class ShowbackInputs:
+    """What the showback reads from a home besides the cost store, gathered once."""
+
+    account_teams: dict[str, str]
+    teams: list[str]
+    currency: str
+    method: str
+    fixed_pct: dict[str, float]
+    shared_accounts: tuple[str, ...]
+
+    @classmethod
+    def from_home(cls, home: Home) -> ShowbackInputs:
+        from rituals.allocation import account_teams_from_records
+
+        info_currency = home.costs.info().currency
+        sc = home.config.shared_costs
+        return cls(account_teams_from_records(home.records), active_teams(home.records),
+                   info_currency or home.config.currency, sc.method, dict(sc.fixed_pct), tuple(sc.shared_accounts))
+
+
+def monthly_showbacks(store: CostStore, inputs: ShowbackInputs, first: date, last: date) -> dict[date, Showback]:
+    """Showbacks for every month from ``first`` to ``last`` (first days, inclusive), in one query; a month
+    without data gets an empty showback."""
+    lines = showback_lines(store, inputs.account_teams, inputs.shared_accounts, first, add_months(last, 1))
+    found = showbacks_from_lines(lines, inputs.currency, method=inputs.method, fixed_pct=inputs.fixed_pct,
+                                 teams=inputs.teams)
+    out: dict[date, Showback] = {}
+    month = first
+    while month <= last:
+        out[month] = found.get(month) or build_showback(month_key(month), inputs.currency, {}, {}, 0.0,
+                                                        method=inputs.method, fixed_pct=inputs.fixed_pct,
+                                                        teams=inputs.teams)
+        month = add_months(month, 1)
+    return out
+
+
+def showback(home: Home, month: date) -> Showback:
+    """The showback of one month (its first day) for a home."""
+    inputs = ShowbackInputs.from_home(home)
+    return monthly_showbacks(home.costs, inputs, month, month)[month]
