@@ -9,12 +9,16 @@ from exports import markdown as md
 from exports.minutes import MinutesContext, register_numbers, register_section, register_step_titles
 from exports.monthly_review import ITEMS, item_markdown
 
-STEP_TITLES = {"attendees": "Attendees", **{k: f"{i}. {t}" for i, (k, t) in enumerate(ITEMS, 1)}}
+STEP_TITLES = {"attendees": "Attendees", **dict(ITEMS)}
+
+
+def _is_agenda(numbers: dict) -> bool:  # type: ignore[type-arg]
+    return "actions" in numbers and "month" in numbers and "spend" in numbers
 
 
 def agenda_numbers(ctx: MinutesContext) -> list[tuple[str, str]]:
     n = ctx.run.numbers or {}
-    if "actions" not in n or "month" not in n:
+    if not _is_agenda(n):
         return md.numbers_sections(n)
     return [(f"{i}. {title}", item_markdown(n, key)) for i, (key, title) in enumerate(ITEMS, 1)]
 
@@ -28,10 +32,10 @@ def action_log_section(ctx: MinutesContext) -> str | None:
 
     from rituals.review_actions import action_log
 
-    session = object_session(ctx.run)
-    if session is None:
-        return None
     run = ctx.run
+    session = object_session(run)
+    if session is None or not (ctx.draft or _is_agenda(run.numbers or {})):
+        return None
     day = (run.closed_at or run.opened_at).date()
     log = action_log(session, run, day)
     out = ["## Action log", ""]
