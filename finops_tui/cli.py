@@ -32,6 +32,11 @@ COMMANDS = [
     "commitments",
     "anomalies",
     "agenda",
+    "showback",
+    "unit_costs",
+    "forecast",
+    "budgets",
+    "metrics",
 ]
 
 

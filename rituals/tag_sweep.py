@@ -318,7 +318,7 @@ class Sweep:
         if abs(self.unused_cost) > 1e-9:
             unused = {"cost": self.unused_cost, "allocated_cost": self.unused_allocated,
                       "owner": self.commitment_owner}
-        return {
+        return _rounded({
             "start": cov.start.isoformat(), "end": cov.end.isoformat(), "currency": self.currency,
             "allocation_key": self.allocation_key, "charge_categories": list(self.charge_categories),
             "total_cost": cov.total_cost, "allocated_cost": cov.allocated_cost,
@@ -337,4 +337,16 @@ class Sweep:
             "variants": records(self.variants),
             "unused_commitment": unused,
             "fix_checks": list(self.fix_checks),
-        }
+        })
+
+
+def _rounded(obj: Any) -> Any:
+    """Floats to 6 decimals: DuckDB's parallel sums differ in the last bits from run to run, and the frozen
+    numbers must equal what ``sweep --json`` prints for the same data."""
+    if isinstance(obj, float):
+        return round(obj, 6) + 0.0
+    if isinstance(obj, dict):
+        return {k: _rounded(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_rounded(v) for v in obj]
+    return obj

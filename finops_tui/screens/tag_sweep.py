@@ -1,0 +1,242 @@
+"""The weekly tag sweep on the ritual stepper: Coverage (headline against target, per key, the 8-week
+trend) -> Where it leaks (by account and service, enter drills an account down to its resources) ->
+Variants -> Assign fixes (select rows, one action each for its owner, due by the next sweep; open fixes
+checked against the data and closed when verified) -> Record (the stepper freezes ``sweep --json``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.widgets import Button, Label, SelectionList, Static
+
+from exports.format import money, pct
+from finops_tui.screens.stepper import RitualStepperScreen, Step
+from finops_tui.widgets.data_table import FrameTable
+from finops_tui.widgets.kpi_strip import Kpi, KpiStrip
+from finops_tui.widgets.trend_chart import TrendChart
+
+LABELS = {"account_id": "Account", "account_name": "Name", "service": "Service", "cost": "Spend",
+          "allocated_cost": "Allocated", "unallocated_cost": "Unallocated", "coverage_pct": "Coverage",
+          "share_pct": "Share of leak", "resource_id": "Resource", "suggested_owner": "Suggested owner",
+          "key": "Key", "value": "Spelling", "canonical": "Canonical", "pct": "Carrying it"}
+
+
+class TagSweepScreen(RitualStepperScreen):
+    kind = "tag_sweep"
+    STEPS = (
+        Step("coverage", "Coverage", "compose_coverage"),
+        Step("leaks", "Where it leaks", "compose_leaks"),
+        Step("variants", "Variants", "compose_variants"),
+        Step("fixes", "Assign fixes", "compose_fixes"),
+    )
+    DEFAULT_CSS = """
+    TagSweepScreen FrameTable { height: auto; max-height: 10; }
+    TagSweepScreen #ts-candidates, TagSweepScreen #ts-checks { height: auto; max-height: 12; }
+    TagSweepScreen .ts-line { height: auto; color: $text-muted; }
+    """
+
+    def __init__(self, home: Any, period: str | None = None, *, facilitator: str | None = None) -> None:
+        super().__init__(home, period, facilitator=facilitator)
+        from rituals.tag_fixes import default_window
+
+        self.window = default_window(home.clock.today())
+        self.sweep: Any = None
+        self.candidates: list[Any] = []
+        self.tracked: dict[tuple[str, str], int] = {}
+        self.checks: list[Any] = []
+
+    # -- the ritual's numbers: exactly `finops-tui sweep --json` for the window ---------------------------
+    def numbers(self) -> dict[str, Any]:
+        from rituals.tag_fixes import compute_sweep
+
+        return compute_sweep(self.home, *self.window).as_json()
+
+    # -- steps ----------------------------------------------------------------------------------------------
+    def compose_coverage(self) -> ComposeResult:
+        yield Static(f"Window {self.window[0]} to {self.window[1]} (end exclusive)", classes="ts-line",
+                     markup=False)
+        yield KpiStrip([Kpi("Coverage", "loading…")], id="ts-kpis")
+        yield Label("Tag hygiene: share of spend carrying each key")
+        yield FrameTable(id="ts-keys", export_name="sweep-keys")
+        yield TrendChart("Allocation coverage, 8 weeks", id="ts-trend")
+
+    def compose_leaks(self) -> ComposeResult:
+        yield Static("", id="ts-unused", classes="ts-line", markup=False)
+        yield Label("By account (enter shows the account's unallocated resources)")
+        yield FrameTable(id="ts-accounts", export_name="sweep-accounts")
+        yield Static("Top unallocated resources", id="ts-drill-title", markup=False)
+        yield FrameTable(id="ts-resources", export_name="sweep-resources")
+        yield Label("By service")
+        yield FrameTable(id="ts-services", export_name="sweep-services")
+
+    def compose_variants(self) -> ComposeResult:
+        yield Label("Spellings of one value, with the canonical one suggested (reported, never merged)")
+        yield FrameTable(id="ts-variants", export_name="sweep-variants")
+
+    def compose_fixes(self) -> ComposeResult:
+        yield Static("Select fixes (space), then create one tag-fix action each for its owner, due by the "
+                     "next sweep.", classes="ts-line", markup=False)
+        yield SelectionList[int](id="ts-candidates")
+        yield Button("Create actions for the selected", id="ts-create")
+        yield Label("Open tag fixes checked against the data (verified ones can be closed)")
+        yield SelectionList[int](id="ts-checks")
+        yield Button("Close the selected verified fixes", id="ts-close-verified")
+
+    # -- loading ------------------------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.load_sweep()
+
+    @work(thread=True, exclusive=True, group="tag-sweep")
+    def load_sweep(self) -> None:
+        from rituals.tag_fixes import compute_sweep, fix_candidates, open_fix_ids
+
+        try:
+            sweep = compute_sweep(self.home, *self.window)
+            with self.home.records.session() as s:
+                tracked = open_fix_ids(s)
+        except (ValueError, RuntimeError) as exc:
+            self._notify_any_thread(f"Could not compute the sweep: {exc}", severity="error")
+            return
+        self.app.call_from_thread(self.show_sweep, sweep, fix_candidates(sweep), tracked)
+
+    def show_sweep(self, sweep: Any, candidates: list[Any], tracked: dict[tuple[str, str], int]) -> None:
+        import pandas as pd
+
+        self.sweep, self.candidates, self.tracked = sweep, candidates, tracked
+        cur = sweep.currency
+        cov = sweep.coverage
+        status = None if cov.coverage_pct is None else ("good" if sweep.meets_target else "warn")
+        self.query_one("#ts-kpis", KpiStrip).set_kpis([
+            Kpi("Coverage", pct(cov.coverage_pct), status, f"target {sweep.target_pct:g}%"),
+            Kpi("By tag", pct(cov.by_tag_pct)),
+            Kpi("By rule", pct(cov.by_rule_pct), hint="account owners, cost categories"),
+            Kpi("Unallocated", money(cov.unallocated_cost, cur), hint=f"of {money(cov.total_cost, cur)}"),
+        ])
+        keys = pd.DataFrame({"key": list(sweep.by_key), "pct": list(sweep.by_key.values())}, dtype=object)
+        self.query_one("#ts-keys", FrameTable).load_frame(keys, {"pct": pct}, LABELS)
+        trend = sweep.trend
+        self.query_one("#ts-trend", TrendChart).plot(
+            {"coverage %": list(zip(trend["start"], trend["coverage_pct"], strict=True)),
+             "target %": [(d, sweep.target_pct) for d in trend["start"]]},
+            title="Allocation coverage, 8 weeks", y_label="%")
+        money_fmt = {c: (lambda v, c=cur: money(v, c)) for c in ("cost", "allocated_cost", "unallocated_cost")}
+        fmts = {**money_fmt, "coverage_pct": pct, "share_pct": pct}
+        self.query_one("#ts-accounts", FrameTable).load_frame(sweep.by_account, fmts, LABELS)
+        self.query_one("#ts-services", FrameTable).load_frame(sweep.by_service, fmts, LABELS)
+        self._show_resources(sweep.top_unallocated, "Top unallocated resources")
+        unused = "No unused commitment in the window."
+        if abs(sweep.unused_cost) > 1e-9:
+            unused = (f"Unused commitment: {money(sweep.unused_cost, cur)} (its own line, not a resource; owner: "
+                      f"{sweep.commitment_owner or 'no one accountable in the RACI'})")
+        self.query_one("#ts-unused", Static).update(Text(unused))
+        self.query_one("#ts-variants", FrameTable).load_frame(sweep.variants, {"cost": money_fmt["cost"]}, LABELS)
+        self._show_candidates()
+        self.checks = [c for c in sweep.fix_checks]
+        checks = self.query_one("#ts-checks", SelectionList)
+        checks.clear_options()
+        for index, c in enumerate(self.checks):
+            verdict = "verified" if c["verified"] else "still unallocated"
+            label = (f"#{c['action_id']} {c['title']} ({c['owner'] or '-'}): {verdict}; moved "
+                     f"{money(c['moved_cost'], cur, decimals=2)}, unallocated now "
+                     f"{money(c['unallocated_cost'], cur, decimals=2)}")
+            checks.add_option((Text(label), c["action_id"], False))
+            if not c["verified"]:
+                checks.disable_option_at_index(index)
+
+    def _show_resources(self, frame: Any, title: str) -> None:
+        cur = self.sweep.currency
+        self.query_one("#ts-drill-title", Static).update(Text(title))
+        self.query_one("#ts-resources", FrameTable).load_frame(
+            frame, {"cost": lambda v: money(v, cur, decimals=2)}, LABELS)
+
+    def _show_candidates(self) -> None:
+        cur = self.sweep.currency
+        box = self.query_one("#ts-candidates", SelectionList)
+        box.clear_options()
+        for i, c in enumerate(self.candidates):
+            done = self.tracked.get((c.entity_kind, c.entity_key))
+            text = f"{c.title}: {money(c.cost, cur, decimals=2)} -> {c.owner or 'no owner'}"
+            if done:
+                text += f" (open fix #{done})"
+            box.add_option((Text(text), i, False))
+            if done or not c.owner:
+                box.disable_option_at_index(i)
+
+    # -- drill-down ---------------------------------------------------------------------------------------
+    def on_data_table_row_selected(self, event: FrameTable.RowSelected) -> None:
+        if event.data_table.id != "ts-accounts" or self.sweep is None:
+            return
+        row = self.sweep.by_account.iloc[event.cursor_row]
+        account = row["account_id"] if isinstance(row["account_id"], str) else None
+        name = row["account_name"] if isinstance(row["account_name"], str) else account or "no account"
+        self._show_resources(self.sweep.resources_of(account), f"Unallocated resources of {name}")
+
+    # -- assigning and closing fixes ----------------------------------------------------------------------
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "ts-create":
+            self.create_selected()
+        elif event.button.id == "ts-close-verified":
+            self.close_selected()
+        else:
+            super().on_button_pressed(event)
+
+    def create_selected(self) -> None:
+        if self.run is None or self.run.status != "open":
+            self.notify("This run is closed; its record is read-only.", severity="warning")
+            return
+        chosen = [self.candidates[i] for i in self.query_one("#ts-candidates", SelectionList).selected]
+        if not chosen:
+            self.notify("Select the fixes to assign first (space).", severity="warning")
+            return
+        self._create_fixes(chosen)
+
+    @work(thread=True, group="stepper-save")
+    def _create_fixes(self, chosen: list[Any]) -> None:
+        from rituals.tag_fixes import create_fixes, next_sweep_day, open_fix_ids
+
+        due = next_sweep_day(self.home.clock.today(), self.home.config.calendar)
+        actor = next((p.id for p in self.people if p.handle == self.facilitator_handle), None)
+        with self._write_lock:
+            try:
+                with self.home.records.write() as s:
+                    made = create_fixes(s, chosen, due=due, now=self.home.clock.now(), run_id=self.run.id,
+                                        actor_id=actor)
+                    tracked = open_fix_ids(s)
+            except ValueError as exc:
+                self._notify_any_thread(str(exc), severity="error")
+                return
+        self.actions.extend(made)
+        self.tracked = tracked
+        self.app.call_from_thread(self._show_actions)
+        self.app.call_from_thread(self._show_candidates)
+        self._status_any_thread(f"{len(made)} tag-fix actions created, due {due.isoformat()}")
+
+    def close_selected(self) -> None:
+        ids = set(self.query_one("#ts-checks", SelectionList).selected)
+        if not ids:
+            self.notify("Select the verified fixes to close first (space).", severity="warning")
+            return
+        self._close_fixes(ids)
+
+    @work(thread=True, group="stepper-save")
+    def _close_fixes(self, ids: set[int]) -> None:
+        from rituals.actions import StaleUpdate
+        from rituals.tag_fixes import check_fixes, close_verified
+
+        actor = next((p.id for p in self.people if p.handle == self.facilitator_handle), None)
+        with self.home.records.session() as s:
+            checks = [c for c in check_fixes(s, self.home.costs, self.sweep.account_teams, *self.window)
+                      if c.action_id in ids]
+        closed = 0
+        for check in checks:
+            try:
+                close_verified(self.home.records, check, actor_id=actor, now=self.home.clock.now())
+                closed += 1
+            except (StaleUpdate, ValueError) as exc:
+                self._notify_any_thread(str(exc), severity="error")
+        self._status_any_thread(f"{closed} verified fixes closed")
+        self.load_sweep()
