@@ -50,7 +50,7 @@ def action_log_section(ctx: MinutesContext) -> str | None:
     if log.changed:
         out += [md.table(["#", "action", "change", "note", "by"], [
             [str(c["id"]), md.cell(c["title"]),
-             md.cell(f"{_field(c['field'])}: {c['old'] or '-'} -> {c['new'] or '-'}" if c["field"] != "note"
+             md.cell(f"{_field(c['field'])}: {c['old'] or '-'} → {c['new'] or '-'}" if c["field"] != "note"
                      else "note"),
              md.cell(c["note"] or "-"), md.cell(c["by"])] for c in log.changed],
             ["right", "left", "left", "left", "left"]), ""]

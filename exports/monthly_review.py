@@ -189,7 +189,8 @@ def _hours(value: Any) -> str:
 def anomalies_md(a: dict[str, Any], cur: str | None) -> str:
     if (na := _na(a)) is not None:
         return na
-    out = [md.inline(f"{a['count']} anomalies overlap {a['start']} to {a['end']} (end exclusive), "
+    noun = "anomaly overlaps" if a["count"] == 1 else "anomalies overlap"
+    out = [md.inline(f"{a['count']} {noun} {a['start']} to {a['end']} (end exclusive), "
                      f"{_m(a['impact'], cur)} impact, {a['untriaged']} untriaged; median time to detect "
                      f"{_hours(a['ttd_median_hours'])}, to resolve {_hours(a['ttr_median_hours'])}."), ""]
     if a["cases"]:
