@@ -61,6 +61,10 @@ class FinOpsApp(App[None]):
             "finops_tui.screens.raci", "RaciScreen"))
         yield SystemCommand("People and teams", "Who owns what", lambda: self.open_screen(
             "finops_tui.screens.people", "PeopleScreen"))
+        yield SystemCommand("Showback", "Each team's direct spend plus its share of shared costs, last month",
+                            lambda: self.open_screen("finops_tui.screens.showback", "ShowbackScreen"))
+        yield SystemCommand("Unit economics", "Cost per customer, per 1k API requests, per inference; 6-month trend",
+                            lambda: self.open_screen("finops_tui.screens.unit_economics", "UnitEconomicsScreen"))
 
     def open_ritual(self, kind: str) -> None:
         from finops_tui.screens.registry import ritual_screen

@@ -1,0 +1,65 @@
+"""Pilot: the showback screen shows every team summing to the month and exports its CSV; the unit-economics
+screen flags the AI feature; both open from the command palette."""
+
+from __future__ import annotations
+
+from textual.widgets import Static
+
+from finops_tui.app import FinOpsApp
+from finops_tui.screens.showback import ShowbackPanel, ShowbackScreen
+from finops_tui.screens.unit_economics import UnitEconomicsPanel, UnitEconomicsScreen
+from finops_tui.widgets.data_table import FrameTable
+
+
+async def _wait(pilot, predicate, tries: int = 200) -> None:
+    for _ in range(tries):
+        if predicate():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("timed out")
+
+
+async def test_showback_screen_table_chart_and_csv(demo_home) -> None:
+    app = FinOpsApp(demo_home)
+    async with app.run_test(size=(130, 45)) as pilot:
+        app.push_screen(ShowbackScreen(demo_home))
+        await pilot.pause()
+        panel = app.screen.query_one(ShowbackPanel)
+        await _wait(pilot, lambda: panel.showback is not None)
+        await pilot.pause()
+        table = panel.query_one(FrameTable)
+        assert table.row_count == len(panel.showback.teams)
+        assert round(sum(table.frame["total"]), 2) == panel.showback.total
+        chart = str(panel.query_one("#showback-chart", Static).render())
+        assert "ml-inference" in chart and "█" in chart
+        table.focus()
+        await pilot.press("e")
+        await _wait(pilot, lambda: any((demo_home.path / "exports").glob("showback-2026-10*.csv")))
+        csv = next((demo_home.path / "exports").glob("showback-2026-10*.csv")).read_text()
+        assert csv.splitlines()[0].startswith("team,direct,shared,total")
+        await pilot.press("left_square_bracket")
+        await _wait(pilot, lambda: panel.showback.month == "2026-09")
+
+
+async def test_unit_economics_screen_flags_rising_unit_cost(demo_home) -> None:
+    app = FinOpsApp(demo_home)
+    async with app.run_test(size=(130, 45)) as pilot:
+        app.push_screen(UnitEconomicsScreen(demo_home))
+        await pilot.pause()
+        panel = app.screen.query_one(UnitEconomicsPanel)
+        await _wait(pilot, lambda: panel.result is not None)
+        await pilot.pause()
+        assert "inferences: unit cost" in str(panel.query_one("#ue-flags", Static).render())
+        assert panel.query_one(FrameTable).row_count == 3
+
+
+async def test_palette_offers_both_screens(demo_home) -> None:
+    app = FinOpsApp(demo_home)
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert "Showback" in titles and "Unit economics" in titles
+        command = next(c for c in app.get_system_commands(app.screen) if c.title == "Showback")
+        command.callback()
+        await pilot.pause()
+        assert isinstance(app.screen, ShowbackScreen)
