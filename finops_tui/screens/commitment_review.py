@@ -1,0 +1,294 @@
+"""The commitment review on the ritual stepper: coverage and utilisation -> expiring -> baseline and
+what-if -> decision -> record. The figures come from ``rituals.commitment_review.review`` (the same object
+``finops-tui commitments --json`` prints and a closed run freezes); this screen only shows them and
+collects the decision."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Button, Input, Label, Select, Static
+
+from finops_tui.screens.stepper import RitualStepperScreen, Step
+from finops_tui.widgets.data_table import FrameTable
+from finops_tui.widgets.kpi_strip import Kpi, KpiStrip
+from finops_tui.widgets.trend_chart import TrendChart
+
+LOOKBACKS = (7, 30, 60)
+TERMS = (1, 3)
+PAYMENTS = ("No Upfront", "Partial Upfront", "All Upfront")
+
+
+class CommitmentReviewScreen(RitualStepperScreen):
+    kind: ClassVar[str] = "commitment_review"
+    STEPS = (
+        Step("coverage", "Coverage and utilisation", "compose_coverage"),
+        Step("expiring", "Expiring", "compose_expiring"),
+        Step("baseline", "Baseline and what-if", "compose_baseline"),
+        Step("decision", "Decision", "compose_decision"),
+    )
+    DEFAULT_CSS = """
+    CommitmentReviewScreen .cr-form { height: auto; }
+    CommitmentReviewScreen .cr-form > Label { width: 12; padding-top: 1; }
+    CommitmentReviewScreen .cr-form > Input, CommitmentReviewScreen .cr-form > Select { width: 1fr; }
+    CommitmentReviewScreen FrameTable { height: auto; max-height: 14; }
+    """
+
+    def __init__(self, home: Any, period: str | None = None, *, facilitator: str | None = None) -> None:
+        super().__init__(home, period, facilitator=facilitator)
+        self.lookback = home.config.commitments.lookback_days
+        self.report: dict[str, Any] | None = None
+        self.approver: str | None = None
+
+    # -- steps --------------------------------------------------------------------------------------------------
+    def compose_coverage(self) -> ComposeResult:
+        yield KpiStrip(id="cr-kpis")
+        yield TrendChart("Coverage % (on-demand equivalent)", id="cr-coverage-chart")
+        yield TrendChart("Utilisation %", id="cr-utilization-chart")
+        yield Label("By service")
+        yield FrameTable(export_name="commitment-coverage-by-service", id="cr-by-service")
+        yield Label("By account")
+        yield FrameTable(export_name="commitment-coverage-by-account", id="cr-by-account")
+        yield Static("", id="cr-aws", markup=False)
+
+    def compose_expiring(self) -> ComposeResult:
+        yield Static("Loading the inventory...", id="cr-expiring-note", markup=False)
+        yield FrameTable(export_name="commitment-inventory", id="cr-inventory")
+
+    def compose_baseline(self) -> ComposeResult:
+        with Horizontal(classes="cr-form"):
+            yield Label("Lookback")
+            yield Select([(f"{d} days", d) for d in LOOKBACKS], value=self.lookback, allow_blank=False,
+                         id="cr-lookback")
+        yield Static("Loading the baseline...", id="cr-baseline", markup=False)
+        yield Label("What if we commit more (per hour of discounted spend)")
+        yield FrameTable(export_name="commitment-what-if", id="cr-what-if")
+
+    def compose_decision(self) -> ComposeResult:
+        cfg = self.home.config.commitments
+        with Horizontal(classes="cr-form"):
+            yield Label("Decision")
+            yield Select([("Buy", "buy"), ("Renew", "renew"), ("Defer", "defer")], value="defer",
+                         allow_blank=False, id="cr-choice")
+        with Horizontal(classes="cr-form"):
+            yield Label("Per hour")
+            yield Input("0", id="cr-amount", type="number")
+        with Horizontal(classes="cr-form"):
+            yield Label("Term")
+            yield Select([(f"{t} year{'s' if t > 1 else ''}", t) for t in TERMS], value=cfg.term_years,
+                         allow_blank=False, id="cr-term")
+            yield Select([(p, p) for p in PAYMENTS], value=cfg.payment_option, allow_blank=False, id="cr-payment")
+        with Horizontal(classes="cr-form"):
+            yield Label("Rationale")
+            yield Input(placeholder="Why (recorded with the decision)", id="cr-rationale")
+        yield Static("Approver: resolving from the RACI...", id="cr-approver", markup=False)
+        yield Button("Record decision", id="cr-record-decision", variant="primary")
+
+    # -- loading --------------------------------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        # Open the records here: Home.records is not safe to create from two workers at once (migrations).
+        _ = self.home.records
+        super().on_mount()
+        self._load()
+
+    @work(thread=True, exclusive=True, group="cr-load")
+    def _load(self) -> None:
+        from rituals.commitment_review import ACTIVITY, review
+        from rituals.raci import RaciError, accountable_for, ensure_raci
+
+        try:
+            report = review(self.home, lookback_days=self.lookback)
+        except Exception as exc:  # a failing query must not take the meeting down
+            self.app.call_from_thread(self.notify, f"Could not compute the commitment figures: {exc}",
+                                      severity="error", markup=False)
+            return
+        try:
+            ensure_raci(self.home.records)
+            with self.home.records.session() as s:
+                person = accountable_for(s, ACTIVITY)
+                approver = f"{person.name} ({person.handle})"
+        except (RaciError, ValueError) as exc:
+            approver = f"none: {exc}"
+        self.app.call_from_thread(self._show_report, report, approver)
+
+    def _show_report(self, report: dict[str, Any], approver: str) -> None:
+        import pandas as pd
+
+        from exports.format import money, pct
+
+        first = self.report is None
+        self.report, self.approver = report, approver
+        cur = report["currency"]
+        target = report["target_coverage_pct"]
+        cov, util = report["coverage_pct"], report["utilization_pct"]
+        self.query_one("#cr-kpis", KpiStrip).set_kpis([
+            Kpi("Coverage", pct(cov), None if cov is None else "good" if cov >= target else
+                "warn" if cov >= target - 15 else "bad", f"target {pct(target)}"),
+            Kpi("Utilisation", pct(util), None if util is None else "good" if util >= 90 else
+                "warn" if util >= 80 else "bad"),
+            Kpi("Savings rate", pct(report["effective_savings_rate_pct"])),
+            Kpi("Unused commitment", money(report["unused_commitment_cost"], cur)),
+        ])
+        daily = report["daily"]
+        self.query_one("#cr-coverage-chart", TrendChart).plot(
+            {"coverage": [(d["day"], d["coverage_pct"]) for d in daily],
+             "target": [(d["day"], target) for d in daily]}, y_label="%")
+        self.query_one("#cr-utilization-chart", TrendChart).plot(
+            {"utilisation": [(d["day"], d["utilization_pct"]) for d in daily]}, y_label="%")
+        cols = ["eligible", "covered", "coverage_pct", "utilization_pct"]
+        fmt = {"eligible": lambda v: money(v, cur), "covered": lambda v: money(v, cur),
+               "coverage_pct": pct, "utilization_pct": pct}
+        self.query_one("#cr-by-service", FrameTable).load_frame(
+            pd.DataFrame(report["by_service"], columns=["service", *cols]), fmt)
+        self.query_one("#cr-by-account", FrameTable).load_frame(
+            pd.DataFrame(report["by_account"], columns=["account", "account_name", *cols]), fmt)
+        self.query_one("#cr-aws", Static).update(Text(self._aws_text(report)))
+        self._show_expiring(report)
+        self._show_baseline(report)
+        self.query_one("#cr-approver", Static).update(Text(f"Approver (accountable in the RACI): {approver}"))
+        if first:
+            self.query_one("#cr-choice", Select).value = report["suggestion"]
+            self.query_one("#cr-amount", Input).value = f"{report['recommended_additional_hourly']:.2f}"
+
+    @staticmethod
+    def _aws_text(report: dict[str, Any]) -> str:
+        aws = report["aws"]
+        if aws is None:
+            return "AWS's own figures: not synced (finops-tui sync aws stores them to compare with ours)."
+        lines = ["AWS's own figures beside ours:"]
+        for r in aws["figures"]:
+            theirs = "-" if r["aws_pct"] is None else f"{r['aws_pct']:.1f}%"
+            ours = "-" if r["ours_pct"] is None else f"{r['ours_pct']:.1f}%"
+            diff = "" if r["difference_pts"] is None else f" ({r['difference_pts']:+.1f} pts)"
+            lines.append(f"  {r['program']} {r['measure']}: AWS {theirs}, ours {ours}{diff} [{r['unit']}]")
+        for r in aws["recommendations"]:
+            lines.append(f"  AWS recommends {r['hourly_commitment']}/h ({r['term_years']} y, {r['payment_option']}, "
+                         f"{r['lookback_days']}-day lookback), saving {r['monthly_savings']} a month")
+        return "\n".join(lines)
+
+    def _show_expiring(self, report: dict[str, Any]) -> None:
+        import pandas as pd
+
+        from exports.format import money, pct
+
+        cur = report["currency"]
+        soon = report["expiring"]
+        if report["terms_note"]:
+            note = report["terms_note"]
+        elif soon:
+            note = "Expiring within 90 days:\n" + "\n".join(
+                f"  {c['commitment_id']}: {money(c['hourly_commitment'], cur, decimals=2)}/h, ends {c['end_date']} "
+                f"(in {c['days_left']} days, the {c['expires_within_days']}-day bucket)" for c in soon)
+        else:
+            note = "Nothing expires within 90 days."
+        self.query_one("#cr-expiring-note", Static).update(Text(note))
+        cols = ["commitment_id", "type", "hourly_commitment", "start_date", "end_date", "days_left",
+                "payment_option", "utilization_pct"]
+        self.query_one("#cr-inventory", FrameTable).load_frame(
+            pd.DataFrame(report["inventory"], columns=cols), {"utilization_pct": pct,
+                                                              "hourly_commitment": lambda v: f"{v:,.2f}"})
+
+    def _show_baseline(self, report: dict[str, Any]) -> None:
+        import pandas as pd
+
+        from exports.format import money, pct
+
+        cur = report["currency"]
+        lines = [
+            f"Eligible on-demand spend, p{report['baseline_percentile']:g} of {report['lookback_days']} days: "
+            f"{money(report['baseline_low_daily'], cur)} a day",
+            f"Less open right-sizing and clean-up ({len(report['reduction_actions'])} actions): "
+            f"{money(report['reduction_monthly_savings'], cur)} a month",
+            f"Baseline: {money(report['baseline_hourly'], cur, decimals=2)} an hour on demand; commitments that stay "
+            f"cover {money(report['retained_covered_hourly'], cur, decimals=2)} an hour",
+            f"Target coverage {pct(report['target_coverage_pct'])}: cover "
+            f"{money(report['target_covered_hourly'], cur, decimals=2)} an hour"
+            + (" (capped at the baseline)" if report["capped_at_baseline"] else ""),
+            f"Recommended: {money(report['recommended_additional_hourly'], cur, decimals=2)} an hour more commitment "
+            f"at {report['discount_rate_pct']:g}% off (suggestion: {report['suggestion']})",
+        ]
+        if report["aws_recommended_hourly"] is not None:
+            lines.append(f"AWS recommends {money(report['aws_recommended_hourly'], cur, decimals=2)} an hour")
+        self.query_one("#cr-baseline", Static).update(Text("\n".join(lines)))
+        cols = ["additional_hourly", "coverage_pct", "utilization_pct", "monthly_savings", "stranded_monthly",
+                "stranded_risk", "recommended"]
+        self.query_one("#cr-what-if", FrameTable).load_frame(
+            pd.DataFrame(report["what_if"], columns=cols),
+            {"coverage_pct": pct, "utilization_pct": pct, "monthly_savings": lambda v: money(v, cur),
+             "stranded_monthly": lambda v: money(v, cur), "recommended": lambda v: "<- ours" if v else ""})
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        if event.select.id == "cr-lookback" and event.value != self.lookback and event.value in LOOKBACKS:
+            self.lookback = int(event.value)  # type: ignore[arg-type]
+            self._load()
+
+    # -- the decision ---------------------------------------------------------------------------------------------
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "cr-record-decision":
+            self.action_record_commitment_decision()
+        else:
+            super().on_button_pressed(event)
+
+    def action_record_commitment_decision(self) -> None:
+        from rituals.commitment_review import Decision
+
+        if self.run is None or self.run.status != "open":
+            self.notify("This run is closed; its record is read-only.", severity="warning")
+            return
+        try:
+            amount = float(self.query_one("#cr-amount", Input).value or 0)
+        except ValueError:
+            self.notify("The hourly amount must be a number.", severity="error")
+            return
+        decision = Decision(str(self.query_one("#cr-choice", Select).value), amount,
+                            int(self.query_one("#cr-term", Select).value),  # type: ignore[arg-type]
+                            str(self.query_one("#cr-payment", Select).value),
+                            self.query_one("#cr-rationale", Input).value)
+        try:
+            decision.check()
+        except ValueError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        self._record_commitment_decision(decision)
+
+    @work(thread=True, group="stepper-save")
+    def _record_commitment_decision(self, decision: Any) -> None:
+        from rituals.commitment_review import record_decision
+        from rituals.raci import RaciError
+        from rituals.runs import RunClosed, RunConflict, get_run
+        from storage.records import Action
+
+        currency = (self.report or {}).get("currency") or self.home.config.currency
+        with self._write_lock:
+            try:
+                with self.home.records.write() as s:
+                    got = record_decision(s, self.run, decision, by=self.facilitator_handle,
+                                          now=self.home.clock.now(), today=self.home.clock.today(),
+                                          currency=currency)
+                    self.run = get_run(s, got.run_id)
+                    action = s.get(Action, got.action_id) if got.action_id else None
+            except (RunClosed, RunConflict, RaciError, ValueError) as exc:
+                self._notify_any_thread(str(exc), severity="error")
+                return
+        if action is not None:
+            self.actions.append(action)
+        self.app.call_from_thread(self._decision_recorded)
+
+    def _decision_recorded(self) -> None:
+        self._show_decisions()
+        self._show_actions()
+        self._status("Commitment decision recorded")
+        self.notify("Decision recorded" + (" with an action for its execution" if self.actions else ""))
+
+    # -- the frozen numbers ---------------------------------------------------------------------------------------
+    def numbers(self) -> dict[str, Any]:
+        from rituals.commitment_review import review
+        from rituals.runs import jsonable
+
+        start = self.report["start"] if self.report else None
+        end = self.report["end"] if self.report else None
+        return jsonable(review(self.home, start, end, self.lookback))

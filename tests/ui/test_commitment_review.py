@@ -1,0 +1,96 @@
+"""The commitment review driven by Pilot on the demo company: the five steps are walked, a renew decision
+is recorded with the RACI's approver and an action, and closing freezes the headless figures."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+from textual.widgets import Input, Select, Static
+
+from finops_tui.app import FinOpsApp
+from finops_tui.modals.confirm import Confirm
+from finops_tui.screens.commitment_review import CommitmentReviewScreen
+from finops_tui.widgets.data_table import FrameTable
+from finops_tui.widgets.kpi_strip import KpiStrip
+from rituals import runs
+from rituals.commitment_review import review
+from rituals.raci import accountable_for
+from storage.records import Action
+
+
+async def _settle(app, pilot) -> None:
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def test_walk_the_five_steps_and_record_a_decision(demo_home) -> None:
+    expected = review(demo_home)
+    app = FinOpsApp(demo_home)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = CommitmentReviewScreen(demo_home, facilitator="priya")
+        await app.push_screen(screen)
+        await _settle(app, pilot)
+        assert screen.run is not None and screen.run.kind == "commitment_review"
+        titles = [s.title for s in screen.steps]
+        assert titles[1:5] == ["Coverage and utilisation", "Expiring", "Baseline and what-if", "Decision"]
+        assert titles[-1] == "Record"
+
+        screen.query_one("#stepper-steps").focus()
+        await pilot.press("n")
+        assert screen.steps[screen.step_index].id == "coverage"
+        kpis = {k.label: k.value for k in screen.query_one("#cr-kpis", KpiStrip).kpis}
+        assert kpis["Coverage"] == f"{expected['coverage_pct']:.1f}%"
+        assert screen.query_one("#cr-by-service", FrameTable).row_count == len(expected["by_service"]) == 4
+
+        await pilot.press("n")
+        note = str(screen.query_one("#cr-expiring-note", Static).render())
+        assert "sp-1yr-compute-b" in note and "45 days" in note
+        assert screen.query_one("#cr-inventory", FrameTable).row_count == 3
+
+        await pilot.press("n")
+        assert screen.steps[screen.step_index].id == "baseline"
+        assert screen.query_one("#cr-what-if", FrameTable).row_count == len(expected["what_if"])
+        assert "Baseline:" in str(screen.query_one("#cr-baseline", Static).render())
+
+        await pilot.press("n")
+        assert screen.steps[screen.step_index].id == "decision"
+        # The form starts from the plan's suggestion.
+        assert screen.query_one("#cr-choice", Select).value == "renew"
+        assert screen.query_one("#cr-amount", Input).value == f"{expected['recommended_additional_hourly']:.2f}"
+        screen.query_one("#cr-amount", Input).value = "7.5"
+        screen.query_one("#cr-rationale", Input).value = "Renew [sp-b] at the right-sized baseline"
+        await pilot.click("#cr-record-decision")
+        await _settle(app, pilot)
+
+        with demo_home.records.session() as s:
+            run = runs.get_run(s, screen.run.id)
+            approver = accountable_for(s, "Commitment purchase (SP / RI)")
+            actions = list(s.exec(select(Action).where(Action.source_run_id == run.id)))
+        detail = run.decisions[-1]["detail"]
+        assert detail["choice"] == "renew" and detail["hourly_amount"] == 7.5
+        assert detail["approver"] == approver.handle
+        assert detail["rationale"] == "Renew [sp-b] at the right-sized baseline"
+        assert [a.kind for a in actions] == ["commitment"]
+
+        screen.query_one("#stepper-steps").focus()
+        await pilot.press("c")
+        for _ in range(100):  # the close flow computes the numbers in a thread, then asks
+            if isinstance(app.screen, Confirm):
+                break
+            await pilot.pause(0.1)
+        assert isinstance(app.screen, Confirm)
+        await pilot.press("y")
+        await _settle(app, pilot)
+
+    with demo_home.records.session() as s:
+        closed = runs.get_run(s, run.id)
+    assert closed.status == "closed"
+    assert closed.numbers["coverage_pct"] == expected["coverage_pct"]
+    assert closed.numbers["expiring"][0]["end_date"] == expected["expiring"][0]["end_date"].isoformat()
+
+    from exports.minutes import render_minutes
+
+    with demo_home.records.session() as s:
+        text = render_minutes(s, run.id, "USD")
+    assert "## Commitment decision" in text
+    assert "| renew | 7.50 | USD | 1 y | No Upfront |" in text
+    assert "\\[sp-b\\]" in text  # user text escaped
