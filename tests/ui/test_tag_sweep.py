@@ -80,7 +80,10 @@ async def test_walking_the_sweep_creates_fixes_and_records_the_run(demo_home) ->
 
         screen.query_one("#stepper-steps").focus()
         await pilot.press("c")  # close: the Record step, confirm, frozen
-        await pilot.pause()
+        for _ in range(100):  # the numbers are computed (in a thread) before the question is asked
+            if isinstance(app.screen, Confirm):
+                break
+            await pilot.pause(0.1)
         assert isinstance(app.screen, Confirm)
         await pilot.press("y")
         await settle(app, pilot)
