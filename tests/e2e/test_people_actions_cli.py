@@ -1,0 +1,77 @@
+"""The installed command: people, teams, `raci --check` on a fresh home and on a broken row, actions update
+with who is acting (unknown person: exit 2), a stale --if-version (exit 1 with the message), and the digest."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+EXE = shutil.which("finops-tui")
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(EXE is None, reason="finops-tui is not installed")]
+
+
+def run(home: Path, *args: str, user: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "FINOPS_TUI_TODAY": "2026-11-27"}
+    env.pop("FINOPS_TUI_USER", None)
+    if user:
+        env["FINOPS_TUI_USER"] = user
+    return subprocess.run([EXE, "--home", str(home), *args], capture_output=True, text=True, env=env, timeout=120)
+
+
+def test_raci_check_on_a_fresh_home_and_on_a_broken_row(tmp_path: Path) -> None:
+    home = tmp_path / "fresh"
+    out = run(home, "raci", "--check", "--json")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["ok"] and len(data["activities"]) == 10 and data["errors"] == []
+    # A row broken behind the editor's back (two A) fails the check and is named.
+    from sqlmodel import select
+
+    from storage.db import Records
+    from storage.records import RaciActivity, RaciAssignment
+
+    records = Records.at(home / "records.sqlite")
+    with records.write() as s:
+        act = s.exec(select(RaciActivity).where(RaciActivity.name == "Budgets and guardrails")).one()
+        s.add(RaciAssignment(activity_id=act.id, role="leadership", letter="A"))
+    records.dispose()
+    out = run(home, "raci", "--check")
+    assert out.returncode == 1
+    assert "RACI row 'Budgets and guardrails' has 2 A" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_people_teams_and_owners_updating_actions(tmp_path: Path) -> None:
+    home = tmp_path / "h"
+    assert run(home, "people", "add", "ana", "Ana Lopez", "--role", "FinOps lead").returncode == 0
+    assert run(home, "people", "add", "carl", "Carl Diaz", "--role", "engineering").returncode == 0
+    assert run(home, "teams", "add", "web", "--owner", "carl").returncode == 0
+    assert run(home, "teams", "accounts", "web", "--add", "111111111111=web-prod").returncode == 0
+    bad = run(home, "people", "add", "zed", "Zed", "--role", "accounting")
+    assert bad.returncode == 2 and "role must be one of" in bad.stderr
+    teams = json.loads(run(home, "teams", "list", "--json").stdout)["teams"]
+    assert teams == [{"name": "web", "owner": "carl", "active": True, "members": ["carl"],
+                      "accounts": [{"account_id": "111111111111", "account_name": "web-prod"}]}]
+
+    added = run(home, "actions", "add", "Tag the buckets", "--owner", "carl", "--team", "web", "--due", "2026-11-20",
+                user="ana")
+    assert added.returncode == 0, added.stderr
+    unknown = run(home, "actions", "update", "1", "--status", "done", user="ghost")
+    assert unknown.returncode == 2 and "unknown person 'ghost'" in unknown.stderr
+    ok = run(home, "actions", "update", "1", "--status", "in_progress", "--if-version", "1", "--as", "carl")
+    assert ok.returncode == 0 and "version 2" in ok.stdout, ok.stderr
+    stale = run(home, "actions", "update", "1", "--status", "done", "--if-version", "1", "--as", "ana")
+    assert stale.returncode == 1
+    assert "changed by Carl Diaz at 2026-11-27" in stale.stderr and "run again" in stale.stderr
+
+    mine = json.loads(run(home, "actions", "list", "--mine", "--overdue", "--json", user="carl").stdout)
+    assert [(a["id"], a["status"], a["overdue"], a["days_overdue"]) for a in mine["actions"]] == [
+        (1, "in_progress", True, 7)]
+    shown = json.loads(run(home, "actions", "show", "1", "--json").stdout)
+    assert [(e["field"], e["actor"]) for e in shown["history"]] == [("created", "ana"), ("status", "carl")]
+    digest = run(home, "digest", "--owner", "carl")
+    assert digest.returncode == 0 and "1 open, 1 overdue" in digest.stdout and "#1 Tag the buckets" in digest.stdout
