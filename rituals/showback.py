@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from rituals.allocation import allocation_sql, rules_frame
+from rituals.allocation import allocation_sql
 from rituals.calendar import add_months
 from storage.costs import CostStore, sql_string
 
@@ -189,7 +189,11 @@ def showback_lines(store: CostStore, account_teams: dict[str, str], shared_accou
     with store.reader() as con:
         if con is None:
             return pd.DataFrame(columns=cols)
-        con.register("_rules", rules_frame(account_teams))
+        # A temp table rather than a registered pandas frame: DuckDB's pandas scan can race when two
+        # threads (two screens' workers) register frames at once.
+        con.execute("CREATE TEMP TABLE _rules (account_id VARCHAR, team VARCHAR)")
+        if account_teams:
+            con.executemany("INSERT INTO _rules VALUES (?, ?)", list(account_teams.items()))
         value, how = allocation_sql(con, store, True)
         reason = reason_sql(value, how, shared_accounts)
         period = "date_trunc('month', charge_date)" if grain == "month" else "charge_date"

@@ -11,7 +11,7 @@ from finops_tui.screens.unit_economics import UnitEconomicsPanel, UnitEconomicsS
 from finops_tui.widgets.data_table import FrameTable
 
 
-async def _wait(pilot, predicate, tries: int = 200) -> None:
+async def _wait(pilot, predicate, tries: int = 1200) -> None:  # up to a minute on a loaded machine
     for _ in range(tries):
         if predicate():
             return
