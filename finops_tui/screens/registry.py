@@ -11,6 +11,7 @@ from textual.screen import Screen
 from storage.home import Home
 
 RITUAL_SCREENS: dict[str, str] = {
+    "monthly_review": "finops_tui.screens.monthly_review:MonthlyReviewScreen",
     "commitment_review": "finops_tui.screens.commitment_review:CommitmentReviewScreen",
     "tag_sweep": "finops_tui.screens.tag_sweep:TagSweepScreen",
 }
