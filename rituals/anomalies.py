@@ -288,8 +288,10 @@ def _base_sql(con: Any, store: CostStore) -> str:
             f"FROM line_items LEFT JOIN _rules r ON r.account_id = line_items.SubAccountId WHERE {SPEND_FILTER}")
 
 
-def load_series(store: CostStore, account_teams: dict[str, str]) -> pd.DataFrame:
-    """Daily spend per service, account, team and in total (columns dimension, value, day, cost)."""
+def load_series(store: CostStore, account_teams: dict[str, str],
+                only: tuple[str, str] | None = None) -> pd.DataFrame:
+    """Daily spend per service, account, team and in total (columns dimension, value, day, cost); ``only``
+    (dimension, value) reads that one series."""
     import pandas as pd
 
     from rituals.allocation import rules_frame
@@ -300,6 +302,12 @@ def load_series(store: CostStore, account_teams: dict[str, str]) -> pd.DataFrame
             return empty
         con.register("_rules", rules_frame(account_teams))
         base = _base_sql(con, store)
+        if only is not None:
+            col = {"service": "service", "account": "account", "team": "team"}.get(only[0])
+            cond = f"{col} = ?" if col else "TRUE"
+            return con.execute(f"WITH b AS ({base}) SELECT ? AS dimension, ? AS value, day, sum(cost) AS cost "
+                               f"FROM b WHERE {cond} GROUP BY day", [only[0], only[1]] + ([only[1]] if col else [])
+                               ).df()
         sql = (f"WITH b AS ({base}) "
                "SELECT 'service' AS dimension, service AS value, day, sum(cost) AS cost FROM b GROUP BY 2, 3 "
                "UNION ALL SELECT 'account', account, day, sum(cost) FROM b GROUP BY 2, 3 "
@@ -365,8 +373,7 @@ def series_frame(store: CostStore, account_teams: dict[str, str], dimension: str
     import pandas as pd
 
     th = th or Thresholds()
-    frame = load_series(store, account_teams)
-    frame = frame[(frame["dimension"] == dimension) & (frame["value"] == value)]
+    frame = load_series(store, account_teams, (dimension, value))
     keys, first_day, matrix = to_matrix(frame)
     if not keys:
         return pd.DataFrame({"day": [], "cost": [], "expected": [], "upper": []})

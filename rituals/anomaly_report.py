@@ -23,9 +23,10 @@ from rituals.anomaly_cases import (
 from storage.records import AnomalyCase, Person, Team
 
 
-def queue_key(case: AnomalyCase) -> tuple[int, float, str]:
-    """Status first (new before acknowledged before investigating before the closed ones), then impact."""
-    return STATUS_ORDER.get(case.status, 99), -case.impact, case.id
+def queue_key(case: AnomalyCase) -> tuple[int, bool, float, str]:
+    """Status first (new before acknowledged before investigating before the closed ones), live before
+    historical within a status, then impact, largest first."""
+    return STATUS_ORDER.get(case.status, 99), case.historical, -case.impact, case.id
 
 
 def case_dict(case: AnomalyCase, teams: dict[int, Team], people: dict[int, Person]) -> dict[str, Any]:
@@ -45,7 +46,7 @@ def case_dict(case: AnomalyCase, teams: dict[int, Team], people: dict[int, Perso
         "root_causes": case.root_causes, "historical": case.historical,
         "first_seen": case.first_seen, "acknowledged_at": case.acknowledged_at, "resolved_at": case.resolved_at,
         "ttd_hours": round(ttd, 2) if ttd is not None else None, "ttr_hours": round(ttr, 2) if ttr is not None else None,
-        "notes": case.notes, "aws_feedback": case.aws_feedback, "version": case.version,
+        "notes": case.notes, "history": case.history, "aws_feedback": case.aws_feedback, "version": case.version,
     }
 
 

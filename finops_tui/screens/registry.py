@@ -14,6 +14,7 @@ RITUAL_SCREENS: dict[str, str] = {
     "monthly_review": "finops_tui.screens.monthly_review:MonthlyReviewScreen",
     "commitment_review": "finops_tui.screens.commitment_review:CommitmentReviewScreen",
     "tag_sweep": "finops_tui.screens.tag_sweep:TagSweepScreen",
+    "anomaly_triage": "finops_tui.screens.anomaly_triage:AnomalyTriageScreen",
 }
 
 

@@ -1,0 +1,302 @@
+"""Anomaly triage: the queue of anomaly cases (status, then impact), a detail pane (the series with its
+expected band and the anomaly window, the root causes, the case history), keys to acknowledge, assign,
+change status, add a note, create an action and send AWS feedback, all inside a recorded triage run.
+
+The logic is rituals.anomaly_cases / anomaly_report; this screen only renders and collects decisions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from datetime import timedelta
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import DataTable, Label, Static
+
+from finops_tui.modals.pick import PickOne, TextPrompt
+from finops_tui.screens.stepper import RitualStepperScreen, Step
+from finops_tui.widgets.trend_chart import TrendChart
+
+STATUS_LABELS = {"new": "new", "acknowledged": "acknowledged", "investigating": "investigating",
+                 "resolved": "resolved", "false_positive": "false positive", "planned": "planned"}
+CATEGORY_LABELS = {"misconfiguration": "misconfiguration", "new_workload": "new workload",
+                   "planned_activity": "planned activity", "pricing_change": "pricing change",
+                   "data_issue": "data issue", "unknown": "unknown"}
+
+
+class AnomalyTriageScreen(RitualStepperScreen):
+    kind = "anomaly_triage"
+    STEPS: ClassVar[tuple[Step, ...]] = (Step("queue", "Triage the queue", "compose_queue"),)
+    DEFAULT_CSS = """
+    AnomalyTriageScreen #anomaly-split { height: 1fr; min-height: 16; }
+    AnomalyTriageScreen #anomaly-queue { width: 3fr; height: 1fr; }
+    AnomalyTriageScreen #anomaly-detail { width: 2fr; height: 1fr; padding: 0 1; }
+    AnomalyTriageScreen #anomaly-roots { height: auto; max-height: 10; }
+    AnomalyTriageScreen #anomaly-summary, AnomalyTriageScreen #anomaly-history { height: auto; }
+    """
+    BINDINGS = [
+        Binding("k", "acknowledge", "Acknowledge", id="anomaly-acknowledge"),
+        Binding("s", "change_status", "Status", id="anomaly-status"),
+        Binding("g", "assign", "Assign team", id="anomaly-assign"),
+        Binding("e", "note", "Note", id="anomaly-note"),
+        Binding("x", "case_action", "Case action", id="anomaly-action"),
+        Binding("f", "aws_feedback", "AWS feedback", id="anomaly-feedback", show=False),
+    ]
+
+    def __init__(self, home: Any, period: str | None = None, *, facilitator: str | None = None) -> None:
+        super().__init__(home, period, facilitator=facilitator)
+        self.cases: list[dict[str, Any]] = []
+        self.selected: str | None = None
+        # DuckDB's pandas scans are not safe from two threads at once ("pandas_scan does not exist").
+        self._costs_lock = threading.Lock()
+
+    # -- layout -------------------------------------------------------------------------------------------
+    def compose_queue(self) -> ComposeResult:
+        yield Static("Detecting anomalies...", id="anomaly-queue-status", markup=False)
+        with Horizontal(id="anomaly-split"):
+            table: DataTable[Any] = DataTable(id="anomaly-queue", cursor_type="row", zebra_stripes=True)
+            table.add_columns("status", "start", "days", "dimension", "what", "impact", "team")
+            yield table
+            with VerticalScroll(id="anomaly-detail"):
+                yield Static("", id="anomaly-summary", markup=False)
+                yield TrendChart("Daily spend", id="anomaly-chart")
+                yield Label("Root causes (by contribution to the excess)")
+                roots: DataTable[Any] = DataTable(id="anomaly-roots", cursor_type="row")
+                roots.add_columns("dimension", "value", "contribution", "share", "team")
+                yield roots
+                yield Label("History")
+                yield Static("", id="anomaly-history", markup=False)
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.go_to("queue")
+        self.load_cases()
+
+    # -- loading ------------------------------------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="anomaly-load")
+    def load_cases(self, detect: bool = True) -> None:
+        from sqlmodel import select
+
+        from rituals.anomaly_cases import sync_cases
+        from rituals.anomaly_report import all_cases, case_dict, default_window, in_window
+        from storage.records import Person, Team
+
+        try:
+            with self._costs_lock:
+                new = sync_cases(self.home).new if detect else []
+        except (ValueError, RuntimeError) as exc:
+            self.app.call_from_thread(self._queue_status, f"Detection failed: {exc}")
+            new = []
+        start, end = default_window(self.home.clock.today())
+        with self.home.records.session() as s:
+            cases = all_cases(s)
+            shown = {c.id for c in in_window(cases, start, end)}
+            keep = [c for c in cases if c.id in shown or (c.status in ("new", "acknowledged", "investigating")
+                                                          and not c.historical)]
+            teams = {t.id: t for t in s.exec(select(Team))}
+            people = {p.id: p for p in s.exec(select(Person))}
+            rows = [case_dict(c, teams, people) for c in keep]
+        self.app.call_from_thread(self._show_cases, rows, len(new))
+
+    def _queue_status(self, text: str) -> None:
+        self.query_one("#anomaly-queue-status", Static).update(text)
+
+    def _show_cases(self, rows: list[dict[str, Any]], new: int) -> None:
+        self.cases = rows
+        table = self.query_one("#anomaly-queue", DataTable)
+        table.clear()
+        for c in rows:
+            impact = Text(f"{c['impact']:,.0f}", justify="right")
+            table.add_row(Text(STATUS_LABELS.get(c["status"], c["status"])), Text(c["start"].isoformat()),
+                          Text(str(c["days"]), justify="right"), Text(c["dimension"]),
+                          Text((c["label"] or c["value"]) + (" (AWS)" if c["source"] == "aws" else "")),
+                          impact, Text(c["owner_team"] or "-"), key=c["id"])
+        untriaged = sum(c["status"] == "new" and not c["historical"] for c in rows)
+        self._queue_status(f"{len(rows)} cases ({untriaged} untriaged)" + (f", {new} new" if new else "")
+                           + ". k acknowledge, s status, g assign, e note, x action")
+        if rows:
+            ids = [c["id"] for c in rows]
+            row = ids.index(self.selected) if self.selected in ids else 0
+            table.move_cursor(row=row)
+            self._show_detail(rows[row])
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table.id != "anomaly-queue" or event.row_key is None:
+            return
+        case = next((c for c in self.cases if c["id"] == event.row_key.value), None)
+        if case is not None and case["id"] != self.selected:
+            self._show_detail(case)
+
+    @property
+    def case(self) -> dict[str, Any] | None:
+        return next((c for c in self.cases if c["id"] == self.selected), None)
+
+    def _show_detail(self, c: dict[str, Any]) -> None:
+        self.selected = c["id"]
+        pct = f" (+{c['impact_pct']:.0f}%)" if c["impact_pct"] is not None else ""
+        lines = [f"{c['id']}  {c['dimension']}: {c['label'] or c['value']}",
+                 f"{c['start']} to {c['end']} (end exclusive, {c['days']} d)"
+                 + (" - historical" if c["historical"] else ""),
+                 f"expected {c['expected_cost']:,.0f}, actual {c['actual_cost']:,.0f}, impact "
+                 f"{c['impact']:,.0f} {c['currency']}{pct}",
+                 f"status {STATUS_LABELS.get(c['status'], c['status'])}, category "
+                 f"{CATEGORY_LABELS.get(c['category'], c['category'])}, team {c['owner_team'] or '-'}, "
+                 f"assignee {c['assignee'] or '-'}"]
+        if c["aws_anomaly_id"]:
+            lines.append(f"AWS anomaly {c['aws_anomaly_id']}, feedback {c['aws_feedback'] or 'not sent'} (f sends)")
+        self.query_one("#anomaly-summary", Static).update(Text("\n".join(lines)))
+        roots = self.query_one("#anomaly-roots", DataTable)
+        roots.clear()
+        for r in c["root_causes"][:12]:
+            share = f"{r['share_pct']:.0f}%" if r.get("share_pct") is not None else "-"
+            contrib = f"{r['contribution']:,.0f}" if r.get("contribution") is not None else "-"
+            roots.add_row(Text(r["dimension"]), Text(r["value"]), Text(contrib, justify="right"),
+                          Text(share, justify="right"), Text(r.get("team") or "-"))
+        history = [f"{h['at'][:16].replace('T', ' ')} {h.get('by') or 'finops-tui'}: {h['field']}"
+                   + (f" {h['old']} -> {h['new']}" if h.get("new") is not None else "")
+                   + (f" ({h['note']})" if h.get("note") else "") for h in c.get("history", [])]
+        history += [f"note {n['at'][:16].replace('T', ' ')} {n.get('by') or '-'}: {n['text']}" for n in c["notes"]]
+        self.query_one("#anomaly-history", Static).update(Text("\n".join(history) or "-"))
+        self._load_chart(c["dimension"], c["value"], c["start"], c["end"])
+
+    @work(thread=True, exclusive=True, group="anomaly-chart")
+    def _load_chart(self, dimension: str, value: str, start: Any, end: Any) -> None:
+        from rituals.allocation import account_teams_from_records
+        from rituals.anomalies import Thresholds, series_frame
+
+        with self._costs_lock:
+            frame = series_frame(self.home.costs, account_teams_from_records(self.home.records), dimension, value,
+                                 Thresholds.from_config(self.home.config))
+        if frame.empty:
+            return
+        frame = frame[(frame["day"] >= start - timedelta(days=42)) & (frame["day"] < end + timedelta(days=14))]
+        days = list(frame["day"])
+        inside = frame[(frame["day"] >= start) & (frame["day"] < end)]
+        series = {"spend": list(zip(days, frame["cost"], strict=True)),
+                  "expected": list(zip(days, frame["expected"], strict=True)),
+                  "alarm line": list(zip(days, frame["upper"], strict=True)),
+                  "anomaly window": list(zip(inside["day"], inside["cost"], strict=True))}
+        self.app.call_from_thread(self.query_one("#anomaly-chart", TrendChart).plot, series,
+                                  f"{dimension}: {value}", self.home.config.currency)
+
+    # -- the keys -------------------------------------------------------------------------------------------
+    def _actor(self) -> int | None:
+        return next((p.id for p in self.people if p.handle == self.facilitator_handle), None)
+
+    def _change(self, fn: Any, done: str) -> None:
+        """Run a case change in a thread; errors become notifications; then reload the queue."""
+        try:
+            fn()
+        except (ValueError, RuntimeError) as exc:
+            self._notify_any_thread(str(exc), severity="error")
+            return
+        self._notify_any_thread(done)
+        self.load_cases(detect=False)
+
+    def action_acknowledge(self) -> None:
+        from rituals.anomaly_cases import acknowledge
+
+        if (c := self.case) is not None:
+            self.run_worker(lambda: self._change(lambda: acknowledge(self.home.records, c["id"], now=self.home.clock.now(),
+                                                                     actor_id=self._actor()),
+                                                 f"Case {c['id']} acknowledged"), thread=True, group="anomaly-save")
+
+    def action_change_status(self) -> None:
+        if self.case is not None:
+            self._status_flow(self.case)
+
+    @work(group="anomaly-dialog", exclusive=True)
+    async def _status_flow(self, c: dict[str, Any]) -> None:
+        from rituals.anomaly_cases import CLOSED_STATUSES, set_status
+
+        choices = [(label, s) for s, label in STATUS_LABELS.items() if s != "new"]
+        status = await self.app.push_screen_wait(PickOne(f"Status of {c['id']}", choices, c["status"]))
+        if status is None:
+            return
+        category = None
+        if status in CLOSED_STATUSES or status == "investigating":
+            category = await self.app.push_screen_wait(PickOne("Root-cause category (escape keeps it)",
+                                                               [(v, k) for k, v in CATEGORY_LABELS.items()],
+                                                               c["category"]))
+        await asyncio.to_thread(self._change, lambda: set_status(
+            self.home.records, c["id"], status, now=self.home.clock.now(), actor_id=self._actor(),
+            category=category, if_version=c["version"]), f"Case {c['id']} is {STATUS_LABELS[status]}")
+
+    def action_assign(self) -> None:
+        if self.case is not None:
+            self._assign_flow(self.case)
+
+    @work(group="anomaly-dialog", exclusive=True)
+    async def _assign_flow(self, c: dict[str, Any]) -> None:
+        from sqlmodel import select
+
+        from rituals.anomaly_cases import assign
+        from storage.records import Team
+
+        def names() -> list[str]:
+            with self.home.records.session() as s:
+                return [t.name for t in s.exec(select(Team).where(Team.active == True).order_by(Team.name))]  # noqa: E712
+
+        teams = await asyncio.to_thread(names)
+        team = await self.app.push_screen_wait(PickOne(f"Route {c['id']} to", [(t, t) for t in teams],
+                                                       c["owner_team"]))
+        if team is not None:
+            await asyncio.to_thread(self._change, lambda: assign(self.home.records, c["id"], team,
+                                                                 now=self.home.clock.now(), actor_id=self._actor()),
+                                    f"Case {c['id']} routed to {team}")
+
+    def action_note(self) -> None:
+        if self.case is not None:
+            self._note_flow(self.case)
+
+    @work(group="anomaly-dialog", exclusive=True)
+    async def _note_flow(self, c: dict[str, Any]) -> None:
+        from rituals.anomaly_cases import add_note
+
+        text = await self.app.push_screen_wait(TextPrompt(f"Note on {c['id']}", "what you found or did"))
+        if text:
+            await asyncio.to_thread(self._change, lambda: add_note(self.home.records, c["id"], text,
+                                                                   now=self.home.clock.now(), actor_id=self._actor()),
+                                    "Note added")
+
+    def action_case_action(self) -> None:
+        if self.case is None or self.run is None or self.run.status != "open":
+            self.notify("Open a case in an open run to create its action.", severity="warning")
+            return
+        c = self.case
+        self.run_worker(lambda: self._case_action(c), thread=True, group="anomaly-save")
+
+    def _case_action(self, c: dict[str, Any]) -> None:
+        from rituals.anomaly_cases import create_case_action
+
+        try:
+            action = create_case_action(self.home.records, c["id"], now=self.home.clock.now(), actor_id=self._actor(),
+                                        due_date=self.home.clock.today() + timedelta(days=7),
+                                        source_run_id=self.run.id)
+        except ValueError as exc:
+            self._notify_any_thread(str(exc), severity="error")
+            return
+        self.actions.append(action)
+        self.app.call_from_thread(self._show_actions)
+        self._notify_any_thread(f"Action #{action.id} created for {c['id']}")
+        self.load_cases(detect=False)
+
+    def action_aws_feedback(self) -> None:
+        from rituals.anomaly_cases import send_feedback
+
+        if (c := self.case) is not None:
+            self.run_worker(lambda: self._change(lambda: send_feedback(self.home, c["id"]), "Feedback sent to AWS"),
+                            thread=True, group="anomaly-save")
+
+    # -- the frozen numbers -----------------------------------------------------------------------------
+    def numbers(self) -> dict[str, Any]:
+        from rituals.anomaly_report import triage
+
+        with self._costs_lock:
+            return triage(self.home)
