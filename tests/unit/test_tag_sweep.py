@@ -312,3 +312,22 @@ def test_fixes_route_to_owners_and_close_when_the_data_says_so(home) -> None:
         close_verified(home.records, checks["web-api"], actor_id=lead.id, now=NOW)
     with pytest.raises(ValueError, match="not verified"):
         close_verified(home.records, checks["A2"], actor_id=lead.id, now=NOW)
+
+
+def test_minutes_of_a_recorded_sweep(home, tmp_path) -> None:
+    from exports.minutes import render_minutes
+    from rituals import runs
+
+    store = store_with(tmp_path, [row(60, {"team": "web"}), row(40, {"env": "[prod]"}, resource="[x]|y")])
+    numbers = sweep_of(store).as_json()
+    with home.records.write() as s:
+        run = runs.open_run(s, "tag_sweep", "2026-W47", None, NOW)
+        runs.save_note(s, run, "leaks", "prod-main leaks")
+    with home.records.write() as s:
+        runs.close_run(s, run.id, numbers, NOW)
+    with home.records.session() as s:
+        text = render_minutes(s, run.id, "USD")
+    assert "## The sweep" in text and "is below the target of 90%" in text
+    assert "Allocation coverage 60.0% (by tag 60.0%, by rule 0.0%)" in text
+    assert "\\[x\\]\\|y" in text  # resource ids are escaped, never markup or a broken table
+    assert "Where it leaks" in text  # the step's title heads its notes
