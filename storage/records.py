@@ -237,3 +237,24 @@ class ForecastSnapshot(SQLModel, table=True):
     variance_pct: float | None = None
     band: str | None = None  # run | walk | crawl | outside
     scored_at: datetime | None = _ts(nullable=True)
+
+
+class MaturityScore(SQLModel, table=True):
+    """One capability's crawl/walk/run score in one quarterly review: the stage the evidence proposed (None
+    when there was no data), the stage recorded (the proposal confirmed, or an override with its reason), the
+    target, and whether the capability was chosen for next quarter."""
+
+    __tablename__ = "maturity_score"
+    __table_args__ = (UniqueConstraint("run_id", "capability"),)
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="ritual_run.id", index=True)
+    period: str = Field(sa_column=Column(String(16), nullable=False, index=True))
+    capability: str = Field(sa_column=Column(String(64), nullable=False))
+    proposed_stage: str | None = None  # crawl | walk | run, None: no data
+    stage: str | None = None  # what the review recorded
+    target_stage: str = "walk"
+    overridden: bool = False
+    reason: str | None = None
+    evidence: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    chosen: bool = False  # one of the capabilities to invest in next quarter
+    scored_at: datetime | None = _ts()
