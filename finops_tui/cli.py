@@ -37,6 +37,7 @@ COMMANDS = [
     "forecast",
     "budgets",
     "metrics",
+    "kpis",
 ]
 
 

@@ -1,0 +1,43 @@
+"""`finops-tui kpis`: the quarterly review's KPI scorecard, headless."""
+
+from __future__ import annotations
+
+import click
+
+from finops_tui.errors import BadInput, echo_json, handle_errors
+
+
+@click.command("kpis")
+@click.option("--quarter", default=None, metavar="YYYY-Qn",
+              help="The quarter to score (default: the last complete quarter before today).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (what a quarterly review freezes).")
+@click.pass_obj
+def command(home, quarter: str | None, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    """The KPI scorecard of a quarter: each KPI's value, its trend over the three quarters before, its
+    target and the crawl/walk/run stage its band reaches. KPIs without data are listed as such, never as 0.
+
+    Default quarter: the last complete quarter (the one before today's; quarters follow
+    calendar.quarter_start_months).
+    """
+    from rituals.kpis import parse_quarter, scorecard
+
+    with handle_errors():
+        if quarter is not None:
+            try:
+                quarter = parse_quarter(quarter)
+            except ValueError as exc:
+                raise BadInput(str(exc)) from exc
+        numbers = scorecard(home, quarter).as_json()
+    if as_json:
+        echo_json(numbers)
+        return
+    from exports.format import pct
+
+    click.echo(f"KPIs {numbers['quarter']} ({numbers['start']} to {numbers['end']}, end exclusive)")
+    for k in numbers["kpis"]:
+        value = pct(k["value"]) if k["key"].endswith("_pct") else f"{k['value']:.1f} h"
+        trend = " ".join("-" if t["value"] is None else f"{t['value']:.1f}" for t in k["trend"])
+        click.echo(f"  {k['title']}: {value}  stage {k['stage'] or '-'}  target {k['target'] if k['target'] is not None else '-'}"
+                   f"  trend {trend}")
+    for k in numbers["no_data"]:
+        click.echo(f"  {k['title']}: no data ({k['reason']})")

@@ -1,0 +1,384 @@
+"""The quarterly review's KPI scorecard: each KPI's value for a quarter, its trend over the quarters before,
+its target, and the stage its band reaches (bands: ``rituals/framework/kpi_bands.toml``).
+
+Every KPI is taken from the ritual that produces it, with that ritual's own functions over the quarter's
+window, so the figures equal the ritual's output for the same window: allocation coverage is
+``rituals.allocation.coverage`` (= ``finops-tui sweep --start Q --end Q'``), commitment coverage,
+utilization and the effective savings rate are ``rituals.commitments.figures_from`` (= ``finops-tui
+commitments``), anomaly TTD/TTR are ``rituals.anomaly_report.kpis`` of the quarter's cases, forecast variance
+is ``rituals.forecast.accuracy``'s scored months, the unit cost trend ``rituals.unit_economics``. Ritual health
+reads the closed runs and the action history. A KPI with no data is listed under ``no_data`` with the
+reason, never shown as zero.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+from rituals.calendar import add_months, period_bounds, quarter_period, quarter_start
+from rituals.waste import waste_for
+
+if TYPE_CHECKING:
+    from storage.config import CalendarConfig
+    from storage.home import Home
+
+STAGES = ("crawl", "walk", "run")
+BELOW_CRAWL = "below crawl"
+TREND_QUARTERS = 4  # the quarter and the three before it
+ROUND = 6  # as the sweep's JSON: DuckDB's parallel sums differ in the last bits from run to run
+_QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
+
+
+# -- bands ------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Band:
+    key: str
+    title: str
+    better: str  # "higher" or "lower"
+    crawl: float | None = None
+    walk: float | None = None
+    run: float | None = None
+    target: float | None = None
+    target_note: str = ""
+
+    @property
+    def has_stages(self) -> bool:
+        return any(v is not None for v in (self.crawl, self.walk, self.run))
+
+    def reaches(self, value: float, limit: float) -> bool:
+        return value >= limit if self.better == "higher" else value <= limit
+
+    def stage(self, value: float | None) -> str | None:
+        """The best stage whose minimum ``value`` reaches; "below crawl" when it reaches none of a banded
+        KPI's stages (a stage without a number is reached by any value once a lower one is); None when the
+        KPI has no bands or no value."""
+        if value is None or not self.has_stages:
+            return None
+        best = None
+        for name in STAGES:
+            limit = getattr(self, name)
+            if limit is None:
+                if best is not None or name == "crawl":
+                    best = name
+                continue
+            if not self.reaches(value, limit):
+                break
+            best = name
+        return best or BELOW_CRAWL
+
+    @property
+    def target_value(self) -> float | None:
+        """The target: the explicit one, else the walk minimum (most teams should target a strong walk)."""
+        return self.target if self.target is not None else self.walk
+
+    def meets(self, value: float | None) -> bool | None:
+        target = self.target_value
+        if value is None or target is None:
+            return None
+        return self.reaches(value, target)
+
+
+@dataclass(frozen=True)
+class Bands:
+    version: int
+    source: str
+    kpis: dict[str, Band]
+    waste: dict[str, Any]
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def parse_bands(data: dict[str, Any], where: str = "kpi_bands.toml") -> Bands:
+    kpis = {}
+    for key, entry in data.get("kpi", {}).items():
+        better = entry.get("better", "higher")
+        if better not in ("higher", "lower"):
+            raise ValueError(f"{where}: kpi.{key}.better must be 'higher' or 'lower', got {better!r}")
+        nums = {s: (float(entry[s]) if entry.get(s) is not None else None) for s in (*STAGES, "target")}
+        given = [nums[s] for s in STAGES if nums[s] is not None]
+        ordered = sorted(given) if better == "higher" else sorted(given, reverse=True)
+        if given != ordered:
+            raise ValueError(f"{where}: kpi.{key}'s crawl/walk/run minimums must get stricter stage by stage")
+        kpis[key] = Band(key, str(entry.get("title", key)), better, nums["crawl"], nums["walk"], nums["run"],
+                         nums["target"], str(entry.get("target_note", "")))
+    return Bands(int(data.get("version", 1)), str(data.get("source", "")), kpis, dict(data.get("waste", {})))
+
+
+def load_bands(home: Home | None = None) -> Bands:
+    """The packaged bands, with ``<home>/framework/kpi_bands.toml`` merged over them when it exists."""
+    text = resources.files("rituals").joinpath("framework", "kpi_bands.toml").read_text(encoding="utf-8")
+    data = tomllib.loads(text)
+    if home is not None:
+        path = home.path / "framework" / "kpi_bands.toml"
+        if path.exists():
+            try:
+                data = _merge(data, tomllib.loads(path.read_text(encoding="utf-8")))
+            except tomllib.TOMLDecodeError as exc:
+                raise ValueError(f"{path}: {exc}") from exc
+            return parse_bands(data, str(path))
+    return parse_bands(data)
+
+
+# -- quarters -----------------------------------------------------------------------------------------------
+def parse_quarter(text: str) -> str:
+    text = text.strip()
+    if not _QUARTER.match(text):
+        raise ValueError(f"--quarter must look like 2026-Q3, got {text!r}")
+    return text
+
+
+def last_complete_quarter(today: date, cal: CalendarConfig) -> str:
+    """The quarter before the one holding ``today``."""
+    return quarter_period(add_months(quarter_start(today, cal), -3), cal)
+
+
+def previous_quarters(quarter: str, cal: CalendarConfig, count: int = TREND_QUARTERS) -> list[str]:
+    """``count`` quarters ending with ``quarter``, oldest first."""
+    start, _ = period_bounds(quarter, cal)
+    return [quarter_period(add_months(start, -3 * i), cal) for i in range(count - 1, -1, -1)]
+
+
+def months_of(start: date, end: date) -> list[date]:
+    out, month = [], start.replace(day=1)
+    while month < end:
+        out.append(month)
+        month = add_months(month, 1)
+    return out
+
+
+# -- the measurements -----------------------------------------------------------------------------------------
+def _r(value: float | None) -> float | None:
+    return None if value is None else round(float(value), ROUND) + 0.0
+
+
+@dataclass
+class Measure:
+    """One KPI in one quarter: its value (None: no data, with the reason) and what it was computed from."""
+
+    value: float | None
+    reason: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+def _program_start(runs: list[Any]) -> date | None:
+    """The first day of the month the first ritual run was opened: periods before it are not 'missed'."""
+    opened = [r.opened_at.date() for r in runs if r.opened_at is not None]
+    return min(opened).replace(day=1) if opened else None
+
+
+def ritual_health(runs: list[Any], actions: list[Any], done_at: dict[int, datetime], start: date, end: date,
+                  today: date, cal: CalendarConfig, tz: Any) -> dict[str, Measure]:
+    """Sweeps held of those due, monthly reviews held of those due, actions closed on time, in the
+    quarter. A sweep is due for each ISO week whose sweep day falls in the quarter, a monthly review for
+    each month of the quarter, both once their due day has passed and not before the first recorded run."""
+    from rituals.calendar import week_period
+
+    first = _program_start(runs)
+    closed = {(r.kind, r.period) for r in runs if r.status == "closed"}
+    out: dict[str, Measure] = {}
+    horizon = min(end, today)
+    weeks: list[str] = []
+    day = start
+    while day < horizon:
+        due = day - timedelta(days=day.isoweekday() - 1) + timedelta(days=cal.sweep_weekday - 1)
+        period = week_period(day)
+        if start <= due < horizon and first is not None and due >= first and period not in weeks:
+            weeks.append(period)
+        day += timedelta(days=1)
+    held = [w for w in weeks if ("tag_sweep", w) in closed]
+    out["sweeps_held_pct"] = _share(len(held), len(weeks), "no sweep was due (none recorded before)",
+                                    {"due": len(weeks), "held": len(held), "missed": [w for w in weeks if w not in held]})
+    months = []
+    for month in months_of(start, end):
+        due = add_months(month, 1).replace(day=cal.monthly_review_day)
+        if due <= today and first is not None and due >= first:
+            months.append(f"{month:%Y-%m}")
+    held_m = [m for m in months if ("monthly_review", m) in closed]
+    out["monthly_reviews_held_pct"] = _share(len(held_m), len(months), "no monthly review was due",
+                                             {"due": len(months), "held": len(held_m),
+                                              "missed": [m for m in months if m not in held_m]})
+    due_actions = [a for a in actions if a.due_date is not None and start <= a.due_date < end and a.due_date < today]
+    on_time = [a for a in due_actions if a.id in done_at and done_at[a.id].astimezone(tz).date() <= a.due_date]
+    out["actions_on_time_pct"] = _share(len(on_time), len(due_actions), "no action fell due in the quarter",
+                                        {"due": len(due_actions), "on_time": len(on_time),
+                                         "late_or_open": [a.id for a in due_actions if a not in on_time]})
+    return out
+
+
+def _share(part: int, whole: int, reason: str, detail: dict[str, Any]) -> Measure:
+    if whole == 0:
+        return Measure(None, reason, detail)
+    return Measure(_r(part / whole * 100.0), None, detail)
+
+
+def _done_at(session: Any) -> dict[int, datetime]:
+    """When each action was last marked done."""
+    from sqlmodel import select
+
+    from storage.records import ActionEvent
+
+    out: dict[int, datetime] = {}
+    for e in session.exec(select(ActionEvent).where(ActionEvent.field == "status", ActionEvent.new == "done")):
+        if e.at is not None and (e.action_id not in out or e.at > out[e.action_id]):
+            out[e.action_id] = e.at
+    return out
+
+
+def measure_quarters(home: Home, quarters: list[str]) -> dict[str, dict[str, Measure]]:
+    """quarter -> KPI key -> Measure for each of ``quarters`` (oldest first)."""
+    from sqlmodel import select
+
+    from rituals.allocation import account_teams_from_records, coverage
+    from rituals.anomaly_cases import ttd_hours, ttr_hours
+    from rituals.anomaly_report import all_cases
+    from rituals.anomaly_report import kpis as anomaly_kpis
+    from rituals.commitments import eligible_services, figures_from, usage_frame
+    from rituals.forecast import accuracy
+    from rituals.unit_economics import unit_economics
+    from storage.records import Action, RitualRun
+
+    cfg = home.config
+    cal = cfg.calendar
+    today = home.clock.today()
+    bounds = {q: period_bounds(q, cal) for q in quarters}
+    first, last = bounds[quarters[0]][0], bounds[quarters[-1]][1]
+    account_teams = account_teams_from_records(home.records)
+    eligible = eligible_services(cfg.commitments.eligible_services)
+    frame = usage_frame(home.costs, first, last, eligible) if home.costs.exists() else None
+    has_costs = home.costs.exists() and home.costs.info().rows > 0
+    forecast_months = accuracy(home)["months"] if has_costs else []
+    with home.records.session() as s:
+        cases = all_cases(s)
+        runs = list(s.exec(select(RitualRun)))
+        actions = list(s.exec(select(Action)))
+        done_at = _done_at(s)
+    out: dict[str, dict[str, Measure]] = {}
+    for q in quarters:
+        start, end = bounds[q]
+        m: dict[str, Measure] = {}
+        cov = coverage(home.costs, account_teams, start, end, cfg.taxonomy.charge_categories)
+        m["allocation_coverage_pct"] = Measure(_r(cov.coverage_pct), None if cov.coverage_pct is not None else
+                                               "no spend in the quarter",
+                                               {"total_cost": _r(cov.total_cost), "allocated_cost": _r(cov.allocated_cost),
+                                                "by_tag_pct": _r(cov.by_tag_pct), "by_rule_pct": _r(cov.by_rule_pct)})
+        fig = figures_from(frame, start, end, eligible) if frame is not None and not frame.empty else None
+        no_commit = "no commitment-eligible spend in the quarter"
+        m["commitment_coverage_pct"] = Measure(_r(fig.coverage_pct) if fig else None, None, {
+            "eligible_cost": _r(fig.eligible_cost) if fig else None,
+            "covered_cost": _r(fig.covered_cost) if fig else None})
+        m["commitment_utilization_pct"] = Measure(_r(fig.utilization_pct) if fig else None, None, {
+            "used_commitment_cost": _r(fig.used_commitment_cost) if fig else None,
+            "unused_commitment_cost": _r(fig.unused_commitment_cost) if fig else None})
+        m["effective_savings_rate_pct"] = Measure(_r(fig.effective_savings_rate_pct) if fig else None)
+        for key, why in (("commitment_coverage_pct", no_commit),
+                         ("commitment_utilization_pct", "no commitment in use in the quarter"),
+                         ("effective_savings_rate_pct", no_commit)):
+            if m[key].value is None:
+                m[key].reason = why
+        started = [c for c in cases if start <= c.start < end]
+        k = anomaly_kpis(started)
+        live = [c for c in started if not c.historical]
+        m["anomaly_ttd_median_hours"] = Measure(k["ttd"]["median_hours"],
+                                                None if k["ttd"]["n"] else "no acknowledged anomaly started in the quarter",
+                                                {"cases": len(live), "acknowledged": k["ttd"]["n"],
+                                                 "p90_hours": k["ttd"]["p90_hours"],
+                                                 "ttd_hours": sorted(round(h, 2) for c in live if
+                                                                     (h := ttd_hours(c.start, c.acknowledged_at)) is not None)})
+        m["anomaly_ttr_median_hours"] = Measure(k["ttr"]["median_hours"],
+                                                None if k["ttr"]["n"] else "no anomaly of the quarter was resolved",
+                                                {"resolved": k["ttr"]["n"], "p90_hours": k["ttr"]["p90_hours"],
+                                                 "ttr_hours": sorted(round(h, 2) for c in live if (h := ttr_hours(
+                                                     c.acknowledged_at, c.resolved_at)) is not None)})
+        scored = [x for x in forecast_months if start <= date.fromisoformat(x["month"] + "-01") < end
+                  and x["variance_pct"] is not None]
+        m["forecast_variance_pct"] = Measure(
+            _r(sum(x["variance_pct"] for x in scored) / len(scored)) if scored else None,
+            None if scored else "no forecast of the quarter's months was scored",
+            {"months": [{"month": x["month"], "variance_pct": x["variance_pct"], "band": x["band"]} for x in scored]})
+        m["unit_cost_trend_pct"] = _unit_cost(unit_economics, home, end) if has_costs else Measure(
+            None, "no cost data")
+        unused = fig.unused_commitment_cost if fig else 0.0
+        m["waste_ratio_pct"] = waste_for(home, load_bands(home).waste, start, end, cov.total_cost, unused, actions,
+                                         done_at)
+        m.update(ritual_health(runs, actions, done_at, start, end, today, cal, cfg.tz))
+        out[q] = m
+    return out
+
+
+def _unit_cost(unit_economics: Any, home: Home, end: date) -> Measure:
+    """The unit cost trend (fitted % a month over the 6 months to the quarter's end) of the metric rising
+    fastest, every metric in the detail."""
+    ue = unit_economics(home, add_months(end, -1))
+    trends = [(m.metric, m.unit_cost_trend_pct, m.volume_trend_pct, m.rising) for m in ue.metrics
+              if m.unit_cost_trend_pct is not None]
+    detail = {"month": ue.month, "metrics": [{"metric": n, "unit_cost_trend_pct": _r(u), "volume_trend_pct": _r(v),
+                                              "rising_unit_cost": r} for n, u, v, r in trends]}
+    if not trends:
+        return Measure(None, "no business metric with three months of unit costs", detail)
+    worst = max(trends, key=lambda t: t[1])
+    detail["metric"] = worst[0]
+    return Measure(_r(worst[1]), None, detail)
+
+
+# -- the scorecard ---------------------------------------------------------------------------------------------
+@dataclass
+class Scorecard:
+    quarter: str
+    start: date
+    end: date
+    currency: str
+    bands: Bands
+    quarters: list[str]
+    measures: dict[str, dict[str, Measure]]
+
+    def measure(self, key: str, quarter: str | None = None) -> Measure:
+        return self.measures[quarter or self.quarter][key]
+
+    def value(self, key: str) -> float | None:
+        return self.measure(key).value
+
+    def as_json(self) -> dict[str, Any]:
+        """The ``finops-tui kpis --json`` object (and what a quarterly review run freezes under ``kpis``)."""
+        kpis, no_data = [], []
+        for key, band in self.bands.kpis.items():
+            if key not in self.measures[self.quarter]:
+                continue
+            m = self.measure(key)
+            trend = [{"quarter": q, "value": self.measures[q][key].value} for q in self.quarters]
+            entry: dict[str, Any] = {"key": key, "title": band.title, "better": band.better}
+            if m.value is None:
+                no_data.append({**entry, "reason": m.reason or "no data", "trend": trend, "detail": m.detail})
+                continue
+            prev = [t["value"] for t in trend[:-1] if t["value"] is not None]
+            kpis.append({**entry, "value": m.value, "previous": prev[-1] if prev else None,
+                         "change": _r(m.value - prev[-1]) if prev else None,
+                         "target": band.target_value, "target_note": band.target_note or None,
+                         "meets_target": band.meets(m.value), "stage": band.stage(m.value),
+                         "bands": {s: getattr(band, s) for s in STAGES} if band.has_stages else None,
+                         "trend": trend, "detail": m.detail})
+        return {"quarter": self.quarter, "start": self.start.isoformat(), "end": self.end.isoformat(),
+                "currency": self.currency, "bands_version": self.bands.version, "bands_source": self.bands.source,
+                "quarters": list(self.quarters),
+                "values": {k["key"]: k["value"] for k in kpis},
+                "kpis": kpis, "no_data": no_data}
+
+
+def scorecard(home: Home, quarter: str | None = None) -> Scorecard:
+    """The scorecard of ``quarter`` (default: the last complete quarter) with its trend."""
+    cal = home.config.calendar
+    quarter = parse_quarter(quarter) if quarter else last_complete_quarter(home.clock.today(), cal)
+    start, end = period_bounds(quarter, cal)
+    quarters = previous_quarters(quarter, cal)
+    measures = measure_quarters(home, quarters)
+    currency = home.costs.info().currency or home.config.currency
+    return Scorecard(quarter, start, end, currency, load_bands(home), quarters, measures)
