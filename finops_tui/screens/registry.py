@@ -15,6 +15,7 @@ RITUAL_SCREENS: dict[str, str] = {
     "commitment_review": "finops_tui.screens.commitment_review:CommitmentReviewScreen",
     "tag_sweep": "finops_tui.screens.tag_sweep:TagSweepScreen",
     "anomaly_triage": "finops_tui.screens.anomaly_triage:AnomalyTriageScreen",
+    "quarterly_review": "finops_tui.screens.quarterly_review:QuarterlyReviewScreen",
 }
 
 

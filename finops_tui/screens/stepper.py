@@ -403,6 +403,13 @@ class RitualStepperScreen(Screen[None]):
         self.frozen_preview = numbers
         self.query_one("#stepper-numbers", Static).update(Text(text))
 
+    def close_in(self, session: Any, numbers: dict[str, Any]) -> Any:
+        """Close the run in the caller's write transaction; a ritual that stores more at close (its own
+        records) overrides this and calls it last."""
+        from rituals.runs import close_run
+
+        return close_run(session, self.run.id, numbers, self.home.clock.now())
+
     def action_close_run(self) -> None:
         if self.run is None or self.run.status != "open":
             self.notify("This run is already closed.", severity="warning")
@@ -412,7 +419,6 @@ class RitualStepperScreen(Screen[None]):
 
     @work(group="stepper-dialog", exclusive=True)
     async def _close_flow(self) -> None:
-        from rituals.runs import close_run
 
         await asyncio.to_thread(self.save_pending_notes)
         try:
@@ -426,7 +432,7 @@ class RitualStepperScreen(Screen[None]):
         if not await self.app.push_screen_wait(Confirm(question, "A closed run is read-only.", yes="Close")):
             return
         closed = await asyncio.to_thread(
-            self._write, lambda s: close_run(s, self.run.id, numbers, self.home.clock.now()), "Run closed")
+            self._write, lambda s: self.close_in(s, numbers), "Run closed")
         if closed:
             self._set_editable(False)
             self.sub_title = f"run {self.run.id} (closed)"
