@@ -1,0 +1,78 @@
+"""The quarterly review driven by Pilot on the demo company: a whole review records the scores, an override
+with its reason, the next quarter's choice and the chosen gaps' actions, and freezes the scorecard."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+from textual.widgets import Input, Select, SelectionList
+
+from finops_tui.app import FinOpsApp
+from finops_tui.modals.confirm import Confirm
+from finops_tui.screens.quarterly_review import QuarterlyReviewScreen
+from finops_tui.widgets.data_table import FrameTable
+from rituals.maturity import stored_scores
+from storage.records import Action, RitualRun
+
+
+async def _settle(app, pilot) -> None:
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def test_a_whole_review_records_scores_overrides_and_the_choice(demo_home) -> None:
+    app = FinOpsApp(demo_home)
+    async with app.run_test(size=(140, 44)) as pilot:
+        screen = QuarterlyReviewScreen(demo_home, facilitator="priya")
+        await app.push_screen(screen)
+        await _settle(app, pilot)
+        assert screen.run is not None and screen.run.period == "2026-Q3"
+        assert [s.id for s in screen.steps][1:4] == ["scorecard", "maturity", "gaps"]
+        screen.go_to("scorecard")
+        assert screen.query_one("#qr-scorecard", FrameTable).row_count == len(screen.card.as_json()["kpis"])
+
+        screen.go_to("maturity")
+        await pilot.pause()
+        grid = screen.query_one("#qr-grid", FrameTable)
+        ids = [c.id for c in screen.caps]
+        proposed = {p.capability: p.stage for p in screen.proposals}
+        assert proposed["cadence"] == "walk" and proposed["anomalies"] is None
+        # Override allocation without a reason: refused; with one: recorded.
+        grid.move_cursor(row=ids.index("allocation"))
+        screen.query_one("#qr-override-stage", Select).value = "walk"
+        await pilot.click("#qr-apply")
+        await pilot.pause()
+        assert "allocation" not in screen.overrides
+        screen.query_one("#qr-reason", Input).value = "Shared [platform] costs are split by rule now"
+        await pilot.click("#qr-apply")
+        await pilot.pause()
+        assert screen.overrides["allocation"][0] == "walk"
+
+        screen.go_to("gaps")
+        await pilot.pause()
+        choice = screen.query_one("#qr-choice", SelectionList)
+        choice.select("anomalies")
+        await pilot.pause()
+        assert screen.chosen == ["anomalies"]
+
+        screen.action_close_run()
+        for _ in range(200):
+            await pilot.pause(0.05)
+            if isinstance(app.screen, Confirm):
+                break
+        assert isinstance(app.screen, Confirm)
+        await pilot.press("y")
+        await _settle(app, pilot)
+
+    with demo_home.records.session() as s:
+        run = s.get(RitualRun, screen.run.id)
+        assert run.status == "closed"
+        assert run.numbers["chosen"] == ["anomalies"]
+        assert run.numbers["kpis"]["quarter"] == "2026-Q3"
+        rows = {r.capability: r for r in stored_scores(s, run.id)}
+        assert set(rows) == set(ids)
+        alloc = rows["allocation"]
+        assert alloc.stage == "walk" and alloc.proposed_stage == "crawl" and alloc.overridden
+        assert alloc.reason == "Shared [platform] costs are split by rule now"
+        assert rows["anomalies"].chosen and rows["anomalies"].stage is None
+        actions = s.exec(select(Action).where(Action.source_run_id == run.id)).all()
+        assert [a.title.split(":")[0] for a in actions] == ["Anomalies"]
