@@ -74,3 +74,19 @@ def test_writers_take_the_write_lock_at_begin(tmp_path) -> None:
             raw.execute("BEGIN IMMEDIATE")
         raw.close()
     assert seen == [1]
+
+
+def test_head_revision_matches_alembic_and_skips_upgrade_at_head(tmp_path, monkeypatch) -> None:
+    from alembic.script import ScriptDirectory
+
+    from storage.db import MIGRATIONS, head_revision
+
+    r = Records.at(tmp_path / "h.sqlite")
+    assert head_revision() == ScriptDirectory(str(MIGRATIONS)).get_current_head() == r.current_revision()
+    calls = []
+    monkeypatch.setattr(Records, "upgrade", lambda self, *a, **k: calls.append(a))
+    Records(r.url)
+    assert calls == []  # at head: no Alembic run
+    old = Records(sqlite_url(tmp_path / "old2.sqlite"), migrate=False)
+    Records(old.url)
+    assert len(calls) == 1  # a new database is migrated
