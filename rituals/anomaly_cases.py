@@ -210,7 +210,8 @@ def sync_cases(home: Any, th: Thresholds | None = None) -> SyncResult:
         if a.case_id not in fresh:
             a.root_causes = known[a.case_id][1]
     now = home.clock.now()
-    first_load = first_load_day(home.costs, home.clock.today())
+    # The demo is generated "as of" a day: its data counts as loaded then, whatever the wall clock says.
+    first_load = (home.demo_as_of() if home.is_demo else None) or first_load_day(home.costs, home.clock.today())
     names = account_names(home.costs)
     result = SyncResult([], 0, 0, len(found))
     with home.records.write() as s:
