@@ -1,6 +1,6 @@
 """The one way rows get into the cost store: stage, validate, swap.
 
-Rows are staged in a scratch DuckDB file beside the store (so a long import never locks the store),
+Rows are staged in memory, spilling into a scratch folder beside the store (so a long import never locks the store),
 checked, their tags normalised once per distinct Tags value, and swapped in with one short transaction
 that replaces the (BillingAccountId, BillingPeriodStart) keys it brings. A staging that fails validation
 changes nothing. The demo, the file importer and the AWS sync all use this.
@@ -152,6 +152,8 @@ class Staging:
         self.con.execute(f"CREATE TABLE staging ({body}, _source VARCHAR, _row BIGINT)")
         self.notes: list[str] = []
         self._commitments = False
+        self._lazy: dict[str, list[str]] = {}  # view name -> its columns
+        self._restage()
 
     def __enter__(self) -> Staging:
         return self
@@ -189,13 +191,49 @@ class Staging:
         self.con.unregister("_frame")
         return len(view)
 
-    def append_sql(self, select_sql: str, params: list[Any] | None = None) -> int:
+    def append_sql(self, select_sql: str, params: list[Any] | None = None, *, lazy: bool = False) -> int:
         """Stage rows from SQL run on the staging connection (read_parquet/read_csv for big files). The
-        SELECT names its columns as FOCUS does and must yield ``_source`` and ``_row``."""
+        SELECT names its columns as FOCUS does and must yield ``_source`` and ``_row``.
+
+        ``lazy`` stages a view instead of a copy: validation scans only the columns each check needs and
+        the swap reads the source once, straight into the store (a large Parquet file is then read and
+        written once, as a bare load would). A lazy SELECT gets no defaults from the fill: it must give
+        final values (and take no ``params``), and its sources must stay unchanged until the commit."""
         assert self.con is not None
+        if lazy:
+            if params:
+                raise ValueError("a lazy staging SELECT takes no parameters")
+            name = f"lazy_{len(self._lazy) + 1}"
+            self.con.execute(f"CREATE VIEW memory.{name} AS {select_sql}")
+            cols = [r[0] for r in self.con.execute(f"DESCRIBE memory.{name}").fetchall()]
+            unknown = [c for c in cols if c not in FOCUS_COLUMNS and c not in ("_source", "_row")]
+            if unknown:
+                raise ValueError(f"not FOCUS columns: {', '.join(unknown)}")
+            self._lazy[name] = cols
+            self._restage()
+            return self.con.execute(f"SELECT count(*) FROM memory.{name}").fetchone()[0]
         before = self.con.execute("SELECT count(*) FROM staging").fetchone()[0]
         self.con.execute(f"INSERT INTO staging BY NAME {select_sql}", params or [])
         return self.con.execute("SELECT count(*) FROM staging").fetchone()[0] - before
+
+    def _restage(self) -> None:
+        """The view every check and the swap read: the staged table and the lazy sources, FOCUS-typed."""
+        assert self.con is not None
+        parts = ["SELECT * FROM memory.staging"]
+        for name, cols in self._lazy.items():
+            exprs = [f'CAST("{c}" AS {t}) AS "{c}"' if c in cols else f'CAST(NULL AS {t}) AS "{c}"'
+                     for c, t in FOCUS_COLUMNS.items()]
+            parts.append(f"SELECT {', '.join(exprs)}, CAST(_source AS VARCHAR) AS _source, "
+                         f"CAST(_row AS BIGINT) AS _row FROM memory.{name}")
+        self.con.execute("CREATE OR REPLACE VIEW memory.staged AS " + " UNION ALL ".join(parts))
+
+    def _present_columns(self) -> list[str]:
+        """FOCUS columns with a value in some staged row (lazy sources: the columns their SELECT names)."""
+        assert self.con is not None
+        counts = self.con.execute("SELECT " + ", ".join(f'count("{c}")' for c in FOCUS_COLUMNS)
+                                  + " FROM memory.staging").fetchone()
+        lazy = {c for cols in self._lazy.values() for c in cols}
+        return [c for c, n in zip(FOCUS_COLUMNS, counts, strict=True) if n or c in lazy]
 
     def stage_commitments(self, select_sql: str, params: list[Any] | None = None) -> int:
         """Stage commitment terms (Savings Plans, reservations) that the commit upserts into the store's
@@ -234,7 +272,7 @@ class Staging:
                value_col: str | None = None) -> LoadProblem | None:
         assert self.con is not None
         extra = f', CAST("{value_col}" AS VARCHAR)' if value_col else ""
-        row = self.con.execute(f"SELECT _source, _row{extra} FROM staging WHERE {where} "
+        row = self.con.execute(f"SELECT _source, _row{extra} FROM staged WHERE {where} "
                                f"ORDER BY _source, _row LIMIT 1").fetchone()
         if row is None:
             return None
@@ -244,7 +282,7 @@ class Staging:
     def validate(self) -> list[LoadProblem]:
         """Every reason the staged rows cannot be stored (empty when they can)."""
         assert self.con is not None
-        if self.con.execute("SELECT count(*) FROM staging").fetchone()[0] == 0:
+        if self.con.execute("SELECT count(*) FROM staged").fetchone()[0] == 0:
             return [LoadProblem("no data rows")]
         self._fill()
         checks = [
@@ -256,7 +294,7 @@ class Staging:
                                       col, col))
         problems = [p for p in checks if p is not None]
         currencies = [r[0] for r in self.con.execute(
-            "SELECT BillingCurrency FROM staging GROUP BY 1 ORDER BY count(*) DESC").fetchall()]
+            "SELECT BillingCurrency FROM staged GROUP BY 1 ORDER BY count(*) DESC").fetchall()]
         if len(currencies) > 1:
             odd = self._first(f"BillingCurrency <> '{currencies[0]}'", "mixed currencies: "
                               + ", ".join(currencies) + "; import one currency at a time", "BillingCurrency")
@@ -279,12 +317,12 @@ class Staging:
         problems = self.validate()
         phase("normalising tags")
         report = FoldReport()
-        distinct = [r[0] for r in self.con.execute("SELECT DISTINCT Tags FROM staging "
+        distinct = [r[0] for r in self.con.execute("SELECT DISTINCT Tags FROM staged "
                                                    "WHERE Tags IS NOT NULL").fetchall()]
         tag_rows, bad = _tag_rows(distinct, self.store, report)
         if bad:
             raw, why = next(iter(bad.items()))
-            row = self.con.execute("SELECT _source, _row FROM staging WHERE Tags = ? ORDER BY _row LIMIT 1",
+            row = self.con.execute("SELECT _source, _row FROM staged WHERE Tags = ? ORDER BY _row LIMIT 1",
                                    [raw]).fetchone()
             problems.append(LoadProblem(why, row[0], row[1], "Tags"))
         if problems:
@@ -304,11 +342,11 @@ class Staging:
         assert self.con is not None
         periods = self.con.execute(
             "SELECT CAST(BillingPeriodStart AS DATE), count(*), sum(BilledCost), sum(EffectiveCost) "
-            "FROM staging GROUP BY 1 ORDER BY 1").fetchall()
-        providers = [r[0] for r in self.con.execute("SELECT DISTINCT ProviderName FROM staging WHERE "
+            "FROM staged GROUP BY 1 ORDER BY 1").fetchall()
+        providers = [r[0] for r in self.con.execute("SELECT DISTINCT ProviderName FROM staged WHERE "
                                                     "ProviderName IS NOT NULL ORDER BY 1").fetchall()]
         accounts = self.con.execute("SELECT count(DISTINCT coalesce(SubAccountId, BillingAccountId)) "
-                                    "FROM staging").fetchone()[0]
+                                    "FROM staged").fetchone()[0]
         rows = sum(p[1] for p in periods)
         return LoadSummary(
             rows=rows, replaced=0, import_id=0,
@@ -332,7 +370,7 @@ class Staging:
                 replaced = con.execute("SELECT count(*) FROM line_items").fetchone()[0]
                 con.execute("DELETE FROM line_items")
             else:
-                keys = ("SELECT DISTINCT BillingAccountId AS a, BillingPeriodStart AS b FROM memory.staging")
+                keys = ("SELECT DISTINCT BillingAccountId AS a, BillingPeriodStart AS b FROM memory.staged")
                 replaced = con.execute(f"SELECT count(*) FROM line_items l JOIN ({keys}) k ON "
                                        "l.BillingAccountId = k.a AND l.BillingPeriodStart = k.b").fetchone()[0]
                 con.execute(f"DELETE FROM line_items USING ({keys}) k WHERE "
@@ -341,14 +379,12 @@ class Staging:
             tag_cols = [tag_column(k) for k in self.store.taxonomy.keys]
             # Columns with no value in any staged row are left to their NULL default: writing dozens of
             # all-NULL columns costs as much as a third of a large import.
-            counts = con.execute("SELECT " + ", ".join(f'count("{c}")' for c in FOCUS_COLUMNS)
-                                 + " FROM memory.staging").fetchone()
-            present = [c for c, n in zip(FOCUS_COLUMNS, counts, strict=True) if n]
+            present = self._present_columns()
             names = [*present, *DERIVED_COLUMNS, *tag_cols]
             select = [*(f'st."{c}"' for c in present), "tm.tags_norm",
                       "CAST(st.ChargePeriodStart AS DATE)", str(int(import_id)), *(f'tm."{c}"' for c in tag_cols)]
             con.execute(f"INSERT INTO line_items ({', '.join(chr(34) + n + chr(34) for n in names)}) "
-                        f"SELECT {', '.join(select)} FROM memory.staging st LEFT JOIN memory.tagmap tm ON st.Tags = tm.Tags")
+                        f"SELECT {', '.join(select)} FROM memory.staged st LEFT JOIN memory.tagmap tm ON st.Tags = tm.Tags")
             con.execute("INSERT INTO imports VALUES (?, now(), ?, ?, ?, ?)",
                         [import_id, source, summary.rows, replaced,
                          json.dumps({"periods": summary.periods, "providers": summary.providers}, default=str)])

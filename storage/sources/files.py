@@ -244,7 +244,12 @@ def open_raw(con: duckdb.DuckDBPyConnection, path: Path, index: int) -> RawFile:
 
 # -- typing raw columns ---------------------------------------------------------------------------------
 def _text(col: str) -> str:
-    return f"CASE WHEN trim({col}) IN ('', 'NULL', 'null') THEN NULL ELSE {col} END"
+    return f"CASE WHEN {col} IN ('', 'NULL', 'null') THEN NULL ELSE {col} END"
+
+
+def _present(col: str) -> str:
+    """True where a text cell holds a value (white space and the NULL words are empty)."""
+    return f"trim({col}) NOT IN ('', 'NULL', 'null')"
 
 
 def typed_expr(raw: RawFile, name: str, kind: str) -> tuple[str, str | None]:
@@ -255,11 +260,12 @@ def typed_expr(raw: RawFile, name: str, kind: str) -> tuple[str, str | None]:
                                                                                      "CAST(NULL AS VARCHAR)"), None
     c, typ = q(col), raw.types[col].upper()
     is_text = typ == "VARCHAR"
+    present = _present(f"CAST({c} AS VARCHAR)")
     if kind == "num":
         if not is_text and re.match(r"(DOUBLE|FLOAT|REAL|DECIMAL|BIGINT|INTEGER|SMALLINT|TINYINT|HUGEINT|U)", typ):
             return f"CAST({c} AS DOUBLE)", None
         val = f"TRY_CAST(trim(CAST({c} AS VARCHAR)) AS DOUBLE)"
-        return val, f"({_text(c)}) IS NOT NULL AND {val} IS NULL"
+        return val, f"{present} AND {val} IS NULL"
     if kind == "ts":
         if typ.startswith("TIMESTAMP WITH TIME ZONE"):
             return f"timezone('UTC', {c})", None
@@ -268,7 +274,7 @@ def typed_expr(raw: RawFile, name: str, kind: str) -> tuple[str, str | None]:
         s = f"trim(CAST({c} AS VARCHAR))"
         val = (f"CASE WHEN regexp_full_match({s}, {lit(ISO_TIMESTAMP)}) THEN "
                f"timezone('UTC', TRY_CAST({s} AS TIMESTAMPTZ)) END")
-        return val, f"({_text(c)}) IS NOT NULL AND ({val}) IS NULL"
+        return val, f"{present} AND ({val}) IS NULL"
     if kind in ("tags", "map"):
         if typ.startswith(("MAP", "STRUCT")) or typ.endswith("[]"):
             return f"CAST(to_json({c}) AS VARCHAR)", None
@@ -349,7 +355,8 @@ def stage_file(staging: Staging, raw: RawFile, mapping: Mapping) -> int:
             body = ", ".join(f"{e} AS {q(n)}" for n, e in exprs.items())
             selects.append(f"SELECT {body}, {lit(raw.name)} AS _source, __row AS _row FROM t"
                            + (f" WHERE {where}" if where else ""))
-        rows = staging.append_sql(f"WITH {cte} " + " UNION ALL BY NAME ".join(selects))
+        # Parquet is staged as a view over the file (read once, at the swap); CSV text is already a table.
+        rows = staging.append_sql(f"WITH {cte} " + " UNION ALL BY NAME ".join(selects), lazy=raw.kind == "parquet")
         if rows and mapping.commitments_sql:
             staging.stage_commitments(f"WITH {cte} {mapping.commitments_sql}")
     except READ_ERRORS(duckdb) as exc:
