@@ -46,7 +46,8 @@ ACCOUNTS: dict[str, tuple[str, str | None, str]] = {
     "111100000011": ("ml-dev", "ml-inference", "dev"),
     "111100000012": ("sandbox", None, "dev"),
 }
-SHARED_ACCOUNTS = ("111100000001", "111100000002", "111100000003")
+# The platform account's spend (EKS control plane, shared tooling, support) is split across the teams.
+SHARED_ACCOUNTS = ("111100000001",)
 
 # service -> (ServiceCategory, commitment family or None, relative weight of a resource's cost)
 SERVICES: dict[str, tuple[str, str | None]] = {
@@ -495,13 +496,26 @@ def _truth(out: pd.DataFrame, res: pd.DataFrame, frame: pd.DataFrame, tagged: np
     used = out.loc[last & (out["CommitmentDiscountStatus"] == "Used"), "EffectiveCost"].sum()
     unused = out.loc[last & (out["CommitmentDiscountStatus"] == "Unused"), "EffectiveCost"].sum()
     truth.utilization_pct = float(used / (used + unused) * 100)
-    truth.metrics, truth.budgets = _business(out, as_of, first)
+    truth.metrics, truth.budgets = _business(out, res, r, n, as_of, first)
     return truth
 
 
-def _business(out: pd.DataFrame, as_of: date, first: date) -> tuple[dict, dict]:
+def _business(out: pd.DataFrame, res: pd.DataFrame, r: np.ndarray, n: int, as_of: date,
+              first: date) -> tuple[dict, dict]:
     """Monthly business metrics (customers grow steadily; inferences grow slower than ML spend, so the
-    cost per inference rises) and monthly budgets per team."""
+    cost per inference rises) and monthly budgets per team. A budget is a plan set in advance: each team's
+    first-month spend outside the shared account, grown at the team's planned rate, scaled up by the
+    shared pool's share of the bill (showback adds it to team totals) and given 5% headroom."""
+    import numpy as np
+
+    head = out.iloc[:n]
+    first_month = (head["ChargePeriodStart"] < pd_month_end(first)).to_numpy()
+    teams = res["team"].to_numpy()[r]
+    outside = ~np.isin(head["SubAccountId"].to_numpy(), SHARED_ACCOUNTS)
+    eff = head["EffectiveCost"].to_numpy()
+    direct0 = {t: float(eff[first_month & outside & (teams == t)].sum()) for t in TEAMS}
+    total0 = float(out.loc[out["ChargePeriodStart"] < pd_month_end(first), "EffectiveCost"].sum())
+    uplift = total0 / max(sum(direct0.values()), 1.0)
     metrics: dict[str, dict[str, float]] = {}
     budgets: dict[str, dict[str, float]] = {}
     m = 0
@@ -513,11 +527,14 @@ def _business(out: pd.DataFrame, as_of: date, first: date) -> tuple[dict, dict]:
             "api_requests": float(round(410e6 * 1.04 ** m, -5)),
             "inferences": float(round(2.1e6 * 1.06 ** m, -3)),
         }
-        budgets[key] = {}
-        for team in TEAMS:
-            planned = TEAM_SHARE[team] * LAST_FULL_MONTH_TARGET / (1 + MONTHLY_GROWTH) ** 12 \
-                * (1 + TEAM_GROWTH[team]) ** m * 1.08
-            budgets[key][team] = float(round(planned / 500) * 500)
+        budgets[key] = {t: float(round(direct0[t] * uplift * (1 + TEAM_GROWTH[t]) ** m * 1.05 / 500) * 500)
+                        for t in TEAMS}
         m += 1
         month = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
     return metrics, budgets
+
+
+def pd_month_end(first: date):  # type: ignore[no-untyped-def]
+    import pandas as pd
+
+    return pd.Timestamp(date(first.year + (first.month == 12), first.month % 12 + 1, 1))

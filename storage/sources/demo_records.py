@@ -14,6 +14,7 @@ from storage.records import (
     ActionEvent,
     Budget,
     BusinessMetric,
+    ForecastSnapshot,
     Person,
     RitualRun,
     Team,
@@ -92,9 +93,32 @@ def seed_records(session: Session, truth: DemoTruth) -> dict[str, int]:
         for metric, value in values.items():
             team_id = teams["ml-inference"].id if metric == "inferences" else None
             session.add(BusinessMetric(month=first, metric=metric, value=value, team_id=team_id, source="demo"))
+    _forecast_history(session, truth)
     runs = _history_runs(session, truth, people)
     actions = _history_actions(session, as_of, people, teams, runs)
     return {"people": len(people), "teams": len(teams), "runs": len(runs), "actions": actions}
+
+
+# How far each past month's forecast (made before the month began) missed: the GPU-cluster month was
+# under-forecast, the others within the walk band or better.
+FORECAST_FACTORS = (1.05, 0.93, 1.04, 0.86, 0.96, 1.03)
+
+
+def _forecast_history(session: Session, truth: DemoTruth) -> None:
+    """The forecast ledger's past: one organisation-wide forecast per month for the last six complete
+    months, made two days before each month began; the ledger scores them against the actuals."""
+    first_of_month = truth.as_of.replace(day=1)
+    for back, factor in zip(range(6, 0, -1), FORECAST_FACTORS, strict=True):
+        idx = first_of_month.year * 12 + first_of_month.month - 1 - back
+        month = date(idx // 12, idx % 12 + 1, 1)
+        actual = truth.monthly_totals.get(f"{month.year}-{month.month:02d}")
+        if actual is None:
+            continue
+        forecast = round(actual * factor, 2)
+        session.add(ForecastSnapshot(made_at=_at(month - timedelta(days=2), 7), month=month, team=None,
+                                     method="ets", forecast=forecast, lower=round(forecast * 0.9, 2),
+                                     upper=round(forecast * 1.1, 2), interval_pct=80,
+                                     data_through=month - timedelta(days=3), currency=CURRENCY))
 
 
 def _history_runs(session: Session, truth: DemoTruth, people: dict[str, Person]) -> dict[str, RitualRun]:

@@ -50,6 +50,13 @@ def test_unit_costs_json(demo_home: Home) -> None:
 
 
 def test_forecast_json_is_stored_and_later_scored(demo_home: Home, tmp_path: Path) -> None:
+    from sqlmodel import delete
+
+    from storage.records import ForecastSnapshot
+
+    with demo_home.records.write() as s:  # start from an empty ledger (the demo ships a forecast history)
+        s.exec(delete(ForecastSnapshot))
+    demo_home.close()
     early = run(demo_home.path, "forecast", "--month", "2026-10", "--json", today="2026-09-15")
     assert early.returncode == 0, early.stderr
     out = run(demo_home.path, "forecast", "--json")

@@ -124,3 +124,14 @@ def test_never_over_real_data(tmp_path) -> None:
     with pytest.raises(DemoHomeError, match="holds real data"):
         build_demo(tmp_path, AS_OF)
     assert (tmp_path / "records.sqlite").read_text() == "not a demo"
+
+
+def test_demo_ships_a_forecast_history_the_ledger_scores(demo_home, demo_truth) -> None:
+    from rituals.forecast import accuracy, score_snapshots
+
+    assert score_snapshots(demo_home) == 6
+    months = {m["month"]: m for m in accuracy(demo_home)["months"]}
+    assert list(months) == ["2026-05", "2026-06", "2026-07", "2026-08", "2026-09", "2026-10"]
+    aug = months["2026-08"]
+    assert aug["actual"] == pytest.approx(demo_truth.monthly_totals["2026-08"], abs=0.01)
+    assert aug["band"] == "crawl"  # the month of the forgotten GPU cluster was under-forecast

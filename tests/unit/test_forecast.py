@@ -80,6 +80,10 @@ def test_month_complete_needs_the_month_over_and_its_last_day_loaded() -> None:
 
 
 def test_demo_forecast_is_stored_and_scored_only_once_complete(demo_home, demo_truth) -> None:
+    from sqlmodel import delete
+
+    with demo_home.records.write() as s:  # start from an empty ledger (the demo ships a forecast history)
+        s.exec(delete(ForecastSnapshot))
     # Made on 2026-09-10 for October (data to 2026-09-09), and on 2026-11-27 for December.
     early = Home(demo_home.path, clock_override=Clock(date(2026, 9, 10)))
     oct_fc = make_forecast(early, date(2026, 10, 1), paths=100)
