@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -91,6 +92,7 @@ DIMENSIONS: dict[str, str] = {
     "billing_account": "BillingAccountId",
 }
 LOCK_TIMEOUT_S = 15.0
+_READ_TURN = threading.RLock()
 
 
 class CostStoreError(RuntimeError):
@@ -184,15 +186,20 @@ class CostStore:
 
     @contextmanager
     def reader(self) -> Iterator[duckdb.DuckDBPyConnection | None]:
-        """A read-only connection, or None while no data has ever been loaded."""
+        """A read-only connection, or None while no data has ever been loaded.
+
+        Reads within one process take turns: DuckDB shares one database instance per file in a process, and
+        two threads scanning registered pandas frames on it at once fail ("pandas_scan does not exist").
+        The app's workers are such threads; each read is short, so turns cost little."""
         if not self.path.exists():
             yield None
             return
-        con = connect(self.path, read_only=True)
-        try:
-            yield con
-        finally:
-            con.close()
+        with _READ_TURN:
+            con = connect(self.path, read_only=True)
+            try:
+                yield con
+            finally:
+                con.close()
 
     @contextmanager
     def writer(self) -> Iterator[duckdb.DuckDBPyConnection]:

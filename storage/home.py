@@ -7,6 +7,7 @@ services at import time. Stores open lazily so that ``--help`` and the first pai
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
@@ -22,6 +23,7 @@ USER_ENV = "FINOPS_TUI_USER"
 COSTS_FILE = "costs.duckdb"
 RECORDS_FILE = "records.sqlite"
 DEMO_MARKER = ".finops-tui-demo"
+_OPENING = threading.RLock()
 
 
 def default_home() -> Path:
@@ -96,13 +98,15 @@ class Home:
 
     @property
     def records(self):  # type: ignore[no-untyped-def]  # storage.db.Records, imported lazily
-        if self._records is None:
-            from storage.db import Records
+        # Two app workers may ask at once; one opens (and migrates) the store, the other waits for it.
+        with _OPENING:
+            if self._records is None:
+                from storage.db import Records
 
-            if self.db_url is None:
-                self.path.mkdir(parents=True, exist_ok=True)
-            self._records = Records(self.records_url)
-        return self._records
+                if self.db_url is None:
+                    self.path.mkdir(parents=True, exist_ok=True)
+                self._records = Records(self.records_url)
+            return self._records
 
     # -- what the folder holds --------------------------------------------------------------------------
     @property
