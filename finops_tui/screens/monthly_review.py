@@ -13,7 +13,7 @@ from typing import Any
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.widgets import Input, Label, OptionList, Select, Static
+from textual.widgets import Input, Label, Markdown, OptionList, Select
 from textual.widgets.option_list import Option
 
 from finops_tui.modals.action_form import ActionForm
@@ -52,7 +52,8 @@ class MonthlyReviewScreen(RitualStepperScreen):
         return build_agenda(self.home, parse_month(self.run.period, "period"), run_id=self.run.id)
 
     def _figures(self, key: str) -> ComposeResult:
-        yield Static("Preparing the agenda from the data...", id=f"mr-{key}", classes="mr-figures", markup=False)
+        # The agenda item is the same escaped markdown the minutes carry, rendered (tables, headings).
+        yield Markdown("Preparing the agenda from the data...", id=f"mr-{key}", classes="mr-figures")
 
     def compose_actions(self) -> ComposeResult:
         yield from self._figures("actions")
@@ -102,7 +103,7 @@ class MonthlyReviewScreen(RitualStepperScreen):
 
         self.agenda = agenda
         for key, _title in ITEMS:
-            self.query_one(f"#mr-{key}", Static).update(Text(item_markdown(agenda, key)))
+            self.query_one(f"#mr-{key}", Markdown).update(item_markdown(agenda, key))
         acts = agenda.get("actions", {})
         self.walk_rows = {r["id"]: dict(r) for r in [*acts.get("open", []), *acts.get("done_since", [])]}
         self._show_walk()

@@ -5,7 +5,7 @@ created with its RACI owner, closing freezes the agenda and stores next month's 
 from __future__ import annotations
 
 from sqlmodel import select
-from textual.widgets import Input, OptionList, Select, Static, TextArea
+from textual.widgets import Input, Markdown, OptionList, Select, Static, TextArea
 
 from finops_tui.app import FinOpsApp
 from finops_tui.modals.action_form import ActionForm
@@ -34,7 +34,7 @@ async def test_a_whole_review_from_opening_to_close(demo_home) -> None:
             await _settle(app, pilot)
         assert screen.run.period == "2026-10" and screen.agenda is not None
         run_id = screen.run.id
-        assert "Delete unattached EBS volumes" in str(screen.query_one("#mr-actions", Static).render())
+        assert "Delete unattached EBS volumes" in screen.query_one("#mr-actions", Markdown).source
 
         screen.go_to("actions")
         walk = screen.query_one("#mr-walk", OptionList)
