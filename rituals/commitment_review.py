@@ -24,6 +24,7 @@ from rituals.commitments import (
     inventory,
     usage_frame,
 )
+from rituals.runs import stable_floats
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -92,7 +93,7 @@ def review(home: Home, start: date | None = None, end: date | None = None,
     p = plan(inputs)
     meta, _services = eligibility()
     has_ids = bool(fig.commitment_ids)
-    return {
+    return stable_floats({
         "start": start, "end": end, "currency": home.costs.info().currency or home.config.currency,
         "coverage_pct": fig.coverage_pct, "utilization_pct": fig.utilization_pct,
         "effective_savings_rate_pct": fig.effective_savings_rate_pct,
@@ -113,7 +114,7 @@ def review(home: Home, start: date | None = None, end: date | None = None,
         "expiring_hourly": inputs.expiring_hourly, "discount_rate_pct": p.discount_pct,
         "recommended_additional_hourly": p.recommended_additional_hourly,
         "aws_recommended_hourly": aws_rec, "suggestion": p.suggestion, "what_if": p.what_if,
-    }
+    })
 
 
 # -- the decision ---------------------------------------------------------------------------------------------

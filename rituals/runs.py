@@ -213,3 +213,16 @@ def close_run(session: Session, run_id: int, numbers: dict[str, Any], now: datet
         raise RunConflict(f"run {run_id} changed since you read it (version {current.version}, you had "
                           f"{expected_version}); review it before closing")
     return _store(session, current, numbers=frozen, status="closed", closed_at=now)
+
+
+def stable_floats(obj: Any) -> Any:
+    """Floats to 6 decimals, recursively. DuckDB's parallel sums differ in the last bits from run to run;
+    a ritual's --json object goes through this so the numbers frozen at close equal what the headless
+    command prints for the same data."""
+    if isinstance(obj, float):
+        return round(obj, 6) + 0.0
+    if isinstance(obj, dict):
+        return {k: stable_floats(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [stable_floats(v) for v in obj]
+    return obj

@@ -17,6 +17,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from rituals.allocation import Coverage, allocation_sql, key_sql, rules_frame
+from rituals.runs import stable_floats
 from storage.costs import CostStore, sql_string
 
 if TYPE_CHECKING:
@@ -318,7 +319,7 @@ class Sweep:
         if abs(self.unused_cost) > 1e-9:
             unused = {"cost": self.unused_cost, "allocated_cost": self.unused_allocated,
                       "owner": self.commitment_owner}
-        return _rounded({
+        return stable_floats({
             "start": cov.start.isoformat(), "end": cov.end.isoformat(), "currency": self.currency,
             "allocation_key": self.allocation_key, "charge_categories": list(self.charge_categories),
             "total_cost": cov.total_cost, "allocated_cost": cov.allocated_cost,
@@ -339,14 +340,3 @@ class Sweep:
             "fix_checks": list(self.fix_checks),
         })
 
-
-def _rounded(obj: Any) -> Any:
-    """Floats to 6 decimals: DuckDB's parallel sums differ in the last bits from run to run, and the frozen
-    numbers must equal what ``sweep --json`` prints for the same data."""
-    if isinstance(obj, float):
-        return round(obj, 6) + 0.0
-    if isinstance(obj, dict):
-        return {k: _rounded(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_rounded(v) for v in obj]
-    return obj
