@@ -4,30 +4,15 @@ from __future__ import annotations
 
 import click
 
-from finops_tui.errors import EXIT_CHECK_FAILED, BadInput, echo_json, handle_errors
+from finops_tui.errors import EXIT_CHECK_FAILED, echo_json, handle_errors
+from finops_tui.windows import date_window
 
 
 def window(home, start: str | None, end: str | None):  # type: ignore[no-untyped-def]
     """--start/--end as dates; either alone spans 7 days; neither: the last 7 complete days."""
-    from datetime import timedelta
-
     from rituals.tag_fixes import default_window
-    from storage.clock import parse_date
 
-    try:
-        s = parse_date(start, "--start") if start else None
-        e = parse_date(end, "--end") if end else None
-    except ValueError as exc:
-        raise BadInput(str(exc)) from exc
-    if s is None and e is None:
-        return default_window(home.clock.today())
-    if s is None:
-        s = e - timedelta(days=7)
-    if e is None:
-        e = s + timedelta(days=7)
-    if s >= e:
-        raise BadInput(f"--start {s.isoformat()} must be before --end {e.isoformat()}")
-    return s, e
+    return date_window(start, end, default_window(home.clock.today()), 7)
 
 
 @click.command("sweep")
