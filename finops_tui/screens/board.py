@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from rituals.board import Board, BoardKpis
 
 NO_DATA = "no data"
+TITLE_WIDTH = 46  # the full title is on "My actions"; the board must fit 80 columns
 
 
 def kpi_tiles(k: BoardKpis | None) -> list[Kpi]:
@@ -74,7 +75,7 @@ class BoardScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#rituals", DataTable).add_columns("Ritual", "Cadence", "Last run", "Next due", "Status")
+        self.query_one("#rituals", DataTable).add_columns("Ritual", "Status", "Next due", "Last run", "Cadence")
         self.query_one("#actions", DataTable).add_columns("#", "Action", "Owner", "Team", "Status", "Due")
         self.query_one("#rituals", DataTable).focus()
         # Start loading once the first frame is on screen: the worker's imports (pandas, DuckDB) would
@@ -102,20 +103,21 @@ class BoardScreen(Screen[None]):
             if not is_built(r.kind):
                 status = Text("not built yet", style="dim")
             elif r.overdue:
-                status = Text(f"overdue {r.days_overdue} d", style="bold red")
+                status = Text(f"{r.due_period} overdue {r.days_overdue} d", style="bold red")
             else:
-                status = Text("on track", style="green")
+                status = Text(f"{r.due_period} on track", style="green")
             if r.open_run_id:
                 status.append(Text(f" (run #{r.open_run_id} open)", style="yellow"))
             last = f"{r.last_period} ({day(r.last_closed)[:10]})" if r.last_period else "never"
-            rituals.add_row(Text(r.title), Text(r.cadence.split(",")[0]), Text(last), Text(f"{r.due_period} by {day(r.due_date)}"),
-                            status, key=r.kind)
+            rituals.add_row(Text(r.title), status, Text(day(r.due_date)), Text(last),
+                            Text(r.cadence.split(",")[0]), key=r.kind)
         rituals.move_cursor(row=min(keep, max(len(board.rituals) - 1, 0)))
         actions = self.query_one("#actions", DataTable)
         actions.clear()
         for a in board.actions:
             due = Text(day(a.due_date), style="bold red" if a.overdue else "")
-            actions.add_row(str(a.id), Text(a.title), Text(a.owner), Text(a.team or "-"), Text(a.status), due,
+            title = a.title if len(a.title) <= TITLE_WIDTH else a.title[:TITLE_WIDTH - 1] + "…"
+            actions.add_row(str(a.id), Text(title), Text(a.owner), Text(a.team or "-"), Text(a.status), due,
                             key=str(a.id))
 
     # -- actions ----------------------------------------------------------------------------------------
