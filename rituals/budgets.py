@@ -71,9 +71,7 @@ def _team_ids(session: Any) -> dict[str, int]:
 
 def import_budgets(session: Any, path: Path, source: str = "csv") -> int:
     """Upsert the budgets of a ``team,month,amount`` CSV (every row checked before any is written)."""
-    from sqlmodel import select
 
-    from storage.records import Budget
 
     teams = _team_ids(session)
     parsed: dict[tuple[int | None, date], float] = {}
@@ -87,18 +85,13 @@ def import_budgets(session: Any, path: Path, source: str = "csv") -> int:
                              f"{month_key(key[1])}")
         parsed[key] = _number(path, line, "amount", row["amount"])
     for (team_id, month), amount in parsed.items():
-        found = session.exec(select(Budget).where(Budget.team_id == team_id, Budget.month == month)).first()
-        budget = found or Budget(team_id=team_id, month=month, amount=amount)
-        budget.amount, budget.source = amount, source
-        session.add(budget)
+        _upsert_budget(session, team_id, month, amount, source)
     return len(parsed)
 
 
 def import_metrics(session: Any, path: Path, source: str = "csv") -> int:
     """Upsert the business metrics of a ``month,metric,value[,team]`` CSV."""
-    from sqlmodel import select
 
-    from storage.records import BusinessMetric
 
     teams = _team_ids(session)
     parsed: dict[tuple[date, str, int | None], float] = {}
@@ -115,12 +108,73 @@ def import_metrics(session: Any, path: Path, source: str = "csv") -> int:
             raise ValueError(f"{path} row {line}: a second value of {metric} for {month_key(month)}")
         parsed[key] = _number(path, line, "value", row["value"])
     for (month, metric, team_id), value in parsed.items():
-        found = session.exec(select(BusinessMetric).where(BusinessMetric.month == month, BusinessMetric.metric == metric,
-                                                          BusinessMetric.team_id == team_id)).first()
-        row = found or BusinessMetric(month=month, metric=metric, value=value, team_id=team_id)
-        row.value, row.source = value, source
-        session.add(row)
+        _upsert_metric(session, month, metric, team_id, value, source)
     return len(parsed)
+
+
+def _upsert_budget(session: Any, team_id: int | None, month: date, amount: float, source: str) -> None:
+    from sqlmodel import select
+
+    from storage.records import Budget
+
+    found = session.exec(select(Budget).where(Budget.team_id == team_id, Budget.month == month)).first()
+    budget = found or Budget(team_id=team_id, month=month, amount=amount)
+    budget.amount, budget.source = amount, source
+    session.add(budget)
+
+
+def _upsert_metric(session: Any, month: date, metric: str, team_id: int | None, value: float, source: str) -> None:
+    from sqlmodel import select
+
+    from storage.records import BusinessMetric
+
+    found = session.exec(select(BusinessMetric).where(BusinessMetric.month == month, BusinessMetric.metric == metric,
+                                                      BusinessMetric.team_id == team_id)).first()
+    row = found or BusinessMetric(month=month, metric=metric, value=value, team_id=team_id)
+    row.value, row.source = value, source
+    session.add(row)
+
+
+def _typed(field: str, text: str, *, allow_negative: bool = False) -> float:
+    try:
+        value = float(text.replace(",", "").strip())
+    except ValueError:
+        raise ValueError(f"{field} must be a number, got {text!r}") from None
+    if value != value or value in (float("inf"), float("-inf")) or (value < 0 and not allow_negative):
+        raise ValueError(f"{field} must be a finite number of at least 0, got {text!r}")
+    return value
+
+
+def _typed_month(text: str) -> date:
+    try:
+        return parse_month(text.strip(), "month")
+    except ValueError:
+        raise ValueError(f"month must be YYYY-MM, got {text!r}") from None
+
+
+def set_budget(session: Any, team: str | None, month: str, amount: str, source: str = "typed") -> dict[str, Any]:
+    """A budget typed in by a person (team None or empty: the organisation); raises ValueError naming the
+    field that is wrong."""
+    teams = _team_ids(session)
+    if team and team not in teams:
+        raise ValueError(f"team names no team: {team!r}")
+    first, value = _typed_month(month), _typed("amount", amount)
+    _upsert_budget(session, teams[team] if team else None, first, value, source)
+    return {"month": month_key(first), "team": team or None, "amount": value, "source": source}
+
+
+def set_metric(session: Any, month: str, metric: str, value: str, team: str | None = None,
+               source: str = "typed") -> dict[str, Any]:
+    """A business metric value typed in by a person; raises ValueError naming the field that is wrong."""
+    teams = _team_ids(session)
+    if not metric.strip():
+        raise ValueError("metric must not be empty")
+    if team and team not in teams:
+        raise ValueError(f"team names no team: {team!r}")
+    first, number = _typed_month(month), _typed("value", value)
+    _upsert_metric(session, first, metric.strip(), teams[team] if team else None, number, source)
+    return {"month": month_key(first), "metric": metric.strip(), "value": number, "team": team or None,
+            "source": source}
 
 
 def list_budgets(session: Any) -> list[dict[str, Any]]:

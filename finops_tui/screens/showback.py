@@ -104,6 +104,7 @@ class ShowbackScreen(Screen[None]):
         Binding("left_square_bracket", "month(-1)", "Previous month", id="showback-previous", key_display="["),
         Binding("right_square_bracket", "month(1)", "Next month", id="showback-next", key_display="]"),
         Binding("escape", "app.pop_screen", "Back", id="showback-back"),
+        Binding("t", "type_value", "Type a budget", id="showback-type"),
     ]
 
     def __init__(self, home: Any, month: date | None = None) -> None:
@@ -121,3 +122,20 @@ class ShowbackScreen(Screen[None]):
 
         panel = self.query_one(ShowbackPanel)
         panel.load(add_months(panel.month, step))
+
+    def action_type_value(self) -> None:
+        from finops_tui.modals.value_form import ValueForm
+        from rituals.showback import active_teams, month_key
+
+        panel = self.query_one(ShowbackPanel)
+
+        def stored(row: dict | None) -> None:
+            if row:
+                what = row.get("metric") or "budget"
+                amount = row.get("amount", row.get("value"))
+                self.notify(f"Saved {what} {amount:,.2f} for {row['team'] or 'the organisation'} in {row['month']}",
+                            markup=False)
+                panel.load(panel.month)
+
+        form = ValueForm(self.home, "budget", month_key(panel.month), active_teams(self.home.records))
+        self.app.push_screen(form, stored)

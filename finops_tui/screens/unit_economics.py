@@ -115,6 +115,7 @@ class UnitEconomicsScreen(Screen[None]):
         Binding("left_square_bracket", "month(-1)", "Previous month", id="ue-previous", key_display="["),
         Binding("right_square_bracket", "month(1)", "Next month", id="ue-next", key_display="]"),
         Binding("escape", "app.pop_screen", "Back", id="ue-back"),
+        Binding("t", "type_value", "Type a metric", id="ue-type"),
     ]
 
     def __init__(self, home: Any, month: date | None = None) -> None:
@@ -132,3 +133,20 @@ class UnitEconomicsScreen(Screen[None]):
 
         panel = self.query_one(UnitEconomicsPanel)
         panel.load(add_months(panel.month, step))
+
+    def action_type_value(self) -> None:
+        from finops_tui.modals.value_form import ValueForm
+        from rituals.showback import active_teams, month_key
+
+        panel = self.query_one(UnitEconomicsPanel)
+
+        def stored(row: dict | None) -> None:
+            if row:
+                what = row.get("metric") or "budget"
+                amount = row.get("amount", row.get("value"))
+                self.notify(f"Saved {what} {amount:,.2f} for {row['team'] or 'the organisation'} in {row['month']}",
+                            markup=False)
+                panel.load(panel.month)
+
+        form = ValueForm(self.home, "metric", month_key(panel.month), active_teams(self.home.records))
+        self.app.push_screen(form, stored)

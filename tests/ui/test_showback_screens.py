@@ -63,3 +63,33 @@ async def test_palette_offers_both_screens(demo_home) -> None:
         command.callback()
         await pilot.pause()
         assert isinstance(app.screen, ShowbackScreen)
+
+
+async def test_typing_a_budget_in_the_showback_screen(demo_home) -> None:
+    from textual.widgets import Input, Select, Static
+
+    from finops_tui.app import FinOpsApp
+    from finops_tui.modals.value_form import ValueForm
+    from finops_tui.screens.showback import ShowbackScreen
+    from rituals.budgets import list_budgets
+
+    app = FinOpsApp(demo_home)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.push_screen(ShowbackScreen(demo_home))
+        await pilot.pause()
+        await pilot.press("t")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, ValueForm)
+        form.query_one("#value-team", Select).value = "search"
+        form.query_one("#value-month", Input).value = "2027-02"
+        form.query_one("#value-amount", Input).value = "abc"
+        form.save()
+        await pilot.pause()
+        assert "amount must be a number" in str(form.query_one("#value-problem", Static).render())
+        form.query_one("#value-amount", Input).value = "12500"
+        form.save()
+        await pilot.pause()
+        assert isinstance(app.screen, ShowbackScreen)
+    with demo_home.records.session() as s:
+        assert {"month": "2027-02", "team": "search", "amount": 12500.0, "source": "typed"} in list_budgets(s)
