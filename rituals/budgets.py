@@ -177,6 +177,43 @@ def set_metric(session: Any, month: str, metric: str, value: str, team: str | No
             "source": source}
 
 
+def import_aws_budgets(session: Any, store: Any) -> dict[str, list[str]]:
+    """Budgets synced from AWS Budgets (the cost store's ``aws_budgets``) into the records: a monthly cost
+    budget named like a team (case and white space aside) becomes that team's budget for its current
+    month; one named like the organisation ("total", "organization", "organisation", "all") becomes the
+    organisation's. Others are skipped and named, so a user can rename them in AWS."""
+    teams = {name.strip().lower(): name for name in _team_ids(session)}
+    done: list[str] = []
+    skipped: list[str] = []
+    frame = store.query("SELECT * FROM aws_budgets") if _has_table(store, "aws_budgets") else None
+    for row in ([] if frame is None else frame.to_dict("records")):
+        name = str(row["name"])
+        key = name.strip().lower()
+        if row.get("budget_type") != "COST" or row.get("time_unit") != "MONTHLY" or row.get("period_start") is None:
+            skipped.append(f"{name}: not a monthly cost budget")
+            continue
+        if key in teams:
+            team = teams[key]
+        elif key in ("total", "organization", "organisation", "all"):
+            team = None
+        else:
+            skipped.append(f"{name}: names no team")
+            continue
+        start = row["period_start"]
+        month = date(start.year, start.month, 1)
+        _upsert_budget(session, _team_ids(session)[team] if team else None, month, float(row["limit_amount"]), "aws")
+        done.append(f"{team or 'organisation'} {month_key(month)}")
+    return {"imported": done, "skipped": skipped}
+
+
+def _has_table(store: Any, name: str) -> bool:
+    with store.reader() as con:
+        if con is None:
+            return False
+        return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
+                                [name]).fetchone()[0])
+
+
 def list_budgets(session: Any) -> list[dict[str, Any]]:
     from sqlmodel import select
 

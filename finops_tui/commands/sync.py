@@ -39,6 +39,16 @@ def aws(home, profile, months, since, max_requests, endpoint_url, only, as_json)
         options = SyncOptions(profile=profile, months=months, since=parse_date(since, "--since") if since else None,
                               max_requests=max_requests, endpoint_url=endpoint_url, only=parse_only(only))
         result = sync_aws(home, options, progress=None if as_json else lambda m: click.echo(m, err=True))
+    budgets_ok = any(d.name == "budgets" and d.status == "ok" for d in result.datasets)
+    if budgets_ok:
+        # AWS budgets named like a team (or "total") become the records' monthly budgets.
+        from rituals.budgets import import_aws_budgets
+
+        with handle_errors(), home.records.write() as session:
+            moved = import_aws_budgets(session, home.costs)
+        if not as_json and (moved["imported"] or moved["skipped"]):
+            click.echo(f"budgets into the records: {', '.join(moved['imported']) or 'none'}"
+                       + (f"; skipped {'; '.join(moved['skipped'])}" if moved["skipped"] else ""), err=True)
     if as_json:
         echo_json(result.as_dict())
     else:

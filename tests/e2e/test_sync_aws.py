@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -70,9 +71,11 @@ def test_sync_against_moto(moto_url: str, tmp_path: Path, monkeypatch: pytest.Mo
     org.create_organization(FeatureSet="ALL")
     prod = org.create_account(Email="prod@example.com", AccountName="prod [main]")["CreateAccountStatus"]["AccountId"]
     data = org.create_account(Email="data@example.com", AccountName="data")["CreateAccountStatus"]["AccountId"]
-    boto3.client("budgets", endpoint_url=moto_url, region_name="us-east-1").create_budget(
-        AccountId="123456789012", Budget={"BudgetName": "monthly", "BudgetLimit": money(5000.0),
-                                          "TimeUnit": "MONTHLY", "BudgetType": "COST"})
+    budgets = boto3.client("budgets", endpoint_url=moto_url, region_name="us-east-1")
+    for name, amount in (("monthly", 5000.0), ("Checkout", 1200.0)):
+        budgets.create_budget(AccountId="123456789012", Budget={
+            "BudgetName": name, "BudgetLimit": money(amount), "TimeUnit": "MONTHLY", "BudgetType": "COST",
+            "TimePeriod": {"Start": datetime(2026, 11, 1, tzinfo=UTC), "End": datetime(2027, 11, 1, tzinfo=UTC)}})
     results = [  # served in the order of distinct requests: costs page 1, costs page 2, then tag key `team`
         {"ResultsByTime": [day("2026-11-01", [([prod, "Amazon EC2"], 100.0, 80.0)])], "NextPageToken": "p2"},
         {"ResultsByTime": [day("2026-11-02", [([data, "Amazon S3"], 20.0, 20.0)], True)]},
@@ -120,7 +123,8 @@ def test_sync_against_moto(moto_url: str, tmp_path: Path, monkeypatch: pytest.Mo
         tags = con.execute("SELECT tag_value, amortized_cost FROM aws_tag_costs WHERE tag_key = 'team' "
                            "ORDER BY 2 DESC").fetchall()
         assert tags == [("checkout", 60.0), (None, 20.0)]
-        assert con.execute("SELECT name, limit_amount FROM aws_budgets").fetchall() == [("monthly", 5000.0)]
+        assert sorted(con.execute("SELECT name, limit_amount FROM aws_budgets").fetchall()) == [
+            ("Checkout", 1200.0), ("monthly", 5000.0)]
         meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
         assert meta["aws_requests_total"] == "11" and meta["aws_synced_at"].startswith(TODAY)
     finally:
@@ -128,6 +132,10 @@ def test_sync_against_moto(moto_url: str, tmp_path: Path, monkeypatch: pytest.Mo
     h = Home(home)
     with h.records.session() as s:
         assert s.get(TeamAccount, prod).account_name == "prod [main]"
+        from rituals.budgets import list_budgets
+
+        # The budget named like a team lands in the records; "monthly" names no team and is skipped.
+        assert list_budgets(s) == [{"month": "2026-11", "team": "checkout", "amount": 1200.0, "source": "aws"}]
     h.close()
 
     # A full sync: the data sets moto lacks fail with a reason, the others land again, exit 1.
