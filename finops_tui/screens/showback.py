@@ -11,10 +11,10 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Static
 
 from exports.format import money, pct
+from finops_tui.screens.month_panel import MonthPanelScreen
 from finops_tui.widgets.data_table import FrameTable
 
 LABELS = {"team": "Team", "direct": "Direct", "shared": "Shared", "total": "Total", "share_pct": "Share"}
@@ -99,43 +99,7 @@ class ShowbackPanel(Vertical):
         self.query_one("#showback-chart", Static).update(bar_chart(sb))
 
 
-class ShowbackScreen(Screen[None]):
-    BINDINGS = [
-        Binding("left_square_bracket", "month(-1)", "Previous month", id="showback-previous", key_display="["),
-        Binding("right_square_bracket", "month(1)", "Next month", id="showback-next", key_display="]"),
-        Binding("escape", "app.pop_screen", "Back", id="showback-back"),
-        Binding("t", "type_value", "Type a budget", id="showback-type"),
-    ]
-
-    def __init__(self, home: Any, month: date | None = None) -> None:
-        super().__init__()
-        self.home = home
-        self.initial_month = month
-
-    def compose(self) -> ComposeResult:
-        yield Header()
-        yield ShowbackPanel(self.home, self.initial_month, id="showback-panel")
-        yield Footer()
-
-    def action_month(self, step: int) -> None:
-        from rituals.calendar import add_months
-
-        panel = self.query_one(ShowbackPanel)
-        panel.load(add_months(panel.month, step))
-
-    def action_type_value(self) -> None:
-        from finops_tui.modals.value_form import ValueForm
-        from rituals.showback import active_teams, month_key
-
-        panel = self.query_one(ShowbackPanel)
-
-        def stored(row: dict | None) -> None:
-            if row:
-                what = row.get("metric") or "budget"
-                amount = row.get("amount", row.get("value"))
-                self.notify(f"Saved {what} {amount:,.2f} for {row['team'] or 'the organisation'} in {row['month']}",
-                            markup=False)
-                panel.load(panel.month)
-
-        form = ValueForm(self.home, "budget", month_key(panel.month), active_teams(self.home.records))
-        self.app.push_screen(form, stored)
+class ShowbackScreen(MonthPanelScreen):
+    PANEL = ShowbackPanel
+    VALUE_KIND = "budget"
+    BINDINGS = [*MonthPanelScreen.BINDINGS, Binding("t", "type_value", "Type a budget", id="type-value")]
