@@ -218,8 +218,8 @@ class MonthlyReviewScreen(RitualStepperScreen):
         try:
             numbers = await asyncio.to_thread(self.numbers)
         except Exception as exc:
-            self.notify(f"Could not compute the numbers, the run stays open: {exc}", severity="error",
-                        markup=False)
+            message = f"Could not compute the numbers, the run stays open: {exc}"
+            self.notify(message, severity="error", markup=False)
             return
         self._show_numbers(numbers, json.dumps(numbers, indent=2, ensure_ascii=False, default=str))
         self._show_agenda(numbers)
@@ -241,5 +241,5 @@ class MonthlyReviewScreen(RitualStepperScreen):
             self._status(f"Run closed; forecast for {outcome['month']} stored "
                          f"({outcome['forecast']:,.0f} {outcome['currency']}). Press m to export the minutes.")
         else:
-            self.notify(f"Run closed; no forecast stored for {outcome.get('month')}: {outcome.get('reason')}",
-                        severity="warning", markup=False)
+            message = f"Run closed; no forecast stored for {outcome.get('month')}: {outcome.get('reason')}"
+            self.notify(message, severity="warning", markup=False)

@@ -210,7 +210,7 @@ class RitualStepperScreen(Screen[None]):
             self.query_one(button, Button).disabled = not editable
 
     def _status(self, text: str) -> None:
-        self.query_one("#stepper-status", Static).update(text)
+        self.query_one("#stepper-status", Static).update(Text(text))  # status lines carry user text: never markup
 
     def _show_decisions(self) -> None:
         lines = [f"- {d.get('text', '')}" + (f"  (by {d['by']})" if d.get("by") else "")
@@ -424,8 +424,8 @@ class RitualStepperScreen(Screen[None]):
         try:
             numbers = await asyncio.to_thread(self.numbers)
         except Exception as exc:
-            self.notify(f"Could not compute the numbers, the run stays open: {exc}", severity="error",
-                        markup=False)
+            message = f"Could not compute the numbers, the run stays open: {exc}"
+            self.notify(message, severity="error", markup=False)
             return
         self._show_numbers(numbers, json.dumps(numbers, indent=2, ensure_ascii=False, default=str))
         question = f"Close run {self.run.id} ({self.kind} {self.run.period}) and freeze these numbers?"
