@@ -7,7 +7,6 @@ the agenda (``agenda monthly --json``) and stores next month's forecast in the l
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Any
 
 from rich.text import Text
@@ -17,7 +16,6 @@ from textual.widgets import Input, Label, Markdown, OptionList, Select
 from textual.widgets.option_list import Option
 
 from finops_tui.modals.action_form import ActionForm
-from finops_tui.modals.confirm import Confirm
 from finops_tui.screens.stepper import RitualStepperScreen, Step
 
 WALK_STATUSES = ("open", "in_progress", "blocked", "done", "dropped")
@@ -209,37 +207,22 @@ class MonthlyReviewScreen(RitualStepperScreen):
             await asyncio.to_thread(self._store_action, values)
 
     # -- closing: freeze the agenda, store next month's forecast -------------------------------------------------
-    @work(group="stepper-dialog", exclusive=True)
-    async def _close_flow(self) -> None:
-        from rituals.monthly_review import parse_month, store_next_forecast
-        from rituals.runs import close_run
+    CLOSE_DETAIL = "A closed run is read-only. A forecast for next month is stored in the ledger."
 
-        await asyncio.to_thread(self.save_pending_notes)
-        try:
-            numbers = await asyncio.to_thread(self.numbers)
-        except Exception as exc:
-            message = f"Could not compute the numbers, the run stays open: {exc}"
-            self.notify(message, severity="error", markup=False)
-            return
-        self._show_numbers(numbers, json.dumps(numbers, indent=2, ensure_ascii=False, default=str))
+    def numbers_ready(self, numbers: dict[str, Any]) -> None:
         self._show_agenda(numbers)
-        question = f"Close run {self.run.id} (monthly review {self.run.period}) and freeze these numbers?"
-        detail = "A closed run is read-only. A forecast for next month is stored in the ledger."
-        if not await self.app.push_screen_wait(Confirm(question, detail, yes="Close")):
-            return
-        # The same two steps as rituals.monthly_review.close_review, the close under the stepper's write lock.
-        closed = await asyncio.to_thread(
-            self._write, lambda s: close_run(s, self.run.id, numbers, self.home.clock.now()), "Run closed")
-        if not closed:
-            return
-        self._set_editable(False)
-        self.sub_title = f"run {self.run.id} (closed)"
-        self._status("Run closed; storing next month's forecast...")
-        outcome = await asyncio.to_thread(store_next_forecast, self.home, parse_month(self.run.period, "period"))
+
+    def after_close(self) -> bool:
+        from rituals.monthly_review import parse_month, store_next_forecast
+
+        self._status_any_thread("Run closed; storing next month's forecast...")
+        outcome = store_next_forecast(self.home, parse_month(self.run.period, "period"))
         self.last_forecast = outcome
         if outcome.get("stored"):
-            self._status(f"Run closed; forecast for {outcome['month']} stored "
-                         f"({outcome['forecast']:,.0f} {outcome['currency']}). Press m to export the minutes.")
+            self._status_any_thread(f"Run closed; forecast for {outcome['month']} stored "
+                                    f"({outcome['forecast']:,.0f} {outcome['currency']}). "
+                                    "Press m to export the minutes.")
         else:
             message = f"Run closed; no forecast stored for {outcome.get('month')}: {outcome.get('reason')}"
-            self.notify(message, severity="warning", markup=False)
+            self._notify_any_thread(message, severity="warning")
+        return True

@@ -428,15 +428,27 @@ class RitualStepperScreen(Screen[None]):
             self.notify(message, severity="error", markup=False)
             return
         self._show_numbers(numbers, json.dumps(numbers, indent=2, ensure_ascii=False, default=str))
+        self.numbers_ready(numbers)
         question = f"Close run {self.run.id} ({self.kind} {self.run.period}) and freeze these numbers?"
-        if not await self.app.push_screen_wait(Confirm(question, "A closed run is read-only.", yes="Close")):
+        if not await self.app.push_screen_wait(Confirm(question, self.CLOSE_DETAIL, yes="Close")):
             return
         closed = await asyncio.to_thread(
             self._write, lambda s: self.close_in(s, numbers), "Run closed")
         if closed:
             self._set_editable(False)
             self.sub_title = f"run {self.run.id} (closed)"
-            self.notify("Run closed. Press m to export its minutes.", markup=False)
+            if not await asyncio.to_thread(self.after_close):
+                self.notify("Run closed. Press m to export its minutes.", markup=False)
+
+    # Hooks for rituals that do more around the close (the monthly review stores a forecast).
+    CLOSE_DETAIL = "A closed run is read-only."
+
+    def numbers_ready(self, numbers: dict[str, Any]) -> None:
+        """The numbers about to be frozen, on the main thread, before the confirm."""
+
+    def after_close(self) -> bool:
+        """Runs in a thread once the run is closed; True when it told the user what happened itself."""
+        return False
 
     def action_export_minutes(self) -> None:
         if self.run is None:
