@@ -1,9 +1,11 @@
-"""The one way rows get into the cost store: stage, validate, swap.
+"""The one way rows get into the cost store: stage, write, check, then commit or roll back.
 
-Rows are staged in memory, spilling into a scratch folder beside the store (so a long import never locks the store),
-checked, their tags normalised once per distinct Tags value, and swapped in with one short transaction
-that replaces the (BillingAccountId, BillingPeriodStart) keys it brings. A staging that fails validation
-changes nothing. The demo, the file importer and the AWS sync all use this.
+Rows are staged in memory (spilling into a scratch folder beside the store) or, for large Parquet files, as a
+view over the file; their tags are normalised once per distinct Tags value. One transaction on the store then
+writes them, checks the written rows (one aggregate pass over stored columns, far cheaper than re-reading
+the sources), and removes the rows of the (BillingAccountId, BillingPeriodStart) keys they bring. Any
+problem rolls the transaction back: a refused load changes nothing. Problems name the staged source, row
+and column. The demo, the file importer and the AWS sync all use this.
 """
 
 from __future__ import annotations
@@ -17,14 +19,18 @@ from typing import TYPE_CHECKING, Any
 
 from storage.costs import (
     COST_COLUMNS,
+    DATA_TABLE,
     DERIVED_COLUMNS,
     FOCUS_COLUMNS,
     LOCK_TIMEOUT_S,
+    TAG_SETS,
     CostStore,
     CostStoreError,
     _is_lock_error,
     create_schema,
     scratch_path,
+    stored_column_sql,
+    stored_columns,
     taxonomy_signature,
 )
 from storage.tags import FoldReport, TagsError, folded_json, normalise, parse_tags, tag_column
@@ -70,6 +76,7 @@ class LoadSummary:
     folded_keys: dict[str, list[str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     commitments: int = 0
+    currency: str | None = None
 
 
 def _tag_rows(distinct: list[Any], store: CostStore, report: FoldReport) -> tuple[list[dict[str, Any]], dict]:
@@ -97,12 +104,15 @@ def _tagmap_frame(rows: list[dict[str, Any]], store: CostStore) -> pd.DataFrame:
 
 def retag(con: duckdb.DuckDBPyConnection, store: CostStore) -> None:
     """Recompute the folded tag columns of every stored row (after the taxonomy changed)."""
-    create_schema(con, store.taxonomy)
-    distinct = [r[0] for r in con.execute("SELECT DISTINCT Tags FROM line_items WHERE Tags IS NOT NULL").fetchall()]
+    create_schema(con, store.taxonomy, tuple(tag_column(k) for k in store.taxonomy.keys))
+    distinct = [r[0] for r in con.execute(f"SELECT DISTINCT Tags FROM {DATA_TABLE} "
+                                          "WHERE Tags IS NOT NULL").fetchall()]
     rows, _bad = _tag_rows(distinct, store, FoldReport())
     con.register("_retag", _tagmap_frame(rows, store))
-    sets = ", ".join(f'"{c}" = t."{c}"' for c in ["tags_norm", *[tag_column(k) for k in store.taxonomy.keys]])
-    con.execute(f"UPDATE line_items SET {sets} FROM _retag t WHERE line_items.Tags = t.Tags")
+    sets = ", ".join(f'"{c}" = t."{c}"' for c in [tag_column(k) for k in store.taxonomy.keys])
+    con.execute(f"UPDATE {DATA_TABLE} SET {sets} FROM _retag t WHERE {DATA_TABLE}.Tags = t.Tags")
+    con.execute(f"DELETE FROM {TAG_SETS}")
+    con.execute(f"INSERT INTO {TAG_SETS} SELECT Tags, tags_norm FROM _retag")
     con.unregister("_retag")
     con.execute("INSERT OR REPLACE INTO meta VALUES ('taxonomy', ?)", [taxonomy_signature(store.taxonomy)])
 
@@ -153,6 +163,7 @@ class Staging:
         self.notes: list[str] = []
         self._commitments = False
         self._lazy: dict[str, list[str]] = {}  # view name -> its columns
+        self._tag_rows: list[dict[str, Any]] = []
         self._restage()
 
     def __enter__(self) -> Staging:
@@ -195,9 +206,9 @@ class Staging:
         """Stage rows from SQL run on the staging connection (read_parquet/read_csv for big files). The
         SELECT names its columns as FOCUS does and must yield ``_source`` and ``_row``.
 
-        ``lazy`` stages a view instead of a copy: validation scans only the columns each check needs and
-        the swap reads the source once, straight into the store (a large Parquet file is then read and
-        written once, as a bare load would). A lazy SELECT gets no defaults from the fill: it must give
+        ``lazy`` stages a view instead of a copy: the commit reads the source once, straight into the store
+        (a large Parquet file is then read and written once, as a bare load would), and checks the stored
+        rows. A lazy SELECT gets no defaults from the fill: it must give
         final values (and take no ``params``), and its sources must stay unchanged until the commit."""
         assert self.con is not None
         if lazy:
@@ -270,123 +281,165 @@ class Staging:
 
     def _first(self, where: str, message: str, column: str | None = None,
                value_col: str | None = None) -> LoadProblem | None:
+        """The first staged row (by source and row) where ``where`` holds, as a problem naming it."""
         assert self.con is not None
-        extra = f', CAST("{value_col}" AS VARCHAR)' if value_col else ""
-        row = self.con.execute(f"SELECT _source, _row{extra} FROM staged WHERE {where} "
-                               f"ORDER BY _source, _row LIMIT 1").fetchone()
+        # An aggregate FILTER, not a WHERE: DuckDB pushes a WHERE into the Parquet reader, whose column
+        # statistics leave NaN out, so "WHERE isnan(x)" skips the very row group that holds the NaN.
+        shown = f', \'v\': CAST("{value_col}" AS VARCHAR)' if value_col else ""
+        row = self.con.execute(f"SELECT min({{'s': _source, 'r': _row{shown}}}) FILTER (WHERE {where}) "
+                               "FROM memory.staged").fetchone()[0]
         if row is None:
             return None
-        msg = f"{message} ({row[2]})" if value_col else message
-        return LoadProblem(msg, row[0], row[1], column)
+        msg = f"{message} ({row['v']})" if value_col else message
+        return LoadProblem(msg, row["s"], row["r"], column)
 
-    def validate(self) -> list[LoadProblem]:
-        """Every reason the staged rows cannot be stored (empty when they can)."""
-        assert self.con is not None
-        if self.con.execute("SELECT count(*) FROM staged").fetchone()[0] == 0:
-            return [LoadProblem("no data rows")]
-        self._fill()
-        checks = [
-            self._first("ChargePeriodStart IS NULL", "ChargePeriodStart is empty", "ChargePeriodStart"),
-            self._first("EffectiveCost IS NULL", "neither EffectiveCost nor BilledCost has a value", "EffectiveCost"),
+    @staticmethod
+    def _checks() -> list[tuple[str, str, str, str | None]]:
+        """(SQL true on a bad row, message, column, column whose value the message shows)."""
+        return [
+            ("ChargePeriodStart IS NULL", "ChargePeriodStart is empty", "ChargePeriodStart", None),
+            ("EffectiveCost IS NULL", "neither EffectiveCost nor BilledCost has a value", "EffectiveCost", None),
+            *((f'isnan("{c}") OR isinf("{c}")', f"{c} is not a finite number", c, c) for c in COST_COLUMNS),
         ]
-        for col in COST_COLUMNS:
-            checks.append(self._first(f'isnan("{col}") OR isinf("{col}")', f"{col} is not a finite number",
-                                      col, col))
-        problems = [p for p in checks if p is not None]
-        currencies = [r[0] for r in self.con.execute(
-            "SELECT BillingCurrency FROM staged GROUP BY 1 ORDER BY count(*) DESC").fetchall()]
-        if len(currencies) > 1:
-            odd = self._first(f"BillingCurrency <> '{currencies[0]}'", "mixed currencies: "
-                              + ", ".join(currencies) + "; import one currency at a time", "BillingCurrency")
-            problems.append(odd or LoadProblem("mixed currencies: " + ", ".join(currencies)))
-        elif currencies:
-            stored = self.store.info().currency
-            if stored and stored != currencies[0]:
-                problems.append(LoadProblem(f"the data is in {currencies[0]} but the store holds {stored}; "
+
+    def _scan(self, import_id: int) -> pd.DataFrame:
+        """One pass over the rows this load wrote (inside its transaction): per billing account, billing
+        period, currency, provider and account, the rows, the cost sums and the count of rows failing each
+        check. Validation, the summary and the replaced keys all read this small frame, not the rows again
+        (the stored columns scan far faster than the source files)."""
+        assert self.con is not None
+        bad = ", ".join(f"count_if({where}) AS bad_{i}" for i, (where, *_rest) in enumerate(self._checks()))
+        return self.con.execute(
+            "SELECT BillingAccountId, BillingPeriodStart, BillingCurrency, ProviderName, "
+            "coalesce(SubAccountId, BillingAccountId) AS account, count(*) AS n, sum(BilledCost) AS billed, "
+            f"sum(EffectiveCost) AS effective, {bad} FROM line_items WHERE import_id = {int(import_id)} "
+            "GROUP BY ALL").df()
+
+    def _problems(self, keyed: pd.DataFrame, import_id: int) -> list[LoadProblem]:
+        """Every reason the rows this load wrote cannot stay (empty when they can); rows are named from the
+        staged sources."""
+        assert self.con is not None
+        problems = [self._first(where, message, column, shown)
+                    for i, (where, message, column, shown) in enumerate(self._checks()) if keyed[f"bad_{i}"].sum()]
+        problems = [p for p in problems if p is not None]
+        currencies = keyed.groupby("BillingCurrency")["n"].sum().sort_values(ascending=False, kind="stable")
+        names = [str(c) for c in currencies.index]
+        if len(names) > 1:
+            odd = self._first(f"BillingCurrency <> '{names[0]}'", "mixed currencies: "
+                              + ", ".join(names) + "; import one currency at a time", "BillingCurrency")
+            problems.append(odd or LoadProblem("mixed currencies: " + ", ".join(names)))
+        elif names:
+            stored = [r[0] for r in self.con.execute(
+                f"SELECT DISTINCT BillingCurrency FROM {DATA_TABLE} WHERE import_id IS DISTINCT FROM ? "
+                "AND BillingCurrency IS NOT NULL LIMIT 2", [import_id]).fetchall()]
+            if len(stored) == 1 and stored[0] != names[0]:
+                problems.append(LoadProblem(f"the data is in {names[0]} but the store holds {stored[0]}; "
                                             "a store holds one currency", column="BillingCurrency"))
         return problems
 
     # -- swapping in ------------------------------------------------------------------------------------
     def commit(self, *, replace_all: bool = False, source: str = "", meta: dict[str, str] | None = None,
                on_phase: Callable[[str], None] | None = None) -> LoadSummary:
-        """Validate, then replace the staged keys in the store in one transaction. ``on_phase`` hears
-        "validating", "normalising tags" and "storing" as each starts (for progress displays)."""
+        """Write the staged rows into the store and check them there, in one transaction that also removes
+        the rows they replace (by BillingAccountId and BillingPeriodStart); any problem rolls it all back.
+        ``on_phase`` hears "validating", "normalising tags" and "storing and checking" as each starts."""
         assert self.con is not None
         phase = on_phase or (lambda _name: None)
         phase("validating")
-        problems = self.validate()
+        if self.con.execute("SELECT count(*) FROM memory.staged").fetchone()[0] == 0:
+            raise LoadError([LoadProblem("no data rows")])
+        self._fill()
         phase("normalising tags")
         report = FoldReport()
-        distinct = [r[0] for r in self.con.execute("SELECT DISTINCT Tags FROM staged "
+        distinct = [r[0] for r in self.con.execute("SELECT DISTINCT Tags FROM memory.staged "
                                                    "WHERE Tags IS NOT NULL").fetchall()]
         tag_rows, bad = _tag_rows(distinct, self.store, report)
         if bad:
             raw, why = next(iter(bad.items()))
-            row = self.con.execute("SELECT _source, _row FROM staged WHERE Tags = ? ORDER BY _row LIMIT 1",
+            row = self.con.execute("SELECT _source, _row FROM memory.staged WHERE Tags = ? ORDER BY _row LIMIT 1",
                                    [raw]).fetchone()
-            problems.append(LoadProblem(why, row[0], row[1], "Tags"))
-        if problems:
-            raise LoadError(problems)
+            raise LoadError([LoadProblem(why, row[0], row[1], "Tags")])
+        self._tag_rows = tag_rows
         self.con.register("_tagmap", _tagmap_frame(tag_rows, self.store))
         self.con.execute("CREATE TABLE tagmap AS SELECT * FROM _tagmap")
-        summary = self._summary(report)
-        if self._commitments:
-            summary.commitments = self.con.execute(
-                "SELECT count(DISTINCT commitment_id) FROM commitments").fetchone()[0]
-        phase("storing")
-        summary.replaced, summary.import_id = self._swap(replace_all, source or "load", summary, meta or {})
+        phase("storing and checking")
+        summary = self._swap(replace_all, source or "load", report, meta or {})
         self.close()
         return summary
 
-    def _summary(self, report: FoldReport) -> LoadSummary:
-        assert self.con is not None
-        periods = self.con.execute(
-            "SELECT CAST(BillingPeriodStart AS DATE), count(*), sum(BilledCost), sum(EffectiveCost) "
-            "FROM staged GROUP BY 1 ORDER BY 1").fetchall()
-        providers = [r[0] for r in self.con.execute("SELECT DISTINCT ProviderName FROM staged WHERE "
-                                                    "ProviderName IS NOT NULL ORDER BY 1").fetchall()]
-        accounts = self.con.execute("SELECT count(DISTINCT coalesce(SubAccountId, BillingAccountId)) "
-                                    "FROM staged").fetchone()[0]
-        rows = sum(p[1] for p in periods)
-        return LoadSummary(
-            rows=rows, replaced=0, import_id=0,
-            periods=[{"period": p[0].isoformat()[:7], "rows": p[1], "billed_cost": p[2], "effective_cost": p[3]}
-                     for p in periods],
-            providers=providers, accounts=int(accounts), folded_keys=report.as_dict(), notes=list(self.notes))
+    def _summary(self, keyed: pd.DataFrame, report: FoldReport) -> LoadSummary:
+        periods = []
+        for start, group in keyed.groupby("BillingPeriodStart", sort=True):
+            periods.append({"period": start.date().isoformat()[:7], "rows": int(group["n"].sum()),
+                            "billed_cost": float(group["billed"].sum()),
+                            "effective_cost": float(group["effective"].sum())})
+        providers = sorted({str(p) for p in keyed["ProviderName"].dropna()})
+        currencies = keyed.groupby("BillingCurrency")["n"].sum().sort_values(ascending=False, kind="stable")
+        summary = LoadSummary(
+            rows=sum(p["rows"] for p in periods), replaced=0, import_id=0, periods=periods, providers=providers,
+            accounts=int(keyed["account"].nunique()), folded_keys=report.as_dict(), notes=list(self.notes),
+            currency=str(currencies.index[0]) if len(currencies) else None)
+        if self._commitments:
+            assert self.con is not None
+            summary.commitments = self.con.execute(
+                "SELECT count(DISTINCT commitment_id) FROM memory.commitments").fetchone()[0]
+        return summary
 
-    def _swap(self, replace_all: bool, source: str, summary: LoadSummary, meta: dict[str, str]) -> tuple[int, int]:
-        # The store is attached to the staging connection, so staged rows are read from the in-memory catalog ("memory").
+    def _swap(self, replace_all: bool, source: str, report: FoldReport, meta: dict[str, str]) -> LoadSummary:
+        # The store is attached to the staging connection, so staged rows are read from the in-memory
+        # catalog ("memory"). One transaction may write to one database only: nothing below writes to memory.
         con = self.con
         assert con is not None
+        created = not self.store.path.exists()
         attach_store(con, self.store.path)
+        committed = False
         try:
             con.execute("USE store")
-            create_schema(con, self.store.taxonomy)
             con.execute("BEGIN TRANSACTION")
+            # Columns with no value in any staged row are not written (the line_items view reads them as
+            # NULL): writing dozens of all-NULL columns cost as much as the rest of a large import.
+            present = self._present_columns()
+            # Likewise tag columns: only the taxonomy keys some staged Tags value has.
+            tag_cols = [tag_column(k) for k in self.store.taxonomy.keys
+                        if any(r[tag_column(k)] for r in self._tag_rows)]
+            create_schema(con, self.store.taxonomy, (*present, *tag_cols))
+            had_rows = con.execute(f"SELECT count(*) FROM {DATA_TABLE}").fetchone()[0] > 0
             fresh = con.execute("SELECT value FROM meta WHERE key = 'taxonomy'").fetchone()
             if fresh is None or fresh[0] != taxonomy_signature(self.store.taxonomy):
-                retag(con, self.store)
-            if replace_all:
-                replaced = con.execute("SELECT count(*) FROM line_items").fetchone()[0]
-                con.execute("DELETE FROM line_items")
-            else:
-                keys = ("SELECT DISTINCT BillingAccountId AS a, BillingPeriodStart AS b FROM memory.staged")
-                replaced = con.execute(f"SELECT count(*) FROM line_items l JOIN ({keys}) k ON "
-                                       "l.BillingAccountId = k.a AND l.BillingPeriodStart = k.b").fetchone()[0]
-                con.execute(f"DELETE FROM line_items USING ({keys}) k WHERE "
-                            "line_items.BillingAccountId = k.a AND line_items.BillingPeriodStart = k.b")
-            import_id = con.execute("SELECT coalesce(max(import_id), 0) + 1 FROM imports").fetchone()[0]
-            tag_cols = [tag_column(k) for k in self.store.taxonomy.keys]
-            # Columns with no value in any staged row are left to their NULL default: writing dozens of
-            # all-NULL columns costs as much as a third of a large import.
-            present = self._present_columns()
+                if had_rows:
+                    retag(con, self.store)
+                else:
+                    con.execute("INSERT OR REPLACE INTO meta VALUES ('taxonomy', ?)",
+                                [taxonomy_signature(self.store.taxonomy)])
+            import_id = int(con.execute("SELECT coalesce(max(import_id), 0) + 1 FROM imports").fetchone()[0])
             names = [*present, *DERIVED_COLUMNS, *tag_cols]
-            select = [*(f'st."{c}"' for c in present), "tm.tags_norm",
-                      "CAST(st.ChargePeriodStart AS DATE)", str(int(import_id)), *(f'tm."{c}"' for c in tag_cols)]
-            con.execute(f"INSERT INTO line_items ({', '.join(chr(34) + n + chr(34) for n in names)}) "
-                        f"SELECT {', '.join(select)} FROM memory.staged st LEFT JOIN memory.tagmap tm ON st.Tags = tm.Tags")
+            select = [*(f'st."{c}"' for c in present), "CAST(st.ChargePeriodStart AS DATE)", str(import_id),
+                      *(f'tm."{c}"' for c in tag_cols)]
+            con.execute(f"INSERT OR REPLACE INTO {TAG_SETS} SELECT Tags, tags_norm FROM memory.tagmap")
+            join = " LEFT JOIN memory.tagmap tm ON st.Tags = tm.Tags" if tag_cols else ""
+            con.execute(f"INSERT INTO {DATA_TABLE} ({', '.join(chr(34) + n + chr(34) for n in names)}) "
+                        f"SELECT {', '.join(select)} FROM memory.staged st{join}")
+            keyed = self._scan(import_id)
+            problems = self._problems(keyed, import_id)
+            if problems:
+                raise LoadError(problems)
+            summary = self._summary(keyed, report)
+            older = f"import_id IS DISTINCT FROM {import_id}"
+            if not had_rows:
+                replaced = 0
+            elif replace_all:
+                replaced = con.execute(f"SELECT count(*) FROM {DATA_TABLE} WHERE {older}").fetchone()[0]
+                con.execute(f"DELETE FROM {DATA_TABLE} WHERE {older}")
+            else:
+                keys = ("(SELECT DISTINCT BillingAccountId AS a, BillingPeriodStart AS b FROM line_items "
+                        f"WHERE import_id = {import_id}) k")
+                period = stored_column_sql("BillingPeriodStart", stored_columns(con), FOCUS_COLUMNS, DATA_TABLE)
+                match = (f"{DATA_TABLE}.BillingAccountId = k.a AND {period} = k.b AND {DATA_TABLE}.{older}")
+                replaced = con.execute(f"SELECT count(*) FROM {DATA_TABLE} JOIN {keys} ON {match}").fetchone()[0]
+                con.execute(f"DELETE FROM {DATA_TABLE} USING {keys} WHERE {match}")
+            summary.replaced, summary.import_id = int(replaced), import_id
             con.execute("INSERT INTO imports VALUES (?, now(), ?, ?, ?, ?)",
-                        [import_id, source, summary.rows, replaced,
+                        [import_id, source, summary.rows, summary.replaced,
                          json.dumps({"periods": summary.periods, "providers": summary.providers}, default=str)])
             if self._commitments:
                 # One term per commitment: the latest end date wins (a renewal carries the newer terms).
@@ -397,6 +450,7 @@ class Staging:
             for key, value in meta.items():
                 con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])
             con.execute("COMMIT")
+            committed = True
         except BaseException:
             try:
                 con.execute("ROLLBACK")
@@ -406,4 +460,7 @@ class Staging:
         finally:
             con.execute("USE memory")
             con.execute("DETACH store")
-        return int(replaced), int(import_id)
+            if created and not committed:  # a refused first load leaves no store behind
+                for path in (self.store.path, self.store.path.with_name(self.store.path.name + ".wal")):
+                    path.unlink(missing_ok=True)
+        return summary

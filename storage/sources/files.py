@@ -4,9 +4,9 @@ A file is read by DuckDB as it is (CSV as text, Parquet with its own types) into
 ``__row``, the 1-based data row. The source module says which raw columns it needs and as what (number,
 timestamp, text, tags, map); one aggregate pass with TRY_CAST finds the first bad row per column, so a
 bad value is named by file, row and column without a Python loop over rows. The typed columns then feed
-the source's mapping onto FOCUS columns, staged through ``storage.loader.Staging`` (validate, then swap per
-(BillingAccountId, BillingPeriodStart)). All files of one import go into one staging: one bad file means
-nothing is stored.
+the source's mapping onto FOCUS columns, staged through ``storage.loader.Staging`` (written, checked and
+swapped per (BillingAccountId, BillingPeriodStart) in one transaction). All files of one import go into one
+staging: one bad file means nothing is stored.
 """
 
 from __future__ import annotations
@@ -327,11 +327,15 @@ def with_defaults(exprs: dict[str, str], staging: Staging) -> dict[str, str]:
     if "EffectiveCost" in exprs or "BilledCost" in exprs:
         out["EffectiveCost"] = f"coalesce({get('EffectiveCost')}, {get('BilledCost')})"
         out["BilledCost"] = f"coalesce({get('BilledCost')}, {get('EffectiveCost')})"
+    # A billing period the file does not give is left out: the store's line_items view derives it from
+    # ChargePeriodStart (as storage.costs.PERIOD_DEFAULTS says), which is cheaper than storing it.
     if "ChargePeriodStart" in exprs:
         month = f"date_trunc('month', {exprs['ChargePeriodStart']})"
-        out["BillingPeriodStart"] = f"CAST(coalesce({get('BillingPeriodStart')}, {month}) AS TIMESTAMP)"
-        out["BillingPeriodEnd"] = (f"CAST(coalesce({get('BillingPeriodEnd')}, {month} + INTERVAL 1 MONTH) "
-                                   "AS TIMESTAMP)")
+        if "BillingPeriodStart" in exprs:
+            out["BillingPeriodStart"] = f"CAST(coalesce({get('BillingPeriodStart')}, {month}) AS TIMESTAMP)"
+        if "BillingPeriodEnd" in exprs:
+            out["BillingPeriodEnd"] = (f"CAST(coalesce({get('BillingPeriodEnd')}, {month} + INTERVAL 1 MONTH) "
+                                       "AS TIMESTAMP)")
     out["BillingAccountId"] = (f"coalesce(NULLIF(TRIM({get('BillingAccountId')}), ''), "
                                f"{lit(staging.default_billing_account)})")
     out["BillingCurrency"] = f"upper(coalesce(NULLIF(TRIM({get('BillingCurrency')}), ''), {lit(staging.default_currency)}))"
@@ -432,7 +436,7 @@ def import_files(store: CostStore, paths: Sequence[str | Path], *, fmt: str | No
         assert staging.con is not None
         staging.con.execute("SET TimeZone = 'UTC'")
         bar = _Progress(staging.con, progress)
-        spans = {"validating": (0.6, 0.65), "normalising tags": (0.65, 0.7), "storing": (0.7, 1.0)}
+        spans = {"validating": (0.6, 0.65), "normalising tags": (0.65, 0.7), "storing and checking": (0.7, 1.0)}
         try:
             for i, (path, size) in enumerate(zip(files, sizes, strict=True)):
                 bar.phase(f"reading {path.name} ({i + 1}/{len(files)})", 0.6 * done / total,
@@ -450,4 +454,4 @@ def import_files(store: CostStore, paths: Sequence[str | Path], *, fmt: str | No
             bar.close()
     if progress:
         progress("done", 1.0)
-    return ImportResult(summary, reports, store.info().currency or currency)
+    return ImportResult(summary, reports, summary.currency or currency)
