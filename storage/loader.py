@@ -164,6 +164,7 @@ class Staging:
         self._commitments = False
         self._lazy: dict[str, list[str]] = {}  # view name -> its columns
         self._tag_rows: list[dict[str, Any]] = []
+        self._staged_rows = 0
         self._restage()
 
     def __enter__(self) -> Staging:
@@ -200,6 +201,7 @@ class Staging:
             f"INSERT INTO staging ({cols}, _source, _row) SELECT {casts}, ?, "
             f"row_number() OVER () + ? - 1 FROM _frame", [source, first_row])
         self.con.unregister("_frame")
+        self._staged_rows += len(view)
         return len(view)
 
     def append_sql(self, select_sql: str, params: list[Any] | None = None, *, lazy: bool = False) -> int:
@@ -222,10 +224,13 @@ class Staging:
                 raise ValueError(f"not FOCUS columns: {', '.join(unknown)}")
             self._lazy[name] = cols
             self._restage()
-            return self.con.execute(f"SELECT count(*) FROM memory.{name}").fetchone()[0]
-        before = self.con.execute("SELECT count(*) FROM staging").fetchone()[0]
-        self.con.execute(f"INSERT INTO staging BY NAME {select_sql}", params or [])
-        return self.con.execute("SELECT count(*) FROM staging").fetchone()[0] - before
+            added = self.con.execute(f"SELECT count(*) FROM memory.{name}").fetchone()[0]
+        else:
+            before = self.con.execute("SELECT count(*) FROM staging").fetchone()[0]
+            self.con.execute(f"INSERT INTO staging BY NAME {select_sql}", params or [])
+            added = self.con.execute("SELECT count(*) FROM staging").fetchone()[0] - before
+        self._staged_rows += added
+        return added
 
     def _restage(self) -> None:
         """The view every check and the swap read: the staged table and the lazy sources, FOCUS-typed."""
@@ -346,7 +351,7 @@ class Staging:
         assert self.con is not None
         phase = on_phase or (lambda _name: None)
         phase("validating")
-        if self.con.execute("SELECT count(*) FROM memory.staged").fetchone()[0] == 0:
+        if self._staged_rows == 0:
             raise LoadError([LoadProblem("no data rows")])
         self._fill()
         phase("normalising tags")
