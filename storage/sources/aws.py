@@ -351,13 +351,29 @@ class AwsSync:
                 continue
             merged: dict[tuple, dict[str, Any]] = {}
             flags = []
-            for raw in raws:
+            # Each spelling's request partitions the WHOLE spend of a day and account into its tagged values
+            # plus its own untagged bucket, so untagged buckets must not be summed across spellings. Rule: the
+            # tagged values of every spelling add up; the ONE untagged bucket is the base spelling's (the first
+            # that reported the day and account) minus what the other spellings tagged, clamped at 0 (float
+            # noise, or a resource carrying two spellings). Like a single spelling, the row exists exactly when
+            # the base spelling returned an untagged group, even at 0.
+            base: dict[tuple, int] = {}
+            tagged_elsewhere: dict[tuple, list[float]] = {}
+            for i, raw in enumerate(raws):
                 groups, extra = self._cost_pages(first, [{"Type": "TAG", "Key": raw},
                                                          {"Type": "DIMENSION", "Key": "LINKED_ACCOUNT"}])
                 flags = extra["days"]  # type: ignore[index]
                 for g in groups:
                     tag, account = (g["keys"] + ["", ""])[:2]
                     value = tag.split("$", 1)[1] if "$" in tag else tag
+                    cell = (g["day"], account)
+                    is_base = base.setdefault(cell, i) == i
+                    if not value and not is_base:
+                        continue  # this spelling's untagged bucket: the base spelling's already covers it
+                    if value and not is_base:
+                        sums = tagged_elsewhere.setdefault(cell, [0.0, 0.0])
+                        sums[0] += g["unblended"]
+                        sums[1] += g["amortized"]
                     k = (g["day"], value or None, account)
                     row = merged.setdefault(k, {"day": g["day"], "tag_key": key, "tag_value": value or None,
                                                 "account_id": account, "unblended_cost": 0.0,
@@ -365,6 +381,12 @@ class AwsSync:
                                                 "estimated": g["estimated"]})
                     row["unblended_cost"] += g["unblended"]
                     row["amortized_cost"] += g["amortized"]
+            for (day, account), (unblended, amortized) in tagged_elsewhere.items():
+                row = merged.get((day, None, account))
+                if row is not None:
+                    for col, amount in (("unblended_cost", unblended), ("amortized_cost", amortized)):
+                        left = row[col] - amount
+                        row[col] = left if left >= 1e-9 else 0.0
             total += swap(self.store, "aws_tag_costs", list(merged.values()),
                           where="tag_key = ? AND day >= ? AND day < ?", params=[key, first, self.end],
                           days=(f"tags:{key}", flags))

@@ -133,6 +133,46 @@ def test_costs_page_through_and_a_resync_fetches_only_unsettled_days(home) -> No
     assert home.costs.totals()[2] == pytest.approx(16.0)
 
 
+def tag_params(key: str) -> dict:
+    return {"TimePeriod": {"Start": "2026-11-01", "End": TODAY.isoformat()}, "Granularity": "DAILY",
+            "Metrics": ["UnblendedCost", "AmortizedCost"],
+            "GroupBy": [{"Type": "TAG", "Key": key}, {"Type": "DIMENSION", "Key": "LINKED_ACCOUNT"}]}
+
+
+def test_two_spellings_of_a_tag_key_count_the_spend_once(home) -> None:
+    # Each spelling's request partitions the whole spend (100 a day) into its tagged values and its own
+    # untagged bucket; merged, the key must still add up to 100: pay 30 + search 20 + untagged 50.
+    stubs = Stubs()
+    stubs.expect("ce", "get_tags", {"Tags": ["Team", "team"], "ReturnSize": 2, "TotalSize": 2},
+                 {"TimePeriod": {"Start": "2026-11-01", "End": TODAY.isoformat()}})
+    acct, both = "111111111111", "222222222222"  # on `both`, one resource carries both spellings
+    stubs.expect("ce", "get_cost_and_usage", {"ResultsByTime": [cost_day("2026-11-02", [
+        (["Team$pay", acct], 30.0, 27.0), (["Team$", acct], 70.0, 63.0),
+        (["Team$pay", both], 8.0, 8.0), (["Team$", both], 2.0, 2.0)])]}, tag_params("Team"))
+    stubs.expect("ce", "get_cost_and_usage", {"ResultsByTime": [cost_day("2026-11-02", [
+        (["team$search", acct], 20.0, 18.0), (["team$", acct], 80.0, 72.0),
+        (["team$pay", both], 8.0, 8.0), (["team$", both], 2.0, 2.0)])]}, tag_params("team"))
+    for key in ("environment", "service", "cost-center", "owner"):
+        stubs.expect("ce", "get_cost_and_usage", {"ResultsByTime": [cost_day("2026-11-02", [
+            ([f"{key}$", acct], 100.0, 90.0)])]}, tag_params(key))
+    result = run(home, stubs, "tags", since=date(2026, 11, 1))
+    stubs.done()
+    assert result.ok, result.datasets
+    rows = home.costs.query("SELECT tag_value, account_id, unblended_cost, amortized_cost FROM aws_tag_costs "
+                            "WHERE tag_key = 'team' ORDER BY account_id, unblended_cost DESC")
+    got = [(v if isinstance(v, str) else None, a, u, m) for v, a, u, m in rows.itertuples(index=False)]
+    assert got == [(None, acct, pytest.approx(50.0), pytest.approx(45.0)),
+                   ("pay", acct, pytest.approx(30.0), pytest.approx(27.0)),
+                   ("search", acct, pytest.approx(20.0), pytest.approx(18.0)),
+                   # overlap: untagged 2 - 8 clamps at 0 (the row stays, as a zero untagged group would)
+                   ("pay", both, 16.0, 16.0), (None, both, 0.0, 0.0)]
+    one = rows[rows["account_id"] == acct]
+    assert one["unblended_cost"].sum() == pytest.approx(100.0)
+    assert one["amortized_cost"].sum() == pytest.approx(90.0)
+    env = home.costs.query("SELECT tag_value, unblended_cost FROM aws_tag_costs WHERE tag_key = 'environment'")
+    assert len(env) == 1 and env["unblended_cost"].iloc[0] == pytest.approx(100.0)
+
+
 def test_forecast_anomalies_commitments_recommendations_from_stubs(home) -> None:
     stubs = Stubs()
     stubs.expect("ce", "get_cost_forecast", {
