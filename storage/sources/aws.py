@@ -354,9 +354,10 @@ class AwsSync:
             # Each spelling's request partitions the WHOLE spend of a day and account into its tagged values
             # plus its own untagged bucket, so untagged buckets must not be summed across spellings. Rule: the
             # tagged values of every spelling add up; the ONE untagged bucket is the base spelling's (the first
-            # that reported the day and account) minus what the other spellings tagged, clamped at 0 (float
-            # noise, or a resource carrying two spellings). Like a single spelling, the row exists exactly when
-            # the base spelling returned an untagged group, even at 0.
+            # that reported the day and account) minus what the other spellings tagged, so a key's rows always
+            # sum to the spend. It may be negative: credits are untagged spend, and a resource carrying two
+            # spellings is counted under both values. Like a single spelling, the row exists exactly when the
+            # base spelling returned an untagged group.
             base: dict[tuple, int] = {}
             tagged_elsewhere: dict[tuple, list[float]] = {}
             for i, raw in enumerate(raws):
@@ -386,7 +387,7 @@ class AwsSync:
                 if row is not None:
                     for col, amount in (("unblended_cost", unblended), ("amortized_cost", amortized)):
                         left = row[col] - amount
-                        row[col] = left if left >= 1e-9 else 0.0
+                        row[col] = left if abs(left) >= 1e-9 else 0.0
             total += swap(self.store, "aws_tag_costs", list(merged.values()),
                           where="tag_key = ? AND day >= ? AND day < ?", params=[key, first, self.end],
                           days=(f"tags:{key}", flags))

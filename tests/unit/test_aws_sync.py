@@ -164,8 +164,8 @@ def test_two_spellings_of_a_tag_key_count_the_spend_once(home) -> None:
     assert got == [(None, acct, pytest.approx(50.0), pytest.approx(45.0)),
                    ("pay", acct, pytest.approx(30.0), pytest.approx(27.0)),
                    ("search", acct, pytest.approx(20.0), pytest.approx(18.0)),
-                   # overlap: untagged 2 - 8 clamps at 0 (the row stays, as a zero untagged group would)
-                   ("pay", both, 16.0, 16.0), (None, both, 0.0, 0.0)]
+                   # overlap: pay counted under both spellings, untagged 2 - 8; the rows still sum to 10
+                   ("pay", both, 16.0, 16.0), (None, both, -6.0, -6.0)]
     one = rows[rows["account_id"] == acct]
     assert one["unblended_cost"].sum() == pytest.approx(100.0)
     assert one["amortized_cost"].sum() == pytest.approx(90.0)
