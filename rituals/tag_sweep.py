@@ -7,6 +7,10 @@ three small frames with that definition (spend per resource and allocation state
 spend per tag value) and every figure below is computed from them, so tests can hold each figure against a
 hand-computed frame. Percentages are 0-100 and None when there is no positive spend to divide by: credits,
 refunds and negative rows never give coverage above 100% or below 0%.
+
+With AWS sync data only (``rituals.allocation.tag_costs_fallback``) the frames come from the sync's per-tag
+costs: spend per account and allocation value, each key's coverage from its own rows; there is no
+per-service or per-resource detail, so those lists are empty and the sweep says why.
 """
 
 from __future__ import annotations
@@ -16,11 +20,22 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from rituals.allocation import Coverage, allocation_sql, key_sql, rules_frame
+from rituals.allocation import (
+    AWS_TAG_COSTS,
+    Coverage,
+    allocation_sql,
+    has_table,
+    key_sql,
+    rules_frame,
+    tag_costs_allocation_sql,
+    tag_costs_fallback,
+    tag_value_sql,
+)
 from rituals.runs import stable_floats
 from storage.costs import CostStore, sql_string
 
 if TYPE_CHECKING:
+    import duckdb
     import pandas as pd
 
 TREND_WEEKS = 8
@@ -49,6 +64,8 @@ class SweepFrames:
     rows: pd.DataFrame  # ROW_COLUMNS + one bool column "key:<key>" per taxonomy key
     trend: pd.DataFrame  # bucket (0 = the window itself, 1 = the 7 days before...), total, by_tag, by_rule
     values: pd.DataFrame  # key, value, cost (normalised keys, values as spelled)
+    source: str = "line_items"  # or AWS_TAG_COSTS (AWS sync data only)
+    by_key: dict[str, float | None] | None = None  # each key's coverage, when rows cannot tell it
 
 
 def _empty_frames(start: date, end: date, keys: tuple[str, ...]) -> SweepFrames:
@@ -70,6 +87,8 @@ def load_frames(store: CostStore, account_teams: dict[str, str], start: date, en
         if con is None:
             return _empty_frames(start, end, tax.keys)
         con.register("_rules", rules_frame(account_teams))
+        if tag_costs_fallback(con, store, start, end):
+            return _tag_cost_frames(con, store, start, end)
         value, how = allocation_sql(con, store, True)
         flags = ", ".join(f'({key_sql(con, store, k)} IS NOT NULL) AS "{KEY_PREFIX}{k}"' for k in tax.keys)
         base = (f"FROM line_items LEFT JOIN _rules r ON r.account_id = line_items.SubAccountId "
@@ -90,6 +109,43 @@ def load_frames(store: CostStore, account_teams: dict[str, str], start: date, en
     values = values[values["value"].notna()].reset_index(drop=True)
     # Group keys that are SQL NULL come back as NaN/NA; the figures below test them with isna().
     return SweepFrames(start, end, rows.astype({c: object for c in ROW_COLUMNS if c != "cost"}), trend, values)
+
+
+def _tag_cost_frames(con: duckdb.DuckDBPyConnection, store: CostStore, start: date, end: date) -> SweepFrames:
+    """The frames from the AWS sync's per-tag costs (spend per account and allocation value; no services or
+    resources). Each key's coverage comes from that key's own rows: the keys' rows cannot be joined."""
+    tax = store.taxonomy
+    value, how = tag_costs_allocation_sql(store)
+    names = ("(SELECT account_id AS id, any_value(name) AS name FROM aws_accounts GROUP BY 1)"
+             if has_table(con, "aws_accounts") else "(SELECT NULL AS id, NULL AS name)")
+    flags = ", ".join(f'{"(" + tag_value_sql(store, k) + " IS NOT NULL)" if k == tax.allocation_key else "false"} '
+                      f'AS "{KEY_PREFIX}{k}"' for k in tax.keys)
+    joined = f"{AWS_TAG_COSTS} t LEFT JOIN _rules r ON r.account_id = t.account_id"
+    base = f"FROM {joined} WHERE t.tag_key = ? "
+    rows = con.execute(
+        f"SELECT t.account_id, any_value(a.name) AS account_name, NULL AS service, NULL AS resource_id, "
+        f"NULL AS resource_name, {how} AS how, {value} AS team, false AS unused, sum(t.amortized_cost) AS cost, "
+        f"{flags} FROM {joined} LEFT JOIN {names} a ON a.id = t.account_id "
+        "WHERE t.tag_key = ? AND t.day >= ? AND t.day < ? GROUP BY ALL", [tax.allocation_key, start, end]).df()
+    trend = con.execute(
+        f"SELECT (date_diff('day', t.day, CAST(? AS DATE)) - 1) // 7 AS bucket, sum(t.amortized_cost) AS total, "
+        f"coalesce(sum(t.amortized_cost) FILTER (WHERE {how} = 'tag'), 0) AS by_tag, "
+        f"coalesce(sum(t.amortized_cost) FILTER (WHERE {how} = 'rule'), 0) AS by_rule {base}"
+        "AND t.day >= ? AND t.day < ? GROUP BY 1",
+        [end, tax.allocation_key, end - timedelta(days=7 * TREND_WEEKS), end]).df()
+    values = con.execute(
+        f"SELECT t.tag_key AS key, t.tag_value AS value, sum(t.amortized_cost) AS cost FROM {AWS_TAG_COSTS} t "
+        "WHERE t.day >= ? AND t.day < ? AND NULLIF(TRIM(t.tag_value), '') IS NOT NULL GROUP BY 1, 2",
+        [start, end]).df()
+    by_key: dict[str, float | None] = {}
+    for key in tax.keys:
+        total, tagged = con.execute(
+            f"SELECT sum(t.amortized_cost), sum(t.amortized_cost) FILTER (WHERE {tag_value_sql(store, key)} "
+            f"IS NOT NULL) FROM {AWS_TAG_COSTS} t WHERE t.tag_key = ? AND t.day >= ? AND t.day < ?",
+            [key, start, end]).fetchone()
+        by_key[key] = None if total is None else pct_of(float(tagged or 0.0), float(total))
+    rows = rows.astype({c: object for c in ROW_COLUMNS if c != "cost"})
+    return SweepFrames(start, end, rows, trend, values, source=AWS_TAG_COSTS, by_key=by_key)
 
 
 # -- the figures ------------------------------------------------------------------------------------------
@@ -261,6 +317,13 @@ def unused_commitment(rows: pd.DataFrame) -> tuple[float, float]:
     return float(part["cost"].sum()), float(_allocated(part).sum())
 
 
+def source_note(source: str | None) -> str | None:
+    if source != AWS_TAG_COSTS:
+        return None
+    return ("From the AWS sync's tag costs (no line item of the window carries tags): services and resources "
+            "need imported CUR 2.0 or FOCUS files.")
+
+
 # -- the whole sweep --------------------------------------------------------------------------------------
 @dataclass
 class Sweep:
@@ -280,17 +343,24 @@ class Sweep:
 
     def __post_init__(self) -> None:
         rows = self.frames.rows
+        # AWS sync data only has no services or resources: those lists come from no rows at all.
+        detail = rows if self.frames.source == "line_items" else rows.iloc[0:0]
         self.coverage = headline(self.frames)
-        self.by_key = key_hygiene(rows, self.keys)
+        self.by_key = self.frames.by_key if self.frames.by_key is not None else key_hygiene(rows, self.keys)
         self.by_account = coverage_by(rows, "account_id")
-        self.by_service = coverage_by(rows, "service")
+        self.by_service = coverage_by(detail, "service")
         self.by_team = coverage_by_team(rows)
         self.trend = weekly_trend(self.frames)
         self.unallocated_by_account = unallocated_by(rows, "account_id")
-        self.unallocated_by_service = unallocated_by(rows, "service")
-        self.top_unallocated = unallocated_resources(rows, self.account_teams, self.teams)
+        self.unallocated_by_service = unallocated_by(detail, "service")
+        self.top_unallocated = unallocated_resources(detail, self.account_teams, self.teams)
         self.variants = variants(self.frames.values, self.allowed)
         self.unused_cost, self.unused_allocated = unused_commitment(rows)
+
+    @property
+    def source_note(self) -> str | None:
+        """Where the figures come from, when not from line items (shown with them)."""
+        return source_note(self.frames.source)
 
     @property
     def meets_target(self) -> bool | None:
@@ -299,7 +369,8 @@ class Sweep:
 
     def resources_of(self, account_id: str | None) -> pd.DataFrame:
         """Drill-down: every unallocated resource of one account."""
-        return unallocated_resources(self.frames.rows, self.account_teams, self.teams, account_id, limit=None)
+        rows = self.frames.rows if self.frames.source == "line_items" else self.frames.rows.iloc[0:0]
+        return unallocated_resources(rows, self.account_teams, self.teams, account_id, limit=None)
 
     def fix_owner(self, team: str | None) -> str | None:
         return self.fix_owners.get(team, self.fix_owners.get(None))
@@ -322,6 +393,7 @@ class Sweep:
         return stable_floats({
             "start": cov.start.isoformat(), "end": cov.end.isoformat(), "currency": self.currency,
             "allocation_key": self.allocation_key, "charge_categories": list(self.charge_categories),
+            "source": self.frames.source,
             "total_cost": cov.total_cost, "allocated_cost": cov.allocated_cost,
             "unallocated_cost": cov.unallocated_cost, "by_tag_cost": cov.by_tag_cost,
             "by_rule_cost": cov.by_rule_cost, "coverage_pct": cov.coverage_pct, "by_tag_pct": cov.by_tag_pct,

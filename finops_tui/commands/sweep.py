@@ -57,6 +57,10 @@ def _print_summary(n: dict) -> None:  # type: ignore[type-arg]
                f"by rule {pct(n['by_rule_pct'])}; unallocated {money(n['unallocated_cost'], cur)} of "
                f"{money(n['total_cost'], cur)}")
     click.echo("  per key: " + ", ".join(f"{k} {pct(v)}" for k, v in n["by_key"].items()))
+    from rituals.tag_sweep import source_note
+
+    if source_note(n.get("source")):
+        click.echo(f"  {source_note(n.get('source'))}")
     for row in n["unallocated_by_account"][:5]:
         click.echo(f"  leak: account {row['account_name'] or row['account_id'] or '-'}: "
                    f"{money(row['unallocated_cost'], cur)}")

@@ -58,6 +58,7 @@ class TagSweepScreen(RitualStepperScreen):
     def compose_coverage(self) -> ComposeResult:
         yield Static(f"Window {self.window[0]} to {self.window[1]} (end exclusive)", classes="ts-line",
                      markup=False)
+        yield Static("", id="ts-source", classes="ts-line", markup=False)
         yield KpiStrip([Kpi("Coverage", "loading…")], id="ts-kpis")
         yield Label("Tag hygiene: share of spend carrying each key")
         yield FrameTable(id="ts-keys", export_name="sweep-keys")
@@ -110,6 +111,7 @@ class TagSweepScreen(RitualStepperScreen):
         cur = sweep.currency
         cov = sweep.coverage
         status = None if cov.coverage_pct is None else ("good" if sweep.meets_target else "warn")
+        self.query_one("#ts-source", Static).update(Text(sweep.source_note or ""))
         self.query_one("#ts-kpis", KpiStrip).set_kpis([
             Kpi("Coverage", pct(cov.coverage_pct), status, f"target {sweep.target_pct:g}%"),
             Kpi("By tag", pct(cov.by_tag_pct)),
@@ -127,7 +129,8 @@ class TagSweepScreen(RitualStepperScreen):
         fmts = {**money_fmt, "coverage_pct": pct, "share_pct": pct}
         self.query_one("#ts-accounts", FrameTable).load_frame(sweep.by_account, fmts, LABELS)
         self.query_one("#ts-services", FrameTable).load_frame(sweep.by_service, fmts, LABELS)
-        self._show_resources(sweep.top_unallocated, "Top unallocated resources")
+        self._show_resources(sweep.top_unallocated, "Top unallocated resources" + (
+            " (none: no line items with tags)" if sweep.source_note else ""))
         unused = "No unused commitment in the window."
         if abs(sweep.unused_cost) > 1e-9:
             unused = (f"Unused commitment: {money(sweep.unused_cost, cur)} (its own line, not a resource; owner: "

@@ -137,6 +137,14 @@ def test_sync_against_moto(moto_url: str, tmp_path: Path, monkeypatch: pytest.Mo
         # The budget named like a team lands in the records; "monthly" names no team and is skipped.
         assert list_budgets(s) == [{"month": "2026-11", "team": "checkout", "amount": 1200.0, "source": "aws"}]
     h.close()
+    # With API data only, allocation comes from the synced tag costs: checkout's tag 60, prod's account rule 20.
+    sweep = subprocess.run([EXE, "--home", str(home), "sweep", "--start", "2026-11-01", "--end", "2026-11-03",
+                            "--json"], capture_output=True, text=True, env=os.environ.copy(), timeout=120)
+    assert sweep.returncode == 0, sweep.stderr
+    numbers = json.loads(sweep.stdout)
+    assert numbers["source"] == "aws_tag_costs"
+    assert (numbers["total_cost"], numbers["by_tag_cost"], numbers["by_rule_cost"]) == (80.0, 60.0, 20.0)
+    assert [(r["team"], r["cost"]) for r in numbers["by_team"]] == [("checkout", 80.0)]
 
     # A full sync: the data sets moto lacks fail with a reason, the others land again, exit 1.
     full = subprocess.run([EXE, "--home", str(home), "sync", "aws", "--endpoint-url", moto_url,
