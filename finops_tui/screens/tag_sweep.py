@@ -58,7 +58,9 @@ class TagSweepScreen(RitualStepperScreen):
     def compose_coverage(self) -> ComposeResult:
         yield Static(f"Window {self.window[0]} to {self.window[1]} (end exclusive)", classes="ts-line",
                      markup=False)
-        yield Static("", id="ts-source", classes="ts-line", markup=False)
+        note = Static("", id="ts-source", classes="ts-line", markup=False)
+        note.display = False  # shown when the figures come from the AWS sync's tag costs
+        yield note
         yield KpiStrip([Kpi("Coverage", "loading…")], id="ts-kpis")
         yield Label("Tag hygiene: share of spend carrying each key")
         yield FrameTable(id="ts-keys", export_name="sweep-keys")
@@ -111,7 +113,9 @@ class TagSweepScreen(RitualStepperScreen):
         cur = sweep.currency
         cov = sweep.coverage
         status = None if cov.coverage_pct is None else ("good" if sweep.meets_target else "warn")
-        self.query_one("#ts-source", Static).update(Text(sweep.source_note or ""))
+        source = self.query_one("#ts-source", Static)
+        source.update(Text(sweep.source_note or ""))
+        source.display = bool(sweep.source_note)
         self.query_one("#ts-kpis", KpiStrip).set_kpis([
             Kpi("Coverage", pct(cov.coverage_pct), status, f"target {sweep.target_pct:g}%"),
             Kpi("By tag", pct(cov.by_tag_pct)),
