@@ -267,7 +267,9 @@ class CostStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         con = connect(self.path, read_only=False)
         try:
+            con.execute("BEGIN TRANSACTION")  # an older layout is upgraded whole or not at all
             create_schema(con, self.taxonomy)
+            con.execute("COMMIT")
             yield con
         finally:
             con.close()

@@ -29,6 +29,7 @@ from storage.costs import (
     _is_lock_error,
     create_schema,
     scratch_path,
+    sql_string,
     stored_column_sql,
     stored_columns,
     taxonomy_signature,
@@ -270,16 +271,15 @@ class Staging:
     # -- checking ---------------------------------------------------------------------------------------
     def _fill(self) -> None:
         assert self.con is not None
-        # Only rows that need a default are rewritten (an UPDATE of every row doubles a large import).
+        # Only rows that need a default are rewritten (an UPDATE of every row doubles a large import). Billing
+        # periods are not filled: the line_items view derives a missing one from the charge month.
         self.con.execute(
             "UPDATE staging SET "
             "EffectiveCost = coalesce(EffectiveCost, BilledCost), BilledCost = coalesce(BilledCost, EffectiveCost),"
-            "BillingPeriodStart = coalesce(BillingPeriodStart, date_trunc('month', ChargePeriodStart)),"
-            "BillingPeriodEnd = coalesce(BillingPeriodEnd, date_trunc('month', ChargePeriodStart) "
-            "+ INTERVAL 1 MONTH), BillingAccountId = coalesce(NULLIF(TRIM(BillingAccountId), ''), ?),"
+            "BillingAccountId = coalesce(NULLIF(TRIM(BillingAccountId), ''), ?),"
             "BillingCurrency = upper(coalesce(NULLIF(TRIM(BillingCurrency), ''), ?)) "
-            "WHERE EffectiveCost IS NULL OR BilledCost IS NULL OR BillingPeriodStart IS NULL "
-            "OR BillingPeriodEnd IS NULL OR BillingAccountId IS NULL OR TRIM(BillingAccountId) = '' "
+            "WHERE EffectiveCost IS NULL OR BilledCost IS NULL "
+            "OR BillingAccountId IS NULL OR TRIM(BillingAccountId) = '' "
             "OR BillingCurrency IS NULL OR BillingCurrency <> upper(TRIM(BillingCurrency)) "
             "OR BillingCurrency = ''",
             [self.default_billing_account, self.default_currency])
@@ -324,13 +324,13 @@ class Staging:
         """Every reason the rows this load wrote cannot stay (empty when they can); rows are named from the
         staged sources."""
         assert self.con is not None
-        problems = [self._first(where, message, column, shown)
+        # A bad stored row is refused even if its source row cannot be named.
+        problems = [self._first(where, message, column, shown) or LoadProblem(message, column=column)
                     for i, (where, message, column, shown) in enumerate(self._checks()) if keyed[f"bad_{i}"].sum()]
-        problems = [p for p in problems if p is not None]
         currencies = keyed.groupby("BillingCurrency")["n"].sum().sort_values(ascending=False, kind="stable")
         names = [str(c) for c in currencies.index]
         if len(names) > 1:
-            odd = self._first(f"BillingCurrency <> '{names[0]}'", "mixed currencies: "
+            odd = self._first(f"BillingCurrency <> {sql_string(names[0])}", "mixed currencies: "
                               + ", ".join(names) + "; import one currency at a time", "BillingCurrency")
             problems.append(odd or LoadProblem("mixed currencies: " + ", ".join(names)))
         elif names:
@@ -395,11 +395,14 @@ class Staging:
         # catalog ("memory"). One transaction may write to one database only: nothing below writes to memory.
         con = self.con
         assert con is not None
-        created = not self.store.path.exists()
         attach_store(con, self.store.path)
-        committed = False
         try:
             con.execute("USE store")
+            # The store's tables (and the upgrade of an older layout) in a transaction of their own: a
+            # refused load then leaves a valid store, never a half-made one and never a deleted file.
+            con.execute("BEGIN TRANSACTION")
+            create_schema(con, self.store.taxonomy)
+            con.execute("COMMIT")
             con.execute("BEGIN TRANSACTION")
             # Columns with no value in any staged row are not written (the line_items view reads them as
             # NULL): writing dozens of all-NULL columns cost as much as the rest of a large import.
@@ -417,6 +420,10 @@ class Staging:
                     con.execute("INSERT OR REPLACE INTO meta VALUES ('taxonomy', ?)",
                                 [taxonomy_signature(self.store.taxonomy)])
             import_id = int(con.execute("SELECT coalesce(max(import_id), 0) + 1 FROM imports").fetchone()[0])
+            replaced = 0
+            if replace_all and had_rows:  # before the insert: the file need not hold both at once
+                replaced = con.execute(f"SELECT count(*) FROM {DATA_TABLE}").fetchone()[0]
+                con.execute(f"DELETE FROM {DATA_TABLE}")
             names = [*present, *DERIVED_COLUMNS, *tag_cols]
             select = [*(f'st."{c}"' for c in present), "CAST(st.ChargePeriodStart AS DATE)", str(import_id),
                       *(f'tm."{c}"' for c in tag_cols)]
@@ -430,12 +437,7 @@ class Staging:
                 raise LoadError(problems)
             summary = self._summary(keyed, report)
             older = f"import_id IS DISTINCT FROM {import_id}"
-            if not had_rows:
-                replaced = 0
-            elif replace_all:
-                replaced = con.execute(f"SELECT count(*) FROM {DATA_TABLE} WHERE {older}").fetchone()[0]
-                con.execute(f"DELETE FROM {DATA_TABLE} WHERE {older}")
-            else:
+            if had_rows and not replace_all:
                 keys = ("(SELECT DISTINCT BillingAccountId AS a, BillingPeriodStart AS b FROM line_items "
                         f"WHERE import_id = {import_id}) k")
                 period = stored_column_sql("BillingPeriodStart", stored_columns(con), FOCUS_COLUMNS, DATA_TABLE)
@@ -455,7 +457,6 @@ class Staging:
             for key, value in meta.items():
                 con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])
             con.execute("COMMIT")
-            committed = True
         except BaseException:
             try:
                 con.execute("ROLLBACK")
@@ -465,7 +466,4 @@ class Staging:
         finally:
             con.execute("USE memory")
             con.execute("DETACH store")
-            if created and not committed:  # a refused first load leaves no store behind
-                for path in (self.store.path, self.store.path.with_name(self.store.path.name + ".wal")):
-                    path.unlink(missing_ok=True)
         return summary

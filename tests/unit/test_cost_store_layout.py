@@ -97,7 +97,8 @@ def test_a_problem_found_in_the_written_rows_rolls_everything_back(tmp_path) -> 
         import_files(store, [bad])
     problem = err.value.problems[0]
     assert (problem.source, problem.row, problem.column) == (str(bad), 2, "BilledCost")
-    assert not store.path.exists()  # a refused first load leaves no store behind
+    # A refused first load leaves an empty, valid store (never a half-made one, never a deleted file).
+    assert store.totals() == (0, 0.0, 0.0) and store.info().rows == 0
     good = tmp_path / "good.parquet"
     write_parquet(good, "acct-1", [5.0], ["2026-10-01T00:00:00"], ['{"team": "pay"}'])
     import_files(store, [good])
@@ -192,3 +193,13 @@ def test_a_changed_taxonomy_refolds_every_stored_row_at_the_next_load(tmp_path) 
     assert got["t"].isna().tolist() == [False, False, True]
     with second.reader() as con:
         assert second.tag_expr(con, "squad") == f"NULLIF(TRIM(\"{tag_column('team')}\"), '')"
+
+
+def test_a_currency_with_a_quote_is_refused_not_crashed(tmp_path) -> None:
+    store = new_store(tmp_path)
+    csv = tmp_path / "q.csv"
+    csv.write_text("ChargePeriodStart,BilledCost,BillingCurrency\n2026-10-01T00:00:00Z,1,US'D\n"
+                   "2026-10-02T00:00:00Z,2,EUR\n")
+    with pytest.raises(LoadError, match="mixed currencies"):
+        import_files(store, [csv])
+    assert store.totals() == (0, 0.0, 0.0)
