@@ -356,8 +356,8 @@ class AwsSync:
             # tagged values of every spelling add up; the ONE untagged bucket is the base spelling's (the first
             # that reported the day and account) minus what the other spellings tagged, so a key's rows always
             # sum to the spend. It may be negative: credits are untagged spend, and a resource carrying two
-            # spellings is counted under both values. Like a single spelling, the row exists exactly when the
-            # base spelling returned an untagged group.
+            # spellings is counted under both values (then the untagged row exists even if the base spelling
+            # returned no untagged group).
             base: dict[tuple, int] = {}
             tagged_elsewhere: dict[tuple, list[float]] = {}
             for i, raw in enumerate(raws):
@@ -372,9 +372,10 @@ class AwsSync:
                     if not value and not is_base:
                         continue  # this spelling's untagged bucket: the base spelling's already covers it
                     if value and not is_base:
-                        sums = tagged_elsewhere.setdefault(cell, [0.0, 0.0])
+                        sums = tagged_elsewhere.setdefault(cell, [0.0, 0.0, False])
                         sums[0] += g["unblended"]
                         sums[1] += g["amortized"]
+                        sums[2] = sums[2] or g["estimated"]
                     k = (g["day"], value or None, account)
                     row = merged.setdefault(k, {"day": g["day"], "tag_key": key, "tag_value": value or None,
                                                 "account_id": account, "unblended_cost": 0.0,
@@ -382,12 +383,13 @@ class AwsSync:
                                                 "estimated": g["estimated"]})
                     row["unblended_cost"] += g["unblended"]
                     row["amortized_cost"] += g["amortized"]
-            for (day, account), (unblended, amortized) in tagged_elsewhere.items():
-                row = merged.get((day, None, account))
-                if row is not None:
-                    for col, amount in (("unblended_cost", unblended), ("amortized_cost", amortized)):
-                        left = row[col] - amount
-                        row[col] = left if abs(left) >= 1e-9 else 0.0
+            for (day, account), (unblended, amortized, estimated) in tagged_elsewhere.items():
+                row = merged.setdefault((day, None, account), {
+                    "day": day, "tag_key": key, "tag_value": None, "account_id": account, "unblended_cost": 0.0,
+                    "amortized_cost": 0.0, "currency": self.currency, "estimated": estimated})
+                for col, amount in (("unblended_cost", unblended), ("amortized_cost", amortized)):
+                    left = row[col] - amount
+                    row[col] = left if abs(left) >= 1e-9 else 0.0
             total += swap(self.store, "aws_tag_costs", list(merged.values()),
                           where="tag_key = ? AND day >= ? AND day < ?", params=[key, first, self.end],
                           days=(f"tags:{key}", flags))

@@ -146,12 +146,15 @@ def test_two_spellings_of_a_tag_key_count_the_spend_once(home) -> None:
     stubs.expect("ce", "get_tags", {"Tags": ["Team", "team"], "ReturnSize": 2, "TotalSize": 2},
                  {"TimePeriod": {"Start": "2026-11-01", "End": TODAY.isoformat()}})
     acct, both = "111111111111", "222222222222"  # on `both`, one resource carries both spellings
+    every = "333333333333"  # every resource carries both: no untagged group from either spelling
     stubs.expect("ce", "get_cost_and_usage", {"ResultsByTime": [cost_day("2026-11-02", [
         (["Team$pay", acct], 30.0, 27.0), (["Team$", acct], 70.0, 63.0),
-        (["Team$pay", both], 8.0, 8.0), (["Team$", both], 2.0, 2.0)])]}, tag_params("Team"))
+        (["Team$pay", both], 8.0, 8.0), (["Team$", both], 2.0, 2.0),
+        (["Team$pay", every], 10.0, 10.0)])]}, tag_params("Team"))
     stubs.expect("ce", "get_cost_and_usage", {"ResultsByTime": [cost_day("2026-11-02", [
         (["team$search", acct], 20.0, 18.0), (["team$", acct], 80.0, 72.0),
-        (["team$pay", both], 8.0, 8.0), (["team$", both], 2.0, 2.0)])]}, tag_params("team"))
+        (["team$pay", both], 8.0, 8.0), (["team$", both], 2.0, 2.0),
+        (["team$pay", every], 10.0, 10.0)])]}, tag_params("team"))
     for key in ("environment", "service", "cost-center", "owner"):
         stubs.expect("ce", "get_cost_and_usage", {"ResultsByTime": [cost_day("2026-11-02", [
             ([f"{key}$", acct], 100.0, 90.0)])]}, tag_params(key))
@@ -165,7 +168,8 @@ def test_two_spellings_of_a_tag_key_count_the_spend_once(home) -> None:
                    ("pay", acct, pytest.approx(30.0), pytest.approx(27.0)),
                    ("search", acct, pytest.approx(20.0), pytest.approx(18.0)),
                    # overlap: pay counted under both spellings, untagged 2 - 8; the rows still sum to 10
-                   ("pay", both, 16.0, 16.0), (None, both, -6.0, -6.0)]
+                   ("pay", both, 16.0, 16.0), (None, both, -6.0, -6.0),
+                   ("pay", every, 20.0, 20.0), (None, every, -10.0, -10.0)]
     one = rows[rows["account_id"] == acct]
     assert one["unblended_cost"].sum() == pytest.approx(100.0)
     assert one["amortized_cost"].sum() == pytest.approx(90.0)
