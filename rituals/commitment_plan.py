@@ -100,8 +100,12 @@ def what_if(inputs: PlanInputs, additional_hourly: float, baseline_daily: float)
     }
 
 
+# The smallest hourly commitment AWS sells a Savings Plan for: a smaller recommendation cannot be bought.
+MIN_HOURLY_COMMITMENT = 0.001
+
+
 def suggest(recommended: float, expiring_hourly: float) -> str:
-    if recommended <= 0:
+    if recommended < MIN_HOURLY_COMMITMENT:
         return "defer"
     return "renew" if expiring_hourly > 0 else "buy"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from rituals.commitment_plan import PlanInputs, percentile, plan, what_if
+from rituals.commitment_plan import PlanInputs, percentile, plan, suggest, what_if
 from rituals.commitment_review import Decision, record_decision, review
 from rituals.commitments import (
     TERMS_HOWTO,
@@ -220,6 +220,12 @@ def test_an_oversized_commitment_strands() -> None:
 def test_nothing_to_buy_defers_and_expiries_renew() -> None:
     assert plan(_inputs(covered_retained=[288.0] * 5)).suggestion == "defer"
     assert plan(_inputs(expiring_hourly=5.0)).suggestion == "renew"
+
+
+def test_less_than_aws_sells_is_not_a_purchase() -> None:
+    # AWS's smallest Savings Plan is 0.001 USD an hour: a smaller recommendation defers.
+    assert suggest(0.000255, 0.0) == "defer" and suggest(0.001, 0.0) == "buy"
+    assert suggest(0.0009, 5.0) == "defer" and suggest(0.002, 5.0) == "renew"
 
 
 # -- the demo company ---------------------------------------------------------------------------------------
