@@ -17,6 +17,7 @@ from rituals.anomaly_cases import (
     STATUS_ORDER,
     _percentile,
     band,
+    event_groups,
     ttd_hours,
     ttr_hours,
 )
@@ -29,7 +30,10 @@ def queue_key(case: AnomalyCase) -> tuple[int, bool, float, str]:
     return STATUS_ORDER.get(case.status, 99), case.historical, -case.impact, case.id
 
 
-def case_dict(case: AnomalyCase, teams: dict[int, Team], people: dict[int, Person]) -> dict[str, Any]:
+def case_dict(case: AnomalyCase, teams: dict[int, Team], people: dict[int, Person],
+              events: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    """One case as JSON; ``events`` (from ``event_groups``) adds its event's lead case and related cases."""
+    group = (events or {}).get(case.id, [case.id])
     team = teams.get(case.owner_team_id) if case.owner_team_id is not None else None
     who = people.get(case.assignee_id) if case.assignee_id is not None else None
     ttd = None if case.historical else ttd_hours(case.start, case.acknowledged_at)
@@ -47,6 +51,7 @@ def case_dict(case: AnomalyCase, teams: dict[int, Team], people: dict[int, Perso
         "first_seen": case.first_seen, "acknowledged_at": case.acknowledged_at, "resolved_at": case.resolved_at,
         "ttd_hours": round(ttd, 2) if ttd is not None else None, "ttr_hours": round(ttr, 2) if ttr is not None else None,
         "notes": case.notes, "history": case.history, "aws_feedback": case.aws_feedback, "version": case.version,
+        "event": group[0], "related": [c for c in group if c != case.id],
     }
 
 
@@ -102,6 +107,7 @@ def report(session: Session, start: date, end: date, currency: str, thresholds: 
     teams = {t.id: t for t in session.exec(select(Team))}
     people = {p.id: p for p in session.exec(select(Person))}
     statuses = Counter(c.status for c in shown)
+    events = event_groups(cases)
     return {
         "start": start, "end": end, "currency": currency,
         "thresholds": None if thresholds is None else {
@@ -109,10 +115,12 @@ def report(session: Session, start: date, end: date, currency: str, thresholds: 
             "min_history_days": thresholds.min_history_days},
         "count": len(shown),
         "untriaged": len(untriaged(shown)),
+        "events": len({events[c.id][0] for c in shown}),
+        "untriaged_events": len({events[c.id][0] for c in untriaged(shown)}),
         "by_status": {s: statuses.get(s, 0) for s in STATUS_ORDER},
         "impact": round(sum(c.impact for c in shown), 2),
         "new_cases": list(new_ids or []),
-        "anomalies": [case_dict(c, teams, people) for c in shown],
+        "anomalies": [case_dict(c, teams, people, events) for c in shown],
         "kpis": kpis(cases),
     }
 

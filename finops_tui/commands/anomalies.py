@@ -49,8 +49,9 @@ def _print(n: dict) -> None:  # type: ignore[type-arg]
     from exports.format import money
 
     cur = n["currency"]
-    click.echo(f"Anomalies overlapping {n['start']} to {n['end']} (end exclusive): {n['count']}, "
-               f"{n['untriaged']} untriaged, impact {money(n['impact'], cur)}"
+    click.echo(f"Anomalies overlapping {n['start']} to {n['end']} (end exclusive): {n['count']} cases in "
+               f"{n['events']} events, {n['untriaged']} untriaged ({n['untriaged_events']} events), impact "
+               f"{money(n['impact'], cur)}"
                + (f"; {len(n['new_cases'])} new cases stored" if n["new_cases"] else ""))
     if not n["anomalies"]:
         return
@@ -58,6 +59,8 @@ def _print(n: dict) -> None:  # type: ignore[type-arg]
                f"{'team':<14} value")
     for a in n["anomalies"]:
         flag = " (historical)" if a["historical"] else ""
+        if a["event"] != a["id"]:
+            flag += f" [event {a['event']}]"
         click.echo(f"{a['id']:<21} {a['status']:<14} {a['start'].isoformat():<10} {a['days']:>4} "
                    f"{a['dimension']:<8} {a['impact']:>10,.0f} {a['owner_team'] or '-':<14} "
                    f"{a['label'] or a['value']}{flag}")

@@ -42,6 +42,7 @@ class AnomalyTriageScreen(RitualStepperScreen):
     """
     BINDINGS = [
         Binding("k", "acknowledge", "Acknowledge", id="anomaly-acknowledge"),
+        Binding("K", "acknowledge_event", "Acknowledge event", id="anomaly-acknowledge-event"),
         Binding("s", "change_status", "Status", id="anomaly-status"),
         Binding("g", "assign", "Assign team", id="anomaly-assign"),
         Binding("e", "note", "Note", id="anomaly-note"),
@@ -83,7 +84,7 @@ class AnomalyTriageScreen(RitualStepperScreen):
     def load_cases(self, detect: bool = True) -> None:
         from sqlmodel import select
 
-        from rituals.anomaly_cases import sync_cases
+        from rituals.anomaly_cases import event_groups, sync_cases
         from rituals.anomaly_report import all_cases, case_dict, default_window, in_window
         from storage.records import Person, Team
 
@@ -101,7 +102,8 @@ class AnomalyTriageScreen(RitualStepperScreen):
                                                           and not c.historical)]
             teams = {t.id: t for t in s.exec(select(Team))}
             people = {p.id: p for p in s.exec(select(Person))}
-            rows = [case_dict(c, teams, people) for c in keep]
+            events = event_groups(cases)
+            rows = [case_dict(c, teams, people, events) for c in keep]
         self.app.call_from_thread(self._show_cases, rows, len(new))
 
     def _queue_status(self, text: str) -> None:
@@ -118,8 +120,10 @@ class AnomalyTriageScreen(RitualStepperScreen):
                           Text((c["label"] or c["value"]) + (" (AWS)" if c["source"] == "aws" else "")),
                           impact, Text(c["owner_team"] or "-"), key=c["id"])
         untriaged = sum(c["status"] == "new" and not c["historical"] for c in rows)
-        self._queue_status(f"{len(rows)} cases ({untriaged} untriaged)" + (f", {new} new" if new else "")
-                           + ". k acknowledge, s status, g assign, e note, x action")
+        events = len({c["event"] for c in rows})
+        self._queue_status(f"{len(rows)} cases in {events} events ({untriaged} untriaged)"
+                           + (f", {new} new" if new else "")
+                           + ". k acknowledge (K: its whole event), s status, g assign, e note, x action")
         if rows:
             ids = [c["id"] for c in rows]
             row = ids.index(self.selected) if self.selected in ids else 0
@@ -148,6 +152,8 @@ class AnomalyTriageScreen(RitualStepperScreen):
                  f"status {STATUS_LABELS.get(c['status'], c['status'])}, category "
                  f"{CATEGORY_LABELS.get(c['category'], c['category'])}, team {c['owner_team'] or '-'}, "
                  f"assignee {c['assignee'] or '-'}"]
+        if c["related"]:
+            lines.append(f"event {c['event']}: also " + ", ".join(c["related"]))
         if c["aws_anomaly_id"]:
             lines.append(f"AWS anomaly {c['aws_anomaly_id']}, feedback {c['aws_feedback'] or 'not sent'} (f sends)")
         self.query_one("#anomaly-summary", Static).update(Text("\n".join(lines)))
@@ -206,6 +212,14 @@ class AnomalyTriageScreen(RitualStepperScreen):
             self.run_worker(lambda: self._change(lambda: acknowledge(self.home.records, c["id"], now=self.home.clock.now(),
                                                                      actor_id=self._actor()),
                                                  f"Case {c['id']} acknowledged"), thread=True, group="anomaly-save")
+
+    def action_acknowledge_event(self) -> None:
+        from rituals.anomaly_cases import acknowledge_event
+
+        if (c := self.case) is not None:
+            self.run_worker(lambda: self._change(
+                lambda: acknowledge_event(self.home.records, c["id"], now=self.home.clock.now(), actor_id=self._actor()),
+                f"The new cases of event {c['event']} are acknowledged"), thread=True, group="anomaly-save")
 
     def action_change_status(self) -> None:
         if self.case is not None:

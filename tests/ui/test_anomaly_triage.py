@@ -99,3 +99,28 @@ async def test_acknowledging_and_resolving_a_case_stores_timestamps_and_a_record
         frozen = {a["id"]: a for a in run.numbers["anomalies"]}
         assert frozen[cid]["status"] == "resolved" and frozen[cid]["ttr_hours"] is not None
         assert run.numbers["kpis"]["ttd"]["n"] == 1
+
+
+async def test_shift_k_acknowledges_the_whole_event(demo_home, demo_truth):
+    reindex = next(x for x in demo_truth.anomalies if x.key == "reindex")
+    app = FinOpsApp(demo_home)
+    async with app.run_test(size=(180, 50)) as pilot:
+        await _settle(app, pilot)
+        screen = AnomalyTriageScreen(demo_home)
+        await app.push_screen(screen)
+        await _settle(app, pilot)
+        event = [c for c in screen.cases if c["start"] == reindex.start]
+        assert len(event) == 3 and len({c["event"] for c in event}) == 1
+        queue = screen.query_one("#anomaly-queue", DataTable)
+        queue.focus()
+        queue.move_cursor(row=screen.cases.index(event[-1]))
+        await pilot.pause()
+        await pilot.press("K")
+        await _until(pilot, lambda: all(c["status"] == "acknowledged" for c in screen.cases
+                                        if c["id"] in {e["id"] for e in event}))
+        await _settle(app, pilot)
+        cases, _runs, _actions, _teams = _stored(demo_home)
+        assert {cases[c["id"]].status for c in event} == {"acknowledged"}
+        assert all(cases[c["id"]].acknowledged_at is not None for c in event)
+        # Cases of other events are untouched.
+        assert all(c.status == "new" for cid, c in cases.items() if cid not in {e["id"] for e in event})

@@ -232,3 +232,62 @@ def test_aws_anomalies_are_deduplicated_and_get_feedback(demo_home, demo_truth):
     with pytest.raises(ValueError, match="not an AWS anomaly"):
         local = next(c.id for c in _cases(demo_home) if not c.aws_anomaly_id)
         ac.send_feedback(demo_home, local, clients=clients)
+
+
+def test_the_cases_of_one_spike_form_one_event(synced, demo_truth):
+    home, _ = synced
+    cases = _cases(home)
+    events = ac.event_groups(cases)
+    # Each injected anomaly's service, account and team cases (and the total's, where it alarmed) are one event.
+    for x in demo_truth.anomalies:
+        service = next(c for c in cases if c.dimension == "service" and c.value == x.service and c.start == x.start)
+        group = {c.id: c for c in cases if c.id in events[service.id]}
+        assert {c.dimension for c in group.values()} >= {"service", "account", "team"}
+        assert {c.value for c in group.values() if c.dimension == "team"} == {x.team}
+        lead = group[events[service.id][0]]
+        assert lead.impact == max(c.impact for c in group.values())
+        assert all(events[c] == events[service.id] for c in group)
+    # Different spikes never share an event.
+    leads = {events[next(c.id for c in cases if c.dimension == "service" and c.value == x.service
+                         and c.start == x.start)][0] for x in demo_truth.anomalies}
+    assert len(leads) == len(demo_truth.anomalies)
+    with home.records.session() as s:
+        numbers = report(s, date(2026, 11, 20), date(2026, 11, 27), "USD")
+    assert numbers["count"] == 3 and numbers["events"] == 1 and numbers["untriaged_events"] == 1
+    assert {a["event"] for a in numbers["anomalies"]} == {numbers["anomalies"][0]["id"]}
+    assert all(len(a["related"]) == 2 for a in numbers["anomalies"])
+
+
+def test_an_event_link_needs_overlap_and_a_cause_carrying_most_of_the_excess():
+    from types import SimpleNamespace as Case
+
+    def case(cid, dim, value, start, days, impact, causes=()):
+        return Case(id=cid, dimension=dim, value=value, start=date(2026, 11, start),
+                    end=date(2026, 11, start + days), impact=impact,
+                    root_causes=[{"dimension": d, "value": v, "share_pct": p} for d, v, p in causes])
+
+    svc = case("s", "service", "EC2", 10, 3, 900.0, [("account", "111", 95.0)])
+    acct = case("a", "account", "111", 11, 2, 950.0, [("service", "EC2", 97.0)])
+    minor = case("m", "service", "S3", 10, 3, 150.0, [("account", "111", 60.0)])  # S3 is a small cause of "a"
+    later = case("l", "account", "111", 13, 2, 500.0, [("service", "EC2", 99.0)])  # starts when "s" ended
+    weak = case("w", "service", "RDS", 10, 3, 300.0, [("account", "222", 40.0)])
+    events = ac.event_groups([svc, acct, minor, later, weak])
+    assert events["s"] == events["a"] == events["m"] == ["a", "s", "m"]
+    assert events["l"] == ["l"] and events["w"] == ["w"]
+
+
+def test_acknowledging_an_event_acknowledges_its_new_cases(demo_home):
+    ac.sync_cases(demo_home)
+    now = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)
+    with demo_home.records.session() as s:
+        numbers = report(s, date(2026, 11, 20), date(2026, 11, 27), "USD")
+    first, *others = numbers["anomalies"]
+    ac.acknowledge(demo_home.records, others[0]["id"], now=now)
+    done = ac.acknowledge_event(demo_home.records, first["id"], now=now + timedelta(hours=1))
+    assert sorted(done) == sorted([first["id"], others[1]["id"]])
+    with demo_home.records.session() as s:
+        stored = {c.id: c for c in s.exec(select(AnomalyCase)) if c.id in {a["id"] for a in numbers["anomalies"]}}
+    assert {c.status for c in stored.values()} == {"acknowledged"}
+    assert stored[others[0]["id"]].acknowledged_at < stored[first["id"]].acknowledged_at
+    with pytest.raises(ValueError, match="no case of the event"):
+        ac.acknowledge_event(demo_home.records, first["id"], now=now)
