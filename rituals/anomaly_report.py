@@ -17,10 +17,10 @@ from rituals.anomaly_cases import (
     STATUS_ORDER,
     _percentile,
     band,
-    event_groups,
     ttd_hours,
     ttr_hours,
 )
+from rituals.anomaly_events import event_groups
 from storage.records import AnomalyCase, Person, Team
 
 

@@ -84,7 +84,8 @@ class AnomalyTriageScreen(RitualStepperScreen):
     def load_cases(self, detect: bool = True) -> None:
         from sqlmodel import select
 
-        from rituals.anomaly_cases import event_groups, sync_cases
+        from rituals.anomaly_cases import sync_cases
+        from rituals.anomaly_events import event_groups
         from rituals.anomaly_report import all_cases, case_dict, default_window, in_window
         from storage.records import Person, Team
 
@@ -214,7 +215,7 @@ class AnomalyTriageScreen(RitualStepperScreen):
                                                  f"Case {c['id']} acknowledged"), thread=True, group="anomaly-save")
 
     def action_acknowledge_event(self) -> None:
-        from rituals.anomaly_cases import acknowledge_event
+        from rituals.anomaly_events import acknowledge_event
 
         if (c := self.case) is not None:
             self.run_worker(lambda: self._change(

@@ -11,6 +11,7 @@ import pytest
 from sqlmodel import select
 
 from rituals import anomaly_cases as ac
+from rituals import anomaly_events as ev
 from rituals.anomaly_report import kpis, report, triage
 from storage.records import Action, AnomalyCase, Person, Team
 
@@ -237,7 +238,7 @@ def test_aws_anomalies_are_deduplicated_and_get_feedback(demo_home, demo_truth):
 def test_the_cases_of_one_spike_form_one_event(synced, demo_truth):
     home, _ = synced
     cases = _cases(home)
-    events = ac.event_groups(cases)
+    events = ev.event_groups(cases)
     # Each injected anomaly's service, account and team cases (and the total's, where it alarmed) are one event.
     for x in demo_truth.anomalies:
         service = next(c for c in cases if c.dimension == "service" and c.value == x.service and c.start == x.start)
@@ -271,7 +272,7 @@ def test_an_event_link_needs_overlap_and_a_cause_carrying_most_of_the_excess():
     minor = case("m", "service", "S3", 10, 3, 150.0, [("account", "111", 60.0)])  # S3 is a small cause of "a"
     later = case("l", "account", "111", 13, 2, 500.0, [("service", "EC2", 99.0)])  # starts when "s" ended
     weak = case("w", "service", "RDS", 10, 3, 300.0, [("account", "222", 40.0)])
-    events = ac.event_groups([svc, acct, minor, later, weak])
+    events = ev.event_groups([svc, acct, minor, later, weak])
     assert events["s"] == events["a"] == events["m"] == ["a", "s", "m"]
     assert events["l"] == ["l"] and events["w"] == ["w"]
 
@@ -283,11 +284,11 @@ def test_acknowledging_an_event_acknowledges_its_new_cases(demo_home):
         numbers = report(s, date(2026, 11, 20), date(2026, 11, 27), "USD")
     first, *others = numbers["anomalies"]
     ac.acknowledge(demo_home.records, others[0]["id"], now=now)
-    done = ac.acknowledge_event(demo_home.records, first["id"], now=now + timedelta(hours=1))
+    done = ev.acknowledge_event(demo_home.records, first["id"], now=now + timedelta(hours=1))
     assert sorted(done) == sorted([first["id"], others[1]["id"]])
     with demo_home.records.session() as s:
         stored = {c.id: c for c in s.exec(select(AnomalyCase)) if c.id in {a["id"] for a in numbers["anomalies"]}}
     assert {c.status for c in stored.values()} == {"acknowledged"}
     assert stored[others[0]["id"]].acknowledged_at < stored[first["id"]].acknowledged_at
     with pytest.raises(ValueError, match="no case of the event"):
-        ac.acknowledge_event(demo_home.records, first["id"], now=now)
+        ev.acknowledge_event(demo_home.records, first["id"], now=now)
