@@ -10,7 +10,7 @@ this one definition.
 With data from the AWS sync only, line items carry account x service x day and no Tags; the sync stores the
 spend per tag value x account x day of each taxonomy key apart (``aws_tag_costs``, Cost Explorer's TAG
 grouping, the untagged bucket as NULL). For a window whose line items carry no Tags, allocation is read from
-there instead (``tag_costs_fallback``): by tag where the allocation key has a (allowed) value, by rule where
+there instead (``rituals.tag_costs``): by tag where the allocation key has a (allowed) value, by rule where
 the account has an owning team. Cost categories and per-resource detail do not exist in that data.
 """
 
@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
+from rituals.tag_costs import tag_costs_coverage, tag_costs_fallback
 from storage.costs import CostStore, json_path, sql_string
 
 if TYPE_CHECKING:
@@ -84,47 +85,6 @@ def allocation_sql(con: duckdb.DuckDBPyConnection, store: CostStore, has_rules: 
     return value, how
 
 
-AWS_TAG_COSTS = "aws_tag_costs"
-
-
-def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
-                            [name]).fetchone()[0])
-
-
-def tag_costs_fallback(con: duckdb.DuckDBPyConnection, store: CostStore, start: date, end: date) -> bool:
-    """True when allocation for ``start <= day < end`` comes from the AWS sync's per-tag costs: no line item
-    of the window carries Tags (the sync's own line items have none; imported CUR and FOCUS rows do) and the
-    sync stored tag costs of the allocation key for the window."""
-    if not has_table(con, AWS_TAG_COSTS):
-        return False
-    tagged = con.execute("SELECT count(*) FROM line_items WHERE charge_date >= ? AND charge_date < ? "
-                         "AND Tags IS NOT NULL", [start, end]).fetchone()[0]
-    if tagged:
-        return False
-    return bool(con.execute(f"SELECT count(*) FROM {AWS_TAG_COSTS} WHERE tag_key = ? AND day >= ? AND day < ?",
-                            [store.taxonomy.allocation_key, start, end]).fetchone()[0])
-
-
-def tag_value_sql(store: CostStore, key: str, column: str = "t.tag_value") -> str:
-    """SQL over ``aws_tag_costs`` (as ``t``) for a key's value as allocation counts it (see ``key_sql``)."""
-    tag = f"NULLIF(TRIM({column}), '')"
-    allowed = store.taxonomy.allowed_values.get(store.taxonomy.canonical_key(key))
-    if allowed:
-        values = ", ".join(sql_string(v) for v in allowed)
-        tag = f"CASE WHEN {tag} IN ({values}) THEN {tag} END"
-    return tag
-
-
-def tag_costs_allocation_sql(store: CostStore) -> tuple[str, str]:
-    """As ``allocation_sql``, over the allocation key's rows of ``aws_tag_costs`` (as ``t``) joined to the
-    ``_rules`` account table (as ``r``)."""
-    tag = tag_value_sql(store, store.taxonomy.allocation_key)
-    value = f"coalesce({tag}, r.team)"
-    how = f"CASE WHEN {tag} IS NOT NULL THEN 'tag' WHEN r.team IS NOT NULL THEN 'rule' END"
-    return value, how
-
-
 def rules_frame(account_teams: dict[str, str]) -> pd.DataFrame:
     import pandas as pd
 
@@ -140,15 +100,8 @@ def coverage(store: CostStore, account_teams: dict[str, str], start: date, end: 
             return Coverage(start, end, 0.0, 0.0, 0.0)
         con.register("_rules", rules_frame(account_teams))
         if tag_costs_fallback(con, store, start, end):
-            _value, how = tag_costs_allocation_sql(store)
-            row = con.execute(
-                f"SELECT coalesce(sum(amortized_cost), 0), "
-                f"coalesce(sum(amortized_cost) FILTER (WHERE {how} = 'tag'), 0), "
-                f"coalesce(sum(amortized_cost) FILTER (WHERE {how} = 'rule'), 0) "
-                f"FROM {AWS_TAG_COSTS} t LEFT JOIN _rules r ON r.account_id = t.account_id "
-                "WHERE t.tag_key = ? AND t.day >= ? AND t.day < ?",
-                [store.taxonomy.allocation_key, start, end]).fetchone()
-            return Coverage(start, end, float(row[0]), float(row[1]), float(row[2]))
+            total, by_tag, by_rule = tag_costs_coverage(con, store, start, end)
+            return Coverage(start, end, total, by_tag, by_rule)
         _value, how = allocation_sql(con, store, True)
         cats = ", ".join(sql_string(c) for c in charge_categories)
         row = con.execute(

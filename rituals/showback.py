@@ -23,8 +23,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from rituals.allocation import AWS_TAG_COSTS, allocation_sql, tag_costs_allocation_sql, tag_costs_fallback
+from rituals.allocation import allocation_sql
 from rituals.calendar import add_months
+from rituals.tag_costs import tag_cost_lines, tag_costs_fallback
 from storage.costs import CostStore, sql_string
 
 if TYPE_CHECKING:
@@ -200,7 +201,7 @@ def showback_lines(store: CostStore, account_teams: dict[str, str], shared_accou
             con.executemany("INSERT INTO _rules VALUES (?, ?)", list(account_teams.items()))
         period = "date_trunc('month', charge_date)" if grain == "month" else "charge_date"
         if tag_costs_fallback(con, store, start, end):
-            frame = _tag_cost_lines(con, store, shared_accounts, start, end, period, recurring_only)
+            frame = tag_cost_lines(con, store, shared_accounts, start, end, period, recurring_only)
             return frame[cols]
         value, how = allocation_sql(con, store, True)
         reason = reason_sql(value, how, shared_accounts)
@@ -219,25 +220,6 @@ def showback_lines(store: CostStore, account_teams: dict[str, str], shared_accou
     frame["cost"] = frame["cost"].fillna(0.0).astype(float)
     frame["billed"] = frame["billed"].fillna(0.0).astype(float)
     return frame[cols]
-
-
-def _tag_cost_lines(con: Any, store: CostStore, shared_accounts: Iterable[str], start: date, end: date,
-                    period: str, recurring_only: bool) -> pd.DataFrame:
-    """``showback_lines`` from the AWS sync's per-tag costs (which know no charge frequency: all usage)."""
-    value, _how = tag_costs_allocation_sql(store)
-    accounts = ", ".join(sql_string(a) for a in shared_accounts)
-    shared = f"WHEN t.account_id IN ({accounts}) THEN 'shared_account' " if accounts else ""
-    reason = f"CASE {shared}WHEN ({value}) IS NULL THEN 'unallocated' END"
-    frame = con.execute(
-        f"SELECT CAST({period} AS DATE) AS period, CASE WHEN r_ IS NULL THEN v_ END AS team, r_ AS reason, "
-        f"sum(amortized_cost) AS cost, sum(unblended_cost) AS billed FROM ("
-        f"SELECT t.day AS charge_date, t.amortized_cost, t.unblended_cost, {value} AS v_, {reason} AS r_ "
-        f"FROM {AWS_TAG_COSTS} t LEFT JOIN _rules r ON r.account_id = t.account_id "
-        f"WHERE t.tag_key = ? AND t.day >= ? AND t.day < ?{' AND false' if recurring_only else ''}) "
-        "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3", [store.taxonomy.allocation_key, start, end]).df()
-    frame["cost"] = frame["cost"].fillna(0.0).astype(float)
-    frame["billed"] = frame["billed"].fillna(0.0).astype(float)
-    return frame
 
 
 def active_teams(records: Any) -> list[str]:

@@ -20,18 +20,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from rituals.allocation import (
-    AWS_TAG_COSTS,
-    Coverage,
-    allocation_sql,
-    has_table,
-    key_sql,
-    rules_frame,
-    tag_costs_allocation_sql,
-    tag_costs_fallback,
-    tag_value_sql,
-)
+from rituals.allocation import Coverage, allocation_sql, key_sql, rules_frame
 from rituals.runs import stable_floats
+from rituals.tag_costs import AWS_TAG_COSTS, tag_cost_sweep, tag_costs_fallback
 from storage.costs import CostStore, sql_string
 
 if TYPE_CHECKING:
@@ -114,36 +105,8 @@ def load_frames(store: CostStore, account_teams: dict[str, str], start: date, en
 def _tag_cost_frames(con: duckdb.DuckDBPyConnection, store: CostStore, start: date, end: date) -> SweepFrames:
     """The frames from the AWS sync's per-tag costs (spend per account and allocation value; no services or
     resources). Each key's coverage comes from that key's own rows: the keys' rows cannot be joined."""
-    tax = store.taxonomy
-    value, how = tag_costs_allocation_sql(store)
-    names = ("(SELECT account_id AS id, any_value(name) AS name FROM aws_accounts GROUP BY 1)"
-             if has_table(con, "aws_accounts") else "(SELECT NULL AS id, NULL AS name)")
-    flags = ", ".join(f'{"(" + tag_value_sql(store, k) + " IS NOT NULL)" if k == tax.allocation_key else "false"} '
-                      f'AS "{KEY_PREFIX}{k}"' for k in tax.keys)
-    joined = f"{AWS_TAG_COSTS} t LEFT JOIN _rules r ON r.account_id = t.account_id"
-    base = f"FROM {joined} WHERE t.tag_key = ? "
-    rows = con.execute(
-        f"SELECT t.account_id, any_value(a.name) AS account_name, NULL AS service, NULL AS resource_id, "
-        f"NULL AS resource_name, {how} AS how, {value} AS team, false AS unused, sum(t.amortized_cost) AS cost, "
-        f"{flags} FROM {joined} LEFT JOIN {names} a ON a.id = t.account_id "
-        "WHERE t.tag_key = ? AND t.day >= ? AND t.day < ? GROUP BY ALL", [tax.allocation_key, start, end]).df()
-    trend = con.execute(
-        f"SELECT (date_diff('day', t.day, CAST(? AS DATE)) - 1) // 7 AS bucket, sum(t.amortized_cost) AS total, "
-        f"coalesce(sum(t.amortized_cost) FILTER (WHERE {how} = 'tag'), 0) AS by_tag, "
-        f"coalesce(sum(t.amortized_cost) FILTER (WHERE {how} = 'rule'), 0) AS by_rule {base}"
-        "AND t.day >= ? AND t.day < ? GROUP BY 1",
-        [end, tax.allocation_key, end - timedelta(days=7 * TREND_WEEKS), end]).df()
-    values = con.execute(
-        f"SELECT t.tag_key AS key, t.tag_value AS value, sum(t.amortized_cost) AS cost FROM {AWS_TAG_COSTS} t "
-        "WHERE t.day >= ? AND t.day < ? AND NULLIF(TRIM(t.tag_value), '') IS NOT NULL GROUP BY 1, 2",
-        [start, end]).df()
-    by_key: dict[str, float | None] = {}
-    for key in tax.keys:
-        total, tagged = con.execute(
-            f"SELECT sum(t.amortized_cost), sum(t.amortized_cost) FILTER (WHERE {tag_value_sql(store, key)} "
-            f"IS NOT NULL) FROM {AWS_TAG_COSTS} t WHERE t.tag_key = ? AND t.day >= ? AND t.day < ?",
-            [key, start, end]).fetchone()
-        by_key[key] = None if total is None else pct_of(float(tagged or 0.0), float(total))
+    rows, trend, values, shares = tag_cost_sweep(con, store, start, end, KEY_PREFIX, TREND_WEEKS)
+    by_key = {k: None if total is None else pct_of(tagged, total) for k, (tagged, total) in shares.items()}
     rows = rows.astype({c: object for c in ROW_COLUMNS if c != "cost"})
     return SweepFrames(start, end, rows, trend, values, source=AWS_TAG_COSTS, by_key=by_key)
 
