@@ -12,33 +12,26 @@ from __future__ import annotations
 
 import json
 import shutil
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from storage.costs import (
+from storage.costs import CostStore, attach_store, scratch_path, sql_string
+from storage.schema import (
     COST_COLUMNS,
     DATA_TABLE,
     DERIVED_COLUMNS,
     FOCUS_COLUMNS,
-    LOCK_TIMEOUT_S,
     TAG_SETS,
-    CostStore,
-    CostStoreError,
-    _is_lock_error,
     create_schema,
-    scratch_path,
-    sql_string,
     stored_column_sql,
     stored_columns,
     taxonomy_signature,
 )
-from storage.tags import FoldReport, TagsError, folded_json, normalise, parse_tags, tag_column
+from storage.tag_sets import retag, tag_rows, tagmap_frame
+from storage.tags import FoldReport, tag_column
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     import duckdb
     import pandas as pd
 
@@ -78,67 +71,6 @@ class LoadSummary:
     notes: list[str] = field(default_factory=list)
     commitments: int = 0
     currency: str | None = None
-
-
-def _tag_rows(distinct: list[Any], store: CostStore, report: FoldReport) -> tuple[list[dict[str, Any]], dict]:
-    rows, bad = [], {}
-    keys = store.taxonomy.keys
-    for raw in distinct:
-        try:
-            norm = normalise(parse_tags(raw), store.taxonomy, report)
-        except TagsError as exc:
-            bad[raw] = str(exc)
-            continue
-        row: dict[str, Any] = {"Tags": raw, "tags_norm": folded_json(norm)}
-        for key in keys:
-            row[tag_column(key)] = norm.get(key) or None
-        rows.append(row)
-    return rows, bad
-
-
-def _tagmap_frame(rows: list[dict[str, Any]], store: CostStore) -> pd.DataFrame:
-    import pandas as pd
-
-    cols = ["Tags", "tags_norm", *[tag_column(k) for k in store.taxonomy.keys]]
-    return pd.DataFrame(rows, columns=cols).astype(object)
-
-
-def retag(con: duckdb.DuckDBPyConnection, store: CostStore) -> None:
-    """Recompute the folded tag columns of every stored row (after the taxonomy changed)."""
-    create_schema(con, store.taxonomy, tuple(tag_column(k) for k in store.taxonomy.keys))
-    distinct = [r[0] for r in con.execute(f"SELECT DISTINCT Tags FROM {DATA_TABLE} "
-                                          "WHERE Tags IS NOT NULL").fetchall()]
-    rows, _bad = _tag_rows(distinct, store, FoldReport())
-    con.register("_retag", _tagmap_frame(rows, store))
-    sets = ", ".join(f'"{c}" = t."{c}"' for c in [tag_column(k) for k in store.taxonomy.keys])
-    con.execute(f"UPDATE {DATA_TABLE} SET {sets} FROM _retag t WHERE {DATA_TABLE}.Tags = t.Tags")
-    con.execute(f"DELETE FROM {TAG_SETS}")
-    con.execute(f"INSERT INTO {TAG_SETS} SELECT Tags, tags_norm FROM _retag")
-    con.unregister("_retag")
-    con.execute("INSERT OR REPLACE INTO meta VALUES ('taxonomy', ?)", [taxonomy_signature(store.taxonomy)])
-
-
-def attach_store(con: duckdb.DuckDBPyConnection, path: Path, timeout_s: float = LOCK_TIMEOUT_S) -> None:
-    """ATTACH the store file read-write as ``store``, waiting up to ``timeout_s`` while another process
-    holds it (as ``storage.costs.connect`` does)."""
-    import duckdb
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    deadline = time.monotonic() + timeout_s
-    delay = 0.05
-    while True:
-        try:
-            con.execute(f"ATTACH '{str(path).replace(chr(39), chr(39) * 2)}' AS store")
-            return
-        except duckdb.IOException as exc:
-            if not _is_lock_error(exc):
-                raise CostStoreError(f"cannot open the cost store {path}: {exc}") from exc
-            if time.monotonic() >= deadline:
-                raise CostStoreError(
-                    f"the cost store {path} is being used by another finops-tui process; "
-                    f"waited {timeout_s:.0f} s, try again when it finishes") from exc
-            time.sleep(delay)
-            delay = min(delay * 2, 0.5)
 
 
 class Staging:
@@ -358,14 +290,14 @@ class Staging:
         report = FoldReport()
         distinct = [r[0] for r in self.con.execute("SELECT DISTINCT Tags FROM memory.staged "
                                                    "WHERE Tags IS NOT NULL").fetchall()]
-        tag_rows, bad = _tag_rows(distinct, self.store, report)
+        folded, bad = tag_rows(distinct, self.store, report)
         if bad:
             raw, why = next(iter(bad.items()))
             row = self.con.execute("SELECT _source, _row FROM memory.staged WHERE Tags = ? ORDER BY _row LIMIT 1",
                                    [raw]).fetchone()
             raise LoadError([LoadProblem(why, row[0], row[1], "Tags")])
-        self._tag_rows = tag_rows
-        self.con.register("_tagmap", _tagmap_frame(tag_rows, self.store))
+        self._tag_rows = folded
+        self.con.register("_tagmap", tagmap_frame(folded, self.store))
         self.con.execute("CREATE TABLE tagmap AS SELECT * FROM _tagmap")
         phase("storing and checking")
         summary = self._swap(replace_all, source or "load", report, meta or {})

@@ -302,7 +302,7 @@ class AwsSync:
         """Stored synced rows of the months being replaced that are not fetched again."""
         import pandas as pd
 
-        from storage.costs import FOCUS_COLUMNS
+        from storage.schema import FOCUS_COLUMNS
 
         cols = [c for c in FOCUS_COLUMNS if c != "x_Extras"]
         with self.store.reader() as con:

@@ -11,8 +11,8 @@ BilledCost are required; the summary lists the stored FOCUS columns a file did n
 
 from __future__ import annotations
 
-from storage.costs import FOCUS_COLUMNS
 from storage.loader import LoadError, LoadProblem
+from storage.schema import FOCUS_COLUMNS
 from storage.sources.files import Mapping, RawFile, lit, q
 
 KIND_OF_TYPE = {"DOUBLE": "num", "TIMESTAMP": "ts", "VARCHAR": "text"}

@@ -14,8 +14,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from storage.config import load_config
-from storage.costs import DATA_TABLE, FOCUS_COLUMNS, TAG_SETS, CostStore
+from storage.costs import CostStore
 from storage.loader import LoadError, Staging
+from storage.schema import DATA_TABLE, FOCUS_COLUMNS, TAG_SETS, taxonomy_signature
 from storage.sources.files import import_files
 from storage.tags import tag_column
 
@@ -123,8 +124,6 @@ def make_old_store(store: CostStore) -> None:
     con.execute("CREATE TABLE imports (import_id INTEGER PRIMARY KEY, imported_at TIMESTAMP, source VARCHAR, "
                 "rows BIGINT, replaced BIGINT, summary VARCHAR)")
     con.execute("CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
-    from storage.costs import taxonomy_signature
-
     con.execute("INSERT INTO meta VALUES ('taxonomy', ?)", [taxonomy_signature(taxonomy)])
     con.execute("INSERT INTO imports VALUES (1, now(), 'old.csv', 2, 0, '{}')")
     for i, (tags, norm, team) in enumerate(zip(OLD_TAGS, ['{"org": "retail", "team": "pay"}', '{"team": "search"}'],

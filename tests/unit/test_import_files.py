@@ -297,8 +297,7 @@ def test_the_swap_waits_then_says_the_store_is_busy(tmp_path) -> None:
 
     import duckdb
 
-    from storage.costs import CostStoreError
-    from storage.loader import attach_store
+    from storage.costs import CostStoreError, attach_store
 
     path = tmp_path / "costs.duckdb"
     duckdb.connect(str(path)).close()

@@ -1,0 +1,159 @@
+"""The cost store's tables: the FOCUS columns kept, the physical layout of line items, and its upgrades.
+
+``line_items`` is a view over DATA_TABLE. Each load adds the columns it brings; the view gives every FOCUS
+column (NULL where no stored row has one) and derives a missing billing period from the charge month.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from storage.tags import tag_column
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from storage.config import Taxonomy
+
+# The FOCUS columns kept, with their DuckDB types. Everything else from a source goes into x_Extras.
+FOCUS_COLUMNS: dict[str, str] = {
+    "BilledCost": "DOUBLE",
+    "EffectiveCost": "DOUBLE",
+    "ListCost": "DOUBLE",
+    "ContractedCost": "DOUBLE",
+    "ChargePeriodStart": "TIMESTAMP",
+    "ChargePeriodEnd": "TIMESTAMP",
+    "BillingPeriodStart": "TIMESTAMP",
+    "BillingPeriodEnd": "TIMESTAMP",
+    "BillingAccountId": "VARCHAR",
+    "BillingAccountName": "VARCHAR",
+    "BillingCurrency": "VARCHAR",
+    "ChargeCategory": "VARCHAR",
+    "ChargeClass": "VARCHAR",
+    "ChargeFrequency": "VARCHAR",
+    "ChargeDescription": "VARCHAR",
+    "PricingCategory": "VARCHAR",
+    "PricingQuantity": "DOUBLE",
+    "PricingUnit": "VARCHAR",
+    "ConsumedQuantity": "DOUBLE",
+    "ConsumedUnit": "VARCHAR",
+    "ProviderName": "VARCHAR",
+    "PublisherName": "VARCHAR",
+    "InvoiceIssuerName": "VARCHAR",
+    "ServiceName": "VARCHAR",
+    "ServiceCategory": "VARCHAR",
+    "SubAccountId": "VARCHAR",
+    "SubAccountName": "VARCHAR",
+    "RegionId": "VARCHAR",
+    "RegionName": "VARCHAR",
+    "AvailabilityZone": "VARCHAR",
+    "ResourceId": "VARCHAR",
+    "ResourceName": "VARCHAR",
+    "ResourceType": "VARCHAR",
+    "SkuId": "VARCHAR",
+    "SkuPriceId": "VARCHAR",
+    "CommitmentDiscountId": "VARCHAR",
+    "CommitmentDiscountName": "VARCHAR",
+    "CommitmentDiscountType": "VARCHAR",
+    "CommitmentDiscountStatus": "VARCHAR",
+    "CommitmentDiscountCategory": "VARCHAR",
+    "Tags": "VARCHAR",
+    "x_UsageType": "VARCHAR",
+    "x_Operation": "VARCHAR",
+    "x_CostCategories": "VARCHAR",
+    "x_CommitmentStart": "TIMESTAMP",
+    "x_CommitmentEnd": "TIMESTAMP",
+    "x_CommitmentHourly": "DOUBLE",
+    "x_Extras": "VARCHAR",
+}
+# Made once at load: the charge day, and which import wrote the row. The folded tag map of each distinct
+# Tags value is kept once, in TAG_SETS, not per row.
+DERIVED_COLUMNS: dict[str, str] = {"charge_date": "DATE", "import_id": "INTEGER"}
+COST_COLUMNS = ("BilledCost", "EffectiveCost", "ListCost", "ContractedCost")
+
+# line_items is a view over DATA_TABLE, which holds only the columns some stored row has had: writing a
+# column that is NULL in every row costs as much as writing one with values (at 5M rows, ~45 all-NULL FOCUS
+# columns doubled an import). The view gives every FOCUS column, NULL where the table has none.
+DATA_TABLE = "line_items_data"
+TAG_SETS = "tag_sets"
+# Stored for every row: what the load's fill guarantees (and Tags, which the tag columns come from).
+CORE_COLUMNS = ("BilledCost", "EffectiveCost", "ChargePeriodStart", "BillingAccountId", "BillingCurrency", "Tags")
+# The billing period of a row that has none is the calendar month of its charge. Loads may leave these two
+# columns NULL (or not stored at all); the view fills them.
+PERIOD_DEFAULTS = {
+    "BillingPeriodStart": "date_trunc('month', ChargePeriodStart)",
+    "BillingPeriodEnd": "date_trunc('month', ChargePeriodStart) + INTERVAL 1 MONTH",
+}
+
+
+def stored_column_sql(name: str, stored: list[str] | set[str], types: dict[str, str], table: str = "") -> str:
+    """SQL over DATA_TABLE giving the line_items value of a column: the stored one, its period default, or
+    NULL when no row has it. ``table`` qualifies the column references."""
+    pre = f"{table}." if table else ""
+    default = PERIOD_DEFAULTS.get(name)
+    if default is not None:
+        default = f"CAST({default.replace('ChargePeriodStart', pre + 'ChargePeriodStart')} AS TIMESTAMP)"
+        return f'coalesce({pre}"{name}", {default})' if name in stored else default
+    return f'{pre}"{name}"' if name in stored else f"CAST(NULL AS {types[name]})"
+
+
+def _relation_type(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
+    row = con.execute("SELECT table_type FROM information_schema.tables WHERE table_name = ? "
+                      "AND table_catalog = current_database() AND table_schema = current_schema()",
+                      [name]).fetchone()
+    return row[0] if row else None
+
+
+def stored_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The columns DATA_TABLE has in the connection's current database."""
+    return _table_columns(con, DATA_TABLE)
+
+
+def _table_columns(con: duckdb.DuckDBPyConnection, name: str) -> list[str]:
+    return [r[0] for r in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = ? AND table_catalog = "
+        "current_database() AND table_schema = current_schema() ORDER BY ordinal_position", [name]).fetchall()]
+
+
+def create_schema(con: duckdb.DuckDBPyConnection, taxonomy: Taxonomy, store_columns: tuple[str, ...] = ()) -> None:
+    """Create or bring up to date the store's tables in the connection's current database. ``store_columns``
+    are the FOCUS and tag columns a load is about to write, added to DATA_TABLE when it lacks them."""
+    if _relation_type(con, "line_items") == "BASE TABLE":  # a store from before DATA_TABLE: every column stored
+        con.execute(f"ALTER TABLE line_items RENAME TO {DATA_TABLE}")
+    con.execute(f"CREATE TABLE IF NOT EXISTS {TAG_SETS} (raw_tags VARCHAR PRIMARY KEY, tags_norm VARCHAR)")
+    if "tags_norm" in _table_columns(con, DATA_TABLE):  # ... and its folded map per row
+        con.execute(f"INSERT OR REPLACE INTO {TAG_SETS} SELECT Tags, any_value(tags_norm) FROM {DATA_TABLE} "
+                    "WHERE Tags IS NOT NULL GROUP BY Tags")
+        con.execute(f"ALTER TABLE {DATA_TABLE} DROP COLUMN tags_norm")
+    tag_cols = [tag_column(k) for k in taxonomy.keys]
+    core = {c: FOCUS_COLUMNS[c] for c in CORE_COLUMNS} | DERIVED_COLUMNS
+    body = ", ".join(f'"{name}" {typ}' for name, typ in core.items())
+    con.execute(f"CREATE TABLE IF NOT EXISTS {DATA_TABLE} ({body})")
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS imports (import_id INTEGER PRIMARY KEY, imported_at TIMESTAMP, source VARCHAR, "
+        "rows BIGINT, replaced BIGINT, summary VARCHAR)"
+    )
+    con.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+    # Commitment terms (Savings Plans, RIs) from the demo, CUR 2.0 columns or the AWS sync.
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS commitment_inventory (commitment_id VARCHAR PRIMARY KEY, type VARCHAR, "
+        "description VARCHAR, hourly_commitment DOUBLE, start_date DATE, end_date DATE, term_years INTEGER, "
+        "payment_option VARCHAR, account_id VARCHAR, source VARCHAR)"
+    )
+    types = {**FOCUS_COLUMNS, **DERIVED_COLUMNS, **dict.fromkeys(tag_cols, "VARCHAR")}
+    stored = _table_columns(con, DATA_TABLE)
+    added = [c for c in dict.fromkeys(store_columns) if c in types and c not in stored]
+    for name in added:
+        con.execute(f'ALTER TABLE {DATA_TABLE} ADD COLUMN "{name}" {types[name]}')
+    stored += added
+    # Every FOCUS column and every tag column of the taxonomy (and of earlier taxonomies, when stored).
+    view = [*types, *(c for c in stored if c not in types)]
+    if added or _relation_type(con, "line_items") != "VIEW" or _table_columns(con, "line_items") != view:
+        exprs = [f'{stored_column_sql(c, stored, types)} AS "{c}"' for c in view]
+        con.execute(f"CREATE OR REPLACE VIEW line_items AS SELECT {', '.join(exprs)} FROM {DATA_TABLE}")
+
+
+def taxonomy_signature(taxonomy: Taxonomy) -> str:
+    return json.dumps({"keys": list(taxonomy.keys), "aliases": dict(sorted(taxonomy.aliases.items()))},
+                      sort_keys=True)
