@@ -34,6 +34,7 @@ TREND_MONTHS = 6
 TOP_DRIVERS = 8
 OVER_BUDGET_PCT = 105.0  # a team above this share of its budget gets a proposed action
 UNALLOCATED = "(unallocated)"
+ALL_SERVICES = "(all services)"  # the service of a team's spend when only the AWS sync's tag costs tell teams
 FORECAST_BANDS = (("run", 12.0), ("walk", 15.0), ("crawl", 20.0))  # FINOPS-MODEL.md, forecast accuracy
 
 
@@ -84,16 +85,23 @@ def _guard(what: str, compute: Any) -> dict[str, Any]:
 # -- item 2: spend, budget, forecast, drivers ---------------------------------------------------------------
 def monthly_team_service(home: Home, first: date, end: date) -> pd.DataFrame:
     """Spend (EffectiveCost, every charge category) per month, team and service for ``first <= day < end``;
-    team is the allocation value (tag, else rule), None when unallocated."""
+    team is the allocation value (tag, else rule), None when unallocated. With AWS sync data only (no line
+    item of the range carries Tags) the teams come from the sync's tag costs, which know no services: each
+    team's spend is one row with the service ``ALL_SERVICES``."""
     import pandas as pd
 
     from rituals.allocation import account_teams_from_records, allocation_sql, rules_frame
+    from rituals.tag_costs import tag_cost_team_months, tag_costs_fallback
 
     cols = ["month", "team", "service", "cost"]
     with home.costs.reader() as con:
         if con is None:
             return pd.DataFrame(columns=cols)
         con.register("_rules", rules_frame(account_teams_from_records(home.records)))
+        if tag_costs_fallback(con, home.costs, first, end):
+            frame = tag_cost_team_months(con, home.costs, first, end).assign(service=ALL_SERVICES)
+            frame["month"] = pd.to_datetime(frame["month"]).dt.date
+            return frame[cols]
         value, _how = allocation_sql(con, home.costs, True)
         frame = con.execute(
             f"SELECT CAST(date_trunc('month', charge_date) AS DATE) AS month, {value} AS team, "

@@ -128,3 +128,15 @@ def tag_cost_lines(con: Any, store: CostStore, shared_accounts: Iterable[str], s
     frame["cost"] = frame["cost"].fillna(0.0).astype(float)
     frame["billed"] = frame["billed"].fillna(0.0).astype(float)
     return frame
+
+
+def tag_cost_team_months(con: duckdb.DuckDBPyConnection, store: CostStore, first: date,
+                         end: date) -> pd.DataFrame:
+    """Spend per month and team (the allocation value, None when unallocated) for ``first <= day < end``;
+    ``_rules`` must be registered."""
+    value, _how = tag_costs_allocation_sql(store)
+    return con.execute(
+        f"SELECT CAST(date_trunc('month', t.day) AS DATE) AS month, {value} AS team, "
+        f"sum(t.amortized_cost) AS cost FROM {AWS_TAG_COSTS} t LEFT JOIN _rules r ON r.account_id = t.account_id "
+        "WHERE t.tag_key = ? AND t.day >= ? AND t.day < ? GROUP BY 1, 2",
+        [store.taxonomy.allocation_key, first, end]).df()

@@ -101,3 +101,22 @@ def test_the_showback_splits_the_tag_costs(tmp_path) -> None:
     assert shared == {"shared_account": 25.0, "unallocated": 70.0}
     assert lines["cost"].sum() == 175.0 and lines["billed"].sum() == pytest.approx(175.0 * 1.1)
     assert showback_lines(store, RULES, [], D0, END, recurring_only=True).empty
+
+
+def test_the_monthly_review_tells_teams_from_the_tag_costs(tmp_path) -> None:
+    from rituals.monthly_review import ALL_SERVICES, monthly_team_service
+    from storage.clock import Clock
+    from storage.home import Home
+
+    home = Home(tmp_path / "home", clock_override=Clock(date(2026, 11, 27)))
+    home.path.mkdir(parents=True)
+    try:
+        home.costs.taxonomy = TAX
+        synced_store(home.path)
+        frame = monthly_team_service(home, date(2026, 11, 1), date(2026, 12, 1))
+        got = {(r.team if isinstance(r.team, str) else None, r.service): r.cost for r in frame.itertuples()}
+        # No team owns an account in this home's records, and 'Pay' is not an allowed value: both unallocated.
+        assert got == {("pay", ALL_SERVICES): 40.0, ("search", ALL_SERVICES): 20.0, (None, ALL_SERVICES): 155.0}
+        assert frame["cost"].sum() == 215.0
+    finally:
+        home.close()
