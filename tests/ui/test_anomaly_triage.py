@@ -30,6 +30,14 @@ async def _until(pilot, condition, timeout: float = 60.0) -> None:
         waited += 0.05
 
 
+async def _open_triage(app, pilot, home) -> AnomalyTriageScreen:
+    await _settle(app, pilot)
+    screen = AnomalyTriageScreen(home)
+    await app.push_screen(screen)
+    await _settle(app, pilot)
+    return screen
+
+
 def _stored(home):
     other = Records(home.records_url, migrate=False)
     try:
@@ -47,10 +55,7 @@ async def test_acknowledging_and_resolving_a_case_stores_timestamps_and_a_record
     reindex = next(x for x in demo_truth.anomalies if x.key == "reindex")
     app = FinOpsApp(demo_home)
     async with app.run_test(size=(180, 50)) as pilot:
-        await _settle(app, pilot)
-        screen = AnomalyTriageScreen(demo_home)
-        await app.push_screen(screen)
-        await _settle(app, pilot)
+        screen = await _open_triage(app, pilot, demo_home)
         queue = screen.query_one("#anomaly-queue", DataTable)
         assert queue.row_count == len(screen.cases) >= 3
         # Untriaged live cases first; the search re-index is the live anomaly.
@@ -105,10 +110,7 @@ async def test_shift_k_acknowledges_the_whole_event(demo_home, demo_truth):
     reindex = next(x for x in demo_truth.anomalies if x.key == "reindex")
     app = FinOpsApp(demo_home)
     async with app.run_test(size=(180, 50)) as pilot:
-        await _settle(app, pilot)
-        screen = AnomalyTriageScreen(demo_home)
-        await app.push_screen(screen)
-        await _settle(app, pilot)
+        screen = await _open_triage(app, pilot, demo_home)
         event = [c for c in screen.cases if c["start"] == reindex.start]
         assert len(event) == 3 and len({c["event"] for c in event}) == 1
         queue = screen.query_one("#anomaly-queue", DataTable)
