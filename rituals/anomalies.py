@@ -173,7 +173,7 @@ def to_matrix(series: pd.DataFrame) -> tuple[list[tuple[str, str]], date, np.nda
     import pandas as pd
 
     if series.empty:
-        return [], date.today(), np.zeros((0, 0))
+        return [], date.min, np.zeros((0, 0))  # no series: the first day is never read
     days = pd.to_datetime(series["day"])
     first_day = days.min().normalize()
     n_days = int((days.max().normalize() - first_day).days) + 1

@@ -384,7 +384,8 @@ def send_feedback(home: Any, cid: str, *, clients: Any = None) -> str:
     feedback = AWS_FEEDBACK.get(case.status)
     if feedback is None:
         raise ValueError(f"case {cid} is still new: acknowledge it or give it a disposition first")
-    send_anomaly_feedback(case.aws_anomaly_id, feedback, store=home.costs, clients=clients)
+    send_anomaly_feedback(case.aws_anomaly_id, feedback, store=home.costs, clients=clients,
+                          now=home.clock.now)
     now = home.clock.now()
     with home.records.write() as s:
         case = _load(s, cid, None)

@@ -75,7 +75,8 @@ def build_demo(path: Path, as_of: date, seed: int = 7, progress: Callable[[str],
 
     with Staging(home.costs, default_currency=demo.CURRENCY) as staging:
         staging.append_frame(frame, "demo")
-        staging.commit(replace_all=True, source="demo", meta={"demo_as_of": as_of.isoformat()})
+        staging.commit(replace_all=True, source="demo", meta={"demo_as_of": as_of.isoformat()},
+                       imported_at=home.clock.now())
     with home.costs.writer() as con:
         con.execute("DELETE FROM commitment_inventory WHERE source = 'demo'")
         for c in truth.commitments:

@@ -14,6 +14,7 @@ import json
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from storage.costs import CostStore, attach_store, scratch_path, sql_string
@@ -276,10 +277,11 @@ class Staging:
 
     # -- swapping in ------------------------------------------------------------------------------------
     def commit(self, *, replace_all: bool = False, source: str = "", meta: dict[str, str] | None = None,
-               on_phase: Callable[[str], None] | None = None) -> LoadSummary:
+               on_phase: Callable[[str], None] | None = None, imported_at: datetime | None = None) -> LoadSummary:
         """Write the staged rows into the store and check them there, in one transaction that also removes
         the rows they replace (by BillingAccountId and BillingPeriodStart); any problem rolls it all back.
-        ``on_phase`` hears "validating", "normalising tags" and "storing and checking" as each starts."""
+        ``on_phase`` hears "validating", "normalising tags" and "storing and checking" as each starts.
+        ``imported_at`` stamps the import (pass the home's clock; the system clock when absent)."""
         assert self.con is not None
         phase = on_phase or (lambda _name: None)
         phase("validating")
@@ -300,7 +302,8 @@ class Staging:
         self.con.register("_tagmap", tagmap_frame(folded, self.store))
         self.con.execute("CREATE TABLE tagmap AS SELECT * FROM _tagmap")
         phase("storing and checking")
-        summary = self._swap(replace_all, source or "load", report, meta or {})
+        at = (imported_at or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
+        summary = self._swap(replace_all, source or "load", report, meta or {}, at)
         self.close()
         return summary
 
@@ -322,7 +325,8 @@ class Staging:
                 "SELECT count(DISTINCT commitment_id) FROM memory.commitments").fetchone()[0]
         return summary
 
-    def _swap(self, replace_all: bool, source: str, report: FoldReport, meta: dict[str, str]) -> LoadSummary:
+    def _swap(self, replace_all: bool, source: str, report: FoldReport, meta: dict[str, str],
+              at: datetime) -> LoadSummary:
         # The store is attached to the staging connection, so staged rows are read from the in-memory
         # catalog ("memory"). One transaction may write to one database only: nothing below writes to memory.
         con = self.con
@@ -377,8 +381,8 @@ class Staging:
                 replaced = con.execute(f"SELECT count(*) FROM {DATA_TABLE} JOIN {keys} ON {match}").fetchone()[0]
                 con.execute(f"DELETE FROM {DATA_TABLE} USING {keys} WHERE {match}")
             summary.replaced, summary.import_id = int(replaced), import_id
-            con.execute("INSERT INTO imports VALUES (?, now(), ?, ?, ?, ?)",
-                        [import_id, source, summary.rows, summary.replaced,
+            con.execute("INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?)",
+                        [import_id, at, source, summary.rows, summary.replaced,
                          json.dumps({"periods": summary.periods, "providers": summary.providers}, default=str)])
             if self._commitments:
                 # One term per commitment: the latest end date wins (a renewal carries the newer terms).

@@ -36,7 +36,8 @@ def command(home, paths: tuple[str, ...], fmt: str | None, currency: str | None,
         bar = _Bar() if sys.stderr.isatty() else None
         try:
             result = import_files(home.costs, paths, fmt=fmt, currency=(currency or home.config.currency).upper(),
-                                  billing_account=billing_account, progress=bar.update if bar else None)
+                                  billing_account=billing_account, progress=bar.update if bar else None,
+                                  imported_at=home.clock.now())
         except LoadError as exc:
             raise BadInput(one_line(exc)) from exc
         finally:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from storage.sources.aws_client import (
@@ -115,6 +115,7 @@ class AwsSync:
         self.ledger = clients.ledger if clients else RequestLedger(max_requests=options.max_requests)
         if clients is not None and options.max_requests is not None:
             self.ledger.max_requests = options.max_requests
+        self.ledger.now = home.clock.now  # every stamp of a sync is on the home's clock (FINOPS_TUI_TODAY)
         self.clients = clients or AwsClients(profile=options.profile, endpoint_url=options.endpoint_url,
                                              ledger=self.ledger)
         self.progress = progress or (lambda _msg: None)
@@ -154,7 +155,7 @@ class AwsSync:
         return self._finish(results)
 
     def _finish(self, results: list[DatasetResult]) -> SyncResult:
-        now = datetime.now(UTC).replace(microsecond=0)
+        now = self.home.clock.now().astimezone(UTC).replace(microsecond=0)
         out = SyncResult(results, self.ledger)
         with self.store.writer() as con:
             create_tables(con)
@@ -292,10 +293,10 @@ class AwsSync:
             if not rows and not len(kept):
                 n = 0
             else:
-                n = staging.commit(source=f"sync aws {first}..{self.end}").rows - len(kept)
+                n = staging.commit(source=f"sync aws {first}..{self.end}", imported_at=self.home.clock.now()).rows - len(kept)
         with self.store.writer() as con:
             create_tables(con)
-            record_days(con, "costs", extra["days"])  # type: ignore[index]
+            record_days(con, "costs", extra["days"], synced_at=self.home.clock.now())  # type: ignore[index]
         return n, f"fetched {first} to {self.end - timedelta(1)}"
 
     def _kept_rows(self, payer: str, first: date) -> Any:
@@ -392,7 +393,7 @@ class AwsSync:
                     row[col] = left if abs(left) >= 1e-9 else 0.0
             total += swap(self.store, "aws_tag_costs", list(merged.values()),
                           where="tag_key = ? AND day >= ? AND day < ?", params=[key, first, self.end],
-                          days=(f"tags:{key}", flags))
+                          days=(f"tags:{key}", flags), synced_at=self.home.clock.now())
         return total, note
 
     def sync_forecast(self) -> tuple[int, str | None]:
@@ -410,7 +411,7 @@ class AwsSync:
         if first is not None:
             rows, flags, notes = fetch_usage(self.clients, first, self.end)
             n += swap(self.store, "aws_commitment_usage", rows, where="day >= ? AND day < ?",
-                      params=[first, self.end], days=("commitments", flags))
+                      params=[first, self.end], days=("commitments", flags), synced_at=self.home.clock.now())
         inventory = fetch_inventory(self.clients, self.today)
         n += swap_inventory(self.store, inventory)
         return n, "; ".join(notes) or None

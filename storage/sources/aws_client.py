@@ -9,7 +9,7 @@ Credentials come only from boto3's standard chain and are never written anywhere
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -54,6 +54,9 @@ class RequestLedger:
     max_requests: int | None = None
     calls: list[dict[str, Any]] = field(default_factory=list)
     attempts: int = 0
+    # Stamps each call; a sync sets it to its home's clock (FINOPS_TUI_TODAY) so the requests it records
+    # carry the same day as the data and the sync stamp.
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
     @property
     def requests(self) -> int:
@@ -72,7 +75,7 @@ class RequestLedger:
         if self.max_requests is not None and self.requests >= self.max_requests:
             raise MaxRequestsReached(
                 f"stopped before {service}:{model.name}: --max-requests {self.max_requests} reached")
-        self.calls.append({"at": datetime.now(UTC).replace(tzinfo=None), "service": service,
+        self.calls.append({"at": self.now().astimezone(UTC).replace(tzinfo=None), "service": service,
                            "operation": model.name, "cost": CE_REQUEST_COST if service == "ce" else 0.0})
 
     def _before_send(self, **_: Any) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -76,13 +77,17 @@ def fetch_budgets(clients: AwsClients, account_id: str) -> list[dict[str, Any]]:
 
 def send_anomaly_feedback(anomaly_id: str, feedback: str, *, store: CostStore | None = None,
                           clients: AwsClients | None = None, profile: str | None = None,
-                          endpoint_url: str | None = None) -> RequestLedger:
+                          endpoint_url: str | None = None,
+                          now: Callable[[], datetime] | None = None) -> RequestLedger:
     """Tell Cost Anomaly Detection whether an anomaly was real (YES), not (NO) or planned
-    (PLANNED_ACTIVITY); record it on the stored anomaly and in the request ledger."""
+    (PLANNED_ACTIVITY); record it on the stored anomaly and in the request ledger (stamped by ``now``,
+    the home's clock, when given)."""
     feedback = feedback.upper()
     if feedback not in FEEDBACK:
         raise ValueError(f"feedback must be one of {', '.join(FEEDBACK)}, got {feedback!r}")
     clients = clients or AwsClients(profile=profile, endpoint_url=endpoint_url)
+    if now is not None:
+        clients.ledger.now = now
     call(clients, "ce", "ProvideAnomalyFeedback", AnomalyId=anomaly_id, Feedback=feedback)
     if store is not None:
         with store.writer() as con:

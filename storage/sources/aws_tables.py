@@ -7,7 +7,7 @@ A failed fetch therefore never touches the stored data.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -59,9 +59,10 @@ def _columns(name: str) -> list[str]:
 
 def swap(store: CostStore, table: str, rows: list[dict[str, Any]], *, where: str = "TRUE",
          params: list[Any] | None = None, days: tuple[str, list[tuple[date, bool]]] | None = None,
-         meta: dict[str, str] | None = None) -> int:
+         meta: dict[str, str] | None = None, synced_at: datetime | None = None) -> int:
     """Replace the rows of ``table`` matching ``where`` with ``rows`` in one transaction; record ``days``
-    (dataset, [(day, estimated)]) in the sync cache and ``meta`` in the same transaction."""
+    (dataset, [(day, estimated)]) in the sync cache, stamped ``synced_at`` (the home's clock; required with
+    ``days``), and ``meta`` in the same transaction."""
     import pandas as pd
 
     cols = _columns(table)
@@ -76,7 +77,9 @@ def swap(store: CostStore, table: str, rows: list[dict[str, Any]], *, where: str
                 con.execute(f"INSERT INTO {table} SELECT {', '.join(chr(34) + c + chr(34) for c in cols)} FROM _rows")
                 con.unregister("_rows")
             if days:
-                record_days(con, *days)
+                if synced_at is None:
+                    raise ValueError("swap(days=...) needs synced_at (the home's clock)")
+                record_days(con, *days, synced_at=synced_at)
             for key, value in (meta or {}).items():
                 con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])
             con.execute("COMMIT")
@@ -86,15 +89,18 @@ def swap(store: CostStore, table: str, rows: list[dict[str, Any]], *, where: str
     return len(rows)
 
 
-def record_days(con: duckdb.DuckDBPyConnection, dataset: str, days: list[tuple[date, bool]]) -> None:
+def record_days(con: duckdb.DuckDBPyConnection, dataset: str, days: list[tuple[date, bool]], *,
+                synced_at: datetime) -> None:
+    """Record the fetched days of ``dataset``, stamped ``synced_at`` (the home's clock, stored as naive UTC)."""
     import pandas as pd
 
     if not days:
         return
     frame = pd.DataFrame({"day": [d for d, _ in days], "estimated": [bool(e) for _, e in days]})
+    stamp = synced_at.astimezone(UTC).replace(tzinfo=None) if synced_at.tzinfo else synced_at
     con.register("_days", frame)
-    con.execute("INSERT OR REPLACE INTO aws_sync_days SELECT ?, CAST(day AS DATE), estimated, now() FROM _days",
-                [dataset])
+    con.execute("INSERT OR REPLACE INTO aws_sync_days SELECT ?, CAST(day AS DATE), estimated, ? FROM _days",
+                [dataset, stamp])
     con.unregister("_days")
 
 

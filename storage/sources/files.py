@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Any
 from storage.loader import LoadError, LoadProblem, LoadSummary, Staging
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     import duckdb
 
     from storage.costs import CostStore
@@ -425,9 +427,10 @@ class _Progress:
 
 def import_files(store: CostStore, paths: Sequence[str | Path], *, fmt: str | None = None,
                  currency: str = "USD", billing_account: str = "unknown",
-                 progress: Progress | None = None) -> ImportResult:
+                 progress: Progress | None = None, imported_at: datetime | None = None) -> ImportResult:
     """Import billing files in one transaction; raises LoadError (nothing stored) on any bad input.
-    ``progress`` hears (message, fraction 0-1) from this thread and from a polling thread."""
+    ``progress`` hears (message, fraction 0-1) from this thread and from a polling thread; ``imported_at``
+    (the home's clock) stamps the import."""
     files = expand_paths(paths)
     sizes = [max(f.stat().st_size, 1) for f in files]
     total, done = float(sum(sizes)), 0.0
@@ -449,7 +452,8 @@ def import_files(store: CostStore, paths: Sequence[str | Path], *, fmt: str | No
                 reports.append(FileReport(raw.name, mapping.format, rows, mapping.absent, mapping.ignored))
                 done += size
             summary = staging.commit(source=", ".join(str(f) for f in files)[:1000],
-                                     on_phase=lambda ph: bar.phase(ph, *spans.get(ph, (0.7, 1.0))))
+                                     on_phase=lambda ph: bar.phase(ph, *spans.get(ph, (0.7, 1.0))),
+                                     imported_at=imported_at)
         finally:
             bar.close()
     if progress:

@@ -133,6 +133,47 @@ def test_costs_page_through_and_a_resync_fetches_only_unsettled_days(home) -> No
     assert home.costs.totals()[2] == pytest.approx(16.0)
 
 
+def test_every_stamp_of_a_sync_is_on_the_homes_clock(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """FINOPS_TUI_TODAY pinned years away from the real date: the sync stamp, the per-data-set stamps, the
+    request ledger, the sync-day cache and the import record all carry the pinned day, not the wall clock."""
+    from storage.home import Home
+
+    pinned = date(2019, 6, 15)
+    monkeypatch.setenv("FINOPS_TUI_TODAY", pinned.isoformat())
+    home = Home(tmp_path / "home")
+    home.path.mkdir(parents=True)
+    try:
+        assert home.clock.today() == pinned
+        stubs = Stubs()
+        stubs.expect("sts", "get_caller_identity", {"Account": ACCOUNT, "Arn": "arn:aws:iam::1:user/x", "UserId": "x"})
+        params = cost_params("2019-06-01")
+        params["TimePeriod"]["End"] = pinned.isoformat()
+        stubs.expect("ce", "get_cost_and_usage", {"ResultsByTime": [
+            cost_day("2019-06-03", [(["111111111111", "Amazon EC2"], 10.0, 8.0)])]}, params)
+        stubs.expect("ce", "get_tags", {"Tags": ["team"], "ReturnSize": 1, "TotalSize": 1},
+                     {"TimePeriod": {"Start": "2019-06-01", "End": pinned.isoformat()}})
+        for key in ("team", "environment", "service", "cost-center", "owner"):
+            stubs.expect("ce", "get_cost_and_usage", {"ResultsByTime": [cost_day("2019-06-03", [
+                ([f"{key}$", "111111111111"], 10.0, 8.0)])]},
+                {"TimePeriod": {"Start": "2019-06-01", "End": pinned.isoformat()}, "Granularity": "DAILY",
+                 "Metrics": ["UnblendedCost", "AmortizedCost"],
+                 "GroupBy": [{"Type": "TAG", "Key": key}, {"Type": "DIMENSION", "Key": "LINKED_ACCOUNT"}]})
+        result = sync_aws(home, SyncOptions(only=("costs", "tags"), since=date(2019, 6, 1)), clients=stubs.clients)
+        stubs.done()
+        assert result.ok, result.datasets
+        assert result.synced_at.startswith("2019-06-15T") and result.synced_at.endswith("Z")
+        for key in ("aws_synced_at", "aws_synced_at:costs", "aws_synced_at:tags"):
+            assert home.costs.meta(key) == result.synced_at, key
+        q = home.costs.query
+        assert {str(d)[:10] for d in q("SELECT requested_at FROM aws_requests")["requested_at"]} == {"2019-06-15"}
+        days = q("SELECT DISTINCT dataset, CAST(synced_at AS DATE) AS d FROM aws_sync_days ORDER BY 1")
+        assert {str(d)[:10] for d in days["d"]} == {"2019-06-15"}
+        assert set(days["dataset"]) >= {"costs", "tags:team"}
+        assert {str(d)[:10] for d in q("SELECT imported_at FROM imports")["imported_at"]} == {"2019-06-15"}
+    finally:
+        home.close()
+
+
 def tag_params(key: str) -> dict:
     return {"TimePeriod": {"Start": "2026-11-01", "End": TODAY.isoformat()}, "Granularity": "DAILY",
             "Metrics": ["UnblendedCost", "AmortizedCost"],
