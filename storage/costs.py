@@ -91,6 +91,15 @@ def json_path(key: str) -> str:
     return sql_string("$." + json.dumps(key))
 
 
+def one_row(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> tuple[Any, ...]:
+    """The row of a query that always returns exactly one (an aggregate without GROUP BY): DuckDB types
+    ``fetchone()`` as possibly None, this says it is not."""
+    row = con.execute(sql, params).fetchone()
+    if row is None:
+        raise CostStoreError(f"expected one row from: {sql}")
+    return row
+
+
 def attach_store(con: duckdb.DuckDBPyConnection, path: Path, timeout_s: float = LOCK_TIMEOUT_S) -> None:
     """ATTACH the store file read-write as ``store``, waiting up to ``timeout_s`` while another process
     holds it (as ``connect`` does)."""
@@ -161,7 +170,7 @@ class CostStore:
 
     def _fresh_tags(self, con: duckdb.DuckDBPyConnection) -> bool:
         row = con.execute("SELECT value FROM meta WHERE key = 'taxonomy'").fetchone()
-        return bool(row) and row[0] == taxonomy_signature(self.taxonomy)
+        return row is not None and row[0] == taxonomy_signature(self.taxonomy)
 
     def tag_expr(self, con: duckdb.DuckDBPyConnection, key: str) -> str:
         """SQL over line_items for a taxonomy key's normalised value: its column when materialised for the
@@ -182,11 +191,10 @@ class CostStore:
         with self.reader() as con:
             if con is None:
                 return StoreInfo(0, None, None, None, None, ())
-            rows, first, last = con.execute(
-                "SELECT count(*), min(charge_date), max(charge_date) FROM line_items").fetchone()
+            rows, first, last = one_row(con, "SELECT count(*), min(charge_date), max(charge_date) FROM line_items")
             cur = con.execute("SELECT DISTINCT BillingCurrency FROM line_items WHERE BillingCurrency IS NOT NULL "
                               "LIMIT 2").fetchall()
-            at = con.execute("SELECT max(imported_at) FROM imports").fetchone()[0]
+            at = one_row(con, "SELECT max(imported_at) FROM imports")[0]
             prov = con.execute("SELECT DISTINCT ProviderName FROM line_items WHERE ProviderName IS NOT NULL "
                                "ORDER BY 1").fetchall()
         currency = cur[0][0] if len(cur) == 1 else None
@@ -273,9 +281,8 @@ class CostStore:
         with self.reader() as con:
             if con is None:
                 return 0, 0.0, 0.0
-            rows, billed, eff = con.execute(
-                "SELECT count(*), coalesce(sum(BilledCost), 0), coalesce(sum(EffectiveCost), 0) "
-                "FROM line_items").fetchone()
+            rows, billed, eff = one_row(
+                con, "SELECT count(*), coalesce(sum(BilledCost), 0), coalesce(sum(EffectiveCost), 0) FROM line_items")
         return int(rows), float(billed), float(eff)
 
 

@@ -12,10 +12,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from storage.clock import Clock
 from storage.config import CONFIG_NAME, Config, load_config
 from storage.costs import CostStore
+
+if TYPE_CHECKING:
+    from storage.db import Records
 
 HOME_ENV = "FINOPS_TUI_HOME"
 DB_ENV = "FINOPS_TUI_DB"
@@ -44,7 +48,7 @@ class Home:
     db_url: str | None = None
     clock_override: Clock | None = None
     explicit: bool = True  # named by --home or FINOPS_TUI_HOME (the demo then uses it)
-    _records: object | None = field(default=None, repr=False)
+    _records: Records | None = field(default=None, repr=False)
 
     @classmethod
     def resolve(cls, home: Path | str | None = None, db_url: str | None = None) -> Home:
@@ -97,7 +101,7 @@ class Home:
         return self.db_url or sqlite_url(self.path / RECORDS_FILE)
 
     @property
-    def records(self):  # type: ignore[no-untyped-def]  # storage.db.Records, imported lazily
+    def records(self) -> Records:  # storage.db is imported lazily (SQLModel, SQLAlchemy)
         # Two app workers may ask at once; one opens (and migrates) the store, the other waits for it.
         with _OPENING:
             if self._records is None:
@@ -124,5 +128,5 @@ class Home:
 
     def close(self) -> None:
         if self._records is not None:
-            self._records.dispose()  # type: ignore[attr-defined]
+            self._records.dispose()
             self._records = None

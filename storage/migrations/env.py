@@ -2,12 +2,13 @@
 
 from alembic import context
 from sqlalchemy import engine_from_config, pool
+from sqlalchemy.engine import Connection
 
 config = context.config
 connection = config.attributes.get("connection")
 
 
-def _run(conn) -> None:  # type: ignore[no-untyped-def]
+def _run(conn: Connection) -> None:
     # SQLite cannot ALTER most things in place; batch mode copies tables when a revision needs it.
     context.configure(connection=conn, render_as_batch=True, target_metadata=None)
     with context.begin_transaction():

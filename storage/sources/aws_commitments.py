@@ -144,7 +144,7 @@ def fetch_inventory(clients: AwsClients, today: date) -> list[dict[str, Any]]:
 
 def fetch_recommendations(clients: AwsClients) -> list[dict[str, Any]]:
     """The Compute Savings Plans purchase recommendation, 1 and 3 years, no upfront, 30-day lookback."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for term, years in (("ONE_YEAR", 1), ("THREE_YEARS", 3)):
         for page in pages(clients, "ce", "GetSavingsPlansPurchaseRecommendation", "NextPageToken",
                           SavingsPlansType="COMPUTE_SP", TermInYears=term, PaymentOption="NO_UPFRONT",

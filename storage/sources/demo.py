@@ -534,7 +534,7 @@ def _business(out: pd.DataFrame, res: pd.DataFrame, r: np.ndarray, n: int, as_of
     return metrics, budgets
 
 
-def pd_month_end(first: date):  # type: ignore[no-untyped-def]
+def pd_month_end(first: date) -> pd.Timestamp:
     import pandas as pd
 
     return pd.Timestamp(date(first.year + (first.month == 12), first.month % 12 + 1, 1))

@@ -23,6 +23,13 @@ from storage.records import (
 )
 from storage.sources.demo import ACCOUNTS, CURRENCY, RETIRED_TEAM, TEAMS, DemoTruth
 
+
+def _id(row: Person | Team | Action) -> int:
+    """The primary key of a flushed row (SQLModel types ``id`` as ``int | None`` until the flush)."""
+    assert row.id is not None, f"{type(row).__name__} not flushed"
+    return row.id
+
+
 PEOPLE = [
     # handle, name, role, teams
     ("priya", "Priya Raman", "finops_lead", ()),
@@ -79,10 +86,10 @@ def seed_records(session: Session, truth: DemoTruth) -> dict[str, int]:
     session.flush()
     for handle, _name, _role, member_of in PEOPLE:
         for team in member_of:
-            session.add(TeamMember(person_id=people[handle].id, team_id=teams[team].id))
+            session.add(TeamMember(person_id=_id(people[handle]), team_id=_id(teams[team])))
     for account, (acc_name, owner, _env) in ACCOUNTS.items():
         if owner:
-            session.add(TeamAccount(account_id=account, team_id=teams[owner].id, account_name=acc_name))
+            session.add(TeamAccount(account_id=account, team_id=_id(teams[owner]), account_name=acc_name))
     for month, per_team in truth.budgets.items():
         first = date.fromisoformat(month + "-01")
         for team, amount in per_team.items():
@@ -212,21 +219,21 @@ def _history_actions(session: Session, as_of: date, people: dict[str, Person], t
     for a in acts:
         created = _at(as_of - timedelta(days=a.created), 11)
         owner = people[a.owner]
-        action = Action(title=a.title, detail=a.detail, kind=a.kind, owner_id=owner.id,
+        action = Action(title=a.title, detail=a.detail, kind=a.kind, owner_id=_id(owner),
                         team_id=teams[a.team].id if a.team else None, due_date=as_of + timedelta(days=a.due),
                         status=a.status, source_run_id=runs[a.run].id if a.run else None,
                         entity_kind=a.entity[0] if a.entity else None, entity_key=a.entity[1] if a.entity else None,
                         expected_monthly_savings=a.savings, created_at=created, updated_at=created)
         session.add(action)
         session.flush()
-        session.add(ActionEvent(action_id=action.id, actor_id=people["priya"].id, at=created, field="created",
+        session.add(ActionEvent(action_id=_id(action), actor_id=people["priya"].id, at=created, field="created",
                                 new="open", note=a.title))
         if a.status != "open":
             changed = min(created + timedelta(days=max(a.created // 2, 1)), _at(as_of - timedelta(days=1)))
             action.updated_at = changed
             if a.status == "done" and a.kind == "tag_fix":
                 action.verified_at = changed
-            session.add(ActionEvent(action_id=action.id, actor_id=owner.id, at=changed, field="status",
+            session.add(ActionEvent(action_id=_id(action), actor_id=owner.id, at=changed, field="status",
                                     old="open", new=a.status, note="demo history"))
             action.version = 2
     return len(acts)
