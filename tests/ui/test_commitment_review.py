@@ -15,6 +15,7 @@ from rituals import runs
 from rituals.commitment_review import review
 from rituals.raci import accountable_for
 from storage.records import Action
+from tests.ui.buttons import click_button
 
 
 async def _settle(app, pilot) -> None:
@@ -58,7 +59,7 @@ async def test_walk_the_five_steps_and_record_a_decision(demo_home) -> None:
         assert screen.query_one("#cr-amount", Input).value == f"{expected['recommended_additional_hourly']:.2f}"
         screen.query_one("#cr-amount", Input).value = "7.5"
         screen.query_one("#cr-rationale", Input).value = "Renew [sp-b] at the right-sized baseline"
-        await pilot.click("#cr-record-decision")
+        await click_button(pilot, "#cr-record-decision")
         await _settle(app, pilot)
 
         with demo_home.records.session() as s:

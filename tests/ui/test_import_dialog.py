@@ -9,6 +9,7 @@ from textual.widgets import Input, ProgressBar, Static
 
 from finops_tui.app import FinOpsApp
 from finops_tui.modals.import_dialog import ImportDialog
+from tests.ui.buttons import click_button
 
 
 def text_of(app: FinOpsApp, selector: str) -> str:
@@ -27,7 +28,7 @@ async def test_import_dialog_refuses_then_imports(home, tmp_path: Path) -> None:
         app.push_screen(ImportDialog(home), results.append)
         await pilot.pause()
         app.screen.query_one("#import-path", Input).value = f"'{bad}'"
-        await pilot.click("#import-start")
+        await click_button(pilot, "#import-start")
         await app.workers.wait_for_complete()
         await pilot.pause()
         error = text_of(app, "#import-error")

@@ -12,6 +12,7 @@ from finops_tui.screens.quarterly_review import QuarterlyReviewScreen
 from finops_tui.widgets.data_table import FrameTable
 from rituals.maturity import stored_scores
 from storage.records import Action, RitualRun
+from tests.ui.buttons import click_button
 
 
 async def _settle(app, pilot) -> None:
@@ -39,11 +40,11 @@ async def test_a_whole_review_records_scores_overrides_and_the_choice(demo_home)
         # Override allocation without a reason: refused; with one: recorded.
         grid.move_cursor(row=ids.index("allocation"))
         screen.query_one("#qr-override-stage", Select).value = "walk"
-        await pilot.click("#qr-apply")
+        await click_button(pilot, "#qr-apply")
         await pilot.pause()
         assert "allocation" not in screen.overrides
         screen.query_one("#qr-reason", Input).value = "Shared [platform] costs are split by rule now"
-        await pilot.click("#qr-apply")
+        await click_button(pilot, "#qr-apply")
         await pilot.pause()
         assert screen.overrides["allocation"][0] == "walk"
 

@@ -16,6 +16,7 @@ from finops_tui.widgets.kpi_strip import KpiStrip
 from rituals.tag_fixes import compute_sweep
 from storage.records import Action, Person, RitualRun
 from tests.conftest import FIXED_TODAY
+from tests.ui.buttons import click_button
 
 
 async def settle(app, pilot) -> None:  # type: ignore[no-untyped-def]
@@ -67,7 +68,7 @@ async def test_walking_the_sweep_creates_fixes_and_records_the_run(demo_home) ->
         picks = [0, 1, next(i for i, c in enumerate(candidates) if c.entity_key.startswith("environment="))]
         for i in picks:
             box.select(i)
-        await pilot.click("#ts-create")
+        await click_button(pilot, "#ts-create")
         await settle(app, pilot)
         with demo_home.records.session() as s:
             made = s.exec(select(Action).where(Action.source_run_id == screen.run.id)).all()
