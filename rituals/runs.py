@@ -18,6 +18,7 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from rituals.calendar import RITUAL_BY_KIND, period_bounds
+from rituals.run_snapshot import build_snapshot
 from storage.config import CalendarConfig
 from storage.records import RUN_KINDS, Action, Person, RitualRun
 
@@ -203,8 +204,10 @@ def add_decision(session: Session, run: RitualRun, text: str, by: str | None, no
 
 def close_run(session: Session, run_id: int, numbers: dict[str, Any], now: datetime,
               expected_version: int | None = None) -> RitualRun:
-    """Freeze ``numbers`` (the ritual's headless ``--json`` object) and close the run, in the caller's
-    transaction. ``expected_version`` (optional) refuses to close over changes the caller has not seen."""
+    """Freeze ``numbers`` (the ritual's headless ``--json`` object) and what the minutes show (the run's
+    actions as they stand, the names of the people they mention: ``rituals.run_snapshot``) and close the
+    run, in the caller's transaction, after the ritual's own writes. ``expected_version`` (optional)
+    refuses to close over changes the caller has not seen."""
     if not isinstance(numbers, dict):
         raise ValueError("the frozen numbers must be one JSON object")
     frozen = json.loads(json.dumps(jsonable(numbers), allow_nan=False))
@@ -212,7 +215,12 @@ def close_run(session: Session, run_id: int, numbers: dict[str, Any], now: datet
     if expected_version is not None and current.version != expected_version:
         raise RunConflict(f"run {run_id} changed since you read it (version {current.version}, you had "
                           f"{expected_version}); review it before closing")
-    return _store(session, current, numbers=frozen, status="closed", closed_at=now)
+    snapshot = _frozen_snapshot(session, current, frozen, now)
+    return _store(session, current, numbers=frozen, status="closed", closed_at=now, snapshot=snapshot)
+
+
+def _frozen_snapshot(session: Session, run: RitualRun, numbers: dict[str, Any], now: datetime) -> dict[str, Any]:
+    return json.loads(json.dumps(jsonable(build_snapshot(session, run, numbers, now)), allow_nan=False))
 
 
 def stable_floats(obj: Any) -> Any:

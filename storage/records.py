@@ -119,6 +119,9 @@ class RitualRun(SQLModel, table=True):
     notes: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     decisions: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     numbers: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # What the minutes show besides the numbers (actions, people's names), frozen at close; NULL for an
+    # open run and for runs closed before revision 0007.
+    snapshot: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     version: int = Field(default=1, sa_column=Column(Integer, nullable=False, server_default="1"))
 
 
