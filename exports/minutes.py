@@ -1,6 +1,10 @@
 """Minutes for any ritual run, as GitHub-flavoured markdown rendered through ``templates/minutes.md.j2``.
 
-The same run renders to the same bytes (no generation time, stored order everywhere). Rituals add their
+The same run renders to the same bytes (no generation time, stored order everywhere). A closed run renders
+only from what it froze at close: its numbers, notes, decisions and attendees, and its snapshot (the actions
+as they stood, the names of the people mentioned; ``rituals.run_snapshot``), so a later status change or
+rename never moves its minutes. An open run is a draft read from the live records; a run closed before
+snapshots existed says so and shows its actions as they are now. Rituals add their
 own sections with ``register_section(kind, renderer)``: a renderer takes the ``MinutesContext`` and returns
 markdown (build it with ``exports.markdown``'s helpers so user text stays escaped), placed after the
 numbers. A module ``exports/minutes_<kind>.py`` is imported before a run of that kind is rendered, so a
@@ -17,12 +21,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from exports import markdown as md
 from rituals.calendar import RITUAL_BY_KIND
+from rituals.run_snapshot import action_entries, all_people
 from rituals.runs import get_run
-from storage.records import Action, Person, RitualRun
+from storage.records import RitualRun
 
 TEMPLATES = Path(__file__).with_name("templates")
 SectionRenderer = Callable[["MinutesContext"], str | None]
@@ -32,21 +37,67 @@ NumbersRenderer = Callable[["MinutesContext"], list[tuple[str, str]]]
 _NUMBERS: dict[str, NumbersRenderer] = {}
 
 
+@dataclass(frozen=True)
+class MinutesPerson:
+    """A person as the minutes name them (frozen at close, or live in a draft)."""
+
+    id: int | None
+    handle: str
+    name: str
+
+
+@dataclass(frozen=True)
+class MinutesAction:
+    """An action as the minutes show it (as it stood at close, or live in a draft)."""
+
+    id: int
+    title: str
+    kind: str
+    status: str
+    owner_id: int | None
+    owner: str | None
+    owner_name: str | None
+    due_date: str | None
+
+    @classmethod
+    def of(cls, entry: dict[str, Any]) -> MinutesAction:
+        """From a snapshot's (or the live view's) action entry, ``rituals.run_snapshot.action_entries``."""
+        return cls(id=entry["id"], title=entry["title"], kind=entry.get("kind") or "other", status=entry["status"],
+                   owner_id=entry.get("owner_id"), owner=entry.get("owner"), owner_name=entry.get("owner_name"),
+                   due_date=entry.get("due_date"))
+
+    @property
+    def owner_text(self) -> str:
+        return f"{self.owner_name} ({self.owner})" if self.owner else f"person {self.owner_id}"
+
+
 @dataclass
 class MinutesContext:
-    """What a section renderer can read: the run (numbers frozen when closed) and the people."""
+    """What a section renderer can read: the run (numbers frozen when closed), the people and the run's
+    actions (from the run's snapshot when it is closed), and the snapshot itself for a ritual's lists."""
 
     run: RitualRun
     title: str
-    people: dict[int, Person]
-    handles: dict[str, Person]
-    actions: list[Action]
+    people: dict[int, MinutesPerson]
+    handles: dict[str, MinutesPerson]
+    actions: list[MinutesAction]
     currency: str | None
     extra: dict[str, Any] = field(default_factory=dict)
+    snapshot: dict[str, Any] | None = None
 
     @property
     def draft(self) -> bool:
         return self.run.status != "closed"
+
+    @property
+    def frozen(self) -> bool:
+        """Closed with a snapshot: render from the run only, never from live records."""
+        return not self.draft and self.snapshot is not None
+
+    @property
+    def legacy(self) -> bool:
+        """Closed before snapshots existed: actions and names can only be shown as they are now."""
+        return not self.draft and self.snapshot is None
 
     def person_text(self, handle: str | None = None, person_id: int | None = None) -> str:
         person = self.people.get(person_id) if person_id is not None else self.handles.get(handle or "")
@@ -117,13 +168,20 @@ def _step_heading(kind: str, step: str) -> str:
 
 
 def build_context(session: Session, run: RitualRun, default_currency: str | None = None) -> MinutesContext:
-    people = {p.id: p for p in session.exec(select(Person))}
-    actions = list(session.exec(select(Action).where(Action.source_run_id == run.id).order_by(Action.id)))
+    snapshot = run.snapshot if run.status == "closed" else None
+    if snapshot is not None:
+        people = [MinutesPerson(p.get("id"), p["handle"], p["name"]) for p in snapshot.get("people", [])]
+        entries = list(snapshot.get("actions", []))
+    else:
+        live = all_people(session)
+        people = [MinutesPerson(p.id, p.handle, p.name) for p in live.values()]
+        entries = action_entries(session, run.id, live) if run.id is not None else []
     spec = RITUAL_BY_KIND.get(run.kind)
     numbers = run.numbers or {}
     currency = numbers.get("currency") if isinstance(numbers.get("currency"), str) else default_currency
-    return MinutesContext(run=run, title=spec.title if spec else run.kind, people=people,
-                          handles={p.handle: p for p in people.values()}, actions=actions, currency=currency)
+    return MinutesContext(run=run, title=spec.title if spec else run.kind,
+                          people={p.id: p for p in people if p.id is not None}, handles={p.handle: p for p in people},
+                          actions=[MinutesAction.of(a) for a in entries], currency=currency, snapshot=snapshot)
 
 
 def render_context(ctx: MinutesContext) -> str:
@@ -151,12 +209,12 @@ def render_context(ctx: MinutesContext) -> str:
     actions = ""
     if ctx.actions:
         actions = md.table(["#", "action", "owner", "due", "status"], [
-            [str(a.id), md.cell(a.title), md.cell(ctx.person_text(person_id=a.owner_id)),
-             a.due_date.isoformat() if a.due_date else "-", md.cell(a.status)] for a in ctx.actions
+            [str(a.id), md.cell(a.title), md.cell(a.owner_text), a.due_date or "-", md.cell(a.status)]
+            for a in ctx.actions
         ], ["right", "left", "left", "left", "left"])
     sections = [text for renderer in _SECTIONS.get(run.kind, []) if (text := renderer(ctx))]
     out = _env().get_template("minutes.md.j2").render(
-        title=ctx.title, run=run, draft=ctx.draft, header=header,
+        title=ctx.title, run=run, draft=ctx.draft, legacy=ctx.legacy, header=header,
         attendees=[md.inline(ctx.person_text(h)) for h in run.attendees],
         numbers=(_NUMBERS[run.kind](ctx) if run.kind in _NUMBERS else md.numbers_sections(run.numbers))
         if run.numbers else [],

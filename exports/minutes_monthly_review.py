@@ -1,6 +1,7 @@
 """The monthly cost review's minutes: the agenda's seven items with the figures frozen at close (money with
 its currency, percentages, unicode sparklines), then the action log: actions created in the meeting,
-carried actions changed during it, and those still open. A run frozen without an agenda (older history)
+carried actions changed during it, and those still open (as frozen in the run's snapshot at close; a draft,
+or a run closed before snapshots existed, reads them live). A run frozen without an agenda (older history)
 falls back to the generic figure tables."""
 
 from __future__ import annotations
@@ -30,14 +31,22 @@ def _field(name: str) -> str:
 def action_log_section(ctx: MinutesContext) -> str | None:
     from sqlalchemy.orm import object_session
 
-    from rituals.review_actions import action_log
+    from rituals.review_actions import ActionLog, action_log
 
     run = ctx.run
-    session = object_session(run)
-    if session is None or not (ctx.draft or _is_agenda(run.numbers or {})):
+    if not (ctx.draft or _is_agenda(run.numbers or {})):
         return None
-    day = (run.closed_at or run.opened_at).date()
-    log = action_log(session, run, day)
+    if ctx.frozen:
+        frozen = (ctx.snapshot or {}).get("action_log")
+        if not isinstance(frozen, dict):
+            return None
+        log = ActionLog(**{k: frozen.get(k) or [] for k in ("new", "changed", "still_open")})
+    else:
+        session = object_session(run)
+        day = run.closed_at or run.opened_at
+        if session is None or day is None:
+            return None
+        log = action_log(session, run, day.date())  # type: ignore[arg-type]
     out = ["## Action log", ""]
     out += ["### New in this review", ""]
     if log.new:
