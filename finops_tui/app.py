@@ -45,7 +45,7 @@ class FinOpsApp(App[None]):
     # -- the command palette ----------------------------------------------------------------------------
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        from rituals.calendar import RITUALS
+        from rituals.ritual import RITUALS
 
         for spec in RITUALS:
             yield SystemCommand(f"Ritual: {spec.title}", f"{spec.cadence}; {spec.output}",
@@ -66,17 +66,22 @@ class FinOpsApp(App[None]):
         yield SystemCommand("Unit economics", "Cost per customer, per 1k API requests, per inference; 6-month trend",
                             lambda: self.open_screen("finops_tui.screens.unit_economics", "UnitEconomicsScreen"))
 
-    def open_ritual(self, kind: str) -> None:
+    def open_ritual(self, kind: str, period: str | None = None) -> None:
+        """The ritual's screen on ``period``, or on the period due now; never a future period (every
+        period up to today closed: a notice says when the next one is due)."""
         from finops_tui.screens.registry import ritual_screen
+        from rituals.calendar import due_now
+        from rituals.ritual import ritual
 
-        screen = ritual_screen(kind, self.home)
-        if screen is None:
-            from rituals.calendar import RITUAL_BY_KIND
-
-            title = RITUAL_BY_KIND[kind].title if kind in RITUAL_BY_KIND else kind
-            self.notify(f"The {title} ritual is not built yet.", title="Not built yet", markup=False)
-        else:
-            self.push_screen(screen)
+        if period is None:
+            definition = ritual(kind)
+            due = due_now(definition, self.home)
+            if due.future:
+                self.notify(f"Every {definition.title.lower()} up to today is closed; the next one reviews "
+                            f"{due.period}, due {due.due_date.isoformat()}.", title="Nothing due", markup=False)
+                return
+            period = due.period
+        self.push_screen(ritual_screen(kind, self.home, period))
 
     def action_import_files(self, path: str = "") -> None:
         from finops_tui.modals.import_dialog import ImportDialog
@@ -124,9 +129,4 @@ class FinOpsApp(App[None]):
     def open_screen(self, module: str, cls: str) -> None:
         import importlib
 
-        try:
-            screen = getattr(importlib.import_module(module), cls)(self.home)
-        except (ImportError, AttributeError):
-            self.notify("That screen is not built yet.", markup=False)
-            return
-        self.push_screen(screen)
+        self.push_screen(getattr(importlib.import_module(module), cls)(self.home))

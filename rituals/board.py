@@ -11,8 +11,8 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from rituals.actions import ActionView, list_actions
-from rituals.allocation import account_teams_from_records, coverage
-from rituals.calendar import RITUALS, add_months, next_due
+from rituals.calendar import add_months, next_due
+from rituals.ritual import RITUALS
 
 if TYPE_CHECKING:
     from storage.home import Home
@@ -30,6 +30,7 @@ class RitualRow:
     overdue: bool
     days_overdue: int
     open_run_id: int | None
+    future: bool = False  # every period up to today is closed; Enter opens nothing new
 
 
 @dataclass
@@ -38,6 +39,9 @@ class BoardKpis:
     allocation_pct: float | None = None
     allocation_window: tuple[date, date] | None = None
     allocation_target_pct: float | None = None
+    # Month to date, or on the first days of a month the last complete month ("spend_label" says which).
+    spend_label: str = "Month to date"
+    spend_month: date | None = None
     mtd_spend: float | None = None
     mtd_budget_prorated: float | None = None
     month_budget: float | None = None
@@ -57,6 +61,11 @@ class Board:
     actions: list[ActionView] = field(default_factory=list)
 
 
+# The first days of a month hold no complete day of it yet (billing data lags 24-48 h): the board shows
+# the month just ended against its budget until then.
+LAST_MONTH_DAYS = 3
+
+
 def ritual_rows(home: Home) -> list[RitualRow]:
     from sqlmodel import select
 
@@ -66,15 +75,15 @@ def ritual_rows(home: Home) -> list[RitualRow]:
     with home.records.session() as s:
         runs = s.exec(select(RitualRun)).all()
     rows = []
-    for spec in RITUALS:
-        mine = [r for r in runs if r.kind == spec.kind]
+    for ritual in RITUALS:
+        mine = [r for r in runs if r.kind == ritual.kind]
         closed = [r for r in mine if r.status == "closed"]
         last = max(closed, key=lambda r: r.closed_at or datetime.min, default=None)
-        due = next_due(spec.kind, today, home.config.calendar, {r.period for r in closed})
+        due = next_due(ritual, today, home.config.calendar, {r.period for r in closed})
         open_run = next((r for r in mine if r.status == "open" and r.period == due.period), None)
-        rows.append(RitualRow(spec.kind, spec.title, spec.cadence, last.period if last else None,
+        rows.append(RitualRow(ritual.kind, ritual.title, ritual.cadence, last.period if last else None,
                               last.closed_at if last else None, due.period, due.due_date, due.overdue,
-                              due.days_overdue, open_run.id if open_run else None))
+                              due.days_overdue, open_run.id if open_run else None, due.future))
     return rows
 
 
@@ -85,14 +94,16 @@ def action_rows(home: Home) -> list[ActionView]:
 
 
 def kpis(home: Home, actions: list[ActionView]) -> BoardKpis:
-    from sqlmodel import func, select
-
-    from storage.records import Budget
+    """The KPI strip, each figure from the ritual that owns it: allocation is the tag sweep's coverage
+    for the last 7 complete days; spend and budget are the monthly review's (month to date, or the last
+    complete month on the first days of a month)."""
+    from rituals.monthly_review import budgets, spend_item
+    from rituals.ritual import ritual
 
     today = home.clock.today()
     info = home.costs.info()
-    out = BoardKpis(currency=info.currency or home.config.currency,
-                    allocation_target_pct=home.config.targets.allocation_pct,
+    currency = info.currency or home.config.currency
+    out = BoardKpis(currency=currency, allocation_target_pct=home.config.targets.allocation_pct,
                     open_actions=len(actions), overdue_actions=sum(a.overdue for a in actions),
                     last_data_day=info.last_day, last_import_at=info.last_import_at,
                     aws_synced_at=home.costs.meta("aws_synced_at"))
@@ -100,21 +111,27 @@ def kpis(home: Home, actions: list[ActionView]) -> BoardKpis:
         out.data_lag_days = (today - info.last_day).days
     if info.rows == 0:
         return out
-    # The last 7 complete days (billing data for today is never complete).
-    start, end = today - timedelta(days=7), today
-    cov = coverage(home.costs, account_teams_from_records(home.records), start, end)
-    out.allocation_window = (start, end)
-    out.allocation_pct = cov.coverage_pct
+    window = (today - timedelta(days=7), today)  # the sweep's default window: the last 7 complete days
+    sweep = ritual("tag_sweep").findings(home, window=window)
+    coverage = next(h for h in sweep.headlines() if h.key == "coverage_pct")
+    out.allocation_window = window
+    out.allocation_pct = coverage.value if isinstance(coverage.value, int | float) else None
     month_start = today.replace(day=1)
-    if today > month_start:
-        daily = home.costs.daily_cost(month_start, today)
-        out.mtd_spend = float(daily["cost"].sum()) if not daily.empty else None
-    with home.records.session() as s:
-        total = s.exec(select(func.sum(Budget.amount)).where(Budget.month == month_start)).one()
-    if total:
+    if today.day <= LAST_MONTH_DAYS:
+        last_month = add_months(month_start, -1)
+        total = spend_item(home, last_month, currency)["total"]
+        out.spend_label, out.spend_month = f"Last month ({last_month:%b %Y})", last_month
+        out.mtd_spend, out.month_budget = total["spend"], total["budget"]
+        out.mtd_budget_prorated = total["budget"]
+        return out
+    out.spend_month = month_start
+    daily = home.costs.daily_cost(month_start, today)
+    out.mtd_spend = float(daily["cost"].sum()) if not daily.empty else None
+    _teams, budget = budgets(home.records, month_start)
+    if budget:
         days_in_month = (add_months(month_start, 1) - month_start).days
-        out.month_budget = float(total)
-        out.mtd_budget_prorated = float(total) * (today - month_start).days / days_in_month
+        out.month_budget = budget
+        out.mtd_budget_prorated = budget * (today - month_start).days / days_in_month
     return out
 
 

@@ -10,32 +10,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 from storage.config import CalendarConfig
 
-
-@dataclass(frozen=True)
-class RitualSpec:
-    kind: str
-    title: str
-    cadence: str
-    owner: str
-    output: str
-
-
-RITUALS: tuple[RitualSpec, ...] = (
-    RitualSpec("tag_sweep", "Tag sweep", "weekly", "FinOps lead; engineering applies fixes",
-               "allocation coverage and fixes with owners"),
-    RitualSpec("anomaly_triage", "Anomaly triage", "continuous, weekly at least",
-               "FinOps lead triages; owning team fixes", "a closed-loop record per anomaly"),
-    RitualSpec("commitment_review", "Commitment review", "monthly review, quarterly purchase",
-               "finance, with the FinOps lead", "coverage, utilization and a purchase plan"),
-    RitualSpec("monthly_review", "Monthly cost review", "monthly, fixed date", "FinOps lead runs; all attend",
-               "spend vs budget vs forecast, an action log"),
-    RitualSpec("quarterly_review", "Quarterly maturity review", "quarterly", "FinOps lead with leadership",
-               "KPIs, crawl/walk/run, next capability"),
-)
-RITUAL_BY_KIND = {r.kind: r for r in RITUALS}
+if TYPE_CHECKING:
+    from rituals.ritual import Ritual
+    from storage.home import Home
 
 
 def week_period(day: date) -> str:
@@ -97,16 +78,20 @@ class Due:
     due_date: date
     overdue: bool
     days_overdue: int
+    future: bool = False  # every period up to today is closed: this one has not begun (or ended) yet
 
 
 def _weekday_of_week(day: date, iso_weekday: int) -> date:
     return day - timedelta(days=day.isoweekday() - 1) + timedelta(days=iso_weekday - 1)
 
 
-def next_due(kind: str, today: date, cal: CalendarConfig, closed_periods: set[str]) -> Due:
-    """The next run of a ritual that is due, given the periods already closed; overdue when its due date
-    has passed without a closed run."""
-    if kind in ("tag_sweep", "anomaly_triage"):
+def next_due(ritual: Ritual, today: date, cal: CalendarConfig, closed_periods: set[str]) -> Due:
+    """The next run of ``ritual`` that is due, given the periods already closed; overdue when its due date
+    has passed without a closed run. Weekly rituals review the current ISO week (or the previous one if
+    it was missed), the commitment review the current month, the monthly and quarterly reviews the month
+    or quarter just ended. ``future`` is set when every period up to today is closed already."""
+    shape = ritual.period_shape
+    if shape == "W":
         day = today
         for _ in range(60):
             period = week_period(day)
@@ -119,23 +104,59 @@ def next_due(kind: str, today: date, cal: CalendarConfig, closed_periods: set[st
         prev = week_period(prev_day)
         if period == week_period(today) and prev not in closed_periods and due > today:
             period, due = prev, _weekday_of_week(prev_day, cal.sweep_weekday)
-    elif kind == "commitment_review":
+        future = period_bounds(period, cal)[0] > today
+    elif shape == "M" and not ritual.reviews_ended_period:
         month = date(today.year, today.month, 1)
         while month_period(month) in closed_periods:
             month = add_months(month, 1)
         period, due = month_period(month), month.replace(day=cal.monthly_review_day)
-    elif kind == "monthly_review":
+        future = month > today
+    elif shape == "M":
         month = add_months(date(today.year, today.month, 1), -1)  # the month just ended
         while month_period(month) in closed_periods:
             month = add_months(month, 1)
         period, due = month_period(month), add_months(month, 1).replace(day=cal.monthly_review_day)
-    elif kind == "quarterly_review":
+        future = add_months(month, 1) > today
+    else:
         start = quarter_start(add_months(quarter_start(today, cal), -3), cal)  # the quarter just ended
         while quarter_period(start, cal) in closed_periods:
             start = add_months(start, 3)
         period = quarter_period(start, cal)
         due = add_months(start, 3).replace(day=cal.monthly_review_day)
-    else:
-        raise ValueError(f"unknown ritual kind {kind!r}")
+        future = add_months(start, 3) > today
     late = (today - due).days
-    return Due(kind, period, due, late > 0, max(late, 0))
+    return Due(ritual.kind, period, due, late > 0 and not future, max(late, 0) if not future else 0, future)
+
+
+def closed_periods(home: Home, kind: str) -> set[str]:
+    from sqlmodel import col, select
+
+    from storage.records import RitualRun
+
+    with home.records.session() as s:
+        return set(s.exec(select(RitualRun.period).where(col(RitualRun.kind) == kind,
+                                                         col(RitualRun.status) == "closed")))
+
+
+def due_now(ritual: Ritual, home: Home) -> Due:
+    return next_due(ritual, home.clock.today(), home.config.calendar, closed_periods(home, ritual.kind))
+
+
+def default_period(ritual: Ritual, home: Home) -> str:
+    """The period a ritual opened without one reviews: the one due now; when every period up to today is
+    closed, the latest one that has begun (never a future period)."""
+    due = due_now(ritual, home)
+    if not due.future:
+        return due.period
+    return current_period(ritual, home.clock.today(), home.config.calendar)
+
+
+def current_period(ritual: Ritual, today: date, cal: CalendarConfig) -> str:
+    """The latest period of ``ritual`` that has begun (weekly, the commitment review) or ended (the
+    monthly and quarterly reviews) by ``today``."""
+    if ritual.period_shape == "W":
+        return week_period(today)
+    if ritual.period_shape == "M":
+        month = date(today.year, today.month, 1)
+        return month_period(add_months(month, -1) if ritual.reviews_ended_period else month)
+    return quarter_period(add_months(quarter_start(today, cal), -3), cal)

@@ -180,20 +180,15 @@ def _data_end(home: Home) -> date:
 
 def cost_explorer_forecast(home: Home, month: date) -> dict[str, Any] | None:
     """Cost Explorer's latest stored forecast of ``month`` (the AWS sync's ``aws_forecast`` table)."""
-    with home.costs.reader() as con:
-        if con is None:
-            return None
-        found = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'aws_forecast'"
-                            ).fetchone()[0]
-        if not found:
-            return None
-        row = con.execute("SELECT mean, lower_bound, upper_bound, interval_pct, generated_on, currency "
-                          "FROM aws_forecast WHERE month = ? ORDER BY generated_on DESC NULLS LAST LIMIT 1",
-                          [month]).fetchone()
-    if row is None or row[0] is None:
+    from storage.cost_queries import aws_forecast
+
+    row = aws_forecast(home.costs, month)
+    if row is None or row["mean"] is None:
         return None
-    return {"forecast": round(float(row[0]), 2), "lower": _r(row[1]), "upper": _r(row[2]),
-            "interval_pct": row[3], "generated_on": row[4].isoformat() if row[4] else None, "currency": row[5]}
+    return {"forecast": round(float(row["mean"]), 2), "lower": _r(row["lower_bound"]), "upper": _r(row["upper_bound"]),
+            "interval_pct": row["interval_pct"],
+            "generated_on": row["generated_on"].isoformat() if row["generated_on"] else None,
+            "currency": row["currency"]}
 
 
 def budgets_for(records: Any, month: date) -> tuple[dict[str, float], float | None]:
@@ -271,6 +266,12 @@ def make_forecast(home: Home, month: date, *, paths: int = DEFAULT_PATHS, seed: 
 
 def store_forecast(records: Any, fc: Forecast) -> list[int]:
     """Keep the forecast (total, teams, and Cost Explorer's beside it) as snapshots; their ids."""
+    with records.write() as s:
+        return store_forecast_in(s, fc)
+
+
+def store_forecast_in(session: Any, fc: Forecast) -> list[int]:
+    """``store_forecast`` in the caller's write transaction (a review's close stores it with the run)."""
     from storage.records import ForecastSnapshot
 
     month = date.fromisoformat(fc.month + "-01")
@@ -283,11 +284,10 @@ def store_forecast(records: Any, fc: Forecast) -> list[int]:
                                      forecast=ce["forecast"], lower=ce["lower"], upper=ce["upper"],
                                      interval_pct=ce["interval_pct"], data_through=fc.data_through,
                                      currency=ce.get("currency") or fc.currency))
-    with records.write() as s:
-        for row in rows:
-            s.add(row)
-        s.flush()
-        ids = [int(r.id) for r in rows]
+    for row in rows:
+        session.add(row)
+    session.flush()
+    ids = [int(r.id) for r in rows if r.id is not None]
     fc.snapshot_ids[:] = ids
     return ids
 

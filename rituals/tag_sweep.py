@@ -8,7 +8,7 @@ spend per tag value) and every figure below is computed from them, so tests can 
 hand-computed frame. Percentages are 0-100 and None when there is no positive spend to divide by: credits,
 refunds and negative rows never give coverage above 100% or below 0%.
 
-With AWS sync data only (``rituals.allocation.tag_costs_fallback``) the frames come from the sync's per-tag
+With AWS sync data only (``storage.cost_queries.base.reads_tag_costs``) the frames come from the sync's per-tag
 costs: spend per account and allocation value, each key's coverage from its own rows; there is no
 per-service or per-resource detail, so those lists are empty and the sweep says why.
 """
@@ -20,14 +20,15 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from rituals.allocation import Coverage, allocation_sql, key_sql, rules_frame
+from rituals.allocation import Coverage
 from rituals.runs import stable_floats
-from rituals.tag_costs import AWS_TAG_COSTS, tag_cost_sweep, tag_costs_fallback
-from storage.costs import CostStore, sql_string
+from storage.cost_queries import AWS_TAG_COSTS, sweep_data
+from storage.costs import CostStore
 
 if TYPE_CHECKING:
-    import duckdb
     import pandas as pd
+
+    from rituals.ritual import Headline
 
 TREND_WEEKS = 8
 TOP_RESOURCES = 20
@@ -71,44 +72,20 @@ def _empty_frames(start: date, end: date, keys: tuple[str, ...]) -> SweepFrames:
 
 def load_frames(store: CostStore, account_teams: dict[str, str], start: date, end: date,
                 charge_categories: tuple[str, ...] | None = None) -> SweepFrames:
-    """The sweep's three frames, read in one read-only connection."""
+    """The sweep's three frames, read in one read-only connection (``storage.cost_queries.sweep_data``)."""
     tax = store.taxonomy
-    cats = ", ".join(sql_string(c) for c in (charge_categories or tax.charge_categories))
-    with store.reader() as con:
-        if con is None:
-            return _empty_frames(start, end, tax.keys)
-        con.register("_rules", rules_frame(account_teams))
-        if tag_costs_fallback(con, store, start, end):
-            return _tag_cost_frames(con, store, start, end)
-        value, how = allocation_sql(con, store, True)
-        flags = ", ".join(f'({key_sql(con, store, k)} IS NOT NULL) AS "{KEY_PREFIX}{k}"' for k in tax.keys)
-        base = (f"FROM line_items LEFT JOIN _rules r ON r.account_id = line_items.SubAccountId "
-                f"WHERE ChargeCategory IN ({cats}) AND charge_date >= ? AND charge_date < ?")
-        rows = con.execute(
-            f"SELECT SubAccountId AS account_id, any_value(SubAccountName) AS account_name, ServiceName AS service, "
-            f"ResourceId AS resource_id, any_value(ResourceName) AS resource_name, {how} AS how, {value} AS team, "
-            f"coalesce(lower(CommitmentDiscountStatus) = 'unused', false) AS unused, "
-            f"sum(EffectiveCost) AS cost, {flags} {base} GROUP BY ALL", [start, end]).df()
-        trend = con.execute(
-            f"SELECT (date_diff('day', charge_date, CAST(? AS DATE)) - 1) // 7 AS bucket, "
-            f"sum(EffectiveCost) AS total, coalesce(sum(EffectiveCost) FILTER (WHERE {how} = 'tag'), 0) AS by_tag, "
-            f"coalesce(sum(EffectiveCost) FILTER (WHERE {how} = 'rule'), 0) AS by_rule {base} GROUP BY 1",
-            [end, end - timedelta(days=7 * TREND_WEEKS), end]).df()
-        parts = [f"SELECT {sql_string(k)} AS key, {store.tag_expr(con, k)} AS value, sum(EffectiveCost) AS cost "
-                 f"{base} GROUP BY 2" for k in tax.keys]
-        values = con.execute(" UNION ALL ".join(parts), [start, end] * len(tax.keys)).df()
-    values = values[values["value"].notna()].reset_index(drop=True)
+    data = sweep_data(store, account_teams, start, end, charge_categories or tax.charge_categories,
+                      key_prefix=KEY_PREFIX, trend_weeks=TREND_WEEKS)
+    if data is None:
+        return _empty_frames(start, end, tax.keys)
     # Group keys that are SQL NULL come back as NaN/NA; the figures below test them with isna().
-    return SweepFrames(start, end, rows.astype({c: object for c in ROW_COLUMNS if c != "cost"}), trend, values)
-
-
-def _tag_cost_frames(con: duckdb.DuckDBPyConnection, store: CostStore, start: date, end: date) -> SweepFrames:
-    """The frames from the AWS sync's per-tag costs (spend per account and allocation value; no services or
-    resources). Each key's coverage comes from that key's own rows: the keys' rows cannot be joined."""
-    rows, trend, values, shares = tag_cost_sweep(con, store, start, end, KEY_PREFIX, TREND_WEEKS)
-    by_key = {k: None if total is None else pct_of(tagged, total) for k, (tagged, total) in shares.items()}
-    rows = rows.astype({c: object for c in ROW_COLUMNS if c != "cost"})
-    return SweepFrames(start, end, rows, trend, values, source=AWS_TAG_COSTS, by_key=by_key)
+    rows = data.rows.astype({c: object for c in ROW_COLUMNS if c != "cost"})
+    if data.key_shares is not None:
+        # AWS sync data only: each key's coverage comes from that key's own rows (they cannot be joined).
+        by_key = {k: None if total is None else pct_of(tagged, total) for k, (tagged, total) in data.key_shares.items()}
+        return SweepFrames(start, end, rows, data.trend, data.values, source=data.source, by_key=by_key)
+    values = data.values[data.values["value"].notna()].reset_index(drop=True)
+    return SweepFrames(start, end, rows, data.trend, values)
 
 
 # -- the figures ------------------------------------------------------------------------------------------
@@ -337,6 +314,15 @@ class Sweep:
 
     def fix_owner(self, team: str | None) -> str | None:
         return self.fix_owners.get(team, self.fix_owners.get(None))
+
+    def headlines(self) -> list[Headline]:
+        """Coverage against its target, and the money behind it (board, minutes summary)."""
+        from rituals.ritual import Headline
+
+        cov = self.coverage
+        return [Headline("coverage_pct", "Allocation coverage", cov.coverage_pct, "pct", target=self.target_pct),
+                Headline("unallocated_cost", "Unallocated", cov.unallocated_cost, "money", currency=self.currency),
+                Headline("total_cost", "Spend", cov.total_cost, "money", currency=self.currency)]
 
     def as_json(self) -> dict[str, Any]:
         """The headless ``--json`` object (frozen as the run's numbers when a sweep closes)."""

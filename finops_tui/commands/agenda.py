@@ -36,11 +36,13 @@ def monthly(home, month: str | None, output: Path | None, as_json: bool, no_dete
 
     from exports.monthly_review import agenda_markdown
     from finops_tui.errors import _clean, _default
-    from rituals.monthly_review import build_agenda, parse_month
+    from rituals.calendar import month_period
+    from rituals.monthly_review import default_month, parse_month
+    from rituals.ritual import ritual
 
     with handle_errors():
-        first = parse_month(month) if month else None
-        agenda = build_agenda(home, first, detect_anomalies=not no_detect)
+        first = parse_month(month) if month else default_month(home.clock.today())
+        agenda = ritual("monthly_review").findings(home, month_period(first), detect=not no_detect).as_json()
         if as_json and output is None:
             echo_json(agenda)
             return

@@ -30,11 +30,11 @@ def command(home, start: str | None, end: str | None, as_json: bool, check: bool
     Default window: the 30 days before today (today excluded). --start alone or --end alone spans 30 days.
     Thresholds come from [anomalies] in the config (default: 100 and 40% above the expected spend).
     """
-    from rituals.anomaly_report import triage
+    from rituals.ritual import ritual
 
     with handle_errors():
         s, e = window(home, start, end)
-        numbers = triage(home, s, e)
+        numbers = ritual("anomaly_triage").findings(home, window=(s, e)).as_json()
     if as_json:
         echo_json(numbers)
     else:
@@ -61,7 +61,7 @@ def _print(n: dict) -> None:  # type: ignore[type-arg]
         flag = " (historical)" if a["historical"] else ""
         if a["event"] != a["id"]:
             flag += f" [event {a['event']}]"
-        click.echo(f"{a['id']:<21} {a['status']:<14} {a['start'].isoformat():<10} {a['days']:>4} "
+        click.echo(f"{a['id']:<21} {a['status']:<14} {a['start']:<10} {a['days']:>4} "
                    f"{a['dimension']:<8} {a['impact']:>10,.0f} {a['owner_team'] or '-':<14} "
                    f"{a['label'] or a['value']}{flag}")
     k = n["kpis"]

@@ -29,11 +29,12 @@ def command(home, start: str | None, end: str | None, lookback: str | None, as_j
 
     Default window: the 30 days before today (today excluded). --start alone or --end alone spans 30 days.
     """
-    from rituals.commitment_review import review
+    from rituals.ritual import ritual
 
     with handle_errors():
         s, e = window(home, start, end)
-        numbers = review(home, s, e, int(lookback) if lookback else None)
+        numbers = ritual("commitment_review").findings(home, window=(s, e),
+                                                       lookback=int(lookback) if lookback else None).as_json()
     if as_json:
         echo_json(numbers)
     else:

@@ -19,7 +19,8 @@ def command(home, quarter: str | None, as_json: bool) -> None:  # type: ignore[n
     Default quarter: the last complete quarter (the one before today's; quarters follow
     calendar.quarter_start_months).
     """
-    from rituals.kpis import parse_quarter, scorecard
+    from rituals.kpis import last_complete_quarter, parse_quarter
+    from rituals.ritual import ritual
 
     with handle_errors():
         if quarter is not None:
@@ -27,7 +28,8 @@ def command(home, quarter: str | None, as_json: bool) -> None:  # type: ignore[n
                 quarter = parse_quarter(quarter)
             except ValueError as exc:
                 raise BadInput(str(exc)) from exc
-        numbers = scorecard(home, quarter).as_json()
+        quarter = quarter or last_complete_quarter(home.clock.today(), home.config.calendar)
+        numbers = ritual("quarterly_review").findings(home, quarter).as_json()
     if as_json:
         echo_json(numbers)
         return

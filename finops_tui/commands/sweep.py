@@ -28,12 +28,11 @@ def command(home, start: str | None, end: str | None, as_json: bool, check: bool
 
     Default window: the last 7 complete days (today excluded). --start alone or --end alone spans 7 days.
     """
-    from rituals.tag_fixes import compute_sweep
+    from rituals.ritual import ritual
 
     with handle_errors():
         s, e = window(home, start, end)
-        sweep = compute_sweep(home, s, e)
-        numbers = sweep.as_json()
+        numbers = ritual("tag_sweep").findings(home, window=(s, e)).as_json()
     if as_json:
         echo_json(numbers)
     else:

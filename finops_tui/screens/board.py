@@ -13,7 +13,6 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from exports.format import day, money, pct
-from finops_tui.screens.registry import is_built
 from finops_tui.widgets.kpi_strip import Kpi, KpiStrip
 from storage.home import Home
 
@@ -32,11 +31,13 @@ def kpi_tiles(k: BoardKpis | None) -> list[Kpi]:
     if k.allocation_pct is not None and k.allocation_target_pct is not None:
         alloc_status = "good" if k.allocation_pct >= k.allocation_target_pct else "warn"
     alloc_hint = f"target {k.allocation_target_pct:g}%" if k.allocation_target_pct is not None else ""
-    mtd_status, mtd_hint = None, "no budget for this month"
+    whole_month = k.spend_label != "Month to date"
+    mtd_status, mtd_hint = None, "no budget for that month" if whole_month else "no budget for this month"
     if k.mtd_spend is not None and k.mtd_budget_prorated:
         ratio = k.mtd_spend / k.mtd_budget_prorated
         mtd_status = "good" if ratio <= 1.0 else ("warn" if ratio <= 1.1 else "bad")
-        mtd_hint = f"vs {money(k.mtd_budget_prorated, k.currency)} prorated budget"
+        mtd_hint = (f"vs {money(k.mtd_budget_prorated, k.currency)} budget" if whole_month
+                    else f"vs {money(k.mtd_budget_prorated, k.currency)} prorated budget")
     actions = f"{k.open_actions} open, {k.overdue_actions} overdue"
     fresh = f"to {day(k.last_data_day)}" if k.last_data_day else NO_DATA
     fresh_hint = f"{k.data_lag_days} d behind today" if k.data_lag_days is not None else "import or sync data"
@@ -44,7 +45,7 @@ def kpi_tiles(k: BoardKpis | None) -> list[Kpi]:
         fresh_hint += f"; AWS synced {k.aws_synced_at[:16].replace('T', ' ')}"
     return [
         Kpi("Allocation, last 7 days", pct(k.allocation_pct), alloc_status, alloc_hint),
-        Kpi("Month to date", money(k.mtd_spend, k.currency), mtd_status, mtd_hint),
+        Kpi(k.spend_label, money(k.mtd_spend, k.currency), mtd_status, mtd_hint),
         Kpi("Actions", actions, "bad" if k.overdue_actions else "good"),
         Kpi("Data freshness", fresh, "warn" if (k.data_lag_days or 0) > 3 else None, fresh_hint),
     ]
@@ -100,8 +101,8 @@ class BoardScreen(Screen[None]):
         keep = rituals.cursor_row
         rituals.clear()
         for r in board.rituals:
-            if not is_built(r.kind):
-                status = Text("not built yet", style="dim")
+            if r.future:
+                status = Text(f"done; next {r.due_period}", style="green")
             elif r.overdue:
                 status = Text(f"{r.due_period} overdue {r.days_overdue} d", style="bold red")
             else:

@@ -1,32 +1,32 @@
-"""Which ritual has a screen: kind -> "module:Class". A ritual issue adds its line when its screen exists;
-the board says "not built yet" for the others rather than inventing numbers."""
+"""Which screen holds each ritual's meeting: one line per ritual of ``rituals.ritual.RITUALS``; a test
+holds the two equal, so a ritual cannot exist without its screen."""
 
 from __future__ import annotations
 
 import importlib
-from importlib.util import find_spec
 
 from textual.screen import Screen
 
 from storage.home import Home
 
 RITUAL_SCREENS: dict[str, str] = {
-    "monthly_review": "finops_tui.screens.monthly_review:MonthlyReviewScreen",
-    "commitment_review": "finops_tui.screens.commitment_review:CommitmentReviewScreen",
     "tag_sweep": "finops_tui.screens.tag_sweep:TagSweepScreen",
     "anomaly_triage": "finops_tui.screens.anomaly_triage:AnomalyTriageScreen",
+    "commitment_review": "finops_tui.screens.commitment_review:CommitmentReviewScreen",
+    "monthly_review": "finops_tui.screens.monthly_review:MonthlyReviewScreen",
     "quarterly_review": "finops_tui.screens.quarterly_review:QuarterlyReviewScreen",
 }
 
 
-def is_built(kind: str) -> bool:
-    target = RITUAL_SCREENS.get(kind)
-    return bool(target) and find_spec(target.split(":")[0]) is not None
+def screen_class(kind: str) -> type[Screen[None]]:
+    from rituals.ritual import ritual
 
-
-def ritual_screen(kind: str, home: Home) -> Screen | None:
-    """A fresh screen for the ritual, or None while the ritual is not built."""
-    if not is_built(kind):
-        return None
+    ritual(kind)  # an unknown kind is a ValueError naming the known ones
     module, cls = RITUAL_SCREENS[kind].split(":")
-    return getattr(importlib.import_module(module), cls)(home)
+    found: type[Screen[None]] = getattr(importlib.import_module(module), cls)
+    return found
+
+
+def ritual_screen(kind: str, home: Home, period: str | None = None) -> Screen[None]:
+    """A fresh screen holding the ritual's run of ``period`` (default: the period due now)."""
+    return screen_class(kind)(home, period)  # type: ignore[call-arg]

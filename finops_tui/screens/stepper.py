@@ -109,14 +109,10 @@ class RitualStepperScreen(Screen[None]):
 
     def default_period(self, session: Any) -> str:
         """The period whose run is due next (from the calendar and the closed runs)."""
-        from sqlmodel import select
+        from rituals.calendar import default_period
+        from rituals.ritual import ritual
 
-        from rituals.calendar import next_due
-        from storage.records import RitualRun
-
-        closed = set(session.exec(select(RitualRun.period).where(RitualRun.kind == self.kind,
-                                                                  RitualRun.status == "closed")))
-        return next_due(self.kind, self.home.clock.today(), self.home.config.calendar, closed).period
+        return default_period(ritual(self.kind), self.home)
 
     # -- layout -------------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -180,7 +176,7 @@ class RitualStepperScreen(Screen[None]):
     def _show_run(self, run: Any, people: list[Any], actions: list[Any], facilitator: Any) -> None:
         self.run, self.period, self.people, self.actions = run, run.period, people, actions
         self.facilitator_handle = facilitator.handle if facilitator else self.facilitator_handle
-        from rituals.calendar import RITUAL_BY_KIND
+        from rituals.ritual import RITUAL_BY_KIND
 
         spec = RITUAL_BY_KIND.get(self.kind)
         self.title = f"{spec.title if spec else self.kind} {run.period}"

@@ -1,0 +1,67 @@
+"""Anomaly triage: detect spend anomalies over the whole history, store new cases routed to their owning
+team, and review the cases overlapping the window (``rituals.anomalies``, ``rituals.anomaly_cases``,
+``rituals.anomaly_report``). Headless: ``finops-tui anomalies``; a run freezes exactly its ``--json``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from rituals.ritual import Headline, JsonObject, Request, Ritual, StepDef, Window, plain_json, trailing_window
+
+if TYPE_CHECKING:
+    from storage.home import Home
+
+WINDOW_DAYS = 30
+
+
+@dataclass(frozen=True)
+class TriageFindings:
+    start: str
+    end: str
+    currency: str
+    count: int  # cases overlapping the window
+    events: int  # spikes: cases of one spike in several series count once
+    untriaged: int
+    untriaged_events: int
+    impact: float
+    payload: JsonObject
+
+    @classmethod
+    def from_report(cls, report: object) -> TriageFindings:
+        data = plain_json(report)
+
+        def num(key: str) -> float:
+            value = data.get(key)
+            return float(value) if isinstance(value, int | float) else 0.0
+
+        return cls(str(data["start"]), str(data["end"]), str(data["currency"]), int(num("count")),
+                   int(num("events")), int(num("untriaged")), int(num("untriaged_events")), num("impact"), data)
+
+    def as_json(self) -> JsonObject:
+        return self.payload
+
+    def headlines(self) -> list[Headline]:
+        return [Headline("count", "Cases", self.count, "count"),
+                Headline("events", "Events", self.events, "count"),
+                Headline("untriaged", "Untriaged cases", self.untriaged, "count", target=0),
+                Headline("impact", "Impact", self.impact, "money", currency=self.currency)]
+
+
+def window(home: Home, period: str) -> Window:
+    """The 30 days before the end of the week or today, whichever comes first."""
+    return trailing_window(home, period, WINDOW_DAYS)
+
+
+def compute(home: Home, request: Request) -> TriageFindings:
+    from rituals.anomaly_report import triage
+
+    return TriageFindings.from_report(triage(home, *request.window))
+
+
+RITUAL = Ritual(
+    kind="anomaly_triage", title="Anomaly triage", cadence="continuous, weekly at least",
+    owner="FinOps lead triages; owning team fixes", output="a closed-loop record per anomaly", period_shape="W",
+    reviews_ended_period=False, steps=(StepDef("queue", "Queue"),),
+    command="finops-tui anomalies", window=window, compute=compute,
+)

@@ -1,0 +1,113 @@
+"""The monthly cost review: actions carried from earlier reviews, spend against budget and forecast with
+its drivers, showback, unit economics, anomalies since the last review, allocation and commitment
+coverage, and proposed actions with owners from the RACI (``rituals.monthly_review``). Headless:
+``finops-tui agenda monthly``; a run freezes exactly its ``--json`` object, and its close stores next
+month's forecast in the ledger in the same transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from rituals.ritual import (
+    CloseInput,
+    Headline,
+    JsonObject,
+    Request,
+    Ritual,
+    StepDef,
+    Window,
+    period_window,
+    plain_json,
+)
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from storage.home import Home
+    from storage.records import RitualRun
+
+
+def _num(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _obj(value: object) -> JsonObject:
+    return value if isinstance(value, dict) else {}
+
+
+@dataclass(frozen=True)
+class MonthlyFindings:
+    month: str
+    currency: str
+    spend: float | None
+    budget: float | None
+    forecast: float | None
+    open_actions: int
+    anomalies: int
+    payload: JsonObject
+
+    @classmethod
+    def from_agenda(cls, agenda: object) -> MonthlyFindings:
+        d = plain_json(agenda)
+        total = _obj(_obj(d.get("spend")).get("total"))
+        opened = _obj(d.get("actions")).get("open")
+        return cls(str(d["month"]), str(d["currency"]), _num(total.get("spend")), _num(total.get("budget")),
+                   _num(total.get("forecast")), len(opened) if isinstance(opened, list) else 0,
+                   int(_num(_obj(d.get("anomalies")).get("count")) or 0), d)
+
+    def as_json(self) -> JsonObject:
+        return self.payload
+
+    def headlines(self) -> list[Headline]:
+        return [Headline("spend", "Spend", self.spend, "money", currency=self.currency),
+                Headline("budget", "Budget", self.budget, "money", currency=self.currency),
+                Headline("forecast", "Forecast", self.forecast, "money", currency=self.currency),
+                Headline("open_actions", "Open actions carried", self.open_actions, "count"),
+                Headline("anomalies", "Anomaly cases since the last review", self.anomalies, "count")]
+
+
+def compute(home: Home, request: Request) -> MonthlyFindings:
+    from rituals.monthly_review import build_agenda
+
+    detect = request.options.get("detect", True)
+    return MonthlyFindings.from_agenda(build_agenda(home, request.window[0], run_id=request.run_id,
+                                                    detect_anomalies=bool(detect)))
+
+
+def prepare_close(home: Home, run: RitualRun, findings: object) -> object:
+    """Next month's forecast, modelled before the close transaction opens (it reads the cost store)."""
+    from rituals.calendar import month_period
+    from rituals.forecast import make_forecast
+    from rituals.monthly_review import forecast_month_after, parse_month
+
+    target = forecast_month_after(home, parse_month(run.period, "period"))
+    try:
+        return make_forecast(home, target)
+    except ValueError as exc:
+        return {"stored": False, "month": month_period(target), "reason": str(exc)}
+
+
+def close_extras(session: Session, close: CloseInput) -> JsonObject:
+    from rituals.forecast import Forecast, store_forecast_in
+
+    fc = close.prepared
+    if not isinstance(fc, Forecast):
+        return plain_json(fc)
+    ids = store_forecast_in(session, fc)
+    return plain_json({"stored": True, "month": fc.month, "forecast": fc.total.forecast, "snapshot_ids": ids,
+                       "currency": fc.currency})
+
+
+RITUAL = Ritual(
+    kind="monthly_review", title="Monthly cost review", cadence="monthly, fixed date",
+    owner="FinOps lead runs; all attend", output="spend vs budget vs forecast, an action log", period_shape="M",
+    reviews_ended_period=True,
+    steps=(StepDef("actions", "Actions from earlier reviews"), StepDef("spend", "Spend against budget and forecast"),
+           StepDef("showback", "Showback per team"), StepDef("unit_economics", "Unit economics"),
+           StepDef("anomalies", "Anomalies since the last review"),
+           StepDef("coverage", "Allocation and commitment coverage")),
+    command="finops-tui agenda monthly", window=period_window, compute=compute,
+    prepare_close=prepare_close, close_extras=close_extras,
+    close_detail="A closed run is read-only. A forecast for next month is stored in the ledger.",
+)

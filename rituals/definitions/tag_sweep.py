@@ -1,0 +1,34 @@
+"""The weekly tag and allocation sweep: coverage by tag and by rule, per-key hygiene, where unallocated
+spend leaks, variant values and the open tag fixes checked against the data (``rituals.tag_sweep``,
+``rituals.tag_fixes``). Headless: ``finops-tui sweep``; a run freezes exactly its ``--json`` object."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rituals.ritual import Findings, Request, Ritual, StepDef, Window, trailing_window
+
+if TYPE_CHECKING:
+    from storage.home import Home
+
+WINDOW_DAYS = 7
+
+
+def window(home: Home, period: str) -> Window:
+    """The 7 days before the end of the week or today, whichever comes first."""
+    return trailing_window(home, period, WINDOW_DAYS)
+
+
+def compute(home: Home, request: Request) -> Findings:
+    from rituals.tag_fixes import compute_sweep
+
+    return compute_sweep(home, *request.window)
+
+
+RITUAL = Ritual(
+    kind="tag_sweep", title="Tag sweep", cadence="weekly", owner="FinOps lead; engineering applies fixes",
+    output="allocation coverage and fixes with owners", period_shape="W", reviews_ended_period=False,
+    steps=(StepDef("coverage", "Coverage"), StepDef("leaks", "Where it leaks"), StepDef("variants", "Variants"),
+           StepDef("fixes", "Assign fixes")),
+    command="finops-tui sweep", window=window, compute=compute,
+)
