@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from storage.costs import CostStore, attach_store, scratch_path, sql_string
+from storage.costs import CostStore, attach_store, one_row, scratch_path, sql_string
 from storage.schema import (
     COST_COLUMNS,
     DATA_TABLE,
@@ -158,11 +158,11 @@ class Staging:
                 raise ValueError(f"not FOCUS columns: {', '.join(unknown)}")
             self._lazy[name] = cols
             self._restage()
-            added = self.con.execute(f"SELECT count(*) FROM memory.{name}").fetchone()[0]
+            added = one_row(self.con, f"SELECT count(*) FROM memory.{name}")[0]
         else:
-            before = self.con.execute("SELECT count(*) FROM staging").fetchone()[0]
+            before = one_row(self.con, "SELECT count(*) FROM staging")[0]
             self.con.execute(f"INSERT INTO staging BY NAME {select_sql}", params or [])
-            added = self.con.execute("SELECT count(*) FROM staging").fetchone()[0] - before
+            added = one_row(self.con, "SELECT count(*) FROM staging")[0] - before
         self._staged_rows += added
         return added
 
@@ -180,8 +180,8 @@ class Staging:
     def _present_columns(self) -> list[str]:
         """FOCUS columns with a value in some staged row (lazy sources: the columns their SELECT names)."""
         assert self.con is not None
-        counts = self.con.execute("SELECT " + ", ".join(f'count("{c}")' for c in FOCUS_COLUMNS)
-                                  + " FROM memory.staging").fetchone()
+        counts = one_row(self.con, "SELECT " + ", ".join(f'count("{c}")' for c in FOCUS_COLUMNS)
+                         + " FROM memory.staging")
         lazy = {c for cols in self._lazy.values() for c in cols}
         return [c for c, n in zip(FOCUS_COLUMNS, counts, strict=True) if n or c in lazy]
 
@@ -197,9 +197,9 @@ class Staging:
                 "hourly_commitment DOUBLE, start_date DATE, end_date DATE, term_years INTEGER, "
                 "payment_option VARCHAR, account_id VARCHAR, source VARCHAR)")
             self._commitments = True
-        before = self.con.execute("SELECT count(*) FROM commitments").fetchone()[0]
+        before = one_row(self.con, "SELECT count(*) FROM commitments")[0]
         self.con.execute(f"INSERT INTO commitments BY NAME {select_sql}", params or [])
-        return self.con.execute("SELECT count(*) FROM commitments").fetchone()[0] - before
+        return one_row(self.con, "SELECT count(*) FROM commitments")[0] - before
 
     # -- checking ---------------------------------------------------------------------------------------
     def _fill(self) -> None:
@@ -224,8 +224,8 @@ class Staging:
         # An aggregate FILTER, not a WHERE: DuckDB pushes a WHERE into the Parquet reader, whose column
         # statistics leave NaN out, so "WHERE isnan(x)" skips the very row group that holds the NaN.
         shown = f', \'v\': CAST("{value_col}" AS VARCHAR)' if value_col else ""
-        row = self.con.execute(f"SELECT min({{'s': _source, 'r': _row{shown}}}) FILTER (WHERE {where}) "
-                               "FROM memory.staged").fetchone()[0]
+        row = one_row(self.con, f"SELECT min({{'s': _source, 'r': _row{shown}}}) FILTER (WHERE {where}) "
+                                "FROM memory.staged")[0]
         if row is None:
             return None
         msg = f"{message} ({row['v']})" if value_col else message
@@ -295,8 +295,8 @@ class Staging:
         folded, bad = tag_rows(distinct, self.store, report)
         if bad:
             raw, why = next(iter(bad.items()))
-            row = self.con.execute("SELECT _source, _row FROM memory.staged WHERE Tags = ? ORDER BY _row LIMIT 1",
-                                   [raw]).fetchone()
+            row = one_row(self.con, "SELECT _source, _row FROM memory.staged WHERE Tags = ? ORDER BY _row LIMIT 1",
+                          [raw])
             raise LoadError([LoadProblem(why, row[0], row[1], "Tags")])
         self._tag_rows = folded
         self.con.register("_tagmap", tagmap_frame(folded, self.store))
@@ -321,8 +321,8 @@ class Staging:
             currency=str(currencies.index[0]) if len(currencies) else None)
         if self._commitments:
             assert self.con is not None
-            summary.commitments = self.con.execute(
-                "SELECT count(DISTINCT commitment_id) FROM memory.commitments").fetchone()[0]
+            summary.commitments = one_row(
+                self.con, "SELECT count(DISTINCT commitment_id) FROM memory.commitments")[0]
         return summary
 
     def _swap(self, replace_all: bool, source: str, report: FoldReport, meta: dict[str, str],
@@ -347,7 +347,7 @@ class Staging:
             tag_cols = [tag_column(k) for k in self.store.taxonomy.keys
                         if any(r[tag_column(k)] for r in self._tag_rows)]
             create_schema(con, self.store.taxonomy, (*present, *tag_cols))
-            had_rows = con.execute(f"SELECT count(*) FROM {DATA_TABLE}").fetchone()[0] > 0
+            had_rows = one_row(con, f"SELECT count(*) FROM {DATA_TABLE}")[0] > 0
             fresh = con.execute("SELECT value FROM meta WHERE key = 'taxonomy'").fetchone()
             if fresh is None or fresh[0] != taxonomy_signature(self.store.taxonomy):
                 if had_rows:
@@ -355,10 +355,10 @@ class Staging:
                 else:
                     con.execute("INSERT OR REPLACE INTO meta VALUES ('taxonomy', ?)",
                                 [taxonomy_signature(self.store.taxonomy)])
-            import_id = int(con.execute("SELECT coalesce(max(import_id), 0) + 1 FROM imports").fetchone()[0])
+            import_id = int(one_row(con, "SELECT coalesce(max(import_id), 0) + 1 FROM imports")[0])
             replaced = 0
             if replace_all and had_rows:  # before the insert: the file need not hold both at once
-                replaced = con.execute(f"SELECT count(*) FROM {DATA_TABLE}").fetchone()[0]
+                replaced = one_row(con, f"SELECT count(*) FROM {DATA_TABLE}")[0]
                 con.execute(f"DELETE FROM {DATA_TABLE}")
             names = [*present, *DERIVED_COLUMNS, *tag_cols]
             select = [*(f'st."{c}"' for c in present), "CAST(st.ChargePeriodStart AS DATE)", str(import_id),
@@ -378,7 +378,7 @@ class Staging:
                         f"WHERE import_id = {import_id}) k")
                 period = stored_column_sql("BillingPeriodStart", stored_columns(con), FOCUS_COLUMNS, DATA_TABLE)
                 match = (f"{DATA_TABLE}.BillingAccountId = k.a AND {period} = k.b AND {DATA_TABLE}.{older}")
-                replaced = con.execute(f"SELECT count(*) FROM {DATA_TABLE} JOIN {keys} ON {match}").fetchone()[0]
+                replaced = one_row(con, f"SELECT count(*) FROM {DATA_TABLE} JOIN {keys} ON {match}")[0]
                 con.execute(f"DELETE FROM {DATA_TABLE} USING {keys} WHERE {match}")
             summary.replaced, summary.import_id = int(replaced), import_id
             con.execute("INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?)",

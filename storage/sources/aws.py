@@ -13,8 +13,9 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
+from storage.costs import one_row
 from storage.sources.aws_client import (
     AwsClients,
     AwsSyncError,
@@ -104,6 +105,11 @@ def _add_months(day: date, n: int) -> date:
     return date(day.year + y, m + 1, 1)
 
 
+class _CostExtra(TypedDict):
+    names: dict[str, str]  # account id -> name, as the response's DimensionValueAttributes give them
+    days: list[tuple[date, bool]]  # every day asked for, with whether AWS marked it estimated
+
+
 class AwsSync:
     """One sync run over a home; ``run()`` does every requested data set in order."""
 
@@ -163,7 +169,7 @@ class AwsSync:
             for c in self.ledger.calls:
                 con.execute("INSERT INTO aws_requests VALUES (?, ?, ?, ?)",
                             [c["at"], c["service"], c["operation"], c["cost"]])
-            total, cost = con.execute("SELECT count(*), coalesce(sum(cost), 0) FROM aws_requests").fetchone()
+            total, cost = one_row(con, "SELECT count(*), coalesce(sum(cost), 0) FROM aws_requests")
             con.execute("INSERT OR REPLACE INTO meta VALUES ('aws_requests_total', ?)", [str(total)])
             con.execute("INSERT OR REPLACE INTO meta VALUES ('aws_request_cost_total', ?)", [f"{cost:.2f}"])
             if any(r.status == "ok" for r in results):
@@ -190,7 +196,7 @@ class AwsSync:
         self.store.set_meta({"aws_account_id": ident["Account"], "aws_account_key": key})
         return str(ident["Account"])
 
-    def _cost_pages(self, start: date, group_by: list[dict[str, str]]) -> tuple[list[dict], dict[str, str]]:
+    def _cost_pages(self, start: date, group_by: list[dict[str, str]]) -> tuple[list[dict[str, Any]], _CostExtra]:
         """Every group of a daily GetCostAndUsage (unblended and amortised), with per-day estimated flags."""
         days: dict[date, bool] = {}
         groups: list[dict[str, Any]] = []
@@ -214,7 +220,7 @@ class AwsSync:
                                    "unblended": _amount(m.get("UnblendedCost")),
                                    "amortized": _amount(m.get("AmortizedCost"))})
         flags = [(d, days.get(d, False)) for d in days_between(start, self.end)]
-        return groups, {"names": names, "days": flags}  # type: ignore[return-value]
+        return groups, {"names": names, "days": flags}
 
     # -- data sets ------------------------------------------------------------------------------------------
     def sync_accounts(self) -> tuple[int, str | None]:
@@ -237,12 +243,12 @@ class AwsSync:
     def _fill_team_account_names(self, names: dict[str, str]) -> None:
         if not names:
             return
-        from sqlmodel import select
+        from sqlmodel import col, select
 
         from storage.records import TeamAccount
 
         with self.home.records.write() as s:
-            for ta in s.exec(select(TeamAccount).where(TeamAccount.account_id.in_(list(names)))).all():
+            for ta in s.exec(select(TeamAccount).where(col(TeamAccount.account_id).in_(list(names)))).all():
                 if ta.account_name != names[ta.account_id]:
                     ta.account_name = names[ta.account_id]
                     s.add(ta)
@@ -251,8 +257,7 @@ class AwsSync:
         with self.store.reader() as con:
             if con is None:
                 return {}
-            create = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'aws_accounts'"
-                                 ).fetchone()[0]
+            create = one_row(con, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'aws_accounts'")[0]
             return dict(con.execute("SELECT account_id, name FROM aws_accounts WHERE name IS NOT NULL").fetchall()
                         ) if create else {}
 
@@ -267,7 +272,7 @@ class AwsSync:
         payer = self.account_id()
         groups, extra = self._cost_pages(first, [{"Type": "DIMENSION", "Key": "LINKED_ACCOUNT"},
                                                  {"Type": "DIMENSION", "Key": "SERVICE"}])
-        names = {**extra["names"], **self._stored_names()}  # type: ignore[index]
+        names = {**extra["names"], **self._stored_names()}
         rows = []
         for g in groups:
             account, service = (g["keys"] + ["", ""])[:2]
@@ -296,7 +301,7 @@ class AwsSync:
                 n = staging.commit(source=f"sync aws {first}..{self.end}", imported_at=self.home.clock.now()).rows - len(kept)
         with self.store.writer() as con:
             create_tables(con)
-            record_days(con, "costs", extra["days"], synced_at=self.home.clock.now())  # type: ignore[index]
+            record_days(con, "costs", extra["days"], synced_at=self.home.clock.now())
         return n, f"fetched {first} to {self.end - timedelta(1)}"
 
     def _kept_rows(self, payer: str, first: date) -> Any:
@@ -351,7 +356,7 @@ class AwsSync:
             if first is None:
                 continue
             merged: dict[tuple, dict[str, Any]] = {}
-            flags = []
+            flags: list[tuple[date, bool]] = []
             # Each spelling's request partitions the WHOLE spend of a day and account into its tagged values
             # plus its own untagged bucket, so untagged buckets must not be summed across spellings. Rule: the
             # tagged values of every spelling add up; the ONE untagged bucket is the base spelling's (the first
@@ -364,7 +369,7 @@ class AwsSync:
             for i, raw in enumerate(raws):
                 groups, extra = self._cost_pages(first, [{"Type": "TAG", "Key": raw},
                                                          {"Type": "DIMENSION", "Key": "LINKED_ACCOUNT"}])
-                flags = extra["days"]  # type: ignore[index]
+                flags = extra["days"]
                 for g in groups:
                     tag, account = (g["keys"] + ["", ""])[:2]
                     value = tag.split("$", 1)[1] if "$" in tag else tag

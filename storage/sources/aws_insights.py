@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from storage.costs import one_row
 from storage.sources.aws_client import AwsClients, RequestLedger, call, pages
 from storage.sources.aws_tables import create_tables
 
@@ -96,6 +97,6 @@ def send_anomaly_feedback(anomaly_id: str, feedback: str, *, store: CostStore | 
             for c in clients.ledger.calls:
                 con.execute("INSERT INTO aws_requests VALUES (?, ?, ?, ?)",
                             [c["at"], c["service"], c["operation"], c["cost"]])
-            total = con.execute("SELECT count(*) FROM aws_requests").fetchone()[0]
+            total = one_row(con, "SELECT count(*) FROM aws_requests")[0]
             con.execute("INSERT OR REPLACE INTO meta VALUES ('aws_requests_total', ?)", [str(total)])
     return clients.ledger

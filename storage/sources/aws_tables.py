@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from storage.costs import one_row
+
 if TYPE_CHECKING:
     import duckdb
 
@@ -116,8 +118,8 @@ def fetch_start(store: CostStore, dataset: str, start: date, end: date) -> date 
     with store.reader() as con:
         if con is None:
             return start
-        create_missing = con.execute("SELECT count(*) FROM information_schema.tables "
-                                     "WHERE table_name = 'aws_sync_days'").fetchone()[0]
+        create_missing = one_row(con, "SELECT count(*) FROM information_schema.tables "
+                                      "WHERE table_name = 'aws_sync_days'")[0]
         if not create_missing:
             return start
         stored = dict(con.execute("SELECT day, estimated FROM aws_sync_days WHERE dataset = ? AND day >= ? "

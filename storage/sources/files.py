@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from storage.costs import one_row
 from storage.loader import LoadError, LoadProblem, LoadSummary, Staging
 
 if TYPE_CHECKING:
@@ -142,7 +143,12 @@ def expand_paths(paths: Sequence[str | Path]) -> list[Path]:
         else:
             raise LoadError([LoadProblem("no such file or folder", str(raw))])
     seen: set[Path] = set()
-    return [f for f in out if not (f.resolve() in seen or seen.add(f.resolve()))]
+    unique: list[Path] = []
+    for f in out:
+        if f.resolve() not in seen:
+            seen.add(f.resolve())
+            unique.append(f)
+    return unique
 
 
 def _kind(path: Path) -> str:
@@ -303,14 +309,13 @@ def check_values(con: duckdb.DuckDBPyConnection, raw: RawFile, needs: dict[str, 
     if not checks:
         return []
     aggs = ", ".join(f"min(__row) FILTER (WHERE {bad})" for _n, _k, bad in checks)
-    firsts = con.execute(f"SELECT {aggs} FROM {raw.relation}").fetchone()
+    firsts = one_row(con, f"SELECT {aggs} FROM {raw.relation}")
     problems = []
     for (name, kind, _bad), row in zip(checks, firsts, strict=True):
         if row is None:
             continue
         col = raw.find(name) or name
-        value = con.execute(f"SELECT CAST({q(col)} AS VARCHAR) FROM {raw.relation} WHERE __row = ?",
-                            [row]).fetchone()[0]
+        value = one_row(con, f"SELECT CAST({q(col)} AS VARCHAR) FROM {raw.relation} WHERE __row = ?", [row])[0]
         problems.append(LoadProblem(_bad_message(kind, col, value), raw.name, int(row), col))
     return sorted(problems, key=lambda p: p.row or 0)
 
