@@ -1,0 +1,50 @@
+"""The cost store's named queries: the only way rituals read costs.
+
+Each takes the store (``home.costs``) and plain parameters (dates, lists, an account -> team mapping, which
+becomes a temporary table inside the query's own connection) and returns a small pandas frame, a few scalars
+or None. Each opens one read-only connection for its unit of work (``CostStore.reader``), never a long-lived
+one. The SQL is DuckDB's dialect, written once here, grouped by what it serves:
+
+- ``allocation``: allocation coverage, the tag sweep's frames, the tag-fix checks;
+- ``spend``: showback lines, spend per month x team x service, the AWS sync's forecast and budgets;
+- ``anomalies``: daily spend series, root-cause rows, the AWS sync's anomalies, account names, first load;
+- ``commitments``: usage against commitments, the stored terms, AWS's own figures;
+- ``waste``: the waste ratio's rules over billing data.
+
+``base`` holds what they share (allocation as SQL, the AWS-sync-only fallback, the rules table).
+"""
+
+from storage.cost_queries.allocation import (
+    FixCosts,
+    FixEntity,
+    SweepData,
+    allocation_costs,
+    fix_costs,
+    sweep_data,
+)
+from storage.cost_queries.anomalies import (
+    account_names,
+    anomaly_series,
+    aws_anomaly_rows,
+    first_import_at,
+    root_cause_rows,
+)
+from storage.cost_queries.base import AWS_TAG_COSTS, LINE_ITEMS
+from storage.cost_queries.commitments import (
+    aws_commitment_usage,
+    aws_recommendations,
+    commitment_inventory,
+    commitment_usage,
+    replace_commitment_inventory,
+)
+from storage.cost_queries.spend import aws_budgets, aws_forecast, showback_costs, team_service_months
+from storage.cost_queries.waste import idle_address_costs, idle_load_balancer_costs, weekday_weekend_costs
+
+__all__ = [
+    "AWS_TAG_COSTS", "LINE_ITEMS", "FixCosts", "FixEntity", "SweepData",
+    "account_names", "allocation_costs", "anomaly_series", "aws_anomaly_rows", "aws_budgets",
+    "aws_commitment_usage", "aws_forecast", "aws_recommendations", "commitment_inventory", "commitment_usage",
+    "first_import_at", "fix_costs", "idle_address_costs", "idle_load_balancer_costs",
+    "replace_commitment_inventory", "root_cause_rows", "showback_costs", "sweep_data", "team_service_months",
+    "weekday_weekend_costs",
+]

@@ -1,0 +1,211 @@
+"""Named queries of allocation and tags: coverage, the tag sweep's frames, and the tag-fix checks.
+
+Allocation's definition and the AWS-sync-only fallback are in ``storage.cost_queries.base``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
+
+from storage.cost_queries.base import (
+    AWS_TAG_COSTS,
+    LINE_ITEMS,
+    LINE_ITEMS_WITH_RULES,
+    TAG_COSTS_WITH_RULES,
+    allocation_sql,
+    create_rules,
+    has_table,
+    key_sql,
+    reads_tag_costs,
+    sql_list,
+    tag_costs_allocation_sql,
+    tag_value_sql,
+)
+from storage.costs import CostStore, sql_string
+
+if TYPE_CHECKING:
+    import duckdb
+    import pandas as pd
+
+
+def allocation_costs(store: CostStore, account_teams: Mapping[str, str], start: date, end: date,
+                     charge_categories: Sequence[str] = ("Usage",)) -> tuple[float, float, float]:
+    """(spend, allocated by tag, allocated by rule) for ``start <= day < end``: EffectiveCost of the charge
+    categories (of every row, from the AWS sync's tag costs); zeros while the store holds no data."""
+    with store.reader() as con:
+        if con is None:
+            return 0.0, 0.0, 0.0
+        create_rules(con, account_teams)
+        if reads_tag_costs(con, store, start, end):
+            _value, how = tag_costs_allocation_sql(store)
+            row = con.execute(
+                f"SELECT coalesce(sum(amortized_cost), 0), "
+                f"coalesce(sum(amortized_cost) FILTER (WHERE {how} = 'tag'), 0), "
+                f"coalesce(sum(amortized_cost) FILTER (WHERE {how} = 'rule'), 0) FROM {TAG_COSTS_WITH_RULES} "
+                "WHERE t.tag_key = ? AND t.day >= ? AND t.day < ?",
+                [store.taxonomy.allocation_key, start, end]).fetchone()
+        else:
+            _value, how = allocation_sql(con, store)
+            row = con.execute(
+                f"SELECT coalesce(sum(EffectiveCost), 0), "
+                f"coalesce(sum(EffectiveCost) FILTER (WHERE {how} = 'tag'), 0), "
+                f"coalesce(sum(EffectiveCost) FILTER (WHERE {how} = 'rule'), 0) FROM {LINE_ITEMS_WITH_RULES} "
+                f"WHERE charge_date >= ? AND charge_date < ? AND ChargeCategory IN ({sql_list(charge_categories)})",
+                [start, end]).fetchone()
+    assert row is not None  # an aggregate without GROUP BY always returns its one row
+    return float(row[0]), float(row[1]), float(row[2])
+
+
+@dataclass
+class SweepData:
+    """The tag sweep's three frames for ``start <= day < end``.
+
+    ``rows``: spend per account, service, resource and allocation state (account_id, account_name, service,
+    resource_id, resource_name, how, team, unused, cost, and one bool column ``<key_prefix><key>`` per
+    taxonomy key); ``trend``: bucket (0 = the window itself, 1 = the 7 days before...), total, by_tag,
+    by_rule; ``values``: key, value, cost per normalised key and value as spelled (value NULL included).
+    ``source`` is ``line_items`` or ``aws_tag_costs``; from the latter, ``key_shares`` holds per key
+    (spend carrying it, spend) from its own rows (spend None: no rows for the key)."""
+
+    rows: pd.DataFrame
+    trend: pd.DataFrame
+    values: pd.DataFrame
+    source: str = LINE_ITEMS
+    key_shares: dict[str, tuple[float, float | None]] | None = None
+
+
+def sweep_data(store: CostStore, account_teams: Mapping[str, str], start: date, end: date,
+               charge_categories: Sequence[str], *, key_prefix: str, trend_weeks: int) -> SweepData | None:
+    """The sweep's frames, read in one read-only connection; None while the store holds no data."""
+    with store.reader() as con:
+        if con is None:
+            return None
+        create_rules(con, account_teams)
+        if reads_tag_costs(con, store, start, end):
+            return _tag_cost_sweep(con, store, start, end, key_prefix, trend_weeks)
+        tax = store.taxonomy
+        value, how = allocation_sql(con, store)
+        flags = ", ".join(f'({key_sql(con, store, k)} IS NOT NULL) AS "{key_prefix}{k}"' for k in tax.keys)
+        base = (f"FROM {LINE_ITEMS_WITH_RULES} WHERE ChargeCategory IN ({sql_list(charge_categories)}) "
+                f"AND charge_date >= ? AND charge_date < ?")
+        rows = con.execute(
+            f"SELECT SubAccountId AS account_id, any_value(SubAccountName) AS account_name, ServiceName AS service, "
+            f"ResourceId AS resource_id, any_value(ResourceName) AS resource_name, {how} AS how, {value} AS team, "
+            f"coalesce(lower(CommitmentDiscountStatus) = 'unused', false) AS unused, "
+            f"sum(EffectiveCost) AS cost, {flags} {base} GROUP BY ALL", [start, end]).df()
+        trend = con.execute(
+            f"SELECT (date_diff('day', charge_date, CAST(? AS DATE)) - 1) // 7 AS bucket, "
+            f"sum(EffectiveCost) AS total, coalesce(sum(EffectiveCost) FILTER (WHERE {how} = 'tag'), 0) AS by_tag, "
+            f"coalesce(sum(EffectiveCost) FILTER (WHERE {how} = 'rule'), 0) AS by_rule {base} GROUP BY 1",
+            [end, end - timedelta(days=7 * trend_weeks), end]).df()
+        parts = [f"SELECT {sql_string(k)} AS key, {store.tag_expr(con, k)} AS value, sum(EffectiveCost) AS cost "
+                 f"{base} GROUP BY 2" for k in tax.keys]
+        values = con.execute(" UNION ALL ".join(parts), [start, end] * len(tax.keys)).df()
+    return SweepData(rows, trend, values)
+
+
+def _tag_cost_sweep(con: duckdb.DuckDBPyConnection, store: CostStore, start: date, end: date, key_prefix: str,
+                    trend_weeks: int) -> SweepData:
+    """The frames from the AWS sync's per-tag costs: spend per account and allocation value (no services or
+    resources), each key's share from its own rows (the keys' rows cannot be joined)."""
+    tax = store.taxonomy
+    value, how = tag_costs_allocation_sql(store)
+    names = ("(SELECT account_id AS id, any_value(name) AS name FROM aws_accounts GROUP BY 1)"
+             if has_table(con, "aws_accounts") else "(SELECT NULL AS id, NULL AS name)")
+    flags = ", ".join(f'{"(" + tag_value_sql(store, k) + " IS NOT NULL)" if k == tax.allocation_key else "false"} '
+                      f'AS "{key_prefix}{k}"' for k in tax.keys)
+    rows = con.execute(
+        f"SELECT t.account_id, any_value(a.name) AS account_name, NULL AS service, NULL AS resource_id, "
+        f"NULL AS resource_name, {how} AS how, {value} AS team, false AS unused, sum(t.amortized_cost) AS cost, "
+        f"{flags} FROM {TAG_COSTS_WITH_RULES} LEFT JOIN {names} a ON a.id = t.account_id "
+        "WHERE t.tag_key = ? AND t.day >= ? AND t.day < ? GROUP BY ALL", [tax.allocation_key, start, end]).df()
+    trend = con.execute(
+        f"SELECT (date_diff('day', t.day, CAST(? AS DATE)) - 1) // 7 AS bucket, sum(t.amortized_cost) AS total, "
+        f"coalesce(sum(t.amortized_cost) FILTER (WHERE {how} = 'tag'), 0) AS by_tag, "
+        f"coalesce(sum(t.amortized_cost) FILTER (WHERE {how} = 'rule'), 0) AS by_rule FROM {TAG_COSTS_WITH_RULES} "
+        "WHERE t.tag_key = ? AND t.day >= ? AND t.day < ? GROUP BY 1",
+        [end, tax.allocation_key, end - timedelta(days=7 * trend_weeks), end]).df()
+    values = con.execute(
+        f"SELECT t.tag_key AS key, t.tag_value AS value, sum(t.amortized_cost) AS cost FROM {AWS_TAG_COSTS} t "
+        "WHERE t.day >= ? AND t.day < ? AND NULLIF(TRIM(t.tag_value), '') IS NOT NULL GROUP BY 1, 2",
+        [start, end]).df()
+    shares: dict[str, tuple[float, float | None]] = {}
+    for key in tax.keys:
+        found = con.execute(
+            f"SELECT sum(t.amortized_cost), sum(t.amortized_cost) FILTER (WHERE {tag_value_sql(store, key)} "
+            f"IS NOT NULL) FROM {AWS_TAG_COSTS} t WHERE t.tag_key = ? AND t.day >= ? AND t.day < ?",
+            [key, start, end]).fetchone()
+        total, tagged = found if found is not None else (None, None)
+        shares[key] = (float(tagged or 0.0), None if total is None else float(total))
+    return SweepData(rows, trend, values, AWS_TAG_COSTS, shares)
+
+
+@dataclass(frozen=True)
+class FixEntity:
+    """What a tag-fix action is about: ``kind`` account, resource or tag_value (``key`` is then
+    ``tag-key=value``), and the day the action was created."""
+
+    kind: str
+    key: str
+    created: date
+
+
+@dataclass(frozen=True)
+class FixCosts:
+    """An entity's unallocated spend in the 7 days before its fix was created, and its spend and unallocated
+    spend in the checked window."""
+
+    before_unallocated: float
+    cost: float
+    unallocated: float
+
+
+def _entity_filter(con: duckdb.DuckDBPyConnection, store: CostStore,
+                   entity: FixEntity) -> tuple[str, list[str], bool] | None:
+    """SQL condition selecting the entity's rows; the flag says "every matching row counts as unallocated"
+    (a variant spelling is the problem itself)."""
+    if entity.kind == "account":
+        return "SubAccountId = ?", [entity.key], False
+    if entity.kind == "resource":
+        return "ResourceId = ?", [entity.key], False
+    if entity.kind == "tag_value" and "=" in entity.key:
+        tag_key, value = entity.key.split("=", 1)
+        return f"{store.tag_expr(con, tag_key)} = ?", [value], True
+    return None
+
+
+def fix_costs(store: CostStore, account_teams: Mapping[str, str], start: date, end: date,
+              charge_categories: Sequence[str],
+              entities: Sequence[FixEntity]) -> tuple[bool, list[FixCosts | None]] | None:
+    """Whether ``start <= day < end`` holds spend of the charge categories, and per entity (in order) its
+    ``FixCosts`` (None: an entity that cannot be checked); None while the store holds no data."""
+    with store.reader() as con:
+        if con is None:
+            return None
+        create_rules(con, account_teams)
+        _value, how = allocation_sql(con, store)
+        cats = sql_list(charge_categories)
+        found = con.execute(f"SELECT count(*) > 0 FROM line_items WHERE charge_date >= ? AND charge_date < ? "
+                            f"AND ChargeCategory IN ({cats})", [start, end]).fetchone()
+        out: list[FixCosts | None] = []
+        for entity in entities:
+            where = _entity_filter(con, store, entity)
+            if where is None:
+                out.append(None)
+                continue
+            cond, params, all_unallocated = where
+            b0, b1 = entity.created - timedelta(days=7), entity.created
+            unalloc = "TRUE" if all_unallocated else f"({how}) IS NULL"
+            row = con.execute(
+                f"SELECT coalesce(sum(EffectiveCost) FILTER (WHERE charge_date >= ? AND charge_date < ? "
+                f"AND {unalloc}), 0), coalesce(sum(EffectiveCost) FILTER (WHERE charge_date >= ? AND "
+                f"charge_date < ?), 0), coalesce(sum(EffectiveCost) FILTER (WHERE charge_date >= ? AND "
+                f"charge_date < ? AND {unalloc}), 0) FROM {LINE_ITEMS_WITH_RULES} "
+                f"WHERE ChargeCategory IN ({cats}) AND {cond}",
+                [b0, b1, start, end, start, end, *params]).fetchone()
+            assert row is not None  # an aggregate without GROUP BY always returns its one row
+            out.append(FixCosts(float(row[0]), float(row[1]), float(row[2])))
+    return bool(found and found[0]), out

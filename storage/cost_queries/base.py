@@ -1,0 +1,105 @@
+"""What the named queries share: the account -> team rules as a temporary table, allocation as SQL over line
+items and over the AWS sync's per-tag costs, and which of the two a window reads.
+
+Allocation has one definition. Spend is EffectiveCost; a row is allocated *by tag* when its allocation key
+has a non-empty value after normalisation (and an allowed one, where the taxonomy lists allowed values), else
+*by rule* when its account is owned by a team (the ``_rules`` table, from the records) or the export carries
+a cost-category value for the key (``x_CostCategories``), else it is unallocated.
+
+With data from the AWS sync only, line items carry account x service x day and no Tags; the sync stores the
+spend per tag value x account x day of each taxonomy key apart (``aws_tag_costs``: Cost Explorer's TAG
+grouping, the untagged bucket as NULL, a key's rows summing to the day's spend). For a window whose line
+items carry no Tags, the allocation queries read there instead: by tag where the allocation key has an
+(allowed) value, by rule where the account has an owning team. Cost categories, charge frequencies, services
+and resources do not exist in that data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date
+from typing import TYPE_CHECKING
+
+from storage.costs import CostStore, json_path, sql_string
+
+if TYPE_CHECKING:
+    import duckdb
+
+LINE_ITEMS = "line_items"
+AWS_TAG_COSTS = "aws_tag_costs"
+# Line items joined to the account rules (``create_rules``) as ``r``.
+LINE_ITEMS_WITH_RULES = "line_items LEFT JOIN _rules r ON r.account_id = line_items.SubAccountId"
+TAG_COSTS_WITH_RULES = f"{AWS_TAG_COSTS} t LEFT JOIN _rules r ON r.account_id = t.account_id"
+
+
+def sql_list(values: Iterable[str]) -> str:
+    """Comma-separated SQL string literals (for ``IN (...)``); empty when there are none."""
+    return ", ".join(sql_string(v) for v in values)
+
+
+def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    row = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()
+    return bool(row and row[0])
+
+
+def create_rules(con: duckdb.DuckDBPyConnection, account_teams: Mapping[str, str]) -> None:
+    """The account -> team rules as this connection's temporary table ``_rules`` (account_id, team).
+
+    A temporary table rather than a registered pandas frame: DuckDB's pandas scan can race when two threads
+    (two screens' workers) register frames at once."""
+    con.execute("CREATE TEMP TABLE _rules (account_id VARCHAR, team VARCHAR)")
+    if account_teams:
+        con.executemany("INSERT INTO _rules VALUES (?, ?)", [[a, t] for a, t in account_teams.items()])
+
+
+def _allowed_only(store: CostStore, key: str, tag: str) -> str:
+    allowed = store.taxonomy.allowed_values.get(store.taxonomy.canonical_key(key))
+    if allowed:
+        return f"CASE WHEN {tag} IN ({sql_list(allowed)}) THEN {tag} END"
+    return tag
+
+
+def key_sql(con: duckdb.DuckDBPyConnection, store: CostStore, key: str) -> str:
+    """SQL over line_items for a taxonomy key's value as allocation counts it: non-empty after normalisation
+    and, where the taxonomy lists allowed values for the key, one of them (else NULL)."""
+    return _allowed_only(store, key, store.tag_expr(con, key))
+
+
+def allocation_sql(con: duckdb.DuckDBPyConnection, store: CostStore) -> tuple[str, str]:
+    """SQL expressions (over ``LINE_ITEMS_WITH_RULES``) for the row's allocation value and how it was
+    allocated ('tag', 'rule' or NULL)."""
+    key = store.taxonomy.allocation_key
+    tag = key_sql(con, store, key)
+    cost_category = f"NULLIF(TRIM(json_extract_string(x_CostCategories, {json_path(key)})), '')"
+    rule = f"coalesce(r.team, {cost_category})"
+    value = f"coalesce({tag}, {rule})"
+    how = f"CASE WHEN {tag} IS NOT NULL THEN 'tag' WHEN {rule} IS NOT NULL THEN 'rule' END"
+    return value, how
+
+
+def tag_value_sql(store: CostStore, key: str, column: str = "t.tag_value") -> str:
+    """SQL over ``aws_tag_costs`` (as ``t``) for a key's value as allocation counts it (see ``key_sql``)."""
+    return _allowed_only(store, key, f"NULLIF(TRIM({column}), '')")
+
+
+def tag_costs_allocation_sql(store: CostStore) -> tuple[str, str]:
+    """As ``allocation_sql``, over the allocation key's rows of ``TAG_COSTS_WITH_RULES``."""
+    tag = tag_value_sql(store, store.taxonomy.allocation_key)
+    value = f"coalesce({tag}, r.team)"
+    how = f"CASE WHEN {tag} IS NOT NULL THEN 'tag' WHEN r.team IS NOT NULL THEN 'rule' END"
+    return value, how
+
+
+def reads_tag_costs(con: duckdb.DuckDBPyConnection, store: CostStore, start: date, end: date) -> bool:
+    """True when allocation for ``start <= day < end`` comes from the AWS sync's per-tag costs: no line item
+    of the window carries Tags (the sync's own line items have none; imported CUR and FOCUS rows do) and the
+    sync stored tag costs of the allocation key for the window."""
+    if not has_table(con, AWS_TAG_COSTS):
+        return False
+    tagged = con.execute("SELECT count(*) FROM line_items WHERE charge_date >= ? AND charge_date < ? "
+                         "AND Tags IS NOT NULL", [start, end]).fetchone()
+    if tagged and tagged[0]:
+        return False
+    found = con.execute(f"SELECT count(*) FROM {AWS_TAG_COSTS} WHERE tag_key = ? AND day >= ? AND day < ?",
+                        [store.taxonomy.allocation_key, start, end]).fetchone()
+    return bool(found and found[0])

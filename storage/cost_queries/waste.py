@@ -1,0 +1,76 @@
+"""Named queries behind the waste ratio's rules over billing data (the quarterly review's KPIs): idle
+addresses, idle load balancers, and resources that keep running through weekends.
+
+Usage types are matched case-insensitively with SQL LIKE patterns (``%IdleAddress%``), as the rules in
+``rituals/framework/kpi_bands.toml`` write them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from storage.cost_queries.base import sql_list
+from storage.costs import CostStore, sql_string
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+WEEKEND_COLUMNS = ["resource_id", "account_id", "env", "weekday_cost", "weekdays", "weekend_cost", "weekend_days"]
+
+
+def _like_any(column: str, patterns: Sequence[str]) -> str:
+    return "(" + " OR ".join(f"{column} ILIKE {sql_string(p)}" for p in patterns) + ")" if patterns else "false"
+
+
+def idle_address_costs(store: CostStore, usage_types: Sequence[str], start: date,
+                       end: date) -> list[tuple[Any, Any, float]]:
+    """(resource id, account id, EffectiveCost) of the line items whose usage type matches one of
+    ``usage_types``, for ``start <= day < end``, costliest first."""
+    with store.reader() as con:
+        if con is None:
+            return []
+        return con.execute(
+            f"SELECT ResourceId AS resource_id, SubAccountId AS account_id, sum(EffectiveCost) AS cost "
+            f"FROM line_items WHERE charge_date >= ? AND charge_date < ? AND "
+            f"{_like_any('x_UsageType', usage_types)} GROUP BY 1, 2 ORDER BY 3 DESC, 1", [start, end]).fetchall()
+
+
+def idle_load_balancer_costs(store: CostStore, hour_usage_types: Sequence[str], traffic_usage_types: Sequence[str],
+                             start: date, end: date) -> list[tuple[Any, Any, float]]:
+    """(resource id, account id, EffectiveCost of its hours) of the resources billed for hours (a usage type
+    of ``hour_usage_types``) with no row of ``traffic_usage_types`` in ``start <= day < end``, costliest
+    first."""
+    hours = _like_any("x_UsageType", hour_usage_types)
+    traffic = _like_any("x_UsageType", traffic_usage_types)
+    with store.reader() as con:
+        if con is None:
+            return []
+        return con.execute(
+            f"SELECT ResourceId AS resource_id, any_value(SubAccountId) AS account_id, "
+            f"sum(EffectiveCost) FILTER (WHERE {hours}) AS cost FROM line_items "
+            f"WHERE charge_date >= ? AND charge_date < ? AND ({hours} OR {traffic}) AND ResourceId IS NOT NULL "
+            f"GROUP BY 1 HAVING count(*) FILTER (WHERE {traffic}) = 0 ORDER BY 3 DESC, 1", [start, end]).fetchall()
+
+
+def weekday_weekend_costs(store: CostStore, environment_key: str, charge_categories: Sequence[str], start: date,
+                          end: date) -> pd.DataFrame:
+    """Per resource carrying an ``environment_key`` tag value, for ``start <= day < end`` and the charge
+    categories: resource_id, account_id, env (the normalised value as spelled), weekday_cost, weekdays
+    (distinct Monday-Friday days billed), weekend_cost, weekend_days."""
+    import pandas as pd
+
+    with store.reader() as con:
+        if con is None:
+            return pd.DataFrame(columns=WEEKEND_COLUMNS)
+        env = store.tag_expr(con, environment_key)
+        return con.execute(
+            f"SELECT ResourceId AS resource_id, any_value(SubAccountId) AS account_id, {env} AS env, "
+            f"sum(EffectiveCost) FILTER (WHERE isodow(charge_date) < 6) AS weekday_cost, "
+            f"count(DISTINCT charge_date) FILTER (WHERE isodow(charge_date) < 6) AS weekdays, "
+            f"sum(EffectiveCost) FILTER (WHERE isodow(charge_date) >= 6) AS weekend_cost, "
+            f"count(DISTINCT charge_date) FILTER (WHERE isodow(charge_date) >= 6) AS weekend_days "
+            f"FROM line_items WHERE charge_date >= ? AND charge_date < ? "
+            f"AND ChargeCategory IN ({sql_list(charge_categories)}) "
+            f"AND ResourceId IS NOT NULL AND {env} IS NOT NULL GROUP BY 1, 3", [start, end]).df()
