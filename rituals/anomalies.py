@@ -37,6 +37,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
+from storage.cost_queries import anomaly_series
+from storage.cost_queries import root_cause_rows as read_root_cause_rows
 from storage.costs import CostStore
 
 if TYPE_CHECKING:
@@ -49,9 +51,6 @@ SPREAD_DAYS = 28  # days of residuals behind the noise guard
 Z = 3.0
 TOTAL = "total"
 ROOT_CAUSE_DIMENSIONS = ("account", "service", "region", "resource")
-# Usage rows, less the charges that repeat on a calendar (support, fees) or happen once (credits, refunds).
-SPEND_FILTER = ("ChargeCategory = 'Usage' AND coalesce(ChargeFrequency, 'Usage-Based') "
-                "NOT IN ('Recurring', 'One-Time')")
 
 
 @dataclass(frozen=True)
@@ -278,42 +277,11 @@ def routed_team(root_causes: list[dict[str, Any]], dimension: str, value: str,
 
 # -- reading the cost store -----------------------------------------------------------------------------
 
-def _base_sql(con: Any, store: CostStore) -> str:
-    from rituals.allocation import allocation_sql
-
-    team, _how = allocation_sql(con, store, True)
-    return (f"SELECT charge_date AS day, coalesce(ServiceName, '(none)') AS service, "
-            f"coalesce(SubAccountId, '(none)') AS account, coalesce(RegionId, '(none)') AS region, "
-            f"coalesce(ResourceId, '(none)') AS resource, {team} AS team, EffectiveCost AS cost "
-            f"FROM line_items LEFT JOIN _rules r ON r.account_id = line_items.SubAccountId WHERE {SPEND_FILTER}")
-
-
 def load_series(store: CostStore, account_teams: dict[str, str],
                 only: tuple[str, str] | None = None) -> pd.DataFrame:
     """Daily spend per service, account, team and in total (columns dimension, value, day, cost); ``only``
     (dimension, value) reads that one series."""
-    import pandas as pd
-
-    from rituals.allocation import rules_frame
-
-    empty = pd.DataFrame({"dimension": [], "value": [], "day": [], "cost": []})
-    with store.reader() as con:
-        if con is None:
-            return empty
-        con.register("_rules", rules_frame(account_teams))
-        base = _base_sql(con, store)
-        if only is not None:
-            col = {"service": "service", "account": "account", "team": "team"}.get(only[0])
-            cond = f"{col} = ?" if col else "TRUE"
-            return con.execute(f"WITH b AS ({base}) SELECT ? AS dimension, ? AS value, day, sum(cost) AS cost "
-                               f"FROM b WHERE {cond} GROUP BY day", [only[0], only[1]] + ([only[1]] if col else [])
-                               ).df()
-        sql = (f"WITH b AS ({base}) "
-               "SELECT 'service' AS dimension, service AS value, day, sum(cost) AS cost FROM b GROUP BY 2, 3 "
-               "UNION ALL SELECT 'account', account, day, sum(cost) FROM b GROUP BY 2, 3 "
-               "UNION ALL SELECT 'team', team, day, sum(cost) FROM b WHERE team IS NOT NULL GROUP BY 2, 3 "
-               f"UNION ALL SELECT 'total', '{TOTAL}', day, sum(cost) FROM b GROUP BY 3")
-        return con.execute(sql).df()
+    return anomaly_series(store, account_teams, only, total_value=TOTAL)
 
 
 def root_cause_rows(store: CostStore, account_teams: dict[str, str],
@@ -322,22 +290,7 @@ def root_cause_rows(store: CostStore, account_teams: dict[str, str],
     in any window ``[start - 4 weeks, end)``, in one query."""
     import pandas as pd
 
-    from rituals.allocation import rules_frame
-
-    empty = pd.DataFrame({"day": [], "cost": []})
-    if not windows:
-        return empty
-    spans = pd.DataFrame({"lo": [s - timedelta(days=7 * WEEKS) for s, _e in windows],
-                          "hi": [e for _s, e in windows]})
-    with store.reader() as con:
-        if con is None:
-            return empty
-        con.register("_rules", rules_frame(account_teams))
-        con.register("_spans", spans)
-        sql = (f"WITH b AS ({_base_sql(con, store)}) SELECT day, account, service, region, resource, team, "
-               "sum(cost) AS cost FROM b WHERE EXISTS (SELECT 1 FROM _spans w WHERE b.day >= CAST(w.lo AS DATE) "
-               "AND b.day < CAST(w.hi AS DATE)) GROUP BY ALL")
-        rows = con.execute(sql).df()
+    rows = read_root_cause_rows(store, account_teams, [(s - timedelta(days=7 * WEEKS), e) for s, e in windows])
     rows["day"] = pd.to_datetime(rows["day"])
     for col in ("account", "service", "region", "resource", "team"):
         rows[col] = rows[col].astype("category")

@@ -22,6 +22,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from rituals.anomalies import Detected, Thresholds, attach_root_causes, detect, load_series
+from storage import cost_queries
 from storage.costs import CostStore
 from storage.records import (
     ANOMALY_CATEGORIES,
@@ -91,10 +92,7 @@ def is_historical(end: date, first_load: date | None) -> bool:
 
 def first_load_day(store: CostStore, today: date) -> date | None:
     """The day cost data was first loaded into the store (never after today's clock)."""
-    with store.reader() as con:
-        if con is None:
-            return None
-        at = con.execute("SELECT min(imported_at) FROM imports").fetchone()[0]
+    at = cost_queries.first_import_at(store)
     return min(at.date(), today) if at is not None else None
 
 
@@ -102,18 +100,8 @@ def first_load_day(store: CostStore, today: date) -> date | None:
 
 def aws_anomalies(store: CostStore) -> list[tuple[str, Detected]]:
     """(AWS anomaly id, anomaly) from the sync's ``aws_anomalies`` table; none when it does not exist."""
-    with store.reader() as con:
-        if con is None:
-            return []
-        exists = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'aws_anomalies'"
-                             ).fetchone()[0]
-        if not exists:
-            return []
-        rows = con.execute("SELECT anomaly_id, start_date, end_date, dimension_value, total_expected, total_actual, "
-                           "total_impact, max_impact, root_causes FROM aws_anomalies WHERE start_date IS NOT NULL"
-                           ).fetchall()
     out = []
-    for aid, start, end, value, expected, actual, impact, peak, causes in rows:
+    for aid, start, end, value, expected, actual, impact, peak, causes in cost_queries.aws_anomaly_rows(store):
         value = (value or "").strip() or "(unknown)"
         dimension = "account" if value.isdigit() and len(value) == 12 else "service"
         last = end or start  # AWS's end date is the anomaly's last day; ongoing ones have none yet
@@ -180,12 +168,7 @@ def _owner(session: Session, team: Team | None) -> Person | None:
 
 
 def account_names(store: CostStore) -> dict[str, str]:
-    with store.reader() as con:
-        if con is None:
-            return {}
-        rows = con.execute("SELECT SubAccountId, max(SubAccountName) FROM line_items WHERE SubAccountId IS NOT NULL "
-                           "GROUP BY 1").fetchall()
-    return {a: n for a, n in rows if n}
+    return cost_queries.account_names(store)
 
 
 def sync_cases(home: Any, th: Thresholds | None = None) -> SyncResult:
