@@ -24,7 +24,8 @@ from functools import lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from storage.costs import CostStore, sql_string
+from storage import cost_queries
+from storage.costs import CostStore
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -94,50 +95,10 @@ def effective_savings_rate_pct(list_cost: float | None, effective_cost: float) -
 
 
 # -- the line-item query --------------------------------------------------------------------------------------
-def _program_sql() -> str:
-    return ("CASE WHEN CommitmentDiscountId IS NULL THEN NULL WHEN lower(coalesce(CommitmentDiscountType, '')) "
-            "LIKE '%savings%' OR lower(CommitmentDiscountId) LIKE '%savingsplan%' THEN 'savings_plans' "
-            "ELSE 'reservations' END")
-
-
 def usage_frame(store: CostStore, start: date, end: date, eligible: dict[str, tuple[str, ...]]) -> pd.DataFrame:
     """Usage per day, service, account and commitment for ``start <= day < end``: eligible and covered
     on-demand equivalent, their effective cost, used and unused commitment."""
-    import pandas as pd
-
-    cols = ["day", "service", "account", "account_name", "commitment_id", "program", "eligible", "covered",
-            "eligible_effective", "used", "unused", "no_list_rows"]
-    names = ", ".join(sql_string(n) for n in eligible) or "NULL"
-    sql = f"""
-    WITH base AS (
-        SELECT charge_date AS day, coalesce(ServiceName, '') AS service, coalesce(SubAccountId, '') AS account,
-               SubAccountName, CommitmentDiscountId AS commitment_id, {_program_sql()} AS program,
-               CommitmentDiscountStatus AS status, PricingCategory AS pricing,
-               coalesce(ListCost, EffectiveCost) AS od, EffectiveCost AS eff, ListCost IS NULL AS no_list
-        FROM line_items
-        WHERE charge_date >= ? AND charge_date < ? AND ChargeCategory = 'Usage'),
-    proven AS (SELECT DISTINCT service FROM base WHERE pricing = 'Committed' AND status = 'Used'),
-    marked AS (
-        SELECT *, (service IN ({names}) OR service IN (SELECT service FROM proven))
-                  AND coalesce(status, '') <> 'Unused' AS elig FROM base)
-    SELECT day, service, account, max(SubAccountName) AS account_name, commitment_id, program,
-           coalesce(sum(od) FILTER (WHERE elig), 0) AS eligible,
-           coalesce(sum(od) FILTER (WHERE elig AND pricing = 'Committed' AND status = 'Used'), 0) AS covered,
-           coalesce(sum(eff) FILTER (WHERE elig), 0) AS eligible_effective,
-           coalesce(sum(eff) FILTER (WHERE status = 'Used'), 0) AS used,
-           coalesce(sum(eff) FILTER (WHERE status = 'Unused'), 0) AS unused,
-           count(*) FILTER (WHERE elig AND no_list) AS no_list_rows
-    FROM marked GROUP BY day, service, account, commitment_id, program ORDER BY day"""
-    frame = store.query(sql, [start, end])
-    if frame.empty:
-        return pd.DataFrame(columns=cols)
-    frame["day"] = pd.to_datetime(frame["day"]).dt.date
-    return frame[cols]
-
-
-def _table_exists(store: CostStore, name: str) -> bool:
-    found = store.query("SELECT count(*) AS n FROM information_schema.tables WHERE table_name = ?", [name])
-    return not found.empty and int(found["n"].iloc[0]) > 0
+    return cost_queries.commitment_usage(store, start, end, eligible)
 
 
 # -- the figures ----------------------------------------------------------------------------------------------
@@ -223,9 +184,9 @@ def figures_from(frame: pd.DataFrame, start: date, end: date,
 def inventory(store: CostStore, today: date, figures: Figures | None = None) -> list[dict[str, Any]]:
     """The stored commitment terms, soonest end first, with days left, expiry bucket and the window's
     utilisation of each."""
-    if not store.exists() or not _table_exists(store, "commitment_inventory"):
+    frame = cost_queries.commitment_inventory(store)
+    if frame is None:
         return []
-    frame = store.query("SELECT * FROM commitment_inventory ORDER BY end_date NULLS LAST, commitment_id")
     out = []
     for row in frame.astype(object).where(frame.notna(), None).to_dict("records"):
         end = row["end_date"].date() if hasattr(row["end_date"], "date") else row["end_date"]
@@ -248,11 +209,9 @@ def expiring(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def aws_figures(store: CostStore, start: date, end: date, figures: Figures) -> dict[str, Any] | None:
     """AWS's coverage and utilisation per program over the window beside ours, and its recommendations;
     None when the AWS sync has not stored them."""
-    if not store.exists() or not _table_exists(store, "aws_commitment_usage"):
+    usage = cost_queries.aws_commitment_usage(store, start, end)
+    if usage is None:
         return None
-    usage = store.query("SELECT program, measure, sum(numerator) AS num, sum(denominator) AS den, any_value(unit) "
-                        "AS unit FROM aws_commitment_usage WHERE day >= ? AND day < ? GROUP BY 1, 2 ORDER BY 1, 2",
-                        [start, end])
     rows = []
     for r in usage.to_dict("records"):
         theirs = share_pct(r["num"], r["den"])
@@ -261,10 +220,8 @@ def aws_figures(store: CostStore, start: date, end: date, figures: Figures) -> d
                      "difference_pts": None if theirs is None or ours is None else ours - theirs,
                      "unit": r["unit"]})
     recs: list[dict[str, Any]] = []
-    if _table_exists(store, "aws_recommendations"):
-        frame = store.query("SELECT term_years, payment_option, savings_plans_type, lookback_days, hourly_commitment, "
-                            "monthly_savings, savings_pct, current_on_demand_spend, currency, generated_at "
-                            "FROM aws_recommendations ORDER BY term_years, payment_option")
+    frame = cost_queries.aws_recommendations(store)
+    if frame is not None:
         recs = frame.astype(object).where(frame.notna(), None).to_dict("records")
     return {"figures": rows, "recommendations": recs}
 

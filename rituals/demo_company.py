@@ -77,12 +77,11 @@ def build_demo(path: Path, as_of: date, seed: int = 7, progress: Callable[[str],
         staging.append_frame(frame, "demo")
         staging.commit(replace_all=True, source="demo", meta={"demo_as_of": as_of.isoformat()},
                        imported_at=home.clock.now())
-    with home.costs.writer() as con:
-        con.execute("DELETE FROM commitment_inventory WHERE source = 'demo'")
-        for c in truth.commitments:
-            con.execute("INSERT OR REPLACE INTO commitment_inventory VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'demo')",
-                        [c.commitment_id, c.type, c.description, c.hourly, c.start, c.end, c.term_years,
-                         c.payment_option, c.account_id])
+    from storage.cost_queries import replace_commitment_inventory
+
+    replace_commitment_inventory(home.costs, "demo", [
+        (c.commitment_id, c.type, c.description, c.hourly, c.start, c.end, c.term_years, c.payment_option,
+         c.account_id) for c in truth.commitments])
     from rituals.raci import seed_default_raci
     from storage.sources.demo_records import seed_records
 
@@ -90,5 +89,9 @@ def build_demo(path: Path, as_of: date, seed: int = 7, progress: Callable[[str],
     with home.records.write() as session:
         seed_default_raci(session)
         seed_records(session, truth)
+    from rituals.demo_history import hold_history
+
+    say("holding the past sweeps and reviews")
+    hold_history(home, truth)
     home.close()
     return truth
