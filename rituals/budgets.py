@@ -185,7 +185,9 @@ def import_aws_budgets(session: Any, store: Any) -> dict[str, list[str]]:
     teams = {name.strip().lower(): name for name in _team_ids(session)}
     done: list[str] = []
     skipped: list[str] = []
-    frame = store.query("SELECT * FROM aws_budgets") if _has_table(store, "aws_budgets") else None
+    from storage.cost_queries import aws_budgets
+
+    frame = aws_budgets(store)
     for row in ([] if frame is None else frame.to_dict("records")):
         name = str(row["name"])
         key = name.strip().lower()
@@ -204,14 +206,6 @@ def import_aws_budgets(session: Any, store: Any) -> dict[str, list[str]]:
         _upsert_budget(session, _team_ids(session)[team] if team else None, month, float(row["limit_amount"]), "aws")
         done.append(f"{team or 'organisation'} {month_key(month)}")
     return {"imported": done, "skipped": skipped}
-
-
-def _has_table(store: Any, name: str) -> bool:
-    with store.reader() as con:
-        if con is None:
-            return False
-        return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
-                                [name]).fetchone()[0])
 
 
 def list_budgets(session: Any) -> list[dict[str, Any]]:

@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any
 
-from storage.costs import sql_string
+from storage import cost_queries
 
 if TYPE_CHECKING:
     from storage.home import Home
@@ -27,46 +27,26 @@ TOP_ITEMS = 10
 DAYS_A_MONTH = 365.0 / 12.0
 
 
-def _like_any(column: str, patterns: list[str]) -> str:
-    return "(" + " OR ".join(f"{column} ILIKE {sql_string(p)}" for p in patterns) + ")" if patterns else "false"
-
-
-def idle_addresses(con: Any, rules: dict[str, Any], start: date, end: date) -> dict[str, Any]:
-    rows = con.execute(
-        f"SELECT ResourceId AS resource_id, SubAccountId AS account_id, sum(EffectiveCost) AS cost FROM line_items "
-        f"WHERE charge_date >= ? AND charge_date < ? AND "
-        f"{_like_any('x_UsageType', list(rules.get('idle_address_usage_types', [])))} GROUP BY 1, 2 "
-        f"ORDER BY 3 DESC, 1", [start, end]).fetchall()
+def idle_addresses(home: Home, rules: dict[str, Any], start: date, end: date) -> dict[str, Any]:
+    rows = cost_queries.idle_address_costs(home.costs, list(rules.get("idle_address_usage_types", [])), start, end)
     return _rule("idle_addresses", "Idle Elastic IP addresses (usage types "
                  + ", ".join(rules.get("idle_address_usage_types", [])) + ")", rows)
 
 
-def idle_load_balancers(con: Any, rules: dict[str, Any], start: date, end: date) -> dict[str, Any]:
-    hours = _like_any("x_UsageType", list(rules.get("load_balancer_hour_usage_types", [])))
-    traffic = _like_any("x_UsageType", list(rules.get("load_balancer_traffic_usage_types", [])))
-    rows = con.execute(
-        f"SELECT ResourceId AS resource_id, any_value(SubAccountId) AS account_id, "
-        f"sum(EffectiveCost) FILTER (WHERE {hours}) AS cost FROM line_items "
-        f"WHERE charge_date >= ? AND charge_date < ? AND ({hours} OR {traffic}) AND ResourceId IS NOT NULL "
-        f"GROUP BY 1 HAVING count(*) FILTER (WHERE {traffic}) = 0 ORDER BY 3 DESC, 1", [start, end]).fetchall()
+def idle_load_balancers(home: Home, rules: dict[str, Any], start: date, end: date) -> dict[str, Any]:
+    rows = cost_queries.idle_load_balancer_costs(home.costs, list(rules.get("load_balancer_hour_usage_types", [])),
+                                                 list(rules.get("load_balancer_traffic_usage_types", [])),
+                                                 start, end)
     return _rule("idle_load_balancers", "Load balancers billed for hours with no traffic units or bytes", rows)
 
 
-def weekend_running(home: Home, con: Any, rules: dict[str, Any], start: date, end: date) -> dict[str, Any]:
+def weekend_running(home: Home, rules: dict[str, Any], start: date, end: date) -> dict[str, Any]:
     from rituals.tag_sweep import fold_value
 
-    env = home.costs.tag_expr(con, str(rules.get("environment_key", "environment")))
     level = float(rules.get("weekend_level", 0.8))
     prod = {fold_value(v) for v in rules.get("production_values", ["prod"])}
-    cats = ", ".join(sql_string(c) for c in home.config.taxonomy.charge_categories)
-    frame = con.execute(
-        f"SELECT ResourceId AS resource_id, any_value(SubAccountId) AS account_id, {env} AS env, "
-        f"sum(EffectiveCost) FILTER (WHERE isodow(charge_date) < 6) AS weekday_cost, "
-        f"count(DISTINCT charge_date) FILTER (WHERE isodow(charge_date) < 6) AS weekdays, "
-        f"sum(EffectiveCost) FILTER (WHERE isodow(charge_date) >= 6) AS weekend_cost, "
-        f"count(DISTINCT charge_date) FILTER (WHERE isodow(charge_date) >= 6) AS weekend_days "
-        f"FROM line_items WHERE charge_date >= ? AND charge_date < ? AND ChargeCategory IN ({cats}) "
-        f"AND ResourceId IS NOT NULL AND {env} IS NOT NULL GROUP BY 1, 3", [start, end]).df()
+    frame = cost_queries.weekday_weekend_costs(home.costs, str(rules.get("environment_key", "environment")),
+                                               home.config.taxonomy.charge_categories, start, end)
     rows = []
     for r in frame.itertuples(index=False):
         if fold_value(str(r.env)) in prod or not r.weekdays or not r.weekend_days:
@@ -114,10 +94,9 @@ def waste_for(home: Home, rules: dict[str, Any], start: date, end: date, total_c
     found = [{"rule": "unused_commitment", "title": "Unused commitment (amortised, from the commitment figures)",
               "found": int(abs(unused) > 1e-9), "cost": round(float(unused), 6),
               "summary": f"{unused:,.2f}" if unused else "found nothing", "items": []}]
-    with home.costs.reader() as con:
-        if con is not None:
-            found += [idle_addresses(con, rules, start, end), idle_load_balancers(con, rules, start, end),
-                      weekend_running(home, con, rules, start, end)]
+    if home.costs.exists():  # rules over billing data need billing data
+        found += [idle_addresses(home, rules, start, end), idle_load_balancers(home, rules, start, end),
+                  weekend_running(home, rules, start, end)]
     found.append(open_cleanups(rules, actions, done_at, start, end))
     waste = sum(r["cost"] for r in found)
     return Measure(_r(waste / total_cost * 100.0), None,
