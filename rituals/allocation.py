@@ -10,7 +10,7 @@ this one definition.
 With data from the AWS sync only, line items carry account x service x day and no Tags; the sync stores the
 spend per tag value x account x day of each taxonomy key apart (``aws_tag_costs``, Cost Explorer's TAG
 grouping, the untagged bucket as NULL). For a window whose line items carry no Tags, allocation is read from
-there instead (``rituals.tag_costs``): by tag where the allocation key has a (allowed) value, by rule where
+there instead (``storage.cost_queries``): by tag where the allocation key has a (allowed) value, by rule where
 the account has an owning team. Cost categories and per-resource detail do not exist in that data.
 """
 
@@ -18,14 +18,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
 
-from rituals.tag_costs import tag_costs_coverage, tag_costs_fallback
-from storage.costs import CostStore, json_path, sql_string
-
-if TYPE_CHECKING:
-    import duckdb
-    import pandas as pd
+from storage.cost_queries import allocation_costs
+from storage.costs import CostStore
 
 
 @dataclass(frozen=True)
@@ -62,55 +57,11 @@ class Coverage:
         return self._pct(self.by_rule_cost)
 
 
-def key_sql(con: duckdb.DuckDBPyConnection, store: CostStore, key: str) -> str:
-    """SQL for a taxonomy key's value as allocation counts it: non-empty after normalisation and, where the
-    taxonomy lists allowed values for the key, one of them (else NULL)."""
-    tag = store.tag_expr(con, key)
-    allowed = store.taxonomy.allowed_values.get(store.taxonomy.canonical_key(key))
-    if allowed:
-        values = ", ".join(sql_string(v) for v in allowed)
-        tag = f"CASE WHEN {tag} IN ({values}) THEN {tag} END"
-    return tag
-
-
-def allocation_sql(con: duckdb.DuckDBPyConnection, store: CostStore, has_rules: bool) -> tuple[str, str]:
-    """SQL expressions (over line_items joined to the ``_rules`` account table as ``r``) for the row's
-    allocation value and how it was allocated ('tag', 'rule' or NULL)."""
-    key = store.taxonomy.allocation_key
-    tag = key_sql(con, store, key)
-    cost_category = f"NULLIF(TRIM(json_extract_string(x_CostCategories, {json_path(key)})), '')"
-    rule = f"coalesce(r.team, {cost_category})" if has_rules else cost_category
-    value = f"coalesce({tag}, {rule})"
-    how = f"CASE WHEN {tag} IS NOT NULL THEN 'tag' WHEN {rule} IS NOT NULL THEN 'rule' END"
-    return value, how
-
-
-def rules_frame(account_teams: dict[str, str]) -> pd.DataFrame:
-    import pandas as pd
-
-    return pd.DataFrame({"account_id": list(account_teams), "team": list(account_teams.values())},
-                        dtype=object)
-
-
 def coverage(store: CostStore, account_teams: dict[str, str], start: date, end: date,
              charge_categories: tuple[str, ...] = ("Usage",)) -> Coverage:
     """Allocation coverage for ``start <= day < end``; ``account_teams`` maps account id -> team."""
-    with store.reader() as con:
-        if con is None:
-            return Coverage(start, end, 0.0, 0.0, 0.0)
-        con.register("_rules", rules_frame(account_teams))
-        if tag_costs_fallback(con, store, start, end):
-            total, by_tag, by_rule = tag_costs_coverage(con, store, start, end)
-            return Coverage(start, end, total, by_tag, by_rule)
-        _value, how = allocation_sql(con, store, True)
-        cats = ", ".join(sql_string(c) for c in charge_categories)
-        row = con.execute(
-            f"SELECT coalesce(sum(EffectiveCost), 0), "
-            f"coalesce(sum(EffectiveCost) FILTER (WHERE {how} = 'tag'), 0), "
-            f"coalesce(sum(EffectiveCost) FILTER (WHERE {how} = 'rule'), 0) "
-            f"FROM line_items LEFT JOIN _rules r ON r.account_id = line_items.SubAccountId "
-            f"WHERE charge_date >= ? AND charge_date < ? AND ChargeCategory IN ({cats})", [start, end]).fetchone()
-    return Coverage(start, end, float(row[0]), float(row[1]), float(row[2]))
+    total, by_tag, by_rule = allocation_costs(store, account_teams, start, end, charge_categories)
+    return Coverage(start, end, total, by_tag, by_rule)
 
 
 def account_teams_from_records(records) -> dict[str, str]:  # type: ignore[no-untyped-def]

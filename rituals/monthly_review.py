@@ -88,28 +88,13 @@ def monthly_team_service(home: Home, first: date, end: date) -> pd.DataFrame:
     team is the allocation value (tag, else rule), None when unallocated. With AWS sync data only (no line
     item of the range carries Tags) the teams come from the sync's tag costs, which know no services: each
     team's spend is one row with the service ``ALL_SERVICES``."""
-    import pandas as pd
+    from rituals.allocation import account_teams_from_records
+    from storage.cost_queries import team_service_months
 
-    from rituals.allocation import account_teams_from_records, allocation_sql, rules_frame
-    from rituals.tag_costs import tag_cost_team_months, tag_costs_fallback
-
-    cols = ["month", "team", "service", "cost"]
-    with home.costs.reader() as con:
-        if con is None:
-            return pd.DataFrame(columns=cols)
-        con.register("_rules", rules_frame(account_teams_from_records(home.records)))
-        if tag_costs_fallback(con, home.costs, first, end):
-            frame = tag_cost_team_months(con, home.costs, first, end).assign(service=ALL_SERVICES)
-            frame["month"] = pd.to_datetime(frame["month"]).dt.date
-            return frame[cols]
-        value, _how = allocation_sql(con, home.costs, True)
-        frame = con.execute(
-            f"SELECT CAST(date_trunc('month', charge_date) AS DATE) AS month, {value} AS team, "
-            f"coalesce(NULLIF(TRIM(ServiceName), ''), '(no service)') AS service, sum(EffectiveCost) AS cost "
-            f"FROM line_items LEFT JOIN _rules r ON r.account_id = line_items.SubAccountId "
-            f"WHERE charge_date >= ? AND charge_date < ? GROUP BY 1, 2, 3", [first, end]).df()
-    frame["month"] = pd.to_datetime(frame["month"]).dt.date
-    return frame[cols]
+    frame = team_service_months(home.costs, account_teams_from_records(home.records), first, end)
+    # None: spend from the AWS sync's tag costs, which know no services.
+    frame["service"] = frame["service"].where(frame["service"].notna(), ALL_SERVICES)
+    return frame
 
 
 def drivers(frame: pd.DataFrame, month: date, previous: date, top: int = TOP_DRIVERS) -> list[dict[str, Any]]:

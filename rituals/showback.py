@@ -1,6 +1,6 @@
 """Showback: per team, its direct spend plus its share of the shared spend, for one month.
 
-Direct spend is the sweep's allocation (``rituals.allocation.allocation_sql``: the allocation tag, else the
+Direct spend is the sweep's allocation (``storage.cost_queries.base.allocation_sql``: the allocation tag, else the
 account's owning team or a cost category), except for rows that are shared whatever they carry. Shared spend
 is, in this order of precedence: the configured shared accounts, support charges, untaggable account-level
 charges (Tax, Credit and Adjustment rows without an allocation tag) and unallocated spend. It is split by
@@ -9,7 +9,7 @@ the configured method: proportional to direct spend, even across the active team
 Every charge category counts (spend is EffectiveCost), so the team totals sum to the month's spend; they are
 rounded to the cent with the largest-remainder method so that the rounded lines still add up exactly.
 
-With AWS sync data only (``rituals.allocation.tag_costs_fallback``) the lines come from the sync's per-tag
+With AWS sync data only (``storage.cost_queries.base.reads_tag_costs``) the lines come from the sync's per-tag
 costs of the allocation key: shared accounts and unallocated spend are shared; support and untaggable
 charges cannot be told apart there and count as unallocated.
 """
@@ -23,10 +23,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from rituals.allocation import allocation_sql
 from rituals.calendar import add_months
-from rituals.tag_costs import tag_cost_lines, tag_costs_fallback
-from storage.costs import CostStore, sql_string
+from storage.cost_queries import showback_costs
+from storage.costs import CostStore
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -167,17 +166,6 @@ def build_showback(month: str, currency: str, direct: dict[str, float], shared_b
 
 
 # -- from the cost store -----------------------------------------------------------------------------------
-def reason_sql(value: str, how: str, shared_accounts: Iterable[str]) -> str:
-    """SQL naming why a row is shared (NULL: the row is its allocation value's direct spend)."""
-    accounts = ", ".join(sql_string(a) for a in shared_accounts)
-    parts = [f"WHEN SubAccountId IN ({accounts}) THEN 'shared_account'"] if accounts else []
-    cats = ", ".join(sql_string(c) for c in UNTAGGABLE_CATEGORIES)
-    parts += ["WHEN ServiceName ILIKE '%support%' THEN 'support'",
-              f"WHEN ChargeCategory IN ({cats}) AND ({how}) IS DISTINCT FROM 'tag' THEN 'untaggable'",
-              f"WHEN ({value}) IS NULL THEN 'unallocated'"]
-    return "CASE " + " ".join(parts) + " END"
-
-
 def showback_lines(store: CostStore, account_teams: dict[str, str], shared_accounts: Iterable[str],
                    start: date, end: date, grain: str = "month", *, usage_based_only: bool = False,
                    recurring_only: bool = False) -> pd.DataFrame:
@@ -186,40 +174,9 @@ def showback_lines(store: CostStore, account_teams: dict[str, str], shared_accou
 
     ``usage_based_only`` / ``recurring_only`` keep only daily usage (no recurring or one-time charges) or
     only the recurring charges (the forecast treats them apart)."""
-    import pandas as pd
-
-    if grain not in ("month", "day"):
-        raise ValueError(f"grain must be month or day, got {grain!r}")
-    cols = ["period", "team", "reason", "cost", "billed"]
-    with store.reader() as con:
-        if con is None:
-            return pd.DataFrame(columns=cols)
-        # A temp table rather than a registered pandas frame: DuckDB's pandas scan can race when two
-        # threads (two screens' workers) register frames at once.
-        con.execute("CREATE TEMP TABLE _rules (account_id VARCHAR, team VARCHAR)")
-        if account_teams:
-            con.executemany("INSERT INTO _rules VALUES (?, ?)", list(account_teams.items()))
-        period = "date_trunc('month', charge_date)" if grain == "month" else "charge_date"
-        if tag_costs_fallback(con, store, start, end):
-            frame = tag_cost_lines(con, store, shared_accounts, start, end, period, recurring_only)
-            return frame[cols]
-        value, how = allocation_sql(con, store, True)
-        reason = reason_sql(value, how, shared_accounts)
-        where = ""
-        freq = "coalesce(ChargeFrequency, 'Usage-Based')"
-        if usage_based_only:
-            where = f" AND {freq} NOT IN ('Recurring', 'One-Time')"
-        elif recurring_only:
-            where = f" AND {freq} = 'Recurring'"
-        sql = (f"SELECT CAST({period} AS DATE) AS period, CASE WHEN r_ IS NULL THEN v_ END AS team, r_ AS reason, "
-               f"sum(EffectiveCost) AS cost, sum(BilledCost) AS billed FROM ("
-               f"SELECT charge_date, EffectiveCost, BilledCost, {value} AS v_, {reason} AS r_ "
-               f"FROM line_items LEFT JOIN _rules r ON r.account_id = line_items.SubAccountId "
-               f"WHERE charge_date >= ? AND charge_date < ?{where}) GROUP BY 1, 2, 3 ORDER BY 1, 2, 3")
-        frame = con.execute(sql, [start, end]).df()
-    frame["cost"] = frame["cost"].fillna(0.0).astype(float)
-    frame["billed"] = frame["billed"].fillna(0.0).astype(float)
-    return frame[cols]
+    return showback_costs(store, account_teams, shared_accounts, start, end, grain=grain,
+                          untaggable_categories=UNTAGGABLE_CATEGORIES, usage_based_only=usage_based_only,
+                          recurring_only=recurring_only)
 
 
 def active_teams(records: Any) -> list[str]:

@@ -16,11 +16,12 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from rituals.actions import StaleUpdate, create_action
-from rituals.allocation import account_teams_from_records, allocation_sql, rules_frame
+from rituals.allocation import account_teams_from_records
 from rituals.raci import COMMITMENTS, TAGGING, Raci, RaciError
 from rituals.tag_sweep import Sweep, load_frames, resource_label
 from storage.config import CalendarConfig
-from storage.costs import CostStore, sql_string
+from storage.cost_queries import FixEntity, fix_costs
+from storage.costs import CostStore
 from storage.records import OPEN_ACTION_STATUSES, Action, ActionEvent, Person, Team
 
 if TYPE_CHECKING:
@@ -191,19 +192,6 @@ class FixCheck:
                 "unallocated_cost": self.now_unallocated, "moved_cost": self.moved_cost, "verified": self.verified}
 
 
-def _entity_filter(kind: str, key: str, store: CostStore, con: Any) -> tuple[str, list[Any], bool] | None:
-    """SQL condition selecting the entity's rows; the flag says "every matching row counts as unallocated"
-    (a variant spelling is the problem itself)."""
-    if kind == "account":
-        return "SubAccountId = ?", [key], False
-    if kind == "resource":
-        return "ResourceId = ?", [key], False
-    if kind == "tag_value" and "=" in key:
-        tag_key, value = key.split("=", 1)
-        return f"{store.tag_expr(con, tag_key)} = ?", [value], True
-    return None
-
-
 def check_fixes(session: Session, store: CostStore, account_teams: dict[str, str], start: date,
                 end: date) -> list[FixCheck]:
     """Each open tag-fix action linked to an account, resource or tag value, with its entity's unallocated
@@ -212,33 +200,15 @@ def check_fixes(session: Session, store: CostStore, account_teams: dict[str, str
                                                 Action.status.in_(OPEN_ACTION_STATUSES))  # type: ignore[union-attr]
                            .order_by(Action.id)).all()
     people = {p.id: p.handle for p in session.exec(select(Person))}
-    out: list[FixCheck] = []
-    with store.reader() as con:
-        if con is None:
-            return out
-        con.register("_rules", rules_frame(account_teams))
-        _value, how = allocation_sql(con, store, True)
-        cats = ", ".join(sql_string(c) for c in store.taxonomy.charge_categories)
-        has_data = con.execute(f"SELECT count(*) > 0 FROM line_items WHERE charge_date >= ? AND charge_date < ? "
-                               f"AND ChargeCategory IN ({cats})", [start, end]).fetchone()[0]
-        for a in actions:
-            found = _entity_filter(a.entity_kind or "", a.entity_key or "", store, con)
-            if found is None:
-                continue
-            cond, params, all_unallocated = found
-            created = (a.created_at or datetime.combine(start, datetime.min.time())).date()
-            b0, b1 = created - timedelta(days=7), created
-            unalloc = "TRUE" if all_unallocated else f"({how}) IS NULL"
-            row = con.execute(
-                f"SELECT coalesce(sum(EffectiveCost) FILTER (WHERE charge_date >= ? AND charge_date < ? "
-                f"AND {unalloc}), 0), coalesce(sum(EffectiveCost) FILTER (WHERE charge_date >= ? AND "
-                f"charge_date < ?), 0), coalesce(sum(EffectiveCost) FILTER (WHERE charge_date >= ? AND "
-                f"charge_date < ? AND {unalloc}), 0) FROM line_items LEFT JOIN _rules r ON "
-                f"r.account_id = line_items.SubAccountId WHERE ChargeCategory IN ({cats}) AND {cond}",
-                [b0, b1, start, end, start, end, *params]).fetchone()
-            out.append(FixCheck(a.id, a.title, people.get(a.owner_id), a.entity_kind, a.entity_key,  # type: ignore[arg-type]
-                                a.version, float(row[0]), float(row[1]), float(row[2]), bool(has_data)))
-    return out
+    entities = [FixEntity(a.entity_kind or "", a.entity_key or "",
+                          (a.created_at or datetime.combine(start, datetime.min.time())).date()) for a in actions]
+    found = fix_costs(store, account_teams, start, end, store.taxonomy.charge_categories, entities)
+    if found is None:
+        return []
+    has_data, costs = found
+    return [FixCheck(a.id, a.title, people.get(a.owner_id), a.entity_kind, a.entity_key,  # type: ignore[arg-type]
+                     a.version, c.before_unallocated, c.cost, c.unallocated, has_data)
+            for a, c in zip(actions, costs, strict=True) if c is not None]
 
 
 def close_verified(records: Any, check: FixCheck, *, actor_id: int | None, now: datetime) -> None:
