@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlalchemy import CursorResult, update
+from sqlmodel import Session, col, select
 
 from storage.records import (
     ACTION_KINDS,
@@ -19,6 +19,9 @@ from storage.records import (
     Person,
     Team,
 )
+
+if TYPE_CHECKING:
+    from storage.db import Records
 
 
 def create_action(session: Session, *, title: str, owner_id: int, now: datetime, actor_id: int | None = None,
@@ -36,6 +39,7 @@ def create_action(session: Session, *, title: str, owner_id: int, now: datetime,
                     created_at=now, updated_at=now)
     session.add(action)
     session.flush()
+    assert action.id is not None  # the flush assigned it
     session.add(ActionEvent(action_id=action.id, actor_id=actor_id, at=now, field="created", old=None,
                             new=action.status, note=title.strip()))
     return action
@@ -107,8 +111,8 @@ def list_actions(session: Session, *, today: date, owner: str | None = None, tea
                  overdue: bool = False, include_closed: bool = False) -> list[ActionView]:
     """Actions (open ones unless ``include_closed``), overdue first, then by due date. ``today`` is the
     clock's today in the configured time zone."""
-    people = {p.id: p for p in session.exec(select(Person)).all()}
-    teams = {t.id: t for t in session.exec(select(Team)).all()}
+    people = {p.id: p for p in session.exec(select(Person)).all() if p.id is not None}
+    teams = {t.id: t for t in session.exec(select(Team)).all() if t.id is not None}
     stmt = select(Action)
     if owner is not None:
         person = next((p for p in people.values() if p.handle == owner.strip().lower()), None)
@@ -121,7 +125,7 @@ def list_actions(session: Session, *, today: date, owner: str | None = None, tea
             raise ValueError(f"no team named {team!r}")
         stmt = stmt.where(Action.team_id == found.id)
     if not include_closed:
-        stmt = stmt.where(Action.status.in_(OPEN_ACTION_STATUSES))  # type: ignore[union-attr]
+        stmt = stmt.where(col(Action.status).in_(OPEN_ACTION_STATUSES))
     views = [_view(a, people, teams, today) for a in session.exec(stmt).all()]
     if overdue:
         views = [v for v in views if v.overdue]
@@ -132,14 +136,14 @@ def get_action(session: Session, action_id: int, *, today: date) -> ActionView:
     action = session.get(Action, action_id)
     if action is None:
         raise ValueError(f"no action {action_id}")
-    people = {p.id: p for p in session.exec(select(Person)).all()}
-    teams = {t.id: t for t in session.exec(select(Team)).all()}
+    people = {p.id: p for p in session.exec(select(Person)).all() if p.id is not None}
+    teams = {t.id: t for t in session.exec(select(Team)).all() if t.id is not None}
     return _view(action, people, teams, today)
 
 
 def action_history(session: Session, action_id: int) -> list[EventView]:
     people = {p.id: p for p in session.exec(select(Person)).all()}
-    stmt = select(ActionEvent).where(ActionEvent.action_id == action_id).order_by(ActionEvent.id)
+    stmt = select(ActionEvent).where(ActionEvent.action_id == action_id).order_by(col(ActionEvent.id))
     out = []
     for e in session.exec(stmt).all():
         who = people.get(e.actor_id) if e.actor_id is not None else None
@@ -167,7 +171,7 @@ class Updated:
 
 def stale_message(session: Session, action: Action, expected: int, tz: ZoneInfo) -> str:
     last = session.exec(select(ActionEvent).where(ActionEvent.action_id == action.id)
-                        .order_by(ActionEvent.id.desc())).first()  # type: ignore[union-attr]
+                        .order_by(col(ActionEvent.id).desc())).first()
     who = session.get(Person, last.actor_id) if last is not None and last.actor_id is not None else None
     name = who.name if who is not None else "someone"
     when = action.updated_at if last is None else last.at
@@ -176,7 +180,7 @@ def stale_message(session: Session, action: Action, expected: int, tz: ZoneInfo)
             "run again")
 
 
-def update_action(records, action_id: int, *, actor_id: int, now: datetime,  # type: ignore[no-untyped-def]
+def update_action(records: Records, action_id: int, *, actor_id: int, now: datetime,
                   status: str | None = None, due_date: Any = KEEP, note: str | None = None,
                   if_version: int | None = None, tz: ZoneInfo | None = None) -> Updated:
     """Change an action's status and/or due date and/or add a note, in one BEGIN IMMEDIATE transaction.
@@ -209,15 +213,15 @@ def update_action(records, action_id: int, *, actor_id: int, now: datetime,  # t
             changes.append(("note", None, note))
         version = action.version
         # The guarded UPDATE is what keeps stores without BEGIN IMMEDIATE (PostgreSQL) honest too.
-        result = session.execute(
+        result = cast(CursorResult[Any], session.execute(
             update(Action).where(Action.id == action.id, Action.version == version)  # type: ignore[arg-type]
             .values(status=new_status, due_date=new_due, version=version + 1, updated_at=now)
-            .execution_options(synchronize_session=False))
+            .execution_options(synchronize_session=False)))
         if result.rowcount != 1:
             session.expire(action)
             raise StaleUpdate(stale_message(session, action, version, tz or ZoneInfo("UTC")))
         for name, old, new in changes:
-            session.add(ActionEvent(action_id=action.id, actor_id=actor_id, at=now, field=name, old=old, new=new,
+            session.add(ActionEvent(action_id=action_id, actor_id=actor_id, at=now, field=name, old=old, new=new,
                                     note=note))
         return Updated(action.id, version + 1, tuple(changes), note)  # type: ignore[arg-type]
 
