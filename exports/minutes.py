@@ -24,7 +24,7 @@ from typing import Any
 from sqlmodel import Session
 
 from exports import markdown as md
-from rituals.calendar import RITUAL_BY_KIND
+from rituals.ritual import RITUAL_BY_KIND
 from rituals.run_snapshot import action_entries, all_people
 from rituals.runs import get_run
 from storage.records import RitualRun
@@ -32,7 +32,6 @@ from storage.records import RitualRun
 TEMPLATES = Path(__file__).with_name("templates")
 SectionRenderer = Callable[["MinutesContext"], str | None]
 _SECTIONS: dict[str, list[SectionRenderer]] = {}
-_STEP_TITLES: dict[str, dict[str, str]] = {}
 NumbersRenderer = Callable[["MinutesContext"], list[tuple[str, str]]]
 _NUMBERS: dict[str, NumbersRenderer] = {}
 
@@ -125,11 +124,6 @@ def register_numbers(kind: str, renderer: NumbersRenderer) -> None:
     _NUMBERS[kind] = renderer
 
 
-def register_step_titles(kind: str, titles: dict[str, str]) -> None:
-    """Titles (and order) of a ritual's steps, for the notes headings; unknown ids are humanised."""
-    _STEP_TITLES[kind] = dict(titles)
-
-
 def section_template(name: str) -> SectionRenderer:
     """A renderer from a template in ``exports/templates`` (same filters as the minutes; gets ``ctx``)."""
 
@@ -163,8 +157,11 @@ def _when(value: datetime | None) -> str:
 
 
 def _step_heading(kind: str, step: str) -> str:
-    titles = _STEP_TITLES.get(kind, {})
-    return titles.get(step) or step.replace("_", " ").replace("-", " ").strip().capitalize() or step
+    """The step's title as the ritual's definition gives it (the screen shows the same)."""
+    definition = RITUAL_BY_KIND.get(kind)
+    if definition is None:
+        return step.replace("_", " ").replace("-", " ").strip().capitalize() or step
+    return definition.step_title(step)
 
 
 def build_context(session: Session, run: RitualRun, default_currency: str | None = None) -> MinutesContext:
@@ -196,7 +193,8 @@ def render_context(ctx: MinutesContext) -> str:
         ["Facilitator", md.cell(ctx.person_text(person_id=run.facilitator_id) if run.facilitator_id else "-")],
         ["Run", str(run.id)],
     ])
-    order = list(_STEP_TITLES.get(run.kind, {}))
+    definition = RITUAL_BY_KIND.get(run.kind)
+    order = [s.id for s in definition.all_steps] if definition else []
     steps = sorted((s for s, t in run.notes.items() if t.strip()),
                    key=lambda s: order.index(s) if s in order else len(order))
     notes = [(md.inline(_step_heading(run.kind, s)), md.block(run.notes[s])) for s in steps]

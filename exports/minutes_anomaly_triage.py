@@ -6,10 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from exports import markdown as md
-from exports.minutes import MinutesContext, register_section, register_step_titles
-
-register_step_titles("anomaly_triage", {"attendees": "Attendees", "queue": "Triage the queue",
-                                        "decisions": "Decisions and actions", "record": "Record"})
+from exports.minutes import MinutesContext, register_section
 
 
 def _hours(h: Any) -> str:

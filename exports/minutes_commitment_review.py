@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from exports import markdown as md
 from exports.format import pct
-from exports.minutes import MinutesContext, register_section, register_step_titles
+from exports.minutes import MinutesContext, register_section
 
 
 def commitment_section(ctx: MinutesContext) -> str | None:
@@ -38,6 +38,3 @@ def _amount(value: object) -> str:
 
 
 register_section("commitment_review", commitment_section)
-register_step_titles("commitment_review", {"attendees": "Attendees", "coverage": "Coverage and utilisation",
-                                           "expiring": "Expiring", "baseline": "Baseline and what-if",
-                                           "decision": "Decision", "decisions": "Decisions and actions"})

@@ -7,10 +7,8 @@ falls back to the generic figure tables."""
 from __future__ import annotations
 
 from exports import markdown as md
-from exports.minutes import MinutesContext, register_numbers, register_section, register_step_titles
+from exports.minutes import MinutesContext, register_numbers, register_section
 from exports.monthly_review import ITEMS, item_markdown
-
-STEP_TITLES = {"attendees": "Attendees", **dict(ITEMS)}
 
 
 def _is_agenda(numbers: dict) -> bool:  # type: ignore[type-arg]
@@ -79,4 +77,3 @@ def action_log_section(ctx: MinutesContext) -> str | None:
 
 register_numbers("monthly_review", agenda_numbers)
 register_section("monthly_review", action_log_section)
-register_step_titles("monthly_review", STEP_TITLES)

@@ -9,10 +9,8 @@ from typing import Any
 
 from exports import markdown as md
 from exports.format import pct
-from exports.minutes import MinutesContext, register_numbers, register_step_titles
+from exports.minutes import MinutesContext, register_numbers
 
-STEP_TITLES = {"attendees": "Attendees", "scorecard": "KPI scorecard", "maturity": "Maturity grid",
-               "gaps": "Gaps and next quarter's choice", "decisions": "Decisions and actions"}
 SPARKS = "▁▂▃▄▅▆▇█"
 
 
@@ -95,4 +93,3 @@ def quarterly_numbers(ctx: MinutesContext) -> list[tuple[str, str]]:
 
 
 register_numbers("quarterly_review", quarterly_numbers)
-register_step_titles("quarterly_review", STEP_TITLES)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from exports import markdown as md
 from exports.format import money, pct
-from exports.minutes import MinutesContext, register_section, register_step_titles
+from exports.minutes import MinutesContext, register_section
 
 
 def sweep_section(ctx: MinutesContext) -> str | None:
@@ -55,6 +55,3 @@ def sweep_section(ctx: MinutesContext) -> str | None:
 
 
 register_section("tag_sweep", sweep_section)
-register_step_titles("tag_sweep", {"attendees": "Attendees", "coverage": "Coverage", "leaks": "Where it leaks",
-                                   "variants": "Variants", "fixes": "Assign fixes",
-                                   "decisions": "Decisions and actions"})

@@ -10,17 +10,11 @@ from typing import Any
 
 from exports import markdown as md
 from exports.format import money, pct
+from rituals.ritual import ritual
 
 SPARKS = "▁▂▃▄▅▆▇█"
-ITEMS = (
-    ("actions", "Actions from earlier reviews"),
-    ("spend", "Spend against budget and forecast"),
-    ("showback", "Showback per team"),
-    ("unit_economics", "Unit economics"),
-    ("anomalies", "Anomalies since the last review"),
-    ("coverage", "Allocation and commitment coverage"),
-    ("decisions", "Decisions and new actions"),
-)
+# The agenda's items are the review's steps, titled as its definition titles them.
+ITEMS = tuple((s.id, s.title) for s in ritual("monthly_review").all_steps if s.id not in ("attendees", "record"))
 
 STEP_LABELS = {**dict(ITEMS), "drivers": "Spend drivers"}
 
