@@ -19,7 +19,6 @@ ROLE_LABELS = {
     "finops_lead": "FinOps lead",
     "leadership": "leadership",
 }
-RUN_KINDS = ("tag_sweep", "anomaly_triage", "commitment_review", "monthly_review", "quarterly_review")
 RUN_STATUSES = ("open", "closed")
 ACTION_KINDS = ("tag_fix", "anomaly_fix", "rightsizing", "cleanup", "commitment", "other")
 ACTION_STATUSES = ("open", "in_progress", "blocked", "done", "dropped")

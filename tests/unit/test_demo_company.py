@@ -129,7 +129,18 @@ def test_never_over_real_data(tmp_path) -> None:
 def test_demo_ships_a_forecast_history_the_ledger_scores(demo_home, demo_truth) -> None:
     from rituals.forecast import accuracy, score_snapshots
 
-    assert score_snapshots(demo_home) == 6
+    from sqlmodel import select
+
+    from storage.records import ForecastSnapshot
+
+    with demo_home.records.session() as s:
+        snaps = s.exec(select(ForecastSnapshot)).all()
+    # Six seeded month forecasts, plus what each held monthly review stored at its close (total + teams).
+    seeded = [x for x in snaps if x.made_at.day != 5]
+    held = [x for x in snaps if x.made_at.day == 5]
+    assert len(seeded) == 6 and {x.made_at.date().isoformat() for x in held} == {
+        "2026-08-05", "2026-09-05", "2026-10-05"}
+    assert score_snapshots(demo_home) == len(seeded) + len(held)
     months = {m["month"]: m for m in accuracy(demo_home)["months"]}
     assert list(months) == ["2026-05", "2026-06", "2026-07", "2026-08", "2026-09", "2026-10"]
     aug = months["2026-08"]
