@@ -104,8 +104,8 @@ def report(session: Session, start: date, end: date, currency: str, thresholds: 
            new_ids: list[str] | None = None) -> dict[str, Any]:
     cases = all_cases(session)
     shown = in_window(cases, start, end)
-    teams = {t.id: t for t in session.exec(select(Team))}
-    people = {p.id: p for p in session.exec(select(Person))}
+    teams = {t.id: t for t in session.exec(select(Team)) if t.id is not None}
+    people = {p.id: p for p in session.exec(select(Person)) if p.id is not None}
     statuses = Counter(c.status for c in shown)
     events = event_groups(cases)
     return {

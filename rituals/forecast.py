@@ -193,12 +193,12 @@ def cost_explorer_forecast(home: Home, month: date) -> dict[str, Any] | None:
 
 def budgets_for(records: Any, month: date) -> tuple[dict[str, float], float | None]:
     """Team name -> budget for ``month``, and the organisation's budget (its own row, else the teams' sum)."""
-    from sqlmodel import select
+    from sqlmodel import col, select
 
     from storage.records import Budget, Team
 
     with records.session() as s:
-        rows = s.exec(select(Budget, Team.name).join(Team, Team.id == Budget.team_id, isouter=True)
+        rows = s.exec(select(Budget, Team.name).join(Team, col(Team.id) == Budget.team_id, isouter=True)
                       .where(Budget.month == month)).all()
     teams = {name: float(b.amount) for b, name in rows if name is not None}
     org = next((float(b.amount) for b, name in rows if name is None), None)
@@ -295,7 +295,7 @@ def store_forecast_in(session: Any, fc: Forecast) -> list[int]:
 # -- the ledger ------------------------------------------------------------------------------------------------
 def score_snapshots(home: Home) -> int:
     """Score every unscored snapshot whose month is complete; how many were scored."""
-    from sqlmodel import select
+    from sqlmodel import col, select
 
     from storage.records import ForecastSnapshot
 
@@ -311,7 +311,7 @@ def score_snapshots(home: Home) -> int:
     scored = 0
     with home.records.write() as s:
         for snap in s.exec(select(ForecastSnapshot).where(ForecastSnapshot.scored_at == None,  # noqa: E711
-                                                          ForecastSnapshot.month.in_(months))).all():
+                                                          col(ForecastSnapshot.month).in_(months))).all():
             sb = showbacks[snap.month]
             if snap.team is None:
                 actual = sb.total
@@ -335,14 +335,14 @@ def _pick(snaps: list[Any], month: date) -> Any:
 
 def accuracy(home: Home) -> dict[str, Any]:
     """Score what can be scored, then the scored months (the ``forecast --accuracy --json`` object)."""
-    from sqlmodel import select
+    from sqlmodel import col, select
 
     from storage.records import ForecastSnapshot
 
     score_snapshots(home)
     with home.records.session() as s:
         snaps = s.exec(select(ForecastSnapshot).where(ForecastSnapshot.scored_at != None)  # noqa: E711
-                       .order_by(ForecastSnapshot.month, ForecastSnapshot.made_at)).all()
+                       .order_by(col(ForecastSnapshot.month), col(ForecastSnapshot.made_at))).all()
     months: list[dict[str, Any]] = []
     for month in sorted({x.month for x in snaps}):
         of_month = [x for x in snaps if x.month == month]

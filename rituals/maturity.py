@@ -409,7 +409,7 @@ def record_review(session: Session, run: Any, scores: list[Score], gaps: list[di
                         stage=s.stage, target_stage=s.target, overridden=s.overridden, reason=s.reason,
                         evidence=s.evidence, chosen=s.chosen, scored_at=now))
     existing = {a.title for a in session.exec(select(Action).where(Action.source_run_id == run.id))}
-    handles = {p.handle: p.id for p in session.exec(select(Person))}
+    handles = {p.handle: p.id for p in session.exec(select(Person)) if p.id is not None}
     created = []
     for g in gaps:
         if not g["chosen"] or g["title"] in existing or handles.get(g["owner"] or "") is None:
@@ -423,9 +423,9 @@ def record_review(session: Session, run: Any, scores: list[Score], gaps: list[di
 
 
 def stored_scores(session: Session, run_id: int) -> list[Any]:
-    from sqlmodel import select
+    from sqlmodel import col, select
 
     from storage.records import MaturityScore
 
     return list(session.exec(select(MaturityScore).where(MaturityScore.run_id == run_id)
-                             .order_by(MaturityScore.id)))
+                             .order_by(col(MaturityScore.id))))

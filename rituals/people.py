@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from storage.records import (
     OPEN_ACTION_STATUSES,
@@ -85,7 +85,7 @@ def people_by_id(session: Session) -> dict[int, Person]:
 
 def holders_of(session: Session, role: str) -> list[Person]:
     """Active people holding a role, the first added first (the first is the one the role resolves to)."""
-    stmt = select(Person).where(Person.role == role, Person.active == True).order_by(Person.id)  # noqa: E712
+    stmt = select(Person).where(Person.role == role, Person.active == True).order_by(col(Person.id))  # noqa: E712
     return list(session.exec(stmt).all())
 
 
@@ -231,7 +231,7 @@ def retire_person(session: Session, handle: str) -> Retired:
         out.warnings.append(f"team {team.name} is owned by {person.handle}: give it a new owner "
                             f"(finops-tui teams edit {team.name} --owner HANDLE)")
     open_actions = session.exec(select(Action).where(Action.owner_id == person.id,
-                                                     Action.status.in_(OPEN_ACTION_STATUSES))).all()  # type: ignore[union-attr]
+                                                     col(Action.status).in_(OPEN_ACTION_STATUSES))).all()
     if open_actions:
         out.warnings.append(f"{person.handle} still owns {len(open_actions)} open action(s): reassign them")
     return out

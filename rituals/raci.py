@@ -7,10 +7,14 @@ import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
+from typing import TYPE_CHECKING
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from storage.records import RACI_LETTERS, ROLE_LABELS, ROLES, Person, RaciActivity, RaciAssignment, Team
+
+if TYPE_CHECKING:
+    from storage.db import Records
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,7 @@ def seed_default_raci(session: Session) -> int:
         activity = RaciActivity(name=row.activity, position=position)
         session.add(activity)
         session.flush()
+        assert activity.id is not None  # the flush assigned it
         for role, letters in row.letters.items():
             for letter in letters:
                 session.add(RaciAssignment(activity_id=activity.id, role=role, letter=letter,
@@ -130,7 +135,7 @@ def check_raci(rows: Iterable[RaciRow]) -> RaciCheck:
 
 def load_raci(session: Session) -> list[RaciRow]:
     """The RACI as stored, in table order."""
-    activities = session.exec(select(RaciActivity).order_by(RaciActivity.position, RaciActivity.id)).all()
+    activities = session.exec(select(RaciActivity).order_by(col(RaciActivity.position), col(RaciActivity.id))).all()
     assignments: dict[int, list[RaciAssignment]] = {}
     for a in session.exec(select(RaciAssignment)).all():
         assignments.setdefault(a.activity_id, []).append(a)
@@ -176,7 +181,7 @@ def save_raci_row(session: Session, activity: str, letters: Mapping[str, Iterabl
     return verdict.warnings
 
 
-def ensure_raci(records) -> int:  # type: ignore[no-untyped-def]  # storage.db.Records
+def ensure_raci(records: Records) -> int:
     """Seed the default RACI the first time a home's records are used; cheap (one read) afterwards."""
     with records.session() as s:
         if s.exec(select(RaciActivity)).first() is not None:
@@ -211,7 +216,7 @@ def resolve_role(session: Session, role: str, team: Team | int | str | None = No
         if owner is None or not owner.active:
             raise RaciError(f"team {found.name} has no active owner (finops-tui teams edit {found.name} --owner HANDLE)")
         return owner
-    stmt = select(Person).where(Person.role == role, Person.active == True).order_by(Person.id)  # noqa: E712
+    stmt = select(Person).where(Person.role == role, Person.active == True).order_by(col(Person.id))  # noqa: E712
     person = session.exec(stmt).first()
     if person is None:
         raise RaciError(f"no active person holds the role {ROLE_LABELS.get(role, role)} "

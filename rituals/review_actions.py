@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from rituals.actions import KEEP, Updated, list_actions, update_action
 from storage.records import OPEN_ACTION_STATUSES, Action, ActionEvent, Person, RitualRun
@@ -69,7 +69,7 @@ def carried_actions(session: Session, today: date, current_run: int | None = Non
     source = {a.id: a.source_run_id for a in session.exec(select(Action))}
 
     def from_reviews(action_id: int) -> bool:
-        run = runs.get(source.get(action_id))  # type: ignore[arg-type]
+        run = runs.get(source.get(action_id))
         return run is not None and run.kind == "monthly_review" and run.id != current_run
 
     carried = [v for v in views if from_reviews(v.id)]
@@ -82,7 +82,7 @@ def carried_actions(session: Session, today: date, current_run: int | None = Non
                     and source.get(v.id) != current_run)
 
     def row(v: Any) -> dict[str, Any]:
-        run = runs.get(source.get(v.id))  # type: ignore[arg-type]
+        run = runs.get(source.get(v.id))
         out = {"id": v.id, "title": v.title, "kind": v.kind, "status": v.status, "owner": v.owner,
                "owner_name": v.owner_name, "team": v.team, "due_date": v.due_date, "overdue": v.overdue,
                "days_overdue": v.days_overdue, "from_review": run.period if run else None,
@@ -121,7 +121,7 @@ def action_log(session: Session, run: RitualRun, today: date) -> ActionLog:
     due-date and note events between opening and closing) and the carried actions still open."""
     people = {p.id: p for p in session.exec(select(Person))}
     name = {pid: f"{p.name} ({p.handle})" for pid, p in people.items()}
-    created = session.exec(select(Action).where(Action.source_run_id == run.id).order_by(Action.id)).all()
+    created = session.exec(select(Action).where(Action.source_run_id == run.id).order_by(col(Action.id))).all()
     new = [{"id": a.id, "title": a.title, "owner": name.get(a.owner_id, str(a.owner_id)), "due_date": a.due_date,
             "status": a.status} for a in created]
     log = carried_actions(session, today, current_run=run.id, before_period=run.period)
@@ -129,8 +129,8 @@ def action_log(session: Session, run: RitualRun, today: date) -> ActionLog:
     end = run.closed_at
     changed = []
     if carried_ids:
-        events = session.exec(select(ActionEvent).where(ActionEvent.action_id.in_(carried_ids))  # type: ignore[attr-defined]
-                              .order_by(ActionEvent.id)).all()
+        events = session.exec(select(ActionEvent).where(col(ActionEvent.action_id).in_(carried_ids))
+                              .order_by(col(ActionEvent.id))).all()
         titles = {r["id"]: r["title"] for r in [*log["open"], *log["done_since"]]}
         for e in events:
             if e.field == "created" or e.at is None or e.at < run.opened_at or (end is not None and e.at > end):

@@ -106,14 +106,14 @@ def unit_metric(metric: str, spend_of: str, per: float,
 def metric_values(records: Any, first: date, last: date) -> tuple[dict[tuple[str, date], float], dict[str, str]]:
     """(metric, month) -> value summed over teams, and metric -> the team its values are recorded for
     (when they all name one team)."""
-    from sqlmodel import select
+    from sqlmodel import col, select
 
     from storage.records import BusinessMetric, Team
 
     values: dict[tuple[str, date], float] = {}
     teams: dict[str, set[str | None]] = {}
     with records.session() as s:
-        rows = s.exec(select(BusinessMetric, Team.name).join(Team, Team.id == BusinessMetric.team_id, isouter=True)
+        rows = s.exec(select(BusinessMetric, Team.name).join(Team, col(Team.id) == BusinessMetric.team_id, isouter=True)
                       .where(BusinessMetric.month >= first, BusinessMetric.month <= last)).all()
     for m, team in rows:
         key = (m.metric, m.month)
