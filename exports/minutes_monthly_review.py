@@ -6,12 +6,14 @@ falls back to the generic figure tables."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from exports import markdown as md
 from exports.minutes import MinutesContext, register_numbers, register_section
 from exports.monthly_review import ITEMS, item_markdown
 
 
-def _is_agenda(numbers: dict) -> bool:  # type: ignore[type-arg]
+def _is_agenda(numbers: dict[str, Any]) -> bool:
     return "actions" in numbers and "month" in numbers and "spend" in numbers
 
 

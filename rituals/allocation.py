@@ -18,9 +18,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 from storage.cost_queries import allocation_costs
 from storage.costs import CostStore
+
+if TYPE_CHECKING:
+    from storage.db import Records
 
 
 @dataclass(frozen=True)
@@ -64,12 +68,12 @@ def coverage(store: CostStore, account_teams: dict[str, str], start: date, end: 
     return Coverage(start, end, total, by_tag, by_rule)
 
 
-def account_teams_from_records(records) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def account_teams_from_records(records: Records) -> dict[str, str]:
     """Account id -> owning team name, from the records (the single source of these rules)."""
-    from sqlmodel import select
+    from sqlmodel import col, select
 
     from storage.records import Team, TeamAccount
 
     with records.session() as s:
-        rows = s.exec(select(TeamAccount.account_id, Team.name).join(Team, Team.id == TeamAccount.team_id)).all()
+        rows = s.exec(select(TeamAccount.account_id, Team.name).join(Team, col(Team.id) == TeamAccount.team_id)).all()
     return {a: t for a, t in rows}

@@ -209,22 +209,23 @@ def import_aws_budgets(session: Any, store: Any) -> dict[str, list[str]]:
 
 
 def list_budgets(session: Any) -> list[dict[str, Any]]:
-    from sqlmodel import select
+    from sqlmodel import col, select
 
     from storage.records import Budget, Team
 
-    rows = session.exec(select(Budget, Team.name).join(Team, Team.id == Budget.team_id, isouter=True)
-                        .order_by(Budget.month, Team.name)).all()
+    rows = session.exec(select(Budget, Team.name).join(Team, col(Team.id) == Budget.team_id, isouter=True)
+                        .order_by(col(Budget.month), col(Team.name))).all()
     return [{"month": month_key(b.month), "team": name, "amount": b.amount, "source": b.source} for b, name in rows]
 
 
 def list_metrics(session: Any) -> list[dict[str, Any]]:
-    from sqlmodel import select
+    from sqlmodel import col, select
 
     from storage.records import BusinessMetric, Team
 
-    rows = session.exec(select(BusinessMetric, Team.name).join(Team, Team.id == BusinessMetric.team_id, isouter=True)
-                        .order_by(BusinessMetric.month, BusinessMetric.metric)).all()
+    rows = session.exec(select(BusinessMetric, Team.name)
+                        .join(Team, col(Team.id) == BusinessMetric.team_id, isouter=True)
+                        .order_by(col(BusinessMetric.month), col(BusinessMetric.metric))).all()
     return [{"month": month_key(m.month), "metric": m.metric, "value": m.value, "team": name, "source": m.source}
             for m, name in rows]
 

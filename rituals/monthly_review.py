@@ -123,12 +123,12 @@ def _team_totals(frame: pd.DataFrame, month: date) -> dict[str, float]:
 
 def budgets(records: Any, month: date) -> tuple[dict[str, float], float | None]:
     """Team -> budget of ``month``, and the organisation's (its own row, else the sum of the teams')."""
-    from sqlmodel import select
+    from sqlmodel import col, select
 
     from storage.records import Budget, Team
 
     with records.session() as s:
-        rows = s.exec(select(Budget, Team.name).join(Team, Team.id == Budget.team_id, isouter=True)
+        rows = s.exec(select(Budget, Team.name).join(Team, col(Team.id) == Budget.team_id, isouter=True)
                       .where(Budget.month == month)).all()
     teams = {name: float(b.amount) for b, name in rows if name is not None}
     org = next((float(b.amount) for b, name in rows if name is None), None)
@@ -251,8 +251,8 @@ def anomalies_item(home: Home, start: date, end: date, detect: bool) -> dict[str
         detected = list(sync_cases(home, Thresholds.from_config(home.config)).new)
     with home.records.session() as s:
         cases = list(s.exec(select(AnomalyCase)))
-        teams = {t.id: t for t in s.exec(select(Team))}
-        people = {p.id: p for p in s.exec(select(Person))}
+        teams = {t.id: t for t in s.exec(select(Team)) if t.id is not None}
+        people = {p.id: p for p in s.exec(select(Person)) if p.id is not None}
         shown = sorted(in_window(cases, start, end), key=lambda c: (c.start, -c.impact, c.id))
         rows = [case_dict(c, teams, people) for c in shown]
     keep = ("id", "start", "end", "dimension", "value", "label", "expected_cost", "actual_cost", "impact",

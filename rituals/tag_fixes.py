@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from rituals.actions import StaleUpdate, create_action
 from rituals.allocation import account_teams_from_records
@@ -63,7 +63,7 @@ def compute_sweep(home: Home, start: date, end: date) -> Sweep:
     with home.records.session() as s:
         teams = tuple(t.name for t in s.exec(select(Team).where(Team.active == True)))  # noqa: E712
         raci = Raci(s)
-        owners = {None: _handle(fix_owner(raci, None))}
+        owners: dict[str | None, str | None] = {None: _handle(fix_owner(raci, None))}
         for team in {*teams, *account_teams.values()}:
             owners[team] = _handle(fix_owner(raci, team))
         try:
@@ -133,7 +133,7 @@ def fix_candidates(sweep: Sweep) -> list[FixCandidate]:
 def open_fix_ids(session: Session) -> dict[tuple[str, str], int]:
     """(entity_kind, entity_key) -> id of an open tag-fix action already tracking it."""
     rows = session.exec(select(Action).where(Action.kind == "tag_fix",
-                                             Action.status.in_(OPEN_ACTION_STATUSES))).all()  # type: ignore[union-attr]
+                                             col(Action.status).in_(OPEN_ACTION_STATUSES))).all()
     return {(a.entity_kind, a.entity_key): a.id for a in rows if a.entity_kind and a.entity_key}  # type: ignore[misc]
 
 
@@ -197,8 +197,8 @@ def check_fixes(session: Session, store: CostStore, account_teams: dict[str, str
     """Each open tag-fix action linked to an account, resource or tag value, with its entity's unallocated
     spend in the week before the action was created and in the sweep window."""
     actions = session.exec(select(Action).where(Action.kind == "tag_fix",
-                                                Action.status.in_(OPEN_ACTION_STATUSES))  # type: ignore[union-attr]
-                           .order_by(Action.id)).all()
+                                                col(Action.status).in_(OPEN_ACTION_STATUSES))
+                           .order_by(col(Action.id))).all()
     people = {p.id: p.handle for p in session.exec(select(Person))}
     entities = [FixEntity(a.entity_kind or "", a.entity_key or "",
                           (a.created_at or datetime.combine(start, datetime.min.time())).date()) for a in actions]
@@ -223,8 +223,8 @@ def close_verified(records: Any, check: FixCheck, *, actor_id: int | None, now: 
         action = s.get(Action, check.action_id)
         if action is None:
             raise ValueError(f"no action {check.action_id}")
-        result = s.execute(update(Action).where(Action.id == check.action_id,  # type: ignore[arg-type]
-                                                Action.version == check.version)
+        result = s.execute(update(Action).where(col(Action.id) == check.action_id,
+                                                col(Action.version) == check.version)
                            .values(status="done", verified_at=now, updated_at=now, version=check.version + 1)
                            .execution_options(synchronize_session=False))
         if result.rowcount != 1:
