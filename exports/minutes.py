@@ -216,8 +216,24 @@ def render_context(ctx: MinutesContext) -> str:
         attendees=[md.inline(ctx.person_text(h)) for h in run.attendees],
         numbers=(_NUMBERS[run.kind](ctx) if run.kind in _NUMBERS else md.numbers_sections(run.numbers))
         if run.numbers else [],
-        sections=sections, notes=notes, decisions=decisions, actions=actions)
+        sections=sections, notes=notes, decisions=decisions, actions=actions, summary=summary_table(run))
     return out.rstrip("\n") + "\n"
+
+
+def summary_table(run: RitualRun) -> str:
+    """The headline figures of a run's frozen numbers, with their units and targets, as the ritual's
+    definition reads them (the board and the screens show the same figures through the same function)."""
+    from exports.format import headline_target, headline_text
+
+    definition = RITUAL_BY_KIND.get(run.kind)
+    if definition is None or not run.numbers:
+        return ""
+    heads = definition.headlines(run.numbers)
+    if all(h.value is None for h in heads):
+        return ""  # numbers frozen in another shape (runs of older versions): the sections below show them
+    rows = [[md.cell(h.title), headline_text(h.value, h.unit, h.currency),
+             md.cell(headline_target(h.target, h.unit, h.currency) or "-")] for h in heads]
+    return md.table(["figure", "value", "target"], rows, ["left", "right", "right"])
 
 
 def render_minutes(session: Session, run_id: int, default_currency: str | None = None) -> str:

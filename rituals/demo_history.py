@@ -19,6 +19,7 @@ from rituals.session import RunSession
 if TYPE_CHECKING:
     from storage.home import Home
     from storage.sources.demo import DemoTruth
+    from storage.sources.demo_records import HistoryAction
 
 FACILITATOR = "priya"
 MISSED_WEEK = 3
@@ -76,7 +77,7 @@ def hold_history(home: Home, truth: DemoTruth) -> dict[str, int]:
     with home.records.session() as s:
         people = {p.handle: p for p in s.exec(select(Person))}
         teams = {t.name: t for t in s.exec(select(Team))}
-    made: dict[int, object] = {}
+    made: dict[int, HistoryAction] = {}
     runs = 0
     for meeting in meetings(truth.as_of):
         that_day = HomeType(home.path, home.db_url, clock_override=Clock(meeting.day, home.config.tz))
@@ -88,19 +89,19 @@ def hold_history(home: Home, truth: DemoTruth) -> dict[str, int]:
         for step, text in meeting.decisions:
             session.add_decision(text, step)
         for act in (a for a in HISTORY_ACTIONS if a.run == meeting.key):
-            action = session.add_action(
+            created = session.add_action(
                 title=act.title, owner_id=int(people[act.owner].id or 0), kind=act.kind,
                 due_date=truth.as_of + timedelta(days=act.due), detail=act.detail,
                 team_id=teams[act.team].id if act.team else None,
                 entity_kind=act.entity[0] if act.entity else None, entity_key=act.entity[1] if act.entity else None,
                 expected_monthly_savings=act.savings)
-            made[int(action.id or 0)] = act
+            made[int(created.id or 0)] = act
         session.close(session.findings(**meeting.options))
         that_day.close()
         runs += 1
     with home.records.write() as s:
         for action_id, act in made.items():
-            action = s.get(Action, action_id)
-            if action is not None:
-                history_status(s, truth.as_of, action, act, people[act.owner])  # type: ignore[arg-type]
+            row = s.get(Action, action_id)
+            if row is not None:
+                history_status(s, truth.as_of, row, act, people[act.owner])
     return {"runs": runs, "actions": len(made)}

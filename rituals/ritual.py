@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Literal, Protocol, Union
+from typing import TYPE_CHECKING, Literal, Protocol, TypeAlias
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -22,8 +22,8 @@ if TYPE_CHECKING:
     from storage.home import Home
     from storage.records import RitualRun
 
-JsonValue = Union[None, bool, int, float, str, list["JsonValue"], dict[str, "JsonValue"]]
-JsonObject = dict[str, JsonValue]
+JsonValue: TypeAlias = "None | bool | int | float | str | list[JsonValue] | dict[str, JsonValue]"
+JsonObject: TypeAlias = "dict[str, JsonValue]"
 PeriodShape = Literal["W", "M", "Q"]
 Unit = Literal["money", "pct", "count", "hours", "date", "text"]
 Window = tuple[date, date]
@@ -106,6 +106,9 @@ class Ritual:
     command: str  # the headless command, as a user types it
     window: Callable[[Home, str], Window]
     compute: Callable[[Home, Request], Findings]
+    # The headline figures, read from the --json object (so the same function serves live findings, the
+    # frozen numbers of a closed run, the board and the minutes' summary).
+    headlines: Callable[[JsonObject], list[Headline]]
     # What the run freezes: by default exactly ``findings.as_json()``; a ritual whose record holds the
     # facilitator's decisions (the quarterly scores) builds it from the run in the close transaction.
     freeze: Callable[[Session, Home, RitualRun, Findings], JsonObject] | None = None
@@ -137,6 +140,15 @@ class Ritual:
         return findings.as_json()
 
 
+def number(value: JsonValue) -> float | None:
+    """A JSON number as a float (None for null, text or booleans)."""
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def get_obj(value: JsonValue) -> JsonObject:
+    return value if isinstance(value, dict) else {}
+
+
 def plain_json(obj: object) -> JsonObject:
     """``obj`` (a ritual's figures) as plain JSON values, exactly as ``--json`` prints and a run freezes."""
     from rituals.runs import jsonable
@@ -164,7 +176,13 @@ def period_window(home: Home, period: str) -> Window:
 
 
 def _registry() -> tuple[Ritual, ...]:
-    from rituals.definitions import anomaly_triage, commitment_review, monthly_review, quarterly_review, tag_sweep
+    from rituals.definitions import (
+        anomaly_triage,
+        commitment_review,
+        monthly_review,
+        quarterly_review,
+        tag_sweep,
+    )
 
     return (tag_sweep.RITUAL, anomaly_triage.RITUAL, commitment_review.RITUAL, monthly_review.RITUAL,
             quarterly_review.RITUAL)

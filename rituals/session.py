@@ -73,19 +73,28 @@ class RunSession:
             raise RuntimeError("the session is not open yet")
         return self.run
 
+    @property
+    def run_id(self) -> int:
+        run_id = self.current_run().id
+        if run_id is None:
+            raise RuntimeError("the run has no id yet")
+        return run_id
+
     def actor_id(self) -> int | None:
         return self.facilitator.id if self.facilitator is not None else None
 
     def findings(self, **options: object) -> Findings:
         """The ritual's findings for this run's window (slow: DuckDB; call from a worker)."""
+        from rituals.ritual import Request
+
         run = self.current_run()
-        return self.ritual.findings(self.home, run.period, run_id=run.id, **options)
+        return self.ritual.compute(self.home, Request(self.window, run.period, self.run_id, dict(options)))
 
     def refresh(self) -> RitualRun:
         from rituals.runs import get_run
 
         with self.home.records.session() as s:
-            self.run = get_run(s, self.current_run().id)
+            self.run = get_run(s, self.run_id)
         return self.run
 
     # -- opening -------------------------------------------------------------------------------------------
@@ -155,7 +164,7 @@ class RunSession:
         from rituals.runs import RunClosed, get_run
 
         with self._lock, self.home.records.write() as s:
-            run = get_run(s, self.current_run().id)
+            run = get_run(s, self.run_id)
             if run.status != "open":
                 raise RunClosed(f"run {run.id} is closed; its record is read-only")
             action = create_action(s, title=title, owner_id=owner_id, kind=kind, due_date=due_date, detail=detail,
@@ -171,7 +180,7 @@ class RunSession:
 
         with self._lock:
             with self.home.records.write() as s:
-                run = get_run(s, self.current_run().id)
+                run = get_run(s, self.run_id)
                 if run.status != "open":
                     raise RunClosed(f"run {run.id} is closed; its record is read-only")
                 out = change(s, run)
@@ -188,15 +197,15 @@ class RunSession:
         run = self.current_run()
         prepared = self.ritual.prepare_close(self.home, run, findings) if self.ritual.prepare_close else None
         with self._lock, self.home.records.write() as s:
-            current = get_run(s, run.id)
+            current = get_run(s, self.run_id)
             if current.status != "open":
-                raise RunClosed(f"run {run.id} is already closed")
+                raise RunClosed(f"run {self.run_id} is already closed")
             numbers = self.ritual.frozen_numbers(s, self.home, current, findings)
             extras: JsonObject = {}
             if self.ritual.close_extras is not None:
                 extras = self.ritual.close_extras(s, CloseInput(self.home, current, findings, numbers, prepared,
                                                                 self.actor_id()))
-            closed = close_run(s, run.id, numbers, self.home.clock.now())
+            closed = close_run(s, self.run_id, numbers, self.home.clock.now())
         self.run = closed
         return CloseOutcome(closed, numbers, extras)
 
@@ -211,5 +220,5 @@ class RunSession:
         from rituals.runs import discard_run
 
         with self._lock, self.home.records.write() as s:
-            discard_run(s, self.current_run().id)
+            discard_run(s, self.run_id)
         self.run = None

@@ -316,13 +316,10 @@ class Sweep:
         return self.fix_owners.get(team, self.fix_owners.get(None))
 
     def headlines(self) -> list[Headline]:
-        """Coverage against its target, and the money behind it (board, minutes summary)."""
-        from rituals.ritual import Headline
+        """The tag sweep's headline figures (``rituals.definitions.tag_sweep.headlines``)."""
+        from rituals.definitions.tag_sweep import headlines
 
-        cov = self.coverage
-        return [Headline("coverage_pct", "Allocation coverage", cov.coverage_pct, "pct", target=self.target_pct),
-                Headline("unallocated_cost", "Unallocated", cov.unallocated_cost, "money", currency=self.currency),
-                Headline("total_cost", "Spend", cov.total_cost, "money", currency=self.currency)]
+        return headlines(self.as_json())
 
     def as_json(self) -> dict[str, Any]:
         """The headless ``--json`` object (frozen as the run's numbers when a sweep closes)."""

@@ -7,7 +7,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from rituals.ritual import Headline, JsonObject, Request, Ritual, StepDef, Window, plain_json, trailing_window
+from rituals.ritual import (
+    Headline,
+    JsonObject,
+    Request,
+    Ritual,
+    StepDef,
+    Window,
+    number,
+    plain_json,
+    trailing_window,
+)
 
 if TYPE_CHECKING:
     from storage.home import Home
@@ -42,10 +52,20 @@ class TriageFindings:
         return self.payload
 
     def headlines(self) -> list[Headline]:
-        return [Headline("count", "Cases", self.count, "count"),
-                Headline("events", "Events", self.events, "count"),
-                Headline("untriaged", "Untriaged cases", self.untriaged, "count", target=0),
-                Headline("impact", "Impact", self.impact, "money", currency=self.currency)]
+        return headlines(self.payload)
+
+
+def headlines(numbers: JsonObject) -> list[Headline]:
+    """Cases and events in the window, what is still untriaged, and the excess spend."""
+    def count(key: str) -> int | None:
+        value = number(numbers.get(key))
+        return int(value) if value is not None else None
+
+    return [Headline("count", "Cases", count("count"), "count"),
+            Headline("events", "Events", count("events"), "count"),
+            Headline("untriaged", "Untriaged cases", count("untriaged"), "count", target=0),
+            Headline("impact", "Impact", number(numbers.get("impact")), "money",
+                     currency=str(numbers.get("currency") or ""))]
 
 
 def window(home: Home, period: str) -> Window:
@@ -63,5 +83,5 @@ RITUAL = Ritual(
     kind="anomaly_triage", title="Anomaly triage", cadence="continuous, weekly at least",
     owner="FinOps lead triages; owning team fixes", output="a closed-loop record per anomaly", period_shape="W",
     reviews_ended_period=False, steps=(StepDef("queue", "Queue"),),
-    command="finops-tui anomalies", window=window, compute=compute,
+    command="finops-tui anomalies", window=window, compute=compute, headlines=headlines,
 )

@@ -9,16 +9,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from rituals.ritual import Headline, JsonObject, Request, Ritual, StepDef, Window, plain_json, trailing_window
+from rituals.ritual import (
+    Headline,
+    JsonObject,
+    Request,
+    Ritual,
+    StepDef,
+    Window,
+    number,
+    plain_json,
+    trailing_window,
+)
 
 if TYPE_CHECKING:
     from storage.home import Home
 
 WINDOW_DAYS = 30
-
-
-def _num(value: object) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 @dataclass(frozen=True)
@@ -39,23 +45,28 @@ class CommitmentFindings:
     def from_review(cls, review: object) -> CommitmentFindings:
         d = plain_json(review)
         suggestion = d.get("suggestion")
-        return cls(str(d["start"]), str(d["end"]), str(d["currency"]), _num(d.get("coverage_pct")),
-                   _num(d.get("target_coverage_pct")), _num(d.get("utilization_pct")),
-                   _num(d.get("effective_savings_rate_pct")), _num(d.get("unused_commitment_cost")),
-                   _num(d.get("recommended_additional_hourly")), suggestion if isinstance(suggestion, str) else None,
+        return cls(str(d["start"]), str(d["end"]), str(d["currency"]), number(d.get("coverage_pct")),
+                   number(d.get("target_coverage_pct")), number(d.get("utilization_pct")),
+                   number(d.get("effective_savings_rate_pct")), number(d.get("unused_commitment_cost")),
+                   number(d.get("recommended_additional_hourly")), suggestion if isinstance(suggestion, str) else None,
                    d)
 
     def as_json(self) -> JsonObject:
         return self.payload
 
     def headlines(self) -> list[Headline]:
-        return [Headline("coverage_pct", "Commitment coverage", self.coverage_pct, "pct",
-                         target=self.target_coverage_pct),
-                Headline("utilization_pct", "Utilization", self.utilization_pct, "pct"),
-                Headline("effective_savings_rate_pct", "Effective savings rate", self.effective_savings_rate_pct,
-                         "pct"),
-                Headline("unused_commitment_cost", "Unused commitment", self.unused_commitment_cost, "money",
-                         currency=self.currency)]
+        return headlines(self.payload)
+
+
+def headlines(numbers: JsonObject) -> list[Headline]:
+    """Coverage against its target, utilization, the savings rate and the commitment left unused."""
+    return [Headline("coverage_pct", "Commitment coverage", number(numbers.get("coverage_pct")), "pct",
+                     target=number(numbers.get("target_coverage_pct"))),
+            Headline("utilization_pct", "Utilization", number(numbers.get("utilization_pct")), "pct"),
+            Headline("effective_savings_rate_pct", "Effective savings rate",
+                     number(numbers.get("effective_savings_rate_pct")), "pct"),
+            Headline("unused_commitment_cost", "Unused commitment", number(numbers.get("unused_commitment_cost")),
+                     "money", currency=str(numbers.get("currency") or ""))]
 
 
 def window(home: Home, period: str) -> Window:
@@ -77,5 +88,5 @@ RITUAL = Ritual(
     reviews_ended_period=False,
     steps=(StepDef("coverage", "Coverage and utilization"), StepDef("expiring", "Expiring"),
            StepDef("baseline", "Baseline and what-if"), StepDef("decision", "Decision")),
-    command="finops-tui commitments", window=window, compute=compute,
+    command="finops-tui commitments", window=window, compute=compute, headlines=headlines,
 )

@@ -16,7 +16,8 @@ from rituals.ritual import (
     Request,
     Ritual,
     StepDef,
-    Window,
+    get_obj,
+    number,
     period_window,
     plain_json,
 )
@@ -26,14 +27,6 @@ if TYPE_CHECKING:
 
     from storage.home import Home
     from storage.records import RitualRun
-
-
-def _num(value: object) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
-def _obj(value: object) -> JsonObject:
-    return value if isinstance(value, dict) else {}
 
 
 @dataclass(frozen=True)
@@ -50,21 +43,32 @@ class MonthlyFindings:
     @classmethod
     def from_agenda(cls, agenda: object) -> MonthlyFindings:
         d = plain_json(agenda)
-        total = _obj(_obj(d.get("spend")).get("total"))
-        opened = _obj(d.get("actions")).get("open")
-        return cls(str(d["month"]), str(d["currency"]), _num(total.get("spend")), _num(total.get("budget")),
-                   _num(total.get("forecast")), len(opened) if isinstance(opened, list) else 0,
-                   int(_num(_obj(d.get("anomalies")).get("count")) or 0), d)
+        total = get_obj(get_obj(d.get("spend")).get("total"))
+        opened = get_obj(d.get("actions")).get("open")
+        return cls(str(d["month"]), str(d["currency"]), number(total.get("spend")), number(total.get("budget")),
+                   number(total.get("forecast")), len(opened) if isinstance(opened, list) else 0,
+                   int(number(get_obj(d.get("anomalies")).get("count")) or 0), d)
 
     def as_json(self) -> JsonObject:
         return self.payload
 
     def headlines(self) -> list[Headline]:
-        return [Headline("spend", "Spend", self.spend, "money", currency=self.currency),
-                Headline("budget", "Budget", self.budget, "money", currency=self.currency),
-                Headline("forecast", "Forecast", self.forecast, "money", currency=self.currency),
-                Headline("open_actions", "Open actions carried", self.open_actions, "count"),
-                Headline("anomalies", "Anomaly cases since the last review", self.anomalies, "count")]
+        return headlines(self.payload)
+
+
+def headlines(numbers: JsonObject) -> list[Headline]:
+    """The month's spend against its budget and forecast, the actions carried and the anomalies."""
+    currency = str(numbers.get("currency") or "")
+    total = get_obj(get_obj(numbers.get("spend")).get("total"))
+    opened = get_obj(numbers.get("actions")).get("open")
+    cases = number(get_obj(numbers.get("anomalies")).get("count"))
+    return [Headline("spend", "Spend", number(total.get("spend")), "money", currency=currency),
+            Headline("budget", "Budget", number(total.get("budget")), "money", currency=currency),
+            Headline("forecast", "Forecast", number(total.get("forecast")), "money", currency=currency),
+            Headline("open_actions", "Open actions carried", len(opened) if isinstance(opened, list) else None,
+                     "count"),
+            Headline("anomalies", "Anomaly cases since the last review", int(cases) if cases is not None else None,
+                     "count")]
 
 
 def compute(home: Home, request: Request) -> MonthlyFindings:
@@ -107,7 +111,7 @@ RITUAL = Ritual(
            StepDef("showback", "Showback per team"), StepDef("unit_economics", "Unit economics"),
            StepDef("anomalies", "Anomalies since the last review"),
            StepDef("coverage", "Allocation and commitment coverage")),
-    command="finops-tui agenda monthly", window=period_window, compute=compute,
+    command="finops-tui agenda monthly", window=period_window, compute=compute, headlines=headlines,
     prepare_close=prepare_close, close_extras=close_extras,
     close_detail="A closed run is read-only. A forecast for next month is stored in the ledger.",
 )

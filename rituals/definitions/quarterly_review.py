@@ -10,7 +10,7 @@ and its close stores the scores and the chosen capabilities' gap actions in the 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rituals.ritual import (
     CloseInput,
@@ -19,7 +19,8 @@ from rituals.ritual import (
     Request,
     Ritual,
     StepDef,
-    Window,
+    get_obj,
+    number,
     period_window,
     plain_json,
 )
@@ -49,14 +50,7 @@ class QuarterlyFindings:
         return plain_json(self.card.as_json())
 
     def headlines(self) -> list[Headline]:
-        out = []
-        for k in self.as_json().get("kpis") or []:
-            if isinstance(k, dict):
-                key, value, target = str(k.get("key")), k.get("value"), k.get("target")
-                out.append(Headline(key, str(k.get("title")), value if isinstance(value, int | float) else None,
-                                    "pct" if key.endswith("_pct") else "hours",
-                                    target=float(target) if isinstance(target, int | float) else None))
-        return out
+        return headlines(self.as_json())
 
     def scores(self, run: RitualRun | None = None) -> list[Score]:
         """The scores the run's decisions give (the proposals as they are without a run)."""
@@ -66,7 +60,20 @@ class QuarterlyFindings:
         return decide(self.capabilities, self.proposals, overrides, targets, chosen)
 
 
-def decisions_state(decisions: list[dict]) -> tuple[dict[str, tuple[str, str]], dict[str, str], list[str]]:  # type: ignore[type-arg]
+def headlines(numbers: JsonObject) -> list[Headline]:
+    """Each KPI with data, against its target: from ``kpis --json``, or a closed run's ``kpis``."""
+    card = get_obj(numbers.get("kpis")) if "maturity" in numbers else numbers
+    out = []
+    listed = card.get("kpis")
+    for k in listed if isinstance(listed, list) else []:
+        if isinstance(k, dict):
+            key = str(k.get("key"))
+            out.append(Headline(key, str(k.get("title")), number(k.get("value")),
+                                "pct" if key.endswith("_pct") else "hours", target=number(k.get("target"))))
+    return out
+
+
+def decisions_state(decisions: list[dict[str, Any]]) -> tuple[dict[str, tuple[str, str]], dict[str, str], list[str]]:
     """Overrides (capability -> (stage, reason)), targets and the choice recorded as decisions; the
     latest decision about a capability wins."""
     overrides: dict[str, tuple[str, str]] = {}
@@ -86,7 +93,7 @@ def decisions_state(decisions: list[dict]) -> tuple[dict[str, tuple[str, str]], 
     return overrides, targets, chosen
 
 
-def override_decision(findings: QuarterlyFindings, decisions: list[dict], capability: str,  # type: ignore[type-arg]
+def override_decision(findings: QuarterlyFindings, decisions: list[dict[str, Any]], capability: str,
                       stage: str | None = None, reason: str = "", target: str | None = None) -> list[tuple[str, JsonObject]]:
     """The decisions (text, detail) that override ``capability``'s stage and/or set its target, checked
     against every decision already taken (a ValueError names what is refused)."""
@@ -106,7 +113,7 @@ def override_decision(findings: QuarterlyFindings, decisions: list[dict], capabi
     return out
 
 
-def choice_decision(findings: QuarterlyFindings, decisions: list[dict], chosen: list[str]) -> tuple[str, JsonObject]:  # type: ignore[type-arg]
+def choice_decision(findings: QuarterlyFindings, decisions: list[dict[str, Any]], chosen: list[str]) -> tuple[str, JsonObject]:
     """The decision choosing ``chosen`` for next quarter (checked: one or two known capabilities)."""
     from rituals.maturity import decide
 
@@ -160,6 +167,7 @@ RITUAL = Ritual(
     reviews_ended_period=True,
     steps=(StepDef("scorecard", "KPI scorecard"), StepDef("maturity", "Maturity grid"),
            StepDef("gaps", "Gaps and next quarter")),
-    command="finops-tui kpis", window=period_window, compute=compute, freeze=freeze, close_extras=close_extras,
+    command="finops-tui kpis", window=period_window, compute=compute, headlines=headlines, freeze=freeze,
+    close_extras=close_extras,
     close_detail="A closed run is read-only. The scores and the chosen capabilities' gap actions are stored.",
 )

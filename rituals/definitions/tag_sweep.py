@@ -6,7 +6,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rituals.ritual import Findings, Request, Ritual, StepDef, Window, trailing_window
+from rituals.ritual import (
+    Findings,
+    Headline,
+    JsonObject,
+    Request,
+    Ritual,
+    StepDef,
+    Window,
+    number,
+    trailing_window,
+)
 
 if TYPE_CHECKING:
     from storage.home import Home
@@ -17,6 +27,16 @@ WINDOW_DAYS = 7
 def window(home: Home, period: str) -> Window:
     """The 7 days before the end of the week or today, whichever comes first."""
     return trailing_window(home, period, WINDOW_DAYS)
+
+
+def headlines(numbers: JsonObject) -> list[Headline]:
+    """Coverage against its target, and the money behind it."""
+    currency = str(numbers.get("currency") or "")
+    return [Headline("coverage_pct", "Allocation coverage", number(numbers.get("coverage_pct")), "pct",
+                     target=number(numbers.get("target_pct"))),
+            Headline("unallocated_cost", "Unallocated", number(numbers.get("unallocated_cost")), "money",
+                     currency=currency),
+            Headline("total_cost", "Spend", number(numbers.get("total_cost")), "money", currency=currency)]
 
 
 def compute(home: Home, request: Request) -> Findings:
@@ -30,5 +50,5 @@ RITUAL = Ritual(
     output="allocation coverage and fixes with owners", period_shape="W", reviews_ended_period=False,
     steps=(StepDef("coverage", "Coverage"), StepDef("leaks", "Where it leaks"), StepDef("variants", "Variants"),
            StepDef("fixes", "Assign fixes")),
-    command="finops-tui sweep", window=window, compute=compute,
+    command="finops-tui sweep", window=window, compute=compute, headlines=headlines,
 )
