@@ -214,7 +214,8 @@ class CostStore:
 
     # -- named queries ----------------------------------------------------------------------------------
     def query(self, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
-        """Run read-only SQL over ``line_items`` (named queries in rituals build on this)."""
+        """Run read-only SQL over ``line_items`` (tests, benchmarks). Rituals never do: they read costs only
+        through the named queries of ``storage.cost_queries``."""
         import pandas as pd
 
         with self.reader() as con:
