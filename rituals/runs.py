@@ -17,20 +17,11 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from rituals.calendar import RITUAL_BY_KIND, period_bounds
+from rituals.calendar import period_bounds
+from rituals.ritual import KINDS, PERIOD_EXAMPLES, RITUAL_BY_KIND, ritual
 from rituals.run_snapshot import build_snapshot
 from storage.config import CalendarConfig
-from storage.records import RUN_KINDS, Action, Person, RitualRun
-
-# Which period shape each kind reviews (rituals.calendar's docstring): weeks, months or quarters.
-PERIOD_SHAPE = {
-    "tag_sweep": "W",
-    "anomaly_triage": "W",
-    "commitment_review": "M",
-    "monthly_review": "M",
-    "quarterly_review": "Q",
-}
-_SHAPE_EXAMPLE = {"W": "2026-W47", "M": "2026-11", "Q": "2026-Q4"}
+from storage.records import Action, Person, RitualRun
 
 
 class RunNotFound(ValueError):
@@ -51,13 +42,11 @@ def _shape(period: str) -> str:
 
 def validate_kind_period(kind: str, period: str, cal: CalendarConfig | None = None) -> str:
     """The period, stripped, or a ValueError naming what is wrong."""
-    if kind not in RUN_KINDS:
-        raise ValueError(f"run kind must be one of {', '.join(RUN_KINDS)}, got {kind!r}")
+    want = ritual(kind).period_shape
     period = period.strip()
     period_bounds(period, cal)
-    want = PERIOD_SHAPE[kind]
     if _shape(period) != want:
-        raise ValueError(f"a {kind} run reviews a period like {_SHAPE_EXAMPLE[want]}, got {period!r}")
+        raise ValueError(f"a {kind} run reviews a period like {PERIOD_EXAMPLES[want]}, got {period!r}")
     return period
 
 
@@ -90,8 +79,8 @@ def get_run(session: Session, run_id: int) -> RitualRun:
 
 def list_runs(session: Session, kind: str | None = None) -> list[RitualRun]:
     """Runs, newest first (by opening time, then id)."""
-    if kind is not None and kind not in RUN_KINDS:
-        raise ValueError(f"run kind must be one of {', '.join(RUN_KINDS)}, got {kind!r}")
+    if kind is not None and kind not in KINDS:
+        ritual(kind)  # raises, naming the known kinds
     query = select(RitualRun)
     if kind is not None:
         query = query.where(RitualRun.kind == kind)
@@ -234,3 +223,22 @@ def stable_floats(obj: Any) -> Any:
     if isinstance(obj, list):
         return [stable_floats(v) for v in obj]
     return obj
+
+
+def discard_run(session: Session, run_id: int) -> None:
+    """Delete a run opened by mistake: refused once it is closed or holds decisions or actions (those
+    are a record). Its notes and attendees go with it."""
+    from sqlmodel import col
+
+    run = get_run(session, run_id)
+    if run.status != "open":
+        raise RunClosed(f"run {run_id} ({run.kind} {run.period}) is closed; a closed run is a record and "
+                        "cannot be discarded")
+    if run.decisions:
+        raise ValueError(f"run {run_id} holds {len(run.decisions)} decision(s); it cannot be discarded")
+    actions = session.exec(select(Action.id).where(col(Action.source_run_id) == run_id)).all()
+    if actions:
+        raise ValueError(f"run {run_id} created {len(actions)} action(s) (#{', #'.join(map(str, actions))}); "
+                         "it cannot be discarded")
+    session.delete(run)
+    session.flush()
