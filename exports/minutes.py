@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session
 
@@ -28,6 +28,9 @@ from rituals.ritual import RITUAL_BY_KIND
 from rituals.run_snapshot import action_entries, all_people
 from rituals.runs import get_run
 from storage.records import RitualRun
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 TEMPLATES = Path(__file__).with_name("templates")
 SectionRenderer = Callable[["MinutesContext"], str | None]
@@ -142,7 +145,7 @@ def _load_kind_module(kind: str) -> None:
 
 
 @lru_cache(maxsize=1)
-def _env():  # type: ignore[no-untyped-def]
+def _env() -> Environment:
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=False, keep_trailing_newline=True,

@@ -12,10 +12,10 @@ from __future__ import annotations
 import json
 import math
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlalchemy import CursorResult, update
+from sqlmodel import Session, col, select
 
 from rituals.calendar import period_bounds
 from rituals.ritual import KINDS, PERIOD_EXAMPLES, RITUAL_BY_KIND, ritual
@@ -90,7 +90,7 @@ def list_runs(session: Session, kind: str | None = None) -> list[RitualRun]:
 
 def find_open_run(session: Session, kind: str, period: str) -> RitualRun | None:
     query = (select(RitualRun).where(RitualRun.kind == kind, RitualRun.period == period,
-                                     RitualRun.status == "open").order_by(RitualRun.id))
+                                     RitualRun.status == "open").order_by(col(RitualRun.id)))
     return session.exec(query).first()
 
 
@@ -143,11 +143,11 @@ def _current(session: Session, run: RitualRun | int) -> RitualRun:
 
 def _store(session: Session, current: RitualRun, **values: Any) -> RitualRun:
     """Write ``values`` if the row still has the version just read, and return the fresh row."""
-    result = session.execute(
+    result = cast(CursorResult[Any], session.execute(
         update(RitualRun)
-        .where(RitualRun.id == current.id, RitualRun.version == current.version)
+        .where(col(RitualRun.id) == current.id, col(RitualRun.version) == current.version)
         .values(version=current.version + 1, **values)
-    )
+    ))
     if result.rowcount != 1:
         raise RunConflict(f"run {current.id} changed while saving; reopen it and try again")
     return get_run(session, current.id)
