@@ -29,16 +29,6 @@ class DemoHomeError(ValueError):
     """The folder cannot take the demo (it holds real data)."""
 
 
-def read_marker(home: Home) -> dict | None:
-    path = home.path / DEMO_MARKER
-    if not path.exists():
-        return None
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return {}
-
-
 def check_demo_home(home: Home) -> None:
     if home.has_any_data() and not home.is_demo:
         raise DemoHomeError(f"{home.path} holds real data (no demo marker); the demo never writes over it. "

@@ -20,7 +20,7 @@ Each item is computed on its own: a module that is missing or fails gives ``{"av
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from rituals.calendar import add_months, month_period
@@ -407,30 +407,3 @@ def forecast_month_after(home: Home, month: date) -> date:
     if add_months(nxt, 1) <= home.clock.today():
         return add_months(home.clock.today().replace(day=1), 1)
     return nxt
-
-
-def store_next_forecast(home: Home, month: date) -> dict[str, Any]:
-    """Make and store (the forecast ledger) the forecast of the month after ``month``; what happened."""
-    target = forecast_month_after(home, month)
-    try:
-        from rituals.forecast import make_forecast, store_forecast
-    except ImportError as exc:
-        return {"stored": False, "month": month_period(target), "reason": f"the forecast ledger is not available ({exc})"}
-    try:
-        fc = make_forecast(home, target)
-        ids = store_forecast(home.records, fc)
-    except ValueError as exc:
-        return {"stored": False, "month": month_period(target), "reason": str(exc)}
-    return {"stored": True, "month": fc.month, "forecast": fc.total.forecast, "snapshot_ids": ids,
-            "currency": fc.currency}
-
-
-def close_review(home: Home, run_id: int, numbers: dict[str, Any], now: datetime,
-                 expected_version: int | None = None) -> tuple[Any, dict[str, Any]]:
-    """Close the review run freezing ``numbers`` (the agenda), then store next month's forecast. Returns
-    the closed run and the forecast outcome."""
-    from rituals.runs import close_run
-
-    with home.records.write() as s:
-        run = close_run(s, run_id, numbers, now, expected_version)
-    return run, store_next_forecast(home, parse_month(run.period))

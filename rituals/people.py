@@ -83,12 +83,6 @@ def people_by_id(session: Session) -> dict[int, Person]:
     return {p.id: p for p in session.exec(select(Person)).all() if p.id is not None}
 
 
-def holders_of(session: Session, role: str) -> list[Person]:
-    """Active people holding a role, the first added first (the first is the one the role resolves to)."""
-    stmt = select(Person).where(Person.role == role, Person.active == True).order_by(col(Person.id))  # noqa: E712
-    return list(session.exec(stmt).all())
-
-
 def team_for_account(session: Session, account_id: str) -> Team | None:
     """The team owning an account (the allocation rule), or None when no team owns it."""
     row = session.get(TeamAccount, str(account_id))

@@ -90,7 +90,3 @@ def folded_json(tags: dict[str, str]) -> str:
     """The normalised map as canonical JSON (sorted keys, so equal maps give equal text)."""
     return json.dumps({k: v for k, v in tags.items() if v != ""}, sort_keys=True, ensure_ascii=False)
 
-
-def key_value(norm: dict[str, str], key: str) -> str | None:
-    value = norm.get(key)
-    return value if value else None

@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 
 from finops_tui.errors import echo_json, handle_errors
-
 from rituals.ritual import KINDS
 
 

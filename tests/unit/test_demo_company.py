@@ -127,10 +127,9 @@ def test_never_over_real_data(tmp_path) -> None:
 
 
 def test_demo_ships_a_forecast_history_the_ledger_scores(demo_home, demo_truth) -> None:
-    from rituals.forecast import accuracy, score_snapshots
-
     from sqlmodel import select
 
+    from rituals.forecast import accuracy, score_snapshots
     from storage.records import ForecastSnapshot
 
     with demo_home.records.session() as s:
