@@ -7,6 +7,7 @@ from typing import Any
 
 from exports import markdown as md
 from exports.minutes import MinutesContext, register_section
+from rituals.definitions.anomaly_triage import KIND as ANOMALY_TRIAGE
 
 
 def _hours(h: Any) -> str:
@@ -50,4 +51,4 @@ def anomaly_section(ctx: MinutesContext) -> str | None:
     return "\n".join(lines)
 
 
-register_section("anomaly_triage", anomaly_section)
+register_section(ANOMALY_TRIAGE, anomaly_section)

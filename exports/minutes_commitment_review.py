@@ -6,6 +6,7 @@ from __future__ import annotations
 from exports import markdown as md
 from exports.format import pct
 from exports.minutes import MinutesContext, register_section
+from rituals.definitions.commitment_review import KIND as COMMITMENT_REVIEW
 
 
 def commitment_section(ctx: MinutesContext) -> str | None:
@@ -37,4 +38,4 @@ def _amount(value: object) -> str:
     return f"{value:,.2f}" if isinstance(value, int | float) else "-"
 
 
-register_section("commitment_review", commitment_section)
+register_section(COMMITMENT_REVIEW, commitment_section)

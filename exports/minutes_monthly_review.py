@@ -11,6 +11,7 @@ from typing import Any
 from exports import markdown as md
 from exports.minutes import MinutesContext, register_numbers, register_section
 from exports.monthly_review import ITEMS, item_markdown
+from rituals.definitions.monthly_review import KIND as MONTHLY_REVIEW
 
 
 def _is_agenda(numbers: dict[str, Any]) -> bool:
@@ -77,5 +78,5 @@ def action_log_section(ctx: MinutesContext) -> str | None:
     return "\n".join(out).rstrip() + "\n"
 
 
-register_numbers("monthly_review", agenda_numbers)
-register_section("monthly_review", action_log_section)
+register_numbers(MONTHLY_REVIEW, agenda_numbers)
+register_section(MONTHLY_REVIEW, action_log_section)

@@ -10,6 +10,7 @@ from typing import Any
 from exports import markdown as md
 from exports.format import pct
 from exports.minutes import MinutesContext, register_numbers
+from rituals.definitions.quarterly_review import KIND as QUARTERLY_REVIEW
 
 SPARKS = "▁▂▃▄▅▆▇█"
 
@@ -92,4 +93,4 @@ def quarterly_numbers(ctx: MinutesContext) -> list[tuple[str, str]]:
             ("Quarter over quarter", comparison_markdown(n))]
 
 
-register_numbers("quarterly_review", quarterly_numbers)
+register_numbers(QUARTERLY_REVIEW, quarterly_numbers)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from exports import markdown as md
 from exports.format import money, pct
 from exports.minutes import MinutesContext, register_section
+from rituals.definitions.tag_sweep import KIND as TAG_SWEEP
 
 
 def sweep_section(ctx: MinutesContext) -> str | None:
@@ -54,4 +55,4 @@ def sweep_section(ctx: MinutesContext) -> str | None:
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
-register_section("tag_sweep", sweep_section)
+register_section(TAG_SWEEP, sweep_section)

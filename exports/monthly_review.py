@@ -10,11 +10,12 @@ from typing import Any
 
 from exports import markdown as md
 from exports.format import money, pct
+from rituals.definitions.monthly_review import KIND as MONTHLY_REVIEW
 from rituals.ritual import ritual
 
 SPARKS = "▁▂▃▄▅▆▇█"
 # The agenda's items are the review's steps, titled as its definition titles them.
-ITEMS = tuple((s.id, s.title) for s in ritual("monthly_review").all_steps if s.id not in ("attendees", "record"))
+ITEMS = tuple((s.id, s.title) for s in ritual(MONTHLY_REVIEW).all_steps if s.id not in ("attendees", "record"))
 
 STEP_LABELS = {**dict(ITEMS), "drivers": "Spend drivers"}
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from rituals.actions import ActionView, list_actions
 from rituals.calendar import add_months, next_due
+from rituals.definitions.tag_sweep import KIND as TAG_SWEEP
 from rituals.ritual import RITUALS
 
 if TYPE_CHECKING:
@@ -112,7 +113,7 @@ def kpis(home: Home, actions: list[ActionView]) -> BoardKpis:
     if info.rows == 0:
         return out
     window = (today - timedelta(days=7), today)  # the sweep's default window: the last 7 complete days
-    sweep = ritual("tag_sweep").findings(home, window=window)
+    sweep = ritual(TAG_SWEEP).findings(home, window=window)
     coverage = next(h for h in sweep.headlines() if h.key == "coverage_pct")
     out.allocation_window = window
     out.allocation_pct = coverage.value if isinstance(coverage.value, int | float) else None

@@ -14,6 +14,9 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from rituals.calendar import add_months, month_period, week_period
+from rituals.definitions.commitment_review import KIND as COMMITMENT_REVIEW
+from rituals.definitions.monthly_review import KIND as MONTHLY_REVIEW
+from rituals.definitions.tag_sweep import KIND as TAG_SWEEP
 from rituals.session import RunSession
 
 if TYPE_CHECKING:
@@ -46,19 +49,19 @@ def meetings(as_of: date) -> list[Meeting]:
         if back == MISSED_WEEK:
             continue
         monday = this_monday - timedelta(days=7 * back)
-        out.append(Meeting(f"sweep-{back}", "tag_sweep", week_period(monday), monday, ["priya", "tomas", "sofia"],
+        out.append(Meeting(f"sweep-{back}", TAG_SWEEP, week_period(monday), monday, ["priya", "tomas", "sofia"],
                            {"coverage": "Coverage reviewed; fixes assigned to team owners."}))
     first_of_month = as_of.replace(day=1)
     for back in (4, 3, 2):
         month = add_months(first_of_month, -back)
         # Past reviews list the cases stored then; detecting now would date today's cases in the past.
-        out.append(Meeting(f"monthly-{back}", "monthly_review", month_period(month),
+        out.append(Meeting(f"monthly-{back}", MONTHLY_REVIEW, month_period(month),
                            add_months(month, 1).replace(day=5), REVIEW_ATTENDEES,
                            {"actions": "Walked the open actions.", "spend": "Spend above budget for ml-inference."},
                            [("decisions", "Each team owner reviews their showback line before the next review.")],
                            {"detect": False}))
     month = add_months(first_of_month, -2)
-    out.append(Meeting("commitment", "commitment_review", month_period(month), month.replace(day=5),
+    out.append(Meeting("commitment", COMMITMENT_REVIEW, month_period(month), month.replace(day=5),
                        ["priya", "marcus"], {"decision": "Defer new purchases until the right-sizing actions land."},
                        [("decision", "Defer: right-size first, then buy against the new baseline.")]))
     return sorted(out, key=lambda m: m.day)

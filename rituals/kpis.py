@@ -21,6 +21,8 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from rituals.calendar import add_months, period_bounds, quarter_period, quarter_start
+from rituals.definitions.monthly_review import KIND as MONTHLY_REVIEW
+from rituals.definitions.tag_sweep import KIND as TAG_SWEEP
 from rituals.waste import waste_for
 
 if TYPE_CHECKING:
@@ -195,7 +197,7 @@ def ritual_health(runs: list[Any], actions: list[Any], done_at: dict[int, dateti
         if start <= due < horizon and first is not None and due >= first and period not in weeks:
             weeks.append(period)
         day += timedelta(days=1)
-    held = [w for w in weeks if ("tag_sweep", w) in closed]
+    held = [w for w in weeks if (TAG_SWEEP, w) in closed]
     out["sweeps_held_pct"] = _share(len(held), len(weeks), "no sweep was due (none recorded before)",
                                     {"due": len(weeks), "held": len(held), "missed": [w for w in weeks if w not in held]})
     months = []
@@ -203,7 +205,7 @@ def ritual_health(runs: list[Any], actions: list[Any], done_at: dict[int, dateti
         due = add_months(month, 1).replace(day=cal.monthly_review_day)
         if due <= today and first is not None and due >= first:
             months.append(f"{month:%Y-%m}")
-    held_m = [m for m in months if ("monthly_review", m) in closed]
+    held_m = [m for m in months if (MONTHLY_REVIEW, m) in closed]
     out["monthly_reviews_held_pct"] = _share(len(held_m), len(months), "no monthly review was due",
                                              {"due": len(months), "held": len(held_m),
                                               "missed": [m for m in months if m not in held_m]})

@@ -18,6 +18,8 @@ from datetime import date, datetime, timedelta
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
+from rituals.definitions.commitment_review import KIND as COMMITMENT_REVIEW
+from rituals.definitions.quarterly_review import KIND as QUARTERLY_REVIEW
 from rituals.kpis import STAGES, Scorecard, months_of
 
 if TYPE_CHECKING:
@@ -258,7 +260,7 @@ def gather_evidence(home: Home, sc: Scorecard) -> Evidence:
         ev.finops_lead = f"{lead.name} ({lead.handle})" if lead else None
         ev.raci_errors = check_raci(load_raci(s)).errors if people else []
         ev.commitment_reviews = sorted(r.period for r in s.exec(select(RitualRun).where(
-            RitualRun.kind == "commitment_review", RitualRun.status == "closed"))
+            RitualRun.kind == COMMITMENT_REVIEW, RitualRun.status == "closed"))
             if months and month_key(months[0]) <= r.period <= month_key(months[-1]))
     if has_costs and months:
         showbacks = monthly_showbacks(home.costs, ShowbackInputs.from_home(home), months[0], months[-1])
@@ -358,7 +360,7 @@ def previous_review(session: Session, quarter: str, exclude_run: int | None = No
 
     from storage.records import RitualRun
 
-    runs = session.exec(select(RitualRun).where(RitualRun.kind == "quarterly_review",
+    runs = session.exec(select(RitualRun).where(RitualRun.kind == QUARTERLY_REVIEW,
                                                 RitualRun.status == "closed")).all()
     runs = [r for r in runs if r.id != exclude_run and r.period < quarter]
     return max(runs, key=lambda r: (r.period, r.closed_at or r.opened_at, r.id), default=None)

@@ -24,6 +24,9 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from rituals.calendar import add_months, month_period
+from rituals.definitions.commitment_review import KIND as COMMITMENT_REVIEW
+from rituals.definitions.monthly_review import KIND as MONTHLY_REVIEW
+from rituals.definitions.tag_sweep import KIND as TAG_SWEEP
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -278,8 +281,8 @@ def coverage_item(home: Home) -> dict[str, Any]:
     targets = home.config.targets
     out: dict[str, Any] = {}
     with home.records.session() as s:
-        for key, kind, fields in (("allocation", "tag_sweep", SWEEP_FIELDS),
-                                  ("commitments", "commitment_review", COMMITMENT_FIELDS)):
+        for key, kind, fields in (("allocation", TAG_SWEEP, SWEEP_FIELDS),
+                                  ("commitments", COMMITMENT_REVIEW, COMMITMENT_FIELDS)):
             closed = [r for r in list_runs(s, kind) if r.status == "closed" and r.numbers]
             if not closed:
                 out[key] = {"status": "not run yet", "run_id": None}
@@ -381,7 +384,7 @@ def build_agenda(home: Home, month: date | None = None, *, run_id: int | None = 
         actions = carried_actions(s, today, current_run=run_id, before_period=period)
     last = actions["last_review"]
     agenda: dict[str, Any] = {
-        "kind": "monthly_review", "month": period, "start": month, "end": add_months(month, 1),
+        "kind": MONTHLY_REVIEW, "month": period, "start": month, "end": add_months(month, 1),
         "currency": currency, "prepared_on": today, "last_review": last,
         "actions": {"available": True, **{k: v for k, v in actions.items() if k != "last_review"}},
     }

@@ -18,6 +18,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from rituals.actions import KEEP, Updated, list_actions, update_action
+from rituals.definitions.monthly_review import KIND as MONTHLY_REVIEW
 from storage.records import OPEN_ACTION_STATUSES, Action, ActionEvent, Person, RitualRun
 
 FINISHED = ("done", "dropped")
@@ -39,7 +40,7 @@ STEP_ACTIVITY = {
 def last_closed_review(session: Session, before_period: str | None = None,
                        exclude_run: int | None = None) -> RitualRun | None:
     """The most recently closed monthly review (of a period before ``before_period`` when given)."""
-    runs = session.exec(select(RitualRun).where(RitualRun.kind == "monthly_review",
+    runs = session.exec(select(RitualRun).where(RitualRun.kind == MONTHLY_REVIEW,
                                                 RitualRun.status == "closed")).all()
     runs = [r for r in runs if r.id != exclude_run and (before_period is None or r.period < before_period)]
     return max(runs, key=lambda r: (r.closed_at or r.opened_at, r.id), default=None)
@@ -70,7 +71,7 @@ def carried_actions(session: Session, today: date, current_run: int | None = Non
 
     def from_reviews(action_id: int) -> bool:
         run = runs.get(source.get(action_id))
-        return run is not None and run.kind == "monthly_review" and run.id != current_run
+        return run is not None and run.kind == MONTHLY_REVIEW and run.id != current_run
 
     carried = [v for v in views if from_reviews(v.id)]
     finished = _finished_at(session, [v.id for v in carried if v.status in FINISHED])

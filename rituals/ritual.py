@@ -14,6 +14,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cache
 from typing import TYPE_CHECKING, Literal, Protocol, TypeAlias
 
 if TYPE_CHECKING:
@@ -175,7 +176,9 @@ def period_window(home: Home, period: str) -> Window:
     return period_bounds(period, home.config.calendar)
 
 
+@cache
 def _registry() -> tuple[Ritual, ...]:
+    # Built on first use, not at import: the definitions import this module for the types above.
     from rituals.definitions import (
         anomaly_triage,
         commitment_review,
@@ -188,14 +191,27 @@ def _registry() -> tuple[Ritual, ...]:
             quarterly_review.RITUAL)
 
 
-RITUALS: tuple[Ritual, ...] = _registry()
-RITUAL_BY_KIND: dict[str, Ritual] = {r.kind: r for r in RITUALS}
-KINDS: tuple[str, ...] = tuple(RITUAL_BY_KIND)
+if TYPE_CHECKING:
+    RITUALS: tuple[Ritual, ...]
+    RITUAL_BY_KIND: dict[str, Ritual]
+    KINDS: tuple[str, ...]
+
+
+def __getattr__(name: str) -> object:
+    """``RITUALS`` (in board order), ``RITUAL_BY_KIND`` and ``KINDS``, from the five definitions."""
+    if name == "RITUALS":
+        return _registry()
+    if name == "RITUAL_BY_KIND":
+        return {r.kind: r for r in _registry()}
+    if name == "KINDS":
+        return tuple(r.kind for r in _registry())
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def ritual(kind: str) -> Ritual:
     """The definition of ``kind``; a ValueError naming the known kinds otherwise."""
-    try:
-        return RITUAL_BY_KIND[kind]
-    except KeyError:
-        raise ValueError(f"run kind must be one of {', '.join(KINDS)}, got {kind!r}") from None
+    found = next((r for r in _registry() if r.kind == kind), None)
+    if found is None:
+        kinds = ", ".join(r.kind for r in _registry())
+        raise ValueError(f"run kind must be one of {kinds}, got {kind!r}")
+    return found

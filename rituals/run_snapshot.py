@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from rituals.definitions.monthly_review import KIND as MONTHLY_REVIEW
 from storage.records import Action, Person, RitualRun
 
 SNAPSHOT_VERSION = 1
@@ -83,7 +84,7 @@ def _monthly_action_log(session: Session, run: RitualRun) -> dict[str, Any]:
 # The lists of live records a ritual's minutes show besides the run's own actions, under the key the
 # ritual's minutes section reads them from.
 EXTRAS: dict[str, dict[str, Callable[[Session, RitualRun], Any]]] = {
-    "monthly_review": {"action_log": _monthly_action_log},
+    MONTHLY_REVIEW: {"action_log": _monthly_action_log},
 }
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from finops_tui.errors import echo_json, handle_errors
+from rituals.definitions.monthly_review import KIND as MONTHLY_REVIEW
 
 
 @click.group("agenda")
@@ -42,7 +43,7 @@ def monthly(home, month: str | None, output: Path | None, as_json: bool, no_dete
 
     with handle_errors():
         first = parse_month(month) if month else default_month(home.clock.today())
-        agenda = ritual("monthly_review").findings(home, month_period(first), detect=not no_detect).as_json()
+        agenda = ritual(MONTHLY_REVIEW).findings(home, month_period(first), detect=not no_detect).as_json()
         if as_json and output is None:
             echo_json(agenda)
             return

@@ -6,6 +6,7 @@ import click
 
 from finops_tui.errors import EXIT_CHECK_FAILED, echo_json, handle_errors
 from finops_tui.windows import date_window
+from rituals.definitions.anomaly_triage import KIND as ANOMALY_TRIAGE
 
 
 def window(home, start: str | None, end: str | None):  # type: ignore[no-untyped-def]
@@ -34,7 +35,7 @@ def command(home, start: str | None, end: str | None, as_json: bool, check: bool
 
     with handle_errors():
         s, e = window(home, start, end)
-        numbers = ritual("anomaly_triage").findings(home, window=(s, e)).as_json()
+        numbers = ritual(ANOMALY_TRIAGE).findings(home, window=(s, e)).as_json()
     if as_json:
         echo_json(numbers)
     else:

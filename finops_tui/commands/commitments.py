@@ -6,6 +6,7 @@ import click
 
 from finops_tui.errors import echo_json, handle_errors
 from finops_tui.windows import date_window
+from rituals.definitions.commitment_review import KIND as COMMITMENT_REVIEW
 
 
 def window(home, start: str | None, end: str | None):  # type: ignore[no-untyped-def]
@@ -33,7 +34,7 @@ def command(home, start: str | None, end: str | None, lookback: str | None, as_j
 
     with handle_errors():
         s, e = window(home, start, end)
-        numbers = ritual("commitment_review").findings(home, window=(s, e),
+        numbers = ritual(COMMITMENT_REVIEW).findings(home, window=(s, e),
                                                        lookback=int(lookback) if lookback else None).as_json()
     if as_json:
         echo_json(numbers)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from finops_tui.errors import BadInput, echo_json, handle_errors
+from rituals.definitions.quarterly_review import KIND as QUARTERLY_REVIEW
 
 
 @click.command("kpis")
@@ -29,7 +30,7 @@ def command(home, quarter: str | None, as_json: bool) -> None:  # type: ignore[n
             except ValueError as exc:
                 raise BadInput(str(exc)) from exc
         quarter = quarter or last_complete_quarter(home.clock.today(), home.config.calendar)
-        numbers = ritual("quarterly_review").findings(home, quarter).as_json()
+        numbers = ritual(QUARTERLY_REVIEW).findings(home, quarter).as_json()
     if as_json:
         echo_json(numbers)
         return

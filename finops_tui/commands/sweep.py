@@ -6,6 +6,7 @@ import click
 
 from finops_tui.errors import EXIT_CHECK_FAILED, echo_json, handle_errors
 from finops_tui.windows import date_window
+from rituals.definitions.tag_sweep import KIND as TAG_SWEEP
 
 
 def window(home, start: str | None, end: str | None):  # type: ignore[no-untyped-def]
@@ -32,7 +33,7 @@ def command(home, start: str | None, end: str | None, as_json: bool, check: bool
 
     with handle_errors():
         s, e = window(home, start, end)
-        numbers = ritual("tag_sweep").findings(home, window=(s, e)).as_json()
+        numbers = ritual(TAG_SWEEP).findings(home, window=(s, e)).as_json()
     if as_json:
         echo_json(numbers)
     else:

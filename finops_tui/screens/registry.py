@@ -7,14 +7,19 @@ import importlib
 
 from textual.screen import Screen
 
+from rituals.definitions.anomaly_triage import KIND as ANOMALY_TRIAGE
+from rituals.definitions.commitment_review import KIND as COMMITMENT_REVIEW
+from rituals.definitions.monthly_review import KIND as MONTHLY_REVIEW
+from rituals.definitions.quarterly_review import KIND as QUARTERLY_REVIEW
+from rituals.definitions.tag_sweep import KIND as TAG_SWEEP
 from storage.home import Home
 
 RITUAL_SCREENS: dict[str, str] = {
-    "tag_sweep": "finops_tui.screens.tag_sweep:TagSweepScreen",
-    "anomaly_triage": "finops_tui.screens.anomaly_triage:AnomalyTriageScreen",
-    "commitment_review": "finops_tui.screens.commitment_review:CommitmentReviewScreen",
-    "monthly_review": "finops_tui.screens.monthly_review:MonthlyReviewScreen",
-    "quarterly_review": "finops_tui.screens.quarterly_review:QuarterlyReviewScreen",
+    TAG_SWEEP: "finops_tui.screens.tag_sweep:TagSweepScreen",
+    ANOMALY_TRIAGE: "finops_tui.screens.anomaly_triage:AnomalyTriageScreen",
+    COMMITMENT_REVIEW: "finops_tui.screens.commitment_review:CommitmentReviewScreen",
+    MONTHLY_REVIEW: "finops_tui.screens.monthly_review:MonthlyReviewScreen",
+    QUARTERLY_REVIEW: "finops_tui.screens.quarterly_review:QuarterlyReviewScreen",
 }
 
 

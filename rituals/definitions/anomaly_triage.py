@@ -79,8 +79,9 @@ def compute(home: Home, request: Request) -> TriageFindings:
     return TriageFindings.from_report(triage(home, *request.window))
 
 
+KIND = "anomaly_triage"
 RITUAL = Ritual(
-    kind="anomaly_triage", title="Anomaly triage", cadence="continuous, weekly at least",
+    kind=KIND, title="Anomaly triage", cadence="continuous, weekly at least",
     owner="FinOps lead triages; owning team fixes", output="a closed-loop record per anomaly", period_shape="W",
     reviews_ended_period=False, steps=(StepDef("queue", "Queue"),),
     command="finops-tui anomalies", window=window, compute=compute, headlines=headlines,

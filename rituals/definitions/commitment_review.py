@@ -82,8 +82,9 @@ def compute(home: Home, request: Request) -> CommitmentFindings:
                                                  lookback if isinstance(lookback, int) else None))
 
 
+KIND = "commitment_review"
 RITUAL = Ritual(
-    kind="commitment_review", title="Commitment review", cadence="monthly review, quarterly purchase",
+    kind=KIND, title="Commitment review", cadence="monthly review, quarterly purchase",
     owner="finance, with the FinOps lead", output="coverage, utilization and a purchase plan", period_shape="M",
     reviews_ended_period=False,
     steps=(StepDef("coverage", "Coverage and utilization"), StepDef("expiring", "Expiring"),

@@ -103,8 +103,9 @@ def close_extras(session: Session, close: CloseInput) -> JsonObject:
                        "currency": fc.currency})
 
 
+KIND = "monthly_review"
 RITUAL = Ritual(
-    kind="monthly_review", title="Monthly cost review", cadence="monthly, fixed date",
+    kind=KIND, title="Monthly cost review", cadence="monthly, fixed date",
     owner="FinOps lead runs; all attend", output="spend vs budget vs forecast, an action log", period_shape="M",
     reviews_ended_period=True,
     steps=(StepDef("actions", "Actions from earlier reviews"), StepDef("spend", "Spend against budget and forecast"),

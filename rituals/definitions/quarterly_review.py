@@ -161,8 +161,9 @@ def close_extras(session: Session, close: CloseInput) -> JsonObject:
     return {"actions": list(created)}
 
 
+KIND = "quarterly_review"
 RITUAL = Ritual(
-    kind="quarterly_review", title="Quarterly maturity review", cadence="quarterly",
+    kind=KIND, title="Quarterly maturity review", cadence="quarterly",
     owner="FinOps lead with leadership", output="KPIs, crawl/walk/run, next capability", period_shape="Q",
     reviews_ended_period=True,
     steps=(StepDef("scorecard", "KPI scorecard"), StepDef("maturity", "Maturity grid"),

@@ -45,8 +45,9 @@ def compute(home: Home, request: Request) -> Findings:
     return compute_sweep(home, *request.window)
 
 
+KIND = "tag_sweep"
 RITUAL = Ritual(
-    kind="tag_sweep", title="Tag sweep", cadence="weekly", owner="FinOps lead; engineering applies fixes",
+    kind=KIND, title="Tag sweep", cadence="weekly", owner="FinOps lead; engineering applies fixes",
     output="allocation coverage and fixes with owners", period_shape="W", reviews_ended_period=False,
     steps=(StepDef("coverage", "Coverage"), StepDef("leaks", "Where it leaks"), StepDef("variants", "Variants"),
            StepDef("fixes", "Assign fixes")),
