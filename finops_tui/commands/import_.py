@@ -1,4 +1,4 @@
-"""`finops-tui import PATH...`: FOCUS 1.0-1.3 and AWS CUR 2.0 files into the cost store, atomically."""
+"""`finops-tui import PATH...`: FOCUS 1.0-1.3, AWS CUR 2.0 and legacy CUR files into the cost store, atomically."""
 
 from __future__ import annotations
 
@@ -8,12 +8,15 @@ from typing import Any
 import click
 
 from finops_tui.errors import BadInput, echo_json, handle_errors
+from storage.sources.shapes import FORMATS
 
 
 @click.command("import")
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
-@click.option("--format", "fmt", type=click.Choice(["focus", "cur2"]), default=None,
-              help="Read every file as this format [default: detected from each file's header].")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
+              help="Read every file as this format: focus (FOCUS 1.0-1.3), cur2 (AWS CUR 2.0), cur-legacy "
+                   "(legacy CUR, lineItem/ names) or cur-legacy-athena (legacy CUR, Athena delivery) "
+                   "[default: detected from each file's header].")
 @click.option("--currency", default=None, metavar="CODE",
               help="Currency of files without BillingCurrency [default: the configured currency].")
 @click.option("--billing-account", default="unknown", show_default=True, metavar="ID",
@@ -24,10 +27,12 @@ def command(home, paths: tuple[str, ...], fmt: str | None, currency: str | None,
             billing_account: str, as_json: bool) -> None:
     """Import billing exports: files, folders (searched recursively) or globs of CSV, CSV.gz or Parquet.
 
-    FOCUS 1.0-1.3 (any provider) and AWS CUR 2.0 are told apart by their headers. One import is one
-    transaction: a bad file anywhere stores nothing and exits 2 naming the file, row and column. Importing
-    a billing period of a billing account again replaces it. Prints rows, replaced rows, providers,
-    accounts, BilledCost and EffectiveCost per billing period, absent columns and folded tag keys.
+    FOCUS 1.0-1.3 (any provider), AWS CUR 2.0 and the legacy CUR (CSV with lineItem/ names, or its
+    Athena delivery in snake_case) are told apart by their headers; each file's shape is printed. Other
+    exports (Azure EA/MCA, GCP, OCI, FOCUS before 1.0) are refused with the export to create instead. One
+    import is one transaction: a bad file anywhere stores nothing and exits 2 naming the file, row and
+    column. Importing a billing period of a billing account again replaces it. Prints rows, replaced rows,
+    providers, accounts, BilledCost and EffectiveCost per billing period, absent columns and folded tag keys.
     """
     from storage.loader import LoadError
     from storage.sources.files import import_files
@@ -72,7 +77,7 @@ def summary_lines(s: dict[str, Any]) -> list[str]:
     for p in s["billing_periods"]:
         out.append(f"{p['period']:<15}{p['rows']:>10,}{p['billed_cost'] or 0:>18,.2f}{p['effective_cost'] or 0:>18,.2f}")
     for f in files:
-        out.append(f"{f['path']}: {f['format']}, {f['rows']:,} rows")
+        out.append(f"{f['path']}: {f['format']}, {f['rows']:,} rows ({f['shape']})")
         if f["absent_columns"]:
             out.append(f"  absent columns: {', '.join(f['absent_columns'])}")
         if f["ignored_columns"]:

@@ -1,6 +1,8 @@
 """AWS Cost and Usage Report 2.0 (Data Exports, Parquet or CSV) mapped onto the FOCUS columns.
 
-The mapping (CUR 2.0 column -> FOCUS column):
+The column names are the snake_case forms of the legacy CUR's (storage.sources.cur_columns); the legacy CUR
+(cur_legacy.py) is mapped by these same expressions, reading its tags, cost categories, product name and
+region from its own columns. The mapping (CUR 2.0 column -> FOCUS column):
 
 - line_item_usage_start_date / _end_date -> ChargePeriodStart / ChargePeriodEnd
 - bill_billing_period_start_date / _end_date -> BillingPeriodStart / BillingPeriodEnd
@@ -40,38 +42,19 @@ The mapping (CUR 2.0 column -> FOCUS column):
   line item's hours -> x_CommitmentHourly (reservations carry no hourly dollar commitment in CUR: null).
 - Every commitment with a start time is also upserted into the store's commitment_inventory (id, type,
   offering/term/payment description, hourly commitment, start and end dates, term in years, payment option,
-  the account of its fee rows, source "cur2").
+  the account of its fee rows, source "cur2"; "cur-legacy" from a legacy CUR).
 """
 
 from __future__ import annotations
 
 from storage.loader import LoadError, LoadProblem
+from storage.sources.cur_columns import COLUMNS, CUR2_ONLY, snake
+from storage.sources.cur_columns import REQUIRED as LEGACY_REQUIRED
 from storage.sources.files import Mapping, RawFile
 
-REQUIRED = ("line_item_usage_start_date", "line_item_unblended_cost")
-NEEDS: dict[str, str] = {
-    "line_item_usage_start_date": "ts", "line_item_usage_end_date": "ts",
-    "bill_billing_period_start_date": "ts", "bill_billing_period_end_date": "ts",
-    "bill_payer_account_id": "text", "bill_payer_account_name": "text", "bill_invoicing_entity": "text",
-    "line_item_usage_account_id": "text", "line_item_usage_account_name": "text",
-    "line_item_currency_code": "text", "line_item_legal_entity": "text",
-    "line_item_line_item_type": "text", "line_item_line_item_description": "text",
-    "line_item_product_code": "text", "product": "map", "product_region_code": "text", "product_sku": "text",
-    "line_item_availability_zone": "text", "line_item_resource_id": "text",
-    "line_item_usage_type": "text", "line_item_operation": "text",
-    "line_item_usage_amount": "num", "pricing_unit": "text", "pricing_term": "text",
-    "resource_tags": "tags", "cost_category": "map",
-    "line_item_unblended_cost": "num", "pricing_public_on_demand_cost": "num",
-    "savings_plan_savings_plan_a_r_n": "text", "savings_plan_savings_plan_effective_cost": "num",
-    "savings_plan_total_commitment_to_date": "num", "savings_plan_used_commitment": "num",
-    "savings_plan_start_time": "ts", "savings_plan_end_time": "ts",
-    "savings_plan_offering_type": "text", "savings_plan_purchase_term": "text",
-    "savings_plan_payment_option": "text",
-    "reservation_reservation_a_r_n": "text", "reservation_effective_cost": "num",
-    "reservation_unused_amortized_upfront_fee_for_billing_period": "num",
-    "reservation_unused_recurring_fee": "num",
-    "reservation_start_time": "ts", "reservation_end_time": "ts",
-}
+# The snake_case names, derived from the legacy CUR's slash names (cur_columns), plus CUR 2.0's own columns.
+NEEDS: dict[str, str] = {snake(name): kind for name, kind in COLUMNS.items()} | CUR2_ONLY
+REQUIRED = tuple(snake(name) for name in LEGACY_REQUIRED)
 DISCOUNTS = ("Credit", "Refund", "BundledDiscount", "EdpDiscount", "SppDiscount", "PrivateRateDiscount",
              "DistributorDiscount", "Discount")
 TYPE = "t.line_item_line_item_type"
@@ -83,11 +66,6 @@ UNUSED = (f"CASE {TYPE} WHEN 'SavingsPlanRecurringFee' THEN coalesce(t.savings_p
           " - coalesce(t.savings_plan_used_commitment, 0) WHEN 'RIFee' THEN "
           "coalesce(t.reservation_unused_amortized_upfront_fee_for_billing_period, 0) + "
           "coalesce(t.reservation_unused_recurring_fee, 0) END")
-
-
-def detect(columns: list[str]) -> bool:
-    names = {c.lower() for c in columns}
-    return bool(names.intersection(REQUIRED)) or sum(n.startswith(("line_item_", "bill_")) for n in names) >= 2
 
 
 def _in(values: tuple[str, ...]) -> str:
@@ -182,12 +160,17 @@ def _unused_rows() -> dict[str, str]:
     }
 
 
+def commitments_sql(source: str) -> str:
+    """The commitment terms of a CUR file as commitment_inventory rows (SELECT over the typed ``t``)."""
+    return COMMITMENTS_SQL.replace("{source}", source)
+
+
 COMMITMENTS_SQL = f"""
 SELECT commitment_id, any_value(type) AS type, any_value(description) AS description,
        max(hourly) AS hourly_commitment, CAST(min(s) AS DATE) AS start_date, CAST(max(e) AS DATE) AS end_date,
        CAST(round(datediff('day', min(s), max(e)) / 365.0) AS INTEGER) AS term_years,
        any_value(payment) AS payment_option,
-       coalesce(any_value(account) FILTER (WHERE fee), any_value(account)) AS account_id, 'cur2' AS source
+       coalesce(any_value(account) FILTER (WHERE fee), any_value(account)) AS account_id, '{{source}}' AS source
 FROM (
   SELECT {ARN} AS commitment_id,
          CASE WHEN {SP_ARN} IS NOT NULL THEN 'Savings Plan' ELSE 'Reservation' END AS type,
@@ -204,6 +187,18 @@ FROM (
 """
 
 
+def branches(common: dict[str, str | None] | None = None) -> list[tuple[dict[str, str], str | None]]:
+    """The line items and the unused-commitment rows, with ``common`` replacing shared expressions (the legacy
+    CUR reads tags, cost categories, the product name and the region from other columns; None leaves a
+    column out)."""
+    def fit(exprs: dict[str, str]) -> dict[str, str]:
+        merged: dict[str, str | None] = {**exprs, **(common or {})}
+        return {k: v for k, v in merged.items() if v is not None}
+
+    return [(fit(_line_items()), None),
+            (fit(_unused_rows()), f"{TYPE} IN ('SavingsPlanRecurringFee', 'RIFee') AND ({UNUSED}) <> 0")]
+
+
 def mapping(raw: RawFile) -> Mapping:
     missing = [c for c in REQUIRED if raw.find(c) is None]
     if missing:
@@ -212,9 +207,5 @@ def mapping(raw: RawFile) -> Mapping:
     absent = [c for c in NEEDS if raw.find(c) is None]
     ignored = [c for c in raw.columns if c.lower() not in known]
     has_terms = raw.find("savings_plan_start_time") or raw.find("reservation_start_time")
-    branches: list[tuple[dict[str, str], str | None]] = [
-        (_line_items(), None),
-        (_unused_rows(), f"{TYPE} IN ('SavingsPlanRecurringFee', 'RIFee') AND ({UNUSED}) <> 0"),
-    ]
-    return Mapping(format="cur2", needs=dict(NEEDS), branches=branches, absent=absent, ignored=ignored,
-                   commitments_sql=COMMITMENTS_SQL if has_terms else None)
+    return Mapping(format="cur2", needs=dict(NEEDS), branches=branches(), absent=absent, ignored=ignored,
+                   commitments_sql=commitments_sql("cur2") if has_terms else None)

@@ -1,4 +1,5 @@
-"""Billing export files into the cost store: what FOCUS (focus.py) and CUR 2.0 (cur.py) imports share.
+"""Billing export files into the cost store: what FOCUS (focus.py), CUR 2.0 (cur.py) and legacy CUR
+(cur_legacy.py) imports share; shapes.py tells them apart.
 
 A file is read by DuckDB as it is (CSV as text, Parquet with its own types) into a relation carrying
 ``__row``, the 1-based data row. The source module says which raw columns it needs and as what (number,
@@ -17,12 +18,14 @@ import gzip
 import io
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from storage.costs import one_row
 from storage.loader import LoadError, LoadProblem, LoadSummary, Staging
+from storage.sources.cur_columns import is_spread_map
+from storage.sources.shapes import FORMATS, detect, label
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -33,7 +36,6 @@ if TYPE_CHECKING:
 
 CSV_SUFFIXES = (".csv", ".csv.gz")
 PARQUET_SUFFIXES = (".parquet", ".parq", ".pq")
-FORMATS = ("focus", "cur2")
 NULL_WORDS = ("", "NULL", "null")
 MAX_LINE_BYTES = 8 * 1024 * 1024
 # ISO 8601 dates and times as FOCUS requires them; DuckDB alone would read "4/1/25" as the year 4.
@@ -54,22 +56,32 @@ def lit(text: str) -> str:
 
 @dataclass
 class RawFile:
-    """One file as DuckDB reads it: ``relation`` is SQL yielding its columns plus ``__row``."""
+    """One file as DuckDB reads it: ``relation`` is SQL yielding its columns plus ``__row``. ``aliases``
+    maps a name the mapping reads (lower case) to the file's column standing in for it; ``labels`` maps a
+    column DuckDB holds under another name back to the header's (case variants, see _check_names)."""
 
     path: Path
     kind: str  # "csv" or "parquet"
     columns: list[str]
     types: dict[str, str]
     relation: str
+    aliases: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
         return str(self.path)
 
     def find(self, name: str) -> str | None:
-        """The file's own spelling of a column, matched case-insensitively."""
+        """The file's own spelling of a column, matched case-insensitively (or through ``aliases``)."""
         want = name.lower()
+        if want in self.aliases:
+            return self.aliases[want]
         return next((c for c in self.columns if c.lower() == want), None)
+
+    def label(self, column: str) -> str:
+        """A column's name as the file's header spells it."""
+        return self.labels.get(column, column)
 
 
 @dataclass
@@ -83,12 +95,14 @@ class Mapping:
     absent: list[str] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
     commitments_sql: str | None = None  # SELECT over t with the commitment_inventory columns
+    aliases: dict[str, str] = field(default_factory=dict)  # read name -> file column (RawFile.aliases)
 
 
 @dataclass
 class FileReport:
     path: str
     format: str
+    shape: str
     rows: int
     absent_columns: list[str]
     ignored_columns: list[str]
@@ -175,17 +189,27 @@ def _csv_header(path: Path) -> list[str]:
     return [h.strip() for h in header]
 
 
-def _check_names(path: Path, names: list[str]) -> None:
+def _check_names(path: Path, names: list[str]) -> dict[str, str]:
+    """Refuse a header DuckDB cannot hold; returns {name to hold the column under: header name} for the legacy
+    CUR's tag and cost-category columns that differ only in case (``user:Team`` and ``user:team`` are two
+    AWS tags, so two columns, but DuckDB's names ignore case)."""
     if not names or all(not n for n in names):
         raise LoadError([LoadProblem("the file has no header (it is empty)", str(path))])
     seen: dict[str, str] = {}
+    renamed: dict[str, str] = {}
     for n in names:
         if not n:
             raise LoadError([LoadProblem("a column has an empty name in the header", str(path))])
         if n.lower() in seen:
+            if n != seen[n.lower()] and is_spread_map(n):
+                held = next(f"{n}#{k}" for k in range(2, len(names) + 2) if f"{n}#{k}".lower() not in seen)
+                renamed[held] = n
+                seen[held.lower()] = held
+                continue
             raise LoadError([LoadProblem(f"column {n!r} appears more than once in the header (also as "
                                          f"{seen[n.lower()]!r})", str(path), column=n)])
         seen[n.lower()] = n
+    return renamed
 
 
 def READ_ERRORS(duckdb) -> tuple[type[Exception], ...]:  # noqa: N802 - reads as a constant
@@ -226,8 +250,10 @@ def open_raw(con: duckdb.DuckDBPyConnection, path: Path, index: int) -> RawFile:
         raise LoadError([LoadProblem("the file is empty", str(path))])
     try:
         if kind == "csv":
-            names = _csv_header(path)
-            _check_names(path, names)
+            header = _csv_header(path)
+            renamed = _check_names(path, header)
+            held = {header_name: name for name, header_name in renamed.items()}
+            names = [held.get(n, n) for n in header]
             table = f"raw_{index}"
             cols = "{" + ", ".join(f"{lit(n)}: 'VARCHAR'" for n in names) + "}"
             # Insertion order is kept for this load so that rowid is the data row of the file.
@@ -239,7 +265,7 @@ def open_raw(con: duckdb.DuckDBPyConnection, path: Path, index: int) -> RawFile:
                 "strict_mode = true, auto_detect = false)")
             con.execute("SET preserve_insertion_order = false")
             return RawFile(path, kind, names, dict.fromkeys(names, "VARCHAR"),
-                           f"(SELECT *, rowid + 1 AS __row FROM {table})")
+                           f"(SELECT *, rowid + 1 AS __row FROM {table})", labels=renamed)
         src = f"read_parquet({lit(str(path))}, file_row_number = true)"
         described = con.execute(f"DESCRIBE SELECT * FROM read_parquet({lit(str(path))})").fetchall()
     except READ_ERRORS(duckdb) as exc:
@@ -355,6 +381,8 @@ def stage_file(staging: Staging, raw: RawFile, mapping: Mapping) -> int:
 
     con = staging.con
     assert con is not None
+    if mapping.aliases:
+        raw = replace(raw, aliases={**raw.aliases, **mapping.aliases})
     try:
         problems = check_values(con, raw, mapping.needs)
         if problems:
@@ -379,12 +407,14 @@ def stage_file(staging: Staging, raw: RawFile, mapping: Mapping) -> int:
 
 # -- one import -----------------------------------------------------------------------------------------
 def map_file(raw: RawFile, fmt: str | None) -> Mapping:
-    from storage.sources import cur, focus
+    """The mapping of one file: ``fmt`` (one of FORMATS) or the shape its header shows (shapes.detect)."""
+    from storage.sources import cur, cur_legacy, focus
 
-    if fmt is None:
-        fmt = "cur2" if cur.detect(raw.columns) else "focus"
+    fmt = fmt or detect(raw.columns)
     if fmt == "cur2":
         return cur.mapping(raw)
+    if fmt in ("cur-legacy", "cur-legacy-athena"):
+        return cur_legacy.mapping(raw, fmt)
     if fmt == "focus":
         return focus.mapping(raw)
     raise LoadError([LoadProblem(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")])
@@ -454,7 +484,8 @@ def import_files(store: CostStore, paths: Sequence[str | Path], *, fmt: str | No
                 rows = stage_file(staging, raw, mapping)
                 if raw.kind == "csv":
                     staging.con.execute(f"DROP TABLE raw_{i}")
-                reports.append(FileReport(raw.name, mapping.format, rows, mapping.absent, mapping.ignored))
+                reports.append(FileReport(raw.name, mapping.format, label(mapping.format), rows, mapping.absent,
+                                          mapping.ignored))
                 done += size
             summary = staging.commit(source=", ".join(str(f) for f in files)[:1000],
                                      on_phase=lambda ph: bar.phase(ph, *spans.get(ph, (0.7, 1.0))),

@@ -6,7 +6,9 @@ InvoiceId, PricingCurrency, BillingAccountType, SubAccountType; 1.3: ServiceProv
 Allocated*). FOCUS 1.3's ServiceProviderName is read as ProviderName; every column the store has no
 column for (x_ columns, other FOCUS columns such as ListUnitPrice or the 1.3 Allocated* columns, a
 provider's own extras) is kept in x_Extras as text. Only ChargePeriodStart and one of EffectiveCost /
-BilledCost are required; the summary lists the stored FOCUS columns a file did not have.
+BilledCost are required; the summary lists the stored FOCUS columns a file did not have. FOCUS 0.5 and
+1.0-preview files are refused (their AmortizedCost, ChargeType and "On-Demand" values would be read wrong),
+as is a file that is not FOCUS, named when recognisable (storage.sources.shapes).
 """
 
 from __future__ import annotations
@@ -14,7 +16,10 @@ from __future__ import annotations
 from storage.loader import LoadError, LoadProblem
 from storage.schema import FOCUS_COLUMNS
 from storage.sources.files import Mapping, RawFile, lit, q
+from storage.sources.shapes import FOCUS_INSTEAD, focus_before_1, missing_columns
 
+# What FOCUS 0.5 and 1.0-preview called columns that 1.0 renamed or removed.
+PRE_1_0_NAMES = {"amortizedcost", "chargetype", "chargesubcategory", "usagequantity", "usageunit", "region"}
 KIND_OF_TYPE = {"DOUBLE": "num", "TIMESTAMP": "ts", "VARCHAR": "text"}
 REQUIRED = "ChargePeriodStart"
 COSTS = ("EffectiveCost", "BilledCost")
@@ -43,12 +48,17 @@ def stored_columns() -> list[str]:
 
 
 def mapping(raw: RawFile) -> Mapping:
+    old = focus_before_1(raw.columns)
+    if old:
+        renamed = [c for c in raw.columns if c.lower() in PRE_1_0_NAMES]
+        raise LoadError([LoadProblem(
+            f"FOCUS {old} (columns {', '.join(renamed)}, renamed in FOCUS 1.0): the importer reads FOCUS 1.0-1.3;"
+            f" create a FOCUS 1.0 or later export ({FOCUS_INSTEAD}) and import that", raw.name)])
     missing = [c for c in (REQUIRED,) if raw.find(c) is None]
     if not any(raw.find(c) for c in COSTS):
         missing.append(" or ".join(COSTS))
     if missing:
-        raise LoadError([LoadProblem("missing mandatory columns: " + ", ".join(missing)
-                                     + " (is this a FOCUS or CUR 2.0 file?)", raw.name)])
+        raise LoadError([LoadProblem(missing_columns(raw.columns, "focus", missing), raw.name)])
     needs: dict[str, str] = {}
     exprs: dict[str, str] = {}
     for name in stored_columns():
