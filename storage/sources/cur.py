@@ -51,6 +51,7 @@ from storage.loader import LoadError, LoadProblem
 from storage.sources.cur_columns import COLUMNS, CUR2_ONLY, snake
 from storage.sources.cur_columns import REQUIRED as LEGACY_REQUIRED
 from storage.sources.files import Mapping, RawFile
+from storage.sources.shapes import missing_columns
 
 # The snake_case names, derived from the legacy CUR's slash names (cur_columns), plus CUR 2.0's own columns.
 NEEDS: dict[str, str] = {snake(name): kind for name, kind in COLUMNS.items()} | CUR2_ONLY
@@ -202,7 +203,7 @@ def branches(common: dict[str, str | None] | None = None) -> list[tuple[dict[str
 def mapping(raw: RawFile) -> Mapping:
     missing = [c for c in REQUIRED if raw.find(c) is None]
     if missing:
-        raise LoadError([LoadProblem("missing mandatory CUR 2.0 columns: " + ", ".join(missing), raw.name)])
+        raise LoadError([LoadProblem(missing_columns(raw.columns, "cur2", missing), raw.name)])
     known = set(NEEDS)
     absent = [c for c in NEEDS if raw.find(c) is None]
     ignored = [c for c in raw.columns if c.lower() not in known]

@@ -54,6 +54,12 @@ def snake(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", spaced).strip("_")
 
 
+def squash(name: str) -> str:
+    """A name with case and separators dropped: a slash name, its snake_case form and a re-cased spelling
+    (koku's ``savingsPlan/SavingsPlanArn`` for ``SavingsPlanARN``) all squash alike."""
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
 def tag_key(column: str) -> str | None:
     """The tag key a legacy tag column holds, or None for other columns: ``resourceTags/user:Team`` ->
     ``Team``, ``resourceTags/aws:createdBy`` -> ``aws:createdBy``, ``resource_tags_user_team`` -> ``team``,

@@ -5,8 +5,8 @@
   the slash names (``line_item_unblended_cost``, ``resource_tags_user_team``).
 
 Both are read through the snake_case names of storage.sources.cur_columns: a column of the file whose
-mechanically derived snake_case name is one the mapping needs stands in for it (in messages it keeps its
-own name), so the expressions are CUR 2.0's: BilledCost is the unblended cost; EffectiveCost the Savings
+mechanically derived snake_case name is one the mapping needs (or, failing that, one spelled alike but for
+case) stands in for it, keeping its own name in messages, so the expressions are CUR 2.0's: BilledCost is the unblended cost; EffectiveCost the Savings
 Plan and reservation effective cost on covered usage (SavingsPlanCoveredUsage, DiscountedUsage), 0 on
 negation rows and commitment fees, whose unused part becomes an Unused row; the commitment columns and terms
 (into commitment_inventory, source ``cur-legacy``) as in cur.py. What differs from CUR 2.0:
@@ -28,7 +28,7 @@ import json
 
 from storage.loader import LoadError, LoadProblem
 from storage.sources import cur
-from storage.sources.cur_columns import COLUMNS, LEGACY_ONLY, REQUIRED, cost_category, snake, tag_key
+from storage.sources.cur_columns import COLUMNS, LEGACY_ONLY, REQUIRED, cost_category, snake, squash, tag_key
 from storage.sources.files import Mapping, RawFile, lit, q
 from storage.sources.shapes import missing_columns
 
@@ -43,17 +43,24 @@ def json_object(pairs: list[tuple[str, str]]) -> str | None:
     without pairs (the column is then left out)."""
     if not pairs:
         return None
-    parts = ", ".join(f"CASE WHEN t.{q(col)} IS NOT NULL THEN {lit(json.dumps(key) + ': ')} || "
+    # Written as DuckDB's to_json writes CUR 2.0's maps, so one set of tags is one Tags text in both.
+    parts = ", ".join(f"CASE WHEN t.{q(col)} IS NOT NULL THEN {lit(json.dumps(key, ensure_ascii=False) + ':')} || "
                       f"CAST(to_json(t.{q(col)}) AS VARCHAR) END" for key, col in pairs)
-    return f"NULLIF('{{' || concat_ws(', ', {parts}) || '}}', '{{}}')"
+    return f"NULLIF('{{' || concat_ws(',', {parts}) || '}}', '{{}}')"
 
 
 def _aliases(raw: RawFile) -> dict[str, str]:
-    """The file's column standing in for each wanted snake_case name (the first one, if two derive the same)."""
+    """The file's column standing in for each wanted snake_case name: the column whose name derives it, or
+    else one spelled alike but for case and separators (the first, if two do)."""
+    by_squash = {squash(name): name for name in WANTED}
     out: dict[str, str] = {}
     for col in raw.columns:
         name = snake(raw.label(col))
         if name in WANTED and name not in out:
+            out[name] = col
+    for col in raw.columns:
+        name = by_squash.get(squash(raw.label(col)), "")
+        if name and name not in out and col not in out.values():
             out[name] = col
     return out
 

@@ -124,6 +124,22 @@ CASES: dict[str, tuple[Callable[[Path], Path], list[str]]] = {
     "truncated Parquet": (_truncated_parquet, ["truncated.parquet", "Parquet", "truncated"]),
     "CUR file missing its cost column": (_cur_missing_cost, ["cur.parquet", "line_item_unblended_cost"]),
     "CUR non-numeric cost": (_cur_text_cost, ["cur_text.parquet", "row 2", "line_item_unblended_cost", "'one'"]),
+    "legacy CUR non-numeric cost": (
+        lambda d: write(d / "legacy.csv", "lineItem/UsageStartDate,lineItem/UnblendedCost,resourceTags/user:team\n"
+                        "2026-10-01T00:00:00Z,1.5,pay\n2026-10-01T01:00:00Z,abc,pay\n"),
+        ["legacy.csv", "row 2", "column lineItem/UnblendedCost", "'abc'"]),
+    "legacy CUR bad usage start": (
+        lambda d: write(d / "legacy_t.csv.gz", gzip.compress(
+            b"lineItem/UsageStartDate,lineItem/UnblendedCost\n2026-10-01T00:00:00Z,1\n10/02/2026,1\n")),
+        ["legacy_t.csv.gz", "row 2", "column lineItem/UsageStartDate", "ISO 8601"]),
+    "legacy CUR tag column twice": (
+        lambda d: write(d / "legacy_dup.csv", "lineItem/UsageStartDate,lineItem/UnblendedCost,resourceTags/user:team,"
+                        "resourceTags/user:team\n2026-10-01,1,a,b\n"),
+        ["legacy_dup.csv", "more than once", "resourceTags/user:team"]),
+    "Azure EA export": (
+        lambda d: write(d / "azure.csv", "SubscriptionId,MeterCategory,AccountOwnerId,Date,CostInBillingCurrency\n"
+                        "s,VM,a@b.c,10/01/2026,1\n"),
+        ["azure.csv", "Azure EA", "FOCUS export"]),
     "gzipped CSV with a bad time": (
         lambda d: write(d / "bad.csv.gz", gzip.compress(csv_text([*good_rows(4), "acct-2,2026-13-01,1,1,USD,AWS,NULL"])
                                                         .encode())),
