@@ -1,6 +1,6 @@
 """Import and sweep-query speed at scale, against two baselines measured in the same run.
 
-    python bench/import_scale.py [--rows 5000000] [--dir DIR] [--skip-pandas]
+    python bench/import_scale.py [--rows 5000000] [--dir DIR] [--skip-pandas] [--cur-rows 1000000] [--cur-only]
 
 Generates a deterministic FOCUS Parquet file (90 days, about 150 services, 60 accounts, 400k resources, Tags
 JSON with about 35% of rows missing ``team`` and variant key spellings), then measures, each step in its own
@@ -14,6 +14,13 @@ process so that its peak RSS is its own:
 
 Targets (issue 4): import within 1.5x of the bare load; queries within 1.5 s and 600 MB peak RSS;
 20M rows import within 4 GB RSS. Prints each figure and ratio.
+
+Then the AWS CUR paths (issue 18), on one generated report of ``--cur-rows`` line items (usage, Savings Plan
+covered usage and negations, tax; four tag keys with variant spellings, a cost category) written in four
+deliveries: CUR 2.0 Parquet (``resource_tags``, ``product``, ``cost_category`` maps) against the legacy
+CUR's Athena Parquet (``resource_tags_user_*`` columns), and CUR 2.0 CSV.gz (maps as JSON text) against the
+legacy CSV.gz (``lineItem/`` and ``resourceTags/user:`` names). Each import runs in its own process into an
+empty store; the legacy path should be no slower than CUR 2.0 (ratio <= 1.0, allowing timing noise).
 """
 
 from __future__ import annotations
@@ -139,6 +146,116 @@ print(json.dumps({"seconds": time.perf_counter() - t, "rss_mb": resource.getrusa
 """
 
 
+CUR_BASE = """
+CREATE TABLE base AS
+WITH r AS (SELECT i, hash(i) AS h, hash(i * 7 + 3) AS h2, CAST(i % {res} AS BIGINT) AS res FROM range({rows}) t(i))
+SELECT
+  TIMESTAMP '2026-08-01' + INTERVAL (CAST(i % 90 AS INTEGER)) DAY AS start,
+  CASE WHEN h % 50 = 0 THEN 'Tax' WHEN h2 % 10 < 3 THEN 'SavingsPlanCoveredUsage'
+       WHEN h2 % 10 = 3 THEN 'SavingsPlanNegation' ELSE 'Usage' END AS type,
+  'payer-' || CAST(res % 2 AS VARCHAR) AS payer,
+  lpad(CAST(100000000000 + res % 60 AS VARCHAR), 12, '0') AS account,
+  'service-' || CAST(res % 150 AS VARCHAR) AS code, 'Product ' || CAST(res % 150 AS VARCHAR) AS product_name,
+  'us-east-' || CAST(res % 4 AS VARCHAR) AS region,
+  'arn:aws:ec2:us-east-1:acct:instance/i-' || lpad(CAST(res AS VARCHAR), 8, '0') AS resource,
+  'BoxUsage:m5.' || CAST(res % 5 AS VARCHAR) AS usage_type, 'RunInstances' AS operation,
+  round((h % 100000) / 10000.0, 4) AS cost,
+  CASE WHEN res % 100 < 35 THEN NULL ELSE 't' || CAST(res % 40 AS VARCHAR) END AS team,
+  CASE WHEN res % 100 BETWEEN 30 AND 34 THEN 't' || CAST(res % 40 AS VARCHAR) END AS team_variant,
+  (['prod', 'dev', 'staging'])[CAST(res % 3 AS INTEGER) + 1] AS env,
+  'cc' || CAST(res % 12 AS VARCHAR) AS cc, 'user' || CAST(res % 5 AS VARCHAR) AS created_by,
+  'bu' || CAST(res % 3 AS VARCHAR) AS unit
+FROM r
+"""
+# the report's columns: (legacy slash name, SQL over base); CUR 2.0 and the Athena delivery use snake(name)
+CUR_COLUMNS = [
+    ("lineItem/UsageStartDate", "start"), ("lineItem/UsageEndDate", "start + INTERVAL 1 DAY"),
+    ("bill/BillingPeriodStartDate", "date_trunc('month', start)"),
+    ("bill/BillingPeriodEndDate", "date_trunc('month', start) + INTERVAL 1 MONTH"),
+    ("bill/PayerAccountId", "payer"), ("lineItem/UsageAccountId", "account"), ("lineItem/LineItemType", "type"),
+    ("lineItem/ProductCode", "code"), ("lineItem/ResourceId", "resource"), ("lineItem/UsageType", "usage_type"),
+    ("lineItem/Operation", "operation"), ("lineItem/CurrencyCode", "'USD'"), ("product/regionCode", "region"),
+    ("lineItem/UnblendedCost", "CASE WHEN type = 'SavingsPlanNegation' THEN -cost ELSE cost END"),
+    ("pricing/publicOnDemandCost", "CASE WHEN type = 'Tax' THEN NULL ELSE cost END"),
+    ("savingsPlan/SavingsPlanARN", "CASE WHEN type LIKE 'SavingsPlan%' THEN "
+                                   "'arn:aws:savingsplans::1:savingsplan/sp-' || (hash(resource) % 5) END"),
+    ("savingsPlan/SavingsPlanEffectiveCost", "CASE WHEN type = 'SavingsPlanCoveredUsage' THEN round(cost * 0.72, 4) END"),
+]
+CUR_TAGS = [("user:team", "team"), ("user:Team", "team_variant"), ("user:environment", "env"), ("user:CostCenter", "cc"),
+            ("aws:createdBy", "created_by")]
+
+
+def cur_deliveries(work: Path, rows: int) -> dict[str, Path]:
+    """The same report as CUR 2.0 and legacy files, in Parquet and CSV.gz."""
+    import duckdb
+
+    sys.path.insert(0, str(ROOT))
+    from storage.sources.cur_columns import snake
+
+    def quote(name: str) -> str:
+        return '"' + name.replace('"', '""') + '"'
+
+    paths = {k: work / f"cur_{rows}_{k}" for k in ("cur2.parquet", "legacy-athena.parquet", "cur2.csv.gz",
+                                                   "legacy.csv.gz")}
+    if all(p.exists() for p in paths.values()):
+        return paths
+    con = duckdb.connect()
+    con.execute(CUR_BASE.format(rows=rows, res=min(400_000, max(rows // 12, 1))))
+    entries = ", ".join(f"{{'k': '{k.replace(':', '_', 1)}', 'v': {v}}}" for k, v in CUR_TAGS)
+    tag_map = (f"CASE WHEN len(list_filter([{entries}], lambda e: e.v IS NOT NULL)) > 0 THEN map_from_entries("
+               f"list_filter([{entries}], lambda e: e.v IS NOT NULL)) END")
+    cur2 = [f"{v} AS {snake(k)}" for k, v in CUR_COLUMNS]
+    maps = {"resource_tags": tag_map, "product": "map {'product_name': product_name, 'region': region}",
+            "cost_category": "map {'BusinessUnit': unit}"}
+    cur2_maps = [f"{e} AS {n}" for n, e in maps.items()]
+    as_json = [f"CAST(to_json({e}) AS VARCHAR) AS {n}" for n, e in maps.items()]  # how CUR 2.0 CSV holds maps
+    legacy = [f"{v} AS {quote(k)}" for k, v in CUR_COLUMNS] + [
+        f"{v} AS {quote('resourceTags/' + k)}" for k, v in CUR_TAGS] + [
+        f"product_name AS {quote('product/ProductName')}", f"unit AS {quote('costCategory/BusinessUnit')}"]
+    athena = [f"{v} AS {snake(k)}" for k, v in CUR_COLUMNS] + [
+        f"{v} AS {snake('resourceTags/' + k)}" for k, v in CUR_TAGS if k not in ("user:team", "user:Team")] + [
+        "coalesce(team, team_variant) AS resource_tags_user_team",  # Athena lower-cases: one column
+        "product_name AS product_product_name", "unit AS cost_category_business_unit"]
+    selects = {"cur2.parquet": cur2 + cur2_maps, "legacy-athena.parquet": athena, "cur2.csv.gz": cur2 + as_json,
+               "legacy.csv.gz": legacy}
+    for key, cols in selects.items():
+        fmt = "(FORMAT parquet, ROW_GROUP_SIZE 122880)" if key.endswith("parquet") else "(FORMAT csv, HEADER)"
+        con.execute(f"COPY (SELECT {', '.join(cols)} FROM base) TO '{paths[key]}' {fmt}")
+    _restore_case_variants(paths["legacy.csv.gz"])
+    return paths
+
+
+def _restore_case_variants(path: Path) -> None:
+    """DuckDB writes a second column differing only in case as ``..._1``; AWS writes both spellings."""
+    import gzip
+    import shutil
+
+    tmp = path.with_suffix(".tmp")
+    with gzip.open(path, "rb") as src, gzip.open(tmp, "wb", compresslevel=6) as dst:
+        header = src.readline().decode()
+        dst.write(header.replace("resourceTags/user:Team_1", "resourceTags/user:Team").encode())
+        shutil.copyfileobj(src, dst, 1 << 20)
+    tmp.replace(path)
+
+
+def bench_cur(work: Path, rows: int) -> None:
+    t = time.perf_counter()
+    paths = cur_deliveries(work, rows)
+    print(f"CUR reports: {rows:,} line items in 4 deliveries ({time.perf_counter() - t:.1f} s to write or find)")
+    results = {}
+    for key, path in paths.items():
+        for f in work.glob("cur_store*.duckdb*"):
+            f.unlink()
+        results[key] = step(STEP_IMPORT, str(path), str(work / "cur_store.duckdb"))
+        assert results[key]["rows"] >= rows, (key, results[key])
+        print(f"  import {key:<24} {results[key]['seconds']:7.2f} s  {results[key]['rss_mb']:7.0f} MB peak RSS  "
+              f"{path.stat().st_size / 1e6:7.0f} MB file")
+    for fmt in ("parquet", "csv.gz"):
+        legacy = results["legacy-athena.parquet" if fmt == "parquet" else "legacy.csv.gz"]["seconds"]
+        print(f"  legacy CUR / CUR 2.0, {fmt:<8} {legacy / results['cur2.' + fmt]['seconds']:.2f}x time "
+              "(target <= 1.0: the legacy path is no slower)")
+
+
 def step(code: str, *args: str) -> dict:
     out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=ROOT)
     if out.returncode != 0:
@@ -151,9 +268,16 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=5_000_000, help="rows to generate (default 5,000,000)")
     ap.add_argument("--dir", type=Path, default=None, help="work folder (default: a temporary one)")
     ap.add_argument("--skip-pandas", action="store_true", help="skip the naive pandas baseline")
+    ap.add_argument("--cur-rows", type=int, default=1_000_000,
+                    help="line items of the CUR 2.0 / legacy CUR comparison (default 1,000,000; 0 skips it)")
+    ap.add_argument("--cur-only", action="store_true", help="run only the CUR 2.0 / legacy CUR comparison")
     args = ap.parse_args()
     work = args.dir or Path(tempfile.mkdtemp(prefix="finops-bench-"))
     work.mkdir(parents=True, exist_ok=True)
+    if args.cur_only:
+        bench_cur(work, args.cur_rows)
+        print(f"work folder: {work}")
+        return
     data = work / f"focus_{args.rows}.parquet"
     if not data.exists():
         import duckdb
@@ -183,6 +307,8 @@ def main() -> None:
               f"ratio to DuckDB {pd_r['seconds'] / qry['seconds']:.1f}x time, "
               f"{pd_r['rss_mb'] / qry['rss_mb']:.1f}x memory")
         print(f"  answers: {json.dumps(pd_r['answers'])}")
+    if args.cur_rows:
+        bench_cur(work, args.cur_rows)
     print(f"work folder: {work}")
 
 
