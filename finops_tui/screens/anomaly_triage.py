@@ -2,7 +2,9 @@
 expected band and the anomaly window, the root causes, the case history), keys to acknowledge, assign,
 change status, add a note, create an action and send AWS feedback, all inside a recorded triage run.
 
-The logic is rituals.anomaly_cases / anomaly_report; this screen only renders and collects decisions.
+The logic is rituals.anomaly_cases / anomaly_report; the findings (detection, then the cases of the
+session's window) are the definition's. A change to a case made during the triage is also one decision of
+the run ("Case X acknowledged"), so triage decisions live in the same list as every ritual's.
 """
 
 from __future__ import annotations
@@ -13,15 +15,17 @@ from datetime import timedelta
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Label, Static
+from textual.worker import get_current_worker
 
 from finops_tui.modals.pick import PickOne, TextPrompt
-from finops_tui.screens.stepper import RitualStepperScreen, Step
+from finops_tui.screens.stepper import RitualStepperScreen
 from finops_tui.widgets.trend_chart import TrendChart
+from rituals.definitions.anomaly_triage import KIND
 
 STATUS_LABELS = {"new": "new", "acknowledged": "acknowledged", "investigating": "investigating",
                  "resolved": "resolved", "false_positive": "false positive", "planned": "planned"}
@@ -31,8 +35,8 @@ CATEGORY_LABELS = {"misconfiguration": "misconfiguration", "new_workload": "new 
 
 
 class AnomalyTriageScreen(RitualStepperScreen):
-    kind = "anomaly_triage"
-    STEPS: ClassVar[tuple[Step, ...]] = (Step("queue", "Triage the queue", "compose_queue"),)
+    kind = KIND
+    INITIAL_STEP: ClassVar[str] = "queue"
     DEFAULT_CSS = """
     AnomalyTriageScreen #anomaly-split { height: 1fr; min-height: 16; }
     AnomalyTriageScreen #anomaly-queue { width: 3fr; height: 1fr; }
@@ -54,6 +58,7 @@ class AnomalyTriageScreen(RitualStepperScreen):
         super().__init__(home, period, facilitator=facilitator)
         self.cases: list[dict[str, Any]] = []
         self.selected: str | None = None
+        self.new_cases = 0  # found by the findings' detection
         # DuckDB's pandas scans are not safe from two threads at once ("pandas_scan does not exist").
         self._costs_lock = threading.Lock()
 
@@ -74,28 +79,28 @@ class AnomalyTriageScreen(RitualStepperScreen):
                 yield Label("History")
                 yield Static("", id="anomaly-history", markup=False)
 
-    def on_mount(self) -> None:
-        super().on_mount()
-        self.go_to("queue")
+    # -- loading: the findings detect and store new cases; the queue reads them back ----------------------
+    def compute_findings(self) -> Any:
+        with self._costs_lock:
+            return self.session.findings()
+
+    def show_run(self) -> None:
+        super().show_run()
+        self.load_cases()  # the stored cases at once; again once detection has run
+
+    def show_findings(self, findings: Any) -> None:
+        self.new_cases = len(findings.as_json().get("new_cases") or [])
         self.load_cases()
 
-    # -- loading ------------------------------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="anomaly-load")
-    def load_cases(self, detect: bool = True) -> None:
+    def load_cases(self) -> None:
         from sqlmodel import select
 
-        from rituals.anomaly_cases import sync_cases
         from rituals.anomaly_events import event_groups
-        from rituals.anomaly_report import all_cases, case_dict, default_window, in_window
+        from rituals.anomaly_report import all_cases, case_dict, in_window
         from storage.records import Person, Team
 
-        try:
-            with self._costs_lock:
-                new = sync_cases(self.home).new if detect else []
-        except (ValueError, RuntimeError) as exc:
-            self.app.call_from_thread(self._queue_status, f"Detection failed: {exc}")
-            new = []
-        start, end = default_window(self.home.clock.today())
+        start, end = self.session.window
         with self.home.records.session() as s:
             cases = all_cases(s)
             shown = {c.id for c in in_window(cases, start, end)}
@@ -105,10 +110,11 @@ class AnomalyTriageScreen(RitualStepperScreen):
             people = {p.id: p for p in s.exec(select(Person))}
             events = event_groups(cases)
             rows = [case_dict(c, teams, people, events) for c in keep]
-        self.app.call_from_thread(self._show_cases, rows, len(new))
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show_cases, rows, self.new_cases)
 
     def _queue_status(self, text: str) -> None:
-        self.query_one("#anomaly-queue-status", Static).update(text)
+        self.query_one("#anomaly-queue-status", Static).update(Text(text))
 
     def _show_cases(self, rows: list[dict[str, Any]], new: int) -> None:
         self.cases = rows
@@ -131,8 +137,9 @@ class AnomalyTriageScreen(RitualStepperScreen):
             table.move_cursor(row=row)
             self._show_detail(rows[row])
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if event.data_table.id != "anomaly-queue" or event.row_key is None:
+    @on(DataTable.RowHighlighted, "#anomaly-queue")
+    def _case_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.row_key is None:
             return
         case = next((c for c in self.cases if c["id"] == event.row_key.value), None)
         if case is not None and case["id"] != self.selected:
@@ -194,17 +201,21 @@ class AnomalyTriageScreen(RitualStepperScreen):
 
     # -- the keys -------------------------------------------------------------------------------------------
     def _actor(self) -> int | None:
-        return next((p.id for p in self.people if p.handle == self.facilitator_handle), None)
+        return self.session.actor_id()
 
-    def _change(self, fn: Any, done: str) -> None:
-        """Run a case change in a thread; errors become notifications; then reload the queue."""
+    def _change(self, fn: Any, done: str, case: str | None = None) -> None:
+        """Run a case change (in a thread); with ``case``, it is also a decision of the open run. Errors
+        become notices; then the queue is read again."""
         try:
             fn()
+            if case is not None and self.session.is_open:
+                self.session.add_decision(done, "queue", {"kind": "anomaly_case", "case": case})
         except (ValueError, RuntimeError) as exc:
-            self._notify_any_thread(str(exc), severity="error")
+            self.notify_any_thread(str(exc), severity="error")
             return
-        self._notify_any_thread(done)
-        self.load_cases(detect=False)
+        self.notify_any_thread(done)
+        self.app.call_from_thread(self.show_record)
+        self.app.call_from_thread(self.load_cases)
 
     def action_acknowledge(self) -> None:
         from rituals.anomaly_cases import acknowledge
@@ -212,7 +223,7 @@ class AnomalyTriageScreen(RitualStepperScreen):
         if (c := self.case) is not None:
             self.run_worker(lambda: self._change(lambda: acknowledge(self.home.records, c["id"], now=self.home.clock.now(),
                                                                      actor_id=self._actor()),
-                                                 f"Case {c['id']} acknowledged"), thread=True, group="anomaly-save")
+                                                 f"Case {c['id']} acknowledged", c["id"]), thread=True, group="anomaly-save")
 
     def action_acknowledge_event(self) -> None:
         from rituals.anomaly_events import acknowledge_event
@@ -220,7 +231,8 @@ class AnomalyTriageScreen(RitualStepperScreen):
         if (c := self.case) is not None:
             self.run_worker(lambda: self._change(
                 lambda: acknowledge_event(self.home.records, c["id"], now=self.home.clock.now(), actor_id=self._actor()),
-                f"The new cases of event {c['event']} are acknowledged"), thread=True, group="anomaly-save")
+                f"The new cases of event {c['event']} are acknowledged", c["event"]), thread=True,
+                group="anomaly-save")
 
     def action_change_status(self) -> None:
         if self.case is not None:
@@ -241,7 +253,7 @@ class AnomalyTriageScreen(RitualStepperScreen):
                                                                c["category"]))
         await asyncio.to_thread(self._change, lambda: set_status(
             self.home.records, c["id"], status, now=self.home.clock.now(), actor_id=self._actor(),
-            category=category, if_version=c["version"]), f"Case {c['id']} is {STATUS_LABELS[status]}")
+            category=category, if_version=c["version"]), f"Case {c['id']} is {STATUS_LABELS[status]}", c["id"])
 
     def action_assign(self) -> None:
         if self.case is not None:
@@ -264,7 +276,7 @@ class AnomalyTriageScreen(RitualStepperScreen):
         if team is not None:
             await asyncio.to_thread(self._change, lambda: assign(self.home.records, c["id"], team,
                                                                  now=self.home.clock.now(), actor_id=self._actor()),
-                                    f"Case {c['id']} routed to {team}")
+                                    f"Case {c['id']} routed to {team}", c["id"])
 
     def action_note(self) -> None:
         if self.case is not None:
@@ -281,8 +293,7 @@ class AnomalyTriageScreen(RitualStepperScreen):
                                     "Note added")
 
     def action_case_action(self) -> None:
-        if self.case is None or self.run is None or self.run.status != "open":
-            self.notify("Open a case in an open run to create its action.", severity="warning")
+        if self.case is None or not self.writable():
             return
         c = self.case
         self.run_worker(lambda: self._case_action(c), thread=True, group="anomaly-save")
@@ -295,12 +306,12 @@ class AnomalyTriageScreen(RitualStepperScreen):
                                         due_date=self.home.clock.today() + timedelta(days=7),
                                         source_run_id=self.run.id)
         except ValueError as exc:
-            self._notify_any_thread(str(exc), severity="error")
+            self.notify_any_thread(str(exc), severity="error")
             return
         self.actions.append(action)
-        self.app.call_from_thread(self._show_actions)
-        self._notify_any_thread(f"Action #{action.id} created for {c['id']}")
-        self.load_cases(detect=False)
+        self.app.call_from_thread(self.show_record)
+        self.notify_any_thread(f"Action #{action.id} created for {c['id']}")
+        self.app.call_from_thread(self.load_cases)
 
     def action_aws_feedback(self) -> None:
         from rituals.anomaly_cases import send_feedback
@@ -308,10 +319,3 @@ class AnomalyTriageScreen(RitualStepperScreen):
         if (c := self.case) is not None:
             self.run_worker(lambda: self._change(lambda: send_feedback(self.home, c["id"]), "Feedback sent to AWS"),
                             thread=True, group="anomaly-save")
-
-    # -- the frozen numbers -----------------------------------------------------------------------------
-    def numbers(self) -> dict[str, Any]:
-        from rituals.anomaly_report import triage
-
-        with self._costs_lock:
-            return triage(self.home)

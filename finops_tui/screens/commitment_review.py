@@ -1,22 +1,24 @@
-"""The commitment review on the ritual stepper: coverage and utilisation -> expiring -> baseline and
-what-if -> decision -> record. The figures come from ``rituals.commitment_review.review`` (the same object
-``finops-tui commitments --json`` prints and a closed run freezes); this screen only shows them and
-collects the decision."""
+"""The commitment review on the ritual stepper: coverage and utilization -> expiring -> baseline and
+what-if -> decision -> record. The figures are the session's ``CommitmentFindings`` (the object
+``finops-tui commitments --json`` prints and a closed run freezes, for the lookback chosen here); this screen
+only shows them and collects the decision, recorded with ``rituals.commitment_review.record_decision``
+against the open run."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from rich.text import Text
-from textual import work
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Button, Input, Label, Select, Static
 
-from finops_tui.screens.stepper import RitualStepperScreen, Step
+from finops_tui.screens.stepper import RitualStepperScreen
 from finops_tui.widgets.data_table import FrameTable
 from finops_tui.widgets.kpi_strip import Kpi, KpiStrip
 from finops_tui.widgets.trend_chart import TrendChart
+from rituals.definitions.commitment_review import KIND
 
 LOOKBACKS = (7, 30, 60)
 TERMS = (1, 3)
@@ -24,13 +26,7 @@ PAYMENTS = ("No Upfront", "Partial Upfront", "All Upfront")
 
 
 class CommitmentReviewScreen(RitualStepperScreen):
-    kind: ClassVar[str] = "commitment_review"
-    STEPS = (
-        Step("coverage", "Coverage and utilisation", "compose_coverage"),
-        Step("expiring", "Expiring", "compose_expiring"),
-        Step("baseline", "Baseline and what-if", "compose_baseline"),
-        Step("decision", "Decision", "compose_decision"),
-    )
+    kind: ClassVar[str] = KIND
     DEFAULT_CSS = """
     CommitmentReviewScreen .cr-form { height: auto; }
     CommitmentReviewScreen .cr-form > Label { width: 12; padding-top: 1; }
@@ -86,34 +82,25 @@ class CommitmentReviewScreen(RitualStepperScreen):
             yield Label("Rationale")
             yield Input(placeholder="Why (recorded with the decision)", id="cr-rationale")
         yield Static("Approver: resolving from the RACI...", id="cr-approver", markup=False)
-        yield Button("Record decision", id="cr-record-decision", variant="primary")
+        yield Button("Record decision", id="cr-record-decision", variant="primary", classes="run-input")
 
-    # -- loading --------------------------------------------------------------------------------------------------
-    def on_mount(self) -> None:
-        # Open the records here: Home.records is not safe to create from two workers at once (migrations).
-        _ = self.home.records
-        super().on_mount()
-        self._load()
-
-    @work(thread=True, exclusive=True, group="cr-load")
-    def _load(self) -> None:
-        from rituals.commitment_review import ACTIVITY, review
+    # -- the findings, with the approver the RACI names -----------------------------------------------------------
+    def compute_findings(self) -> Any:
+        from rituals.commitment_review import ACTIVITY
         from rituals.raci import RaciError, accountable_for, ensure_raci
 
-        try:
-            report = review(self.home, lookback_days=self.lookback)
-        except Exception as exc:  # a failing query must not take the meeting down
-            self.app.call_from_thread(self.notify, f"Could not compute the commitment figures: {exc}",
-                                      severity="error", markup=False)
-            return
+        findings = self.session.findings(lookback=self.lookback)
         try:
             ensure_raci(self.home.records)
             with self.home.records.session() as s:
                 person = accountable_for(s, ACTIVITY)
-                approver = f"{person.name} ({person.handle})"
+                self.approver = f"{person.name} ({person.handle})"
         except (RaciError, ValueError) as exc:
-            approver = f"none: {exc}"
-        self.app.call_from_thread(self._show_report, report, approver)
+            self.approver = f"none: {exc}"
+        return findings
+
+    def show_findings(self, findings: Any) -> None:
+        self._show_report(findings.as_json(), self.approver or "-")
 
     def _show_report(self, report: dict[str, Any], approver: str) -> None:
         import pandas as pd
@@ -221,23 +208,18 @@ class CommitmentReviewScreen(RitualStepperScreen):
             {"coverage_pct": pct, "utilization_pct": pct, "monthly_savings": lambda v: money(v, cur),
              "stranded_monthly": lambda v: money(v, cur), "recommended": lambda v: "<- ours" if v else ""})
 
-    def on_select_changed(self, event: Select.Changed) -> None:
-        if event.select.id == "cr-lookback" and event.value != self.lookback and event.value in LOOKBACKS:
-            self.lookback = int(event.value)  # type: ignore[arg-type]
-            self._load()
+    @on(Select.Changed, "#cr-lookback")
+    def _lookback_changed(self, event: Select.Changed) -> None:
+        if event.value != self.lookback and event.value in LOOKBACKS:
+            self.lookback = int(event.value)
+            self.reload_findings()
 
-    # -- the decision ---------------------------------------------------------------------------------------------
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "cr-record-decision":
-            self.action_record_commitment_decision()
-        else:
-            super().on_button_pressed(event)
-
+    # -- the decision: rituals.commitment_review.record_decision, against the open run -----------------------------
+    @on(Button.Pressed, "#cr-record-decision")
     def action_record_commitment_decision(self) -> None:
         from rituals.commitment_review import Decision
 
-        if self.run is None or self.run.status != "open":
-            self.notify("This run is closed; its record is read-only.", severity="warning")
+        if not self.writable():
             return
         try:
             amount = float(self.query_one("#cr-amount", Input).value or 0)
@@ -253,42 +235,20 @@ class CommitmentReviewScreen(RitualStepperScreen):
         except ValueError as exc:
             self.notify(str(exc), severity="error", markup=False)
             return
-        self._record_commitment_decision(decision)
+        self.save(lambda: self._record_decision(decision), "Commitment decision recorded")
 
-    @work(thread=True, group="stepper-save")
-    def _record_commitment_decision(self, decision: Any) -> None:
+    def _record_decision(self, decision: Any) -> None:
         from rituals.commitment_review import record_decision
-        from rituals.raci import RaciError
-        from rituals.runs import RunClosed, RunConflict, get_run
         from storage.records import Action
 
         currency = (self.report or {}).get("currency") or self.home.config.currency
-        with self._write_lock:
-            try:
-                with self.home.records.write() as s:
-                    got = record_decision(s, self.run, decision, by=self.facilitator_handle,
-                                          now=self.home.clock.now(), today=self.home.clock.today(),
-                                          currency=currency)
-                    self.run = get_run(s, got.run_id)
-                    action = s.get(Action, got.action_id) if got.action_id else None
-            except (RunClosed, RunConflict, RaciError, ValueError) as exc:
-                self._notify_any_thread(str(exc), severity="error")
-                return
+
+        def change(s: Any, run: Any) -> Any:
+            got = record_decision(s, run, decision, by=self.session.facilitator_handle, now=self.home.clock.now(),
+                                  today=self.home.clock.today(), currency=currency)
+            return s.get(Action, got.action_id) if got.action_id else None
+
+        action = cast("Action | None", self.session.in_transaction(change))
         if action is not None:
-            self.actions.append(action)
-        self.app.call_from_thread(self._decision_recorded)
-
-    def _decision_recorded(self) -> None:
-        self._show_decisions()
-        self._show_actions()
-        self._status("Commitment decision recorded")
-        self.notify("Decision recorded" + (" with an action for its execution" if self.actions else ""))
-
-    # -- the frozen numbers ---------------------------------------------------------------------------------------
-    def numbers(self) -> dict[str, Any]:
-        from rituals.commitment_review import review
-        from rituals.runs import jsonable
-
-        start = self.report["start"] if self.report else None
-        end = self.report["end"] if self.report else None
-        return jsonable(review(self.home, start, end, self.lookback))
+            self.session.actions.append(action)
+        self.notify_any_thread("Decision recorded" + (" with an action for its execution" if action else ""))

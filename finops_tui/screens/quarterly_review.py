@@ -1,33 +1,31 @@
 """The quarterly maturity and KPI review on the ritual stepper: KPI scorecard (a chart of each trend) ->
 maturity grid (capability x stage, evidence, override with a reason) -> gaps and next quarter's choice ->
-record. The figures come from ``rituals.kpis.scorecard`` (what ``finops-tui kpis --json`` prints) and the
-proposals from ``rituals.maturity``; closing stores the scores (MaturityScore), creates the chosen
-capabilities' gap actions and freezes ``rituals.maturity.review_numbers``."""
+record. The figures are the session's ``QuarterlyFindings`` (the scorecard ``finops-tui kpis --json``
+prints and the proposals from ``rituals.maturity``). Overrides, targets and the choice are run decisions
+(``override_decision``/``choice_decision`` of the definition), so they survive a restart and appear in the
+minutes; the grid shows ``findings.scores(run)``, and the definition's close stores the scores and the
+chosen capabilities' gap actions."""
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import work
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Select, SelectionList, Static
 
-from finops_tui.screens.stepper import RitualStepperScreen, Step
+from finops_tui.screens.stepper import RitualStepperScreen
 from finops_tui.widgets.data_table import FrameTable
 from finops_tui.widgets.trend_chart import TrendChart
+from rituals.definitions.quarterly_review import KIND, choice_decision, decisions_state, override_decision
 
 STAGE_OPTIONS = [("crawl", "crawl"), ("walk", "walk"), ("run", "run")]
 
 
 class QuarterlyReviewScreen(RitualStepperScreen):
-    kind: ClassVar[str] = "quarterly_review"
-    STEPS = (
-        Step("scorecard", "KPI scorecard", "compose_scorecard"),
-        Step("maturity", "Maturity grid", "compose_maturity"),
-        Step("gaps", "Gaps and next quarter", "compose_gaps"),
-    )
+    kind: ClassVar[str] = KIND
     DEFAULT_CSS = """
     QuarterlyReviewScreen .qr-form { height: auto; }
     QuarterlyReviewScreen .qr-form > Label { width: 16; padding-top: 1; }
@@ -37,16 +35,6 @@ class QuarterlyReviewScreen(RitualStepperScreen):
     QuarterlyReviewScreen #qr-charts TrendChart { height: 10; }
     QuarterlyReviewScreen #qr-choice { height: auto; max-height: 12; }
     """
-
-    def __init__(self, home: Any, period: str | None = None, *, facilitator: str | None = None) -> None:
-        super().__init__(home, period, facilitator=facilitator)
-        self.card: Any = None  # rituals.kpis.Scorecard
-        self.caps: list[Any] = []
-        self.proposals: list[Any] = []
-        self.overrides: dict[str, tuple[str, str]] = {}
-        self.targets: dict[str, str] = {}
-        self.chosen: list[str] = []
-        self.recorded_actions: list[int] = []
 
     # -- steps ----------------------------------------------------------------------------------------------
     def compose_scorecard(self) -> ComposeResult:
@@ -60,51 +48,34 @@ class QuarterlyReviewScreen(RitualStepperScreen):
         yield Label("Override (pick the capability's row above, then the stage and a reason)")
         with Horizontal(classes="qr-form"):
             yield Label("Stage")
-            yield Select(STAGE_OPTIONS, prompt="stage", id="qr-override-stage")
+            yield Select(STAGE_OPTIONS, prompt="stage", id="qr-override-stage", classes="run-input")
             yield Label("Target")
-            yield Select(STAGE_OPTIONS, value="walk", allow_blank=False, id="qr-target")
+            yield Select(STAGE_OPTIONS, value="walk", allow_blank=False, id="qr-target", classes="run-input")
         with Horizontal(classes="qr-form"):
             yield Label("Reason")
-            yield Input(placeholder="Why the evidence does not tell the whole story", id="qr-reason")
-        yield Button("Apply to the selected capability", id="qr-apply", variant="primary")
+            yield Input(placeholder="Why the evidence does not tell the whole story", id="qr-reason",
+                        classes="run-input")
+        yield Button("Apply to the selected capability", id="qr-apply", variant="primary", classes="run-input")
 
     def compose_gaps(self) -> ComposeResult:
         yield Label("Choose one or two capabilities to invest in next quarter (space toggles)")
-        yield SelectionList[str](id="qr-choice")
+        yield SelectionList[str](id="qr-choice", classes="run-input")
         yield Label("Gaps to the targets (become actions for the chosen capabilities, owners from the RACI)")
         yield Static("", id="qr-gaps", markup=False)
 
-    # -- loading --------------------------------------------------------------------------------------------
-    def on_mount(self) -> None:
-        _ = self.home.records  # open (and migrate) the records once, before the workers
-        super().on_mount()
-        self._load()
+    # -- the findings, and the scores the run's decisions give ------------------------------------------------
+    @property
+    def decisions(self) -> list[dict[str, Any]]:
+        return list(self.run.decisions) if self.run is not None else []
 
-    @work(thread=True, exclusive=True, group="qr-load")
-    def _load(self) -> None:
-        from rituals.kpis import last_complete_quarter, scorecard
-        from rituals.maturity import assess, load_capabilities
-
-        try:
-            quarter = self.period or last_complete_quarter(self.home.clock.today(), self.home.config.calendar)
-            card = scorecard(self.home, quarter)
-            _meta, caps = load_capabilities(self.home)
-            proposals = assess(self.home, card)
-        except Exception as exc:  # a failing query must not take the meeting down
-            self.app.call_from_thread(self.notify, f"Could not compute the scorecard: {exc}", severity="error",
-                                      markup=False)
-            return
-        self.app.call_from_thread(self._show_card, card, caps, proposals)
-
-    def _show_card(self, card: Any, caps: list[Any], proposals: list[Any]) -> None:
+    def show_findings(self, findings: Any) -> None:
         import pandas as pd
 
         from exports.minutes_quarterly_review import kpi_value
 
-        self.card, self.caps, self.proposals = card, caps, proposals
-        n = card.as_json()
+        n = findings.as_json()
         self.query_one("#qr-scorecard-note", Static).update(
-            f"KPIs {n['quarter']} ({n['start']} to {n['end']}, end exclusive); trend from {n['quarters'][0]}")
+            Text(f"KPIs {n['quarter']} ({n['start']} to {n['end']}, end exclusive); trend from {n['quarters'][0]}"))
         rows = [{"KPI": k["title"], "value": kpi_value(k["key"], k["value"]),
                  "previous": kpi_value(k["key"], k["previous"]) if k["previous"] is not None else "-",
                  "target": kpi_value(k["key"], k["target"]) if k["target"] is not None else "-",
@@ -118,21 +89,22 @@ class QuarterlyReviewScreen(RitualStepperScreen):
         for k in n["kpis"]:
             chart = TrendChart(k["title"])
             charts.mount(chart)
-            points = [(f"{t['quarter']}", t["value"]) for t in k["trend"]]
-            chart.plot({k["key"]: points}, y_label="%" if k["key"].endswith("_pct") else "h")
-        self.query_one("#qr-choice", SelectionList).add_options(
-            [(Text(c.title), c.id, c.id in self.chosen) for c in caps])
-        self._show_grid()
+            chart.plot({k["key"]: [(t["quarter"], t["value"]) for t in k["trend"]]},
+                       y_label="%" if k["key"].endswith("_pct") else "h")
+        chosen = decisions_state(self.decisions)[2]
+        choice = self.query_one("#qr-choice", SelectionList)
+        choice.clear_options()
+        choice.add_options([(Text(c.title), c.id, c.id in chosen) for c in findings.capabilities])
+        self.show_record()
 
-    def scores(self) -> list[Any]:
-        from rituals.maturity import decide
+    def show_record(self) -> None:
+        super().show_record()
+        if self.findings is not None:
+            self._show_grid(self.findings.scores(self.run))
 
-        return decide(self.caps, self.proposals, self.overrides, self.targets, self.chosen)
-
-    def _show_grid(self) -> None:
+    def _show_grid(self, scores: list[Any]) -> None:
         import pandas as pd
 
-        scores = self.scores()
         rows = []
         for s in scores:
             row = {"capability": s.title}
@@ -148,80 +120,59 @@ class QuarterlyReviewScreen(RitualStepperScreen):
                                                      "evidence"]))
         if rows:
             table.move_cursor(row=min(cursor, len(rows) - 1))
-        self._show_gaps(scores)
-
-    def _show_gaps(self, scores: list[Any]) -> None:
-        by_id = {c.id: c for c in self.caps}
+        by_id = {c.id: c for c in self.findings.capabilities}
         lines = [f"- {s.title}: {s.stage or 'unassessed'} -> {s.target} ({by_id[s.capability].describe(s.target)})"
                  + ("  [next quarter]" if s.chosen else "") for s in scores if s.gap]
         self.query_one("#qr-gaps", Static).update(Text("\n".join(lines) or "No capability below its target."))
 
-    # -- the facilitator's decisions --------------------------------------------------------------------------
-    def set_decision(self, capability: str, *, stage: str | None = None, reason: str = "",
-                     target: str | None = None) -> bool:
-        """Override ``capability``'s stage (with a reason) and/or set its target; False (and a notice)
-        when the decision is refused."""
-        overrides, targets = dict(self.overrides), dict(self.targets)
-        if stage is not None:
-            overrides[capability] = (stage, reason)
-        if target is not None:
-            targets[capability] = target
-        from rituals.maturity import decide
+    # -- the facilitator's decisions: each one a run decision ---------------------------------------------------
+    def record(self, decisions: list[tuple[str, dict[str, Any]]], step: str, done: str) -> None:
+        def change() -> None:
+            for text, detail in decisions:
+                self.session.add_decision(text, step, detail)
 
-        try:
-            decide(self.caps, self.proposals, overrides, targets, self.chosen)
-        except ValueError as exc:
-            self.notify(str(exc), severity="error", markup=False)
-            return False
-        self.overrides, self.targets = overrides, targets
-        self._show_grid()
-        return True
+        self.save(change, done)
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id != "qr-apply":
-            super().on_button_pressed(event)
-            return
+    @on(Button.Pressed, "#qr-apply")
+    def _apply_pressed(self) -> None:
         table = self.query_one("#qr-grid", FrameTable)
-        if not self.caps or table.cursor_row is None:
+        if self.findings is None or table.cursor_row is None or not self.writable():
             return
-        cap = self.caps[table.cursor_row]
+        score = self.findings.scores(self.run)[table.cursor_row]
         stage = self.query_one("#qr-override-stage", Select).value
         target = self.query_one("#qr-target", Select).value
         reason = self.query_one("#qr-reason", Input).value
-        if self.set_decision(cap.id, stage=stage if isinstance(stage, str) else None, reason=reason,
-                             target=target if isinstance(target, str) else None):
-            self.query_one("#qr-reason", Input).value = ""
-            self.notify(f"{cap.title} updated", markup=False)
-
-    def on_selection_list_selected_changed(self, event: SelectionList.SelectedChanged) -> None:
-        if event.selection_list.id != "qr-choice":
-            super().on_selection_list_selected_changed(event)
+        try:
+            decisions = override_decision(self.findings, self.decisions, score.capability,
+                                          stage=stage if isinstance(stage, str) else None, reason=reason,
+                                          target=target if isinstance(target, str) and target != score.target
+                                          else None)
+        except ValueError as exc:
+            self.notify(str(exc), severity="error", markup=False)
             return
+        if not decisions:
+            self.notify(f"Choose a stage or a new target for {score.title} first.", severity="warning",
+                        markup=False)
+            return
+        self.query_one("#qr-reason", Input).value = ""
+        self.record(decisions, "maturity", f"{score.title} updated")
+
+    @on(SelectionList.SelectedChanged, "#qr-choice")
+    def _choice_changed(self, event: SelectionList.SelectedChanged) -> None:
         picked = list(event.selection_list.selected)
+        if self.findings is None or self.run is None or set(picked) == set(decisions_state(self.decisions)[2]):
+            return  # the stored choice being shown, not a new one
         if len(picked) > 2:
             self.notify("Choose one or two capabilities for next quarter.", severity="warning")
             event.selection_list.deselect(picked[-1])
             return
-        self.chosen = picked
-        self._show_gaps(self.scores())
+        try:
+            decision = choice_decision(self.findings, self.decisions, picked)
+        except ValueError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        self.record([decision], "gaps", "Next quarter's choice recorded")
 
-    # -- record -------------------------------------------------------------------------------------------------
-    def numbers(self) -> dict[str, Any]:
-        from rituals.maturity import gap_proposals, previous_review, review_numbers
-
-        if self.card is None:
-            raise RuntimeError("the scorecard is still being computed")
-        scores = self.scores()
-        with self.home.records.session() as s:
-            gaps = gap_proposals(s, self.caps, scores)
-            previous = previous_review(s, self.card.quarter, exclude_run=self.run.id)
-        return review_numbers(self.home, self.card, scores, gaps, previous)
-
-    def close_in(self, session: Any, numbers: dict[str, Any]) -> Any:
-        from rituals.maturity import record_review
-
-        actor = next((p.id for p in self.people if p.handle == self.facilitator_handle), None)
-        self.recorded_actions = record_review(session, self.run, self.scores(), numbers["gaps"],
-                                              now=self.home.clock.now(), today=self.home.clock.today(),
-                                              actor_id=actor)
-        return super().close_in(session, numbers)
+    def describe_close(self, extras: dict[str, Any]) -> str:
+        made = extras.get("actions") or []
+        return f"scores stored, {len(made)} gap action(s) created"

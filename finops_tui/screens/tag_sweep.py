@@ -5,18 +5,19 @@ checked against the data and closed when verified) -> Record (the stepper freeze
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.widgets import Button, Label, SelectionList, Static
 
 from exports.format import money, pct
-from finops_tui.screens.stepper import RitualStepperScreen, Step
+from finops_tui.screens.stepper import RitualStepperScreen
 from finops_tui.widgets.data_table import FrameTable
 from finops_tui.widgets.kpi_strip import Kpi, KpiStrip
 from finops_tui.widgets.trend_chart import TrendChart
+from rituals.definitions.tag_sweep import KIND
 
 LABELS = {"account_id": "Account", "account_name": "Name", "service": "Service", "cost": "Spend",
           "allocated_cost": "Allocated", "unallocated_cost": "Unallocated", "coverage_pct": "Coverage",
@@ -25,13 +26,7 @@ LABELS = {"account_id": "Account", "account_name": "Name", "service": "Service",
 
 
 class TagSweepScreen(RitualStepperScreen):
-    kind = "tag_sweep"
-    STEPS = (
-        Step("coverage", "Coverage", "compose_coverage"),
-        Step("leaks", "Where it leaks", "compose_leaks"),
-        Step("variants", "Variants", "compose_variants"),
-        Step("fixes", "Assign fixes", "compose_fixes"),
-    )
+    kind = KIND
     DEFAULT_CSS = """
     TagSweepScreen FrameTable { height: auto; max-height: 10; }
     TagSweepScreen #ts-candidates, TagSweepScreen #ts-checks { height: auto; max-height: 12; }
@@ -40,24 +35,14 @@ class TagSweepScreen(RitualStepperScreen):
 
     def __init__(self, home: Any, period: str | None = None, *, facilitator: str | None = None) -> None:
         super().__init__(home, period, facilitator=facilitator)
-        from rituals.tag_fixes import default_window
-
-        self.window = default_window(home.clock.today())
         self.sweep: Any = None
         self.candidates: list[Any] = []
         self.tracked: dict[tuple[str, str], int] = {}
         self.checks: list[Any] = []
 
-    # -- the ritual's numbers: exactly `finops-tui sweep --json` for the window ---------------------------
-    def numbers(self) -> dict[str, Any]:
-        from rituals.tag_fixes import compute_sweep
-
-        return compute_sweep(self.home, *self.window).as_json()
-
     # -- steps ----------------------------------------------------------------------------------------------
     def compose_coverage(self) -> ComposeResult:
-        yield Static(f"Window {self.window[0]} to {self.window[1]} (end exclusive)", classes="ts-line",
-                     markup=False)
+        yield Static("Computing the sweep...", id="ts-window", classes="ts-line", markup=False)
         note = Static("", id="ts-source", classes="ts-line", markup=False)
         note.display = False  # shown when the figures come from the AWS sync's tag costs
         yield note
@@ -83,33 +68,28 @@ class TagSweepScreen(RitualStepperScreen):
         yield Static("Select fixes (space), then create one tag-fix action each for its owner, due by the "
                      "next sweep.", classes="ts-line", markup=False)
         yield SelectionList[int](id="ts-candidates")
-        yield Button("Create actions for the selected", id="ts-create")
+        yield Button("Create actions for the selected", id="ts-create", classes="run-input")
         yield Label("Open tag fixes checked against the data (verified ones can be closed)")
         yield SelectionList[int](id="ts-checks")
         yield Button("Close the selected verified fixes", id="ts-close-verified")
 
-    # -- loading ------------------------------------------------------------------------------------------
-    def on_mount(self) -> None:
-        super().on_mount()
-        self.load_sweep()
+    # -- the findings: the sweep of the session's window (exactly `finops-tui sweep --json`) ----------------
+    def compute_findings(self) -> Any:
+        from rituals.tag_fixes import open_fix_ids
 
-    @work(thread=True, exclusive=True, group="tag-sweep")
-    def load_sweep(self) -> None:
-        from rituals.tag_fixes import compute_sweep, fix_candidates, open_fix_ids
+        sweep = self.session.findings()
+        with self.home.records.session() as s:
+            self.tracked = open_fix_ids(s)
+        return sweep
 
-        try:
-            sweep = compute_sweep(self.home, *self.window)
-            with self.home.records.session() as s:
-                tracked = open_fix_ids(s)
-        except (ValueError, RuntimeError) as exc:
-            self._notify_any_thread(f"Could not compute the sweep: {exc}", severity="error")
-            return
-        self.app.call_from_thread(self.show_sweep, sweep, fix_candidates(sweep), tracked)
-
-    def show_sweep(self, sweep: Any, candidates: list[Any], tracked: dict[tuple[str, str], int]) -> None:
+    def show_findings(self, sweep: Any) -> None:
         import pandas as pd
 
-        self.sweep, self.candidates, self.tracked = sweep, candidates, tracked
+        from rituals.tag_fixes import fix_candidates
+
+        self.sweep, self.candidates = sweep, fix_candidates(sweep)
+        start, end = self.session.window
+        self.query_one("#ts-window", Static).update(Text(f"Window {start} to {end} (end exclusive)"))
         cur = sweep.currency
         cov = sweep.coverage
         status = None if cov.coverage_pct is None else ("good" if sweep.meets_target else "warn")
@@ -174,8 +154,9 @@ class TagSweepScreen(RitualStepperScreen):
                 box.disable_option_at_index(i)
 
     # -- drill-down ---------------------------------------------------------------------------------------
-    def on_data_table_row_selected(self, event: FrameTable.RowSelected) -> None:
-        if event.data_table.id != "ts-accounts" or self.sweep is None:
+    @on(FrameTable.RowSelected, "#ts-accounts")
+    def _account_selected(self, event: FrameTable.RowSelected) -> None:
+        if self.sweep is None:
             return
         row = self.sweep.by_account.iloc[event.cursor_row]
         account = row["account_id"] if isinstance(row["account_id"], str) else None
@@ -183,45 +164,33 @@ class TagSweepScreen(RitualStepperScreen):
         self._show_resources(self.sweep.resources_of(account), f"Unallocated resources of {name}")
 
     # -- assigning and closing fixes ----------------------------------------------------------------------
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "ts-create":
-            self.create_selected()
-        elif event.button.id == "ts-close-verified":
-            self.close_selected()
-        else:
-            super().on_button_pressed(event)
-
+    @on(Button.Pressed, "#ts-create")
     def create_selected(self) -> None:
-        if self.run is None or self.run.status != "open":
-            self.notify("This run is closed; its record is read-only.", severity="warning")
+        if not self.writable():
             return
         chosen = [self.candidates[i] for i in self.query_one("#ts-candidates", SelectionList).selected]
         if not chosen:
             self.notify("Select the fixes to assign first (space).", severity="warning")
             return
-        self._create_fixes(chosen)
+        self.save(lambda: self._create_fixes(chosen), "")
 
-    @work(thread=True, group="stepper-save")
     def _create_fixes(self, chosen: list[Any]) -> None:
         from rituals.tag_fixes import create_fixes, next_sweep_day, open_fix_ids
 
         due = next_sweep_day(self.home.clock.today(), self.home.config.calendar)
-        actor = next((p.id for p in self.people if p.handle == self.facilitator_handle), None)
-        with self._write_lock:
-            try:
-                with self.home.records.write() as s:
-                    made = create_fixes(s, chosen, due=due, now=self.home.clock.now(), run_id=self.run.id,
-                                        actor_id=actor)
-                    tracked = open_fix_ids(s)
-            except ValueError as exc:
-                self._notify_any_thread(str(exc), severity="error")
-                return
-        self.actions.extend(made)
-        self.tracked = tracked
-        self.app.call_from_thread(self._show_actions)
-        self.app.call_from_thread(self._show_candidates)
-        self._status_any_thread(f"{len(made)} tag-fix actions created, due {due.isoformat()}")
 
+        def change(s: Any, run: Any) -> list[Any]:
+            made = create_fixes(s, chosen, due=due, now=self.home.clock.now(), run_id=run.id,
+                                actor_id=self.session.actor_id())
+            self.tracked = open_fix_ids(s)
+            return made
+
+        made = cast("list[Any]", self.session.in_transaction(change))
+        self.actions.extend(made)
+        self.app.call_from_thread(self._show_candidates)
+        self.status_any_thread(f"{len(made)} tag-fix actions created, due {due.isoformat()}")
+
+    @on(Button.Pressed, "#ts-close-verified")
     def close_selected(self) -> None:
         ids = set(self.query_one("#ts-checks", SelectionList).selected)
         if not ids:
@@ -234,16 +203,15 @@ class TagSweepScreen(RitualStepperScreen):
         from rituals.actions import StaleUpdate
         from rituals.tag_fixes import check_fixes, close_verified
 
-        actor = next((p.id for p in self.people if p.handle == self.facilitator_handle), None)
         with self.home.records.session() as s:
-            checks = [c for c in check_fixes(s, self.home.costs, self.sweep.account_teams, *self.window)
+            checks = [c for c in check_fixes(s, self.home.costs, self.sweep.account_teams, *self.session.window)
                       if c.action_id in ids]
         closed = 0
         for check in checks:
             try:
-                close_verified(self.home.records, check, actor_id=actor, now=self.home.clock.now())
+                close_verified(self.home.records, check, actor_id=self.session.actor_id(), now=self.home.clock.now())
                 closed += 1
             except (StaleUpdate, ValueError) as exc:
-                self._notify_any_thread(str(exc), severity="error")
-        self._status_any_thread(f"{closed} verified fixes closed")
-        self.load_sweep()
+                self.notify_any_thread(str(exc), severity="error")
+        self.status_any_thread(f"{closed} verified fixes closed")
+        self.app.call_from_thread(self.reload_findings)

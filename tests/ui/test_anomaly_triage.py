@@ -104,6 +104,9 @@ async def test_acknowledging_and_resolving_a_case_stores_timestamps_and_a_record
         frozen = {a["id"]: a for a in run.numbers["anomalies"]}
         assert frozen[cid]["status"] == "resolved" and frozen[cid]["ttr_hours"] is not None
         assert run.numbers["kpis"]["ttd"]["n"] == 1
+        # Each case change of the triage is one decision of the run, in the list every ritual shares.
+        assert [(d["text"], d["step"], d["detail"]["case"]) for d in run.decisions] == [
+            (f"Case {cid} acknowledged", "queue", cid), (f"Case {cid} is resolved", "queue", cid)]
 
 
 async def test_shift_k_acknowledges_the_whole_event(demo_home, demo_truth):

@@ -32,7 +32,7 @@ async def test_walk_the_five_steps_and_record_a_decision(demo_home) -> None:
         await _settle(app, pilot)
         assert screen.run is not None and screen.run.kind == "commitment_review"
         titles = [s.title for s in screen.steps]
-        assert titles[1:5] == ["Coverage and utilisation", "Expiring", "Baseline and what-if", "Decision"]
+        assert titles[1:5] == ["Coverage and utilization", "Expiring", "Baseline and what-if", "Decision"]
         assert titles[-1] == "Record"
 
         screen.query_one("#stepper-steps").focus()

@@ -77,7 +77,9 @@ async def test_a_whole_review_from_opening_to_close(demo_home) -> None:
         assert isinstance(app.screen, Confirm)
         await pilot.press("y")
         await _settle(app, pilot)
-        assert screen.last_forecast and screen.last_forecast["stored"], screen.last_forecast
+        extras = screen.outcome.extras  # the definition's close extras: next month's forecast
+        assert extras["stored"] and extras["month"] == "2026-11", extras
+        assert "forecast for 2026-11 stored" in str(screen.query_one("#stepper-status", Static).render())
 
         await pilot.press("m")
         await _settle(app, pilot)

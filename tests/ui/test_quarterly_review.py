@@ -20,6 +20,14 @@ async def _settle(app, pilot) -> None:
     await pilot.pause()
 
 
+def _stored_state(home, run_id: int):
+    """The overrides, targets and choice the stored run's decisions give."""
+    from rituals.definitions.quarterly_review import decisions_state
+
+    with home.records.session() as s:
+        return decisions_state(s.get(RitualRun, run_id).decisions)
+
+
 async def test_a_whole_review_records_scores_overrides_and_the_choice(demo_home) -> None:
     app = FinOpsApp(demo_home)
     async with app.run_test(size=(140, 44)) as pilot:
@@ -29,31 +37,33 @@ async def test_a_whole_review_records_scores_overrides_and_the_choice(demo_home)
         assert screen.run is not None and screen.run.period == "2026-Q3"
         assert [s.id for s in screen.steps][1:4] == ["scorecard", "maturity", "gaps"]
         screen.go_to("scorecard")
-        assert screen.query_one("#qr-scorecard", FrameTable).row_count == len(screen.card.as_json()["kpis"])
+        assert screen.query_one("#qr-scorecard", FrameTable).row_count == len(screen.findings.as_json()["kpis"])
 
         screen.go_to("maturity")
         await pilot.pause()
         grid = screen.query_one("#qr-grid", FrameTable)
-        ids = [c.id for c in screen.caps]
-        proposed = {p.capability: p.stage for p in screen.proposals}
+        ids = [c.id for c in screen.findings.capabilities]
+        proposed = {p.capability: p.stage for p in screen.findings.proposals}
         assert proposed["cadence"] == "walk" and proposed["anomalies"] is None
         # Override allocation without a reason: refused; with one: recorded.
         grid.move_cursor(row=ids.index("allocation"))
         screen.query_one("#qr-override-stage", Select).value = "walk"
         await click_button(pilot, "#qr-apply")
-        await pilot.pause()
-        assert "allocation" not in screen.overrides
+        await _settle(app, pilot)
+        assert "allocation" not in _stored_state(demo_home, screen.run.id)[0]
         screen.query_one("#qr-reason", Input).value = "Shared [platform] costs are split by rule now"
         await click_button(pilot, "#qr-apply")
-        await pilot.pause()
-        assert screen.overrides["allocation"][0] == "walk"
+        await _settle(app, pilot)
+        # Recorded as a run decision: it survives a restart and is in the minutes' decisions.
+        assert _stored_state(demo_home, screen.run.id)[0]["allocation"] == (
+            "walk", "Shared [platform] costs are split by rule now")
 
         screen.go_to("gaps")
         await pilot.pause()
         choice = screen.query_one("#qr-choice", SelectionList)
         choice.select("anomalies")
-        await pilot.pause()
-        assert screen.chosen == ["anomalies"]
+        await _settle(app, pilot)
+        assert _stored_state(demo_home, screen.run.id)[2] == ["anomalies"]
 
         screen.action_close_run()
         for _ in range(200):
@@ -77,3 +87,5 @@ async def test_a_whole_review_records_scores_overrides_and_the_choice(demo_home)
         assert rows["anomalies"].chosen and rows["anomalies"].stage is None
         actions = s.exec(select(Action).where(Action.source_run_id == run.id)).all()
         assert [a.title.split(":")[0] for a in actions] == ["Anomalies"]
+        assert [(d["step"], d["detail"]["kind"]) for d in run.decisions] == [
+            ("maturity", "maturity_override"), ("gaps", "maturity_choice")]

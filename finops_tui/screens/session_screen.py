@@ -1,0 +1,280 @@
+"""What a screen holding a ritual run does, whatever its layout: it owns a ``rituals.session.RunSession`` and
+calls it from workers (open or resume, findings, notes autosaved ``AUTOSAVE_DELAY`` seconds after the last
+keystroke and on leaving, session writes, close, discard, minutes), showing every refusal as a notice.
+``finops_tui.screens.stepper`` lays the steps out on top of it."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Any, ClassVar
+
+from textual import work
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.worker import get_current_worker
+
+from finops_tui.modals.confirm import Confirm
+from rituals.ritual import Findings, Ritual
+from rituals.session import CloseOutcome, NothingDue, RunSession
+
+Refused = (ValueError, RuntimeError)  # RunClosed, RunConflict, RaciError, StaleUpdate: shown, never raised
+
+
+class RunSessionScreen(Screen[None]):
+    AUTOSAVE_DELAY: ClassVar[float] = 0.5
+
+    def __init__(self, home: Any, definition: Ritual, period: str | None, facilitator: str | None) -> None:
+        super().__init__()
+        self.home = home
+        self.ritual = definition
+        self.session = RunSession(home, definition, period, facilitator=facilitator)
+        self.findings: Any = None  # the ritual's Findings, once computed
+        self.outcome: CloseOutcome | None = None
+        self.exported_path: Any = None  # where `m` last wrote the minutes
+        self._pending: dict[str, str] = {}  # notes typed and not saved yet, by step
+        self._pending_lock = threading.Lock()
+        self._save_lock = threading.Lock()  # one notes save at a time, so an older text never wins
+        self._autosave_timer: Timer | None = None
+
+    @property
+    def run(self) -> Any:
+        return self.session.run
+
+    @property
+    def people(self) -> list[Any]:
+        return self.session.people
+
+    @property
+    def actions(self) -> list[Any]:
+        return self.session.actions
+
+    # -- what the layout and the ritual screens provide ---------------------------------------------------
+    def compute_findings(self) -> Findings:
+        """The ritual's findings for this run (called in a worker thread)."""
+        return self.session.findings()
+
+    def show_findings(self, findings: Any) -> None:
+        """Render the findings (main thread): after opening, on reload and before closing."""
+
+    def describe_close(self, extras: dict[str, Any]) -> str:
+        """What the ritual's close extras did, for the status line."""
+        return ", ".join(f"{k}: {v}" for k, v in extras.items())
+
+    def action_defaults(self) -> dict[str, Any]:
+        """A new action's initial values (called in a thread): owned by the facilitator."""
+        return {"owner_id": self.session.actor_id()}
+
+    def show_run(self) -> None:
+        """Render the opened run (main thread)."""
+
+    def show_record(self) -> None:
+        """Render the run's decisions and actions after a write (main thread)."""
+
+    def show_numbers(self, numbers: dict[str, Any] | str) -> None:
+        """Render what the run freezes, or why it cannot be computed (main thread)."""
+
+    def set_editable(self, editable: bool) -> None:
+        """Enable the inputs while the run is open."""
+
+    def status(self, text: str) -> None:
+        self.notify(text, markup=False)
+
+    # -- opening and the findings -------------------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="stepper-open")
+    def open_session(self) -> None:
+        try:
+            self.session.open()
+        except Refused as exc:  # NothingDue, a bad period
+            self.app.call_from_thread(self._cannot_open, exc)
+            return
+        self.app.call_from_thread(self.show_run)
+        self._compute_and_show()
+
+    def _cannot_open(self, exc: Exception) -> None:
+        self.app.notify(str(exc), title="Nothing due" if isinstance(exc, NothingDue) else "Cannot open the run",
+                        severity="warning", markup=False)
+        self.app.pop_screen()
+
+    @work(thread=True, exclusive=True, group="stepper-findings")
+    def reload_findings(self) -> None:
+        self._compute_and_show()
+
+    def _compute_and_show(self) -> None:
+        try:
+            findings = self.compute_findings()
+        except Exception as exc:  # the meeting goes on with notes when a query fails
+            self.notify_any_thread(f"Could not compute the figures: {exc}", severity="error")
+            return
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self.findings_ready, findings)
+
+    def findings_ready(self, findings: Any) -> None:
+        self.findings = findings
+        self.show_findings(findings)
+
+    @work(thread=True, exclusive=True, group="stepper-numbers")
+    def preview(self) -> None:
+        """What closing now would freeze (the frozen numbers once closed), shown with ``show_numbers``."""
+        if self.run is None or (self.findings is None and self.session.is_open):
+            return  # shown when the findings arrive
+        try:
+            numbers = self.session.preview(self.findings) if self.session.is_open else self.run.numbers
+        except Exception as exc:  # a ritual's query failing must not take the meeting down
+            self.app.call_from_thread(self.show_numbers, f"Could not compute the numbers: {exc}")
+            return
+        self.app.call_from_thread(self.show_numbers, numbers)
+
+    # -- notes, saved as they are typed -------------------------------------------------------------------
+    def note_typed(self, step: str, text: str) -> None:
+        if self.run is None or (self.run.notes.get(step, "") == text and step not in self._pending):
+            return  # loaded text, not typing
+        with self._pending_lock:
+            self._pending[step] = text
+        if self._autosave_timer is not None:
+            self._autosave_timer.stop()
+        self._autosave_timer = self.set_timer(self.AUTOSAVE_DELAY, self._save_notes)
+
+    def note_loadable(self, step: str) -> bool:
+        """Whether the stored note may replace the box's text (nothing typed is waiting to be saved)."""
+        with self._pending_lock:
+            return step not in self._pending
+
+    @work(thread=True, group="stepper-save")
+    def _save_notes(self) -> None:
+        self.save_pending_notes()
+
+    def save_pending_notes(self) -> None:
+        """Write every pending note now (any thread); errors are shown, typed text stays on screen."""
+        with self._save_lock:
+            with self._pending_lock:
+                pending, self._pending = self._pending, {}
+            if not pending or self.run is None:
+                return
+            for step, text in pending.items():
+                try:
+                    self.session.save_note(step, text)
+                except Refused as exc:
+                    self.notify_any_thread(f"{exc}. Your text is still on screen.", severity="error")
+            self.status_any_thread(f"Notes saved at {self.home.clock.now():%H:%M:%S} UTC")
+
+    def on_unmount(self) -> None:
+        self.save_pending_notes()
+
+    def action_leave(self) -> None:
+        self.save_pending_notes()
+        self.app.pop_screen()
+
+    # -- writes -------------------------------------------------------------------------------------------
+    @work(thread=True, group="stepper-save")
+    def save(self, change: Any, done: str) -> None:
+        """Apply ``change()`` (a session write) in a thread; a refusal becomes a notice; then the record
+        is shown again."""
+        try:
+            change()
+        except Refused as exc:
+            self.notify_any_thread(str(exc), severity="error")
+            return
+        if done:
+            self.status_any_thread(done)
+        self.app.call_from_thread(self.show_record)
+
+    def writable(self) -> bool:
+        """Whether the run takes writes (a notice says why not)."""
+        if not self.session.is_open:
+            self.notify("This run is not open; its record is read-only.", severity="warning")
+        return self.session.is_open
+
+    def notify_any_thread(self, message: str, severity: str = "information") -> None:
+        if threading.get_ident() == self.app._thread_id:
+            self.notify(message, severity=severity, markup=False)  # type: ignore[arg-type]
+        else:
+            self.app.call_from_thread(self.notify, message, severity=severity, markup=False)
+
+    def status_any_thread(self, text: str) -> None:
+        if threading.get_ident() == self.app._thread_id:
+            self.status(text)
+        else:
+            self.app.call_from_thread(self.status, text)
+
+    # -- closing, discarding, minutes ---------------------------------------------------------------------
+    def action_close_run(self) -> None:
+        if self.writable():
+            self._close_flow()
+
+    @work(group="stepper-dialog", exclusive=True)
+    async def _close_flow(self) -> None:
+        await asyncio.to_thread(self.save_pending_notes)
+        try:
+            findings = await asyncio.to_thread(self.compute_findings)
+            preview = await asyncio.to_thread(self.session.preview, findings)
+        except Exception as exc:
+            self.notify(f"Could not compute the numbers, the run stays open: {exc}", severity="error", markup=False)
+            return
+        self.findings = findings
+        self.show_findings(findings)
+        self.show_numbers(preview)
+        run = self.session.current_run()
+        question = f"Close run {run.id} ({self.ritual.title} {run.period}) and freeze these numbers?"
+        if not await self.app.push_screen_wait(Confirm(question, self.ritual.close_detail, yes="Close")):
+            return
+        try:
+            self.outcome = await asyncio.to_thread(self.session.close, findings)
+        except Refused as exc:
+            self.notify(f"The run stays open: {exc}", severity="error", markup=False)
+            return
+        self.set_editable(False)
+        self.sub_title = f"run {run.id} (closed)"
+        self.show_numbers(self.outcome.numbers)
+        done = self.describe_close(self.outcome.extras)
+        self.status(f"Run closed{'; ' + done if done else ''}. Press m to export the minutes.")
+        self.notify("Run closed. Press m to export its minutes.", markup=False)
+
+    def action_discard_run(self) -> None:
+        """Delete a run opened by mistake: refused once it holds decisions or actions (a record)."""
+        run = self.run
+        if run is None or not self.writable():
+            return
+        if run.decisions or self.actions:
+            self.notify(f"Run {run.id} holds {len(run.decisions)} decision(s) and {len(self.actions)} action(s): "
+                        "it is a record and cannot be discarded.", severity="warning", markup=False)
+            return
+        self._discard_flow()
+
+    @work(group="stepper-dialog", exclusive=True)
+    async def _discard_flow(self) -> None:
+        run = self.session.current_run()
+        question = f"Discard run {run.id} ({self.ritual.title} {run.period}), opened by mistake?"
+        if not await self.app.push_screen_wait(Confirm(question, "Its notes and attendees are deleted.",
+                                                       yes="Discard")):
+            return
+        with self._pending_lock:
+            self._pending.clear()
+        try:
+            await asyncio.to_thread(self.session.discard)
+        except Refused as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        self.app.notify(f"Run {run.id} ({self.ritual.title} {run.period}) discarded", markup=False)
+        self.app.pop_screen()
+
+    def action_export_minutes(self) -> None:
+        if self.run is not None:
+            self._export_minutes()
+
+    @work(thread=True, exclusive=True, group="stepper-export")
+    def _export_minutes(self) -> None:
+        from exports.minutes import minutes_filename, render_minutes
+
+        self.save_pending_notes()
+        try:
+            with self.home.records.session() as s:
+                text = render_minutes(s, self.run.id, self.home.config.currency)
+            path = self.home.path / "minutes" / minutes_filename(self.run)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        except (OSError, ValueError) as exc:
+            self.notify_any_thread(f"Could not write the minutes: {exc}", severity="error")
+            return
+        self.exported_path = path
+        self.notify_any_thread(f"Minutes written to {path}")
