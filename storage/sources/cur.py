@@ -50,7 +50,8 @@ from __future__ import annotations
 from storage.loader import LoadError, LoadProblem
 from storage.sources.cur_columns import COLUMNS, CUR2_ONLY, snake
 from storage.sources.cur_columns import REQUIRED as LEGACY_REQUIRED
-from storage.sources.files import Mapping, RawFile
+from storage.sources.files import Mapping
+from storage.sources.raw_files import RawFile
 from storage.sources.shapes import missing_columns
 
 # The snake_case names, derived from the legacy CUR's slash names (cur_columns), plus CUR 2.0's own columns.

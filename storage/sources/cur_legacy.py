@@ -29,7 +29,8 @@ import json
 from storage.loader import LoadError, LoadProblem
 from storage.sources import cur
 from storage.sources.cur_columns import COLUMNS, LEGACY_ONLY, REQUIRED, cost_category, snake, squash, tag_key
-from storage.sources.files import Mapping, RawFile, lit, q
+from storage.sources.files import Mapping
+from storage.sources.raw_files import RawFile, lit, q
 from storage.sources.shapes import missing_columns
 
 # snake_case name -> (the legacy spelling, kind): what the mapping reads.

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from storage.loader import LoadError, LoadProblem
 from storage.schema import FOCUS_COLUMNS
-from storage.sources.files import Mapping, RawFile, lit, q
+from storage.sources.files import Mapping
+from storage.sources.raw_files import RawFile, lit, q
 from storage.sources.shapes import FOCUS_INSTEAD, focus_before_1, missing_columns
 
 # What FOCUS 0.5 and 1.0-preview called columns that 1.0 renamed or removed.
