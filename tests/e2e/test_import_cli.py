@@ -49,3 +49,20 @@ def test_import_then_bad_files_change_nothing(tmp_path: Path) -> None:
         assert len(lines) == 1 and all(w in lines[0] for w in words), lines
         assert "Traceback" not in out.stderr
     assert json.loads(run("--home", str(home), "info", "--json").stdout) == before
+
+
+def test_the_installed_command_imports_a_legacy_cur_and_names_its_shape(tmp_path: Path) -> None:
+    from tests.conftest import SHARED_DATA
+
+    legacy = SHARED_DATA / "legacy-cur" / "aws-legacy-cur-anon.csv"
+    if not legacy.exists():
+        pytest.skip("../shared/data/legacy-cur is absent (a fresh clone)")
+    out = run("--home", str(tmp_path / "home"), "import", str(legacy), "--json")
+    assert out.returncode == 0, out.stderr
+    summary = json.loads(out.stdout)
+    assert summary["files"][0]["format"] == "cur-legacy" and "legacy" in summary["files"][0]["shape"]
+    azure = tmp_path / "azure.csv"
+    azure.write_text("SubscriptionId,MeterCategory,AccountOwnerId,Date,CostInBillingCurrency\ns,VM,a@b.c,10/01/2026,1\n")
+    out = run("--home", str(tmp_path / "home"), "import", str(azure))
+    assert out.returncode == 2 and "Azure EA" in out.stderr and "FOCUS export" in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
