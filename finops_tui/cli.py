@@ -74,6 +74,12 @@ def run_app(home) -> None:  # type: ignore[no-untyped-def]
     """Open the TUI on a home (imported here so headless commands never load Textual)."""
     from finops_tui.app import FinOpsApp
 
+    if home.db_url is not None:
+        # A server is opened (and migrated) before the first paint, so an unreachable one or a missing
+        # driver is one line here, not a crash inside a screen. A local file stays lazy: first paint is fast.
+        with handle_errors():
+            _ = home.records
+
     FinOpsApp(home).run()
 
 

@@ -35,6 +35,23 @@ def check_demo_home(home: Home) -> None:
                             "Name an empty folder with --home, or leave --home out to use the demo's own folder.")
 
 
+def check_demo_records(home: Home) -> None:
+    """A records store named by a URL (a server) takes the demo only while it holds no people: the demo
+    never seeds its company into a team's shared records. Opening it here, before anything is written,
+    also stops an unreachable or driverless store before the cost store is built."""
+    from sqlalchemy import func
+    from sqlmodel import select
+
+    from storage.records import Person
+
+    with home.records.session() as s:
+        people = s.exec(select(func.count()).select_from(Person)).one()
+    if people:
+        raise DemoHomeError(f"the records store {home.records_display_url} already holds {people} people; the "
+                            "demo seeds only an empty one. Leave out --db and FINOPS_TUI_DB to keep the demo's "
+                            "records in its folder, or name an empty database.")
+
+
 def wipe_demo(home: Home) -> None:
     """Remove what the demo wrote (only in a demo-marked folder)."""
     check_demo_home(home)
@@ -53,6 +70,9 @@ def build_demo(path: Path, as_of: date, seed: int = 7, progress: Callable[[str],
     path.mkdir(parents=True, exist_ok=True)
     home = Home(path, db_url)
     check_demo_home(home)
+    if db_url is not None:
+        check_demo_records(home)
+        home.close()
     (path / DEMO_MARKER).write_text(json.dumps({"as_of": as_of.isoformat(), "seed": seed}), encoding="utf-8")
     (path / "finops-tui.toml").write_text(DEMO_CONFIG.format(
         company=demo.COMPANY, teams=json.dumps(list(demo.TEAMS)), shared=json.dumps(list(demo.SHARED_ACCOUNTS))),

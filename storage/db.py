@@ -2,7 +2,9 @@
 
 Writers use ``Records.write()``, whose transaction starts with ``BEGIN IMMEDIATE`` on SQLite: a writer
 that reads and then updates must hold the write lock from its first read, or two writers deadlock and
-one of them gets "database is locked".
+one of them gets "database is locked". On PostgreSQL the same transaction first takes a transaction-level
+advisory lock, so writers (and migrations) serialise there exactly as on SQLite's file lock: code that
+reads, then inserts or updates, sees every write committed before its own began.
 """
 
 from __future__ import annotations
@@ -13,16 +15,24 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, NoSuchModuleError, OperationalError, ProgrammingError
 from sqlmodel import Session
+
+from storage.records_url import RecordsUrlError, missing_driver, parse, redact_url, scrub
 
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 BUSY_TIMEOUT_S = 30.0
+CONNECT_TIMEOUT_S = 10  # an unreachable server says so instead of hanging the terminal
+# The key of the PostgreSQL advisory lock every writer and every migration holds ("FinOps" in ASCII).
+# Advisory locks belong to one database, so two stores on one server never wait for each other.
+WRITE_LOCK_KEY = 0x46696E4F7073
+
+__all__ = ["Records", "RecordsError", "RecordsUrlError", "head_revision", "make_engine", "sqlite_url"]
 
 
 def head_revision() -> str:
@@ -56,8 +66,21 @@ def _is_sqlite(url: str) -> bool:
 
 
 def make_engine(url: str) -> Engine:
+    """The engine for a URL; a malformed URL or a missing driver is a RecordsUrlError naming the fix."""
     if not _is_sqlite(url):
-        return create_engine(url, pool_pre_ping=True)
+        parsed = parse(url)
+        connect_args: dict[str, Any] = {}
+        if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() in ("psycopg", "psycopg2"):
+            connect_args = {"application_name": "finops-tui"}
+            if "connect_timeout" not in parsed.query:
+                connect_args["connect_timeout"] = CONNECT_TIMEOUT_S
+        try:
+            return create_engine(parsed, pool_pre_ping=True, connect_args=connect_args)
+        except ImportError as exc:  # the dialect imports its driver here
+            raise missing_driver(url, exc) from exc
+        except NoSuchModuleError as exc:
+            raise RecordsUrlError(f"the records store {redact_url(url)} names a database SQLAlchemy does not "
+                                  f"know ({parsed.drivername!r})") from exc
     engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S, "check_same_thread": False})
 
     @event.listens_for(engine, "connect")
@@ -87,9 +110,30 @@ class Records:
         self.url = url
         self.engine = make_engine(url)
         self.is_sqlite = _is_sqlite(url)
+        self.is_postgres = self.engine.dialect.name == "postgresql"
         self._writer = self.engine.execution_options(sqlite_begin="IMMEDIATE") if self.is_sqlite else self.engine
         if migrate and not self._at_head():
             self.upgrade()
+
+    @property
+    def display_url(self) -> str:
+        """The URL as it may be shown or logged: the password as ``***``."""
+        return redact_url(self.url)
+
+    def __repr__(self) -> str:
+        return f"Records({self.display_url!r})"
+
+    def _error(self, doing: str, exc: DBAPIError) -> RecordsError:
+        """One line for a person: what failed, on which store (no password), and the driver's reason."""
+        reason = " ".join(str(exc.orig).split())
+        return RecordsError(scrub(doing.format(store=f"the records store {self.display_url}") + f": {reason}",
+                                  self.url))
+
+    def _take_write_lock(self, conn: Connection) -> None:
+        """PostgreSQL: wait (at most the busy timeout) for the store's advisory lock, held to commit."""
+        if self.is_postgres:
+            conn.execute(text(f"SET LOCAL lock_timeout = '{int(BUSY_TIMEOUT_S * 1000)}ms'"))
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK_KEY})
 
     @classmethod
     def at(cls, path: Path, **kwargs: bool) -> Records:
@@ -108,32 +152,42 @@ class Records:
     def _at_head(self) -> bool:
         """True when the database already stands at the newest revision. Read with one query, so a
         command on an up-to-date store does not import and run Alembic (a third of its start-up)."""
-        from sqlalchemy import text
-
         try:
-            with self.engine.connect() as conn:
+            conn = self.engine.connect()
+        except OperationalError as exc:
+            if self.is_sqlite:
+                return False  # a file busy opening: upgrade retries
+            raise self._error("cannot connect to {store}", exc) from exc
+        with conn:
+            try:
                 rows = conn.execute(text("SELECT version_num FROM alembic_version")).fetchall()
-        except OperationalError:
-            return False  # a new database (no alembic_version yet), or one busy opening: let upgrade decide
+            except (OperationalError, ProgrammingError):
+                # A new database: no alembic_version yet (SQLite says OperationalError, PostgreSQL
+                # UndefinedTable, a ProgrammingError), or a file busy opening: let upgrade decide.
+                return False
         return [r[0] for r in rows] == [head_revision()]
 
     def upgrade(self, revision: str = "head", retries: int = 5) -> None:
+        """Migrate to ``revision`` in one transaction that holds the store's write lock (SQLite's BEGIN
+        IMMEDIATE, PostgreSQL's advisory lock): processes opening an old or empty store at once take turns,
+        and each one after the first finds the work done."""
         from alembic import command
 
         cfg = self._alembic_config()
         attempt = 0
         while True:
             try:
-                with self.engine.begin() as conn:
+                with self._writer.begin() as conn:
+                    self._take_write_lock(conn)
                     cfg.attributes["connection"] = conn
                     command.upgrade(cfg, revision)
                 return
-            except OperationalError as exc:
+            except DBAPIError as exc:
                 # Opening a WAL file while another process closes its last connection (and checkpoints)
                 # can report "locked" without waiting for the busy timeout: open again, a little later.
                 attempt += 1
-                if "locked" not in str(exc.orig).lower() or attempt > retries:
-                    raise RecordsError(f"cannot open the records store {self.url}: {exc.orig}") from exc
+                if not self.is_sqlite or "locked" not in str(exc.orig).lower() or attempt > retries:
+                    raise self._error("cannot open {store}", exc) from exc
                 self.engine.dispose()
                 time.sleep(0.05 * attempt)
 
@@ -152,17 +206,23 @@ class Records:
 
     @contextmanager
     def write(self, retries: int = 5) -> Iterator[Session]:
-        """A write session: BEGIN IMMEDIATE on SQLite, committed on success, rolled back on error."""
+        """A write session holding the store's write lock from its start (BEGIN IMMEDIATE on SQLite, the
+        advisory lock on PostgreSQL); committed on success, rolled back on error."""
         attempt = 0
         while True:
             session = Session(self._writer, expire_on_commit=False)
             try:
                 # Start the transaction now so the write lock is held before the first read.
-                session.connection()
+                self._take_write_lock(session.connection())
                 break
             except OperationalError as exc:
                 session.close()
                 attempt += 1
+                if self.is_postgres and getattr(exc.orig, "sqlstate", None) == "55P03":  # lock_timeout
+                    raise self._error(f"{{store}} is busy: other writers held it for {BUSY_TIMEOUT_S:.0f} s; "
+                                      "try again", exc) from exc
+                if not self.is_sqlite:
+                    raise self._error("cannot connect to {store}", exc) from exc
                 if "locked" not in str(exc.orig).lower() or attempt > retries:
                     raise RecordsError(f"the records store is busy; try again ({exc.orig})") from exc
                 time.sleep(0.05 * attempt)

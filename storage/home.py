@@ -45,7 +45,7 @@ class Home:
     """One home folder: ``finops-tui.toml``, ``records.sqlite`` and ``costs.duckdb``."""
 
     path: Path
-    db_url: str | None = None
+    db_url: str | None = field(default=None, repr=False)  # may hold a password: see records_display_url
     clock_override: Clock | None = None
     explicit: bool = True  # named by --home or FINOPS_TUI_HOME (the demo then uses it)
     _records: Records | None = field(default=None, repr=False)
@@ -99,6 +99,13 @@ class Home:
         from storage.db import sqlite_url
 
         return self.db_url or sqlite_url(self.path / RECORDS_FILE)
+
+    @property
+    def records_display_url(self) -> str:
+        """The records URL as it may be shown: its password as ``***``."""
+        from storage.records_url import redact_url
+
+        return redact_url(self.records_url)
 
     @property
     def records(self) -> Records:  # storage.db is imported lazily (SQLModel, SQLAlchemy)

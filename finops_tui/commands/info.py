@@ -17,7 +17,7 @@ def command(home, as_json: bool) -> None:  # type: ignore[no-untyped-def]
         out = {
             "home": str(home.path),
             "config": str(home.config_path) if home.config_path.exists() else None,
-            "records": home.records_url,
+            "records": home.records_display_url,  # never the password
             "costs": str(home.costs_path),
             "demo": home.is_demo,
             "today": home.clock.today().isoformat(),
