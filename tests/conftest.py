@@ -1,4 +1,5 @@
-"""Shared fixtures: a temporary home, a fixed clock, and where the shared real billing files live."""
+"""Shared fixtures: a temporary home, a fixed clock, where the shared real billing files live, and the
+records engines (a module marked ``records_engines`` runs on SQLite and on PostgreSQL: tests/records_engines.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from storage.clock import Clock
-from storage.home import Home
+from storage.db import sqlite_url
+from storage.home import DB_ENV, Home
+from tests import records_engines as engines
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
@@ -21,9 +24,73 @@ FIXED_TODAY = date(2026, 11, 27)
 os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", f"{engines.MARKER}: run the tests on SQLite and on PostgreSQL "
+                                       f"({engines.PG_ENV})")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "records_engine" in metafunc.fixturenames and metafunc.definition.get_closest_marker(engines.MARKER):
+        metafunc.parametrize("records_engine", engines.ENGINES, indirect=True)
+
+
 @pytest.fixture
-def home(tmp_path: Path) -> Home:
-    h = Home(tmp_path / "home", clock_override=Clock(FIXED_TODAY))
+def records_engine(request: pytest.FixtureRequest) -> str:
+    """``sqlite``, or ``postgresql`` in the second variant of a test of a ``records_engines`` module."""
+    return getattr(request, "param", "sqlite")
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    server = engines.connect(os.environ.get(engines.PG_ENV))
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def pg_records_url(pg_server):
+    """A new PostgreSQL database at the newest revision, dropped after the test."""
+    url = pg_server.create_at_head()
+    yield url
+    pg_server.drop(url)
+
+
+@pytest.fixture
+def pg_empty_url(pg_server):
+    """A new, empty PostgreSQL database (no tables), dropped after the test."""
+    url = pg_server.create()
+    yield url
+    pg_server.drop(url)
+
+
+@pytest.fixture
+def records_db_url(records_engine: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):
+    """The PostgreSQL variant's database (migrated, no rows), also given to FINOPS_TUI_DB so that the
+    installed command and Home.resolve use it; None on SQLite (each home keeps its records.sqlite)."""
+    if records_engine != "postgresql":
+        return None
+    url = request.getfixturevalue("pg_records_url")
+    monkeypatch.setenv(DB_ENV, url)
+    return url
+
+
+@pytest.fixture
+def records_url(records_db_url: str | None, tmp_path: Path) -> str:
+    """A records store at the newest revision (SQLite: a new file, migrated on first open)."""
+    return records_db_url or sqlite_url(tmp_path / "records.sqlite")
+
+
+@pytest.fixture
+def empty_records_url(records_engine: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A records store with no tables at all (SQLite: no file yet; PostgreSQL: a new, empty database)."""
+    if records_engine != "postgresql":
+        return sqlite_url(tmp_path / "empty.sqlite")
+    return request.getfixturevalue("pg_empty_url")
+
+
+@pytest.fixture
+def home(tmp_path: Path, records_db_url: str | None) -> Home:
+    h = Home(tmp_path / "home", records_db_url, clock_override=Clock(FIXED_TODAY))
     h.path.mkdir(parents=True)
     yield h
     h.close()

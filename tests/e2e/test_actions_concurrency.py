@@ -17,11 +17,12 @@ from sqlmodel import select
 
 from rituals.actions import create_action
 from rituals.people import add_person
-from storage.db import Records
 from storage.records import Action, ActionEvent
+from tests.records_engines import open_records
 
 EXE = shutil.which("finops-tui")
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(EXE is None, reason="finops-tui is not installed")]
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(EXE is None, reason="finops-tui is not installed"),
+              pytest.mark.records_engines]  # SQLite and PostgreSQL (FINOPS_TUI_DB): tests/records_engines.py
 
 WORKERS, UPDATES, ACTIONS = 8, 25, 4
 STATUSES = ("open", "in_progress", "blocked")
@@ -57,11 +58,11 @@ print(json.dumps(out))
 """
 
 
-def test_concurrent_owners_never_lose_an_update(tmp_path: Path) -> None:
+def test_concurrent_owners_never_lose_an_update(tmp_path: Path, records_db_url: str | None) -> None:
     home = tmp_path / "home"
     home.mkdir()
     now = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
-    records = Records.at(home / "records.sqlite")
+    records = open_records(home)
     with records.write() as s:
         lead = add_person(s, "lead", "Lead", "finops_lead")
         for k in range(WORKERS):
@@ -95,7 +96,7 @@ def test_concurrent_owners_never_lose_an_update(tmp_path: Path) -> None:
     assert len(refused) >= ACTIONS  # workers k and k+4 open on the same action at version 1: one must lose
     assert all(r["rc"] == 0 for r in results if not r["checked"])
 
-    records = Records.at(home / "records.sqlite")
+    records = open_records(home)
     with records.session() as s:
         events = s.exec(select(ActionEvent).where(ActionEvent.field != "created").order_by(ActionEvent.id)).all()
         final = {a.id: a for a in s.exec(select(Action)).all()}

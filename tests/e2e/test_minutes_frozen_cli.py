@@ -12,11 +12,12 @@ import pytest
 
 from rituals import runs
 from rituals.actions import create_action, update_action
-from storage.db import Records
 from storage.records import Person
+from tests.records_engines import open_records
 
 EXE = shutil.which("finops-tui")
-pytestmark = pytest.mark.skipif(EXE is None, reason="finops-tui is not installed")
+pytestmark = [pytest.mark.skipif(EXE is None, reason="finops-tui is not installed"),
+              pytest.mark.records_engines]  # SQLite and PostgreSQL (FINOPS_TUI_DB): tests/records_engines.py
 NOW = datetime(2026, 11, 3, 9, 0, tzinfo=UTC)
 
 
@@ -27,9 +28,9 @@ def _minutes(home, run_id: int, today: str) -> str:
     return out.stdout
 
 
-def test_minutes_of_a_closed_run_do_not_move(tmp_path) -> None:
+def test_minutes_of_a_closed_run_do_not_move(tmp_path, records_db_url) -> None:
     home = tmp_path / "home"
-    records = Records.at(home / "records.sqlite")
+    records = open_records(home)
     try:
         with records.write() as s:
             ana = Person(handle="ana", name="Ana", role="finops_lead")

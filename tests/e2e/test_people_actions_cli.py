@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 EXE = shutil.which("finops-tui")
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(EXE is None, reason="finops-tui is not installed")]
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(EXE is None, reason="finops-tui is not installed"),
+              pytest.mark.records_engines]  # SQLite and PostgreSQL (FINOPS_TUI_DB): tests/records_engines.py
 
 
 def run(home: Path, *args: str, user: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -23,7 +24,7 @@ def run(home: Path, *args: str, user: str | None = None) -> subprocess.Completed
     return subprocess.run([EXE, "--home", str(home), *args], capture_output=True, text=True, env=env, timeout=120)
 
 
-def test_raci_check_on_a_fresh_home_and_on_a_broken_row(tmp_path: Path) -> None:
+def test_raci_check_on_a_fresh_home_and_on_a_broken_row(tmp_path: Path, records_db_url: str | None) -> None:
     home = tmp_path / "fresh"
     out = run(home, "raci", "--check", "--json")
     assert out.returncode == 0, out.stderr
@@ -32,10 +33,10 @@ def test_raci_check_on_a_fresh_home_and_on_a_broken_row(tmp_path: Path) -> None:
     # A row broken behind the editor's back (two A) fails the check and is named.
     from sqlmodel import select
 
-    from storage.db import Records
     from storage.records import RaciActivity, RaciAssignment
+    from tests.records_engines import open_records
 
-    records = Records.at(home / "records.sqlite")
+    records = open_records(home)
     with records.write() as s:
         act = s.exec(select(RaciActivity).where(RaciActivity.name == "Budgets and guardrails")).one()
         s.add(RaciAssignment(activity_id=act.id, role="leadership", letter="A"))
@@ -45,7 +46,7 @@ def test_raci_check_on_a_fresh_home_and_on_a_broken_row(tmp_path: Path) -> None:
     assert "RACI row 'Budgets and guardrails' has 2 A" in out.stderr and "Traceback" not in out.stderr
 
 
-def test_people_teams_and_owners_updating_actions(tmp_path: Path) -> None:
+def test_people_teams_and_owners_updating_actions(tmp_path: Path, records_db_url: str | None) -> None:
     home = tmp_path / "h"
     assert run(home, "people", "add", "ana", "Ana Lopez", "--role", "FinOps lead").returncode == 0
     assert run(home, "people", "add", "carl", "Carl Diaz", "--role", "engineering").returncode == 0

@@ -14,11 +14,12 @@ import pytest
 
 from rituals import runs
 from rituals.actions import create_action
-from storage.db import Records
 from storage.records import Person
+from tests.records_engines import open_records
 
 EXE = shutil.which("finops-tui")
-pytestmark = pytest.mark.skipif(EXE is None, reason="finops-tui is not installed")
+pytestmark = [pytest.mark.skipif(EXE is None, reason="finops-tui is not installed"),
+              pytest.mark.records_engines]  # SQLite and PostgreSQL (FINOPS_TUI_DB): tests/records_engines.py
 NOW = datetime(2026, 11, 3, 9, 0, tzinfo=UTC)
 
 
@@ -27,10 +28,10 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
                           env={**os.environ, "FINOPS_TUI_TODAY": "2026-11-27"})
 
 
-@pytest.fixture(scope="module")
-def home_with_runs(tmp_path_factory) -> tuple[Path, int, int]:
-    home = tmp_path_factory.mktemp("runs-home")
-    records = Records.at(home / "records.sqlite")
+@pytest.fixture
+def home_with_runs(tmp_path, records_db_url) -> tuple[Path, int, int]:
+    home = tmp_path / "runs-home"
+    records = open_records(home)
     with records.write() as s:
         ana = Person(handle="ana", name="Ana", role="finops_lead")
         s.add(ana)

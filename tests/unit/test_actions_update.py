@@ -20,6 +20,8 @@ from rituals.actions import (
 from rituals.people import add_person, add_team
 from storage.records import Action, ActionEvent
 
+pytestmark = pytest.mark.records_engines  # SQLite and PostgreSQL: tests/records_engines.py
+
 TODAY = date(2026, 11, 27)  # a Friday
 NOW = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
 

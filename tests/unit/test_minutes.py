@@ -16,6 +16,8 @@ from rituals.actions import create_action
 from storage.db import Records
 from storage.records import Person
 
+pytestmark = pytest.mark.records_engines  # SQLite and PostgreSQL: tests/records_engines.py
+
 GOLDEN = Path(__file__).with_name("golden")
 OPENED = datetime(2026, 11, 5, 9, 30, tzinfo=UTC)
 CLOSED = datetime(2026, 11, 5, 10, 20, tzinfo=UTC)
@@ -68,8 +70,8 @@ def _seed(records: Records) -> tuple[int, int]:
 
 
 @pytest.fixture
-def seeded(tmp_path):
-    r = Records.at(tmp_path / "records.sqlite")
+def seeded(records_url):
+    r = Records(records_url)
     ids = _seed(r)
     yield r, ids
     r.dispose()

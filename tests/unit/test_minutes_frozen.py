@@ -14,8 +14,10 @@ from exports import minutes
 from rituals import runs
 from rituals.actions import create_action, update_action
 from rituals.review_actions import walk_update
-from storage.db import Records, sqlite_url
+from storage.db import Records
 from storage.records import Action, Person, RitualRun
+
+pytestmark = pytest.mark.records_engines  # SQLite and PostgreSQL: tests/records_engines.py
 
 OPENED = datetime(2026, 11, 5, 9, 0, tzinfo=UTC)
 CLOSED = datetime(2026, 11, 5, 10, 0, tzinfo=UTC)
@@ -28,8 +30,8 @@ AGENDA = {"currency": "USD", "month": "2026-10", "actions": {"available": True, 
 
 
 @pytest.fixture
-def records(tmp_path):
-    r = Records.at(tmp_path / "records.sqlite")
+def records(records_url):
+    r = Records(records_url)
     yield r
     r.dispose()
 
@@ -178,13 +180,12 @@ def test_the_monthly_action_log_is_frozen_at_close(records) -> None:
     assert _render(records, run_id) == at_close
 
 
-def test_an_old_database_upgrades_and_keeps_its_runs(tmp_path) -> None:
-    path = tmp_path / "old.sqlite"
-    old = Records(sqlite_url(path), migrate=False)
+def test_an_old_database_upgrades_and_keeps_its_runs(empty_records_url) -> None:
+    old = Records(empty_records_url, migrate=False)
     old.upgrade("0006")
     with old.engine.begin() as conn:
         conn.execute(text("INSERT INTO person (handle, name, role, active, created_at) "
-                          "VALUES ('ana', 'Ana', 'finops_lead', 1, '2026-01-01 00:00:00')"))
+                          "VALUES ('ana', 'Ana', 'finops_lead', true, '2026-01-01 00:00:00')"))
         conn.execute(text(
             "INSERT INTO ritual_run (kind, period, status, opened_at, closed_at, facilitator_id, attendees, "
             "notes, decisions, numbers, version) VALUES ('tag_sweep', '2026-W45', 'closed', "
@@ -194,7 +195,7 @@ def test_an_old_database_upgrades_and_keeps_its_runs(tmp_path) -> None:
                           "created_at, updated_at) VALUES ('Tag it', '', 'tag_fix', 1, 'in_progress', 1, 1, "
                           "'2026-11-05 09:30:00', '2026-11-05 09:30:00')"))
     old.dispose()
-    new = Records(sqlite_url(path))
+    new = Records(empty_records_url)
     try:
         assert new.current_revision() == "0007"
         with new.session() as s:

@@ -20,6 +20,8 @@ from rituals.people import (
 )
 from rituals.raci import RaciError, check_raci, check_row, ensure_raci, load_raci, save_raci_row
 
+pytestmark = pytest.mark.records_engines  # SQLite and PostgreSQL: tests/records_engines.py
+
 
 @pytest.fixture
 def records(home):

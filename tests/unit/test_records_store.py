@@ -1,5 +1,6 @@
 """The records store: WAL and foreign keys on, migrations upgrade an older database with its rows intact,
-and the models agree with the migrated schema."""
+and the models agree with the migrated schema (on SQLite and on PostgreSQL; the PostgreSQL specifics are in
+test_records_postgres.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel, select
 
 from storage import records as rec
-from storage.db import Records, sqlite_url
+from storage.db import Records
+
+pytestmark = pytest.mark.records_engines  # SQLite and PostgreSQL: tests/records_engines.py
 
 
 def test_wal_and_foreign_keys_are_on(tmp_path) -> None:
@@ -24,18 +27,17 @@ def test_wal_and_foreign_keys_are_on(tmp_path) -> None:
         s.add(rec.TeamAccount(account_id="1", team_id=999))
 
 
-def test_an_old_database_upgrades_with_its_rows_intact(tmp_path) -> None:
-    path = tmp_path / "old.sqlite"
-    old = Records(sqlite_url(path), migrate=False)
+def test_an_old_database_upgrades_with_its_rows_intact(empty_records_url) -> None:
+    old = Records(empty_records_url, migrate=False)
     old.upgrade("0001")
     with old.engine.begin() as conn:
         conn.execute(text("INSERT INTO person (handle, name, role, active, created_at) "
-                          "VALUES ('ana', 'Ana', 'finops_lead', 1, '2025-01-01 00:00:00')"))
-        conn.execute(text("INSERT INTO team (name, owner_id, active, created_at) VALUES ('web', 1, 1, "
+                          "VALUES ('ana', 'Ana', 'finops_lead', true, '2025-01-01 00:00:00')"))
+        conn.execute(text("INSERT INTO team (name, owner_id, active, created_at) VALUES ('web', 1, true, "
                           "'2025-01-01 00:00:00')"))
         conn.execute(text("INSERT INTO team_account (account_id, team_id) VALUES ('123456789012', 1)"))
     old.dispose()
-    new = Records(sqlite_url(path))
+    new = Records(empty_records_url)
     assert new.current_revision() != "0001"
     with new.session() as s:
         person = s.exec(select(rec.Person)).one()
@@ -47,11 +49,11 @@ def test_an_old_database_upgrades_with_its_rows_intact(tmp_path) -> None:
         assert s.exec(select(rec.Action)).one().version == 1
 
 
-def test_models_match_the_migrations(tmp_path) -> None:
+def test_models_match_the_migrations(records_url) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    r = Records.at(tmp_path / "m.sqlite")
+    r = Records(records_url)
     with r.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
     # Type-only differences between SQLModel's AutoString and sa.String are not schema changes.
@@ -76,17 +78,18 @@ def test_writers_take_the_write_lock_at_begin(tmp_path) -> None:
     assert seen == [1]
 
 
-def test_head_revision_matches_alembic_and_skips_upgrade_at_head(tmp_path, monkeypatch) -> None:
+def test_head_revision_matches_alembic_and_skips_upgrade_at_head(records_url, empty_records_url,
+                                                                 monkeypatch) -> None:
     from alembic.script import ScriptDirectory
 
     from storage.db import MIGRATIONS, head_revision
 
-    r = Records.at(tmp_path / "h.sqlite")
+    r = Records(records_url)
     assert head_revision() == ScriptDirectory(str(MIGRATIONS)).get_current_head() == r.current_revision()
     calls = []
     monkeypatch.setattr(Records, "upgrade", lambda self, *a, **k: calls.append(a))
     Records(r.url)
     assert calls == []  # at head: no Alembic run
-    old = Records(sqlite_url(tmp_path / "old2.sqlite"), migrate=False)
+    old = Records(empty_records_url, migrate=False)
     Records(old.url)
     assert len(calls) == 1  # a new database is migrated

@@ -10,12 +10,14 @@ from rituals import runs
 from storage.db import Records
 from storage.records import Person
 
+pytestmark = pytest.mark.records_engines  # SQLite and PostgreSQL: tests/records_engines.py
+
 NOW = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
 
 
 @pytest.fixture
-def records(tmp_path) -> Records:
-    r = Records.at(tmp_path / "records.sqlite")
+def records(records_url) -> Records:
+    r = Records(records_url)
     with r.write() as s:
         s.add(Person(handle="ana", name="Ana Lead", role="finops_lead"))
     yield r
