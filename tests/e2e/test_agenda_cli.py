@@ -28,7 +28,7 @@ def test_agenda_and_minutes_on_the_demo(demo_home, tmp_path) -> None:
     assert text.startswith("# Monthly cost review: 2026-10")
     for heading in ("## 1. Actions from earlier reviews", "## 2. Spend against budget and forecast",
                     "## 3. Showback per team", "## 4. Unit economics", "## 5. Anomalies since the last review",
-                    "## 6. Allocation and commitment coverage", "## 7. Decisions and new actions"):
+                    "## 6. Allocation and commitment coverage", "## 7. Decisions and actions"):
         assert heading in text
     assert "Delete unattached EBS volumes in dev" in text and " USD" in text and "Not available" not in text
 
