@@ -129,6 +129,14 @@ class Records:
         return RecordsError(scrub(doing.format(store=f"the records store {self.display_url}") + f": {reason}",
                                   self.url))
 
+    def _refused(self, exc: DBAPIError) -> RecordsError | None:
+        """A server's refusal (no privilege, a lost connection) as one line; None for anything else."""
+        if getattr(exc.orig, "sqlstate", None) == "42501":  # insufficient_privilege
+            return self._error("{store} refused: the role needs the privileges README.md lists", exc)
+        if isinstance(exc, OperationalError) and not self.is_sqlite:
+            return self._error("lost the connection to {store}", exc)
+        return None
+
     def _take_write_lock(self, conn: Connection) -> None:
         """PostgreSQL: wait (at most the busy timeout) for the store's advisory lock, held to commit."""
         if self.is_postgres:
@@ -172,6 +180,7 @@ class Records:
         IMMEDIATE, PostgreSQL's advisory lock): processes opening an old or empty store at once take turns,
         and each one after the first finds the work done."""
         from alembic import command
+        from alembic.util import CommandError
 
         cfg = self._alembic_config()
         attempt = 0
@@ -182,6 +191,9 @@ class Records:
                     cfg.attributes["connection"] = conn
                     command.upgrade(cfg, revision)
                 return
+            except CommandError as exc:  # a store migrated by a newer finops-tui than this one
+                raise RecordsError(scrub(f"the records store {self.display_url} is at a revision this "
+                                         f"finops-tui does not know ({exc}); upgrade finops-tui", self.url)) from exc
             except DBAPIError as exc:
                 # Opening a WAL file while another process closes its last connection (and checkpoints)
                 # can report "locked" without waiting for the busy timeout: open again, a little later.
@@ -202,7 +214,13 @@ class Records:
     def session(self) -> Iterator[Session]:
         """A read session (nothing is committed)."""
         with Session(self.engine, expire_on_commit=False) as session:
-            yield session
+            try:
+                yield session
+            except DBAPIError as exc:
+                refused = self._refused(exc)
+                if refused is None:
+                    raise
+                raise refused from exc
 
     @contextmanager
     def write(self, retries: int = 5) -> Iterator[Session]:
@@ -229,6 +247,12 @@ class Records:
         try:
             yield session
             session.commit()
+        except DBAPIError as exc:
+            session.rollback()
+            refused = self._refused(exc)
+            if refused is None:
+                raise
+            raise refused from exc
         except BaseException:
             session.rollback()
             raise

@@ -1,6 +1,7 @@
 """A records store on a server, for real (SQLite beside it where the rule is the same): a fresh database
 migrates on first open, processes opening an old or empty store at once take turns on its lock and none
-fails, writers hold the lock, the demo seeds it, and no password reaches any output, error or log."""
+fails, writers hold the lock, the demo seeds it, no password reaches any output, error or log, and a missing
+driver, a refused privilege or a store from a newer finops-tui is one line, never a traceback."""
 
 from __future__ import annotations
 
@@ -138,6 +139,32 @@ def test_no_password_in_info_errors_or_logs(pg_records_url: str, pg_empty_url: s
     for out in (shown, as_json, wrong, unreachable):
         assert secret not in out.stdout + out.stderr
     assert secret not in logged and all(secret not in shown for shown in shown_objects)
+
+
+def test_a_store_from_a_newer_finops_tui_is_one_line(tmp_path: Path, records_url: str) -> None:
+    Records(records_url).dispose()
+    newer = Records(records_url, migrate=False)
+    with newer.engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    newer.dispose()
+    out = run("--home", str(tmp_path / "h"), "--db", records_url, "people", "list")
+    assert out.returncode == 1 and len(out.stderr.strip().splitlines()) == 1, out.stderr
+    assert "at a revision this finops-tui does not know" in out.stderr and "upgrade finops-tui" in out.stderr
+
+
+def test_a_privilege_the_role_lacks_is_one_line(tmp_path: Path, pg_records_url: str) -> None:
+    records = Records(pg_records_url)
+    with records.engine.begin() as conn:  # the owner gives up its own rights on two tables
+        conn.execute(text("REVOKE INSERT ON person FROM CURRENT_USER"))
+        conn.execute(text("REVOKE SELECT ON action FROM CURRENT_USER"))
+    records.dispose()
+    home = str(tmp_path / "h")
+    write = run("--home", home, "--db", pg_records_url, "people", "add", "zed", "Zed", "--role", "finance")
+    read = run("--home", home, "--db", pg_records_url, "actions", "list")
+    for out in (write, read):
+        assert out.returncode == 1 and len(out.stderr.strip().splitlines()) == 1, out.stderr
+        assert "refused: the role needs the privileges README.md lists: permission denied" in out.stderr
+        assert password_of(pg_records_url) not in out.stderr
 
 
 def test_a_missing_driver_is_one_line_naming_the_extra(tmp_path: Path) -> None:
