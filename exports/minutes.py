@@ -32,6 +32,8 @@ from storage.records import RitualRun
 if TYPE_CHECKING:
     from jinja2 import Environment
 
+    from storage.home import Home
+
 TEMPLATES = Path(__file__).with_name("templates")
 SectionRenderer = Callable[["MinutesContext"], str | None]
 _SECTIONS: dict[str, list[SectionRenderer]] = {}
@@ -243,6 +245,17 @@ def render_minutes(session: Session, run_id: int, default_currency: str | None =
     """The minutes of run ``run_id`` (RunNotFound when there is none); an open run renders as a draft."""
     run = get_run(session, run_id)
     return render_context(build_context(session, run, default_currency))
+
+
+def write_minutes(home: Home, run_id: int) -> Path:
+    """Render run ``run_id``'s minutes into ``HOME/minutes/`` (what the app's ``m`` does); the file."""
+    with home.records.session() as s:
+        run = get_run(s, run_id)
+        text = render_minutes(s, run_id, home.config.currency)
+    path = home.path / "minutes" / minutes_filename(run)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
 
 
 def minutes_filename(run: RitualRun) -> str:

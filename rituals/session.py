@@ -50,6 +50,9 @@ class RunSession:
         self.actions: list[Action] = []
         self.facilitator: Person | None = None
         self._lock = threading.RLock()
+        self._pending: dict[str, str] = {}  # notes typed and not saved yet, by step
+        self._pending_lock = threading.Lock()
+        self._notes_lock = threading.Lock()  # one notes save at a time, so an older text never wins
 
     # -- reads ---------------------------------------------------------------------------------------------
     @property
@@ -144,6 +147,43 @@ class RunSession:
         except RunConflict:
             self.refresh()
             raise
+
+    # -- notes typed but not saved yet (a screen saves them shortly after the last keystroke) ---------------
+    def stage_note(self, step: str, text: str) -> bool:
+        """Keep ``text`` as the step's note to save; False when it is the stored note (loaded, not typed)."""
+        with self._pending_lock:
+            if self.run is None or (self.run.notes.get(step, "") == text and step not in self._pending):
+                return False
+            self._pending[step] = text
+            return True
+
+    def has_pending(self, step: str) -> bool:
+        """Whether a typed note of ``step`` waits to be saved (the stored note must not replace it)."""
+        with self._pending_lock:
+            return step in self._pending
+
+    def drop_pending(self) -> None:
+        with self._pending_lock:
+            self._pending.clear()
+
+    def save_pending_notes(self) -> tuple[int, list[str]]:
+        """Save every staged note now (any thread): how many were saved, and why others were refused
+        (someone else changed the same note, or the run closed); a refused note is not retried."""
+        from rituals.runs import RunClosed, RunConflict
+
+        with self._notes_lock:
+            with self._pending_lock:
+                pending, self._pending = self._pending, {}
+            if not pending or self.run is None:
+                return 0, []
+            saved, refused = 0, []
+            for step, text in pending.items():
+                try:
+                    self.save_note(step, text)
+                    saved += 1
+                except (RunClosed, RunConflict) as exc:
+                    refused.append(str(exc))
+            return saved, refused
 
     def set_attendees(self, handles: list[str]) -> RitualRun:
         from rituals.runs import set_attendees

@@ -32,9 +32,6 @@ class RunSessionScreen(Screen[None]):
         self.findings: Any = None  # the ritual's Findings, once computed
         self.outcome: CloseOutcome | None = None
         self.exported_path: Any = None  # where `m` last wrote the minutes
-        self._pending: dict[str, str] = {}  # notes typed and not saved yet, by step
-        self._pending_lock = threading.Lock()
-        self._save_lock = threading.Lock()  # one notes save at a time, so an older text never wins
         self._autosave_timer: Timer | None = None
 
     @property
@@ -127,18 +124,15 @@ class RunSessionScreen(Screen[None]):
 
     # -- notes, saved as they are typed -------------------------------------------------------------------
     def note_typed(self, step: str, text: str) -> None:
-        if self.run is None or (self.run.notes.get(step, "") == text and step not in self._pending):
+        if not self.session.stage_note(step, text):
             return  # loaded text, not typing
-        with self._pending_lock:
-            self._pending[step] = text
         if self._autosave_timer is not None:
             self._autosave_timer.stop()
         self._autosave_timer = self.set_timer(self.AUTOSAVE_DELAY, self._save_notes)
 
     def note_loadable(self, step: str) -> bool:
         """Whether the stored note may replace the box's text (nothing typed is waiting to be saved)."""
-        with self._pending_lock:
-            return step not in self._pending
+        return not self.session.has_pending(step)
 
     @work(thread=True, group="stepper-save")
     def _save_notes(self) -> None:
@@ -146,16 +140,10 @@ class RunSessionScreen(Screen[None]):
 
     def save_pending_notes(self) -> None:
         """Write every pending note now (any thread); errors are shown, typed text stays on screen."""
-        with self._save_lock:
-            with self._pending_lock:
-                pending, self._pending = self._pending, {}
-            if not pending or self.run is None:
-                return
-            for step, text in pending.items():
-                try:
-                    self.session.save_note(step, text)
-                except Refused as exc:
-                    self.notify_any_thread(f"{exc}. Your text is still on screen.", severity="error")
+        saved, refused = self.session.save_pending_notes()
+        for reason in refused:
+            self.notify_any_thread(f"{reason}. Your text is still on screen.", severity="error")
+        if saved or refused:
             self.status_any_thread(f"Notes saved at {self.home.clock.now():%H:%M:%S} UTC")
 
     def on_unmount(self) -> None:
@@ -248,8 +236,7 @@ class RunSessionScreen(Screen[None]):
         if not await self.app.push_screen_wait(Confirm(question, "Its notes and attendees are deleted.",
                                                        yes="Discard")):
             return
-        with self._pending_lock:
-            self._pending.clear()
+        self.session.drop_pending()
         try:
             await asyncio.to_thread(self.session.discard)
         except Refused as exc:
@@ -264,15 +251,11 @@ class RunSessionScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="stepper-export")
     def _export_minutes(self) -> None:
-        from exports.minutes import minutes_filename, render_minutes
+        from exports.minutes import write_minutes
 
         self.save_pending_notes()
         try:
-            with self.home.records.session() as s:
-                text = render_minutes(s, self.run.id, self.home.config.currency)
-            path = self.home.path / "minutes" / minutes_filename(self.run)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
+            path = write_minutes(self.home, self.run.id)
         except (OSError, ValueError) as exc:
             self.notify_any_thread(f"Could not write the minutes: {exc}", severity="error")
             return
