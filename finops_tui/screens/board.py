@@ -30,7 +30,7 @@ def kpi_tiles(k: BoardKpis | None) -> list[Kpi]:
     alloc_status = None
     if k.allocation_pct is not None and k.allocation_target_pct is not None:
         alloc_status = "good" if k.allocation_pct >= k.allocation_target_pct else "warn"
-    alloc_hint = f"target {k.allocation_target_pct:g}%" if k.allocation_target_pct is not None else ""
+    alloc_hint = f"target {pct(k.allocation_target_pct)}" if k.allocation_target_pct is not None else ""
     whole_month = k.spend_label != "Month to date"
     mtd_status, mtd_hint = None, "no budget for that month" if whole_month else "no budget for this month"
     if k.mtd_spend is not None and k.mtd_budget_prorated:
