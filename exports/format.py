@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from rituals.wording import counted
+
+__all__ = ["counted", "day", "headline_target", "headline_text", "money", "pct"]
+
 
 def money(value: float | None, currency: str | None = None, *, decimals: int = 0) -> str:
     if value is None or value != value:

@@ -1,4 +1,6 @@
-"""The anomaly triage's figures: cases as JSON, the queue order, and the KPIs of the quarterly review.
+"""The anomaly triage's figures: events and their cases as JSON, the queue order, and the KPIs of the
+quarterly review. An event (``rituals.anomaly_events``) is the unit of impact: every count leads with events,
+cases are the detail.
 
 ``report`` is the headless ``finops-tui anomalies --json`` object, and so also the numbers frozen when a
 triage run closes.
@@ -20,7 +22,8 @@ from rituals.anomaly_cases import (
     ttd_hours,
     ttr_hours,
 )
-from rituals.anomaly_events import event_groups
+from rituals.anomaly_events import AnomalyEvent, event_groups, events_of
+from rituals.wording import counted
 from storage.records import AnomalyCase, Person, Team
 
 
@@ -64,34 +67,40 @@ def in_window(cases: list[AnomalyCase], start: date, end: date) -> list[AnomalyC
     return [c for c in cases if c.start < end and start < c.end]
 
 
-def _stat(values: list[float]) -> dict[str, Any]:
+def hours_stat(values: list[float]) -> dict[str, Any]:
     median, p90 = _percentile(values, 50), _percentile(values, 90)
     return {"n": len(values), "median_hours": round(median, 2) if median is not None else None,
             "p90_hours": round(p90, 2) if p90 is not None else None, "median_band": band(median),
             "p90_band": band(p90)}
 
 
-def kpis(cases: list[AnomalyCase]) -> dict[str, Any]:
-    """Count and impact per month (by start), TTD and TTR (median, p90, bands; historical cases left out)
-    and the false-positive share of the triaged cases."""
+def kpis(cases: list[AnomalyCase], account_teams: dict[str, str] | None = None,
+         groups: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    """Per month (by start): events, their impact (the largest case of each) and cases; TTD and TTR over
+    events (median, p90, bands; historical events left out) and the false-positive share of the triaged
+    cases. ``groups``: ``event_groups`` over every stored case (default: ``cases`` among themselves)."""
+    events = events_of(cases, account_teams, groups)
     months: dict[str, dict[str, Any]] = {}
-    for c in sorted(cases, key=lambda c: c.start):
-        m = months.setdefault(f"{c.start:%Y-%m}", {"month": f"{c.start:%Y-%m}", "count": 0, "impact": 0.0})
-        m["count"] += 1
-        m["impact"] = round(m["impact"] + c.impact, 2)
-    live = [c for c in cases if not c.historical]
-    ttd = [h for c in live if (h := ttd_hours(c.start, c.acknowledged_at)) is not None]
-    ttr = [h for c in live if (h := ttr_hours(c.acknowledged_at, c.resolved_at)) is not None]
+    for e in sorted(events, key=lambda e: (e.start, e.id)):
+        key = f"{e.start:%Y-%m}"
+        m = months.setdefault(key, {"month": key, "events": 0, "impact": 0.0, "cases": 0})
+        m["events"] += 1
+        m["cases"] += len(e.cases)
+        m["impact"] = round(m["impact"] + e.impact, 2)
+    ttd = [h for e in events if (h := e.ttd_hours) is not None]
+    ttr = [h for e in events if (h := e.ttr_hours) is not None]
     triaged = [c for c in cases if c.status != "new"]
     fp = sum(c.status == "false_positive" for c in triaged)
     return {
         "per_month": list(months.values()),
-        "ttd": _stat(ttd),
-        "ttr": _stat(ttr),
+        "ttd": hours_stat(ttd),
+        "ttr": hours_stat(ttr),
         "false_positive_pct": round(fp / len(triaged) * 100.0, 1) if triaged else None,
         "triaged": len(triaged),
         "closed": sum(c.status in CLOSED_STATUSES for c in cases),
         "historical": sum(c.historical for c in cases),
+        "events": len(events),
+        "live_events": sum(not e.historical for e in events),
     }
 
 
@@ -100,28 +109,60 @@ def untriaged(cases: list[AnomalyCase]) -> list[AnomalyCase]:
     return [c for c in cases if c.status == "new" and not c.historical]
 
 
+def summary(shown: list[AnomalyCase], events: list[AnomalyEvent]) -> dict[str, Any]:
+    """The counts every surface leads with, events first and cases as detail: events, their impact (the
+    largest case of each, never the sum of cases), untriaged and historical events, and the same of the
+    cases. A historical case is new but never untriaged: no one could have seen it in time."""
+    statuses = Counter(c.status for c in shown)
+    return {
+        "events": len(events),
+        "untriaged_events": sum(e.untriaged for e in events),
+        "historical_events": sum(e.historical for e in events),
+        "impact": round(sum(e.impact for e in events), 2),
+        "count": len(shown),
+        "untriaged": len(untriaged(shown)),
+        "historical": sum(c.historical for c in shown),
+        "by_status": {s: statuses.get(s, 0) for s in STATUS_ORDER},
+    }
+
+
+def summary_text(numbers: dict[str, Any], new_cases: int = 0) -> str:
+    """``summary`` in words, as the CLI and the triage header say it: "2 events (6 cases), 1 untriaged,
+    1 historical; 4,257 USD impact"."""
+    parts = [f"{counted(numbers['events'], 'event')} ({counted(numbers['count'], 'case')})",
+             f"{numbers['untriaged_events']:,} untriaged"]
+    if numbers.get("historical_events"):
+        parts.append(f"{numbers['historical_events']:,} historical (ended before the data was loaded)")
+    text = ", ".join(parts)
+    impact = numbers.get("impact")
+    if isinstance(impact, int | float):
+        text += f"; impact {impact:,.0f} {numbers.get('currency') or ''}".rstrip()
+    if new_cases:
+        text += f"; {counted(new_cases, 'new case')} stored"
+    return text
+
+
 def report(session: Session, start: date, end: date, currency: str, thresholds: Any = None,
            new_ids: list[str] | None = None) -> dict[str, Any]:
+    from rituals.people import account_teams
+
     cases = all_cases(session)
     shown = in_window(cases, start, end)
     teams = {t.id: t for t in session.exec(select(Team)) if t.id is not None}
     people = {p.id: p for p in session.exec(select(Person)) if p.id is not None}
-    statuses = Counter(c.status for c in shown)
-    events = event_groups(cases)
+    groups = event_groups(cases)
+    teams_of = account_teams(session)
+    events = events_of(shown, teams_of, groups)
     return {
         "start": start, "end": end, "currency": currency,
         "thresholds": None if thresholds is None else {
             "min_impact": thresholds.min_impact, "min_impact_pct": thresholds.min_impact_pct,
             "min_history_days": thresholds.min_history_days},
-        "count": len(shown),
-        "untriaged": len(untriaged(shown)),
-        "events": len({events[c.id][0] for c in shown}),
-        "untriaged_events": len({events[c.id][0] for c in untriaged(shown)}),
-        "by_status": {s: statuses.get(s, 0) for s in STATUS_ORDER},
-        "impact": round(sum(c.impact for c in shown), 2),
+        **summary(shown, events),
         "new_cases": list(new_ids or []),
-        "anomalies": [case_dict(c, teams, people, events) for c in shown],
-        "kpis": kpis(cases),
+        "by_event": [e.as_dict() for e in events],
+        "anomalies": [case_dict(c, teams, people, groups) for c in shown],
+        "kpis": kpis(cases, teams_of, groups),
     }
 
 

@@ -30,11 +30,11 @@ class TriageFindings:
     start: str
     end: str
     currency: str
-    count: int  # cases overlapping the window
-    events: int  # spikes: cases of one spike in several series count once
-    untriaged: int
+    count: int  # cases overlapping the window (the detail of the events)
+    events: int  # spikes: the cases of one spike in several series are one event
+    untriaged: int  # cases
     untriaged_events: int
-    impact: float
+    impact: float  # the events' excess: the largest case of each event, never the sum of cases
     payload: JsonObject
 
     @classmethod
@@ -56,16 +56,17 @@ class TriageFindings:
 
 
 def headlines(numbers: JsonObject) -> list[Headline]:
-    """Cases and events in the window, what is still untriaged, and the excess spend."""
+    """Events in the window (an event is the unit of impact), the events still untriaged, their excess
+    spend, and the cases behind them as detail."""
     def count(key: str) -> int | None:
         value = number(numbers.get(key))
         return int(value) if value is not None else None
 
-    return [Headline("count", "Cases", count("count"), "count"),
-            Headline("events", "Events", count("events"), "count"),
-            Headline("untriaged", "Untriaged cases", count("untriaged"), "count", target=0),
+    return [Headline("events", "Anomaly events", count("events"), "count"),
+            Headline("untriaged_events", "Untriaged events", count("untriaged_events"), "count", target=0),
             Headline("impact", "Impact", number(numbers.get("impact")), "money",
-                     currency=str(numbers.get("currency") or ""))]
+                     currency=str(numbers.get("currency") or "")),
+            Headline("count", "Cases (detail)", count("count"), "count")]
 
 
 def window(home: Home, period: str) -> Window:

@@ -292,3 +292,56 @@ def test_acknowledging_an_event_acknowledges_its_new_cases(demo_home):
     assert stored[others[0]["id"]].acknowledged_at < stored[first["id"]].acknowledged_at
     with pytest.raises(ValueError, match="no case of the event"):
         ev.acknowledge_event(demo_home.records, first["id"], now=now)
+
+
+def _stored_case(cid: str, dim: str, value: str, impact: float, causes: list[tuple[str, str, float]],
+                 start: date = date(2026, 11, 10), days: int = 3, **kw) -> AnomalyCase:
+    return AnomalyCase(id=cid, dimension=dim, value=value, start=start, end=start + timedelta(days=days),
+                       expected_cost=100.0, actual_cost=100.0 + impact, impact=impact, currency="USD",
+                       root_causes=[{"dimension": d, "value": v, "share_pct": p, "contribution": impact}
+                                    for d, v, p in causes], notes=[], history=[], **kw)
+
+
+def test_an_event_seen_in_four_dimensions_has_one_impact(home):
+    """One spike of about 1,000 a day in EC2 of account 111 (team data) shows in its service, account, team
+    and total series: four cases, one event, impact 1,010 (the largest case), never 3,980 (their sum). A
+    second spike in S3 of account 222 has no team case: it is routed to the team owning 222 (web)."""
+    from rituals.anomaly_report import summary_text
+    from rituals.monthly_review import anomalies_item
+    from rituals.people import add_person, add_team
+    from storage.records import TeamAccount
+
+    with home.records.write() as s:
+        add_person(s, "ana", "Ana", "finops_lead")
+        web = add_team(s, "web", owner="ana")
+        s.add(TeamAccount(account_id="222", team_id=web.id, account_name="web-prod"))
+        s.add_all([
+            _stored_case("svc", "service", "EC2", 1000.0, [("account", "111", 95.0)]),
+            _stored_case("acct", "account", "111", 990.0, [("service", "EC2", 97.0)]),
+            _stored_case("team", "team", "data", 980.0, [("account", "111", 96.0)]),
+            _stored_case("tot", "total", "total", 1010.0, [("service", "EC2", 90.0)]),
+            _stored_case("s3", "service", "S3", 200.0, [("account", "222", 80.0)], status="acknowledged",
+                         acknowledged_at=datetime(2026, 11, 11, 6, tzinfo=UTC)),
+        ])
+    with home.records.session() as s:
+        numbers = report(s, date(2026, 11, 1), date(2026, 12, 1), "USD")
+    assert (numbers["events"], numbers["count"], numbers["impact"]) == (2, 5, 1010.0 + 200.0)
+    assert (numbers["untriaged_events"], numbers["untriaged"]) == (1, 4)
+    spike, s3 = numbers["by_event"]  # untriaged first
+    assert (spike["id"], spike["impact"], spike["cases"]) == ("tot", 1010.0, ["tot", "svc", "acct", "team"])
+    assert spike["owner_team"] == "data" and spike["dimensions"] == ["account", "service", "team", "total"]
+    assert (s3["id"], s3["impact"], s3["owner_team"], s3["untriaged"]) == ("s3", 200.0, "web", False)
+    assert {a["id"]: a["event"] for a in numbers["anomalies"]} == {
+        "svc": "tot", "acct": "tot", "team": "tot", "tot": "tot", "s3": "s3"}
+    # TTD over events: the S3 event was acknowledged 30 h after 00:00 UTC on its first day.
+    assert numbers["kpis"]["ttd"]["n"] == 1 and numbers["kpis"]["ttd"]["median_hours"] == 30.0
+    assert numbers["kpis"]["per_month"] == [{"month": "2026-11", "events": 2, "impact": 1210.0, "cases": 5}]
+    assert summary_text({**numbers, "currency": "USD"}) == "2 events (5 cases), 1 untriaged; impact 1,210 USD"
+
+    # The monthly agenda counts the same events and impact.
+    item = anomalies_item(home, date(2026, 11, 1), date(2026, 12, 1), detect=False)
+    assert (item["events"], item["impact"], item["untriaged_events"], item["count"]) == (2, 1210.0, 1, 5)
+    from rituals.definitions.anomaly_triage import headlines
+
+    shown = {h.key: h.value for h in headlines(numbers)}
+    assert (shown["events"], shown["untriaged_events"], shown["impact"], shown["count"]) == (2, 1, 1210.0, 5)
