@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from exports import markdown as md
-from exports.format import money, pct
+from exports.format import counted, money, pct
 from rituals.definitions.monthly_review import KIND as MONTHLY_REVIEW
 from rituals.ritual import ritual
 
@@ -98,27 +98,39 @@ def spend_md(s: dict[str, Any], cur: str | None, month: str) -> str:
         return na
     t = s["total"]
     trend = s.get("trend") or []
-    line = (f"{month}: {_m(t['spend'], cur)} spent, {_signed(t['change'], cur)} ({_p(t['change_pct'], True)}) "
-            f"on the month before; budget {_m(t['budget'], cur)}"
-            + (f" ({_p(t['budget_used_pct'])} used)" if t.get("budget_used_pct") is not None else "")
-            + (f"; forecast {_m(t['forecast'], cur)}" if t.get("forecast") is not None else
-               "; no forecast was stored for this month") + ".")
+    if s.get("month_to_date"):
+        line = (f"{month} so far: {_m(t['spend'], cur)} spent, {_signed(t['change'], cur)} "
+                f"({_p(t['change_pct'], True)}) on the same days of the month before; budget to date "
+                f"{_m(t.get('budget_to_date'), cur)} (of {_m(t['budget'], cur)} for the month)"
+                + (f", {_p(t['budget_used_pct'])} used" if t.get("budget_used_pct") is not None else "")
+                + (f"; forecast for the month {_m(t['forecast'], cur)} (judged once the month is over)"
+                   if t.get("forecast") is not None else "; no forecast was stored for this month") + ".")
+    else:
+        line = (f"{month}: {_m(t['spend'], cur)} spent, {_signed(t['change'], cur)} ({_p(t['change_pct'], True)}) "
+                f"on the month before; budget {_m(t['budget'], cur)}"
+                + (f" ({_p(t['budget_used_pct'])} used)" if t.get("budget_used_pct") is not None else "")
+                + (f"; forecast {_m(t['forecast'], cur)}" if t.get("forecast") is not None else
+                   "; no forecast was stored for this month") + ".")
     out = [md.inline(line), ""]
     if trend:
         out += [md.inline(f"Spend over {trend[0]['month']} to {trend[-1]['month']}: "
                           f"{sparkline([x['spend'] for x in trend])} "
                           f"({_m(min(x['spend'] for x in trend), cur)} to {_m(max(x['spend'] for x in trend), cur)})"), ""]
     basis = "showback total (direct + shared)" if s["source"] == "showback" else "allocated spend"
-    out += [md.inline(f"Per team ({basis}):"), "",
-            md.table(["team", "spend", "vs last month", "budget", "used", "forecast", "variance", "6 months"], [
-                [md.cell(r["team"]), _m(r["spend"], cur), md.cell(_p(r["change_pct"], True)), _m(r["budget"], cur),
-                 _p(r["budget_used_pct"]), _m(r["forecast"], cur), _p(r["forecast_variance_pct"]),
-                 sparkline(r.get("trend") or [])] for r in s["teams"]],
+    mtd = bool(s.get("month_to_date"))
+    out += [md.inline(f"Per team ({basis}" + (", month to date" if mtd else "") + "):"), "",
+            md.table(["team", "spend" + (" to date" if mtd else ""), "vs same days" if mtd else "vs last month",
+                      "budget to date" if mtd else "budget", "used", "forecast", "variance", "6 months"], [
+                [md.cell(r["team"]), _m(r["spend"], cur), md.cell(_p(r["change_pct"], True)),
+                 _m(r.get("budget_to_date") if mtd else r["budget"], cur), _p(r["budget_used_pct"]),
+                 _m(r["forecast"], cur), _p(r["forecast_variance_pct"]), sparkline(r.get("trend") or [])]
+                for r in s["teams"]],
                 ["left", "right", "right", "right", "right", "right", "right", "left"]), ""]
     if s["drivers"]:
         out += [md.inline(f"Month-over-month drivers (team x service; these moved {_signed(s['drivers_change'], cur)} "
                           f"of the {_signed(t['change'], cur)} change):"), "",
-                md.table(["team", "service", "last month", "this month", "change", "change %"], [
+                md.table(["team", "service", "same days last month" if mtd else "last month",
+                          "this month to date" if mtd else "this month", "change", "change %"], [
                     [md.cell(d["team"]), md.cell(d["service"]), _m(d["previous_spend"], cur), _m(d["spend"], cur),
                      md.cell(_signed(d["change"], cur)), md.cell(_p(d["change_pct"], True))] for d in s["drivers"]],
                     ["left", "left", "right", "right", "right", "right"]), ""]
@@ -127,6 +139,8 @@ def spend_md(s: dict[str, Any], cur: str | None, month: str) -> str:
         out.append(md.inline(
             f"Forecast accuracy for {acc['month']}: forecast {_m(acc['forecast'], cur)}, actual {_m(acc['actual'], cur)}, "
             f"variance {_p(acc['variance_pct'])} ({acc['band'] or '-'} band; target {acc['target_variance_pct']:g}%)."))
+    elif mtd:
+        out.append(md.inline(f"Forecast accuracy for {month}: judged once the month is over."))
     else:
         out.append(md.inline(f"Forecast accuracy for {month}: no forecast was stored for it (closing this review "
                              "stores one for next month)."))
@@ -184,6 +198,33 @@ def _hours(value: Any) -> str:
 def anomalies_md(a: dict[str, Any], cur: str | None) -> str:
     if (na := _na(a)) is not None:
         return na
+    if "events" not in a:
+        return _anomalies_by_case_md(a, cur)
+    # An event is the unit of impact: its impact is the largest excess among its cases, never their sum.
+    events = a.get("by_event") or []
+    verb = "overlaps" if a["events"] == 1 else "overlap"
+    head = (f"{counted(a['events'], 'anomaly event')} ({counted(a['count'], 'case')}) {verb} {a['start']} to "
+            f"{a['end']} (end exclusive), {_m(a['impact'], cur)} impact (each event counted once, at its largest "
+            f"case), {a['untriaged_events']:,} untriaged"
+            + (f", {a['historical_events']:,} historical" if a.get("historical_events") else "")
+            + f"; median time to detect {_hours(a['ttd_median_hours'])}, to resolve "
+            f"{_hours(a['ttr_median_hours'])}"
+            + (f" (over {counted(a['ttd_events'], 'acknowledged event')})" if a.get("ttd_events") else "") + ".")
+    out = [md.inline(head), ""]
+    if events:
+        def state(e: dict[str, Any]) -> str:
+            return "historical" if e["historical"] else "untriaged" if e["untriaged"] else e["status"].replace("_", " ")
+
+        out.append(md.table(["start", "end", "event (lead case)", "cases", "impact", "status", "owner", "TTD", "TTR"], [
+            [str(e["start"]), str(e["end"]), md.cell(f"{e['dimension']} {e.get('label') or e['value']}"),
+             md.cell(f"{len(e['cases'])}: {', '.join(e['dimensions'])}"), _m(e["impact"], cur), md.cell(state(e)),
+             md.cell(e.get("owner_team") or "-"), _hours(e["ttd_hours"]), _hours(e["ttr_hours"])] for e in events],
+            ["left", "left", "left", "left", "right", "left", "left", "right", "right"]))
+    return "\n".join(out).rstrip()
+
+
+def _anomalies_by_case_md(a: dict[str, Any], cur: str | None) -> str:
+    """An agenda frozen before anomalies were counted by event: its cases as they were recorded."""
     noun = "anomaly overlaps" if a["count"] == 1 else "anomalies overlap"
     out = [md.inline(f"{a['count']} {noun} {a['start']} to {a['end']} (end exclusive), "
                      f"{_m(a['impact'], cur)} impact, {a['untriaged']} untriaged; median time to detect "
@@ -200,6 +241,42 @@ def anomalies_md(a: dict[str, Any], cur: str | None) -> str:
 def coverage_md(c: dict[str, Any], cur: str | None) -> str:
     if (na := _na(c)) is not None:
         return na
+    if c.get("source") != "month":
+        return _coverage_from_runs_md(c, cur)
+    al, cm = c["allocation"], c["commitments"]
+    out = []
+    trend = [x.get("coverage_pct") for x in al.get("trend") or []]
+    last = al.get("last_sweep")
+    cats = ", ".join(al.get("charge_categories") or [])
+    if al.get("coverage_pct") is None:
+        out.append(md.inline(f"Allocation coverage: no spend from {al['start']} to {al['end']} to measure it on."))
+    else:
+        out.append(md.inline(
+            f"Allocation coverage {_p(al['coverage_pct'])} against the {al.get('target_pct', 0):g}% target over "
+            f"{al['start']} to {al['end']} (end exclusive; {cats} spend): {_m(al['unallocated_cost'], cur)} of "
+            f"{_m(al['total_cost'], cur)} unallocated."
+            + (f" Last sweep: {last['period']} (run {last['run_id']}) at {_p(last.get('coverage_pct'))}; "
+               f"last sweeps {sparkline(trend)}." if last else " No tag sweep closed yet.")))
+    out.append("")
+    last = cm.get("last_review")
+    if cm.get("coverage_pct") is None and cm.get("utilization_pct") is None:
+        out.append(md.inline(f"Commitment coverage and utilization: no commitment-eligible spend from {cm['start']} "
+                             f"to {cm['end']}."))
+    else:
+        esr = cm.get("effective_savings_rate_pct")
+        out.append(md.inline(
+            f"Commitment coverage {_p(cm.get('coverage_pct'))} against the {cm.get('target_coverage_pct', 0):g}% "
+            f"target, utilization {_p(cm.get('utilization_pct'))}"
+            + (f", effective savings rate {_p(esr)}" if esr is not None else "")
+            + (f", {_m(cm['unused_commitment_cost'], cur)} unused" if cm.get("unused_commitment_cost") else "")
+            + f" over {cm['start']} to {cm['end']}."
+            + (f" Last commitment review: {last['period']} (run {last['run_id']})." if last
+               else " No commitment review closed yet.")))
+    return "\n".join(out)
+
+
+def _coverage_from_runs_md(c: dict[str, Any], cur: str | None) -> str:
+    """An agenda frozen before coverage was measured over the month: the figures the last runs froze."""
     out = []
     al, cm = c["allocation"], c["commitments"]
     if al.get("run_id") is None:
@@ -267,6 +344,21 @@ def agenda_sections(agenda: dict[str, Any], level: int = 2) -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
+def month_status_text(status: Any) -> str | None:
+    """What to know before reading an incomplete month's figures (None for a complete month)."""
+    if not isinstance(status, dict) or status.get("complete", True):
+        return None
+    days, of = status.get("days_complete", 0), status.get("days_in_month", 0)
+    compared = status.get("compared_with") or {}
+    if not days:
+        return (f"{status.get('month')} has no complete day yet (today is its first day): there is nothing to "
+                "review yet; the figures below are empty, not a drop.")
+    return (f"{status.get('month')} is not over: {days} of {of} days are complete (data through "
+            f"{status.get('through')}, exclusive). Spend is month to date, compared with the same days of the "
+            f"month before ({compared.get('start')} to {compared.get('end')}) and with the budget pro-rated to "
+            f"{days} of {of} days.")
+
+
 def agenda_markdown(agenda: dict[str, Any]) -> str:
     """The whole agenda, to paste into the meeting's invitation."""
     last = agenda.get("last_review")
@@ -275,4 +367,7 @@ def agenda_markdown(agenda: dict[str, Any]) -> str:
                       f"{agenda.get('currency') or '-'}, spend is amortised cost (EffectiveCost)."
                       + (f" Last review: {last['period']} (run {last['run_id']})." if last else
                          " No earlier review closed.")), ""]
+    status = month_status_text(agenda.get("month_status"))
+    if status:
+        head += [md.inline(status), ""]
     return "\n".join(head) + "\n" + agenda_sections(agenda)

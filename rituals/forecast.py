@@ -233,10 +233,15 @@ def make_forecast(home: Home, month: date, *, paths: int = DEFAULT_PATHS, seed: 
     length = (month_end - observed_start).days
     observed: dict[str | None, float] = {}
     recurring_total = 0.0
-    if month < data_end:  # the current month: what is already spent counts as it is
-        sb = monthly_showbacks(home.costs, inputs, month, month)[month]
-        observed = {t.team: t.total for t in sb.teams}
-        observed[None] = sb.total
+    if month < data_end:  # the current month: what is already spent (the days before data_end) counts as it is
+        # Only the days before data_end: the forecast window starts there, so a day after it (data loaded
+        # ahead of the clock, a demo's past meeting) must not count twice.
+        spent = showbacks_from_lines(showback_lines(home.costs, inputs.account_teams, inputs.shared_accounts, month,
+                                                    data_end), inputs.currency, method=inputs.method,
+                                     fixed_pct=inputs.fixed_pct, teams=inputs.teams)
+        sb = next(iter(spent.values()), None)
+        observed = {t.team: t.total for t in sb.teams} if sb is not None else {}
+        observed[None] = sb.total if sb is not None else 0.0
     else:
         last = add_months(data_end.replace(day=1), -1)
         rec = showbacks_from_lines(showback_lines(home.costs, inputs.account_teams, inputs.shared_accounts, last,

@@ -4,14 +4,15 @@
 numbers frozen when the review closes) with the seven items of the meeting:
 
 1. ``actions``: the action log carried from earlier reviews (``rituals.review_actions``);
-2. ``spend``: spend against budget against forecast, in total and per team, the month-over-month drivers
-   (top movers by team x service, teams by ``rituals.allocation``'s one definition) and the forecast
-   accuracy of the month;
+2. ``spend``: spend against budget against forecast (the ledger's, per team and in total), the
+   month-over-month drivers (top movers by team x service, teams by ``rituals.allocation``'s one
+   definition) and the forecast accuracy of the month; a month not over yet is month to date against the
+   same days of the month before and the pro-rated budget (``month_status``, ``rituals.review_month``);
 3. ``showback`` and 4. ``unit_economics`` from ``rituals.showback`` / ``rituals.unit_economics``;
-5. ``anomalies`` since the last review (detected now, as ``finops-tui anomalies`` does), with status,
-   owner and TTD/TTR;
-6. ``coverage``: allocation and commitment figures as the latest closed sweep and commitment runs froze
-   them ("not run yet" when there is none);
+5. ``anomalies`` since the last review (detected now, as ``finops-tui anomalies`` does): events (the unit
+   of impact) with their cases as detail, status, owner and TTD/TTR;
+6. ``coverage``: allocation and commitment coverage measured over the month (``rituals.review_month``),
+   with the latest closed sweep and commitment review for context;
 7. ``decisions``: proposed actions with an owner from the RACI and a due date (the next review).
 
 Each item is computed on its own: a module that is missing or fails gives ``{"available": false,
@@ -24,9 +25,9 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from rituals.calendar import add_months, month_period
-from rituals.definitions.commitment_review import KIND as COMMITMENT_REVIEW
 from rituals.definitions.monthly_review import KIND as MONTHLY_REVIEW
-from rituals.definitions.tag_sweep import KIND as TAG_SWEEP
+from rituals.review_month import MonthProgress, coverage_item
+from rituals.wording import counted
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -145,8 +146,11 @@ def forecast_band(variance: float | None) -> str | None:
 
 
 def stored_forecasts(records: Any, month: date) -> dict[str | None, dict[str, Any]]:
-    """The ledger's forecast a month is judged by (the last made before it began, else the first made),
-    per team (None: the whole organisation), from the ``forecast_snapshot`` records."""
+    """The ledger's forecast a month is judged by, per series (team; None: the whole organisation), from
+    the ``forecast_snapshot`` records: for each series the last made before the month began, else the
+    first made. Each series is chosen on its own, so a team's forecast shows even when the organisation's
+    was made at another time (a ledger seeded with organisation-wide forecasts only, teams forecast at a
+    review's close)."""
     from sqlmodel import select
 
     from storage.records import ForecastSnapshot
@@ -154,28 +158,47 @@ def stored_forecasts(records: Any, month: date) -> dict[str | None, dict[str, An
     with records.session() as s:
         snaps = s.exec(select(ForecastSnapshot).where(ForecastSnapshot.month == month,
                                                       ForecastSnapshot.method == "ets")).all()
-    totals = [x for x in snaps if x.team is None]
-    if not totals:
-        return {}
-    before = [x for x in totals if x.made_at.date() < month]
-    chosen = max(before, key=lambda x: x.made_at) if before else min(totals, key=lambda x: x.made_at)
-    same = [x for x in snaps if x.made_at == chosen.made_at]
-    return {x.team: {"forecast": _r(x.forecast), "lower": _r(x.lower), "upper": _r(x.upper),
-                     "made_at": x.made_at} for x in same}
+    by_series: dict[str | None, list[Any]] = {}
+    for x in snaps:
+        by_series.setdefault(x.team, []).append(x)
+    out: dict[str | None, dict[str, Any]] = {}
+    for team, series in by_series.items():
+        before = [x for x in series if x.made_at.date() < month]
+        chosen = max(before, key=lambda x: (x.made_at, x.id)) if before else min(series, key=lambda x: (x.made_at, x.id))
+        out[team] = {"forecast": _r(chosen.forecast), "lower": _r(chosen.lower), "upper": _r(chosen.upper),
+                     "made_at": chosen.made_at}
+    return out
 
 
 def spend_item(home: Home, month: date, currency: str,
-               showback_trends: dict[str, list[float]] | None = None) -> dict[str, Any]:
+               showback_trends: dict[str, list[float]] | None = None,
+               progress: MonthProgress | None = None) -> dict[str, Any]:
     """Item 2. Team spend is the showback total (direct + shared) when the showback is available, else the
-    allocated spend with an "(unallocated)" line; ``showback_trends``: team -> totals of the trend months."""
+    allocated spend with an "(unallocated)" line; ``showback_trends``: team -> totals of the trend months.
+
+    A month not over yet (``progress``, default: seen from today) is month to date: its complete days
+    against the same days of the month before and the budget pro-rated to them (``budget_to_date``);
+    its forecast is shown but not judged until the month is over."""
+    progress = progress or MonthProgress(month, home.clock.today())
     first = add_months(month, -(TREND_MONTHS - 1))
     end = add_months(month, 1)
     previous = add_months(month, -1)
-    frame = monthly_team_service(home, first, end)
+    frame = monthly_team_service(home, first, progress.through if not progress.complete else end)
     totals = {m: 0.0 for m in (add_months(first, i) for i in range(TREND_MONTHS))}
     for r in frame.itertuples(index=False):
         totals[r.month] = totals.get(r.month, 0.0) + float(r.cost)
-    spend, prev_spend = totals.get(month, 0.0), totals.get(previous, 0.0)
+    compare = frame
+    prev_team_to_date: dict[str, float] | None = None
+    if not progress.complete:
+        # The month before, over the same days only: a few days are never compared with a whole month.
+        prev_part = monthly_team_service(home, previous, progress.previous_through)
+        compare = frame[frame["month"] != previous]
+        compare = prev_part if compare.empty else compare if prev_part.empty else _concat(compare, prev_part)
+        prev_team_to_date = _team_totals(prev_part, previous)
+        if showback_trends is not None:
+            prev_team_to_date = _showback_to_date(home, previous, progress.previous_through)
+    spend = totals.get(month, 0.0)
+    prev_spend = sum(float(r.cost) for r in compare.itertuples(index=False) if r.month == previous)
     team_budgets, org_budget = budgets(home.records, month)
     forecasts = stored_forecasts(home.records, month)
     if showback_trends is not None:
@@ -190,42 +213,84 @@ def spend_item(home: Home, month: date, currency: str,
 
     def line(value: float | None, prev: float | None, budget: float | None, fc: dict[str, Any] | None) -> dict:
         forecast = fc["forecast"] if fc else None
-        variance = round(abs(value - forecast) / forecast * 100.0, 1) if fc and forecast and value is not None else None
+        judged = progress.complete and fc and forecast and value is not None
+        variance = round(abs(value - forecast) / forecast * 100.0, 1) if judged else None  # type: ignore[operator]
+        to_date = budget * progress.share if budget is not None else None
         return {"spend": _r(value), "previous_spend": _r(prev), "change": _r(None if prev is None or value is None
                                                                             else value - prev),
-                "change_pct": pct_change(value, prev), "budget": _r(budget),
-                "over_budget": _r(value - budget) if budget is not None and value is not None else None,
-                "budget_used_pct": round(value / budget * 100.0, 1) if budget and value is not None else None,
+                "change_pct": pct_change(value, prev), "budget": _r(budget), "budget_to_date": _r(to_date),
+                "over_budget": _r(value - to_date) if to_date is not None and value is not None else None,
+                "budget_used_pct": round(value / to_date * 100.0, 1) if to_date and value is not None else None,
                 "forecast": forecast, "forecast_lower": fc["lower"] if fc else None,
                 "forecast_upper": fc["upper"] if fc else None, "forecast_variance_pct": variance,
                 "forecast_band": forecast_band(variance)}
 
-    teams = [{"team": t, **line(team_spend.get(t, 0.0), trends[t][-2] if t in trends else None,
-                                team_budgets.get(t), forecasts.get(t)),
+    def team_prev(t: str) -> float | None:
+        if prev_team_to_date is not None:
+            return prev_team_to_date.get(t, 0.0)
+        return trends[t][-2] if t in trends else None
+
+    teams = [{"team": t, **line(team_spend.get(t, 0.0), team_prev(t), team_budgets.get(t), forecasts.get(t)),
               "trend": trends.get(t, [0.0] * TREND_MONTHS)} for t in names]
     total_fc = forecasts.get(None)
     total = line(spend, prev_spend, org_budget, total_fc)
-    movers = drivers(frame, month, previous)
+    movers = drivers(compare, month, previous)
     explained = sum(m["change"] for m in movers)
     accuracy = None
-    if total_fc:
+    if total_fc and progress.complete:
         accuracy = {"month": month_period(month), "forecast": total_fc["forecast"], "actual": _r(spend),
                     "lower": total_fc["lower"], "upper": total_fc["upper"], "made_at": total_fc["made_at"],
                     "variance_pct": total["forecast_variance_pct"], "band": total["forecast_band"],
                     "target_variance_pct": home.config.targets.forecast_variance_pct}
-    return {"currency": currency, "source": source, "total": total, "teams": teams, "drivers": movers,
-            "drivers_change": _r(explained),
+    return {"currency": currency, "source": source, "month_to_date": not progress.complete,
+            "total": total, "teams": teams, "drivers": movers, "drivers_change": _r(explained),
             "trend": [{"month": month_period(m), "spend": _r(v)} for m, v in sorted(totals.items())],
             "forecast_accuracy": accuracy}
 
 
+def _concat(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
+    import pandas as pd
+
+    return pd.concat([a, b], ignore_index=True)
+
+
+def _showback_window(home: Home, month: date, through: date) -> Any:
+    """The showback of ``month`` over its days before ``through`` only (a month not over yet)."""
+    from rituals.showback import (
+        ShowbackInputs,
+        build_showback,
+        month_key,
+        showback_lines,
+        showbacks_from_lines,
+    )
+
+    inputs = ShowbackInputs.from_home(home)
+    found = {}
+    if through > month:
+        lines = showback_lines(home.costs, inputs.account_teams, inputs.shared_accounts, month, through)
+        found = showbacks_from_lines(lines, inputs.currency, method=inputs.method, fixed_pct=inputs.fixed_pct,
+                                     teams=inputs.teams)
+    return next(iter(found.values()), None) or build_showback(month_key(month), inputs.currency, {}, {}, 0.0,
+                                                              method=inputs.method, fixed_pct=inputs.fixed_pct,
+                                                              teams=inputs.teams)
+
+
+def _showback_to_date(home: Home, month: date, through: date) -> dict[str, float]:
+    """Each team's showback total (direct + shared) over ``month <= day < through``."""
+    return {t.team: float(t.total) for t in _showback_window(home, month, through).teams}
+
+
 # -- items 3, 4, 5, 6 -------------------------------------------------------------------------------------------
-def showback_item(home: Home, month: date) -> dict[str, Any]:
-    """The month's showback (``showback --json``) and each team's showback total over the trend months."""
+def showback_item(home: Home, month: date, progress: MonthProgress | None = None) -> dict[str, Any]:
+    """The month's showback (``showback --json``; a month not over yet: its complete days only) and each
+    team's showback total over the trend months."""
     from rituals.showback import ShowbackInputs, monthly_showbacks
 
+    progress = progress or MonthProgress(month, home.clock.today())
     first = add_months(month, -(TREND_MONTHS - 1))
     series = monthly_showbacks(home.costs, ShowbackInputs.from_home(home), first, month)
+    if not progress.complete:
+        series[month] = _showback_window(home, month, progress.through)
     sb = series[month]
     names = [t.team for t in sb.teams]
     trends = {n: [_r(x.team(n).total) if x.team(n) else 0.0 for x in series.values()] for n in names}
@@ -241,9 +306,13 @@ def unit_economics_item(home: Home, month: date) -> dict[str, Any]:
 
 
 def anomalies_item(home: Home, start: date, end: date, detect: bool) -> dict[str, Any]:
+    """Item 5: the anomaly events overlapping ``start <= day < end`` (an event is the unit of impact: the
+    largest excess among its cases), each case as detail with its event, and TTD/TTR over the events."""
     from sqlmodel import select
 
-    from rituals.anomaly_report import case_dict, in_window, kpis
+    from rituals.anomaly_events import event_groups, events_of
+    from rituals.anomaly_report import case_dict, in_window, kpis, summary
+    from rituals.people import account_teams
     from storage.records import AnomalyCase, Person, Team
 
     detected: list[str] = []
@@ -256,48 +325,21 @@ def anomalies_item(home: Home, start: date, end: date, detect: bool) -> dict[str
         cases = list(s.exec(select(AnomalyCase)))
         teams = {t.id: t for t in s.exec(select(Team)) if t.id is not None}
         people = {p.id: p for p in s.exec(select(Person)) if p.id is not None}
+        teams_of = account_teams(s)
+        groups = event_groups(cases)
         shown = sorted(in_window(cases, start, end), key=lambda c: (c.start, -c.impact, c.id))
-        rows = [case_dict(c, teams, people) for c in shown]
+        rows = [case_dict(c, teams, people, groups) for c in shown]
+    events = events_of(shown, teams_of, groups)
     keep = ("id", "start", "end", "dimension", "value", "label", "expected_cost", "actual_cost", "impact",
-            "impact_pct", "status", "category", "owner_team", "assignee", "ttd_hours", "ttr_hours", "historical")
-    k = kpis(shown)
-    return {"start": start, "end": end, "count": len(rows), "impact": _r(sum(c.impact for c in shown)),
-            "untriaged": sum(1 for c in shown if c.status == "new" and not c.historical),
+            "impact_pct", "status", "category", "owner_team", "assignee", "ttd_hours", "ttr_hours", "historical",
+            "event")
+    k = kpis(shown, teams_of, groups)
+    return {"start": start, "end": end, **summary(shown, events),
             "detected_now": len(detected), "ttd_median_hours": k["ttd"]["median_hours"],
             "ttr_median_hours": k["ttr"]["median_hours"], "ttd_band": k["ttd"]["median_band"],
-            "ttr_band": k["ttr"]["median_band"], "cases": [{x: r[x] for x in keep} for r in rows]}
-
-
-SWEEP_FIELDS = ("start", "end", "coverage_pct", "by_tag_pct", "by_rule_pct", "target_pct", "total_cost",
-                "unallocated_cost")
-COMMITMENT_FIELDS = ("start", "end", "coverage_pct", "target_coverage_pct", "utilization_pct",
-                     "effective_savings_rate_pct", "eligible_cost", "covered_cost", "unused_commitment_cost")
-
-
-def coverage_item(home: Home) -> dict[str, Any]:
-    """Allocation and commitment figures as the latest closed sweep and commitment review froze them."""
-    from rituals.runs import list_runs
-
-    targets = home.config.targets
-    out: dict[str, Any] = {}
-    with home.records.session() as s:
-        for key, kind, fields in (("allocation", TAG_SWEEP, SWEEP_FIELDS),
-                                  ("commitments", COMMITMENT_REVIEW, COMMITMENT_FIELDS)):
-            closed = [r for r in list_runs(s, kind) if r.status == "closed" and r.numbers]
-            if not closed:
-                out[key] = {"status": "not run yet", "run_id": None}
-                continue
-            latest = max(closed, key=lambda r: (r.closed_at or r.opened_at, r.id))
-            n = latest.numbers or {}
-            entry = {"status": "recorded", "run_id": latest.id, "period": latest.period,
-                     "closed_at": latest.closed_at, **{f: n.get(f) for f in fields if f in n}}
-            trend = sorted(closed, key=lambda r: (r.closed_at or r.opened_at, r.id))[-8:]
-            entry["trend"] = [{"period": r.period, "coverage_pct": (r.numbers or {}).get("coverage_pct")}
-                              for r in trend]
-            out[key] = entry
-    out["allocation"].setdefault("target_pct", targets.allocation_pct)
-    out["commitments"].setdefault("target_coverage_pct", targets.commitment_coverage_pct)
-    return out
+            "ttr_band": k["ttr"]["median_band"], "ttd_events": k["ttd"]["n"], "ttr_events": k["ttr"]["n"],
+            "by_event": [e.as_dict() for e in sorted(events, key=lambda e: (e.start, -e.impact, e.id))],
+            "cases": [{x: r[x] for x in keep} for r in rows]}
 
 
 # -- item 7: proposals -----------------------------------------------------------------------------------------
@@ -318,6 +360,10 @@ def proposals(home: Home, agenda: dict[str, Any], due: date) -> list[dict[str, A
     if spend.get("available"):
         for t in spend["teams"]:
             if (t.get("budget_used_pct") or 0) > OVER_BUDGET_PCT and t["team"] != UNALLOCATED:
+                if spend.get("month_to_date"):
+                    wanted.append(("spend", t["team"], "other", f"Explain {t['team']}'s spend over its budget to "
+                                   f"date by {t['over_budget']:,.0f} {cur} in {agenda['month']} so far"))
+                    continue
                 wanted.append(("spend", t["team"], "other", f"Explain {t['team']}'s spend over budget by "
                                f"{t['over_budget']:,.0f} {cur} in {agenda['month']} and plan next month"))
         rises = [d for d in spend["drivers"] if d["change"] > 0 and d["team"] != UNALLOCATED]
@@ -330,14 +376,15 @@ def proposals(home: Home, agenda: dict[str, Any], due: date) -> list[dict[str, A
     an = agenda["anomalies"]
     if an.get("available"):
         untriaged: dict[str | None, list[dict[str, Any]]] = {}
-        for c in an["cases"]:
-            if c["status"] == "new" and not c["historical"]:
-                untriaged.setdefault(c["owner_team"], []).append(c)
-        for team, cases in sorted(untriaged.items(), key=lambda kv: -sum(c["impact"] for c in kv[1])):
-            first = min(c["start"] for c in cases)
-            wanted.append(("anomalies", team, "anomaly_fix", f"Triage {len(cases)} untriaged anomal"
-                           f"{'y' if len(cases) == 1 else 'ies'} of {team or 'no team'} since {first} "
-                           f"({max(c['impact'] for c in cases):,.0f} {cur} impact at most)"))
+        for e in an.get("by_event") or []:
+            if e["untriaged"]:
+                untriaged.setdefault(e["owner_team"], []).append(e)
+        for team, events in sorted(untriaged.items(), key=lambda kv: (-sum(e["impact"] for e in kv[1]),
+                                                                       kv[0] or "")):
+            first = min(e["start"] for e in events)
+            impact = sum(e["impact"] for e in events)
+            wanted.append(("anomalies", team, "anomaly_fix", f"Triage {counted(len(events), 'untriaged anomaly event')}"
+                           f" of {team or 'no team'} since {first} ({impact:,.0f} {cur} impact)"))
     alloc = agenda["coverage"].get("allocation", {}) if agenda["coverage"].get("available") else {}
     if alloc.get("coverage_pct") is not None and alloc["coverage_pct"] < alloc.get("target_pct", 0):
         wanted.append(("coverage", None, "tag_fix", f"Bring allocation coverage from {alloc['coverage_pct']:.1f}% "
@@ -379,23 +426,24 @@ def build_agenda(home: Home, month: date | None = None, *, run_id: int | None = 
     if month > today:
         raise ValueError(f"--month {month_period(month)} has not started yet (today is {today.isoformat()})")
     period = month_period(month)
+    progress = MonthProgress(month, today)
     currency = home.costs.info().currency or home.config.currency
     with home.records.session() as s:
         actions = carried_actions(s, today, current_run=run_id, before_period=period)
     last = actions["last_review"]
     agenda: dict[str, Any] = {
         "kind": MONTHLY_REVIEW, "month": period, "start": month, "end": add_months(month, 1),
-        "currency": currency, "prepared_on": today, "last_review": last,
+        "currency": currency, "prepared_on": today, "month_status": progress.as_json(), "last_review": last,
         "actions": {"available": True, **{k: v for k, v in actions.items() if k != "last_review"}},
     }
-    agenda["showback"] = _guard("Showback", lambda: showback_item(home, month))
+    agenda["showback"] = _guard("Showback", lambda: showback_item(home, month, progress))
     sb_trends = agenda["showback"].get("team_trends") if agenda["showback"].get("available") else None
-    agenda["spend"] = _guard("Spend against budget", lambda: spend_item(home, month, currency, sb_trends))
+    agenda["spend"] = _guard("Spend against budget", lambda: spend_item(home, month, currency, sb_trends, progress))
     agenda["unit_economics"] = _guard("Unit economics", lambda: unit_economics_item(home, month))
     since = add_months(parse_month(last["period"]), 1) if last else month
     end = max(today, since + timedelta(days=1))
     agenda["anomalies"] = _guard("Anomaly triage", lambda: anomalies_item(home, since, end, detect_anomalies))
-    agenda["coverage"] = _guard("Coverage", lambda: coverage_item(home))
+    agenda["coverage"] = _guard("Coverage", lambda: coverage_item(home, progress))
     due = next_review_date(home, month)
     agenda["decisions"] = _guard("Proposed actions", lambda: {"next_review_date": due,
                                                               "proposed_actions": proposals(home, agenda, due)})

@@ -37,7 +37,7 @@ class MonthlyFindings:
     budget: float | None
     forecast: float | None
     open_actions: int
-    anomalies: int
+    anomalies: int  # anomaly events (an event is the unit of impact; cases are its detail)
     payload: JsonObject
 
     @classmethod
@@ -47,7 +47,7 @@ class MonthlyFindings:
         opened = get_obj(d.get("actions")).get("open")
         return cls(str(d["month"]), str(d["currency"]), number(total.get("spend")), number(total.get("budget")),
                    number(total.get("forecast")), len(opened) if isinstance(opened, list) else 0,
-                   int(number(get_obj(d.get("anomalies")).get("count")) or 0), d)
+                   int(number(get_obj(d.get("anomalies")).get("events")) or 0), d)
 
     def as_json(self) -> JsonObject:
         return self.payload
@@ -61,14 +61,23 @@ def headlines(numbers: JsonObject) -> list[Headline]:
     currency = str(numbers.get("currency") or "")
     total = get_obj(get_obj(numbers.get("spend")).get("total"))
     opened = get_obj(numbers.get("actions")).get("open")
-    cases = number(get_obj(numbers.get("anomalies")).get("count"))
-    return [Headline("spend", "Spend", number(total.get("spend")), "money", currency=currency),
-            Headline("budget", "Budget", number(total.get("budget")), "money", currency=currency),
+    anomalies = get_obj(numbers.get("anomalies"))
+    # Agendas frozen before events were counted hold only cases and their (inflated) sum: no headline then.
+    events = number(anomalies.get("events"))
+    impact = number(anomalies.get("impact")) if events is not None else None
+    # A month not over yet is month to date, against its budget pro-rated to the complete days.
+    to_date = get_obj(numbers.get("spend")).get("month_to_date") is True
+    budget = number(total.get("budget_to_date")) if to_date else number(total.get("budget"))
+    return [Headline("spend", "Spend (month to date)" if to_date else "Spend", number(total.get("spend")), "money",
+                     currency=currency),
+            Headline("budget", "Budget (pro-rated to date)" if to_date else "Budget", budget, "money",
+                     currency=currency),
             Headline("forecast", "Forecast", number(total.get("forecast")), "money", currency=currency),
             Headline("open_actions", "Open actions carried", len(opened) if isinstance(opened, list) else None,
                      "count"),
-            Headline("anomalies", "Anomaly cases since the last review", int(cases) if cases is not None else None,
-                     "count")]
+            Headline("anomalies", "Anomaly events since the last review",
+                     int(events) if events is not None else None, "count"),
+            Headline("anomaly_impact", "Anomaly impact", impact, "money", currency=currency)]
 
 
 def compute(home: Home, request: Request) -> MonthlyFindings:

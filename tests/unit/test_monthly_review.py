@@ -124,10 +124,18 @@ def test_drivers_against_a_hand_computed_store(home) -> None:
     spend = agenda["spend"]
     assert spend["available"] and spend["total"]["spend"] == 345.0 and spend["total"]["previous_spend"] == 230.0
     assert spend["drivers_change"] == 115.0 == spend["total"]["change"]
+    # Coverage is the month's own: October's usage rows are 250 + 30 (data, by tag), 60 (web, by the
+    # account rule) and 10 (RDS, unallocated); the credit is not a usage row.
     cov = agenda["coverage"]
-    assert cov["allocation"]["status"] == "not run yet" and cov["commitments"]["status"] == "not run yet"
+    al = cov["allocation"]
+    assert (al["start"], al["end"]) == (date(2026, 10, 1), date(2026, 11, 1))
+    assert al["total_cost"] == 350.0 and al["unallocated_cost"] == 10.0
+    assert al["coverage_pct"] == round(340 / 350 * 100, 4) and al["by_tag_pct"] == 80.0
+    assert al["last_sweep"] is None and cov["commitments"]["last_review"] is None
     text = agenda_markdown(agenda)
-    assert "Allocation coverage: not run yet" in text and "| data | EC2 | 100 USD | 250 USD | +150 USD |" in text
+    assert "Allocation coverage 97.1% against the 90% target over 2026-10-01 to 2026-11-01" in text
+    assert "10 USD of 350 USD unallocated. No tag sweep closed yet." in text
+    assert "| data | EC2 | 100 USD | 250 USD | +150 USD |" in text
 
 
 def test_sparkline() -> None:
@@ -144,7 +152,12 @@ def test_the_demo_agenda(demo_home, demo_truth) -> None:
     assert abs(agenda["spend"]["total"]["spend"] - demo_truth.monthly_totals["2026-10"]) < 1.0
     for key in ("showback", "unit_economics", "anomalies", "coverage", "decisions"):
         assert agenda[key]["available"], agenda[key]
-    assert agenda["coverage"]["allocation"]["status"] == "recorded"
+    # The coverage item measures the month itself: its unallocated spend is the unallocated line the
+    # month's showback splits (the demo bills every non-usage charge to the shared account).
+    al = agenda["coverage"]["allocation"]
+    assert (al["start"], al["end"]) == (date(2026, 10, 1), date(2026, 11, 1))
+    assert abs(al["unallocated_cost"] - agenda["showback"]["shared_by_reason"]["unallocated"]) < 1.0
+    assert al["last_sweep"]["period"] == "2026-W47"
     assert "inferences" in agenda["unit_economics"]["rising"]
     assert all(p["owner"] for p in agenda["decisions"]["proposed_actions"])
 
@@ -179,11 +192,22 @@ AGENDA = {
                        "metrics": [{"metric": "inferences", "spend_of": "ml", "per": 1000.0, "unit_cost": 0.42,
                                     "unit_cost_trend_pct": 3.0, "volume_trend_pct": 8.0, "rising_unit_cost": True,
                                     "trend": [{"unit_cost": 0.4}, {"unit_cost": 0.42}]}]},
-    "anomalies": {"available": True, "start": "2026-10-01", "end": "2026-11-05", "count": 1, "impact": 300.0,
-                  "untriaged": 0, "ttd_median_hours": 30.0, "ttr_median_hours": 4.0,
+    "anomalies": {"available": True, "start": "2026-10-01", "end": "2026-11-05", "events": 1, "untriaged_events": 0,
+                  "historical_events": 0, "impact": 300.0, "count": 2, "untriaged": 0, "historical": 0,
+                  "ttd_median_hours": 30.0, "ttr_median_hours": 4.0, "ttd_events": 1, "ttr_events": 1,
+                  "by_event": [{"id": "an-1", "start": "2026-10-11", "end": "2026-10-13", "days": 2,
+                                "dimension": "service", "value": "<NAT>", "label": None, "impact": 300.0,
+                                "status": "resolved", "untriaged": False, "historical": False, "owner_team": "web",
+                                "cases": ["an-1", "an-2"], "dimensions": ["account", "service"],
+                                "ttd_hours": 30.0, "ttr_hours": 4.0}],
                   "cases": [{"id": "an-1", "start": "2026-10-11", "end": "2026-10-13", "dimension": "service",
                              "value": "<NAT>", "label": None, "impact": 300.0, "status": "resolved",
-                             "owner_team": "web", "ttd_hours": 30.0, "ttr_hours": 4.0, "historical": False}]},
+                             "owner_team": "web", "ttd_hours": 30.0, "ttr_hours": 4.0, "historical": False,
+                             "event": "an-1"},
+                            {"id": "an-2", "start": "2026-10-11", "end": "2026-10-13", "dimension": "account",
+                             "value": "A2", "label": "web-prod", "impact": 290.0, "status": "new",
+                             "owner_team": "web", "ttd_hours": None, "ttr_hours": None, "historical": False,
+                             "event": "an-1"}]},
     "coverage": {"available": True, "allocation": {"status": "not run yet", "run_id": None, "target_pct": 90.0},
                  "commitments": {"status": "recorded", "run_id": 3, "period": "2026-09", "coverage_pct": 61.3,
                                  "utilization_pct": 92.8, "target_coverage_pct": 75.0}},
@@ -222,3 +246,88 @@ def test_golden_minutes_of_a_closed_review_with_hostile_text(home) -> None:
     assert "<script>" not in text and "<b>" not in text and "\n# Not" not in text
     assert "1,234 USD spent" in text and "102.9%" in text and "▁▂▄▅▇█" in text
     assert "status: open → in\\_progress" in text and "not run yet" in text
+
+
+def _day_row(cost: float, day: date, service: str, team: str | None = None, account: str = "A1") -> dict:
+    return {**_row(cost, day.month, service, team, account), "ChargePeriodStart": pd.Timestamp(day)}
+
+
+def test_an_agenda_for_the_current_month_is_month_to_date(home) -> None:
+    """On 2026-10-11 October has 10 complete days (1st to 10th): spend is those days against the same days
+    of September and the budget pro-rated to 10 of 31 days, never a drop from a whole month."""
+    from storage.clock import Clock
+    from storage.home import Home
+    from storage.records import Budget
+
+    ids = _people(home)
+    _load(home, [
+        _day_row(100, date(2026, 9, 3), "EC2", "data"), _day_row(500, date(2026, 9, 20), "EC2", "data"),
+        _day_row(40, date(2026, 9, 5), "EC2", account="A2"),            # web, by the account rule
+        _day_row(130, date(2026, 10, 3), "EC2", "data"), _day_row(20, date(2026, 10, 10), "EC2", account="A2"),
+        _day_row(999, date(2026, 10, 11), "EC2", "data"),                # today: not a complete day
+    ])
+    with home.records.write() as s:
+        data = Team(name="data", owner_id=ids["bo"])
+        s.add(data)
+        s.flush()
+        s.add(Budget(team_id=data.id, month=date(2026, 10, 1), amount=310.0, source="test"))
+    oct11 = Home(home.path, home.db_url, clock_override=Clock(date(2026, 10, 11), home.config.tz))
+    agenda = build_agenda(oct11, date(2026, 10, 1), detect_anomalies=False)
+    status = agenda["month_status"]
+    assert (status["state"], status["days_complete"], status["days_in_month"]) == ("in progress", 10, 31)
+    assert status["compared_with"] == {"start": date(2026, 9, 1), "end": date(2026, 9, 11)}
+    spend = agenda["spend"]
+    total = spend["total"]
+    assert spend["month_to_date"] is True
+    # 130 + 20 so far, against 100 + 40 over September 1-10 (September's 500 on the 20th is not compared).
+    assert (total["spend"], total["previous_spend"], total["change"]) == (150.0, 140.0, 10.0)
+    assert total["change_pct"] == round(10 / 140 * 100, 1)
+    assert (total["budget"], total["budget_to_date"]) == (310.0, 100.0)  # 310 x 10/31
+    assert (total["budget_used_pct"], total["over_budget"]) == (150.0, 50.0)
+    assert total["forecast_variance_pct"] is None and spend["forecast_accuracy"] is None
+    by_team = {t["team"]: t for t in spend["teams"]}
+    assert (by_team["data"]["spend"], by_team["data"]["previous_spend"], by_team["data"]["change_pct"]) == \
+        (130.0, 100.0, 30.0)
+    assert (by_team["web"]["spend"], by_team["web"]["previous_spend"], by_team["web"]["change_pct"]) == \
+        (20.0, 40.0, -50.0)
+    assert (by_team["data"]["budget_to_date"], by_team["data"]["budget_used_pct"]) == (100.0, 130.0)
+    assert [(d["team"], d["previous_spend"], d["spend"]) for d in spend["drivers"]] == [
+        ("data", 100.0, 130.0), ("web", 40.0, 20.0)]
+    assert agenda["showback"]["total"] == 150.0
+    assert agenda["coverage"]["allocation"]["total_cost"] == 150.0
+    text = agenda_markdown(agenda)
+    assert "2026-10 is not over: 10 of 31 days are complete" in text
+    assert "2026-10 so far: 150 USD spent, +10 USD (+7.1%) on the same days of the month before; budget to date " \
+           "100 USD (of 310 USD for the month), 150.0% used" in text
+    assert "-100" not in text
+
+    # On the 1st nothing of the month is complete: empty figures, said so, no drop.
+    oct1 = Home(home.path, home.db_url, clock_override=Clock(date(2026, 10, 1), home.config.tz))
+    first = build_agenda(oct1, date(2026, 10, 1), detect_anomalies=False)
+    t = first["spend"]["total"]
+    assert (t["spend"], t["previous_spend"], t["change_pct"], t["budget_to_date"], t["budget_used_pct"]) == \
+        (0.0, 0.0, None, 0.0, None)
+    text = agenda_markdown(first)
+    assert "2026-10 has no complete day yet" in text and "-100" not in text
+
+
+def test_team_forecasts_and_variance_come_from_the_ledger(home) -> None:
+    """Each series is judged by its own ledger forecast (the last made before the month, else the first):
+    the organisation's made on Sep 28, the teams' made at the review that closed on Oct 5."""
+    from storage.records import ForecastSnapshot
+
+    _people(home)
+    _load(home, [_row(300, 10, "EC2", "data"), _row(90, 10, "EC2", "web")])
+    oct1 = date(2026, 10, 1)
+    with home.records.write() as s:
+        s.add(ForecastSnapshot(made_at=_at("2026-09-28"), month=oct1, team=None, forecast=400.0))
+        s.add(ForecastSnapshot(made_at=_at("2026-10-05"), month=oct1, team=None, forecast=999.0))  # later: not it
+        s.add(ForecastSnapshot(made_at=_at("2026-10-05"), month=oct1, team="data", forecast=250.0))
+        s.add(ForecastSnapshot(made_at=_at("2026-10-05"), month=oct1, team="web", forecast=100.0))
+        s.add(ForecastSnapshot(made_at=_at("2026-10-06"), month=oct1, team="web", forecast=50.0, method="cost_explorer"))
+    spend = build_agenda(home, oct1, detect_anomalies=False)["spend"]
+    by_team = {t["team"]: t for t in spend["teams"]}
+    assert (by_team["data"]["forecast"], by_team["data"]["forecast_variance_pct"]) == (250.0, 20.0)  # 50/250
+    assert by_team["data"]["forecast_band"] == "crawl"
+    assert (by_team["web"]["forecast"], by_team["web"]["forecast_variance_pct"]) == (100.0, 10.0)  # 10/100
+    assert (spend["total"]["forecast"], spend["total"]["forecast_variance_pct"]) == (400.0, 2.5)  # 10/400
