@@ -30,14 +30,37 @@ def kpi_value(key: str, value: float | None) -> str:
     return pct(value) if key.endswith("_pct") else f"{value / 24:.1f} d ({value:.0f} h)"
 
 
+def bands_text(x: dict[str, Any]) -> str:
+    """The stage minimums the KPI was rated against, as the bands file used gives them ("walk ≥ 90.0%,
+    run ≥ 95.0%"; "run ≤ 1.0 d (24 h), walk ≤ 7.0 d (168 h)"), with the cases a stage needs."""
+    bands = x.get("bands") or {}
+    sign = "≥" if x.get("better") == "higher" else "≤"
+    stages = [(s, bands[s]) for s in ("crawl", "walk", "run") if isinstance(bands.get(s), int | float)]
+    if x.get("better") != "higher":
+        stages.reverse()
+    text = ", ".join(f"{s} {sign} {kpi_value(x['key'], v)}" for s, v in stages) or "-"
+    if x.get("min_cases"):
+        text += f"; at least {x['min_cases']} cases"
+    return text
+
+
+def _stage(x: dict[str, Any]) -> str:
+    if x.get("stage_note"):
+        cases = x.get("cases")
+        return f"{x['stage_note']} ({cases} of {x.get('min_cases')})" if cases is not None else str(x["stage_note"])
+    return str(x.get("stage") or "-")
+
+
 def scorecard_markdown(k: dict[str, Any]) -> str:
     rows = []
     for x in k.get("kpis", []):
         target = "-" if x.get("target") is None else kpi_value(x["key"], x["target"])
         rows.append([md.cell(x["title"]), kpi_value(x["key"], x["value"]),
-                     sparkline([t["value"] for t in x["trend"]]), target, md.cell(x.get("stage") or "-")])
+                     sparkline([t["value"] for t in x["trend"]]), target, md.cell(bands_text(x)),
+                     md.cell(_stage(x))])
     out = [md.table(["KPI", "value", f"trend ({k.get('quarters', ['?'])[0]} to {k.get('quarter')})", "target",
-                     "stage"], rows, ["left", "right", "left", "right", "left"]) if rows else "No KPI had data."]
+                     "bands used", "stage"], rows, ["left", "right", "left", "right", "left", "left"])
+           if rows else "No KPI had data."]
     if k.get("no_data"):
         out += ["", "No data: " + "; ".join(f"{md.inline(x['title'])} ({md.inline(x['reason'])})"
                                             for x in k["no_data"])]
@@ -45,7 +68,8 @@ def scorecard_markdown(k: dict[str, Any]) -> str:
     if waste:
         out += ["", "Waste rules: " + "; ".join(f"{md.inline(r['title'])}: {md.inline(r['summary'])}"
                                                 for r in waste["detail"].get("rules", []))]
-    out += ["", f"Bands version {k.get('bands_version')}: {md.inline(k.get('bands_source', ''))}"]
+    out += ["", f"Stages rated against the bands above (version {k.get('bands_version')}: "
+            f"{md.inline(k.get('bands_source', ''))})."]
     return "\n".join(out)
 
 
@@ -56,7 +80,10 @@ def maturity_markdown(n: dict[str, Any], ctx: MinutesContext) -> str:
         recorded = m.get("stage") or "-"
         if m.get("overridden"):
             recorded += f" (override: {m.get('reason')})"
-        rows.append([md.cell(m["title"]), md.cell(m.get("proposed_stage") or "no data"), md.cell(recorded),
+        proposed = m.get("proposed_stage") or "no data"
+        if m.get("above_target"):
+            proposed += f" ({m['above_target']})"
+        rows.append([md.cell(m["title"]), md.cell(proposed), md.cell(recorded),
                      md.cell(m.get("target_stage")), "yes" if m.get("chosen") else "", md.cell(evidence)])
     return md.table(["capability", "proposed", "recorded", "target", "next quarter", "evidence"], rows)
 

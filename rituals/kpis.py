@@ -5,7 +5,8 @@ Every KPI is taken from the ritual that produces it, with that ritual's own func
 window, so the figures equal the ritual's output for the same window: allocation coverage is
 ``rituals.allocation.coverage`` (= ``finops-tui sweep --start Q --end Q'``), commitment coverage,
 utilization and the effective savings rate are ``rituals.commitments.figures_from`` (= ``finops-tui
-commitments``), anomaly TTD/TTR are ``rituals.anomaly_report.kpis`` of the quarter's cases, forecast variance
+commitments``), anomaly TTD/TTR are over the anomaly events (``rituals.anomaly_events``) that started in the
+quarter (a KPI computed from fewer cases than its band's ``min_cases`` is "too few cases", never a stage), forecast variance
 is ``rituals.forecast.accuracy``'s scored months, the unit cost trend ``rituals.unit_economics``. Ritual health
 reads the closed runs and the action history. A KPI with no data is listed under ``no_data`` with the
 reason, never shown as zero.
@@ -47,6 +48,8 @@ class Band:
     run: float | None = None
     target: float | None = None
     target_note: str = ""
+    # A value computed from fewer cases than this is shown, but rated "too few cases", never a stage.
+    min_cases: int | None = None
 
     @property
     def has_stages(self) -> bool:
@@ -111,8 +114,11 @@ def parse_bands(data: dict[str, Any], where: str = "kpi_bands.toml") -> Bands:
         ordered = sorted(given) if better == "higher" else sorted(given, reverse=True)
         if given != ordered:
             raise ValueError(f"{where}: kpi.{key}'s crawl/walk/run minimums must get stricter stage by stage")
+        min_cases = entry.get("min_cases")
+        if min_cases is not None and (not isinstance(min_cases, int) or isinstance(min_cases, bool) or min_cases < 1):
+            raise ValueError(f"{where}: kpi.{key}.min_cases must be a whole number of at least 1, got {min_cases!r}")
         kpis[key] = Band(key, str(entry.get("title", key)), better, nums["crawl"], nums["walk"], nums["run"],
-                         nums["target"], str(entry.get("target_note", "")))
+                         nums["target"], str(entry.get("target_note", "")), min_cases)
     return Bands(int(data.get("version", 1)), str(data.get("source", "")), kpis, dict(data.get("waste", {})))
 
 
@@ -170,6 +176,7 @@ class Measure:
     value: float | None
     reason: str | None = None
     detail: dict[str, Any] = field(default_factory=dict)
+    cases: int | None = None  # how many cases (anomaly events) the value is computed from, where that counts
 
 
 def _program_start(runs: list[Any]) -> date | None:
@@ -241,9 +248,8 @@ def measure_quarters(home: Home, quarters: list[str]) -> dict[str, dict[str, Mea
     from sqlmodel import select
 
     from rituals.allocation import account_teams_from_records, coverage
-    from rituals.anomaly_cases import ttd_hours, ttr_hours
-    from rituals.anomaly_report import all_cases
-    from rituals.anomaly_report import kpis as anomaly_kpis
+    from rituals.anomaly_events import events_of
+    from rituals.anomaly_report import all_cases, hours_stat
     from rituals.commitments import eligible_services, figures_from, usage_frame
     from rituals.forecast import accuracy
     from rituals.unit_economics import unit_economics
@@ -260,7 +266,7 @@ def measure_quarters(home: Home, quarters: list[str]) -> dict[str, dict[str, Mea
     has_costs = home.costs.exists() and home.costs.info().rows > 0
     forecast_months = accuracy(home)["months"] if has_costs else []
     with home.records.session() as s:
-        cases = all_cases(s)
+        events = events_of(all_cases(s), account_teams)
         runs = list(s.exec(select(RitualRun)))
         actions = list(s.exec(select(Action)))
         done_at = _done_at(s)
@@ -287,20 +293,22 @@ def measure_quarters(home: Home, quarters: list[str]) -> dict[str, dict[str, Mea
                          ("effective_savings_rate_pct", no_commit)):
             if m[key].value is None:
                 m[key].reason = why
-        started = [c for c in cases if start <= c.start < end]
-        k = anomaly_kpis(started)
-        live = [c for c in started if not c.historical]
+        # Anomaly KPIs count events (one spike's cases in several series are one event) that started in
+        # the quarter; TTD/TTR are over the live ones.
+        started = [e for e in events if start <= e.start < end]
+        live = [e for e in started if not e.historical]
+        ttd = sorted(round(h, 2) for e in live if (h := e.ttd_hours) is not None)
+        ttr = sorted(round(h, 2) for e in live if (h := e.ttr_hours) is not None)
+        k = {"ttd": hours_stat(ttd), "ttr": hours_stat(ttr)}
         m["anomaly_ttd_median_hours"] = Measure(k["ttd"]["median_hours"],
-                                                None if k["ttd"]["n"] else "no acknowledged anomaly started in the quarter",
-                                                {"cases": len(live), "acknowledged": k["ttd"]["n"],
-                                                 "p90_hours": k["ttd"]["p90_hours"],
-                                                 "ttd_hours": sorted(round(h, 2) for c in live if
-                                                                     (h := ttd_hours(c.start, c.acknowledged_at)) is not None)})
+                                                None if ttd else "no acknowledged anomaly event started in the quarter",
+                                                {"events": len(live), "acknowledged": len(ttd),
+                                                 "p90_hours": k["ttd"]["p90_hours"], "ttd_hours": ttd},
+                                                cases=len(ttd))
         m["anomaly_ttr_median_hours"] = Measure(k["ttr"]["median_hours"],
-                                                None if k["ttr"]["n"] else "no anomaly of the quarter was resolved",
-                                                {"resolved": k["ttr"]["n"], "p90_hours": k["ttr"]["p90_hours"],
-                                                 "ttr_hours": sorted(round(h, 2) for c in live if (h := ttr_hours(
-                                                     c.acknowledged_at, c.resolved_at)) is not None)})
+                                                None if ttr else "no anomaly event of the quarter was resolved",
+                                                {"resolved": len(ttr), "p90_hours": k["ttr"]["p90_hours"],
+                                                 "ttr_hours": ttr}, cases=len(ttr))
         scored = [x for x in forecast_months if start <= date.fromisoformat(x["month"] + "-01") < end
                   and x["variance_pct"] is not None]
         m["forecast_variance_pct"] = Measure(
@@ -333,6 +341,17 @@ def _unit_cost(unit_economics: Any, home: Home, end: date) -> Measure:
 
 
 # -- the scorecard ---------------------------------------------------------------------------------------------
+TOO_FEW_CASES = "too few cases"
+
+
+def too_few_cases(band: Band, m: Measure) -> str | None:
+    """"too few cases" when ``m`` is computed from fewer cases than ``band`` needs to rate a stage (a median
+    of one case resolved seconds after it was acknowledged says nothing about the practice)."""
+    if band.min_cases is None or m.cases is None or m.value is None or m.cases >= band.min_cases:
+        return None
+    return TOO_FEW_CASES
+
+
 @dataclass
 class Scorecard:
     quarter: str
@@ -362,10 +381,13 @@ class Scorecard:
                 no_data.append({**entry, "reason": m.reason or "no data", "trend": trend, "detail": m.detail})
                 continue
             prev = [t["value"] for t in trend[:-1] if t["value"] is not None]
+            few = too_few_cases(band, m)
             kpis.append({**entry, "value": m.value, "previous": prev[-1] if prev else None,
                          "change": _r(m.value - prev[-1]) if prev else None,
                          "target": band.target_value, "target_note": band.target_note or None,
-                         "meets_target": band.meets(m.value), "stage": band.stage(m.value),
+                         "meets_target": None if few else band.meets(m.value),
+                         "stage": None if few else band.stage(m.value), "stage_note": few,
+                         "cases": m.cases, "min_cases": band.min_cases,
                          "bands": {s: getattr(band, s) for s in STAGES} if band.has_stages else None,
                          "trend": trend, "detail": m.detail})
         return {"quarter": self.quarter, "start": self.start.isoformat(), "end": self.end.isoformat(),

@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from rituals.definitions.commitment_review import KIND as COMMITMENT_REVIEW
 from rituals.definitions.quarterly_review import KIND as QUARTERLY_REVIEW
-from rituals.kpis import STAGES, Scorecard, months_of
+from rituals.kpis import STAGES, TOO_FEW_CASES, Scorecard, months_of, too_few_cases
+from rituals.wording import counted
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -135,12 +136,16 @@ def rule_anomalies(ev: Evidence) -> Proposal:
     v, band = _kpi(ev, "anomaly_ttd_median_hours")
     if v is None:
         return Proposal("anomalies", None, [_item("median time to detect", "no data")])
+    m = ev.scorecard.measure("anomaly_ttd_median_hours")
+    n = m.detail.get("acknowledged")
+    over = f"over {counted(n, 'acknowledged anomaly event')}" if isinstance(n, int) else "over the acknowledged events"
+    if too_few_cases(band, m):
+        return Proposal("anomalies", None, [_item("median time to detect", f"{v / 24:.1f} days ({v:.0f} h) {over}: "
+                                                  f"{TOO_FEW_CASES} to rate a stage (at least {band.min_cases})")])
     stage = band.stage(v)
     stage = "crawl" if stage not in STAGES else stage
-    n = ev.scorecard.measure("anomaly_ttd_median_hours").detail.get("acknowledged")
-    return Proposal("anomalies", stage, [_item("median time to detect", f"{v / 24:.1f} days ({v:.0f} h) over {n} "
-                                              f"acknowledged case(s); walk <= {band.walk / 24:g} d, run <= "
-                                              f"{band.run / 24:g} d", stage)])
+    return Proposal("anomalies", stage, [_item("median time to detect", f"{v / 24:.1f} days ({v:.0f} h) {over}; "
+                                              f"walk <= {band.walk / 24:g} d, run <= {band.run / 24:g} d", stage)])
 
 
 def rule_commitments(ev: Evidence) -> Proposal:
@@ -290,13 +295,28 @@ class Score:
     evidence: list[dict[str, Any]]
 
     @property
+    def above_target(self) -> str | None:
+        """Why the proposal is above the target, when it is: the evidence that supports the proposed stage
+        (a proposal beyond what was aimed for must say what earned it)."""
+        if self.proposed not in STAGES or self.target not in STAGES:
+            return None
+        if STAGES.index(self.proposed) <= STAGES.index(self.target):
+            return None
+        why = [f"{e['label']}: {e['value']}" for e in self.evidence if e.get("supports") == self.proposed]
+        return (f"{self.proposed} is above the {self.target} target"
+                + (f" because {'; '.join(why)}" if why else "") + f" ({self.proposed}: {self.describe_proposed})")
+
+    describe_proposed: str = ""
+
+    @property
     def gap(self) -> bool:
         return self.target in STAGES and (self.stage is None or STAGES.index(self.stage) < STAGES.index(self.target))
 
     def as_dict(self) -> dict[str, Any]:
         return {"capability": self.capability, "title": self.title, "proposed_stage": self.proposed,
                 "stage": self.stage, "target_stage": self.target, "overridden": self.overridden,
-                "reason": self.reason, "chosen": self.chosen, "gap": self.gap, "evidence": self.evidence}
+                "reason": self.reason, "chosen": self.chosen, "gap": self.gap, "above_target": self.above_target,
+                "evidence": self.evidence}
 
 
 def decide(caps: list[Capability], proposals: list[Proposal], overrides: dict[str, tuple[str, str]] | None = None,
@@ -329,7 +349,7 @@ def decide(caps: list[Capability], proposals: list[Proposal], overrides: dict[st
         if target not in STAGES:
             raise ValueError(f"{cap.title}: target must be one of {', '.join(STAGES)}, got {target!r}")
         out.append(Score(cap.id, cap.title, p.stage, stage, target, overridden, reason, cap.id in chosen,
-                         p.evidence))
+                         p.evidence, cap.describe(p.stage)))
     return out
 
 

@@ -49,7 +49,10 @@ def test_band_placement_at_the_boundaries() -> None:
 
 def test_bands_are_versioned_data_with_a_source_and_a_home_override(home) -> None:
     b = load_bands()
-    assert b.version == 1 and "FINOPS-MODEL.md" in b.source
+    assert b.version == 2 and "FINOPS-MODEL.md" in b.source
+    # The source cites only the bands the file holds (90 / 95 for allocation), never another sample's.
+    assert "85" not in b.source and b.kpis["allocation_coverage_pct"].walk == 90.0
+    assert b.kpis["anomaly_ttd_median_hours"].min_cases == 3 == b.kpis["anomaly_ttr_median_hours"].min_cases
     (home.path / "framework").mkdir(parents=True, exist_ok=True)
     (home.path / "framework" / "kpi_bands.toml").write_text(
         "[kpi.allocation_coverage_pct]\nwalk = 85.0\nrun = 90.0\n", encoding="utf-8")
@@ -125,6 +128,59 @@ def test_anomalies_rule() -> None:
     assert p.stage == "walk" and "3.0 days" in p.evidence[0]["value"]
     assert _stage("anomalies", _ev({"anomaly_ttd_median_hours": Measure(12.0, None, {})})) == "run"
     assert _stage("anomalies", _ev({"anomaly_ttd_median_hours": Measure(240.0, None, {})})) == "crawl"
+
+
+def test_a_kpi_from_too_few_cases_is_too_few_cases_never_a_stage() -> None:
+    # One case resolved a second after it was acknowledged: a median of 0.0 h from one case rates nothing.
+    one = _card({"anomaly_ttr_median_hours": Measure(0.0, None, {"resolved": 1}, cases=1)}).as_json()
+    ttr = next(k for k in one["kpis"] if k["key"] == "anomaly_ttr_median_hours")
+    assert (ttr["value"], ttr["stage"], ttr["stage_note"], ttr["meets_target"]) == (0.0, None, "too few cases", None)
+    assert (ttr["cases"], ttr["min_cases"]) == (1, 3)
+    three = _card({"anomaly_ttr_median_hours": Measure(6.0, None, {"resolved": 3}, cases=3)}).as_json()
+    ttr = next(k for k in three["kpis"] if k["key"] == "anomaly_ttr_median_hours")
+    assert (ttr["stage"], ttr["stage_note"], ttr["meets_target"]) == ("run", None, True)
+    two = _ev({"anomaly_ttd_median_hours": Measure(12.0, None, {"acknowledged": 2}, cases=2)})
+    p = propose(CAPS["anomalies"], two)
+    assert p.stage is None and "too few cases" in p.evidence[0]["value"] and "2 acknowledged" in p.evidence[0]["value"]
+
+
+def test_a_proposal_above_its_target_says_why() -> None:
+    months = ["2026-07", "2026-08", "2026-09"]
+    ev = _ev(showback_months=months, unit_metric_months=months)
+    caps = [CAPS["visibility"]]
+    [score] = decide(caps, [propose(c, ev) for c in caps])
+    assert (score.proposed, score.target) == ("run", "walk")
+    assert score.as_dict()["above_target"] == ("run is above the walk target because unit economics: business "
+                                               "metrics in 3 of 3 months (run: unit economics in product dashboards)")
+    [at_target] = decide(caps, [propose(c, ev) for c in caps], targets={"visibility": "run"})
+    assert at_target.above_target is None
+
+
+def test_anomaly_kpis_count_events_and_need_three(demo_home) -> None:
+    """The reindex spike (from 2026-11-24) makes a case in its service, account and team series: one event.
+    Acknowledged at 10:00 UTC on the 25th (34 h after 00:00 UTC on the 24th) and resolved a second later."""
+    from datetime import timedelta
+
+    from rituals import anomaly_cases as ac
+    from rituals.anomaly_events import acknowledge_event
+
+    ac.sync_cases(demo_home)
+    with demo_home.records.session() as s:
+        from sqlmodel import select
+
+        from storage.records import AnomalyCase
+
+        lead = next(c for c in s.exec(select(AnomalyCase)) if c.dimension == "service" and c.start == date(2026, 11, 24))
+    ack = datetime(2026, 11, 25, 10, tzinfo=UTC)
+    acked = acknowledge_event(demo_home.records, lead.id, now=ack)
+    assert len(acked) >= 3
+    ac.set_status(demo_home.records, lead.id, "resolved", now=ack + timedelta(seconds=1))
+    card = scorecard(demo_home, "2026-Q4").as_json()
+    ttd = next(k for k in card["kpis"] if k["key"] == "anomaly_ttd_median_hours")
+    ttr = next(k for k in card["kpis"] if k["key"] == "anomaly_ttr_median_hours")
+    assert (ttd["value"], ttd["cases"], ttd["detail"]["acknowledged"]) == (34.0, 1, 1)  # one event, not 3 cases
+    assert (ttd["stage"], ttd["stage_note"]) == (None, "too few cases")
+    assert (ttr["value"], ttr["stage"], ttr["stage_note"]) == (0.0, None, "too few cases")
 
 
 def test_accountability_and_visibility_rules() -> None:
