@@ -9,6 +9,17 @@ from exports.format import money, pct
 from exports.minutes import MinutesContext, register_section
 from rituals.definitions.tag_sweep import KIND as TAG_SWEEP
 
+VERDICTS = {"verified": "yes", "still_unallocated": "no: still unallocated", "no_data": "not checked: no spend",
+            "no_evidence": "no evidence: no spend then or now"}
+
+
+def _verdict(check: dict[str, object]) -> str:
+    """A fix's verdict as its own figures read (runs frozen before verdicts existed say yes or no)."""
+    verdict = check.get("verdict")
+    if isinstance(verdict, str):
+        return VERDICTS.get(verdict, verdict.replace("_", " "))
+    return "yes" if check.get("verified") else "no"
+
 
 def sweep_section(ctx: MinutesContext) -> str | None:
     n = ctx.run.numbers
@@ -50,7 +61,7 @@ def sweep_section(ctx: MinutesContext) -> str | None:
         lines += [md.table(["#", "fix", "owner", "moved", "unallocated now", "verified"], [
             [str(c["action_id"]), md.cell(c["title"]), md.cell(c.get("owner") or "-"),
              money(c["moved_cost"], cur, decimals=2), money(c["unallocated_cost"], cur, decimals=2),
-             "yes" if c["verified"] else "no"] for c in checks],
+             md.cell(_verdict(c))] for c in checks],
             ["right", "left", "left", "right", "right", "left"]), ""]
     return "\n".join(lines).rstrip("\n") + "\n"
 

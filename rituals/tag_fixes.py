@@ -19,6 +19,7 @@ from rituals.actions import StaleUpdate, create_action
 from rituals.allocation import account_teams_from_records
 from rituals.raci import COMMITMENTS, TAGGING, Raci, RaciError
 from rituals.tag_sweep import Sweep, load_frames, resource_label
+from rituals.wording import counted
 from storage.config import CalendarConfig
 from storage.cost_queries import FixEntity, fix_costs
 from storage.costs import CostStore
@@ -76,7 +77,12 @@ def compute_sweep(home: Home, start: date, end: date) -> Sweep:
     tax = cfg.taxonomy
     return Sweep(frames, currency, tax.allocation_key, tax.keys, tax.charge_categories, cfg.targets.allocation_pct,
                  account_teams, teams, dict(tax.allowed_values), owners, commitment_owner,
-                 [c.as_dict() for c in checks])
+                 [c.as_dict(currency) for c in checks])
+
+
+def created_text(made: int, due: date) -> str:
+    """What creating fixes says: "1 tag-fix action created, due 2026-12-03"."""
+    return f"{counted(made, 'tag-fix action')} created, due {due.isoformat()}"
 
 
 def _handle(person: Person | None) -> str | None:
@@ -185,11 +191,36 @@ class FixCheck:
         return (self.window_has_data and self.now_unallocated <= VERIFIED_EPSILON
                 and (self.now_cost > 0 or self.before_unallocated > 0))
 
-    def as_dict(self) -> dict[str, Any]:
+    @property
+    def verdict(self) -> str:
+        """What the check found, read from its own figures: ``verified``, ``still_unallocated`` (spend of it
+        is unallocated now), ``no_data`` (the window holds no spend at all) or ``no_evidence`` (the entity
+        had no unallocated spend before and has no spend now: nothing shows the fix either way)."""
+        if self.verified:
+            return "verified"
+        if not self.window_has_data:
+            return "no_data"
+        if self.now_unallocated > VERIFIED_EPSILON:
+            return "still_unallocated"
+        return "no_evidence"
+
+    def verdict_text(self, currency: str = "") -> str:
+        """The verdict in words with the figures it reads ("still unallocated: 12.00 USD now")."""
+        cur = f" {currency}" if currency else ""
+        return {
+            "verified": f"verified: {self.moved_cost:,.2f}{cur} moved to allocated, none unallocated now",
+            "still_unallocated": f"still unallocated: {self.now_unallocated:,.2f}{cur} now "
+                                 f"(before {self.before_unallocated:,.2f}{cur})",
+            "no_data": "not checked: the window holds no spend",
+            "no_evidence": "nothing to verify: no unallocated spend before it was created and no spend now",
+        }[self.verdict]
+
+    def as_dict(self, currency: str = "") -> dict[str, Any]:
         return {"action_id": self.action_id, "title": self.title, "owner": self.owner,
                 "entity_kind": self.entity_kind, "entity_key": self.entity_key,
                 "before_unallocated_cost": self.before_unallocated, "cost": self.now_cost,
-                "unallocated_cost": self.now_unallocated, "moved_cost": self.moved_cost, "verified": self.verified}
+                "unallocated_cost": self.now_unallocated, "moved_cost": self.moved_cost, "verified": self.verified,
+                "verdict": self.verdict, "verdict_text": self.verdict_text(currency)}
 
 
 def check_fixes(session: Session, store: CostStore, account_teams: dict[str, str], start: date,
@@ -215,8 +246,7 @@ def close_verified(records: Any, check: FixCheck, *, actor_id: int | None, now: 
     """Close a verified fix: status done and ``verified_at`` set, with its events, in one BEGIN IMMEDIATE
     transaction; refused (StaleUpdate) when the action changed since it was checked."""
     if not check.verified:
-        raise ValueError(f"action {check.action_id} is not verified: "
-                         f"{check.now_unallocated:,.2f} of its spend is still unallocated")
+        raise ValueError(f"action {check.action_id} is not verified: {check.verdict_text()}")
     note = (f"verified by the tag sweep: {check.moved_cost:,.2f} moved to allocated; "
             f"{check.now_unallocated:,.2f} unallocated now")
     with records.write() as s:

@@ -49,7 +49,7 @@ def command(home, start: str | None, end: str | None, as_json: bool, check: bool
 
 
 def _print_summary(n: dict) -> None:  # type: ignore[type-arg]
-    from exports.format import money, pct
+    from exports.format import counted, money, pct
 
     cur = n["currency"]
     click.echo(f"Tag sweep {n['start']} to {n['end']} (end exclusive), allocation key '{n['allocation_key']}'")
@@ -70,5 +70,8 @@ def _print_summary(n: dict) -> None:  # type: ignore[type-arg]
     if n["unused_commitment"]:
         u = n["unused_commitment"]
         click.echo(f"  unused commitment: {money(u['cost'], cur)} (owner {u['owner'] or '-'})")
-    click.echo(f"  variants: {len(n['variants'])}; open fixes verified: "
-               f"{sum(c['verified'] for c in n['fix_checks'])} of {len(n['fix_checks'])}")
+    checks = n["fix_checks"]
+    click.echo(f"  {counted(len(n['variants']), 'variant')}; open fixes verified: "
+               f"{sum(c['verified'] for c in checks)} of {len(checks)}")
+    for c in checks:
+        click.echo(f"  fix #{c['action_id']} {c['title']} ({c['owner'] or '-'}): {c['verdict_text']}")

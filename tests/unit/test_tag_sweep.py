@@ -331,3 +331,33 @@ def test_minutes_of_a_recorded_sweep(home, tmp_path) -> None:
     assert "Allocation coverage 60.0% (by tag 60.0%, by rule 0.0%)" in text
     assert "\\[x\\]\\|y" in text  # resource ids are escaped, never markup or a broken table
     assert "Where it leaks" in text  # the step's title heads its notes
+
+
+def test_a_fix_verdict_reads_its_own_figures() -> None:
+    """Each verdict follows from the check's own before / now figures: nothing before and nothing now is no
+    evidence (never "still unallocated"), spend left unallocated now is still unallocated."""
+    from exports.minutes_tag_sweep import _verdict
+    from rituals.tag_fixes import FixCheck, created_text
+
+    def check(before: float, cost: float, unallocated: float, has_data: bool = True) -> FixCheck:
+        return FixCheck(4, "Tag it", "kenji", "account", "111", 1, before, cost, unallocated, has_data)
+
+    cases = {
+        "verified": check(12.0, 30.0, 0.0),          # had 12 unallocated, 30 spent now, all allocated
+        "still_unallocated": check(12.0, 30.0, 5.0),  # 5 of it still unallocated
+        "no_evidence": check(0.0, 0.0, 0.0),          # the issue's fix #4: before 0.00, now 0.00
+        "no_data": check(12.0, 0.0, 0.0, has_data=False),
+    }
+    for verdict, c in cases.items():
+        d = c.as_dict("USD")
+        assert (d["verdict"], d["verified"]) == (verdict, verdict == "verified"), verdict
+    assert cases["no_evidence"].as_dict()["verdict_text"] == \
+        "nothing to verify: no unallocated spend before it was created and no spend now"
+    assert cases["still_unallocated"].as_dict("USD")["verdict_text"] == \
+        "still unallocated: 5.00 USD now (before 12.00 USD)"
+    assert cases["verified"].as_dict("USD")["verdict_text"] == \
+        "verified: 12.00 USD moved to allocated, none unallocated now"
+    assert _verdict(cases["no_evidence"].as_dict()) == "no evidence: no spend then or now"
+    assert _verdict({"verified": False}) == "no"  # a run frozen before verdicts existed
+    assert created_text(1, date(2026, 12, 3)) == "1 tag-fix action created, due 2026-12-03"
+    assert created_text(3, date(2026, 12, 3)) == "3 tag-fix actions created, due 2026-12-03"
