@@ -17,7 +17,7 @@ def command() -> None:
 @command.command("aws")
 @click.option("--profile", default=None, help="AWS profile (default: boto3's standard credential chain).")
 @click.option("--months", type=click.IntRange(1, 14), default=13, show_default=True,
-              help="Months of daily history, the current month included.")
+              help="Months of daily history, the month of the last complete day (yesterday) included.")
 @click.option("--since", default=None, metavar="DATE", help="Start day YYYY-MM-DD (overrides --months).")
 @click.option("--max-requests", type=click.IntRange(0), default=None,
               help="Stop cleanly before making more than N API requests.")
@@ -28,7 +28,8 @@ def command() -> None:
 def aws(home, profile, months, since, max_requests, endpoint_url, only, as_json) -> None:  # type: ignore[no-untyped-def]
     """Sync Cost Explorer, Cost Anomaly Detection, Savings Plans/RIs, Organizations and Budgets.
 
-    Window: --months (default 13, the current month included) up to yesterday; days already stored and
+    Window: --months (default 13, the month of yesterday, the last complete day, included: on the 1st that
+    is the month before) up to yesterday; days already stored and
     settled are not fetched again. Each data set lands on its own; exit 1 if any failed. Cost Explorer
     bills $0.01 per request: the requests made and their cost are printed after every sync.
     """

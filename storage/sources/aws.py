@@ -105,6 +105,14 @@ def _add_months(day: date, n: int) -> date:
     return date(day.year + y, m + 1, 1)
 
 
+def months_start(today: date, months: int) -> date:
+    """The first day ``--months N`` syncs from: the first of the month N-1 months before the month of the
+    last complete day (yesterday: today is still being billed). On the 1st the last complete day is in the
+    previous month, so ``--months 1`` on December 1 syncs November, never an empty window."""
+    last_complete = today - timedelta(days=1)
+    return _add_months(last_complete, -(max(months, 1) - 1))
+
+
 class _CostExtra(TypedDict):
     names: dict[str, str]  # account id -> name, as the response's DimensionValueAttributes give them
     days: list[tuple[date, bool]]  # every day asked for, with whether AWS marked it estimated
@@ -127,7 +135,7 @@ class AwsSync:
         self.progress = progress or (lambda _msg: None)
         self.today = home.clock.today()
         self.end = self.today  # exclusive: today is still being billed
-        self.start = options.since or _add_months(self.today, -(max(options.months, 1) - 1))
+        self.start = options.since or months_start(self.today, options.months)
         self.names: dict[str, str] = {}
         self.currency = "USD"
 

@@ -174,6 +174,39 @@ def test_every_stamp_of_a_sync_is_on_the_homes_clock(tmp_path, monkeypatch: pyte
         home.close()
 
 
+def test_months_start_on_the_first_of_the_month_of_the_last_complete_day() -> None:
+    from storage.sources.aws import months_start
+
+    assert months_start(date(2026, 11, 27), 1) == date(2026, 11, 1)
+    assert months_start(date(2026, 12, 1), 1) == date(2026, 11, 1)  # the 1st: yesterday is in November
+    assert months_start(date(2026, 12, 2), 1) == date(2026, 12, 1)
+    assert months_start(date(2026, 12, 1), 13) == date(2025, 11, 1)
+    assert months_start(date(2026, 1, 1), 2) == date(2025, 11, 1)  # across the year
+
+
+def test_sync_months_1_on_the_first_of_a_month_syncs_the_month_before(tmp_path) -> None:
+    """A daily cron running `sync aws --months 1` on December 1 fetches November, never an error."""
+    from storage.clock import Clock
+    from storage.home import Home
+
+    dec1 = date(2026, 12, 1)
+    home = Home(tmp_path / "home", clock_override=Clock(dec1))
+    home.path.mkdir(parents=True)
+    try:
+        stubs = Stubs()
+        stubs.expect("sts", "get_caller_identity", {"Account": ACCOUNT, "Arn": "arn:aws:iam::1:user/x", "UserId": "x"})
+        params = cost_params("2026-11-01")
+        params["TimePeriod"]["End"] = dec1.isoformat()
+        stubs.expect("ce", "get_cost_and_usage", {"ResultsByTime": [
+            cost_day("2026-11-30", [(["111111111111", "Amazon EC2"], 10.0, 8.0)])]}, params)
+        result = sync_aws(home, SyncOptions(only=("costs",), months=1), clients=stubs.clients)
+        stubs.done()
+        assert result.ok, result.datasets
+        assert home.costs.totals()[2] == pytest.approx(8.0)
+    finally:
+        home.close()
+
+
 def tag_params(key: str) -> dict:
     return {"TimePeriod": {"Start": "2026-11-01", "End": TODAY.isoformat()}, "Granularity": "DAILY",
             "Metrics": ["UnblendedCost", "AmortizedCost"],
