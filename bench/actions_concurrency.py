@@ -38,7 +38,8 @@ def prepare(home: Path, writers: int, actions: int) -> None:
     with records.write() as s:
         lead = add_person(s, "lead", "Lead", "finops_lead")
         for k in range(writers):
-            add_person(s, f"w{k}", f"Writer {k}", "engineering")
+            # Every writer may change every action: FinOps leads (rituals.actions.may_change).
+            add_person(s, f"w{k}", f"Writer {k}", "finops_lead")
         for a in range(actions):
             create_action(s, title=f"shared {a + 1}", owner_id=lead.id, now=now, actor_id=lead.id)
     records.dispose()

@@ -97,6 +97,15 @@ def account_teams(session: Session) -> dict[str, str]:
 
 # -- who is acting ----------------------------------------------------------------------------------------
 
+def unknown_person_text(wanted: str, source: str) -> str:
+    """What to tell someone the records do not know (an OS user such as root in a container): the exact
+    ways to say who they are."""
+    handle = wanted if wanted and _HANDLE.match(wanted) else "HANDLE"
+    return (f"unknown person {wanted!r} (from {source}); say who you are with `--as HANDLE` (for example "
+            f"`finops-tui actions list --mine --as HANDLE`), or `export {USER_ENV}=HANDLE`, or add yourself: "
+            f"`finops-tui people add {handle} \"Your Name\" --role engineering` (see `finops-tui people list`)")
+
+
 def resolve_actor(session: Session, as_handle: str | None = None, *, env: Mapping[str, str] | None = None,
                   os_user: str | None = None) -> Person:
     """``--as HANDLE``, else ``FINOPS_TUI_USER``, else the OS user matched to a handle (or an e-mail's local
@@ -120,8 +129,7 @@ def resolve_actor(session: Session, as_handle: str | None = None, *, env: Mappin
                 person = candidate
                 break
     if person is None:
-        raise UnknownPerson(f"unknown person {wanted!r} (from {source}); use --as HANDLE or {USER_ENV}, "
-                            "or add yourself with `finops-tui people add`")
+        raise UnknownPerson(unknown_person_text(wanted, source))
     if not person.active:
         raise UnknownPerson(f"{person.handle} is retired and cannot act")
     return person

@@ -103,8 +103,8 @@ def show_cmd(home, action_id: int, as_json: bool) -> None:  # type: ignore[no-un
 @click.pass_obj
 def add_cmd(home, title: str, owner: str, team: str | None, due: str | None, kind: str, detail: str,  # type: ignore[no-untyped-def]
             as_handle: str | None) -> None:
-    """Add an action outside a ritual."""
-    from rituals.actions import create_action
+    """Add an action outside a ritual. Its due date cannot be in the past."""
+    from rituals.actions import create_action, new_action_problems
     from rituals.people import get_person, get_team
     from storage.clock import parse_date
 
@@ -112,9 +112,12 @@ def add_cmd(home, title: str, owner: str, team: str | None, due: str | None, kin
         me = acting(s, as_handle)
         person = get_person(s, owner)
         team_row = get_team(s, team) if team else None
+        due_date = parse_date(due, "--due") if due else None
+        problems = new_action_problems(title, person.id, kind, due_date, home.clock.today())
+        if problems:
+            raise BadInput(" ".join(problems))
         action = create_action(s, title=title, owner_id=person.id, now=home.clock.now(), actor_id=me.id, kind=kind,
-                               detail=detail, team_id=team_row.id if team_row else None,
-                               due_date=parse_date(due, "--due") if due else None)
+                               detail=detail, team_id=team_row.id if team_row else None, due_date=due_date)
         click.echo(f"added action #{action.id} for {person.handle}")
 
 
@@ -125,13 +128,21 @@ def add_cmd(home, title: str, owner: str, team: str | None, due: str | None, kin
 @click.option("--note", default=None, metavar="TEXT", help="A note, kept in the history.")
 @click.option("--if-version", "if_version", type=int, default=None, metavar="N",
               help="Refuse the update unless the action is still at version N (see `actions show`).")
+@click.option("--allow-past", is_flag=True, help="Accept a --due date before today.")
+@click.option("--force", is_flag=True,
+              help="Change an action you may not otherwise change (recorded in its history with your handle).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @AS_OPTION
 @click.pass_obj
 def update_cmd(home, action_id: int, status: str | None, due: str | None, note: str | None,  # type: ignore[no-untyped-def]
-               if_version: int | None, as_json: bool, as_handle: str | None) -> None:
-    """Change an action's status or due date, or add a note. Every change is kept in its history."""
-    from rituals.actions import StaleUpdate, update_action
+               if_version: int | None, allow_past: bool, force: bool, as_json: bool, as_handle: str | None) -> None:
+    """Change an action's status or due date, or add a note. Every change is kept in its history.
+
+    Who may: the action's owner, the owner of its team, a FinOps lead (role finops_lead), the facilitator
+    of an open run that shows the action, or anyone with --force. A due date before today needs
+    --allow-past.
+    """
+    from rituals.actions import NotPermitted, StaleUpdate, update_action
 
     if status is None and due is None and not note:
         raise BadInput("nothing to update: give --status, --due or --note")
@@ -142,8 +153,9 @@ def update_cmd(home, action_id: int, status: str | None, due: str | None, note: 
         due_value = _due(due)
         try:
             done = update_action(store, action_id, actor_id=me.id, now=home.clock.now(), status=status,
-                                 due_date=due_value, note=note, if_version=if_version, tz=home.clock.tz)
-        except StaleUpdate as exc:
+                                 due_date=due_value, note=note, if_version=if_version, tz=home.clock.tz,
+                                 allow_past=allow_past, force=force)
+        except (StaleUpdate, NotPermitted) as exc:
             raise Failed(str(exc)) from exc
     if as_json:
         echo_json({**done.as_dict(), "actor": me.handle})

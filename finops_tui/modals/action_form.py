@@ -13,7 +13,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
-ACTION_KINDS = ("tag_fix", "anomaly_fix", "rightsizing", "cleanup", "commitment", "other")
+from storage.records import ACTION_KINDS
 
 
 @dataclass(frozen=True)
@@ -27,23 +27,20 @@ class ActionValues:
 
 def validate(title: str, owner_id: object, kind: object, due_text: str, detail: str,
              today: date) -> tuple[ActionValues | None, list[str]]:
-    """The values, or the problems (one line each) that stop them being saved."""
-    problems = []
-    if not title.strip():
-        problems.append("The action needs a title.")
-    if not isinstance(owner_id, int):
-        problems.append("Choose an owner.")
-    if kind not in ACTION_KINDS:
-        problems.append("Choose a kind.")
+    """The values, or the problems (one line each) that stop them being saved: the rules of
+    ``rituals.actions.new_action_problems``, the same the CLI applies."""
+    from rituals.actions import new_action_problems
+
     due: date | None = None
+    unreadable = None
     if due_text.strip():
         try:
             due = date.fromisoformat(due_text.strip())
         except ValueError:
-            problems.append(f"Due date must be YYYY-MM-DD, got {due_text.strip()!r}.")
-        else:
-            if due < today:
-                problems.append(f"Due date {due.isoformat()} is in the past (today is {today.isoformat()}).")
+            unreadable = f"Due date must be YYYY-MM-DD, got {due_text.strip()!r}."
+    problems = new_action_problems(title, owner_id, kind, due, today)
+    if unreadable:
+        problems.append(unreadable)
     if problems:
         return None, problems
     return ActionValues(title.strip(), owner_id, str(kind), due, detail.strip()), []  # type: ignore[arg-type]

@@ -79,7 +79,8 @@ def test_concurrent_owners_never_lose_an_update(tmp_path: Path, records_db_url: 
     with records.write() as s:
         lead = add_person(s, "lead", "Lead", "finops_lead")
         for k in range(WORKERS):
-            add_person(s, f"w{k}", f"Worker {k}", "engineering")
+            # Every writer may change every action: FinOps leads (rituals.actions.may_change).
+            add_person(s, f"w{k}", f"Worker {k}", "finops_lead")
         for a in range(ACTIONS):
             create_action(s, title=f"shared action {a + 1}", owner_id=lead.id, now=now, actor_id=lead.id)
     records.dispose()  # the RACI is left unseeded: the workers race to seed it on first use

@@ -16,8 +16,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.skipif(EXE is None, reason="finops-t
               pytest.mark.records_engines]  # SQLite and PostgreSQL (FINOPS_TUI_DB): tests/records_engines.py
 
 
-def run(home: Path, *args: str, user: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "FINOPS_TUI_TODAY": "2026-11-27"}
+def run(home: Path, *args: str, user: str | None = None, today: str = "2026-11-27") -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "FINOPS_TUI_TODAY": today}
     env.pop("FINOPS_TUI_USER", None)
     if user:
         env["FINOPS_TUI_USER"] = user
@@ -58,8 +58,9 @@ def test_people_teams_and_owners_updating_actions(tmp_path: Path, records_db_url
     assert teams == [{"name": "web", "owner": "carl", "active": True, "members": ["carl"],
                       "accounts": [{"account_id": "111111111111", "account_name": "web-prod"}]}]
 
+    # Added a week earlier (a new action is never due in the past), overdue by today.
     added = run(home, "actions", "add", "Tag the buckets", "--owner", "carl", "--team", "web", "--due", "2026-11-20",
-                user="ana")
+                user="ana", today="2026-11-13")
     assert added.returncode == 0, added.stderr
     unknown = run(home, "actions", "update", "1", "--status", "done", user="ghost")
     assert unknown.returncode == 2 and "unknown person 'ghost'" in unknown.stderr
