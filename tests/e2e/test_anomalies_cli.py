@@ -48,6 +48,13 @@ def test_anomalies_json_on_the_demo_home(demo_home, demo_truth):
     assert hit["owner_team"] == reindex.team and hit["status"] == "new" and not hit["historical"]
     assert hit["impact"] == pytest.approx(reindex.extra_per_day * 3, rel=0.2)
     assert {a["dimension"] for a in rows} >= {"service", "account", "team"}
+    # An event is the unit of impact: each injected spike overlapping the window is one event (seen in
+    # several series), and the window's impact is their injected excess, not the sum of their cases.
+    start, end = date.fromisoformat(numbers["start"]), date.fromisoformat(numbers["end"])
+    injected = [x for x in demo_truth.anomalies if x.start < end and start < x.end]
+    assert numbers["events"] == len(injected) == len(numbers["by_event"]) and numbers["count"] > len(injected)
+    assert numbers["impact"] == pytest.approx(sum(x.extra_per_day * (x.end - x.start).days for x in injected),
+                                              rel=0.1)
 
     # Detecting again finds the same cases.
     again = json.loads(run(demo_home, "anomalies", "--json").stdout)
