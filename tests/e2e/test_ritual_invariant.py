@@ -91,8 +91,17 @@ async def until(pilot, condition, what: str, seconds: float = 120.0) -> None:  #
 
 
 async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
+    """Wait for the app's workers. An exclusive worker replaced by a newer copy of itself (the triage
+    chart follows the highlighted case) ends cancelled, which is how it should end: wait again."""
+    from textual.worker import WorkerCancelled
+
     await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
+    for _ in range(20):
+        try:
+            await pilot.app.workers.wait_for_complete()
+            break
+        except WorkerCancelled:
+            await pilot.pause(0.05)
     await pilot.pause()
 
 
