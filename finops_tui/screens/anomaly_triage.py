@@ -96,8 +96,9 @@ class AnomalyTriageScreen(RitualStepperScreen):
     def load_cases(self) -> None:
         from sqlmodel import select
 
-        from rituals.anomaly_events import event_groups
-        from rituals.anomaly_report import all_cases, case_dict, in_window
+        from rituals.anomaly_events import event_groups, events_of
+        from rituals.anomaly_report import all_cases, case_dict, in_window, summary
+        from rituals.people import account_teams
         from storage.records import Person, Team
 
         start, end = self.session.window
@@ -110,26 +111,30 @@ class AnomalyTriageScreen(RitualStepperScreen):
             people = {p.id: p for p in s.exec(select(Person))}
             events = event_groups(cases)
             rows = [case_dict(c, teams, people, events) for c in keep]
+            window = [c for c in cases if c.id in shown]
+            # The header counts the window's events as `anomalies` and the minutes do (one function).
+            counts = {**summary(window, events_of(window, account_teams(s), events)),
+                      "currency": self.home.costs.info().currency or self.home.config.currency}
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._show_cases, rows, self.new_cases)
+            self.app.call_from_thread(self._show_cases, rows, self.new_cases, counts)
 
     def _queue_status(self, text: str) -> None:
         self.query_one("#anomaly-queue-status", Static).update(Text(text))
 
-    def _show_cases(self, rows: list[dict[str, Any]], new: int) -> None:
+    def _show_cases(self, rows: list[dict[str, Any]], new: int, counts: dict[str, Any]) -> None:
+        from rituals.anomaly_report import summary_text
+
         self.cases = rows
         table = self.query_one("#anomaly-queue", DataTable)
         table.clear()
         for c in rows:
             impact = Text(f"{c['impact']:,.0f}", justify="right")
-            table.add_row(Text(STATUS_LABELS.get(c["status"], c["status"])), Text(c["start"].isoformat()),
+            status = STATUS_LABELS.get(c["status"], c["status"]) + (" (historical)" if c["historical"] else "")
+            table.add_row(Text(status), Text(c["start"].isoformat()),
                           Text(str(c["days"]), justify="right"), Text(c["dimension"]),
                           Text((c["label"] or c["value"]) + (" (AWS)" if c["source"] == "aws" else "")),
                           impact, Text(c["owner_team"] or "-"), key=c["id"])
-        untriaged = sum(c["status"] == "new" and not c["historical"] for c in rows)
-        events = len({c["event"] for c in rows})
-        self._queue_status(f"{len(rows)} cases in {events} events ({untriaged} untriaged)"
-                           + (f", {new} new" if new else "")
+        self._queue_status(summary_text(counts, new)
                            + ". k acknowledge (K: its whole event), s status, g assign, e note, x action")
         if rows:
             ids = [c["id"] for c in rows]

@@ -79,7 +79,7 @@ class QuarterlyReviewScreen(RitualStepperScreen):
         rows = [{"KPI": k["title"], "value": kpi_value(k["key"], k["value"]),
                  "previous": kpi_value(k["key"], k["previous"]) if k["previous"] is not None else "-",
                  "target": kpi_value(k["key"], k["target"]) if k["target"] is not None else "-",
-                 "stage": k["stage"] or "-"} for k in n["kpis"]]
+                 "stage": k["stage"] or k.get("stage_note") or "-"} for k in n["kpis"]]
         self.query_one("#qr-scorecard", FrameTable).load_frame(pd.DataFrame(rows, columns=[
             "KPI", "value", "previous", "target", "stage"]))
         self.query_one("#qr-no-data", Static).update(Text("No data: " + "; ".join(
@@ -111,7 +111,7 @@ class QuarterlyReviewScreen(RitualStepperScreen):
             for stage in ("crawl", "walk", "run"):
                 row[stage] = ("proposed" if s.proposed == stage else "") + (
                     " recorded" if s.stage == stage and s.overridden else "") + (" target" if s.target == stage else "")
-            row["override reason"] = s.reason or ""
+            row["override reason"] = s.reason or s.above_target or ""
             row["evidence"] = "; ".join(f"{e['label']}: {e['value']}" for e in s.evidence)
             rows.append(row)
         table = self.query_one("#qr-grid", FrameTable)

@@ -126,8 +126,7 @@ class TagSweepScreen(RitualStepperScreen):
         checks = self.query_one("#ts-checks", SelectionList)
         checks.clear_options()
         for index, c in enumerate(self.checks):
-            verdict = "verified" if c["verified"] else "still unallocated"
-            label = (f"#{c['action_id']} {c['title']} ({c['owner'] or '-'}): {verdict}; moved "
+            label = (f"#{c['action_id']} {c['title']} ({c['owner'] or '-'}): {c['verdict_text']}; moved "
                      f"{money(c['moved_cost'], cur, decimals=2)}, unallocated now "
                      f"{money(c['unallocated_cost'], cur, decimals=2)}")
             checks.add_option((Text(label), c["action_id"], False))
@@ -188,7 +187,9 @@ class TagSweepScreen(RitualStepperScreen):
         made = cast("list[Any]", self.session.in_transaction(change))
         self.actions.extend(made)
         self.app.call_from_thread(self._show_candidates)
-        self.status_any_thread(f"{len(made)} tag-fix actions created, due {due.isoformat()}")
+        from rituals.tag_fixes import created_text
+
+        self.status_any_thread(created_text(len(made), due))
 
     @on(Button.Pressed, "#ts-close-verified")
     def close_selected(self) -> None:
