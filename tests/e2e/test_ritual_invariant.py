@@ -24,6 +24,7 @@ from finops_tui.app import FinOpsApp
 from rituals.ritual import RITUALS, Ritual
 from storage.clock import Clock
 from storage.home import Home
+from tests.workers import workers_done
 
 EXE = shutil.which("finops-tui")
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(EXE is None, reason="finops-tui is not installed")]
@@ -91,17 +92,8 @@ async def until(pilot, condition, what: str, seconds: float = 120.0) -> None:  #
 
 
 async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
-    """Wait for the app's workers. An exclusive worker replaced by a newer copy of itself (the triage
-    chart follows the highlighted case) ends cancelled, which is how it should end: wait again."""
-    from textual.worker import WorkerCancelled
-
     await pilot.pause()
-    for _ in range(20):
-        try:
-            await pilot.app.workers.wait_for_complete()
-            break
-        except WorkerCancelled:
-            await pilot.pause(0.05)
+    await workers_done(pilot.app)
     await pilot.pause()
 
 

@@ -13,11 +13,12 @@ from finops_tui.modals.pick import PickOne
 from finops_tui.screens.anomaly_triage import AnomalyTriageScreen
 from storage.db import Records
 from storage.records import Action, AnomalyCase, RitualRun, Team
+from tests.workers import workers_done
 
 
 async def _settle(app, pilot) -> None:
     for _ in range(3):
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
 
 

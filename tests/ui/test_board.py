@@ -11,11 +11,12 @@ from finops_tui.screens.board import BoardScreen
 from finops_tui.widgets.kpi_strip import KpiStrip
 from rituals.allocation import account_teams_from_records, coverage
 from tests.conftest import FIXED_TODAY
+from tests.workers import workers_done
 
 
 async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
     await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
+    await workers_done(pilot.app)
     await pilot.pause()
 
 

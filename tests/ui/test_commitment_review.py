@@ -16,10 +16,11 @@ from rituals.commitment_review import review
 from rituals.raci import accountable_for
 from storage.records import Action
 from tests.ui.buttons import click_button
+from tests.workers import workers_done
 
 
 async def _settle(app, pilot) -> None:
-    await app.workers.wait_for_complete()
+    await workers_done(app)
     await pilot.pause()
 
 

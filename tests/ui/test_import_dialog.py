@@ -10,6 +10,7 @@ from textual.widgets import Input, ProgressBar, Static
 from finops_tui.app import FinOpsApp
 from finops_tui.modals.import_dialog import ImportDialog
 from tests.ui.buttons import click_button
+from tests.workers import workers_done
 
 
 def text_of(app: FinOpsApp, selector: str) -> str:
@@ -29,7 +30,7 @@ async def test_import_dialog_refuses_then_imports(home, tmp_path: Path) -> None:
         await pilot.pause()
         app.screen.query_one("#import-path", Input).value = f"'{bad}'"
         await click_button(pilot, "#import-start")
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         error = text_of(app, "#import-error")
         assert "bad [x].csv" in error and "row 1" in error and "column BilledCost" in error
@@ -39,7 +40,7 @@ async def test_import_dialog_refuses_then_imports(home, tmp_path: Path) -> None:
         path_input.value = str(good)
         path_input.focus()
         await pilot.press("enter")
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         assert text_of(app, "#import-error") == ""
         summary = text_of(app, "#import-summary")

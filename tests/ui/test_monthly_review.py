@@ -15,12 +15,13 @@ from rituals import runs
 from rituals.actions import action_history
 from storage.db import Records
 from storage.records import Action, ForecastSnapshot, Person
+from tests.workers import workers_done
 
 
 async def _settle(app, pilot, delay: float = 0.0) -> None:
     if delay:
         await pilot.pause(delay)
-    await app.workers.wait_for_complete()
+    await workers_done(app)
     await pilot.pause()
 
 

@@ -20,6 +20,7 @@ from rituals import runs
 from storage.clock import Clock
 from storage.home import Home
 from tests.conftest import FIXED_TODAY
+from tests.workers import workers_done
 
 ROOT = Path(__file__).resolve().parents[2]
 CHILD = """
@@ -29,6 +30,7 @@ from pathlib import Path
 from storage.clock import Clock
 from storage.home import Home
 from finops_tui.app import FinOpsApp
+from tests.workers import workers_done
 from finops_tui.screens.monthly_review import MonthlyReviewScreen
 
 async def main() -> None:
@@ -38,7 +40,7 @@ async def main() -> None:
         screen = MonthlyReviewScreen(home)
         await app.push_screen(screen)
         for _ in range(3):
-            await app.workers.wait_for_complete()
+            await workers_done(app)
             await pilot.pause()
         screen.go_to("spend")
         screen.query_one("#notes-spend").focus()
@@ -75,7 +77,7 @@ async def test_a_review_note_survives_killing_the_app_and_the_run_resumes(tmp_pa
             screen = MonthlyReviewScreen(home)
             await app.push_screen(screen)
             for _ in range(3):
-                await app.workers.wait_for_complete()
+                await workers_done(app)
                 await pilot.pause()
             assert screen.run.id == run.id
             assert screen.query_one("#notes-spend", TextArea).text == "over budget | [kill]"

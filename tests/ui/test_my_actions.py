@@ -16,6 +16,7 @@ from rituals.actions import create_action, update_action
 from rituals.people import add_person, add_team
 from rituals.raci import BUDGETS, load_raci
 from storage.records import Action, ActionEvent, Person
+from tests.workers import workers_done
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 
@@ -35,7 +36,7 @@ def seed(home) -> dict[str, int]:
 async def settle(app, pilot) -> None:
     for _ in range(3):
         await pilot.pause()
-        await app.workers.wait_for_complete()
+        await workers_done(app)
     await pilot.pause()
 
 

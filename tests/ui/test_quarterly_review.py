@@ -13,10 +13,11 @@ from finops_tui.widgets.data_table import FrameTable
 from rituals.maturity import stored_scores
 from storage.records import Action, RitualRun
 from tests.ui.buttons import click_button
+from tests.workers import workers_done
 
 
 async def _settle(app, pilot) -> None:
-    await app.workers.wait_for_complete()
+    await workers_done(app)
     await pilot.pause()
 
 

@@ -18,11 +18,12 @@ from rituals.ritual import RITUALS
 from storage.db import Records
 from storage.records import RitualRun
 from tests.ui.buttons import click_button
+from tests.workers import workers_done
 
 
 async def _settle(app, pilot) -> None:
     for _ in range(2):
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
 
 

@@ -17,6 +17,7 @@ from rituals import runs
 from rituals.ritual import StepDef, ritual
 from storage.db import Records
 from storage.records import Action, Person
+from tests.workers import workers_done
 
 NUMBERS = {"currency": "USD", "total_spend": 1234.5, "teams": [{"team": "[web]", "spend": 1000.0}]}
 
@@ -65,7 +66,7 @@ def _fresh(home, run_id: int):
 async def _settle(app, pilot, delay: float = 0.0) -> None:
     if delay:
         await pilot.pause(delay)
-    await app.workers.wait_for_complete()
+    await workers_done(app)
     await pilot.pause()
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from storage.clock import Clock
 from storage.home import Home
 from finops_tui.app import FinOpsApp
+from tests.workers import workers_done
 from tests.ui.test_stepper import TinyReview
 
 async def main() -> None:
@@ -31,7 +32,7 @@ async def main() -> None:
     async with app.run_test(size=(100, 34)) as pilot:
         screen = TinyReview(home, "2026-10")
         await app.push_screen(screen)
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         await pilot.press("n")
         screen.query_one("#notes-spend").focus()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from finops_tui.app import FinOpsApp
+from tests.workers import workers_done
 
 
 @pytest.fixture
@@ -29,7 +30,7 @@ async def test_palette_sync_runs_in_a_worker_and_reports(home, moto_endpoint) ->
         titles = [c.title for c in app.get_system_commands(app.screen)]
         assert "Sync AWS" in titles
         app.action_sync_aws()
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         messages = [n.message for n in app._notifications]
         assert any("requests ($" in m and "forecast:" in m for m in messages), messages

@@ -17,11 +17,12 @@ from rituals.tag_fixes import compute_sweep
 from storage.records import Action, Person, RitualRun
 from tests.conftest import FIXED_TODAY
 from tests.ui.buttons import click_button
+from tests.workers import workers_done
 
 
 async def settle(app, pilot) -> None:  # type: ignore[no-untyped-def]
     await pilot.pause()
-    await app.workers.wait_for_complete()
+    await workers_done(app)
     await pilot.pause()
 
 

@@ -13,6 +13,7 @@ from textual.widgets import Sparkline
 from finops_tui.widgets.data_table import FrameTable
 from finops_tui.widgets.kpi_strip import Kpi, KpiStrip, KpiTile
 from finops_tui.widgets.trend_chart import TrendChart
+from tests.workers import workers_done
 
 
 class WidgetsApp(App[None]):
@@ -52,7 +53,7 @@ async def test_widgets_show_data_and_export_csv(home) -> None:
 
         table.focus()
         await pilot.press("e")
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         written = list((home.path / "exports").glob("*.csv"))
         assert len(written) == 1 and written[0].name.startswith("team-spend-x-")
