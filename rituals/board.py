@@ -98,7 +98,7 @@ def kpis(home: Home, actions: list[ActionView]) -> BoardKpis:
     """The KPI strip, each figure from the ritual that owns it: allocation is the tag sweep's coverage
     for the last 7 complete days; spend and budget are the monthly review's (month to date, or the last
     complete month on the first days of a month)."""
-    from rituals.monthly_review import budgets, spend_item
+    from rituals.monthly_review import spend_item
     from rituals.ritual import ritual
 
     today = home.clock.today()
@@ -125,14 +125,13 @@ def kpis(home: Home, actions: list[ActionView]) -> BoardKpis:
         out.mtd_spend, out.month_budget = total["spend"], total["budget"]
         out.mtd_budget_prorated = total["budget"]
         return out
+    # Month to date: the monthly review's own figure for a month not over (complete days, budget pro-rated).
     out.spend_month = month_start
-    daily = home.costs.daily_cost(month_start, today)
-    out.mtd_spend = float(daily["cost"].sum()) if not daily.empty else None
-    _teams, budget = budgets(home.records, month_start)
-    if budget:
-        days_in_month = (add_months(month_start, 1) - month_start).days
-        out.month_budget = budget
-        out.mtd_budget_prorated = budget * (today - month_start).days / days_in_month
+    total = spend_item(home, month_start, currency)["total"]
+    days = home.costs.daily_cost(month_start, today)
+    out.mtd_spend = total["spend"] if not days.empty else None
+    out.month_budget = total["budget"]
+    out.mtd_budget_prorated = total["budget_to_date"]
     return out
 
 
