@@ -121,7 +121,7 @@ def coverage_by(rows: pd.DataFrame, dim: str) -> pd.DataFrame:
     out["coverage_pct"] = [pct_of(a, c) for a, c in zip(out["allocated_cost"], out["cost"], strict=True)]
     cols = [dim, *(["account_name"] if dim == "account_id" else []), "cost", "allocated_cost", "unallocated_cost",
             "coverage_pct"]
-    return out.sort_values(["unallocated_cost", "cost"], ascending=False, kind="stable")[cols].reset_index(drop=True)
+    return _leakiest_first(out, ["unallocated_cost", "cost"], dim)[cols]
 
 
 def unallocated_by(rows: pd.DataFrame, dim: str) -> pd.DataFrame:
@@ -147,8 +147,15 @@ def coverage_by_team(rows: pd.DataFrame) -> pd.DataFrame:
     out["share_pct"] = [pct_of(c, total) for c in out["cost"]]
     out["by_tag_pct"] = [pct_of(t, c) for t, c in zip(out["tag"], out["cost"], strict=True)]
     out["by_rule_pct"] = [pct_of(c - t, c) for t, c in zip(out["tag"], out["cost"], strict=True)]
-    return out.sort_values("cost", ascending=False, kind="stable")[
-        ["team", "cost", "share_pct", "by_tag_pct", "by_rule_pct"]].reset_index(drop=True)
+    return _leakiest_first(out, ["cost"], "team")[["team", "cost", "share_pct", "by_tag_pct", "by_rule_pct"]]
+
+
+def _leakiest_first(frame: pd.DataFrame, money: list[str], key: str) -> pd.DataFrame:
+    """``frame`` by ``money`` columns (largest first, compared to the cent), ties by ``key``: the same data
+    lists in the same order on every run, whatever order DuckDB's parallel scan returned the rows in."""
+    keys = frame[money].round(2).assign(_key=frame[key].astype(str).where(frame[key].notna(), "\uffff"))
+    order = keys.sort_values([*money, "_key"], ascending=[*[False] * len(money), True], kind="stable").index
+    return frame.loc[order].reset_index(drop=True)
 
 
 def weekly_trend(frames: SweepFrames, weeks: int = TREND_WEEKS) -> pd.DataFrame:
