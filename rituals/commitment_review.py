@@ -16,6 +16,8 @@ from rituals.commitments import (
     TERMS_HOWTO,
     aws_figures,
     chosen_services,
+    commitment_texts,
+    coverage_basis,
     default_window,
     eligibility,
     eligible_services,
@@ -23,6 +25,7 @@ from rituals.commitments import (
     figures_from,
     inventory,
     usage_frame,
+    warnings,
 )
 from rituals.runs import stable_floats
 
@@ -63,7 +66,7 @@ def review(home: Home, start: date | None = None, end: date | None = None,
     eligible = eligible_services(cfg.eligible_services)
     lb_start = end - timedelta(days=lookback)
     frame = usage_frame(home.costs, min(start, lb_start), end, eligible)
-    fig = figures_from(frame, start, end, eligible)
+    fig = figures_from(frame, start, end, eligible, commitment_texts(home.costs))
     items = inventory(home.costs, today, fig)
     soon = expiring(items)
     aws = aws_figures(home.costs, start, end, fig)
@@ -93,14 +96,19 @@ def review(home: Home, start: date | None = None, end: date | None = None,
     p = plan(inputs)
     meta, _services = eligibility()
     has_ids = bool(fig.commitment_ids)
+    currency = home.costs.info().currency or home.config.currency
     return stable_floats({
-        "start": start, "end": end, "currency": home.costs.info().currency or home.config.currency,
+        "start": start, "end": end, "currency": currency,
         "coverage_pct": fig.coverage_pct, "utilization_pct": fig.utilization_pct,
         "effective_savings_rate_pct": fig.effective_savings_rate_pct,
         "target_coverage_pct": home.config.targets.commitment_coverage_pct,
         "eligible_cost": fig.eligible_cost, "covered_cost": fig.covered_cost,
         "used_commitment_cost": fig.used_commitment_cost, "unused_commitment_cost": fig.unused_commitment_cost,
+        "coverage_basis": coverage_basis(fig), "programs": fig.programs,
         "rows_without_list_cost": fig.rows_without_list_cost,
+        "committed_rows_without_list_cost": fig.committed_rows_without_list_cost,
+        "committed_without_list_effective_cost": fig.committed_without_list_effective_cost,
+        "warnings": warnings(fig, currency),
         "eligible_services": [s.name for s in chosen_services(cfg.eligible_services)], "eligibility_source": meta["source"],
         "daily": fig.daily, "by_service": fig.by_service, "by_account": fig.by_account,
         "inventory": items, "expiring": soon, "terms_known": bool(items),

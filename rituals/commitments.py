@@ -38,23 +38,62 @@ TERMS_HOWTO = ("Commitment terms (hourly amount, start, end) are unknown: import
                "rds:DescribeReservedDBInstances allowed.")
 
 
-# -- the eligible set (data) --------------------------------------------------------------------------------
+# -- the eligible set and the programs (data) --------------------------------------------------------------
 @dataclass(frozen=True)
 class EligibleService:
     name: str
     names: tuple[str, ...]
     instruments: tuple[str, ...]
     in_coverage: bool
+    usage_types: tuple[str, ...] = ()
+    programs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Program:
+    """A commitment program as AWS reports it (Compute Savings Plans, RDS reservations...), or a program the
+    data names that the framework file does not know (``id`` then starts with ``other:``)."""
+    id: str
+    name: str
+    instrument: str  # savings_plan / reservation
+    listed: str = "committed"  # eligible: shown whenever there is usage it can cover; committed: with a commitment
+    match: tuple[str, ...] = ()
+    arn: tuple[str, ...] = ()
 
 
 @lru_cache(maxsize=1)
-def eligibility() -> tuple[dict[str, Any], tuple[EligibleService, ...]]:
-    """The framework file's header (version, source) and its services."""
+def _framework() -> tuple[dict[str, Any], tuple[EligibleService, ...], tuple[Program, ...]]:
     text = resources.files("rituals").joinpath("framework", "commitment_eligibility.toml").read_text("utf-8")
     data = tomllib.loads(text)
-    services = tuple(EligibleService(s["name"], tuple(dict.fromkeys([s["name"], *s.get("names", [])])),
-                                     tuple(s["instruments"]), bool(s["in_coverage"])) for s in data["service"])
-    return {"version": data["version"], "source": data["source"]}, services
+    programs = tuple(Program(p["id"], p["name"], p["instrument"], p.get("listed", "committed"),
+                             tuple(p.get("match", [])), tuple(p.get("arn", []))) for p in data["program"])
+    instrument = {p.id: p.instrument for p in programs}
+    services = []
+    for s in data["service"]:
+        unknown = [p for p in s["programs"] if p not in instrument]
+        if unknown:
+            raise ValueError(f"commitment_eligibility.toml: service {s['name']!r} names unknown programs {unknown}")
+        services.append(EligibleService(
+            s["name"], tuple(dict.fromkeys([s["name"], *s.get("names", [])])),
+            tuple(dict.fromkeys(instrument[p] for p in s["programs"])), bool(s["in_coverage"]),
+            tuple(s.get("usage_types", [])), tuple(s["programs"])))
+    return {"version": data["version"], "source": data["source"]}, tuple(services), programs
+
+
+def eligibility() -> tuple[dict[str, Any], tuple[EligibleService, ...]]:
+    """The framework file's header (version, source) and its services."""
+    meta, services, _programs = _framework()
+    return meta, services
+
+
+def programs() -> tuple[Program, ...]:
+    """The commitment programs the framework file knows, in the order the review lists them."""
+    return _framework()[2]
+
+
+def usage_rules() -> dict[str, tuple[str, ...]]:
+    """Every known ServiceName spelling -> the parts of a usage type a commitment can cover (empty: any)."""
+    return {n: s.usage_types for s in eligibility()[1] for n in s.names}
 
 
 def chosen_services(configured: tuple[str, ...] = ()) -> list[EligibleService]:
@@ -71,6 +110,36 @@ def chosen_services(configured: tuple[str, ...] = ()) -> list[EligibleService]:
 def eligible_services(configured: tuple[str, ...] = ()) -> dict[str, tuple[str, ...]]:
     """Every ServiceName spelling counted as eligible -> the instruments that can cover it."""
     return {n: s.instruments for s in chosen_services(configured) for n in s.names}
+
+
+def _squash(text: str) -> str:
+    return "".join(ch for ch in text.lower() if ch.isalnum())
+
+
+def program_of(commitment_id: str, texts: list[str], instrument: str, services: set[str]) -> Program:
+    """The program of one commitment: a Savings Plan by the words its type, name or description carry; a
+    reservation by its ARN, else by the one reservation program of the services it covers; otherwise a
+    program of its own, named for those services (other providers' commitments, types the data omits)."""
+    known = programs()
+    if instrument == "savings_plan":
+        words = _squash(" ".join([commitment_id, *texts]))
+        hits = sorted(((len(m), p) for p in known if p.instrument == instrument for m in p.match
+                       if _squash(m) in words), key=lambda hit: -hit[0])
+        if hits:
+            return hits[0][1]
+    else:
+        lowered = commitment_id.lower()
+        arn = [p for p in known if p.instrument == instrument and any(a in lowered for a in p.arn)]
+        if arn:
+            return arn[0]
+        by_spelling = {n: s for s in eligibility()[1] for n in s.names}
+        ids = {pid for svc in services for pid in (by_spelling[svc].programs if svc in by_spelling else ())}
+        mine = [p for p in known if p.id in ids and p.instrument == instrument]
+        if len(mine) == 1:
+            return mine[0]
+    named = ", ".join(sorted(s or "(no service name)" for s in services)) or "(no usage)"
+    kind = "Savings Plans" if instrument == "savings_plan" else "Commitments"
+    return Program(f"other:{instrument}:{named}", f"{kind}: {named}", instrument)
 
 
 # -- pure arithmetic ----------------------------------------------------------------------------------------
@@ -98,7 +167,16 @@ def effective_savings_rate_pct(list_cost: float | None, effective_cost: float) -
 def usage_frame(store: CostStore, start: date, end: date, eligible: dict[str, tuple[str, ...]]) -> pd.DataFrame:
     """Usage per day, service, account and commitment for ``start <= day < end``: eligible and covered
     on-demand equivalent, their effective cost, used and unused commitment."""
-    return cost_queries.commitment_usage(store, start, end, eligible)
+    return cost_queries.commitment_usage(store, start, end, eligible, usage_rules())
+
+
+def commitment_texts(store: CostStore) -> dict[str, list[str]]:
+    """Commitment id -> the type and description its stored terms give (they name the program)."""
+    frame = cost_queries.commitment_inventory(store)
+    if frame is None:
+        return {}
+    return {str(r["commitment_id"]): [str(r[c]) for c in ("type", "description") if r.get(c) is not None]
+            for r in frame.astype(object).where(frame.notna(), None).to_dict("records")}
 
 
 # -- the figures ----------------------------------------------------------------------------------------------
@@ -112,11 +190,14 @@ class Figures:
     used_commitment_cost: float = 0.0
     unused_commitment_cost: float = 0.0
     rows_without_list_cost: int = 0
+    committed_rows_without_list_cost: int = 0
+    committed_without_list_effective_cost: float = 0.0
     daily: list[dict[str, Any]] = field(default_factory=list)
     by_service: list[dict[str, Any]] = field(default_factory=list)
     by_account: list[dict[str, Any]] = field(default_factory=list)
-    by_commitment: dict[str, dict[str, float]] = field(default_factory=dict)
+    by_commitment: dict[str, dict[str, Any]] = field(default_factory=dict)
     by_program: dict[str, dict[str, float | None]] = field(default_factory=dict)
+    programs: list[dict[str, Any]] = field(default_factory=list)
     commitment_ids: list[str] = field(default_factory=list)
 
     @property
@@ -134,6 +215,11 @@ class Figures:
         return effective_savings_rate_pct(self.eligible_cost,
                                           self.eligible_effective_cost + self.unused_commitment_cost)
 
+    @property
+    def eligible_service_names(self) -> list[str]:
+        """The services in the coverage denominator this window, largest first."""
+        return [r["service"] for r in self.by_service if r["line"] == "usage" and r["eligible"] > 0]
+
 
 def _grouped(frame: pd.DataFrame, keys: list[str]) -> list[dict[str, Any]]:
     g = frame.groupby(keys, dropna=False)[["eligible", "covered", "used", "unused"]].sum().reset_index()
@@ -146,9 +232,29 @@ def _grouped(frame: pd.DataFrame, keys: list[str]) -> list[dict[str, Any]]:
     return out
 
 
-def figures_from(frame: pd.DataFrame, start: date, end: date,
-                 eligible: dict[str, tuple[str, ...]]) -> Figures:
-    """The figures of ``usage_frame`` rows for ``start <= day < end``."""
+def _usage_lines(part: pd.DataFrame, key: str) -> list[dict[str, Any]]:
+    """Eligible usage per ``key``: on demand, covered and the commitment it used. Unused commitment belongs
+    to its commitment (``_unused_lines``), not to the service or account it was booked under."""
+    g = part.groupby(key, dropna=False)[["eligible", "covered", "used"]].sum().reset_index()
+    g = g[(g["eligible"] != 0) | (g["used"] != 0)].sort_values(["eligible", key], ascending=[False, True])
+    return [{key: row[key], "line": "usage", "commitment_id": None, "eligible": row["eligible"],
+             "covered": row["covered"], "used": row["used"], "unused": 0.0,
+             "coverage_pct": share_pct(row["covered"], row["eligible"]), "utilization_pct": None}
+            for row in g.to_dict("records")]
+
+
+def commitment_label(commitment_id: str, name: str | None = None) -> str:
+    """A short name for a commitment: its name, else the last part of its id."""
+    if name:
+        return name
+    tail = commitment_id.replace(":", "/").rstrip("/").rsplit("/", 1)[-1]
+    return tail or commitment_id
+
+
+def figures_from(frame: pd.DataFrame, start: date, end: date, eligible: dict[str, tuple[str, ...]],
+                 texts: dict[str, list[str]] | None = None) -> Figures:
+    """The figures of ``usage_frame`` rows for ``start <= day < end``. ``texts`` (``commitment_texts``) add
+    what the stored terms say about each commitment, which names its program."""
     part = frame[(frame["day"] >= start) & (frame["day"] < end)]
     fig = Figures(start, end)
     if part.empty:
@@ -159,25 +265,115 @@ def figures_from(frame: pd.DataFrame, start: date, end: date,
     fig.used_commitment_cost = float(part["used"].sum())
     fig.unused_commitment_cost = float(part["unused"].sum())
     fig.rows_without_list_cost = int(part["no_list_rows"].sum())
+    fig.committed_rows_without_list_cost = int(part["committed_no_list"].sum())
+    fig.committed_without_list_effective_cost = float(part["committed_no_list_effective"].sum())
     fig.daily = _grouped(part, ["day"])
-    fig.by_service = sorted(_grouped(part[part["eligible"] != 0], ["service"]), key=lambda r: -r["eligible"])
-    names = part.groupby("account")["account_name"].first().to_dict()
-    fig.by_account = sorted(_grouped(part[part["eligible"] != 0], ["account"]), key=lambda r: -r["eligible"])
-    for row in fig.by_account:
-        row["account_name"] = names.get(row["account"])
+
     committed = part[part["commitment_id"].notna()]
     for cid, g in committed.groupby("commitment_id"):
-        fig.by_commitment[str(cid)] = {"used": float(g["used"].sum()), "unused": float(g["unused"].sum()),
-                                       "covered": float(g["covered"].sum())}
+        name = next((str(v) for v in g["commitment_name"].dropna()), None)
+        kind = next((str(v) for v in g["program"].dropna()), "reservations")
+        extra = [str(v) for v in g["commitment_type"].dropna().unique()] + ([name] if name else [])
+        # The services it covers; a commitment that covered nothing is known by where its unused part is booked.
+        services = set(g.loc[(g["used"] != 0) | (g["covered"] != 0), "service"]) or set(
+            g.loc[g["unused"] != 0, "service"])
+        program = program_of(str(cid), [*extra, *(texts or {}).get(str(cid), [])],
+                             "savings_plan" if kind == "savings_plans" else "reservation", services)
+        unused_rows = g[g["unused"] != 0]
+        fig.by_commitment[str(cid)] = {
+            "used": float(g["used"].sum()), "unused": float(g["unused"].sum()), "covered": float(g["covered"].sum()),
+            "label": commitment_label(str(cid), name), "program": program,
+            "account": str(unused_rows["account"].iloc[0]) if not unused_rows.empty else str(g["account"].iloc[0]),
+            "account_name": next((str(v) for v in g["account_name"].dropna()), None)}
     fig.commitment_ids = sorted(fig.by_commitment)
-    for program, instrument in (("savings_plans", "savings_plan"), ("reservations", "reservation")):
+
+    names = part.groupby("account")["account_name"].first().to_dict()
+    fig.by_service = _usage_lines(part, "service") + _unused_lines(fig, "service")
+    fig.by_account = _usage_lines(part, "account") + _unused_lines(fig, "account")
+    for row in fig.by_account:
+        row.setdefault("account_name", names.get(row["account"]))
+    fig.programs = _programs(part, fig)
+    for coarse, instrument in (("savings_plans", "savings_plan"), ("reservations", "reservation")):
         services = {n for n, inst in eligible.items() if instrument in inst}
-        mine = committed[committed["program"] == program]
+        mine = committed[committed["program"] == coarse]
         base = part[part["service"].isin(services) | part["service"].isin(set(mine["service"]))]
-        fig.by_program[program] = {
+        fig.by_program[coarse] = {
             "coverage_pct": share_pct(float(mine["covered"].sum()), float(base["eligible"].sum())),
             "utilization_pct": utilization_pct(float(mine["used"].sum()), float(mine["unused"].sum()))}
     return fig
+
+
+def _unused_lines(fig: Figures, key: str) -> list[dict[str, Any]]:
+    """One line per commitment left partly unused: the unused amount, attributed to the commitment (by
+    service: under its label; by account: under the account that holds it)."""
+    out = []
+    for cid in sorted(fig.by_commitment, key=lambda c: (-fig.by_commitment[c]["unused"], c)):
+        c = fig.by_commitment[cid]
+        if c["unused"] == 0:
+            continue
+        row: dict[str, Any] = {key: f"unused: {c['label']}" if key == "service" else c["account"],
+                               "line": "unused_commitment", "commitment_id": cid, "program": c["program"].name,
+                               "eligible": 0.0, "covered": 0.0, "used": 0.0, "unused": c["unused"],
+                               "coverage_pct": None, "utilization_pct": utilization_pct(c["used"], c["unused"])}
+        if key == "account":
+            row["account_name"] = f"unused: {c['label']}"
+        out.append(row)
+    return out
+
+
+def _programs(part: pd.DataFrame, fig: Figures) -> list[dict[str, Any]]:
+    """Coverage and utilisation per program, as AWS reports them: each program's eligible usage is the
+    usage it can cover that no other program's commitment covers, on the on-demand equivalent."""
+    of: dict[str, Program] = {cid: c["program"] for cid, c in fig.by_commitment.items()}
+    known = {p.id: p for p in programs()}
+    order = [*known]
+    found: dict[str, Program] = {}
+    for p in of.values():
+        if p.id not in known and p.id not in found:
+            found[p.id] = p
+    order += sorted(found, key=lambda pid: found[pid].name)
+    by_spelling = {n: s for s in eligibility()[1] for n in s.names}
+    row_program = part["commitment_id"].map(lambda c: of[str(c)].id if isinstance(c, str) and str(c) in of else None)
+    out = []
+    for pid in order:
+        p = known.get(pid) or found[pid]
+        mine = part[row_program == pid]
+        services = {n for n, s in by_spelling.items() if pid in s.programs} | set(
+            mine.loc[(mine["covered"] != 0) | (mine["unused"] != 0), "service"])
+        if pid not in known:
+            services |= set(mine["service"])
+        base = part[part["service"].isin(services) & (row_program.isna() | (row_program == pid))]
+        eligible_cost, covered_cost = float(base["candidate"].sum()), float(mine["covered"].sum())
+        used, unused = float(mine["used"].sum()), float(mine["unused"].sum())
+        count = sum(1 for q in of.values() if q.id == pid)
+        if not count and not (p.listed == "eligible" and eligible_cost > 0):
+            continue
+        out.append({"id": pid, "program": p.name, "instrument": p.instrument, "commitments": count,
+                    "eligible_cost": eligible_cost, "covered_cost": covered_cost,
+                    "coverage_pct": share_pct(covered_cost, eligible_cost),
+                    "used_commitment_cost": used, "unused_commitment_cost": unused,
+                    "utilization_pct": utilization_pct(used, unused)})
+    return out
+
+
+def coverage_basis(fig: Figures) -> str:
+    """What the headline coverage divides by, in words."""
+    services = fig.eligible_service_names
+    if not services:
+        return "No commitment-eligible usage in the window."
+    return ("Savings Plans and reservations together: covered usage / all commitment-eligible usage, on the "
+            f"on-demand equivalent, of {', '.join(s or '(no service name)' for s in services)}.")
+
+
+def warnings(fig: Figures, currency: str) -> list[str]:
+    """What the figures had to leave out, in words."""
+    out = []
+    n = fig.committed_rows_without_list_cost
+    if n:
+        out.append(f"{n} commitment-covered row{'s' if n != 1 else ''} without a ListCost (0 or empty) "
+                   f"{'are' if n != 1 else 'is'} left out of coverage: no on-demand equivalent to compare "
+                   f"(their EffectiveCost {fig.committed_without_list_effective_cost:,.2f} {currency}).")
+    return out
 
 
 # -- inventory and expiries ------------------------------------------------------------------------------------
@@ -193,7 +389,12 @@ def inventory(store: CostStore, today: date, figures: Figures | None = None) -> 
         start = row["start_date"].date() if hasattr(row["start_date"], "date") else row["start_date"]
         left = (end - today).days if end is not None else None
         usage = (figures.by_commitment.get(row["commitment_id"]) if figures else None) or {}
-        out.append({**row, "start_date": start, "end_date": end, "days_left": left,
+        texts = [str(row[c]) for c in ("type", "description") if row.get(c)]
+        program = usage.get("program") or program_of(
+            str(row["commitment_id"]), texts,
+            "savings_plan" if "savings" in " ".join([str(row["commitment_id"]), *texts]).lower() else "reservation",
+            set())
+        out.append({**row, "program": program.name, "start_date": start, "end_date": end, "days_left": left,
                     "active": (start is None or start <= today) and (end is None or today < end),
                     "expires_within_days": next((b for b in EXPIRY_BUCKETS if left is not None and 0 <= left <= b),
                                                 None),

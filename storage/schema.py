@@ -53,6 +53,7 @@ FOCUS_COLUMNS: dict[str, str] = {
     "ResourceType": "VARCHAR",
     "SkuId": "VARCHAR",
     "SkuPriceId": "VARCHAR",
+    "SkuMeter": "VARCHAR",  # FOCUS 1.1: what the SKU meters (e.g. a usage type); decides commitment eligibility
     "CommitmentDiscountId": "VARCHAR",
     "CommitmentDiscountName": "VARCHAR",
     "CommitmentDiscountType": "VARCHAR",

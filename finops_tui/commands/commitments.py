@@ -28,6 +28,10 @@ def command(home, start: str | None, end: str | None, lookback: str | None, as_j
     """The commitment review: coverage (on the on-demand equivalent), utilisation, effective savings rate,
     commitments expiring within 30/60/90 days, and the purchase plan sized on a right-sized baseline.
 
+    The headline coverage counts Savings Plans and reservations together over all commitment-eligible usage;
+    the per-program lines (Compute / EC2 Instance / SageMaker Savings Plans, reservations per service) each
+    divide by the usage that program can cover, as Cost Explorer reports them.
+
     Default window: the 30 days before today (today excluded). --start alone or --end alone spans 30 days.
     """
     from rituals.ritual import ritual
@@ -44,6 +48,7 @@ def command(home, start: str | None, end: str | None, lookback: str | None, as_j
 
 def _print_summary(n: dict) -> None:  # type: ignore[type-arg]
     from exports.format import money, pct
+    from exports.sanitize import plain
 
     cur = n["currency"]
     click.echo(f"Commitments {n['start']} to {n['end']} (end exclusive)")
@@ -52,6 +57,15 @@ def _print_summary(n: dict) -> None:  # type: ignore[type-arg]
     click.echo(f"  utilization     {pct(n['utilization_pct'])}; unused commitment "
                f"{money(n['unused_commitment_cost'], cur)}")
     click.echo(f"  savings rate    {pct(n['effective_savings_rate_pct'])}")
+    click.echo(f"  coverage basis  {plain(n['coverage_basis'], one_line=True)}")
+    if n["programs"]:
+        click.echo("  per program (each on the usage it can cover):")
+        width = max(len(plain(p["program"], one_line=True)) for p in n["programs"])
+        for p in n["programs"]:
+            click.echo(f"    {plain(p['program'], one_line=True):<{width}}  coverage {pct(p['coverage_pct']):>6} of "
+                       f"{money(p['eligible_cost'], cur):>12}   utilization {pct(p['utilization_pct']) if p['commitments'] else 'none held':>6}")
+    for warning in n["warnings"]:
+        click.echo(f"  warning: {plain(warning, one_line=True)}")
     if n["expiring"]:
         click.echo("  expiring:")
         for c in n["expiring"]:

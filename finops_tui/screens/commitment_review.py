@@ -43,6 +43,9 @@ class CommitmentReviewScreen(RitualStepperScreen):
     # -- steps --------------------------------------------------------------------------------------------------
     def compose_coverage(self) -> ComposeResult:
         yield KpiStrip(id="cr-kpis")
+        yield Static("", id="cr-basis", markup=False)
+        yield Label("By program (each on the usage it can cover, as Cost Explorer reports it)")
+        yield FrameTable(export_name="commitment-coverage-by-program", id="cr-programs")
         yield TrendChart("Coverage % (on-demand equivalent)", id="cr-coverage-chart")
         yield TrendChart("Utilisation %", id="cr-utilization-chart")
         yield Label("By service")
@@ -126,13 +129,25 @@ class CommitmentReviewScreen(RitualStepperScreen):
              "target": [(d["day"], target) for d in daily]}, y_label="%")
         self.query_one("#cr-utilization-chart", TrendChart).plot(
             {"utilisation": [(d["day"], d["utilization_pct"]) for d in daily]}, y_label="%")
-        cols = ["eligible", "covered", "coverage_pct", "utilization_pct"]
+        basis = [report["coverage_basis"], *(f"Warning: {w}" for w in report["warnings"])]
+        self.query_one("#cr-basis", Static).update(Text("\n".join(basis)))
+        self.query_one("#cr-programs", FrameTable).load_frame(
+            pd.DataFrame(report["programs"], columns=["program", "commitments", "eligible_cost", "covered_cost",
+                                                      "coverage_pct", "utilization_pct"]),
+            {"eligible_cost": lambda v: money(v, cur), "covered_cost": lambda v: money(v, cur), "coverage_pct": pct,
+             "utilization_pct": pct},
+            {"commitments": "held", "eligible_cost": "eligible", "covered_cost": "covered", "coverage_pct": "coverage",
+             "utilization_pct": "utilisation"})
+        # Unused commitment is a line of its own per commitment: each table sums to the headline.
+        cols = ["eligible", "covered", "coverage_pct", "used", "unused"]
         fmt = {"eligible": lambda v: money(v, cur), "covered": lambda v: money(v, cur),
-               "coverage_pct": pct, "utilization_pct": pct}
+               "coverage_pct": pct, "used": lambda v: money(v, cur), "unused": lambda v: money(v, cur)}
+        labels = {"coverage_pct": "coverage", "used": "used commitment", "unused": "unused commitment",
+                  "account_name": "name"}
         self.query_one("#cr-by-service", FrameTable).load_frame(
-            pd.DataFrame(report["by_service"], columns=["service", *cols]), fmt)
+            pd.DataFrame(report["by_service"], columns=["service", *cols]), fmt, labels)
         self.query_one("#cr-by-account", FrameTable).load_frame(
-            pd.DataFrame(report["by_account"], columns=["account", "account_name", *cols]), fmt)
+            pd.DataFrame(report["by_account"], columns=["account", "account_name", *cols]), fmt, labels)
         self.query_one("#cr-aws", Static).update(Text(self._aws_text(report)))
         self._show_expiring(report)
         self._show_baseline(report)
@@ -173,8 +188,8 @@ class CommitmentReviewScreen(RitualStepperScreen):
         else:
             note = "Nothing expires within 90 days."
         self.query_one("#cr-expiring-note", Static).update(Text(note))
-        cols = ["commitment_id", "type", "hourly_commitment", "start_date", "end_date", "days_left",
-                "payment_option", "utilization_pct"]
+        cols = ["program", "hourly_commitment", "end_date", "days_left", "utilization_pct", "payment_option",
+                "start_date", "commitment_id"]
         self.query_one("#cr-inventory", FrameTable).load_frame(
             pd.DataFrame(report["inventory"], columns=cols), {"utilization_pct": pct,
                                                               "hourly_commitment": lambda v: f"{v:,.2f}"})

@@ -1,60 +1,101 @@
 """Named queries of the commitment review: usage against commitments from line items (FOCUS semantics), the
 stored commitment terms, and AWS's own figures when the sync stored them; and the one writer of demo terms.
 
-Eligible usage is Usage rows, other than unused commitment, of the services named eligible plus any service
-the data shows covered (covered rows: PricingCategory 'Committed' with CommitmentDiscountStatus 'Used'), on
-the on-demand equivalent (ListCost; a row without ListCost counts at its EffectiveCost).
+A row is a **candidate** for a commitment when it is a Usage row, not unused commitment, and its usage type
+(``x_UsageType``, else FOCUS ``SkuMeter``) is one a commitment can cover: ``usage_rules`` gives, per
+ServiceName spelling, the parts of a usage type that qualify (a row without a usage type, or a service without
+rules, qualifies by name). **Eligible** usage is the candidate usage of the services named eligible plus any
+service the data shows committed (a covered row: PricingCategory 'Committed' with CommitmentDiscountStatus
+'Used', or an unused-commitment row), and every covered row. All on the on-demand equivalent (ListCost; an
+uncovered row without ListCost counts at its EffectiveCost). A covered row whose ListCost is 0 or missing has
+no on-demand equivalent: it is counted apart (``committed_no_list``) and left out of coverage.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from storage.cost_queries.base import has_table, sql_list
-from storage.costs import CostStore
+from storage.costs import CostStore, sql_string
 
 if TYPE_CHECKING:
     import pandas as pd
 
-USAGE_COLUMNS = ["day", "service", "account", "account_name", "commitment_id", "program", "eligible", "covered",
-                 "eligible_effective", "used", "unused", "no_list_rows"]
+USAGE_COLUMNS = ["day", "service", "account", "account_name", "commitment_id", "commitment_name",
+                 "commitment_type", "program", "eligible", "covered", "candidate", "eligible_effective", "used",
+                 "unused", "no_list_rows", "committed_no_list", "committed_no_list_effective"]
 # The program of a commitment: Savings Plans by type or id, anything else a reservation.
 PROGRAM_SQL = ("CASE WHEN CommitmentDiscountId IS NULL THEN NULL WHEN lower(coalesce(CommitmentDiscountType, '')) "
                "LIKE '%savings%' OR lower(CommitmentDiscountId) LIKE '%savingsplan%' THEN 'savings_plans' "
                "ELSE 'reservations' END")
 
 
-def commitment_usage(store: CostStore, start: date, end: date, eligible_services: Iterable[str]) -> pd.DataFrame:
+def _usage_ok_sql(usage_rules: Mapping[str, Sequence[str]], usage_type: str) -> str:
+    """SQL true when a row's usage type is one a commitment can cover (``usage_rules``: spelling -> parts)."""
+    by_parts: dict[tuple[str, ...], list[str]] = {}
+    for name, parts in usage_rules.items():
+        if parts:
+            by_parts.setdefault(tuple(parts), []).append(name)
+    if not by_parts:
+        return "true"
+    whens = " ".join(
+        f"WHEN coalesce(ServiceName, '') IN ({sql_list(names)}) THEN "
+        + "(" + " OR ".join(f"contains({usage_type}, {sql_string(p)})" for p in parts) + ")"
+        for parts, names in by_parts.items())
+    return f"({usage_type} IS NULL OR CASE {whens} ELSE true END)"
+
+
+def commitment_usage(store: CostStore, start: date, end: date, eligible_services: Iterable[str],
+                     usage_rules: Mapping[str, Sequence[str]] | None = None) -> pd.DataFrame:
     """Usage per day, service, account and commitment for ``start <= day < end`` (columns ``USAGE_COLUMNS``,
-    day a date): eligible and covered on-demand equivalent, the eligible usage's EffectiveCost, used and
-    unused commitment (EffectiveCost), and how many eligible rows have no ListCost."""
+    day a date): eligible and covered on-demand equivalent, candidate usage (of any service a commitment can
+    cover), the eligible usage's EffectiveCost, used and unused commitment (EffectiveCost), how many eligible
+    rows have no ListCost, and the covered rows left out of coverage for want of one (count, EffectiveCost)."""
     import pandas as pd
 
     names = sql_list(eligible_services) or "NULL"
-    sql = f"""
-    WITH base AS (
-        SELECT charge_date AS day, coalesce(ServiceName, '') AS service, coalesce(SubAccountId, '') AS account,
-               SubAccountName, CommitmentDiscountId AS commitment_id, {PROGRAM_SQL} AS program,
-               CommitmentDiscountStatus AS status, PricingCategory AS pricing,
-               coalesce(ListCost, EffectiveCost) AS od, EffectiveCost AS eff, ListCost IS NULL AS no_list
-        FROM line_items
-        WHERE charge_date >= ? AND charge_date < ? AND ChargeCategory = 'Usage'),
-    proven AS (SELECT DISTINCT service FROM base WHERE pricing = 'Committed' AND status = 'Used'),
-    marked AS (
-        SELECT *, (service IN ({names}) OR service IN (SELECT service FROM proven))
-                  AND coalesce(status, '') <> 'Unused' AS elig FROM base)
-    SELECT day, service, account, max(SubAccountName) AS account_name, commitment_id, program,
-           coalesce(sum(od) FILTER (WHERE elig), 0) AS eligible,
-           coalesce(sum(od) FILTER (WHERE elig AND pricing = 'Committed' AND status = 'Used'), 0) AS covered,
-           coalesce(sum(eff) FILTER (WHERE elig), 0) AS eligible_effective,
-           coalesce(sum(eff) FILTER (WHERE status = 'Used'), 0) AS used,
-           coalesce(sum(eff) FILTER (WHERE status = 'Unused'), 0) AS unused,
-           count(*) FILTER (WHERE elig AND no_list) AS no_list_rows
-    FROM marked GROUP BY day, service, account, commitment_id, program ORDER BY day"""
     with store.reader() as con:
-        frame = pd.DataFrame() if con is None else con.execute(sql, [start, end]).df()
+        if con is None:
+            return pd.DataFrame(columns=USAGE_COLUMNS)
+        stored = {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns "
+                                            "WHERE table_name = 'line_items'").fetchall()}
+        usage_type = "coalesce(x_UsageType, SkuMeter)" if "SkuMeter" in stored else "x_UsageType"
+        usage_ok = _usage_ok_sql(usage_rules or {}, usage_type)
+        sql = f"""
+        WITH base AS (
+            SELECT charge_date AS day, coalesce(ServiceName, '') AS service, coalesce(SubAccountId, '') AS account,
+                   SubAccountName, CommitmentDiscountId AS commitment_id, CommitmentDiscountName,
+                   CommitmentDiscountType, {PROGRAM_SQL} AS program,
+                   CommitmentDiscountStatus AS status, PricingCategory = 'Committed' AND CommitmentDiscountStatus
+                   = 'Used' AS is_covered, coalesce(CommitmentDiscountStatus, '') = 'Unused' AS is_unused,
+                   coalesce(ListCost, EffectiveCost) AS od, EffectiveCost AS eff, ListCost IS NULL AS no_list,
+                   coalesce(ListCost, 0) = 0 AS zero_list, {usage_ok} AS usage_ok
+            FROM line_items
+            WHERE charge_date >= ? AND charge_date < ? AND ChargeCategory = 'Usage'),
+        proven AS (SELECT DISTINCT service FROM base WHERE is_covered OR is_unused),
+        marked AS (
+            SELECT *, is_covered AND zero_list AS left_out,
+                   NOT is_unused AND NOT (is_covered AND zero_list)
+                   AND (is_covered OR (usage_ok AND (service IN ({names}) OR service IN (SELECT service FROM proven))))
+                   AS elig,
+                   NOT is_unused AND NOT (is_covered AND zero_list) AND (is_covered OR usage_ok) AS cand
+            FROM base)
+        SELECT day, service, account, max(SubAccountName) AS account_name, commitment_id,
+               max(CommitmentDiscountName) AS commitment_name, max(CommitmentDiscountType) AS commitment_type,
+               program,
+               coalesce(sum(od) FILTER (WHERE elig), 0) AS eligible,
+               coalesce(sum(od) FILTER (WHERE elig AND is_covered), 0) AS covered,
+               coalesce(sum(od) FILTER (WHERE cand), 0) AS candidate,
+               coalesce(sum(eff) FILTER (WHERE elig), 0) AS eligible_effective,
+               coalesce(sum(eff) FILTER (WHERE status = 'Used'), 0) AS used,
+               coalesce(sum(eff) FILTER (WHERE is_unused), 0) AS unused,
+               count(*) FILTER (WHERE elig AND no_list) AS no_list_rows,
+               count(*) FILTER (WHERE left_out) AS committed_no_list,
+               coalesce(sum(eff) FILTER (WHERE left_out), 0) AS committed_no_list_effective
+        FROM marked GROUP BY day, service, account, commitment_id, program ORDER BY day"""
+        frame = con.execute(sql, [start, end]).df()
     if frame.empty:
         return pd.DataFrame(columns=USAGE_COLUMNS)
     frame["day"] = pd.to_datetime(frame["day"]).dt.date

@@ -32,6 +32,16 @@ def test_commitments_json_on_the_demo(demo_home, demo_truth) -> None:
     assert data["utilization_pct"] == pytest.approx(demo_truth.utilization_pct, abs=1.0)
     assert [c["commitment_id"].rsplit("/", 1)[-1] for c in data["expiring"]] == ["sp-1yr-compute-b"]
     assert data["recommended_additional_hourly"] > 0 and "NaN" not in out.stdout
+    # Every table sums to the headline: unused commitment is a line of its own per commitment.
+    for table in ("by_service", "by_account"):
+        for col, total in (("eligible", "eligible_cost"), ("covered", "covered_cost"),
+                           ("unused", "unused_commitment_cost")):
+            assert sum(r[col] for r in data[table]) == pytest.approx(data[total], abs=0.01), (table, col)
+    programs = {p["program"]: p for p in data["programs"]}
+    assert programs["Compute Savings Plans"]["commitments"] == 2
+    assert programs["Reserved Instances: RDS"]["commitments"] == 1
+    assert sum(p["covered_cost"] for p in data["programs"]) == pytest.approx(data["covered_cost"], abs=0.01)
+    assert "Amazon Elastic Compute Cloud" in data["coverage_basis"] and data["warnings"] == []
 
     week = json.loads(run("--home", home, "commitments", "--start", "2026-11-01", "--end", "2026-11-08",
                           "--lookback", "7", "--json").stdout)
@@ -40,6 +50,7 @@ def test_commitments_json_on_the_demo(demo_home, demo_truth) -> None:
 
     text = run("--home", home, "commitments")
     assert text.returncode == 0 and "coverage" in text.stdout and "sp-1yr-compute-b" in text.stdout
+    assert "per program" in text.stdout and "Reserved Instances: RDS" in text.stdout
 
     bad = run("--home", home, "commitments", "--start", "2026-11-08", "--end", "2026-11-01")
     assert bad.returncode == 2 and "must be before" in bad.stderr and "Traceback" not in bad.stderr

@@ -41,7 +41,13 @@ async def test_walk_the_five_steps_and_record_a_decision(demo_home) -> None:
         assert screen.steps[screen.step_index].id == "coverage"
         kpis = {k.label: k.value for k in screen.query_one("#cr-kpis", KpiStrip).kpis}
         assert kpis["Coverage"] == f"{expected['coverage_pct']:.1f}%"
-        assert screen.query_one("#cr-by-service", FrameTable).row_count == len(expected["by_service"]) == 4
+        # Four eligible services and the unused part of each of the three commitments.
+        assert screen.query_one("#cr-by-service", FrameTable).row_count == len(expected["by_service"]) == 4 + 3
+        programs = screen.query_one("#cr-programs", FrameTable)
+        assert programs.row_count == len(expected["programs"])
+        assert [str(programs.get_row_at(i)[0]) for i in range(programs.row_count)] == [
+            p["program"] for p in expected["programs"]]
+        assert "Savings Plans and reservations together" in str(screen.query_one("#cr-basis", Static).render())
 
         await pilot.press("n")
         note = str(screen.query_one("#cr-expiring-note", Static).render())

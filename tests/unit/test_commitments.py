@@ -20,6 +20,7 @@ from rituals.commitments import (
     inventory,
     usage_frame,
     utilization_pct,
+    warnings,
 )
 from storage.config import load_config
 from storage.costs import CostStore
@@ -76,16 +77,36 @@ def test_spec_flexibility_coverage_counts_a_covered_service_as_eligible(spec_fig
     # 3.00 of 5.25 on demand is covered.
     _store, fig = spec_figures[next(n for n in GOLDEN if n.endswith("with_1_resource.csv"))]
     assert fig.coverage_pct == pytest.approx(3.0 / 5.25 * 100)
-    # Nothing covered and no named eligible service: coverage is unknown, not 0.
-    _store, zero = spec_figures[next(n for n in GOLDEN if n.startswith("commitment_discount_flexibility/zero"))]
-    assert zero.coverage_pct is None
+    # Nothing covered, but the unused commitment proves the (unnamed) service can be committed: its on-demand
+    # usage is eligible, and coverage is 0%, not unknown.
+    name = next(n for n in GOLDEN if n.startswith("commitment_discount_flexibility/zero"))
+    raw = pd.read_csv(shared_data / SPEC / name, na_values=["null"])
+    on_demand = raw[(raw["ChargeCategory"] == "Usage") & (raw["PricingCategory"] == "Standard")]["ListCost"].sum()
+    _store, zero = spec_figures[name]
+    assert zero.eligible_cost == pytest.approx(on_demand) and zero.covered_cost == 0.0
+    assert zero.coverage_pct == 0.0
+    [program] = zero.programs
+    assert program["coverage_pct"] == 0.0 and program["utilization_pct"] == 0.0
+    assert program["eligible_cost"] == pytest.approx(on_demand)
 
 
 def test_spec_scenario_4_without_list_cost_saves_nothing(spec_figures, shared_data: Path) -> None:
-    store, fig = spec_figures[next(n for n in GOLDEN if n.endswith("usage_scenario_4.csv"))]
-    assert fig.rows_without_list_cost == 2
-    assert fig.coverage_pct == pytest.approx(100 / 1.5)
+    name = next(n for n in GOLDEN if n.endswith("usage_scenario_4.csv"))
+    raw = pd.read_csv(shared_data / SPEC / name, na_values=["null"])
+    assert "ListCost" not in raw.columns
+    covered = raw[(raw["PricingCategory"] == "Committed") & (raw["CommitmentDiscountStatus"] == "Used")]
+    on_demand = raw[(raw["ChargeCategory"] == "Usage") & (raw["PricingCategory"] == "Standard")]
+    store, fig = spec_figures[name]
+    # The covered row has no on-demand equivalent: counted, warned about and left out of coverage; the
+    # on-demand row counts at its EffectiveCost.
+    assert fig.committed_rows_without_list_cost == len(covered)
+    assert fig.committed_without_list_effective_cost == pytest.approx(covered["EffectiveCost"].sum())
+    assert fig.rows_without_list_cost == len(on_demand)
+    assert fig.eligible_cost == pytest.approx(on_demand["EffectiveCost"].sum())
+    assert fig.coverage_pct == 0.0
     assert fig.effective_savings_rate_pct == pytest.approx(0.0)
+    [warning] = warnings(fig, "USD")
+    assert "1 commitment-covered row without a ListCost" in warning and "1.00 USD" in warning
     # Commitment ids in the data but no terms anywhere: the inventory is empty, and the review says how.
     assert inventory(store, date(2023, 1, 15), fig) == []
     assert "finops-tui sync aws" in TERMS_HOWTO and "CUR 2.0" in TERMS_HOWTO
@@ -139,8 +160,17 @@ def test_coverage_utilization_and_esr_on_written_rows(small_store: CostStore) ->
     assert fig.utilization_pct == pytest.approx(98 / 106 * 100)
     assert fig.unused_commitment_cost == pytest.approx(8.0)
     assert fig.effective_savings_rate_pct == pytest.approx((190 - (72 + 50 + 26 + 8)) / 190 * 100)
-    assert {r["service"]: round(r["coverage_pct"], 2) for r in fig.by_service} == {
+    usage = [r for r in fig.by_service if r["line"] == "usage"]
+    assert {r["service"]: round(r["coverage_pct"], 2) for r in usage} == {
         "Amazon Elastic Compute Cloud": round(100 / 150 * 100, 2), "Amazon ElastiCache": 100.0}
+    # The 8.00 unused is its Savings Plan's own line, in both tables; each table sums to the headline.
+    [unused] = [r for r in fig.by_service if r["line"] == "unused_commitment"]
+    assert (unused["service"], unused["unused"], unused["commitment_id"]) == ("unused: sp-1", 8.0, "sp-1")
+    for table in (fig.by_service, fig.by_account):
+        assert sum(r["eligible"] for r in table) == pytest.approx(fig.eligible_cost)
+        assert sum(r["covered"] for r in table) == pytest.approx(fig.covered_cost)
+        assert sum(r["used"] for r in table) == pytest.approx(fig.used_commitment_cost)
+        assert sum(r["unused"] for r in table) == pytest.approx(fig.unused_commitment_cost)
     assert {r["account"] for r in fig.by_account} == {"111", "222"}
     assert [d["day"] for d in fig.daily] == [date(2026, 11, 2)]
     assert fig.by_program["savings_plans"]["utilization_pct"] == pytest.approx(72 / 80 * 100)
@@ -321,3 +351,118 @@ def test_decision_names_the_accountable_approver_and_an_action(demo_home) -> Non
                       "approver": approver.handle, "currency": "USD"}
     assert action.kind == "commitment" and action.owner_id == doer.id and action.source_run_id == run.id
     assert action.due_date == date(2026, 12, 11)
+
+
+# -- programs and usage types ----------------------------------------------------------------------------------
+def _program_rows() -> pd.DataFrame:
+    day = pd.Timestamp("2026-11-02")
+    base = {"ChargePeriodStart": day, "ChargeCategory": "Usage", "SubAccountId": "111", "BillingCurrency": "USD",
+            "PricingCategory": "Standard"}
+    ec2, ecs, rds = "Amazon Elastic Compute Cloud", "AmazonECS", "Amazon Relational Database Service"
+    sp = {"PricingCategory": "Committed", "CommitmentDiscountStatus": "Used", "CommitmentDiscountType": "Savings Plan"}
+    ri_id = "arn:aws:rds:us-east-1:222:ri:db-1"
+    rows = [
+        {"ServiceName": ec2, "x_UsageType": "USE1-BoxUsage:m5.large", "ListCost": 100.0, "EffectiveCost": 70.0,
+         "CommitmentDiscountId": "sp-c", **sp},
+        {"ServiceName": ec2, "x_UsageType": "USE1-BoxUsage:m5.large", "ListCost": 60.0, "EffectiveCost": 60.0},
+        {"ServiceName": ec2, "x_UsageType": "USE1-EBS:VolumeUsage.gp3", "ListCost": 40.0, "EffectiveCost": 40.0},
+        {"ServiceName": ec2, "x_UsageType": "USE1-DataTransfer-Out-Bytes", "ListCost": 10.0, "EffectiveCost": 10.0},
+        {"ServiceName": ec2, "x_UsageType": "USE1-BoxUsage:c6g.xlarge", "ListCost": 50.0, "EffectiveCost": 35.0,
+         "CommitmentDiscountId": "sp-e", "CommitmentDiscountName": "EC2InstanceSavingsPlans c6g us-east-1", **sp},
+        {"ServiceName": ecs, "x_UsageType": "USE1-Fargate-vCPU-Hours:perCPU", "ListCost": 30.0, "EffectiveCost": 30.0},
+        {"ServiceName": ecs, "x_UsageType": "USE1-Fargate-EphemeralStorage-GB-Hours", "ListCost": 5.0,
+         "EffectiveCost": 5.0},
+        {"ServiceName": rds, "x_UsageType": "USE1-InstanceUsage:db.r6g.large", "ListCost": 80.0, "EffectiveCost": 50.0,
+         "CommitmentDiscountId": ri_id, "PricingCategory": "Committed", "CommitmentDiscountStatus": "Used",
+         "CommitmentDiscountType": "Reservation", "SubAccountId": "222"},
+        {"ServiceName": rds, "x_UsageType": "USE1-RDS:GP3-Storage", "ListCost": 20.0, "EffectiveCost": 20.0},
+        {"ServiceName": rds, "ListCost": 0.0, "EffectiveCost": 10.0, "CommitmentDiscountId": ri_id,
+         "PricingCategory": "Committed", "CommitmentDiscountStatus": "Unused", "CommitmentDiscountType": "Reservation",
+         "SubAccountId": "222"},
+        {"ServiceName": "AWS Savings Plans", "ListCost": 0.0, "EffectiveCost": 6.0, "CommitmentDiscountId": "sp-c",
+         "PricingCategory": "Committed", "CommitmentDiscountStatus": "Unused", "CommitmentDiscountType": "Savings Plan"},
+        # A covered row with ListCost 0 (seen in real exports): no on-demand equivalent, left out of coverage.
+        {"ServiceName": ec2, "x_UsageType": "USE1-BoxUsage:m5.large", "ListCost": 0.0, "EffectiveCost": 4.0,
+         "CommitmentDiscountId": "sp-c", **sp},
+        {"ServiceName": "Amazon ElastiCache", "x_UsageType": "USE1-NodeUsage:cache.r6g.large", "ListCost": 25.0,
+         "EffectiveCost": 25.0},
+    ]
+    return pd.DataFrame([{**base, **r} for r in rows])
+
+
+def test_programs_usage_types_and_unused_lines(tmp_path: Path) -> None:
+    store = new_store(tmp_path)
+    rows = _program_rows()
+    with Staging(store) as staging:
+        staging.append_frame(rows, "test")
+        staging.commit()
+    eligible = eligible_services()
+    texts = {"sp-c": ["Savings Plan", "Compute Savings Plan, 1 year, no upfront"]}
+    fig = figures_from(usage_frame(store, *NOV, eligible), *NOV, eligible, texts)
+
+    # Expected from the rows: eligible usage is instance usage (BoxUsage, Fargate vCPU, RDS InstanceUsage) of
+    # the coverage services, never EBS, data transfer, Fargate storage or RDS storage billed under them.
+    ut = rows["x_UsageType"].fillna("")
+    instance = ut.str.contains("BoxUsage|Fargate-vCPU-Hours|InstanceUsage")
+    left_out = (rows["PricingCategory"] == "Committed") & (rows["ListCost"] == 0) & (
+        rows["CommitmentDiscountStatus"] == "Used")
+    headline = rows[instance & ~left_out & (rows["ServiceName"] != "Amazon ElastiCache")]
+    covered = headline[headline["CommitmentDiscountStatus"] == "Used"]
+    assert fig.eligible_cost == pytest.approx(headline["ListCost"].sum())
+    assert fig.covered_cost == pytest.approx(covered["ListCost"].sum())
+    assert fig.committed_rows_without_list_cost == int(left_out.sum()) == 1
+    assert "4.00 USD" in warnings(fig, "USD")[0]
+
+    progs = {p["id"]: p for p in fig.programs}
+    assert list(progs) == ["compute_sp", "ec2_instance_sp", "ri_rds", "ri_elasticache"]
+
+    def by_id(cid: str) -> pd.DataFrame:
+        return rows[rows["CommitmentDiscountId"] == cid]
+
+    def on_demand(services: set[str]) -> float:
+        mine = rows[rows["ServiceName"].isin(services) & instance & rows["CommitmentDiscountId"].isna()]
+        return float(mine["ListCost"].sum())
+
+    sp_c, sp_e, ri = by_id("sp-c"), by_id("sp-e"), by_id("arn:aws:rds:us-east-1:222:ri:db-1")
+    used_c = sp_c[sp_c["CommitmentDiscountStatus"] == "Used"]
+    compute = progs["compute_sp"]
+    assert compute["program"] == "Compute Savings Plans"
+    assert compute["covered_cost"] == pytest.approx(used_c[used_c["ListCost"] > 0]["ListCost"].sum())
+    assert compute["eligible_cost"] == pytest.approx(
+        compute["covered_cost"] + on_demand({"Amazon Elastic Compute Cloud", "AmazonECS"}))
+    assert compute["utilization_pct"] == pytest.approx(
+        used_c["EffectiveCost"].sum() / sp_c["EffectiveCost"].sum() * 100)
+    ec2i = progs["ec2_instance_sp"]
+    assert ec2i["covered_cost"] == pytest.approx(sp_e["ListCost"].sum())
+    assert ec2i["eligible_cost"] == pytest.approx(sp_e["ListCost"].sum() + on_demand({"Amazon Elastic Compute Cloud"}))
+    assert ec2i["utilization_pct"] == pytest.approx(100.0)
+    rds = progs["ri_rds"]
+    assert (rds["coverage_pct"], rds["commitments"]) == (100.0, 1)
+    ri_used = ri[ri["CommitmentDiscountStatus"] == "Used"]["EffectiveCost"].sum()
+    assert rds["utilization_pct"] == pytest.approx(ri_used / ri["EffectiveCost"].sum() * 100)
+    assert (progs["ri_elasticache"]["coverage_pct"], progs["ri_elasticache"]["eligible_cost"]) == (0.0, 25.0)
+    assert sum(p["covered_cost"] for p in fig.programs) == pytest.approx(fig.covered_cost)
+    assert sum(p["unused_commitment_cost"] for p in fig.programs) == pytest.approx(fig.unused_commitment_cost)
+
+    # Unused commitment: one line per commitment, never spread over the services it was booked under.
+    unused = {r["commitment_id"]: r for r in fig.by_service if r["line"] == "unused_commitment"}
+    assert {c: r["unused"] for c, r in unused.items()} == {"arn:aws:rds:us-east-1:222:ri:db-1": 10.0, "sp-c": 6.0}
+    assert unused["arn:aws:rds:us-east-1:222:ri:db-1"]["service"] == "unused: db-1"
+    accounts = {r["account_name"]: r["account"] for r in fig.by_account if r["line"] == "unused_commitment"}
+    assert accounts == {"unused: db-1": "222", "unused: sp-c": "111"}
+    for table in (fig.by_service, fig.by_account):
+        for col, total in (("eligible", fig.eligible_cost), ("covered", fig.covered_cost),
+                           ("used", fig.used_commitment_cost), ("unused", fig.unused_commitment_cost)):
+            assert sum(r[col] for r in table) == pytest.approx(total), col
+
+
+def test_a_savings_plan_without_a_named_type_is_its_own_program(tmp_path: Path) -> None:
+    store = new_store(tmp_path)
+    with Staging(store) as staging:
+        staging.append_frame(_program_rows(), "test")
+        staging.commit()
+    eligible = eligible_services()
+    fig = figures_from(usage_frame(store, *NOV, eligible), *NOV, eligible)  # no terms say sp-c is Compute
+    names = [p["program"] for p in fig.programs]
+    assert "Savings Plans: Amazon Elastic Compute Cloud" in names
+    assert fig.by_commitment["sp-c"]["program"].id.startswith("other:")

@@ -259,8 +259,12 @@ def test_commitment_usage_counts_covered_eligible_and_unused(company) -> None:
     part = part[part["ChargeCategory"] == "Usage"].assign(service=lambda f: f["ServiceName"].fillna(""))
     status = part["CommitmentDiscountStatus"].fillna("")
     used = (part["PricingCategory"] == "Committed") & (status == "Used")
-    proven = set(part.loc[used, "service"])
-    eligible = part["service"].isin({"EC2"} | proven) & (status != "Unused")
+    unused = status == "Unused"
+    # A service is proven committable by a covered or an unused-commitment row; a covered row without a
+    # ListCost (0 or empty) has no on-demand equivalent and is left out of coverage, counted apart.
+    proven = set(part.loc[used | unused, "service"])
+    left_out = used & (part["ListCost"].fillna(0) == 0)
+    eligible = (part["service"].isin({"EC2"} | proven) | used) & ~unused & ~left_out
     on_demand = part["ListCost"].fillna(part["EffectiveCost"])
     got = cq.commitment_usage(store, start, end, ["EC2"])
     assert proven - {"EC2"}  # some service is eligible only because the data shows it covered
@@ -268,8 +272,10 @@ def test_commitment_usage_counts_covered_eligible_and_unused(company) -> None:
     assert got["covered"].sum() == pytest.approx(on_demand[eligible & used].sum())
     assert got["eligible_effective"].sum() == pytest.approx(part.loc[eligible, "EffectiveCost"].sum())
     assert got["used"].sum() == pytest.approx(part.loc[status == "Used", "EffectiveCost"].sum())
-    assert got["unused"].sum() == pytest.approx(part.loc[status == "Unused", "EffectiveCost"].sum())
+    assert got["unused"].sum() == pytest.approx(part.loc[unused, "EffectiveCost"].sum())
     assert got["no_list_rows"].sum() == int((eligible & part["ListCost"].isna()).sum())
+    assert got["committed_no_list"].sum() == int(left_out.sum())
+    assert got["committed_no_list_effective"].sum() == pytest.approx(part.loc[left_out, "EffectiveCost"].sum())
     assert set(got["program"].dropna()) == {"savings_plans"}
 
 
