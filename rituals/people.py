@@ -103,24 +103,33 @@ def unknown_person_text(wanted: str, source: str) -> str:
     handle = wanted if wanted and _HANDLE.match(wanted) else "HANDLE"
     return (f"unknown person {wanted!r} (from {source}); say who you are with `--as HANDLE` (for example "
             f"`finops-tui actions list --mine --as HANDLE`), or `export {USER_ENV}=HANDLE`, or add yourself: "
-            f"`finops-tui people add {handle} \"Your Name\" --role engineering` (see `finops-tui people list`)")
+            f"`finops-tui people add {handle} \"Your Name\" --role engineering` (see `finops-tui people list`); "
+            f"`finops-tui people whoami --set HANDLE` (or choosing yourself in My actions) remembers it on this machine")
+
+
+def current_os_user() -> str:
+    """The OS user running this process ('' when the system cannot say)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return ""
 
 
 def resolve_actor(session: Session, as_handle: str | None = None, *, env: Mapping[str, str] | None = None,
-                  os_user: str | None = None) -> Person:
-    """``--as HANDLE``, else ``FINOPS_TUI_USER``, else the OS user matched to a handle (or an e-mail's local
-    part). An unknown or retired person is refused with UnknownPerson."""
+                  os_user: str | None = None, remembered: Mapping[str, str] | None = None) -> Person:
+    """``--as HANDLE``, else ``FINOPS_TUI_USER``, else the handle this OS user chose once on this machine
+    (``remembered``: OS user -> handle, see ``Home.remembered_people``), else the OS user matched to a handle
+    (or an e-mail's local part). An unknown or retired person is refused with UnknownPerson."""
     env = os.environ if env is None else env
+    user = os_user if os_user is not None else current_os_user()
     if as_handle:
         source, wanted = "--as", as_handle
     elif env.get(USER_ENV, "").strip():
         source, wanted = USER_ENV, env[USER_ENV]
+    elif remembered and remembered.get(user):
+        source, wanted = f"the choice remembered for OS user {user!r}", remembered[user]
     else:
-        try:
-            wanted = os_user if os_user is not None else getpass.getuser()
-        except (KeyError, OSError):
-            wanted = ""
-        source = "the OS user"
+        wanted, source = user, "the OS user"
     wanted = wanted.strip().lower()
     person = find_person(session, wanted) if wanted else None
     if person is None and source == "the OS user" and wanted:

@@ -27,6 +27,8 @@ USER_ENV = "FINOPS_TUI_USER"
 COSTS_FILE = "costs.duckdb"
 RECORDS_FILE = "records.sqlite"
 DEMO_MARKER = ".finops-tui-demo"
+# Who each OS user of this machine said they are (My actions asks once): {"os user": "handle"}.
+WHOAMI_FILE = "whoami.json"
 _OPENING = threading.RLock()
 
 
@@ -118,6 +120,37 @@ class Home:
                     self.path.mkdir(parents=True, exist_ok=True)
                 self._records = Records(self.records_url)
             return self._records
+
+    # -- who is at this terminal ---------------------------------------------------------------------------
+    def remembered_people(self) -> dict[str, str]:
+        """OS user -> the handle they chose on this machine (empty when nobody chose, or the file is unreadable)."""
+        import json
+
+        try:
+            raw = json.loads((self.path / WHOAMI_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
+
+    def remember_person(self, os_user: str, handle: str | None) -> None:
+        """Remember (or, with None, forget) who ``os_user`` is; written whole (a crash leaves the old file)
+        and readable by its owner only."""
+        import json
+
+        chosen = self.remembered_people()
+        if handle is None:
+            chosen.pop(os_user, None)
+        else:
+            chosen[os_user] = handle
+        self.path.mkdir(parents=True, exist_ok=True)
+        target = self.path / WHOAMI_FILE
+        scratch = target.with_suffix(".tmp")
+        fd = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(chosen, f, indent=1, sort_keys=True)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(scratch, target)
 
     # -- what the folder holds --------------------------------------------------------------------------
     @property

@@ -20,11 +20,12 @@ def records(home: Any) -> Any:
     return store
 
 
-def acting(session: Any, as_handle: str | None) -> Any:
-    """The person acting; an unknown one raises UnknownPerson (a ValueError: exit 2)."""
+def acting(session: Any, as_handle: str | None, home: Any = None) -> Any:
+    """The person acting (``home`` adds who this OS user said they are on this machine); an unknown one
+    raises UnknownPerson (a ValueError: exit 2)."""
     from rituals.people import resolve_actor
 
-    return resolve_actor(session, as_handle)
+    return resolve_actor(session, as_handle, remembered=home.remembered_people() if home is not None else None)
 
 
 def warn(lines: list[str]) -> None:

@@ -47,7 +47,7 @@ def list_cmd(home, mine: bool, owner: str | None, team: str | None, overdue: boo
     today = home.clock.today()
     with handle_errors(), records(home).session() as s:
         if mine:
-            me = acting(s, as_handle)
+            me = acting(s, as_handle, home)
             if owner is not None and owner.strip().lower() != me.handle:
                 raise BadInput("--mine and --owner name different people")
             owner = me.handle
@@ -109,7 +109,7 @@ def add_cmd(home, title: str, owner: str, team: str | None, due: str | None, kin
     from storage.clock import parse_date
 
     with handle_errors(), records(home).write() as s:
-        me = acting(s, as_handle)
+        me = acting(s, as_handle, home)
         person = get_person(s, owner)
         team_row = get_team(s, team) if team else None
         due_date = parse_date(due, "--due") if due else None
@@ -149,7 +149,7 @@ def update_cmd(home, action_id: int, status: str | None, due: str | None, note: 
     with handle_errors():
         store = records(home)
         with store.session() as s:
-            me = acting(s, as_handle)
+            me = acting(s, as_handle, home)
         due_value = _due(due)
         try:
             done = update_action(store, action_id, actor_id=me.id, now=home.clock.now(), status=status,

@@ -84,3 +84,39 @@ def retire_cmd(home, handle: str) -> None:  # type: ignore[no-untyped-def]
         done = retire_person(s, handle)
     click.echo(f"retired {done.name}")
     warn(done.warnings)
+
+
+@command.command("whoami")
+@click.option("--set", "set_handle", default=None, metavar="HANDLE",
+              help="Remember that the OS user running this is HANDLE (on this machine, in this home).")
+@click.option("--forget", is_flag=True, help="Forget what this OS user chose.")
+@click.option("--as", "as_handle", default=None, metavar="HANDLE", help="Check this handle instead.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.pass_obj
+def whoami_cmd(home, set_handle: str | None, forget: bool, as_handle: str | None, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    """Who the commands act as: --as, else FINOPS_TUI_USER, else the handle this OS user chose once here
+    (--set, or choosing yourself in My actions), else the OS user matched to a handle."""
+    from finops_tui.commands._shared import acting
+    from rituals.people import current_os_user, find_person
+
+    user = current_os_user()
+    with handle_errors():
+        if set_handle and forget:
+            raise click.UsageError("--set and --forget exclude each other")
+        if set_handle:
+            with records(home).session() as s:
+                person = find_person(s, set_handle.strip().lower())
+                if person is None or not person.active:
+                    raise ValueError(f"no active person {set_handle!r} (see `finops-tui people list`)")
+            home.remember_person(user, person.handle)
+        elif forget:
+            home.remember_person(user, None)
+        with records(home).session() as s:
+            me = acting(s, as_handle, home)
+            out = {"os_user": user, "handle": me.handle, "name": me.name, "role": me.role}
+    if as_json:
+        echo_json(out)
+    else:
+        from exports.sanitize import plain
+
+        click.echo(plain(f"{out['name']} ({out['handle']}, {out['role']}), as OS user {user or '-'}", one_line=True))

@@ -6,6 +6,7 @@ made on stale data is refused ("changed by NAME at TIME; run again") and never o
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +28,7 @@ class _Loaded:
     problem: str | None
     views: list[Any]  # ActionView
     history: list[Any]  # EventView of the selected action
+    people: list[tuple[str, str]] | None = None  # (label, handle) to choose from, when nobody is known
 
 
 class MyActionsScreen(Screen[None]):
@@ -50,6 +52,9 @@ class MyActionsScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("", id="ma-acting", markup=False)
+        with Horizontal(id="ma-whoami"):  # shown only while the records do not know who is at this terminal
+            yield Select([], prompt="Who are you?", id="ma-person")
+            yield Button("This is me", id="ma-this-is-me", variant="primary")
         with Horizontal(id="ma-body"):
             table: DataTable[Any] = DataTable(id="ma-table", cursor_type="row", zebra_stripes=True)
             yield table
@@ -93,9 +98,15 @@ class MyActionsScreen(Screen[None]):
         today = self.home.clock.today()
         with self.home.records.session() as s:
             try:
-                me = resolve_actor(s, self.handle)
+                me = resolve_actor(s, self.handle, remembered=self.home.remembered_people())
             except UnknownPerson as exc:
-                self.app.call_from_thread(self._show, _Loaded(None, str(exc), [], []))
+                from rituals.people import USER_ENV, list_people
+
+                # Asked only when nobody said who they are (no --as, no FINOPS_TUI_USER): then the choice sticks.
+                asked = self.handle is None and not os.environ.get(USER_ENV, "").strip()
+                people = [(f"{p.name} ({p.handle}, {p.role})", p.handle) for p in list_people(s, False)] if asked \
+                    else None
+                self.app.call_from_thread(self._show, _Loaded(None, str(exc), [], [], people))
                 return
             owner = None if self.show_all else me.handle
             views = list_actions(s, today=today, owner=owner)
@@ -107,8 +118,13 @@ class MyActionsScreen(Screen[None]):
     def _show(self, loaded: _Loaded, chosen: int | None = None) -> None:
         self.me = loaded.me
         acting = self.query_one("#ma-acting", Static)
+        whoami = self.query_one("#ma-whoami", Horizontal)
+        whoami.display = loaded.people is not None
+        if loaded.people is not None:
+            self.query_one("#ma-person", Select).set_options(loaded.people)
         if loaded.problem:
-            acting.update(Text(loaded.problem, style="bold red"))
+            asks = "\nChoose yourself below: this terminal remembers it." if loaded.people else ""
+            acting.update(Text(loaded.problem + asks, style="bold red"))
         else:
             scope = "all open actions" if self.show_all else "the open actions you own"
             acting.update(Text(f"Acting as {loaded.me.name} ({loaded.me.handle}): {scope}"))
@@ -166,6 +182,22 @@ class MyActionsScreen(Screen[None]):
         with self.home.records.session() as s:
             events = action_history(s, action_id)
         self.app.call_from_thread(self._fill_history, events)
+
+    # -- who is at this terminal: asked once, remembered in the home for this OS user ---------------------
+    @on(Button.Pressed, "#ma-this-is-me")
+    def _this_is_me(self) -> None:
+        from rituals.people import current_os_user
+
+        handle = self.query_one("#ma-person", Select).value
+        if not isinstance(handle, str):
+            self.notify("Choose yourself in the list first.", severity="warning")
+            return
+        try:
+            self.home.remember_person(current_os_user(), handle)
+        except OSError as exc:
+            self.notify(f"Could not remember the choice: {exc}", severity="error", markup=False)
+            return
+        self.action_reload()
 
     # -- saving -----------------------------------------------------------------------------------------
     @on(Button.Pressed, "#ma-save")

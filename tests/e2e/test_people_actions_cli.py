@@ -77,3 +77,26 @@ def test_people_teams_and_owners_updating_actions(tmp_path: Path, records_db_url
     assert [(e["field"], e["actor"]) for e in shown["history"]] == [("created", "ana"), ("status", "carl")]
     digest = run(home, "digest", "--owner", "carl")
     assert digest.returncode == 0 and "1 open, 1 overdue" in digest.stdout and "#1 Tag the buckets" in digest.stdout
+
+
+def test_whoami_is_remembered_for_an_os_user_that_is_no_person(tmp_path: Path, records_db_url: str | None) -> None:
+    import getpass
+
+    home = tmp_path / "who"
+    assert run(home, "people", "add", "lena", "Lena Ortiz", "--role", "finops_lead").returncode == 0
+    os_user = getpass.getuser()  # root in CI: not a person in these records
+    unknown = run(home, "people", "whoami")
+    assert unknown.returncode == 2 and f"unknown person '{os_user}'" in unknown.stderr
+    assert "people whoami --set HANDLE" in unknown.stderr and "Traceback" not in unknown.stderr
+    bad = run(home, "people", "whoami", "--set", "ghost")
+    assert bad.returncode == 2 and "no active person 'ghost'" in bad.stderr
+    chose = run(home, "people", "whoami", "--set", "lena", "--json")
+    assert chose.returncode == 0, chose.stderr
+    assert json.loads(chose.stdout) == {"os_user": os_user, "handle": "lena", "name": "Lena Ortiz",
+                                        "role": "finops_lead"}
+    # Remembered: the next command acts as lena without --as or FINOPS_TUI_USER.
+    added = run(home, "actions", "add", "Tag the buckets", "--owner", "lena")
+    assert added.returncode == 0, added.stderr
+    mine = json.loads(run(home, "actions", "list", "--mine", "--json").stdout)
+    assert [a["title"] for a in mine["actions"]] == ["Tag the buckets"]
+    assert run(home, "people", "whoami", "--forget").returncode == 2  # forgotten: unknown again

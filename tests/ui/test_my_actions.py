@@ -151,3 +151,40 @@ async def test_the_people_screen_adds_a_person(home) -> None:
     with home.records.session() as s:
         bea = s.exec(select(Person).where(Person.handle == "bea")).one()
     assert (bea.name, bea.role) == ("Bea [fin]", "finance")
+
+
+async def test_an_os_user_who_is_no_person_is_asked_once(home, monkeypatch) -> None:
+    import stat
+
+    from storage.home import WHOAMI_FILE
+
+    seed(home)
+    monkeypatch.delenv("FINOPS_TUI_USER", raising=False)
+    monkeypatch.setattr("getpass.getuser", lambda: "root")  # a container's user, no person in the records
+    app = FinOpsApp(home)
+    async with app.run_test(size=(150, 45)) as pilot:
+        await app.push_screen(MyActionsScreen(home))
+        await settle(app, pilot)
+        screen = app.screen
+        assert "unknown person 'root'" in text_of(screen, "#ma-acting")
+        assert screen.query_one("#ma-whoami").display
+        screen.query_one("#ma-person", Select).value = "carl"
+        await pilot.click("#ma-this-is-me")
+        await settle(app, pilot)
+        assert "Acting as Carl [dev] (carl)" in text_of(screen, "#ma-acting")
+        assert not screen.query_one("#ma-whoami").display
+        assert screen.query_one("#ma-table", DataTable).row_count == 2  # carl's two actions
+    assert stat.S_IMODE((home.path / WHOAMI_FILE).stat().st_mode) == 0o600
+    # Remembered: the next session knows, and so do the commands (rituals.people.resolve_actor).
+    from rituals.people import resolve_actor
+
+    assert home.remembered_people() == {"root": "carl"}
+    with home.records.session() as s:
+        assert resolve_actor(s, remembered=home.remembered_people(), env={}, os_user="root").handle == "carl"
+        assert resolve_actor(s, "ana", remembered=home.remembered_people(), env={}, os_user="root").handle == "ana"
+    app = FinOpsApp(home)
+    async with app.run_test(size=(150, 45)) as pilot:
+        await app.push_screen(MyActionsScreen(home))
+        await settle(app, pilot)
+        assert "Acting as Carl [dev] (carl)" in text_of(app.screen, "#ma-acting")
+        assert not app.screen.query_one("#ma-whoami").display
