@@ -466,3 +466,27 @@ def test_a_savings_plan_without_a_named_type_is_its_own_program(tmp_path: Path) 
     names = [p["program"] for p in fig.programs]
     assert "Savings Plans: Amazon Elastic Compute Cloud" in names
     assert fig.by_commitment["sp-c"]["program"].id.startswith("other:")
+
+
+def test_rds_on_demand_without_a_reservation_leaves_savings_plans_coverage_unchanged(tmp_path: Path) -> None:
+    rows = _program_rows()
+    rds = {"ChargePeriodStart": pd.Timestamp("2026-11-02"), "ChargeCategory": "Usage", "SubAccountId": "333",
+           "BillingCurrency": "USD", "PricingCategory": "Standard", "ServiceName": "Amazon Relational Database Service",
+           "x_UsageType": "USE1-InstanceUsage:db.m6g.large", "ListCost": 300.0, "EffectiveCost": 300.0}
+    eligible = eligible_services()
+    texts = {"sp-c": ["Compute Savings Plan"]}
+    figs = []
+    for i, frame in enumerate((rows, pd.concat([rows, pd.DataFrame([rds])], ignore_index=True))):
+        store = new_store(tmp_path / str(i))
+        with Staging(store) as staging:
+            staging.append_frame(frame, "test")
+            staging.commit()
+        fig = figures_from(usage_frame(store, *NOV, eligible), *NOV, eligible, texts)
+        figs.append({p["id"]: p for p in fig.programs} | {"headline": {"eligible_cost": fig.eligible_cost}})
+    before, after = figs
+    for pid in ("compute_sp", "ec2_instance_sp"):
+        assert after[pid]["coverage_pct"] == before[pid]["coverage_pct"]
+    assert after["ri_rds"]["eligible_cost"] == pytest.approx(before["ri_rds"]["eligible_cost"] + 300.0)
+    assert after["ri_rds"]["coverage_pct"] < before["ri_rds"]["coverage_pct"]
+    # The headline counts RDS too (it is in the coverage set): it is the blended figure, and says so.
+    assert after["headline"]["eligible_cost"] == pytest.approx(before["headline"]["eligible_cost"] + 300.0)
