@@ -37,8 +37,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from storage.cost_queries import anomaly_series
-from storage.cost_queries import root_cause_rows as read_root_cause_rows
+from storage.cost_queries import ROOT_CAUSE_DIMENSIONS, anomaly_series
+from storage.cost_queries import root_cause_contributions as read_root_cause_contributions
 from storage.costs import CostStore
 
 if TYPE_CHECKING:
@@ -50,7 +50,6 @@ WEEKS = 4  # same-weekday samples in the baseline
 SPREAD_DAYS = 28  # days of residuals behind the noise guard
 Z = 3.0
 TOTAL = "total"
-ROOT_CAUSE_DIMENSIONS = ("account", "service", "region", "resource")
 
 
 @dataclass(frozen=True)
@@ -208,53 +207,6 @@ def detect(series: pd.DataFrame, th: Thresholds | None = None) -> list[Detected]
 
 # -- root causes: pure pandas over the anomaly's rows ---------------------------------------------------
 
-def rank_root_causes(rows: pd.DataFrame, start: date, end: date, top: int = 3) -> list[dict[str, Any]]:
-    """The accounts, services, regions and resources of ``rows`` (columns day, cost and any of account,
-    service, region, resource, team) ranked by their contribution to the excess over ``start <= day <
-    end``: spend in the window minus the mean of the same days 1-4 weeks earlier. ``top`` per dimension,
-    positive contributions only, largest first. A resource or account entry carries the team it is
-    allocated to (most spend in the window), when ``rows`` has a team column."""
-    import numpy as np
-    import pandas as pd
-
-    if rows.empty:
-        return []
-    day = pd.to_datetime(rows["day"]).dt.normalize()
-    lo, hi = pd.Timestamp(start), pd.Timestamp(end)
-    weight = np.array((day >= lo) & (day < hi), dtype=float)
-    for k in range(1, WEEKS + 1):
-        shifted = day + pd.Timedelta(days=7 * k)
-        weight -= ((shifted >= lo) & (shifted < hi)).to_numpy() / WEEKS
-    frame = rows.assign(_w=rows["cost"].to_numpy(dtype=float) * weight, _in=np.where(weight > 0, rows["cost"], 0.0))
-    total = float(frame["_w"].sum())
-    out: list[dict[str, Any]] = []
-    for dim in ROOT_CAUSE_DIMENSIONS:
-        if dim not in frame.columns:
-            continue
-        g = frame.groupby(dim, sort=False, observed=True, dropna=False)["_w"].sum()
-        g = g[g > 0].sort_values(ascending=False).head(top)
-        teams: dict[str, str] = {}
-        if "team" in frame.columns and dim in ("resource", "account"):
-            sub = frame[frame[dim].isin(list(g.index)) & frame["team"].notna()]
-            if not sub.empty:
-                teams = _first_team(sub.groupby([dim, "team"], observed=True)["_in"].sum())
-        for value, contrib in g.items():
-            out.append({"dimension": dim, "value": "(none)" if value is None or value != value else str(value),
-                        "contribution": round(float(contrib), 2),
-                        "share_pct": round(float(contrib) / total * 100.0, 1) if total > 0 else None,
-                        "team": teams.get(value)})
-    return sorted(out, key=lambda r: -r["contribution"])
-
-
-def _first_team(by: pd.Series) -> dict[str, str]:
-    """(key, team) -> spend: each key's team with the most spend."""
-    out: dict[str, str] = {}
-    for (key, team), value in by.sort_values(ascending=False).items():
-        if value > 0:
-            out.setdefault(key, str(team))
-    return out
-
-
 def routed_team(root_causes: list[dict[str, Any]], dimension: str, value: str,
                 account_teams: dict[str, str]) -> str | None:
     """The owning team: the allocation of the top resource root cause, else the team of the top account
@@ -284,30 +236,28 @@ def load_series(store: CostStore, account_teams: dict[str, str],
     return anomaly_series(store, account_teams, only, total_value=TOTAL)
 
 
-def root_cause_rows(store: CostStore, account_teams: dict[str, str],
-                    windows: list[tuple[date, date]]) -> pd.DataFrame:
-    """The rows at the root-cause grain (day, account, service, region, resource, team, cost) of every day
-    in any window ``[start - 4 weeks, end)``, in one query."""
-    import pandas as pd
-
-    rows = read_root_cause_rows(store, account_teams, [(s - timedelta(days=7 * WEEKS), e) for s, e in windows])
-    rows["day"] = pd.to_datetime(rows["day"])
-    for col in ("account", "service", "region", "resource", "team"):
-        rows[col] = rows[col].astype("category")
-    return rows
-
-
-def attach_root_causes(store: CostStore, account_teams: dict[str, str], anomalies: list[Detected]) -> None:
-    """Fill ``root_causes`` of each anomaly (one store query for all of them)."""
-    import pandas as pd
-
-    rows = root_cause_rows(store, account_teams, [(a.start, a.end) for a in anomalies])
-    for a in anomalies:
-        lo, hi = pd.Timestamp(a.start - timedelta(days=7 * WEEKS)), pd.Timestamp(a.end)
-        mask = (rows["day"] >= lo) & (rows["day"] < hi)
-        if a.dimension in ("service", "account", "team"):
-            mask &= rows[a.dimension] == a.value
-        a.root_causes = rank_root_causes(rows[mask], a.start, a.end)
+def attach_root_causes(store: CostStore, account_teams: dict[str, str], anomalies: list[Detected],
+                       top: int = 3) -> None:
+    """Fill ``root_causes`` of each anomaly: the accounts, services, regions and resources ranked by their
+    contribution to the excess over ``start <= day < end`` (spend in the window minus the mean of the same
+    days 1-4 weeks earlier), ``top`` per dimension, positive contributions only, largest first. A resource or
+    account entry carries the team its in-window spend is allocated to most. One store query for all of
+    them (``storage.cost_queries.root_cause_contributions``)."""
+    rows = read_root_cause_contributions(store, account_teams,
+                                         [(a.dimension, a.value, a.start, a.end) for a in anomalies], WEEKS, top)
+    causes: dict[int, list[dict[str, Any]]] = {i: [] for i in range(len(anomalies))}
+    order: dict[int, list[tuple[float, int]]] = {i: [] for i in range(len(anomalies))}
+    for r in rows.itertuples(index=False):
+        total = float(r.total)
+        # Largest first; equal contributions (one resource is its own region's excess) in dimension order.
+        order[int(r.case)].append((-round(float(r.contribution), 6), ROOT_CAUSE_DIMENSIONS.index(r.dimension)))
+        causes[int(r.case)].append({
+            "dimension": r.dimension, "value": str(r.value), "contribution": round(float(r.contribution), 2),
+            "share_pct": round(float(r.contribution) / total * 100.0, 1) if total > 0 else None,
+            "team": r.team if isinstance(r.team, str) else None})
+    for i, a in enumerate(anomalies):
+        ranked = sorted(zip(order[i], range(len(causes[i])), causes[i], strict=True), key=lambda t: (t[0], t[1]))
+        a.root_causes = [c for _key, _n, c in ranked]
 
 
 def detect_in_store(store: CostStore, account_teams: dict[str, str], th: Thresholds,

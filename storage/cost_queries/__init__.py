@@ -23,11 +23,12 @@ from storage.cost_queries.allocation import (
     sweep_data,
 )
 from storage.cost_queries.anomalies import (
+    ROOT_CAUSE_DIMENSIONS,
     account_names,
     anomaly_series,
     aws_anomaly_rows,
     first_import_at,
-    root_cause_rows,
+    root_cause_contributions,
 )
 from storage.cost_queries.base import AWS_TAG_COSTS, LINE_ITEMS
 from storage.cost_queries.commitments import (
@@ -41,10 +42,10 @@ from storage.cost_queries.spend import aws_budgets, aws_forecast, showback_costs
 from storage.cost_queries.waste import idle_address_costs, idle_load_balancer_costs, weekday_weekend_costs
 
 __all__ = [
-    "AWS_TAG_COSTS", "LINE_ITEMS", "FixCosts", "FixEntity", "SweepData",
+    "AWS_TAG_COSTS", "LINE_ITEMS", "ROOT_CAUSE_DIMENSIONS", "FixCosts", "FixEntity", "SweepData",
     "account_names", "allocation_costs", "anomaly_series", "aws_anomaly_rows", "aws_budgets",
     "aws_commitment_usage", "aws_forecast", "aws_recommendations", "commitment_inventory", "commitment_usage",
     "first_import_at", "fix_costs", "idle_address_costs", "idle_load_balancer_costs",
-    "replace_commitment_inventory", "root_cause_rows", "showback_costs", "sweep_data", "team_service_months",
+    "replace_commitment_inventory", "root_cause_contributions", "showback_costs", "sweep_data", "team_service_months",
     "weekday_weekend_costs",
 ]

@@ -22,7 +22,6 @@ if TYPE_CHECKING:
 SPEND_FILTER = ("ChargeCategory = 'Usage' AND coalesce(ChargeFrequency, 'Usage-Based') "
                 "NOT IN ('Recurring', 'One-Time')")
 SERIES_DIMENSIONS = ("service", "account", "team")
-ROOT_CAUSE_COLUMNS = ["day", "account", "service", "region", "resource", "team", "cost"]
 
 
 def _base_sql(con: duckdb.DuckDBPyConnection, store: CostStore) -> str:
@@ -61,25 +60,68 @@ def anomaly_series(store: CostStore, account_teams: Mapping[str, str], only: tup
         return con.execute(sql).df()
 
 
-def root_cause_rows(store: CostStore, account_teams: Mapping[str, str],
-                    spans: Sequence[tuple[date, date]]) -> pd.DataFrame:
-    """The measured rows at the root-cause grain summed per day, account, service, region, resource and team
-    (columns ``ROOT_CAUSE_COLUMNS``) of every day in any span ``[lo, hi)``, in one query."""
+ROOT_CAUSE_DIMENSIONS = ("account", "service", "region", "resource")
+
+
+def root_cause_contributions(store: CostStore, account_teams: Mapping[str, str],
+                             cases: Sequence[tuple[str, str, date, date]], weeks: int, top: int) -> pd.DataFrame:
+    """Each case's root causes, in one query: for case ``i`` of ``cases`` (dimension, value, start, end), the
+    ``top`` accounts, services, regions and resources by their contribution to the excess over ``start <=
+    day < end`` (spend in the window minus the mean of the same days 1..``weeks`` weeks earlier), positive
+    contributions only. Rows: case (the index in ``cases``), dimension, value, contribution, total (the
+    case's whole excess) and, for accounts and resources, the team their in-window spend is allocated to
+    most. A case's dimension service, account or team limits it to that series; any other reads the total.
+
+    Everything happens in the store: the measured rows are summed once at the root-cause grain and joined to
+    the cases by series and day range, so no per-case work reaches Python."""
     import pandas as pd
 
-    empty = pd.DataFrame({c: [] for c in ROOT_CAUSE_COLUMNS})
-    if not spans:
-        return empty
+    columns = ["case", "dimension", "value", "contribution", "total", "team"]
+    if not cases:
+        return pd.DataFrame({c: [] for c in columns})
     with store.reader() as con:
         if con is None:
-            return empty
+            return pd.DataFrame({c: [] for c in columns})
         create_rules(con, account_teams)
-        con.execute("CREATE TEMP TABLE _spans (lo DATE, hi DATE)")
-        con.executemany("INSERT INTO _spans VALUES (?, ?)", [[lo, hi] for lo, hi in spans])
-        return con.execute(
-            f"WITH b AS ({_base_sql(con, store)}) SELECT day, account, service, region, resource, team, "
-            "sum(cost) AS cost FROM b WHERE EXISTS (SELECT 1 FROM _spans w WHERE b.day >= w.lo "
-            "AND b.day < w.hi) GROUP BY ALL").df()
+        con.execute("CREATE TEMP TABLE _cases (i INTEGER, dim VARCHAR, val VARCHAR, lo DATE, hi DATE)")
+        con.executemany("INSERT INTO _cases VALUES (?, ?, ?, ?, ?)",
+                        [[i, d, v, lo, hi] for i, (d, v, lo, hi) in enumerate(cases)])
+        inside = "(g.day >= c.lo AND g.day < c.hi)"
+        earlier = " + ".join(f"CAST(g.day + {7 * k} >= c.lo AND g.day + {7 * k} < c.hi AS INTEGER)"
+                             for k in range(1, weeks + 1))
+        weight = f"(CAST({inside} AS DOUBLE) - ({earlier}) / {float(weeks)})"
+        span = f"g.day >= c.lo - {7 * weeks} AND g.day < c.hi"
+        joins = " UNION ALL ".join(
+            f"SELECT c.i, g.*, {weight} AS w, {inside} AS hot FROM g JOIN _cases c ON {cond} AND {span}"
+            for cond in ("c.dim = 'service' AND g.service = c.val", "c.dim = 'account' AND g.account = c.val",
+                         "c.dim = 'team' AND g.team = c.val",
+                         "c.dim NOT IN ('service', 'account', 'team')"))
+        dims = ", ".join(f"(i, {d})" for d in ROOT_CAUSE_DIMENSIONS)
+        pick = " ".join(f"WHEN GROUPING({d}) = 0 THEN {d}" for d in ROOT_CAUSE_DIMENSIONS)
+        name = " ".join(f"WHEN GROUPING({d}) = 0 THEN '{d}'" for d in ROOT_CAUSE_DIMENSIONS)
+        sql = f"""
+        WITH b AS ({_base_sql(con, store)}),
+        g AS (SELECT day, account, service, region, resource, team, sum(cost) AS cost FROM b
+              WHERE day >= (SELECT min(lo) FROM _cases) - {7 * weeks} AND day < (SELECT max(hi) FROM _cases)
+              GROUP BY ALL),
+        j AS ({joins}),
+        totals AS (SELECT i, sum(cost * w) AS total FROM j GROUP BY i),
+        contrib AS (SELECT i, CASE {name} END AS dimension, CASE {pick} END AS value,
+                           sum(cost * w) AS contribution
+                    FROM j GROUP BY GROUPING SETS ({dims})),
+        ranked AS (SELECT *, row_number() OVER (PARTITION BY i, dimension ORDER BY contribution DESC, value)
+                   AS rn FROM contrib WHERE contribution > 0),
+        spend AS (SELECT i, CASE WHEN GROUPING(account) = 0 THEN 'account' ELSE 'resource' END AS dimension,
+                         CASE WHEN GROUPING(account) = 0 THEN account ELSE resource END AS value, team,
+                         sum(cost) FILTER (WHERE w > 0) AS spent
+                  FROM j WHERE team IS NOT NULL GROUP BY GROUPING SETS ((i, account, team), (i, resource, team))),
+        teams AS (SELECT i, dimension, value, team FROM (
+                    SELECT *, row_number() OVER (PARTITION BY i, dimension, value ORDER BY spent DESC, team) AS rn
+                    FROM spend WHERE spent > 0) WHERE rn = 1)
+        SELECT r.i AS "case", r.dimension, r.value, r.contribution, t.total, m.team
+        FROM ranked r JOIN totals t USING (i) LEFT JOIN teams m USING (i, dimension, value)
+        WHERE r.rn <= {int(top)} ORDER BY r.i, r.contribution DESC, r.dimension, r.value"""
+        return con.execute(sql).df()
 
 
 def first_import_at(store: CostStore) -> datetime | None:

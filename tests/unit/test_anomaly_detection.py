@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rituals.anomalies import Thresholds, case_id, detect, rank_root_causes, routed_team
+from rituals.anomalies import Thresholds, case_id, detect, routed_team
 
 START = date(2026, 1, 5)  # a Monday
 
@@ -112,8 +112,10 @@ def test_case_ids_are_stable_and_distinct():
     assert a.startswith("an-20260501-")
 
 
-def _rows(days: int, start: date, window: tuple[int, int]) -> pd.DataFrame:
-    """Three resources at a steady spend; in the window r-big adds 500 a day and r-small 50 a day."""
+def _rows(days: int, start: date, window: tuple[int, int], tagged: bool = True) -> pd.DataFrame:
+    """FOCUS rows of three resources at a steady spend; in the window r-big adds 500 a day and r-small 50."""
+    import json
+
     rows = []
     for i in range(days):
         d = start + timedelta(days=i)
@@ -121,15 +123,34 @@ def _rows(days: int, start: date, window: tuple[int, int]) -> pd.DataFrame:
         for rid, acct, svc, team, base, extra in (("r-big", "A1", "EC2", "web", 100.0, 500.0),
                                                   ("r-small", "A2", "S3", "data", 80.0, 50.0),
                                                   ("r-flat", "A2", "EC2", None, 60.0, 0.0)):
-            rows.append({"day": d, "account": acct, "service": svc, "region": "us-east-1", "resource": rid,
-                         "team": team, "cost": base + (extra if hot else 0.0)})
+            rows.append({"ChargePeriodStart": pd.Timestamp(d), "ChargeCategory": "Usage", "BillingCurrency": "USD",
+                         "SubAccountId": acct, "ServiceName": svc, "RegionId": "us-east-1", "ResourceId": rid,
+                         "Tags": json.dumps({"team": team}) if team and tagged else None,
+                         "EffectiveCost": base + (extra if hot else 0.0)})
     return pd.DataFrame(rows)
 
 
-def test_root_causes_are_ranked_by_dollar_contribution():
-    rows = _rows(35, START, (28, 31))
-    causes = rank_root_causes(rows, START + timedelta(days=28), START + timedelta(days=31))
+def _causes(tmp_path, rows: pd.DataFrame, account_teams: dict[str, str], dimension: str = "total",
+            value: str = "total") -> list[dict]:
+    """The root causes of one case over days 28-31, through a real cost store (the named query)."""
+    from rituals.anomalies import Detected, attach_root_causes
+    from storage.config import load_config
+    from storage.costs import CostStore
+    from storage.loader import Staging
+
+    store = CostStore(tmp_path / "costs.duckdb", load_config(None).taxonomy)
+    with Staging(store) as staging:
+        staging.append_frame(rows, "test")
+        staging.commit()
+    case = Detected(dimension, value, START + timedelta(days=28), START + timedelta(days=31), 0.0, 0.0, 0.0)
+    attach_root_causes(store, account_teams, [case])
+    return case.root_causes
+
+
+def test_root_causes_are_ranked_by_dollar_contribution(tmp_path):
+    causes = _causes(tmp_path, _rows(35, START, (28, 31)), {})
     by_dim = {d: [c for c in causes if c["dimension"] == d] for d in ("account", "service", "resource", "region")}
+    # Expected by hand: r-big's excess is 3 days x 500 over its own 100 a day baseline; r-small 3 x 50.
     assert [c["value"] for c in by_dim["resource"]] == ["r-big", "r-small"]  # r-flat contributed nothing
     assert by_dim["resource"][0]["contribution"] == pytest.approx(1500.0)
     assert by_dim["resource"][1]["contribution"] == pytest.approx(150.0)
@@ -138,13 +159,27 @@ def test_root_causes_are_ranked_by_dollar_contribution():
     assert by_dim["region"][0]["share_pct"] == pytest.approx(100.0)
     assert causes == sorted(causes, key=lambda c: -c["contribution"])
     assert by_dim["resource"][0]["team"] == "web"
+    # Equal contributions keep the dimension order: the account before the service, region, resource.
+    assert [c["dimension"] for c in causes if c["contribution"] == 1650.0] == ["region"]
+    assert [c["dimension"] for c in causes[:3]] == ["region", "account", "service"]
 
 
-def test_routing_follows_the_top_resource_then_the_account():
+def test_a_case_reads_only_its_own_series(tmp_path):
+    # The S3 case sees only S3's excess (3 x 50); the EC2 case only EC2's (3 x 500, r-flat adds nothing).
     rows = _rows(35, START, (28, 31))
-    causes = rank_root_causes(rows, START + timedelta(days=28), START + timedelta(days=31))
+    s3 = _causes(tmp_path / "s3", rows, {}, "service", "S3")
+    assert {c["dimension"]: c["value"] for c in s3 if c["dimension"] in ("resource", "account")} == {
+        "resource": "r-small", "account": "A2"}
+    assert max(c["contribution"] for c in s3) == pytest.approx(150.0)
+    ec2 = _causes(tmp_path / "ec2", rows, {}, "service", "EC2")
+    assert [c["value"] for c in ec2 if c["dimension"] == "resource"] == ["r-big"]
+    assert max(c["contribution"] for c in ec2) == pytest.approx(1500.0)
+
+
+def test_routing_follows_the_top_resource_then_the_account(tmp_path):
+    causes = _causes(tmp_path / "tagged", _rows(35, START, (28, 31)), {})
     assert routed_team(causes, "total", "total", {}) == "web"
-    untagged = rank_root_causes(rows.assign(team=None), START + timedelta(days=28), START + timedelta(days=31))
+    untagged = _causes(tmp_path / "untagged", _rows(35, START, (28, 31), tagged=False), {})
     assert routed_team(untagged, "total", "total", {"A1": "platform"}) == "platform"
     assert routed_team([], "team", "search", {}) == "search"
     assert routed_team([], "account", "A9", {"A9": "data"}) == "data"

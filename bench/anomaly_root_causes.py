@@ -1,0 +1,125 @@
+"""The first anomaly run on a large store: detection plus root causes for every case, against the floor.
+
+A generated store (bench/import_scale.py's generator, with a step in spend injected into some services,
+accounts and resources so there are cases to explain) is imported once. Then, each in a cold process:
+
+- **ours**: what `finops-tui anomalies` does on its first run before writing cases: the series query,
+  ``detect`` and ``attach_root_causes`` for every case found (timed per phase);
+- **floor**: the same store queries alone: the series query and one scan summing the measured rows at the
+  root-cause grain over the cases' windows (what any implementation must read).
+
+    python bench/anomaly_root_causes.py [--rows 1000000]
+
+Target (issue 29): ours within 3x of the floor at 1M and 5M rows. Before the root causes moved into one
+store query, this phase took 80 s at 1M rows and 311 s at 5M (pandas masking the whole frame per case).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from import_scale import GENERATE  # noqa: E402
+
+# Days 60-89 of the generated 90: a step in a tenth of the resources' spend, so the series of their
+# services, accounts and the total alarm.
+SPIKE = """
+UPDATE line_items_data SET EffectiveCost = EffectiveCost * 4
+WHERE ResourceId LIKE '%0' AND charge_date >= DATE '2026-08-01' + 60 AND charge_date < DATE '2026-08-01' + 75
+"""
+
+OURS = """
+import json, resource, sys, time
+from pathlib import Path
+from storage.config import load_config
+from storage.costs import CostStore
+from rituals.anomalies import Thresholds, attach_root_causes, detect, load_series
+store = CostStore(Path(sys.argv[1]), load_config(None).taxonomy)
+t0 = time.perf_counter()
+series = load_series(store, {})
+t1 = time.perf_counter()
+found = detect(series, Thresholds())
+t2 = time.perf_counter()
+attach_root_causes(store, {}, found)
+t3 = time.perf_counter()
+print(json.dumps({"seconds": t3 - t0, "series": t1 - t0, "detect": t2 - t1, "root_causes": t3 - t2,
+                  "cases": len(found), "spans": [[a.start.isoformat(), a.end.isoformat()] for a in found],
+                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+FLOOR = """
+import json, resource, sys, time
+from pathlib import Path
+from storage.config import load_config
+from storage.costs import CostStore
+from storage.cost_queries.anomalies import _base_sql
+from storage.cost_queries.base import create_rules
+from rituals.anomalies import load_series
+spans = json.loads(sys.argv[2])
+store = CostStore(Path(sys.argv[1]), load_config(None).taxonomy)
+t0 = time.perf_counter()
+load_series(store, {})
+with store.reader() as con:
+    create_rules(con, {})
+    lo, hi = min(s for s, _ in spans), max(e for _, e in spans)
+    n = con.execute(f"SELECT count(*) FROM (SELECT day, account, service, region, resource, team, sum(cost) "
+                    f"FROM ({_base_sql(con, store)}) WHERE day >= DATE '{lo}' - 28 AND day < DATE '{hi}' "
+                    f"GROUP BY ALL)").fetchone()[0]
+print(json.dumps({"seconds": time.perf_counter() - t0, "grain_rows": n,
+                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def step(code: str, *args: str) -> dict:
+    out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=ROOT, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--runs", type=int, default=3, help="cold runs of each side; medians are printed")
+    args = ap.parse_args()
+    sys.path.insert(0, str(ROOT))
+    import duckdb
+
+    from storage.config import load_config
+    from storage.costs import CostStore
+    from storage.sources.files import import_files
+
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        parquet = work / "items.parquet"
+        duckdb.connect().execute(GENERATE.format(rows=args.rows, res=max(1000, args.rows // 100), path=parquet))
+        store_path = work / "costs.duckdb"
+        t = time.perf_counter()
+        import_files(CostStore(store_path, load_config(None).taxonomy), [parquet])
+        con = duckdb.connect(str(store_path))
+        con.execute(SPIKE)
+        con.close()
+        print(f"{args.rows:,} rows imported in {time.perf_counter() - t:.1f} s")
+        ours = [step(OURS, str(store_path)) for _ in range(args.runs)]
+        spans = json.dumps(ours[0]["spans"])
+        floor = [step(FLOOR, str(store_path), spans) for _ in range(args.runs)]
+
+    def median(runs: list[dict], key: str) -> float:
+        return sorted(r[key] for r in runs)[len(runs) // 2]
+
+    o, f = median(ours, "seconds"), median(floor, "seconds")
+    print(f"cases found: {ours[0]['cases']}; root-cause grain rows read: {floor[0]['grain_rows']:,}")
+    print(f"ours : {o:6.2f} s (series {median(ours, 'series'):.2f}, detect {median(ours, 'detect'):.2f}, "
+          f"root causes {median(ours, 'root_causes'):.2f}), peak {median(ours, 'rss_mb'):.0f} MB")
+    print(f"floor: {f:6.2f} s, peak {median(floor, 'rss_mb'):.0f} MB")
+    print(f"ours / floor = {o / f:.2f}x (target <= 3x)")
+
+
+if __name__ == "__main__":
+    main()
