@@ -38,6 +38,10 @@ COMMANDS = [
     "budgets",
     "metrics",
     "kpis",
+    "backup",
+    "restore",
+    "periods",
+    "doctor",
 ]
 
 

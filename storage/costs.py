@@ -100,17 +100,20 @@ def one_row(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None =
     return row
 
 
-def attach_store(con: duckdb.DuckDBPyConnection, path: Path, timeout_s: float = LOCK_TIMEOUT_S) -> None:
-    """ATTACH the store file read-write as ``store``, waiting up to ``timeout_s`` while another process
-    holds it (as ``connect`` does)."""
+def attach_store(con: duckdb.DuckDBPyConnection, path: Path, timeout_s: float = LOCK_TIMEOUT_S, *,
+                 alias: str = "store", read_only: bool = False) -> None:
+    """ATTACH the store file as ``alias`` (read-write unless ``read_only``), waiting up to ``timeout_s``
+    while another process holds it (as ``connect`` does)."""
     import duckdb
 
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    mode = " (READ_ONLY)" if read_only else ""
     deadline = time.monotonic() + timeout_s
     delay = 0.05
     while True:
         try:
-            con.execute(f"ATTACH '{str(path).replace(chr(39), chr(39) * 2)}' AS store")
+            con.execute(f"ATTACH {sql_string(str(path))} AS {alias}{mode}")
             return
         except duckdb.IOException as exc:
             if not _is_lock_error(exc):

@@ -32,12 +32,11 @@ CONNECT_TIMEOUT_S = 10  # an unreachable server says so instead of hanging the t
 # Advisory locks belong to one database, so two stores on one server never wait for each other.
 WRITE_LOCK_KEY = 0x46696E4F7073
 
-__all__ = ["Records", "RecordsError", "RecordsUrlError", "head_revision", "make_engine", "sqlite_url"]
+__all__ = ["Records", "RecordsError", "RecordsUrlError", "head_revision", "make_engine", "revisions", "sqlite_url"]
 
 
-def head_revision() -> str:
-    """The newest revision id, read from the revision files (the one no other revision names as its
-    down_revision)."""
+def revisions() -> dict[str, str | None]:
+    """Every revision id of the migrations -> its down_revision, read from the revision files."""
     import re
 
     revs: dict[str, str | None] = {}
@@ -47,6 +46,12 @@ def head_revision() -> str:
         down = re.search(r'^down_revision\s*=\s*(?:["\']([^"\']+)["\']|None)', body, re.M)
         if rev:
             revs[rev.group(1)] = down.group(1) if down else None
+    return revs
+
+
+def head_revision() -> str:
+    """The newest revision id (the one no other revision names as its down_revision)."""
+    revs = revisions()
     heads = set(revs) - {d for d in revs.values() if d}
     if len(heads) != 1:
         raise RuntimeError(f"the records migrations must have one head, found {sorted(heads)}")

@@ -158,3 +158,41 @@ def create_schema(con: duckdb.DuckDBPyConnection, taxonomy: Taxonomy, store_colu
 def taxonomy_signature(taxonomy: Taxonomy) -> str:
     return json.dumps({"keys": list(taxonomy.keys), "aliases": dict(sorted(taxonomy.aliases.items()))},
                       sort_keys=True)
+
+
+# The tables every store has once anything was loaded (create_schema makes them; the AWS sync adds its own).
+EXPECTED_TABLES = (DATA_TABLE, TAG_SETS, "imports", "meta", "commitment_inventory")
+
+
+def layout_problems(con: duckdb.DuckDBPyConnection, taxonomy: Taxonomy) -> tuple[list[str], list[str]]:
+    """What keeps the store in the connection's current database from the layout ``create_schema`` makes,
+    read without writing (a read-only connection): (problems, notes). A problem means the named queries
+    cannot read it; a note is an older layout or taxonomy that the next import brings up to date."""
+    problems: list[str] = []
+    notes: list[str] = []
+    missing = [t for t in EXPECTED_TABLES if _relation_type(con, t) != "BASE TABLE"]
+    if missing == [DATA_TABLE] and _relation_type(con, "line_items") == "BASE TABLE":
+        notes.append("line_items is a table (the layout before line_items_data); the next import upgrades it")
+        missing = []
+    if missing:
+        problems.append(f"missing tables: {', '.join(missing)}")
+    table = DATA_TABLE if DATA_TABLE not in missing and _relation_type(con, DATA_TABLE) else "line_items"
+    stored = set(_table_columns(con, table))
+    lacking = [c for c in (*CORE_COLUMNS, *DERIVED_COLUMNS) if c not in stored]
+    if lacking:
+        problems.append(f"{table} lacks the columns {', '.join(lacking)}")
+    if "tags_norm" in stored:
+        notes.append("folded tags are kept per row (an older layout); the next import moves them to tag_sets")
+    if _relation_type(con, "line_items") == "VIEW":
+        shown = set(_table_columns(con, "line_items"))
+        absent = [c for c in (*FOCUS_COLUMNS, *DERIVED_COLUMNS) if c not in shown]
+        if absent:
+            problems.append(f"the line_items view lacks {', '.join(absent)}")
+    elif _relation_type(con, "line_items") is None:
+        problems.append("no line_items view")
+    if "meta" not in missing:
+        row = con.execute("SELECT value FROM meta WHERE key = 'taxonomy'").fetchone()
+        if row is not None and row[0] != taxonomy_signature(taxonomy):
+            notes.append("the tag columns were made for another taxonomy than the config's; queries read the "
+                         "tags directly until the next import re-tags the store")
+    return problems, notes
