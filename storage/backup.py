@@ -21,6 +21,7 @@ import hashlib
 import json
 import os
 import shutil
+import sqlite3
 import sys
 import tarfile
 import tempfile
@@ -81,7 +82,6 @@ def _private(path: Path) -> None:
 
 
 def _versions() -> dict[str, str]:
-    import sqlite3
     from importlib.metadata import version
 
     import duckdb
@@ -142,7 +142,11 @@ def take_backup(home: Home, dest: Path, *, wait_s: float = BACKUP_WAIT_S,
             manifest["notes"].append(PG_DUMP_HINT)
         elif db_path.exists():
             say("copying the records")
-            online_copy(db_path, work / RECORDS)
+            try:
+                online_copy(db_path, work / RECORDS)
+            except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
+                raise BackupError(f"the records store {db_path} cannot be copied ({exc}); "
+                                  "finops-tui doctor says what is wrong") from exc
             manifest["records"] = {"included": True, "engine": "sqlite", "revision": revision(work / RECORDS),
                                    "tables": table_counts(work / RECORDS)}
         else:

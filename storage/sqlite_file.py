@@ -24,11 +24,16 @@ def sqlite_path(url: str) -> Path | None:
     return Path(parsed.database)
 
 
-def _open(path: Path, *, read_only: bool = True) -> sqlite3.Connection:
+def _open(path: Path) -> sqlite3.Connection:
+    """A plain connection that these functions only read through. Not ``mode=ro``: a read-only connection
+    cannot remove the -wal and -shm files it finds missing and makes, so it would leave them behind (with
+    the store's permissions); a read-write one that writes nothing removes them as it closes."""
     if not path.exists():
         raise FileNotFoundError(f"no records store at {path}")
-    uri = Path(path).resolve().as_uri() + ("?mode=ro" if read_only else "")
-    return sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S)
+    con = sqlite3.connect(Path(path).resolve().as_uri(), uri=True, timeout=BUSY_TIMEOUT_S)
+    # A damaged page can put any bytes into a finding (or a text value): never fail on decoding them.
+    con.text_factory = lambda raw: raw.decode("utf-8", "replace")
+    return con
 
 
 def online_copy(src: Path, dst: Path) -> None:
@@ -46,9 +51,11 @@ def integrity_problems(path: Path, *, quick: bool = False) -> list[str]:
     pragma = "quick_check" if quick else "integrity_check"
     try:
         with closing(_open(path)) as con:
-            rows = [r[0] for r in con.execute(f"PRAGMA {pragma}(20)").fetchall()]
+            rows = [" ".join(str(r[0]).split()) for r in con.execute(f"PRAGMA {pragma}(20)").fetchall()]
     except sqlite3.DatabaseError as exc:
         return [f"cannot be read: {exc}"]
+    except UnicodeDecodeError:  # SQLite's own message quotes damaged bytes
+        return ["cannot be read: the file is damaged (SQLite's message about it is not even text)"]
     return [] if rows == ["ok"] else rows
 
 
@@ -57,7 +64,7 @@ def foreign_key_problems(path: Path) -> list[str]:
     try:
         with closing(_open(path)) as con:
             rows = con.execute("PRAGMA foreign_key_check").fetchall()
-    except sqlite3.DatabaseError as exc:
+    except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
         return [f"cannot be read: {exc}"]
     return [f"{table} row {rowid} -> {parent}" for table, rowid, parent, _fk in rows[:20]]
 

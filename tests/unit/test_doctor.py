@@ -1,0 +1,84 @@
+"""The doctor on a real home (the demo's stores): healthy once private; a corrupted page in a copy of the
+real records file, a group-writable store, a broken cost store layout each fail with what to do; a
+readable home warns."""
+
+from __future__ import annotations
+
+import sqlite3
+import struct
+from pathlib import Path
+
+import duckdb
+
+from storage.doctor import diagnose
+from storage.home import Home
+
+
+def private(home: Home) -> None:
+    for path in [home.path, *home.path.rglob("*")]:
+        path.chmod(0o700 if path.is_dir() else 0o600)
+
+
+def by_check(report) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    out: dict[str, str] = {}
+    for f in report.findings:
+        out[f.check] = max(out.get(f.check, "ok"), f.status, key=["ok", "warn", "fail"].index)
+    return out
+
+
+def test_a_private_demo_home_is_healthy(demo_home: Home) -> None:
+    private(demo_home)
+    report = diagnose(demo_home)
+    assert report.ok and set(by_check(report).values()) == {"ok"}, report.as_json()
+    checks = by_check(report)
+    for name in ("config", "permissions", "records integrity", "records foreign keys", "records schema",
+                 "cost store layout", "disk space", "last import", "last AWS sync"):
+        assert name in checks
+
+
+def corrupt_a_page(path: Path, table: str) -> int:
+    """Flip the cell pointers on the root page of ``table`` (read from the file's own schema); returns it."""
+    con = sqlite3.connect(path)
+    try:
+        page = con.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", [table]).fetchone()[0]
+    finally:
+        con.close()
+    body = bytearray(path.read_bytes())
+    size = struct.unpack(">H", body[16:18])[0]
+    start = (page - 1) * size + 8
+    body[start:start + 8] = bytes(b ^ 0xFF for b in body[start:start + 8])
+    path.write_bytes(bytes(body))
+    return page
+
+
+def test_a_corrupted_page_in_a_copy_of_the_real_records_fails_with_what_to_do(demo_home: Home) -> None:
+    private(demo_home)
+    corrupt_a_page(demo_home.path / "records.sqlite", "action")
+    report = diagnose(demo_home)
+    assert not report.ok
+    failed = [f for f in report.findings if f.status == "fail"]
+    assert [f.check for f in failed] == ["records integrity"]
+    assert "restore" in (failed[0].fix or "") and ".recover" in (failed[0].fix or "")
+
+
+def test_permissions_writable_fails_and_readable_warns(demo_home: Home) -> None:
+    private(demo_home)
+    (demo_home.path / "records.sqlite").chmod(0o664)
+    report = diagnose(demo_home)
+    assert by_check(report)["permissions"] == "fail" and not report.ok
+    assert "records.sqlite (0664)" in next(f.detail for f in report.findings if f.check == "permissions")
+    (demo_home.path / "records.sqlite").chmod(0o600)
+    demo_home.path.chmod(0o755)
+    report = diagnose(demo_home)
+    assert by_check(report)["permissions"] == "warn" and report.ok
+    assert "go-rwx" in (next(f.fix for f in report.findings if f.check == "permissions") or "")
+
+
+def test_a_cost_store_off_its_layout_fails(demo_home: Home) -> None:
+    private(demo_home)
+    con = duckdb.connect(str(demo_home.costs_path))
+    con.execute("DROP TABLE imports")
+    con.close()
+    report = diagnose(demo_home)
+    assert by_check(report)["cost store layout"] == "fail"
+    assert "missing tables: imports" in next(f.detail for f in report.findings if f.status == "fail")
