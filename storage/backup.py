@@ -242,13 +242,14 @@ def restore_backup(home: Home, src: Path, *, force: bool = False) -> RestoreSumm
     from storage.db import head_revision, revisions
 
     src = Path(src).expanduser()
-    own = sqlite_path(home.db_url) if home.db_url is not None else None
-    if home.db_url is not None and (own is None or own.resolve() != (home.path / RECORDS).resolve()):
-        raise BackupError(f"this home's records are at {home.records_display_url}; a restore writes "
-                          f"{home.path / RECORDS}: run it without --db / FINOPS_TUI_DB")
     with tempfile.TemporaryDirectory(prefix="finops-tui-restore-") as scratch:
         folder = _unpacked(src, Path(scratch))
         manifest = verify_backup(folder)
+        own = sqlite_path(home.db_url) if home.db_url is not None else None
+        elsewhere = home.db_url is not None and (own is None or own.resolve() != (home.path / RECORDS).resolve())
+        if elsewhere and (folder / RECORDS).exists():
+            raise BackupError(f"this home's records are at {home.records_display_url}; a restore writes "
+                              f"{home.path / RECORDS}: run it without --db / FINOPS_TUI_DB")
         rev = (manifest.get("records") or {}).get("revision")
         if rev is not None and rev not in revisions():
             raise BackupError(f"the backup's records stand at revision {rev!r}, which this finops-tui does not "

@@ -32,7 +32,7 @@ def period_lines(periods: list[dict[str, Any]]) -> list[str]:
     return out
 
 
-@command.command("list")
+@command.command("list", short_help="Billing periods per account and provider, with their import.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (the periods under `periods`).")
 @click.pass_obj
 def list_(home, as_json: bool) -> None:  # type: ignore[no-untyped-def]
@@ -54,7 +54,7 @@ def list_(home, as_json: bool) -> None:  # type: ignore[no-untyped-def]
     click.echo(f"currency: {currency or '-'}")
 
 
-@command.command("remove")
+@command.command("remove", short_help="Remove one billing period of one billing account.")
 @click.argument("billing_period", metavar="BILLING_PERIOD")
 @click.option("--billing-account", required=True, metavar="ID",
               help="The BillingAccountId whose period to remove (as `periods list` shows it).")

@@ -114,3 +114,11 @@ def test_records_on_postgresql_are_named_as_pg_dumps_job(pg_records_url: str, sh
     assert any("pg_dump" in n for n in manifest["notes"])
     assert "***" in manifest["records"]["url"] and ":finops_test@" not in json.dumps(manifest)  # no password
     assert sorted(e["path"] for e in manifest["files"]) == ["costs.duckdb"]
+    # That backup restores into a home whose records are on the server; a backup holding records.sqlite
+    # does not (it would write a file the home never reads).
+    restored = restore_backup(Home(tmp_path / "r", pg_records_url, clock_override=Clock(FIXED_TODAY)), tmp_path / "b")
+    assert restored.files == ["costs.duckdb"]
+    sqlite_home = filled(empty_home(tmp_path, "lite"), shared_data)
+    take_backup(sqlite_home, tmp_path / "lite-b")
+    with pytest.raises(BackupError, match="run it without --db"):
+        restore_backup(Home(tmp_path / "r2", pg_records_url), tmp_path / "lite-b")
