@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from storage.costs import attach_store, sql_string
+from storage.costs import CostStoreError, attach_store, sql_string
 from storage.schema import taxonomy_signature
 from storage.sqlite_file import integrity_problems, online_copy, revision, sqlite_path, table_counts
 
@@ -97,7 +97,11 @@ def _copy_costs(src: Path, dst: Path, wait_s: float) -> dict[str, Any]:
     try:
         attach_store(con, src, wait_s, alias="src", read_only=True)
         con.execute(f"ATTACH {sql_string(str(dst))} AS dst")
-        con.execute("COPY FROM DATABASE src TO dst")
+        try:
+            con.execute("COPY FROM DATABASE src TO dst")
+        except duckdb.Error as exc:
+            raise CostStoreError(f"the cost store {src} cannot be copied ({' '.join(str(exc).split())}); "
+                                 "finops-tui doctor says what is wrong") from exc
         con.execute("DETACH src")  # writers may go on from here
         names = [r[0] for r in con.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'dst' "
@@ -145,7 +149,9 @@ def take_backup(home: Home, dest: Path, *, wait_s: float = BACKUP_WAIT_S,
             try:
                 online_copy(db_path, work / RECORDS)
             except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
-                raise BackupError(f"the records store {db_path} cannot be copied ({exc}); "
+                from storage.db import RecordsError
+
+                raise RecordsError(f"the records store {db_path} cannot be copied ({exc}); "
                                   "finops-tui doctor says what is wrong") from exc
             manifest["records"] = {"included": True, "engine": "sqlite", "revision": revision(work / RECORDS),
                                    "tables": table_counts(work / RECORDS)}
@@ -165,6 +171,9 @@ def take_backup(home: Home, dest: Path, *, wait_s: float = BACKUP_WAIT_S,
             (work / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, work / rel)
         files = sorted(p for p in work.rglob("*") if p.is_file())
+        if not files:
+            raise BackupError(f"the home {home.path} holds nothing to back up (no stores, no config)"
+                              + (f"; {PG_DUMP_HINT}" if not manifest["records"]["included"] and db_path is None else ""))
         manifest["files"] = [{"path": p.relative_to(work).as_posix(), "bytes": p.stat().st_size,
                               "sha256": sha256(p)} for p in files]
         (work / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")

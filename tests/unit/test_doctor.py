@@ -82,3 +82,14 @@ def test_a_cost_store_off_its_layout_fails(demo_home: Home) -> None:
     report = diagnose(demo_home)
     assert by_check(report)["cost store layout"] == "fail"
     assert "missing tables: imports" in next(f.detail for f in report.findings if f.status == "fail")
+
+
+def test_damaged_blocks_in_the_cost_store_fail(demo_home: Home) -> None:
+    private(demo_home)
+    body = bytearray(demo_home.costs_path.read_bytes())
+    for i in range(len(body) // 4, len(body) * 3 // 4):  # the middle half: line item blocks, whatever else
+        body[i] ^= 0x5A
+    demo_home.costs_path.write_bytes(bytes(body))
+    report = diagnose(demo_home)
+    assert not report.ok
+    assert [f.check for f in report.findings if f.status == "fail"] == ["cost store"]
