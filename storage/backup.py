@@ -8,7 +8,8 @@ its restore into an empty home.
   The read-only attach shares the file with other readers and excludes writers only while it copies: an
   import waits for it (up to its lock timeout) and the backup waits for an import's swap, so the copy is
   the store before or after an import, never in between.
-- The config: ``finops-tui.toml``, framework overrides (``framework/*.toml``) and the demo marker.
+- The config: ``finops-tui.toml``, framework overrides (``framework/*.toml``), who each OS user said they
+  are (``whoami.json``) and the demo marker.
 
 A backup is a folder (or a ``.tar.gz`` of one) with ``manifest.json``: versions, the records' revision,
 row counts per table and a sha256 per file. Restore verifies every checksum before it touches the home.
@@ -117,9 +118,9 @@ def _copy_costs(src: Path, dst: Path, wait_s: float) -> dict[str, Any]:
 
 
 def _config_files(home: Home) -> list[Path]:
-    from storage.home import DEMO_MARKER
+    from storage.home import DEMO_MARKER, WHOAMI_FILE
 
-    found = [p for p in (home.config_path, home.path / DEMO_MARKER) if p.is_file()]
+    found = [p for p in (home.config_path, home.path / DEMO_MARKER, home.path / WHOAMI_FILE) if p.is_file()]
     return found + sorted((home.path / "framework").glob("*.toml"))
 
 
@@ -241,7 +242,7 @@ def _unpacked(src: Path, scratch: Path) -> Path:
 
 # What a home holds that a restore replaces (moved aside with --force).
 _HOME_FILES = (RECORDS, f"{RECORDS}-wal", f"{RECORDS}-shm", COSTS, f"{COSTS}.wal", "finops-tui.toml",
-               ".finops-tui-demo", "framework")
+               ".finops-tui-demo", "whoami.json", "framework")
 
 
 def restore_backup(home: Home, src: Path, *, force: bool = False) -> RestoreSummary:

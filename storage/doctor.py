@@ -59,10 +59,10 @@ def _mode(path: Path) -> int:
 def check_permissions(home: Home) -> list[Finding]:
     """The home folder and the files holding data: group- or world-writable is a fail (anyone on the
     machine could change the records), readable is a warning (they hold people, decisions, spend)."""
-    from storage.home import COSTS_FILE, RECORDS_FILE
+    from storage.home import COSTS_FILE, RECORDS_FILE, WHOAMI_FILE
 
     names = [RECORDS_FILE, f"{RECORDS_FILE}-wal", f"{RECORDS_FILE}-shm", COSTS_FILE, f"{COSTS_FILE}.wal",
-             home.config_path.name]
+             home.config_path.name, WHOAMI_FILE]
     paths = [home.path, *(home.path / n for n in names if (home.path / n).exists())]
     writable = [p for p in paths if _mode(p) & 0o022]
     readable = [p for p in paths if p not in writable and _mode(p) & (0o055 if p.is_dir() else 0o044)]
@@ -150,7 +150,7 @@ def check_costs(path: Path, taxonomy: Taxonomy) -> list[Finding]:
         if problems:
             return [Finding("cost store layout", "fail", "; ".join(problems),
                             f"{RESTORE_HINT}, or move {path.name} aside and import the billing files again")]
-        table = DATA_TABLE if not any("line_items is a table" in n for n in notes) else "line_items"
+        table = "line_items" if any("line_items is a table" in n for n in notes) else DATA_TABLE
         rows = one_row(con, f"SELECT count(*) FROM {table}")[0]
         names = [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables WHERE table_type = "
                                            "'BASE TABLE' AND table_catalog = current_database() ORDER BY 1").fetchall()]

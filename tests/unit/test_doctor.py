@@ -93,3 +93,14 @@ def test_damaged_blocks_in_the_cost_store_fail(demo_home: Home) -> None:
     report = diagnose(demo_home)
     assert not report.ok
     assert [f.check for f in report.findings if f.status == "fail"] == ["cost store"]
+
+
+def test_an_older_layout_the_next_import_upgrades_warns_but_does_not_fail(home: Home) -> None:
+    from tests.unit.test_cost_store_layout import make_old_store
+
+    make_old_store(home.costs)
+    private(home)
+    report = diagnose(home)
+    layout = [f for f in report.findings if f.check.startswith("cost store")]
+    assert report.ok and {f.status for f in layout} == {"ok", "warn"}, layout
+    assert any("older layout" in f.detail for f in layout)
