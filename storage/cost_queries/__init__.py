@@ -9,7 +9,8 @@ one. The SQL is DuckDB's dialect, written once here, grouped by what it serves:
 - ``spend``: showback lines, spend per month x team x service, the AWS sync's forecast and budgets;
 - ``anomalies``: daily spend series, root-cause rows, the AWS sync's anomalies, account names, first load;
 - ``commitments``: usage against commitments, the stored terms, AWS's own figures;
-- ``waste``: the waste ratio's rules over billing data.
+- ``waste``: the waste ratio's rules over billing data;
+- ``periods``: the billing periods held (per account and provider, with their import), and removing one.
 
 ``base`` holds what they share (allocation as SQL, the AWS-sync-only fallback, the rules table).
 """
@@ -38,14 +39,16 @@ from storage.cost_queries.commitments import (
     commitment_usage,
     replace_commitment_inventory,
 )
+from storage.cost_queries.periods import NothingToRemove, PeriodKey, billing_periods, remove_period
 from storage.cost_queries.spend import aws_budgets, aws_forecast, showback_costs, team_service_months
 from storage.cost_queries.waste import idle_address_costs, idle_load_balancer_costs, weekday_weekend_costs
 
 __all__ = [
-    "AWS_TAG_COSTS", "LINE_ITEMS", "ROOT_CAUSE_DIMENSIONS", "FixCosts", "FixEntity", "SweepData",
-    "account_names", "allocation_costs", "anomaly_series", "aws_anomaly_rows", "aws_budgets",
-    "aws_commitment_usage", "aws_forecast", "aws_recommendations", "commitment_inventory", "commitment_usage",
-    "first_import_at", "fix_costs", "idle_address_costs", "idle_load_balancer_costs",
-    "replace_commitment_inventory", "root_cause_contributions", "showback_costs", "sweep_data", "team_service_months",
+    "AWS_TAG_COSTS", "LINE_ITEMS", "ROOT_CAUSE_DIMENSIONS", "FixCosts", "FixEntity", "NothingToRemove", "PeriodKey",
+    "SweepData", "account_names", "allocation_costs", "anomaly_series", "aws_anomaly_rows", "aws_budgets",
+    "aws_commitment_usage", "aws_forecast", "aws_recommendations", "billing_periods", "commitment_inventory",
+    "commitment_usage", "first_import_at", "fix_costs", "idle_address_costs", "idle_load_balancer_costs",
+    "remove_period", "replace_commitment_inventory", "root_cause_contributions", "showback_costs", "sweep_data",
+    "team_service_months",
     "weekday_weekend_costs",
 ]

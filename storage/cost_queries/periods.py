@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from storage.costs import CostStore, one_row
+from storage.costs import CostStore, CostStoreError, one_row
 from storage.schema import DATA_TABLE, FOCUS_COLUMNS, stored_column_sql, stored_columns
 
 if TYPE_CHECKING:
@@ -158,7 +158,7 @@ def remove_period(store: CostStore, key: PeriodKey, *, dry_run: bool = False) ->
             deleted, lo, hi = one_row(con, f"SELECT count(*), min(charge_date), max(charge_date) FROM {DATA_TABLE} "
                                            f"WHERE {match}", params)
             if deleted != removal.rows:  # the view and the table must agree, or nothing is removed
-                raise RuntimeError(f"removal matched {deleted} stored rows but {removal.rows} line items")
+                raise CostStoreError(f"removal matched {deleted} stored rows but {removal.rows} line items")
             con.execute(f"DELETE FROM {DATA_TABLE} WHERE {match}", params)
             if synced and lo is not None and _has_table(con, "aws_sync_days"):
                 days = [lo, hi]

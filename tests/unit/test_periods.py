@@ -84,3 +84,27 @@ def test_nothing_matching_or_a_dry_run_changes_nothing(store: CostStore, sample:
     dry = remove_period(store, PeriodKey("2024-09-01", account), dry_run=True)
     assert dry.dry_run and dry.rows == raw_totals(sample)[("2024-09", account, "AWS")][0]
     assert cost_fingerprint(store.path) == before
+
+
+def test_removing_a_synced_period_makes_the_next_sync_fetch_its_days_again(tmp_path: Path) -> None:
+    from datetime import UTC, date, datetime, timedelta
+
+    from storage.loader import Staging
+    from storage.sources.aws_tables import SETTLE_DAYS, create_tables, fetch_start, record_days
+
+    store = CostStore(tmp_path / "costs.duckdb", load_config(None).taxonomy)
+    days = [date(2026, 9, d) for d in range(1, 31)] + [date(2026, 10, d) for d in range(1, 32)]
+    with Staging(store, default_billing_account="payer") as staging:
+        staging.append_frame(pd.DataFrame({"ChargePeriodStart": pd.to_datetime(days), "BilledCost": 1.0,
+                                           "ProviderName": "AWS"}), "GetCostAndUsage")
+        staging.commit(source="sync aws 2026-09-01..2026-11-01")
+    with store.writer() as con:
+        create_tables(con)
+        record_days(con, "costs", [(d, False) for d in days], synced_at=datetime(2026, 11, 20, tzinfo=UTC))
+    end = date(2026, 10, 15)
+    settling = end - timedelta(days=SETTLE_DAYS)  # fetched again whatever is stored
+    assert fetch_start(store, "costs", date(2026, 9, 1), end) == settling
+    removal = remove_period(store, PeriodKey("2026-09", "payer"))
+    assert removal.rows == 30 and removal.sync_days_forgotten == 30
+    assert fetch_start(store, "costs", date(2026, 9, 1), end) == date(2026, 9, 1)
+    assert fetch_start(store, "costs", date(2026, 10, 1), end) == settling  # October's days stay known
