@@ -42,6 +42,8 @@ COMMANDS = [
     "restore",
     "periods",
     "doctor",
+    "channels",
+    "notify",
 ]
 
 

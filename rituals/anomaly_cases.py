@@ -7,7 +7,9 @@ feedback) instead of becoming a second case. A case is routed to the team of its
 assigned to the person the RACI makes responsible for "Anomaly detection and response" in that team.
 
 Time to detect (TTD) is ``acknowledged_at`` minus the anomaly's start (00:00 UTC of its first billing day,
-billing days being UTC days); time to resolve (TTR) is ``resolved_at`` minus ``acknowledged_at``. Cases
+billing days being UTC days); time to acknowledge (TTA) is ``acknowledged_at`` minus ``notified_at`` (when
+``finops-tui notify`` delivered it to a channel); time to resolve (TTR) is ``resolved_at`` minus
+``acknowledged_at``. Cases
 whose anomaly ended more than ``HISTORICAL_GRACE_DAYS`` before the data was first loaded are historical:
 listed, left out of TTD/TTR (no one could have seen them in time).
 """
@@ -71,6 +73,16 @@ def ttr_hours(acknowledged_at: datetime | None, resolved_at: datetime | None) ->
     if acknowledged_at is None or resolved_at is None:
         return None
     return (_aware(resolved_at, "resolved_at") - _aware(acknowledged_at, "acknowledged_at")).total_seconds() / 3600.0
+
+
+def tta_hours(notified_at: datetime | None, acknowledged_at: datetime | None) -> float | None:
+    """Time to acknowledge: from the first delivered notification to the acknowledgement. None until both
+    exist, and None when the case was acknowledged before any notification reached a channel (nothing
+    was asked of anyone)."""
+    if notified_at is None or acknowledged_at is None:
+        return None
+    hours = (_aware(acknowledged_at, "acknowledged_at") - _aware(notified_at, "notified_at")).total_seconds() / 3600.0
+    return hours if hours >= 0 else None
 
 
 def band(hours: float | None) -> str | None:

@@ -17,7 +17,15 @@ from typing import Any
 
 from sqlmodel import select
 
-from rituals.anomaly_cases import CLOSED_STATUSES, STATUS_ORDER, _load, set_status, ttd_hours, ttr_hours
+from rituals.anomaly_cases import (
+    CLOSED_STATUSES,
+    STATUS_ORDER,
+    _load,
+    set_status,
+    tta_hours,
+    ttd_hours,
+    ttr_hours,
+)
 from storage.records import AnomalyCase
 
 EVENT_SHARE_PCT = 50.0
@@ -58,17 +66,54 @@ def event_groups(cases: list[Any]) -> dict[str, list[str]]:
     return out
 
 
-def acknowledge_event(records: Any, cid: str, *, now: datetime, actor_id: int | None = None) -> list[str]:
-    """Acknowledge every new case of ``cid``'s event (``cid`` included); the ids acknowledged."""
+def event_cases(records: Any, cid: str) -> list[str]:
+    """The ids of ``cid``'s event's cases, its lead first (an unknown id is a CaseNotFound)."""
     with records.session() as s:
         _load(s, cid, None)
-        group = event_groups(list(s.exec(select(AnomalyCase))))[cid]
+        return event_groups(list(s.exec(select(AnomalyCase))))[cid]
+
+
+def acknowledge_event(records: Any, cid: str, *, now: datetime, actor_id: int | None = None) -> list[str]:
+    """Acknowledge every new case of ``cid``'s event (``cid`` included); the ids acknowledged."""
+    group = event_cases(records, cid)
+    with records.session() as s:
         todo = [c for c in group if s.get(AnomalyCase, c).status == "new"]
     if not todo:
         raise ValueError(f"no case of the event of {cid} is new")
     for c in todo:
         set_status(records, c, "acknowledged", now=now, actor_id=actor_id)
     return todo
+
+
+def set_event_status(records: Any, cid: str, status: str, *, now: datetime, actor_id: int | None = None,
+                     category: str | None = None, note: str | None = None) -> list[str]:
+    """Move every case of ``cid``'s event to ``status`` (the ones already there keep it); the ids moved."""
+    group = event_cases(records, cid)
+    with records.session() as s:
+        todo = [c for c in group if s.get(AnomalyCase, c).status != status or category is not None]
+    for c in todo:
+        set_status(records, c, status, now=now, actor_id=actor_id, category=category, note=note)
+    return todo
+
+
+def assign_event(records: Any, cid: str, team: str, *, now: datetime, actor_id: int | None = None) -> list[str]:
+    """Route every case of ``cid``'s event to ``team``; the ids routed."""
+    from rituals.anomaly_cases import assign
+
+    group = event_cases(records, cid)
+    for c in group:
+        assign(records, c, team, now=now, actor_id=actor_id)
+    return group
+
+
+def note_event(records: Any, cid: str, text: str, *, now: datetime, actor_id: int | None = None) -> list[str]:
+    """Add the note to every case of ``cid``'s event; the ids noted."""
+    from rituals.anomaly_cases import add_note
+
+    group = event_cases(records, cid)
+    for c in group:
+        add_note(records, c, text, now=now, actor_id=actor_id)
+    return group
 
 
 # -- events as the unit of impact ------------------------------------------------------------------------
@@ -139,8 +184,18 @@ class AnomalyEvent:
         return min(stamps) if stamps else None
 
     @property
+    def notified_at(self) -> datetime | None:
+        """When a notification naming the event first reached a channel."""
+        stamps = [c.notified_at for c in self.cases if getattr(c, "notified_at", None) is not None]
+        return min(stamps) if stamps else None
+
+    @property
     def ttd_hours(self) -> float | None:
         return None if self.historical else ttd_hours(self.start, self.acknowledged_at)
+
+    @property
+    def tta_hours(self) -> float | None:
+        return None if self.historical else tta_hours(self.notified_at, self.acknowledged_at)
 
     @property
     def ttr_hours(self) -> float | None:
@@ -148,7 +203,7 @@ class AnomalyEvent:
 
     def as_dict(self) -> dict[str, Any]:
         lead = self.lead
-        ttd, ttr = self.ttd_hours, self.ttr_hours
+        ttd, tta, ttr = self.ttd_hours, self.tta_hours, self.ttr_hours
         expected = float(lead.expected_cost)
         return {"id": self.id, "start": self.start, "end": self.end, "days": (self.end - self.start).days,
                 "dimension": lead.dimension, "value": lead.value, "label": lead.label,
@@ -157,7 +212,9 @@ class AnomalyEvent:
                 "currency": lead.currency, "status": self.status, "untriaged": self.untriaged,
                 "historical": self.historical, "owner_team": self.owner_team,
                 "cases": [c.id for c in self.cases], "dimensions": sorted({c.dimension for c in self.cases}),
+                "notified_at": self.notified_at,
                 "ttd_hours": round(ttd, 2) if ttd is not None else None,
+                "tta_hours": round(tta, 2) if tta is not None else None,
                 "ttr_hours": round(ttr, 2) if ttr is not None else None}
 
 

@@ -19,6 +19,7 @@ from rituals.anomaly_cases import (
     STATUS_ORDER,
     _percentile,
     band,
+    tta_hours,
     ttd_hours,
     ttr_hours,
 )
@@ -41,6 +42,7 @@ def case_dict(case: AnomalyCase, teams: dict[int, Team], people: dict[int, Perso
     who = people.get(case.assignee_id) if case.assignee_id is not None else None
     ttd = None if case.historical else ttd_hours(case.start, case.acknowledged_at)
     ttr = None if case.historical else ttr_hours(case.acknowledged_at, case.resolved_at)
+    tta = None if case.historical else tta_hours(case.notified_at, case.acknowledged_at)
     return {
         "id": case.id, "source": case.source, "aws_anomaly_id": case.aws_anomaly_id,
         "start": case.start, "end": case.end, "days": (case.end - case.start).days,
@@ -51,8 +53,10 @@ def case_dict(case: AnomalyCase, teams: dict[int, Team], people: dict[int, Perso
         "currency": case.currency, "status": case.status, "category": case.category,
         "owner_team": team.name if team else None, "assignee": who.handle if who else None,
         "root_causes": case.root_causes, "historical": case.historical,
-        "first_seen": case.first_seen, "acknowledged_at": case.acknowledged_at, "resolved_at": case.resolved_at,
-        "ttd_hours": round(ttd, 2) if ttd is not None else None, "ttr_hours": round(ttr, 2) if ttr is not None else None,
+        "first_seen": case.first_seen, "notified_at": case.notified_at, "acknowledged_at": case.acknowledged_at,
+        "resolved_at": case.resolved_at,
+        "ttd_hours": round(ttd, 2) if ttd is not None else None, "tta_hours": round(tta, 2) if tta is not None else None,
+        "ttr_hours": round(ttr, 2) if ttr is not None else None,
         "notes": case.notes, "history": case.history, "aws_feedback": case.aws_feedback, "version": case.version,
         "event": group[0], "related": [c for c in group if c != case.id],
     }
@@ -76,7 +80,7 @@ def hours_stat(values: list[float]) -> dict[str, Any]:
 
 def kpis(cases: list[AnomalyCase], account_teams: dict[str, str] | None = None,
          groups: dict[str, list[str]] | None = None) -> dict[str, Any]:
-    """Per month (by start): events, their impact (the largest case of each) and cases; TTD and TTR over
+    """Per month (by start): events, their impact (the largest case of each) and cases; TTD, TTA and TTR over
     events (median, p90, bands; historical events left out) and the false-positive share of the triaged
     cases. ``groups``: ``event_groups`` over every stored case (default: ``cases`` among themselves)."""
     events = events_of(cases, account_teams, groups)
@@ -88,12 +92,14 @@ def kpis(cases: list[AnomalyCase], account_teams: dict[str, str] | None = None,
         m["cases"] += len(e.cases)
         m["impact"] = round(m["impact"] + e.impact, 2)
     ttd = [h for e in events if (h := e.ttd_hours) is not None]
+    tta = [h for e in events if (h := e.tta_hours) is not None]
     ttr = [h for e in events if (h := e.ttr_hours) is not None]
     triaged = [c for c in cases if c.status != "new"]
     fp = sum(c.status == "false_positive" for c in triaged)
     return {
         "per_month": list(months.values()),
         "ttd": hours_stat(ttd),
+        "tta": hours_stat(tta),
         "ttr": hours_stat(ttr),
         "false_positive_pct": round(fp / len(triaged) * 100.0, 1) if triaged else None,
         "triaged": len(triaged),

@@ -5,7 +5,7 @@ Every KPI is taken from the ritual that produces it, with that ritual's own func
 window, so the figures equal the ritual's output for the same window: allocation coverage is
 ``rituals.allocation.coverage`` (= ``finops-tui sweep --start Q --end Q'``), commitment coverage,
 utilization and the effective savings rate are ``rituals.commitments.figures_from`` (= ``finops-tui
-commitments``), anomaly TTD/TTR are over the anomaly events (``rituals.anomaly_events``) that started in the
+commitments``), anomaly TTD/TTA/TTR are over the anomaly events (``rituals.anomaly_events``) that started in the
 quarter (a KPI computed from fewer cases than its band's ``min_cases`` is "too few cases", never a stage), forecast variance
 is ``rituals.forecast.accuracy``'s scored months, the unit cost trend ``rituals.unit_economics``. Ritual health
 reads the closed runs and the action history. A KPI with no data is listed under ``no_data`` with the
@@ -299,12 +299,19 @@ def measure_quarters(home: Home, quarters: list[str]) -> dict[str, dict[str, Mea
         live = [e for e in started if not e.historical]
         ttd = sorted(round(h, 2) for e in live if (h := e.ttd_hours) is not None)
         ttr = sorted(round(h, 2) for e in live if (h := e.ttr_hours) is not None)
-        k = {"ttd": hours_stat(ttd), "ttr": hours_stat(ttr)}
+        tta = sorted(round(h, 2) for e in live if (h := e.tta_hours) is not None)
+        k = {"ttd": hours_stat(ttd), "ttr": hours_stat(ttr), "tta": hours_stat(tta)}
         m["anomaly_ttd_median_hours"] = Measure(k["ttd"]["median_hours"],
                                                 None if ttd else "no acknowledged anomaly event started in the quarter",
                                                 {"events": len(live), "acknowledged": len(ttd),
                                                  "p90_hours": k["ttd"]["p90_hours"], "ttd_hours": ttd},
                                                 cases=len(ttd))
+        m["anomaly_tta_median_hours"] = Measure(k["tta"]["median_hours"],
+                                                None if tta else "no notified anomaly event of the quarter was "
+                                                "acknowledged after its notification",
+                                                {"notified": sum(e.notified_at is not None for e in live),
+                                                 "acknowledged": len(tta), "p90_hours": k["tta"]["p90_hours"],
+                                                 "tta_hours": tta}, cases=len(tta))
         m["anomaly_ttr_median_hours"] = Measure(k["ttr"]["median_hours"],
                                                 None if ttr else "no anomaly event of the quarter was resolved",
                                                 {"resolved": len(ttr), "p90_hours": k["ttr"]["p90_hours"],

@@ -110,6 +110,13 @@ class AnomalyConfig:
 
 
 @dataclass(frozen=True)
+class NotifyConfig:
+    preread_days: int = 3
+    retry_after_minutes: float = 5.0
+    retry_max_hours: float = 6.0
+
+
+@dataclass(frozen=True)
 class Config:
     taxonomy: Taxonomy
     targets: Targets
@@ -121,6 +128,7 @@ class Config:
     anomalies: AnomalyConfig = field(default_factory=AnomalyConfig)
     commitments: CommitmentsConfig = field(default_factory=CommitmentsConfig)
     unit_economics: UnitEconomicsConfig = field(default_factory=UnitEconomicsConfig)
+    notify: NotifyConfig = field(default_factory=NotifyConfig)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -233,7 +241,16 @@ def _build(data: dict[str, Any], where: str, source: Path | None) -> Config:
                           "min_history_days >= 1")
     anomalies = AnomalyConfig(float(an["min_impact"]), float(an["min_impact_pct"]), int(an["min_history_days"]))
     return Config(taxonomy, targets, shared, calendar, gen["timezone"], currency, source, anomalies,
-                  _commitments(data["commitments"], where), _unit_economics(data["unit_economics"], where))
+                  _commitments(data["commitments"], where), _unit_economics(data["unit_economics"], where),
+                  _notify(data["notify"], where))
+
+
+def _notify(nt: dict[str, Any], where: str) -> NotifyConfig:
+    if not 0 <= nt["preread_days"] <= 28:
+        raise ConfigError(f"{where}: key 'notify.preread_days' must be 0 to 28")
+    if float(nt["retry_after_minutes"]) < 0 or float(nt["retry_max_hours"]) < 0:
+        raise ConfigError(f"{where}: keys 'notify.retry_after_minutes' and 'notify.retry_max_hours' must be >= 0")
+    return NotifyConfig(int(nt["preread_days"]), float(nt["retry_after_minutes"]), float(nt["retry_max_hours"]))
 
 
 def _unit_economics(ue: dict[str, Any], where: str) -> UnitEconomicsConfig:

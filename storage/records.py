@@ -217,6 +217,8 @@ class AnomalyCase(SQLModel, table=True):
     acknowledged_at: datetime | None = _ts(nullable=True)
     resolved_at: datetime | None = _ts(nullable=True)
     version: int = Field(default=1, sa_column=Column(Integer, nullable=False, server_default="1"))
+    # When a notification naming this case was delivered (revision 0008): the start of time to acknowledge.
+    notified_at: datetime | None = _ts(nullable=True)
 
 
 class ForecastSnapshot(SQLModel, table=True):
@@ -260,3 +262,39 @@ class MaturityScore(SQLModel, table=True):
     evidence: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     chosen: bool = False  # one of the capabilities to invest in next quarter
     scored_at: datetime | None = _ts()
+
+
+class NotifyChannel(SQLModel, table=True):
+    """Where a team's (``team_id`` None: the FinOps practice's) notifications go. ``ref`` never holds the
+    Apprise URL itself: ``secret:ID`` names an entry of the home's 0600 secrets file, ``env:VAR`` an
+    environment variable (``storage.channel_secrets``)."""
+
+    __tablename__ = "notify_channel"
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int | None = Field(default=None, foreign_key="team.id", index=True)
+    ref: str = Field(sa_column=Column(String(200), nullable=False))
+    label: str = ""  # the URL as shown: scheme and host, every token masked
+    created_at: datetime | None = _ts()
+    retired_at: datetime | None = _ts(nullable=True)  # removed: kept for the log of what it was sent
+
+
+class Notification(SQLModel, table=True):
+    """One message to one channel, logged before it is sent: claimed in a transaction (so a second
+    ``notify`` never sends it), stamped ``sent_at`` once delivered, retried with backoff when not."""
+
+    __table_args__ = (UniqueConstraint("kind", "key", "channel_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(sa_column=Column(String(32), nullable=False, index=True))
+    key: str = Field(sa_column=Column(String(200), nullable=False))
+    channel_id: int = Field(foreign_key="notify_channel.id", index=True)
+    team: str | None = None  # the team it was routed to (None: the practice), as named then
+    subjects: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    title: str = ""
+    body: str = ""
+    created_at: datetime | None = _ts()
+    claimed_at: datetime | None = _ts(nullable=True)
+    claimed_by: str | None = None
+    sent_at: datetime | None = _ts(nullable=True)
+    attempts: int = 0
+    next_attempt_at: datetime | None = _ts(nullable=True)
+    last_error: str | None = None
