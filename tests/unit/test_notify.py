@@ -16,7 +16,7 @@ from sqlmodel import select
 
 from exports.delivery import notify
 from rituals.channels import add_channel, list_channels, remove_channel
-from storage.channel_secrets import mask_url, read_secrets, scrub, secrets_path, secrets_in
+from storage.channel_secrets import mask_url, read_secrets, scrub, secrets_in, secrets_path
 from storage.clock import Clock
 from storage.home import Home
 from storage.records import Action, AnomalyCase, Notification, Person, Team
@@ -63,7 +63,8 @@ def _dump(records) -> str:  # type: ignore[no-untyped-def]
 
 
 def test_the_command_spells_the_statuses_and_kinds_the_records_and_rituals_define():
-    from finops_tui.commands import anomalies, notify as notify_cmd
+    from finops_tui.commands import anomalies
+    from finops_tui.commands import notify as notify_cmd
     from rituals.notices import KINDS
     from storage.records import ANOMALY_CATEGORIES, ANOMALY_STATUSES
 
