@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -33,6 +34,7 @@ class JsonReceiver:
     script: dict[str, list[int]] = field(default_factory=dict)
     posts: list[Post] = field(default_factory=list)
     port: int = 0
+    delay: float = 0.0  # seconds before answering: keeps a sender busy while another run starts
 
     def __post_init__(self) -> None:
         receiver = self
@@ -41,6 +43,8 @@ class JsonReceiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if receiver.delay:
+                    time.sleep(receiver.delay)
                 with lock:
                     queue = receiver.script.get(self.path, [])
                     status = queue.pop(0) if queue else 200
