@@ -17,6 +17,7 @@ from rituals.ritual import RITUALS
 
 if TYPE_CHECKING:
     from storage.home import Home
+    from storage.notification_log import Undelivered
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class Board:
     rituals: list[RitualRow] = field(default_factory=list)
     kpis: BoardKpis | None = None
     actions: list[ActionView] = field(default_factory=list)
+    undelivered: list[Undelivered] = field(default_factory=list)  # notifications not yet sent
 
 
 # The first days of a month hold no complete day of it yet (billing data lags 24-48 h): the board shows
@@ -135,6 +137,14 @@ def kpis(home: Home, actions: list[ActionView]) -> BoardKpis:
     return out
 
 
+def undelivered_rows(home: Home) -> list[Undelivered]:
+    """Notifications logged but not delivered (failed and waiting for a retry, or never tried)."""
+    from storage.notification_log import undelivered
+
+    with home.records.session() as s:
+        return undelivered(s)
+
+
 def build_board(home: Home) -> Board:
     actions = action_rows(home)
-    return Board(home.clock.today(), ritual_rows(home), kpis(home, actions), actions)
+    return Board(home.clock.today(), ritual_rows(home), kpis(home, actions), actions, undelivered_rows(home))

@@ -34,6 +34,20 @@ CATEGORY_LABELS = {"misconfiguration": "misconfiguration", "new_workload": "new 
                    "data_issue": "data issue", "unknown": "unknown"}
 
 
+def _h(hours: float | None) -> str:
+    return "-" if hours is None else f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} d"
+
+
+def sent_text(c: dict[str, Any]) -> str:
+    """Whether and when the case's event was notified, and its TTD, TTA and TTR (the event's, as JSON)."""
+    e = c.get("event_timing") or {}
+    notified = e.get("notified_at") or c.get("notified_at")
+    sent = (f"notified {notified:%Y-%m-%d %H:%M} UTC" if notified is not None
+            else "not notified yet (finops-tui notify sends it to the team's channel)")
+    return (f"{sent}; event TTD {_h(e.get('ttd_hours'))}, TTA {_h(e.get('tta_hours'))}, "
+            f"TTR {_h(e.get('ttr_hours'))}")
+
+
 class AnomalyTriageScreen(RitualStepperScreen):
     kind = KIND
     INITIAL_STEP: ClassVar[str] = "queue"
@@ -111,6 +125,10 @@ class AnomalyTriageScreen(RitualStepperScreen):
             people = {p.id: p for p in s.exec(select(Person))}
             events = event_groups(cases)
             rows = [case_dict(c, teams, people, events) for c in keep]
+            # The event's times (TTD, TTA, TTR as `anomalies --json` gives them), shown with each of its cases.
+            timing = {e.id: e.as_dict() for e in events_of(cases, account_teams(s), events)}
+            for r in rows:
+                r["event_timing"] = timing.get(r["event"])
             window = [c for c in cases if c.id in shown]
             # The header counts the window's events as `anomalies` and the minutes do (one function).
             counts = {**summary(window, events_of(window, account_teams(s), events)),
@@ -167,6 +185,7 @@ class AnomalyTriageScreen(RitualStepperScreen):
                  f"assignee {c['assignee'] or '-'}"]
         if c["related"]:
             lines.append(f"event {c['event']}: also " + ", ".join(c["related"]))
+        lines.append(sent_text(c))
         if c["aws_anomaly_id"]:
             lines.append(f"AWS anomaly {c['aws_anomaly_id']}, feedback {c['aws_feedback'] or 'not sent'} (f sends)")
         self.query_one("#anomaly-summary", Static).update(Text("\n".join(lines)))

@@ -12,7 +12,8 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from exports.format import day, money, pct
+from exports.format import counted, day, money, pct
+from exports.sanitize import plain
 from finops_tui.widgets.kpi_strip import Kpi, KpiStrip
 from storage.home import Home
 
@@ -51,6 +52,17 @@ def kpi_tiles(k: BoardKpis | None) -> list[Kpi]:
     ]
 
 
+def undelivered_text(board: Board) -> Text:
+    """One line: how many notifications are undelivered, and the oldest one's channel and error."""
+    if not board.undelivered:
+        return Text("")
+    first = board.undelivered[0]
+    who = first.team or "practice"
+    why = plain(first.last_error or "not tried yet", one_line=True)
+    return Text(f"{counted(len(board.undelivered), 'undelivered notification')}: {first.kind} to {who} via "
+                f"{first.channel}: {why} (finops-tui notify retries)", style="bold red")
+
+
 class BoardScreen(Screen[None]):
     BINDINGS = [
         Binding("enter", "open_ritual", "Open ritual", id="open-ritual", show=False),
@@ -69,6 +81,7 @@ class BoardScreen(Screen[None]):
         yield Header()
         with Vertical(id="board"):
             yield KpiStrip(kpi_tiles(None), id="kpis")
+            yield Static("", id="notifications", markup=False)
             yield Static("Rituals  (enter opens one)", classes="section-title")
             yield DataTable(id="rituals", cursor_type="row", zebra_stripes=True)
             yield Static("Open actions", classes="section-title")
@@ -97,6 +110,9 @@ class BoardScreen(Screen[None]):
     def show_board(self, board: Board) -> None:
         self.board = board
         self.query_one(KpiStrip).set_kpis(kpi_tiles(board.kpis))
+        notes = self.query_one("#notifications", Static)
+        notes.display = bool(board.undelivered)
+        notes.update(undelivered_text(board))
         rituals = self.query_one("#rituals", DataTable)
         keep = rituals.cursor_row
         rituals.clear()

@@ -1,7 +1,10 @@
-"""People and teams: who holds which role, who owns which team, and which accounts each team owns.
+"""People and teams: who holds which role, who owns which team, which accounts each team owns, and the
+channels its notifications go to.
 
 Pick a row to fill its form; "Save" adds or edits (a known handle or team name is an edit); "Retire" keeps
-the record for history but takes it out of use.
+the record for history but takes it out of use. A channel (an Apprise URL or env:VAR) is added to the team
+named in the team form ("practice", or an empty name, for the FinOps practice); its URL is typed into a
+password field, kept in the home's 0600 secrets file and only ever shown masked.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Header, Input, Select, Static
 
@@ -50,7 +53,7 @@ class PeopleScreen(Screen[None]):
                 with Horizontal(classes="pp-buttons"):
                     yield Button("Save person", id="pp-save-person", variant="primary")
                     yield Button("Retire person", id="pp-retire-person", variant="warning")
-            with Vertical(id="pp-teams"):
+            with VerticalScroll(id="pp-teams"):  # the channels sit below the team form: reachable at 80x24
                 yield Static("Teams", classes="section-title")
                 teams: DataTable[Any] = DataTable(id="pp-teams-table", cursor_type="row", zebra_stripes=True)
                 yield teams
@@ -60,6 +63,15 @@ class PeopleScreen(Screen[None]):
                 with Horizontal(classes="pp-buttons"):
                     yield Button("Save team", id="pp-save-team", variant="primary")
                     yield Button("Retire team", id="pp-retire-team", variant="warning")
+                yield Static("Channels (notifications)", classes="section-title")
+                channels: DataTable[Any] = DataTable(id="pp-channels-table", cursor_type="row", zebra_stripes=True)
+                yield channels
+                yield Input(placeholder="Apprise URL or env:VAR for the team above", password=True,
+                            id="pp-channel-url")
+                with Horizontal(classes="pp-buttons"):
+                    yield Button("Add channel", id="pp-add-channel", variant="primary")
+                    yield Button("Remove channel", id="pp-remove-channel", variant="warning")
+                    yield Button("Test", id="pp-test-channel")
         yield Static("", id="pp-message", markup=False)
         yield Footer()
 
@@ -71,18 +83,23 @@ class PeopleScreen(Screen[None]):
         teams = self.query_one("#pp-teams-table", DataTable)
         for label in ("team", "owner", "members", "accounts"):
             teams.add_column(label, key=label)
+        channels = self.query_one("#pp-channels-table", DataTable)
+        for label in ("#", "team", "channel", "state"):
+            channels.add_column(label, key=label)
         self.action_reload()
 
     # -- loading ----------------------------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="people-load")
     def action_reload(self) -> None:
+        from rituals.channels import list_channels
         from rituals.people import list_people, list_teams
 
         with self.home.records.session() as s:
             people, teams = list_people(s), list_teams(s)
-        self.app.call_from_thread(self._show, people, teams)
+            channels = list_channels(s, self.home.path)
+        self.app.call_from_thread(self._show, people, teams, channels)
 
-    def _show(self, people: list[Any], teams: list[Any]) -> None:
+    def _show(self, people: list[Any], teams: list[Any], channels: list[Any] | None = None) -> None:
         self.people = {p.handle: p for p in people}
         self.teams = {t.name: t for t in teams}
         table = self.query_one("#pp-people-table", DataTable)
@@ -95,6 +112,12 @@ class PeopleScreen(Screen[None]):
         for t in teams:
             table.add_row(Text(t.name), Text(t.owner or "-"), Text(str(len(t.members))),
                           Text(", ".join(a for a, _ in t.accounts)), key=t.name)
+        table = self.query_one("#pp-channels-table", DataTable)
+        table.clear()
+        for c in channels or []:
+            table.add_row(Text(str(c.id)), Text(c.owner), Text(c.label),
+                          Text("ok" if c.usable else f"unusable: {c.problem}", style="" if c.usable else "red"),
+                          key=str(c.id))
 
     def _message(self, text: str, error: bool = False) -> None:
         self.query_one("#pp-message", Static).update(Text(text, style="bold red" if error else "green"))
@@ -143,6 +166,69 @@ class PeopleScreen(Screen[None]):
     @on(Button.Pressed, "#pp-retire-team")
     def _retire_team(self) -> None:
         self._confirm_retire("team", self.query_one("#pp-team-name", Input).value.strip())
+
+    def _channel_team(self) -> str:
+        from rituals.channels import PRACTICE
+
+        return self.query_one("#pp-team-name", Input).value.strip() or PRACTICE
+
+    @on(Button.Pressed, "#pp-add-channel")
+    def _add_channel(self) -> None:
+        url_input = self.query_one("#pp-channel-url", Input)
+        url, team = url_input.value.strip(), self._channel_team()
+        url_input.value = ""
+        if not url:
+            self._message("Type an Apprise URL (slack://, msteams://, mailto://, json://...) or env:VAR.", True)
+            return
+        self._channel_op("add", team=team, url=url)
+
+    @on(Button.Pressed, "#pp-remove-channel")
+    def _remove_channel(self) -> None:
+        from finops_tui.modals.confirm import Confirm
+
+        table = self.query_one("#pp-channels-table", DataTable)
+        if not table.row_count:
+            self._message("No channel to remove.", error=True)
+            return
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        channel_id = int(str(key))
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._channel_op("remove", channel_id=channel_id)
+
+        self.app.push_screen(Confirm(f"Remove channel #{channel_id}?", "Its secret leaves the secrets file; "
+                                     "its unsent messages are dropped.", yes="Remove"), answered)
+
+    @on(Button.Pressed, "#pp-test-channel")
+    def _test_channel(self) -> None:
+        self._channel_op("test", team=self._channel_team())
+
+    @work(thread=True, exclusive=True, group="people-write")
+    def _channel_op(self, op: str, **kw: Any) -> None:
+        from exports.delivery import check_url, test_channels
+        from rituals.channels import add_channel, remove_channel
+
+        now = self.home.clock.now()
+        try:
+            if op == "add":
+                check_url(kw["url"])
+                view = add_channel(self.home.records, self.home.path, kw["team"], kw["url"], now=now)
+                text = f"Added channel #{view.id} for {view.owner}: {view.label}."
+            elif op == "remove":
+                view = remove_channel(self.home.records, self.home.path, kw["channel_id"], now=now)
+                text = f"Removed channel #{view.id} of {view.owner}."
+            else:
+                results = test_channels(self.home, kw["team"])
+                failed = [f"{label}: {err}" for label, err in results if err]
+                if failed:
+                    raise ValueError("Test failed: " + "; ".join(failed))
+                text = f"Test message sent to {len(results)} channel(s) of {kw['team']}."
+        except (ValueError, RuntimeError) as exc:
+            self.app.call_from_thread(self._message, str(exc), True)
+            return
+        self.app.call_from_thread(self._message, text)
+        self.app.call_from_thread(self.action_reload)
 
     def _confirm_retire(self, what: str, name: str) -> None:
         from finops_tui.modals.confirm import Confirm
