@@ -90,9 +90,10 @@ def _print(n: dict) -> None:  # type: ignore[type-arg]
             click.echo(f"  {a['id']:<19} {status:<14} {a['start']:<10} {a['days']:>4} {a['dimension']:<9} "
                        f"{a['impact']:>10,.0f} {a['owner_team'] or '-':<14} {a['label'] or a['value']}")
     k = n["kpis"]
-    ttd, ttr = k["ttd"], k["ttr"]
+    ttd, tta, ttr = k["ttd"], k["tta"], k["ttr"]
     fp = k["false_positive_pct"]
     click.echo(f"Over every event stored: TTD median {_hours(ttd['median_hours'])} ({ttd['median_band'] or '-'}), "
+               f"TTA median {_hours(tta['median_hours'])} over {tta['n']} notified, "
                f"TTR median {_hours(ttr['median_hours'])} ({ttr['median_band'] or '-'}) over "
                f"{ttd['n']} acknowledged and {ttr['n']} closed live events; false positives "
                f"{f'{fp:.1f}%' if fp is not None else '-'} of triaged cases")
