@@ -96,6 +96,7 @@ class NotifyReport:
     logged: int = 0
     outcomes: list[Outcome] = field(default_factory=list)
     unrouted: list[dict[str, Any]] = field(default_factory=list)  # notices with no channel at all
+    skipped: dict[str, str] = field(default_factory=dict)  # kind -> why it could not be planned
     undelivered: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -105,7 +106,7 @@ class NotifyReport:
     def as_json(self) -> dict[str, Any]:
         return {"dry_run": self.dry_run, "planned": self.planned, "logged": self.logged,
                 "sent": sum(o.sent for o in self.outcomes), "failed": sum(not o.sent for o in self.outcomes),
-                "outcomes": [o.as_dict() for o in self.outcomes], "unrouted": self.unrouted,
+                "outcomes": [o.as_dict() for o in self.outcomes], "unrouted": self.unrouted, "skipped": self.skipped,
                 "undelivered": self.undelivered}
 
 
@@ -133,7 +134,7 @@ def notify(home: Any, kinds: tuple[str, ...] = KINDS, *, dry_run: bool = False,
         labels = {v.id: v.label for v in list_channels(s, home.path)}
         logged = {k: subjects_logged(s, k) for k in kinds}
     say(f"planning {', '.join(kinds)}")
-    notices = plan(home, kinds, set(route), logged)
+    notices = plan(home, kinds, set(route), logged, report.skipped)
     rendered = []
     for n in notices:
         title, body = render(n)

@@ -238,16 +238,31 @@ def preread_notices(home: Home, teams_with_channels: set[str | None], notified: 
     return out
 
 
+COST_KINDS = (ANOMALIES, SWEEP, PREREAD)  # read the cost store; overdue actions need only the records
+
+
 def plan(home: Home, kinds: tuple[str, ...], teams_with_channels: set[str | None],
-         logged: dict[str, set[str]]) -> list[Notice]:
-    """Every notice of ``kinds`` not yet logged (``logged``: kind -> subjects already in the log)."""
+         logged: dict[str, set[str]], skipped: dict[str, str] | None = None) -> list[Notice]:
+    """Every notice of ``kinds`` not yet logged (``logged``: kind -> subjects already in the log). A kind
+    that cannot be planned (no cost data yet, a store busy importing) is left out with its reason in
+    ``skipped``, so the other kinds still go."""
+    from storage.costs import CostStoreError
+
+    skipped = skipped if skipped is not None else {}
+    has_costs = home.costs.exists() and home.costs.info().rows > 0
+    steps = {ANOMALIES: lambda: anomaly_notices(home, logged.get(ANOMALIES, set())),
+             OVERDUE: lambda: overdue_notices(home, logged.get(OVERDUE, set())),
+             SWEEP: lambda: sweep_notices(home, teams_with_channels, logged.get(SWEEP, set())),
+             PREREAD: lambda: preread_notices(home, teams_with_channels, logged.get(PREREAD, set()))}
     out: list[Notice] = []
-    if ANOMALIES in kinds:
-        out += anomaly_notices(home, logged.get(ANOMALIES, set()))
-    if OVERDUE in kinds:
-        out += overdue_notices(home, logged.get(OVERDUE, set()))
-    if SWEEP in kinds:
-        out += sweep_notices(home, teams_with_channels, logged.get(SWEEP, set()))
-    if PREREAD in kinds:
-        out += preread_notices(home, teams_with_channels, logged.get(PREREAD, set()))
+    for kind in KINDS:
+        if kind not in kinds:
+            continue
+        if kind in COST_KINDS and not has_costs:
+            skipped[kind] = "no cost data yet (finops-tui import PATH or sync aws)"
+            continue
+        try:
+            out += steps[kind]()
+        except (CostStoreError, ValueError) as exc:
+            skipped[kind] = str(exc)
     return out

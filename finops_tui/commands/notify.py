@@ -61,6 +61,8 @@ def _print(report) -> None:  # type: ignore[no-untyped-def]
     else:
         sent = sum(o.sent for o in report.outcomes)
         click.echo(f"sent {sent} message(s); {len(report.outcomes) - sent} failed")
+    for kind, why in report.skipped.items():
+        click.echo(f"warning: {kind} skipped: {why}", err=True)
     for u in report.unrouted:
         click.echo(f"warning: no channel for {u['kind']} {u['key']} (team {u['team'] or '-'}, nor the practice): "
                    f"finops-tui channels add {u['team'] or 'practice'} URL", err=True)

@@ -273,3 +273,23 @@ def test_time_to_acknowledge_is_from_the_stored_notified_and_acknowledged_times(
     [tta] = [k for k in card["kpis"] if k["key"] == "anomaly_tta_median_hours"]
     assert tta["value"] == pytest.approx(expected, abs=0.01)
     assert tta["stage"] is None and tta["stage_note"] == TOO_FEW_CASES and tta["cases"] == 1
+
+
+def test_without_cost_data_the_overdue_actions_still_go_and_the_rest_says_why(home, receiver):
+    from datetime import UTC, datetime
+
+    from rituals.actions import create_action
+    from rituals.people import add_person, add_team
+
+    with home.records.write() as s:
+        ana = add_person(s, "ana", "Ana Lopez", "engineering")
+        team = add_team(s, "web", owner="ana")
+        create_action(s, title="rotate the keys", owner_id=ana.id, now=datetime(2026, 11, 1, tzinfo=UTC),
+                      team_id=team.id, due_date=date(2026, 11, 20))
+    add_channel(home.records, home.path, "web", receiver.url("/t/web"), now=home.clock.now())
+    report = notify(home)
+    assert report.ok and set(report.skipped) == {"anomalies", "sweep", "preread"}
+    assert all("no cost data" in why for why in report.skipped.values())
+    [post] = receiver.posts
+    assert post.path == "/t/web" and post.body["title"] == "1 overdue action for Ana Lopez"
+    assert "#1 rotate the keys (due 2026-11-20, 7 days late, open)" in post.body["message"]
