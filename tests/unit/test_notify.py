@@ -293,3 +293,20 @@ def test_without_cost_data_the_overdue_actions_still_go_and_the_rest_says_why(ho
     [post] = receiver.posts
     assert post.path == "/t/web" and post.body["title"] == "1 overdue action for Ana Lopez"
     assert "#1 rotate the keys (due 2026-11-20, 7 days late, open)" in post.body["message"]
+
+
+def test_messages_pass_user_text_through_the_sanitiser():
+    from datetime import date as d
+
+    from exports.notifications import render
+    from exports.sanitize import has_controls
+    from rituals.notices import Notice
+
+    evil = "web\x1b]52;c;cm0gLXJmIH4=\x07\x1b[31m [prod]\r\n\x00x"
+    notice = Notice("overdue", "k", evil, ["action:1@2026-11-20"], {
+        "owner": "ana", "owner_name": evil, "team": evil, "today": d(2026, 11, 27),
+        "actions": [{"id": 1, "title": evil, "due_date": d(2026, 11, 20), "days_overdue": 7, "status": "open"}]})
+    title, body = render(notice)
+    assert not has_controls(title) and not has_controls(body)
+    assert "\x1b" not in title + body and "\r" not in title + body and "\x00" not in title + body
+    assert "web [prod]" in title and "#1 web [prod]" in body  # the readable text (and the brackets) stay
