@@ -37,7 +37,8 @@ def anomaly_text(d: dict[str, Any]) -> tuple[str, str]:
              f"Who: team {_team(d['team'])}."]
     if d["root_causes"]:
         lines.append("Top root causes: " + "; ".join(
-            f"{_t(r['dimension'])} {_t(r['value'])}{_share(r.get('share_pct'))}" for r in d["root_causes"]) + ".")
+            f"{_t(r['dimension'])} {_t(r['value'])}" + (f" ({_t(r['name'])})" if r.get("name") else "")
+            + _share(r.get("share_pct")) for r in d["root_causes"]) + ".")
     lines.append(f"Cases: {', '.join(_t(c) for c in d['cases'])}.")
     lines.append(f"What to do: acknowledge it with `{_t(d['ack_command'])}`, then find the cause and set its "
                  "status (finops-tui anomalies status CASE STATUS).")

@@ -55,7 +55,7 @@ def _digest(parts: list[str]) -> str:
 def anomaly_notices(home: Home, notified: set[str]) -> list[Notice]:
     """Live untriaged events none of whose cases is in ``notified`` (logged subjects or ``notified_at``).
     Detects first, as ``finops-tui anomalies`` does, so new cases from the last import are seen."""
-    from rituals.anomaly_cases import sync_cases
+    from rituals.anomaly_cases import account_names, sync_cases
     from rituals.anomaly_events import events_of
     from rituals.anomaly_report import all_cases
     from rituals.people import account_teams
@@ -65,6 +65,7 @@ def anomaly_notices(home: Home, notified: set[str]) -> list[Notice]:
         cases = all_cases(s)
         events = events_of(cases, account_teams(s))
         stamped = {c.id for c in cases if c.notified_at is not None}
+    names = account_names(home.costs)
     out = []
     for e in events:
         ids = [c.id for c in e.cases]
@@ -72,7 +73,9 @@ def anomaly_notices(home: Home, notified: set[str]) -> list[Notice]:
             continue
         lead = e.lead
         roots = [{"dimension": r.get("dimension"), "value": r.get("value"), "share_pct": r.get("share_pct"),
-                  "contribution": r.get("contribution")} for r in (lead.root_causes or [])[:TOP_ROOT_CAUSES]]
+                  "contribution": r.get("contribution"),
+                  "name": names.get(str(r.get("value"))) if r.get("dimension") == "account" else None}
+                 for r in (lead.root_causes or [])[:TOP_ROOT_CAUSES]]
         out.append(Notice(ANOMALIES, e.id, e.owner_team, ids, {
             "event": e.id, "start": e.start, "end": e.end, "days": (e.end - e.start).days,
             "impact": round(e.impact, 2), "expected": round(float(lead.expected_cost), 2),
