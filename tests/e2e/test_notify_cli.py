@@ -105,6 +105,10 @@ def test_a_500_is_retried_once_mail_arrives_and_no_secret_leaks(tmp_path: Path) 
         assert added.returncode == 0, added.stderr
         assert _run(home, "channels", "add", "practice", mail.url("finops@example.com", "lead@example.com")).returncode == 0
         assert stat.S_IMODE(secrets_path(home).stat().st_mode) == 0o600
+        unknown = _run(home, "channels", "add", "nosuchteam", url)
+        garbled = _run(home, "channels", "add", "team0", f"nonsense{token}")
+        assert unknown.returncode == garbled.returncode == 2, unknown.stderr + garbled.stderr
+        assert "no team named 'nosuchteam'" in unknown.stderr and "Apprise does not understand" in garbled.stderr
         listed = _run(home, "channels", "list", "--json")
         shown = json.loads(listed.stdout)["channels"]
         assert {c["team"] for c in shown} == {"team0", "practice"}
@@ -139,6 +143,7 @@ def test_a_500_is_retried_once_mail_arrives_and_no_secret_leaks(tmp_path: Path) 
         dump = _dump(records)
         records.dispose()
         everything = "\n".join([dump, added.stdout, added.stderr, listed.stdout, first.stdout, first.stderr,
+                                unknown.stderr, garbled.stderr,
                                 plain.stdout, plain.stderr, second.stdout, second.stderr, third.stdout])
         for secret in (token, header):
             assert secret not in everything
