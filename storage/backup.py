@@ -9,7 +9,8 @@ its restore into an empty home.
   import waits for it (up to its lock timeout) and the backup waits for an import's swap, so the copy is
   the store before or after an import, never in between.
 - The config: ``finops-tui.toml``, framework overrides (``framework/*.toml``), who each OS user said they
-  are (``whoami.json``) and the demo marker.
+  are (``whoami.json``), the notification channels' secrets (``channels.secrets.json``, which the records'
+  ``secret:ID`` channels point at; a backup is as private as the home) and the demo marker.
 
 A backup is a folder (or a ``.tar.gz`` of one) with ``manifest.json``: versions, the records' revision,
 row counts per table and a sha256 per file. Restore verifies every checksum before it touches the home.
@@ -118,9 +119,11 @@ def _copy_costs(src: Path, dst: Path, wait_s: float) -> dict[str, Any]:
 
 
 def _config_files(home: Home) -> list[Path]:
+    from storage.channel_secrets import SECRETS_FILE
     from storage.home import DEMO_MARKER, WHOAMI_FILE
 
-    found = [p for p in (home.config_path, home.path / DEMO_MARKER, home.path / WHOAMI_FILE) if p.is_file()]
+    found = [p for p in (home.config_path, home.path / DEMO_MARKER, home.path / WHOAMI_FILE,
+                         home.path / SECRETS_FILE) if p.is_file()]
     return found + sorted((home.path / "framework").glob("*.toml"))
 
 
@@ -242,7 +245,7 @@ def _unpacked(src: Path, scratch: Path) -> Path:
 
 # What a home holds that a restore replaces (moved aside with --force).
 _HOME_FILES = (RECORDS, f"{RECORDS}-wal", f"{RECORDS}-shm", COSTS, f"{COSTS}.wal", "finops-tui.toml",
-               ".finops-tui-demo", "whoami.json", "framework")
+               ".finops-tui-demo", "whoami.json", "channels.secrets.json", "framework")
 
 
 def restore_backup(home: Home, src: Path, *, force: bool = False) -> RestoreSummary:

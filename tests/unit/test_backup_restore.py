@@ -122,3 +122,17 @@ def test_records_on_postgresql_are_named_as_pg_dumps_job(pg_records_url: str, sh
     take_backup(sqlite_home, tmp_path / "lite-b")
     with pytest.raises(BackupError, match="run it without --db"):
         restore_backup(Home(tmp_path / "r2", pg_records_url), tmp_path / "lite-b")
+
+
+def test_channel_secrets_travel_with_the_records_that_point_at_them(home: Home, shared_data: Path,
+                                                                     tmp_path: Path) -> None:
+    from storage.channel_secrets import SECRETS_FILE, resolve, store_secret
+
+    filled(home, shared_data)
+    ref = store_secret(home.path, "json://127.0.0.1:9/hook/s3cret")
+    take_backup(home, tmp_path / "b")
+    target = empty_home(tmp_path, "restored")
+    summary = restore_backup(target, tmp_path / "b")
+    assert SECRETS_FILE in summary.files
+    assert resolve(target.path, ref) == "json://127.0.0.1:9/hook/s3cret"
+    assert ((target.path / SECRETS_FILE).stat().st_mode & 0o077) == 0
