@@ -1,5 +1,5 @@
 """The reusable widgets: a trend chart drawn with plotext, a frame table of Text cells exporting CSV to
-HOME/exports on `e`, and a KPI strip whose values are never markup."""
+HOME/exports on `e` (more in test_table.py), and a KPI strip whose values are never markup."""
 
 from __future__ import annotations
 
@@ -52,7 +52,9 @@ async def test_widgets_show_data_and_export_csv(home) -> None:
         assert [t.render().plain.splitlines()[1] for t in tiles] == ["[USD] 90.0%", "4"]
 
         table.focus()
-        await pilot.press("e")
+        await pilot.press("e")  # the format picker: CSV first
+        await pilot.pause()
+        await pilot.press("enter")
         await workers_done(app)
         await pilot.pause()
         written = list((home.path / "exports").glob("*.csv"))
