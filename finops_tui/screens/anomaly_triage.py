@@ -24,6 +24,7 @@ from textual.worker import get_current_worker
 
 from finops_tui.modals.pick import PickOne, TextPrompt
 from finops_tui.screens.stepper import RitualStepperScreen
+from finops_tui.widgets.data_table import FrameTable
 from finops_tui.widgets.trend_chart import TrendChart
 from rituals.definitions.anomaly_triage import KIND
 
@@ -48,6 +49,29 @@ def sent_text(c: dict[str, Any]) -> str:
             f"TTR {_h(e.get('ttr_hours'))}")
 
 
+QUEUE_LABELS = {"historical": "hist", "what": "what", "days": "days"}
+# What a triage needs at a glance stays (status, history, impact, team, what); the rest goes first when narrow.
+QUEUE_PRIORITIES = {"status": 0, "historical": 0, "impact": 0, "team": 0, "what": 0, "start": 1, "days": 2,
+                    "dimension": 3}
+
+
+def queue_frame(rows: list[dict[str, Any]]) -> Any:
+    """The queue as the table shows it: one row per case, in the order of the cases."""
+    import pandas as pd
+
+    return pd.DataFrame([{
+        "status": STATUS_LABELS.get(c["status"], c["status"]),
+        "historical": "yes" if c["historical"] else "",
+        "impact": float(c["impact"]),
+        "team": c["owner_team"] or "-",
+        "what": (c["label"] or c["value"]) + (" (AWS)" if c["source"] == "aws" else ""),
+        "start": c["start"],
+        "days": int(c["days"]),
+        "dimension": c["dimension"],
+    } for c in rows], columns=["status", "historical", "impact", "team", "what", "start", "days", "dimension"],
+        dtype=object)
+
+
 class AnomalyTriageScreen(RitualStepperScreen):
     kind = KIND
     INITIAL_STEP: ClassVar[str] = "queue"
@@ -63,7 +87,7 @@ class AnomalyTriageScreen(RitualStepperScreen):
         Binding("K", "acknowledge_event", "Acknowledge event", id="anomaly-acknowledge-event"),
         Binding("s", "change_status", "Status", id="anomaly-status"),
         Binding("g", "assign", "Assign team", id="anomaly-assign"),
-        Binding("e", "note", "Note", id="anomaly-note"),
+        Binding("w", "note", "Write note", id="anomaly-note"),  # `e` is the table's export
         Binding("x", "case_action", "Case action", id="anomaly-action"),
         Binding("f", "aws_feedback", "AWS feedback", id="anomaly-feedback", show=False),
     ]
@@ -80,16 +104,14 @@ class AnomalyTriageScreen(RitualStepperScreen):
     def compose_queue(self) -> ComposeResult:
         yield Static("Detecting anomalies...", id="anomaly-queue-status", markup=False)
         with Horizontal(id="anomaly-split"):
-            table: DataTable[Any] = DataTable(id="anomaly-queue", cursor_type="row", zebra_stripes=True)
-            table.add_columns("status", "start", "days", "dimension", "what", "impact", "team")
-            yield table
+            # j/k stay off: `k` acknowledges here
+            yield FrameTable(id="anomaly-queue", export_name="anomaly-queue", vim_keys=False)
             with VerticalScroll(id="anomaly-detail"):
                 yield Static("", id="anomaly-summary", markup=False)
                 yield TrendChart("Daily spend", id="anomaly-chart")
                 yield Label("Root causes (by contribution to the excess)")
-                roots: DataTable[Any] = DataTable(id="anomaly-roots", cursor_type="row")
-                roots.add_columns("dimension", "value", "contribution", "share", "team")
-                yield roots
+                yield FrameTable(id="anomaly-roots", export_name="anomaly-root-causes", vim_keys=False,
+                                 zebra_stripes=False)
                 yield Label("History")
                 yield Static("", id="anomaly-history", markup=False)
 
@@ -143,22 +165,17 @@ class AnomalyTriageScreen(RitualStepperScreen):
         from rituals.anomaly_report import summary_text
 
         self.cases = rows
-        table = self.query_one("#anomaly-queue", DataTable)
-        table.clear()
-        for c in rows:
-            impact = Text(f"{c['impact']:,.0f}", justify="right")
-            status = STATUS_LABELS.get(c["status"], c["status"]) + (" (historical)" if c["historical"] else "")
-            table.add_row(Text(status), Text(c["start"].isoformat()),
-                          Text(str(c["days"]), justify="right"), Text(c["dimension"]),
-                          Text((c["label"] or c["value"]) + (" (AWS)" if c["source"] == "aws" else "")),
-                          impact, Text(c["owner_team"] or "-"), key=c["id"])
+        table = self.query_one("#anomaly-queue", FrameTable)
+        table.load_frame(queue_frame(rows), {"impact": lambda v, c=counts["currency"]: f"{v:,.0f} {c}"},
+                         QUEUE_LABELS, priorities=QUEUE_PRIORITIES, keys=[c["id"] for c in rows])
         self._queue_status(summary_text(counts, new)
-                           + ". k acknowledge (K: its whole event), s status, g assign, e note, x action")
+                           + ". k acknowledge (K: its whole event), s status, g assign, w note, x action")
         if rows:
-            ids = [c["id"] for c in rows]
+            ids = [table.keys[p] for p in table.order]
             row = ids.index(self.selected) if self.selected in ids else 0
-            table.move_cursor(row=row)
-            self._show_detail(rows[row])
+            if ids:
+                table.move_cursor(row=row)
+                self._show_detail(rows[table.order[row]])
 
     @on(DataTable.RowHighlighted, "#anomaly-queue")
     def _case_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -189,13 +206,17 @@ class AnomalyTriageScreen(RitualStepperScreen):
         if c["aws_anomaly_id"]:
             lines.append(f"AWS anomaly {c['aws_anomaly_id']}, feedback {c['aws_feedback'] or 'not sent'} (f sends)")
         self.query_one("#anomaly-summary", Static).update(Text("\n".join(lines)))
-        roots = self.query_one("#anomaly-roots", DataTable)
-        roots.clear()
-        for r in c["root_causes"][:12]:
-            share = f"{r['share_pct']:.0f}%" if r.get("share_pct") is not None else "-"
-            contrib = f"{r['contribution']:,.0f}" if r.get("contribution") is not None else "-"
-            roots.add_row(Text(r["dimension"]), Text(r["value"]), Text(contrib, justify="right"),
-                          Text(share, justify="right"), Text(r.get("team") or "-"))
+        import pandas as pd
+
+        roots = pd.DataFrame([{"dimension": r["dimension"], "value": r["value"], "contribution": r.get("contribution"),
+                               "share_pct": r.get("share_pct"), "team": r.get("team") or "-"}
+                              for r in c["root_causes"][:12]],
+                             columns=["dimension", "value", "contribution", "share_pct", "team"], dtype=object)
+        self.query_one("#anomaly-roots", FrameTable).load_frame(
+            roots, {"contribution": lambda v, cur=c["currency"]: "-" if v is None else f"{v:,.0f} {cur}",
+                    "share_pct": lambda v: "-" if v is None else f"{v:.0f}%"},
+            {"share_pct": "share"}, priorities={"value": 0, "contribution": 0, "share_pct": 1, "team": 1,
+                                                "dimension": 2})
         history = [f"{h['at'][:16].replace('T', ' ')} {h.get('by') or 'finops-tui'}: {h['field']}"
                    + (f" {h['old']} -> {h['new']}" if h.get("new") is not None else "")
                    + (f" ({h['note']})" if h.get("note") else "") for h in c.get("history", [])]

@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from exports.format import counted, day, money, pct
 from exports.sanitize import plain
+from finops_tui.widgets.data_table import FrameTable
 from finops_tui.widgets.kpi_strip import Kpi, KpiStrip
 from storage.home import Home
 
@@ -22,6 +23,10 @@ if TYPE_CHECKING:
 
 NO_DATA = "no data"
 TITLE_WIDTH = 46  # the full title is on "My actions"; the board must fit 80 columns
+RITUAL_LABELS = {"ritual": "Ritual", "status": "Status", "next_due": "Next due", "last_run": "Last run",
+                 "cadence": "Cadence"}
+ACTION_LABELS = {"id": "#", "action": "Action", "owner": "Owner", "team": "Team", "status": "Status",
+                 "due": "Due"}
 
 
 def kpi_tiles(k: BoardKpis | None) -> list[Kpi]:
@@ -83,15 +88,13 @@ class BoardScreen(Screen[None]):
             yield KpiStrip(kpi_tiles(None), id="kpis")
             yield Static("", id="notifications", markup=False)
             yield Static("Rituals  (enter opens one)", classes="section-title")
-            yield DataTable(id="rituals", cursor_type="row", zebra_stripes=True)
+            yield FrameTable(id="rituals", export_name="rituals")
             yield Static("Open actions", classes="section-title")
-            yield DataTable(id="actions", cursor_type="row", zebra_stripes=True)
+            yield FrameTable(id="actions", export_name="open-actions")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#rituals", DataTable).add_columns("Ritual", "Status", "Next due", "Last run", "Cadence")
-        self.query_one("#actions", DataTable).add_columns("#", "Action", "Owner", "Team", "Status", "Due")
-        self.query_one("#rituals", DataTable).focus()
+        self.query_one("#rituals", FrameTable).focus()
         # Start loading once the first frame is on screen: the worker's imports (pandas, DuckDB) would
         # otherwise compete with the first paint for the interpreter.
         self.call_after_refresh(self.load)
@@ -113,9 +116,9 @@ class BoardScreen(Screen[None]):
         notes = self.query_one("#notifications", Static)
         notes.display = bool(board.undelivered)
         notes.update(undelivered_text(board))
-        rituals = self.query_one("#rituals", DataTable)
-        keep = rituals.cursor_row
-        rituals.clear()
+        import pandas as pd
+
+        rows = []
         for r in board.rituals:
             if r.future:
                 status = Text(f"done; next {r.due_period}", style="green")
@@ -126,16 +129,17 @@ class BoardScreen(Screen[None]):
             if r.open_run_id:
                 status.append(Text(f" (run #{r.open_run_id} open)", style="yellow"))
             last = f"{r.last_period} ({day(r.last_closed)[:10]})" if r.last_period else "never"
-            rituals.add_row(Text(r.title), status, Text(day(r.due_date)), Text(last),
-                            Text(r.cadence.split(",")[0]), key=r.kind)
-        rituals.move_cursor(row=min(keep, max(len(board.rituals) - 1, 0)))
-        actions = self.query_one("#actions", DataTable)
-        actions.clear()
-        for a in board.actions:
-            due = Text(day(a.due_date), style="bold red" if a.overdue else "")
-            title = a.title if len(a.title) <= TITLE_WIDTH else a.title[:TITLE_WIDTH - 1] + "…"
-            actions.add_row(str(a.id), Text(title), Text(a.owner), Text(a.team or "-"), Text(a.status), due,
-                            key=str(a.id))
+            rows.append({"ritual": r.title, "status": status, "next_due": day(r.due_date), "last_run": last,
+                         "cadence": r.cadence.split(",")[0]})
+        self.query_one("#rituals", FrameTable).load_frame(
+            pd.DataFrame(rows, columns=list(RITUAL_LABELS), dtype=object), labels=RITUAL_LABELS,
+            priorities={"status": 0, "next_due": 0}, keys=[r.kind for r in board.rituals])
+        actions = [{"id": a.id, "action": a.title if len(a.title) <= TITLE_WIDTH else a.title[:TITLE_WIDTH - 1] + "…",
+                    "owner": a.owner, "team": a.team or "-", "status": a.status,
+                    "due": Text(day(a.due_date), style="bold red" if a.overdue else "")} for a in board.actions]
+        self.query_one("#actions", FrameTable).load_frame(
+            pd.DataFrame(actions, columns=list(ACTION_LABELS), dtype=object), labels=ACTION_LABELS,
+            priorities={"owner": 0, "due": 0, "action": 0}, keys=[str(a.id) for a in board.actions])
 
     # -- actions ----------------------------------------------------------------------------------------
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
@@ -145,9 +149,9 @@ class BoardScreen(Screen[None]):
             self.action_my_actions()
 
     def action_open_ritual(self) -> None:
-        table = self.query_one("#rituals", DataTable)
-        if self.board and table.row_count:
-            self.open_ritual(self.board.rituals[table.cursor_row].kind)
+        table = self.query_one("#rituals", FrameTable)
+        if self.board and (position := table.cursor_position()) is not None:
+            self.open_ritual(self.board.rituals[position].kind)
 
     def open_ritual(self, kind: str) -> None:
         self.app.open_ritual(kind)  # type: ignore[attr-defined]

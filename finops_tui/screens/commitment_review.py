@@ -188,11 +188,14 @@ class CommitmentReviewScreen(RitualStepperScreen):
         else:
             note = "Nothing expires within 90 days."
         self.query_one("#cr-expiring-note", Static).update(Text(note))
+        # The hourly amount and the end date before the ARN, which is long and identifies the row last.
         cols = ["program", "hourly_commitment", "end_date", "days_left", "utilization_pct", "payment_option",
                 "start_date", "commitment_id"]
         self.query_one("#cr-inventory", FrameTable).load_frame(
-            pd.DataFrame(report["inventory"], columns=cols), {"utilization_pct": pct,
-                                                              "hourly_commitment": lambda v: f"{v:,.2f}"})
+            pd.DataFrame(report["inventory"], columns=cols),
+            {"utilization_pct": pct, "hourly_commitment": lambda v: f"{v:,.2f} {cur}/h"},
+            priorities={"hourly_commitment": 0, "end_date": 0, "commitment_id": 0, "days_left": 1,
+                        "utilization_pct": 1, "program": 2, "payment_option": 3, "start_date": 4})
 
     def _show_baseline(self, report: dict[str, Any]) -> None:
         import pandas as pd

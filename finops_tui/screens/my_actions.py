@@ -18,6 +18,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Header, Input, Select, Static
 
+from finops_tui.widgets.data_table import FrameTable
 from storage.home import Home
 from storage.records import ACTION_STATUSES
 
@@ -56,8 +57,7 @@ class MyActionsScreen(Screen[None]):
             yield Select([], prompt="Who are you?", id="ma-person")
             yield Button("This is me", id="ma-this-is-me", variant="primary")
         with Horizontal(id="ma-body"):
-            table: DataTable[Any] = DataTable(id="ma-table", cursor_type="row", zebra_stripes=True)
-            yield table
+            yield FrameTable(id="ma-table", export_name="my-actions")
             with Vertical(id="ma-side"):
                 yield Static("", id="ma-detail", markup=False)
                 yield Select([(s.replace("_", " "), s) for s in ACTION_STATUSES], allow_blank=False,
@@ -67,19 +67,11 @@ class MyActionsScreen(Screen[None]):
                 yield Button("Save", id="ma-save", variant="primary")
                 yield Static("", id="ma-message", markup=False)
                 yield Static("History", classes="section-title")
-                history: DataTable[Any] = DataTable(id="ma-history", cursor_type="none")
-                yield history
+                yield FrameTable(id="ma-history", export_name="action-history", zebra_stripes=False)
         yield Footer()
 
     def on_mount(self) -> None:
         self.title = "My actions"
-        table = self.query_one("#ma-table", DataTable)
-        for label, key in (("#", "id"), ("action", "title"), ("status", "status"), ("due", "due"),
-                           ("owner", "owner"), ("v", "version")):
-            table.add_column(label, key=key)
-        history = self.query_one("#ma-history", DataTable)
-        for label in ("when", "who", "change", "note"):
-            history.add_column(label, key=label)
         self.action_reload()
 
     # -- loading ----------------------------------------------------------------------------------------
@@ -130,13 +122,17 @@ class MyActionsScreen(Screen[None]):
             acting.update(Text(f"Acting as {loaded.me.name} ({loaded.me.handle}): {scope}"))
         self.views = {v.id: v for v in loaded.views}
         self.shown_version = {v.id: v.version for v in loaded.views}
-        table = self.query_one("#ma-table", DataTable)
-        table.clear()
-        for v in loaded.views:
-            due = Text(v.due_date.isoformat() if v.due_date else "-",
-                       style="bold red" if v.overdue else "")
-            table.add_row(Text(str(v.id)), Text(v.title), Text(v.status.replace("_", " ")), due, Text(v.owner),
-                          Text(str(v.version)), key=str(v.id))
+        import pandas as pd
+
+        table = self.query_one("#ma-table", FrameTable)
+        rows = [{"id": v.id, "title": v.title, "status": v.status.replace("_", " "),
+                 "due": Text(v.due_date.isoformat() if v.due_date else "-", style="bold red" if v.overdue else ""),
+                 "owner": v.owner, "version": v.version} for v in loaded.views]
+        table.load_frame(pd.DataFrame(rows, columns=["id", "title", "status", "due", "owner", "version"],
+                                      dtype=object),
+                         labels={"id": "#", "title": "action", "version": "v"},
+                         priorities={"title": 0, "due": 0, "status": 1, "owner": 2, "version": 3},
+                         keys=[str(v.id) for v in loaded.views])
         self.selected = chosen
         if chosen is not None:
             table.move_cursor(row=table.get_row_index(str(chosen)))
@@ -157,13 +153,15 @@ class MyActionsScreen(Screen[None]):
         self.query_one("#ma-note", Input).value = ""
 
     def _fill_history(self, events: list[Any]) -> None:
-        table = self.query_one("#ma-history", DataTable)
-        table.clear()
+        import pandas as pd
+
         tz = self.home.clock.tz
-        for e in events:
-            change = e.field if e.field in ("created", "note") else f"{e.field}: {e.old or '-'} -> {e.new or '-'}"
-            table.add_row(Text(e.at.astimezone(tz).strftime("%Y-%m-%d %H:%M")), Text(e.actor or "-"),
-                          Text(change), Text(e.note or ""))
+        rows = [{"when": e.at.astimezone(tz).strftime("%Y-%m-%d %H:%M"), "who": e.actor or "-",
+                 "change": e.field if e.field in ("created", "note") else f"{e.field}: {e.old or '-'} -> {e.new or '-'}",
+                 "note": e.note or ""} for e in events]
+        self.query_one("#ma-history", FrameTable).load_frame(
+            pd.DataFrame(rows, columns=["when", "who", "change", "note"], dtype=object),
+            priorities={"change": 0, "who": 1, "note": 2})
 
     @on(DataTable.RowHighlighted, "#ma-table")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:

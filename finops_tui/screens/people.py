@@ -19,6 +19,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Header, Input, Select, Static
 
+from finops_tui.widgets.data_table import FrameTable
 from storage.home import Home
 from storage.records import ROLE_LABELS, ROLES
 
@@ -44,8 +45,7 @@ class PeopleScreen(Screen[None]):
         with Horizontal(id="pp-body"):
             with Vertical(id="pp-people"):
                 yield Static("People", classes="section-title")
-                people: DataTable[Any] = DataTable(id="pp-people-table", cursor_type="row", zebra_stripes=True)
-                yield people
+                yield FrameTable(id="pp-people-table", export_name="people")
                 yield Input(placeholder="handle", id="pp-handle")
                 yield Input(placeholder="name", id="pp-name")
                 yield Select([(ROLE_LABELS[r], r) for r in ROLES], prompt="role", id="pp-role")
@@ -55,8 +55,7 @@ class PeopleScreen(Screen[None]):
                     yield Button("Retire person", id="pp-retire-person", variant="warning")
             with VerticalScroll(id="pp-teams"):  # the channels sit below the team form: reachable at 80x24
                 yield Static("Teams", classes="section-title")
-                teams: DataTable[Any] = DataTable(id="pp-teams-table", cursor_type="row", zebra_stripes=True)
-                yield teams
+                yield FrameTable(id="pp-teams-table", export_name="teams")
                 yield Input(placeholder="team name", id="pp-team-name")
                 yield Input(placeholder="owner handle", id="pp-team-owner")
                 yield Input(placeholder="accounts: ID or ID=name, comma separated", id="pp-team-accounts")
@@ -64,8 +63,7 @@ class PeopleScreen(Screen[None]):
                     yield Button("Save team", id="pp-save-team", variant="primary")
                     yield Button("Retire team", id="pp-retire-team", variant="warning")
                 yield Static("Channels (notifications)", classes="section-title")
-                channels: DataTable[Any] = DataTable(id="pp-channels-table", cursor_type="row", zebra_stripes=True)
-                yield channels
+                yield FrameTable(id="pp-channels-table", export_name="channels")
                 yield Input(placeholder="Apprise URL or env:VAR for the team above", password=True,
                             id="pp-channel-url")
                 with Horizontal(classes="pp-buttons"):
@@ -77,15 +75,6 @@ class PeopleScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.title = "People and teams"
-        people = self.query_one("#pp-people-table", DataTable)
-        for label in ("handle", "name", "role", "teams", "owns"):
-            people.add_column(label, key=label)
-        teams = self.query_one("#pp-teams-table", DataTable)
-        for label in ("team", "owner", "members", "accounts"):
-            teams.add_column(label, key=label)
-        channels = self.query_one("#pp-channels-table", DataTable)
-        for label in ("#", "team", "channel", "state"):
-            channels.add_column(label, key=label)
         self.action_reload()
 
     # -- loading ----------------------------------------------------------------------------------------
@@ -102,22 +91,21 @@ class PeopleScreen(Screen[None]):
     def _show(self, people: list[Any], teams: list[Any], channels: list[Any] | None = None) -> None:
         self.people = {p.handle: p for p in people}
         self.teams = {t.name: t for t in teams}
-        table = self.query_one("#pp-people-table", DataTable)
-        table.clear()
-        for p in people:
-            table.add_row(Text(p.handle), Text(p.name), Text(ROLE_LABELS[p.role]), Text(", ".join(p.teams)),
-                          Text(", ".join(p.owns)), key=p.handle)
-        table = self.query_one("#pp-teams-table", DataTable)
-        table.clear()
-        for t in teams:
-            table.add_row(Text(t.name), Text(t.owner or "-"), Text(str(len(t.members))),
-                          Text(", ".join(a for a, _ in t.accounts)), key=t.name)
-        table = self.query_one("#pp-channels-table", DataTable)
-        table.clear()
-        for c in channels or []:
-            table.add_row(Text(str(c.id)), Text(c.owner), Text(c.label),
-                          Text("ok" if c.usable else f"unusable: {c.problem}", style="" if c.usable else "red"),
-                          key=str(c.id))
+        import pandas as pd
+
+        self.query_one("#pp-people-table", FrameTable).load_frame(pd.DataFrame(
+            [{"handle": p.handle, "name": p.name, "role": ROLE_LABELS[p.role], "teams": ", ".join(p.teams),
+              "owns": ", ".join(p.owns)} for p in people],
+            columns=["handle", "name", "role", "teams", "owns"], dtype=object), keys=[p.handle for p in people])
+        self.query_one("#pp-teams-table", FrameTable).load_frame(pd.DataFrame(
+            [{"team": t.name, "owner": t.owner or "-", "members": len(t.members),
+              "accounts": ", ".join(a for a, _ in t.accounts)} for t in teams],
+            columns=["team", "owner", "members", "accounts"], dtype=object), keys=[t.name for t in teams])
+        self.query_one("#pp-channels-table", FrameTable).load_frame(pd.DataFrame(
+            [{"#": c.id, "team": c.owner, "channel": c.label,
+              "state": Text("ok") if c.usable else Text(f"unusable: {c.problem}", style="red")}
+             for c in channels or []],
+            columns=["#", "team", "channel", "state"], dtype=object), keys=[str(c.id) for c in channels or []])
 
     def _message(self, text: str, error: bool = False) -> None:
         self.query_one("#pp-message", Static).update(Text(text, style="bold red" if error else "green"))
@@ -186,7 +174,7 @@ class PeopleScreen(Screen[None]):
     def _remove_channel(self) -> None:
         from finops_tui.modals.confirm import Confirm
 
-        table = self.query_one("#pp-channels-table", DataTable)
+        table = self.query_one("#pp-channels-table", FrameTable)
         if not table.row_count:
             self._message("No channel to remove.", error=True)
             return

@@ -115,11 +115,8 @@ class QuarterlyReviewScreen(RitualStepperScreen):
             row["evidence"] = "; ".join(f"{e['label']}: {e['value']}" for e in s.evidence)
             rows.append(row)
         table = self.query_one("#qr-grid", FrameTable)
-        cursor = table.cursor_row
         table.load_frame(pd.DataFrame(rows, columns=["capability", "crawl", "walk", "run", "override reason",
-                                                     "evidence"]))
-        if rows:
-            table.move_cursor(row=min(cursor, len(rows) - 1))
+                                                     "evidence"]), keys=[s.capability for s in scores])
         by_id = {c.id: c for c in self.findings.capabilities}
         lines = [f"- {s.title}: {s.stage or 'unassessed'} -> {s.target} ({by_id[s.capability].describe(s.target)})"
                  + ("  [next quarter]" if s.chosen else "") for s in scores if s.gap]
@@ -136,9 +133,10 @@ class QuarterlyReviewScreen(RitualStepperScreen):
     @on(Button.Pressed, "#qr-apply")
     def _apply_pressed(self) -> None:
         table = self.query_one("#qr-grid", FrameTable)
-        if self.findings is None or table.cursor_row is None or not self.writable():
+        position = table.cursor_position()  # the frame's row, whatever the sort or filter
+        if self.findings is None or position is None or not self.writable():
             return
-        score = self.findings.scores(self.run)[table.cursor_row]
+        score = self.findings.scores(self.run)[position]
         stage = self.query_one("#qr-override-stage", Select).value
         target = self.query_one("#qr-target", Select).value
         reason = self.query_one("#qr-reason", Input).value

@@ -13,8 +13,9 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import Footer, Header, Static
 
+from finops_tui.widgets.data_table import FrameTable
 from storage.home import Home
 from storage.records import RACI_LETTERS, ROLE_LABELS, ROLES
 
@@ -41,18 +42,13 @@ class RaciScreen(Screen[None]):
         yield Header()
         yield Static("R responsible, A accountable (exactly one per row), C consulted, I informed. "
                      "Pick a cell, press r/a/c/i to toggle, s to save the row.", id="raci-help", markup=False)
-        grid: DataTable[Any] = DataTable(id="raci-grid", cursor_type="cell", zebra_stripes=True)
-        yield grid
+        yield FrameTable(id="raci-grid", export_name="raci", cursor_type="cell")
         yield Static("", id="raci-message", markup=False)
         yield Static("", id="raci-holders", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
         self.title = "RACI"
-        grid = self.query_one("#raci-grid", DataTable)
-        grid.add_column("activity", key="activity")
-        for role in ROLES:
-            grid.add_column(ROLE_LABELS[role], key=role)
         self.action_reload()
 
     # -- loading ----------------------------------------------------------------------------------------
@@ -81,13 +77,11 @@ class RaciScreen(Screen[None]):
 
     def _show(self, rows: list[Any], holders: list[str], problems: list[str]) -> None:
         self.rows = rows
-        grid = self.query_one("#raci-grid", DataTable)
-        where = grid.cursor_coordinate
-        grid.clear()
-        for row in rows:
-            grid.add_row(*self._cells(row.activity, self.letters_of(row.activity)), key=row.activity)
-        if rows:
-            grid.move_cursor(row=min(where.row, len(rows) - 1), column=max(where.column, 1))
+        grid = self.query_one("#raci-grid", FrameTable)
+        first = grid.frame is None
+        self._fill()
+        if rows and first:
+            grid.move_cursor(row=0, column=1)
         self.query_one("#raci-holders", Static).update(
             Text("Roles resolve to: " + "; ".join(holders) + "; engineering team: the owning team's owner"))
         if self.note is not None:  # what the last save said wins over the table's verdict
@@ -96,6 +90,16 @@ class RaciScreen(Screen[None]):
             self._message(text, error)
         else:
             self._message("\n".join(problems) if problems else "Every row has exactly one A.", bool(problems))
+
+    def _fill(self) -> None:
+        """The grid from the stored rows and the edits (the table keeps the cursor on its activity)."""
+        import pandas as pd
+
+        frame = pd.DataFrame([self._cells(r.activity, self.letters_of(r.activity)) for r in self.rows],
+                             columns=["activity", *ROLES], dtype=object)
+        self.query_one("#raci-grid", FrameTable).load_frame(
+            frame, labels=ROLE_LABELS, priorities={"activity": 0, **{role: 0 for role in ROLES}},
+            keys=[r.activity for r in self.rows])
 
     def _cells(self, activity: str, letters: dict[str, tuple[str, ...]]) -> list[Text]:
         star = " *" if activity in self.edits else ""
@@ -110,10 +114,10 @@ class RaciScreen(Screen[None]):
 
     # -- editing ----------------------------------------------------------------------------------------
     def _current(self) -> tuple[str, str | None]:
-        grid = self.query_one("#raci-grid", DataTable)
-        row = self.rows[grid.cursor_coordinate.row]
-        column = grid.cursor_coordinate.column
-        return row.activity, (ROLES[column - 1] if column >= 1 else None)
+        grid = self.query_one("#raci-grid", FrameTable)
+        row = self.rows[grid.cursor_position() or 0]  # the frame's row, whatever the sort or filter
+        column = grid.current_column
+        return row.activity, (column.key if column is not None and column.key in ROLES else None)
 
     def letters_of(self, activity: str) -> dict[str, tuple[str, ...]]:
         if activity in self.edits:
@@ -137,10 +141,7 @@ class RaciScreen(Screen[None]):
         self._redraw(activity)
 
     def _redraw(self, activity: str) -> None:
-        grid = self.query_one("#raci-grid", DataTable)
-        for column, cell in enumerate(self._cells(activity, self.letters_of(activity))):
-            key = "activity" if column == 0 else ROLES[column - 1]
-            grid.update_cell(activity, key, cell)
+        self._fill()
 
     def action_save_row(self) -> None:
         if not self.rows:

@@ -24,6 +24,10 @@ LABELS = {"account_id": "Account", "account_name": "Name", "service": "Service",
           "share_pct": "Share of leak", "resource_id": "Resource", "suggested_owner": "Suggested owner",
           "key": "Key", "value": "Spelling", "canonical": "Canonical", "pct": "Carrying it"}
 
+RESOURCE_ORDER = ["cost", "suggested_owner", "service", "resource_id", "account_name", "account_id"]
+RESOURCE_PRIORITIES = {"cost": 0, "suggested_owner": 0, "resource_id": 0, "service": 1, "account_name": 2,
+                       "account_id": 3}
+
 
 class TagSweepScreen(RitualStepperScreen):
     kind = KIND
@@ -136,8 +140,11 @@ class TagSweepScreen(RitualStepperScreen):
     def _show_resources(self, frame: Any, title: str) -> None:
         cur = self.sweep.currency
         self.query_one("#ts-drill-title", Static).update(Text(title))
+        # Spend and the suggested owner first: a resource id (an ARN) is long and would push them away.
+        order = [c for c in RESOURCE_ORDER if c in frame.columns] + [c for c in frame.columns
+                                                                     if c not in RESOURCE_ORDER]
         self.query_one("#ts-resources", FrameTable).load_frame(
-            frame, {"cost": lambda v: money(v, cur, decimals=2)}, LABELS)
+            frame[order], {"cost": lambda v: money(v, cur, decimals=2)}, LABELS, priorities=RESOURCE_PRIORITIES)
 
     def _show_candidates(self) -> None:
         cur = self.sweep.currency
@@ -157,7 +164,7 @@ class TagSweepScreen(RitualStepperScreen):
     def _account_selected(self, event: FrameTable.RowSelected) -> None:
         if self.sweep is None:
             return
-        row = self.sweep.by_account.iloc[event.cursor_row]
+        row = self.sweep.by_account.iloc[event.data_table.position_of(event.row_key)]  # sorted or filtered
         account = row["account_id"] if isinstance(row["account_id"], str) else None
         name = row["account_name"] if isinstance(row["account_name"], str) else account or "no account"
         self._show_resources(self.sweep.resources_of(account), f"Unallocated resources of {name}")

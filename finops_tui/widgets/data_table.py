@@ -166,13 +166,14 @@ least important first; copies and exports hold every column.
                 formats[name] = lambda v, c=currency: "-" if _missing(v) else f"{v:,.2f} {c}"
             default = 0 if i == 0 or money else 1
             spec.append(Column(name, labels.get(name, name), priorities.get(name, default), numeric, money))
+        keep = self._cursor_key()
         self.frame = frame
         self.spec = spec
         self.cells = [[cell_text(v, formats.get(c)) for c, v in zip(names, row, strict=True)] for row in rows]
         self.keys = [str(k) for k in keys] if keys is not None else [str(i) for i in range(len(rows))]
         if self.sort_column not in names:
             self.sort_column, self.sort_reverse = None, False
-        self._rebuild()
+        self._rebuild(keep)
 
     def position_of(self, row_key: Any) -> int:
         """The frame position of a row (its key, or a RowKey)."""
@@ -237,10 +238,14 @@ least important first; copies and exports hold every column.
             start = found + len(needle)
         return out
 
-    def _rebuild(self) -> None:
-        keep_key = self.keys[self.order[self.cursor_row]] if self.order and self.cursor_row < len(self.order) \
-            else None
-        keep_column = self.shown_columns[self.column].key if self.shown_columns and self.column < len(self.shown_columns) else None
+    def _cursor_key(self) -> str | None:
+        position = self.cursor_position()
+        return self.keys[position] if position is not None and position < len(self.keys) else None
+
+    def _rebuild(self, keep: str | None = None) -> None:
+        keep_key = keep if keep is not None else self._cursor_key()
+        current = self.current_column
+        keep_column = current.key if current is not None else None
         scroll_x = self.scroll_x
         self.shown_columns = self._fit()
         self.order = self._ordered()
@@ -254,8 +259,12 @@ least important first; copies and exports hold every column.
                             * self.cell_padding else MAX_AUTO_WIDTH)
         for p in self.order:
             self.add_row(*(self._shown_cell(self.cells[p][index[c.key]]) for c in self.shown_columns), key=self.keys[p])
-        if keep_key is not None and keep_key in [self.keys[p] for p in self.order]:
-            self.move_cursor(row=[self.keys[p] for p in self.order].index(keep_key), animate=False)
+        shown_keys = [self.keys[p] for p in self.order]
+        row = shown_keys.index(keep_key) if keep_key in shown_keys else 0
+        if self.cursor_type in ("cell", "column"):
+            self.move_cursor(row=row, column=self.column, animate=False)
+        elif keep_key in shown_keys:
+            self.move_cursor(row=row, animate=False)
         self.scroll_x = min(scroll_x, self.max_scroll_x)
 
     def on_resize(self, _event: events.Resize) -> None:

@@ -33,7 +33,9 @@ async def test_showback_screen_table_chart_and_csv(demo_home) -> None:
         chart = str(panel.query_one("#showback-chart", Static).render())
         assert "ml-inference" in chart and "█" in chart
         table.focus()
-        await pilot.press("e")
+        await pilot.press("e")  # the format picker: CSV first
+        await _wait(pilot, lambda: app.screen.__class__.__name__ == "PickOne")
+        await pilot.press("enter")
         await _wait(pilot, lambda: any((demo_home.path / "exports").glob("showback-2026-10*.csv")))
         csv = next((demo_home.path / "exports").glob("showback-2026-10*.csv")).read_text()
         assert csv.splitlines()[0].startswith("team,direct,shared,total")
