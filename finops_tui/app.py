@@ -9,23 +9,67 @@ from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.theme import Theme
 
 from storage.home import Home
+
+# The config's [ui] theme names -> Textual themes; high contrast is ours: pure black and white, saturated accents.
+HIGH_CONTRAST = Theme(name="finops-high-contrast", primary="#ffff00", secondary="#00ffff", accent="#ffff00",
+                      foreground="#ffffff", background="#000000", surface="#000000", panel="#202020",
+                      boost="#303030", warning="#ffaf00", error="#ff5f5f", success="#5fff5f", dark=True,
+                      text_alpha=1.0)
+THEMES = {"dark": "textual-dark", "light": "textual-light", "high-contrast": HIGH_CONTRAST.name}
+
+
+def binding_ids() -> set[str]:
+    """The id of every binding of the app, its screens, modals and widgets (the ids [keys] may rebind)."""
+    import importlib
+    import pkgutil
+
+    from textual.dom import DOMNode
+
+    import finops_tui
+
+    for package in ("screens", "modals", "widgets"):
+        path = [str(Path(finops_tui.__file__).parent / package)]
+        for info in pkgutil.iter_modules(path):
+            importlib.import_module(f"finops_tui.{package}.{info.name}")
+    ids: set[str] = set()
+    todo: list[type] = [DOMNode]
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.__subclasses__())
+        if cls.__module__.startswith("finops_tui"):
+            for klass in cls.__mro__:
+                for binding in vars(klass).get("BINDINGS", []):
+                    if isinstance(binding, Binding) and binding.id:
+                        ids.add(binding.id)
+    return ids
 
 
 class FinOpsApp(App[None]):
     CSS_PATH = Path(__file__).with_name("finops.tcss")
     TITLE = "finops-tui"
     BINDINGS = [
-        Binding("q", "quit", "Quit", id="quit"),
-        Binding("question_mark", "help", "Help", id="help", key_display="?"),
+        Binding("q", "quit", "Quit", id="quit", show=False),  # the footers must fit 80 columns; ? lists it
+        Binding("question_mark", "help", "Keys", id="help", key_display="?"),
     ]
 
     def __init__(self, home: Home) -> None:
         super().__init__()
         self.home = home
+        self.register_theme(HIGH_CONTRAST)
+        config = home.config
+        self.theme = THEMES[config.theme]
+        if config.keys:
+            self.set_keymap(config.keys)
 
     def on_mount(self) -> None:
+        config = self.home.config
+        unknown = sorted(set(config.keys) - binding_ids())
+        if unknown:  # a typo must not pass silently: the key stays as it was
+            self.notify(f"{config.source}: [keys] names no binding: {', '.join(unknown)} (press ? for the keys)",
+                        title="Config", severity="warning", markup=False, timeout=10)
         # The folder name, not the whole path: enough to tell homes apart, and stable in snapshots.
         self.sub_title = ("demo: " if self.home.is_demo else "") + self.home.path.name
         if not self.home.has_cost_data():
@@ -38,6 +82,13 @@ class FinOpsApp(App[None]):
             self.push_screen(BoardScreen(self.home))
 
     def action_help(self) -> None:
+        """The keys of the screen and of the focused widget, beside the screen (again: hidden)."""
+        if self.screen.query("HelpPanel"):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
+
+    def action_about(self) -> None:
         from finops_tui.screens.help import HelpScreen
 
         self.push_screen(HelpScreen())
@@ -45,6 +96,7 @@ class FinOpsApp(App[None]):
     # -- the command palette ----------------------------------------------------------------------------
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
+        yield SystemCommand("About finops-tui", "The rituals, the conventions and the global keys", self.action_about)
         from rituals.ritual import RITUALS
 
         for spec in RITUALS:

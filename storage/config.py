@@ -22,8 +22,10 @@ _FREE_TABLES: dict[str, type | tuple[type, ...]] = {
     "shared_costs.fixed_pct": (int, float),
     "unit_economics.spend": str,
     "unit_economics.per": (int, float),
+    "keys": str,  # binding id -> key string(s); the app checks the ids against its bindings
 }
 _SPLIT_METHODS = ("proportional", "even", "fixed")
+THEMES = ("dark", "light", "high-contrast")
 
 
 class ConfigError(ValueError):
@@ -129,6 +131,8 @@ class Config:
     commitments: CommitmentsConfig = field(default_factory=CommitmentsConfig)
     unit_economics: UnitEconomicsConfig = field(default_factory=UnitEconomicsConfig)
     notify: NotifyConfig = field(default_factory=NotifyConfig)
+    theme: str = "dark"
+    keys: dict[str, str] = field(default_factory=dict)  # the app's keymap: binding id -> keys
 
     @property
     def tz(self) -> ZoneInfo:
@@ -240,9 +244,17 @@ def _build(data: dict[str, Any], where: str, source: Path | None) -> Config:
         raise ConfigError(f"{where}: keys 'anomalies.*' must be min_impact >= 0, min_impact_pct 0-1000 and "
                           "min_history_days >= 1")
     anomalies = AnomalyConfig(float(an["min_impact"]), float(an["min_impact_pct"]), int(an["min_history_days"]))
+    theme = data["ui"]["theme"]
+    if theme not in THEMES:
+        raise ConfigError(f"{where}: key 'ui.theme' must be one of {', '.join(THEMES)}, got {theme!r}")
+    keys = {}
+    for binding, value in data["keys"].items():
+        if not value.strip() or any(not part.strip() for part in value.split(",")):
+            raise ConfigError(f"{where}: key 'keys.{binding}' must name one or more keys, comma separated")
+        keys[binding] = ",".join(part.strip() for part in value.split(","))
     return Config(taxonomy, targets, shared, calendar, gen["timezone"], currency, source, anomalies,
                   _commitments(data["commitments"], where), _unit_economics(data["unit_economics"], where),
-                  _notify(data["notify"], where))
+                  _notify(data["notify"], where), theme, keys)
 
 
 def _notify(nt: dict[str, Any], where: str) -> NotifyConfig:

@@ -83,14 +83,19 @@ class AnomalyTriageScreen(RitualStepperScreen):
     AnomalyTriageScreen #anomaly-summary, AnomalyTriageScreen #anomaly-history { height: auto; }
     """
     BINDINGS = [
-        Binding("k", "acknowledge", "Acknowledge", id="anomaly-acknowledge"),
-        Binding("K", "acknowledge_event", "Acknowledge event", id="anomaly-acknowledge-event"),
+        Binding("k", "acknowledge", "Ack", id="anomaly-acknowledge"),
+        Binding("K", "acknowledge_event", "Acknowledge event", id="anomaly-acknowledge-event", show=False),
         Binding("s", "change_status", "Status", id="anomaly-status"),
-        Binding("g", "assign", "Assign team", id="anomaly-assign"),
-        Binding("w", "note", "Write note", id="anomaly-note"),  # `e` is the table's export
-        Binding("x", "case_action", "Case action", id="anomaly-action"),
+        Binding("g", "assign", "Assign", id="anomaly-assign"),
+        Binding("w", "note", "Note", id="anomaly-note"),  # `e` is the table's export
+        Binding("x", "case_action", "Case action", id="anomaly-action", show=False),
         Binding("f", "aws_feedback", "AWS feedback", id="anomaly-feedback", show=False),
     ]
+
+    HELP = RitualStepperScreen.HELP + """
+**Triage keys** (on the highlighted case). `k` acknowledge, `K` acknowledge its whole event, `s` status,
+`g` assign a team, `w` write a note, `x` create an action, `f` send AWS feedback. `j`/`k` do not move here.
+"""
 
     def __init__(self, home: Any, period: str | None = None, *, facilitator: str | None = None) -> None:
         super().__init__(home, period, facilitator=facilitator)

@@ -17,6 +17,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Select, SelectionList, Static
 
 from finops_tui.screens.stepper import RitualStepperScreen
+from finops_tui.widgets.check_list import CheckList
 from finops_tui.widgets.data_table import FrameTable
 from finops_tui.widgets.trend_chart import TrendChart
 from rituals.definitions.quarterly_review import KIND, choice_decision, decisions_state, override_decision
@@ -59,7 +60,7 @@ class QuarterlyReviewScreen(RitualStepperScreen):
 
     def compose_gaps(self) -> ComposeResult:
         yield Label("Choose one or two capabilities to invest in next quarter (space toggles)")
-        yield SelectionList[str](id="qr-choice", classes="run-input")
+        yield CheckList(id="qr-choice", classes="run-input")
         yield Label("Gaps to the targets (become actions for the chosen capabilities, owners from the RACI)")
         yield Static("", id="qr-gaps", markup=False)
 

@@ -37,6 +37,7 @@ from textual.widgets import (
 
 from finops_tui.modals.action_form import ActionForm, ActionValues
 from finops_tui.screens.session_screen import RunSessionScreen
+from finops_tui.widgets.check_list import CheckList
 from finops_tui.widgets.kpi_strip import Kpi, KpiStrip
 from rituals.ritual import Ritual, ritual
 
@@ -60,15 +61,23 @@ class RitualStepperScreen(RunSessionScreen):
     RitualStepperScreen #stepper-attendees { height: auto; max-height: 16; }
     RitualStepperScreen #stepper-numbers { height: auto; }
     """
+    STEP_KEYS = Binding.Group("Step", compact=True)
     BINDINGS = [
-        Binding("n,ctrl+right,ctrl+pagedown", "next_step", "Next step", id="stepper-next"),
-        Binding("b,ctrl+left,ctrl+pageup", "previous_step", "Back", id="stepper-back"),
-        Binding("a,ctrl+n", "new_action", "New action", id="stepper-new-action"),
-        Binding("c", "close_run", "Close run", id="stepper-close-run"),
-        Binding("m", "export_minutes", "Export minutes", id="stepper-export-minutes"),
-        Binding("ctrl+d", "discard_run", "Discard run", id="stepper-discard-run"),
-        Binding("escape", "leave", "Leave", id="stepper-leave"),
+        Binding("n,ctrl+right,ctrl+pagedown", "next_step", "Next step", id="stepper-next", group=STEP_KEYS),
+        Binding("b,ctrl+left,ctrl+pageup", "previous_step", "Back", id="stepper-back", group=STEP_KEYS),
+        Binding("a,ctrl+n", "new_action", "Action", id="stepper-new-action"),
+        Binding("c", "close_run", "Close", id="stepper-close-run"),
+        Binding("m", "export_minutes", "Minutes", id="stepper-export-minutes", show=False),
+        Binding("ctrl+d", "discard_run", "Discard run", id="stepper-discard-run", show=False),
+        # Escape in a text box leaves the box (a typed n, b, a, c, m is text there); elsewhere the ritual.
+        Binding("escape", "leave_box", "Leave box", id="stepper-leave-box"),
+        Binding("escape", "leave", "Leave", id="stepper-leave", show=False),
     ]
+    HELP = """\
+**Ritual keys.** `n`/`b` next and previous step, `a` new action, `c` close the run, `m` export the minutes,
+`ctrl+d` discard a run opened by mistake, `escape` leave. In a text box every letter is text: `escape`
+leaves the box (to the step's main widget) and the keys work again. `tab` moves between the widgets.
+"""
 
     def __init__(self, home: Any, period: str | None = None, *, facilitator: str | None = None) -> None:
         if not self.kind:
@@ -89,7 +98,8 @@ class RitualStepperScreen(RunSessionScreen):
                 yield Static("Opening the run...", id="stepper-status", markup=False)
                 with ContentSwitcher(initial=f"step-{self.steps[0].id}", id="stepper-bodies"):
                     for step in self.steps:
-                        with VerticalScroll(id=f"step-{step.id}", classes="stepper-step"):
+                        with VerticalScroll(id=f"step-{step.id}", classes="stepper-step") as scroll:
+                            scroll.can_focus = False  # tab goes to the step's widgets, not to its frame
                             body = getattr(self, f"compose_{step.id}", None)
                             if body is not None:
                                 yield from body()
@@ -98,11 +108,11 @@ class RitualStepperScreen(RunSessionScreen):
                                 yield TextArea(id=f"notes-{step.id}", classes="stepper-notes", read_only=True)
                 yield Input(placeholder="Record a decision and press enter", id="stepper-decision-input",
                             classes="run-input", disabled=True)
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)  # 80 columns; ? and ctrl+p list the rest
 
     def compose_attendees(self) -> ComposeResult:
         yield Label("Who attends (space toggles)")
-        yield SelectionList[str](id="stepper-attendees", classes="run-input")
+        yield CheckList(id="stepper-attendees", classes="run-input")
 
     def compose_decisions(self) -> ComposeResult:
         yield Label("Decisions")
@@ -120,7 +130,29 @@ class RitualStepperScreen(RunSessionScreen):
     # -- rendering the session ----------------------------------------------------------------------------
     def on_mount(self) -> None:
         self.go_to(self.INITIAL_STEP)
+        self.call_after_refresh(self.focus_main)
         self.open_session()
+
+    # -- focus: the step's main widget first; escape leaves a text box, not the ritual ---------------------------
+    def main_widget(self) -> Any:
+        """The first focusable widget of the current step that is not a text box; else the step list."""
+        body = self.query_one(f"#step-{self.steps[self.step_index].id}")
+        for widget in body.query("*"):
+            if widget.focusable and not isinstance(widget, Input | TextArea):
+                return widget
+        return self.query_one("#stepper-steps", ListView)
+
+    def focus_main(self) -> None:
+        self.main_widget().focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("leave_box", "leave"):
+            in_box = isinstance(self.focused, Input | TextArea)
+            return in_box if action == "leave_box" else not in_box
+        return True
+
+    def action_leave_box(self) -> None:
+        self.focus_main()
 
     def show_run(self) -> None:
         run = self.session.current_run()
@@ -137,6 +169,8 @@ class RitualStepperScreen(RunSessionScreen):
                                for p in self.people] + [(Text(h), h, True) for h in run.attendees if h not in known])
         self.show_record()
         self.set_editable(run.status == "open")
+        if self.focused is None or self.focused.id == "stepper-steps":
+            self.call_after_refresh(self.focus_main)  # the inputs were disabled until the run opened
         self.status(f"Run {run.id} {'resumed' if run.version > 1 else 'opened'}: {self.ritual.title} {run.period}")
 
     def set_editable(self, editable: bool) -> None:
@@ -146,7 +180,8 @@ class RitualStepperScreen(RunSessionScreen):
             widget.disabled = not editable
 
     def status(self, text: str) -> None:
-        self.query_one("#stepper-status", Static).update(Text(text))  # status lines carry user text
+        for line in self.query("#stepper-status").results(Static):  # none once the screen is torn down
+            line.update(Text(text))  # status lines carry user text
 
     def show_record(self) -> None:
         lines = [f"- {d.get('text', '')}" + (f"  (by {d['by']})" if d.get("by") else "")
@@ -191,9 +226,11 @@ class RitualStepperScreen(RunSessionScreen):
 
     def action_next_step(self) -> None:
         self._show_step(self.step_index + 1)
+        self.call_after_refresh(self.focus_main)
 
     def action_previous_step(self) -> None:
         self._show_step(self.step_index - 1)
+        self.call_after_refresh(self.focus_main)
 
     @on(ListView.Highlighted, "#stepper-steps")
     def _step_highlighted(self, event: ListView.Highlighted) -> None:

@@ -14,6 +14,7 @@ from textual.widgets import Button, Label, SelectionList, Static
 
 from exports.format import money, pct
 from finops_tui.screens.stepper import RitualStepperScreen
+from finops_tui.widgets.check_list import CheckList
 from finops_tui.widgets.data_table import FrameTable
 from finops_tui.widgets.kpi_strip import Kpi, KpiStrip
 from finops_tui.widgets.trend_chart import TrendChart
@@ -71,10 +72,10 @@ class TagSweepScreen(RitualStepperScreen):
     def compose_fixes(self) -> ComposeResult:
         yield Static("Select fixes (space), then create one tag-fix action each for its owner, due by the "
                      "next sweep.", classes="ts-line", markup=False)
-        yield SelectionList[int](id="ts-candidates")
+        yield CheckList(id="ts-candidates")
         yield Button("Create actions for the selected", id="ts-create", classes="run-input")
         yield Label("Open tag fixes checked against the data (verified ones can be closed)")
-        yield SelectionList[int](id="ts-checks")
+        yield CheckList(id="ts-checks")
         yield Button("Close the selected verified fixes", id="ts-close-verified")
 
     # -- the findings: the sweep of the session's window (exactly `finops-tui sweep --json`) ----------------

@@ -118,11 +118,12 @@ class FrameTable(DataTable):
 least important first; copies and exports hold every column.
 """
     BINDINGS = [
-        Binding("o", "sort", "Sort", id="table-sort"),
+        # The footer shows `/` only (it must fit 80 columns beside a ritual's keys); `?` lists them all.
         Binding("slash", "filter", "Filter", id="table-filter", key_display="/"),
-        Binding("y", "copy_cell", "Copy", id="table-copy-cell"),
+        Binding("o", "sort", "Sort", id="table-sort", show=False),
+        Binding("y", "copy_cell", "Copy", id="table-copy-cell", show=False),
         Binding("Y", "copy_row", "Copy row", id="table-copy-row", show=False),
-        Binding("e", "export", "Export", id="table-export"),
+        Binding("e", "export", "Export", id="table-export", show=False),
         Binding("j", "vim_down", "Down", id="table-down", show=False),
         Binding("k", "vim_up", "Up", id="table-up", show=False),
     ]

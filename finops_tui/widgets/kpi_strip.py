@@ -7,9 +7,10 @@ from dataclasses import dataclass
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Horizontal
+from textual.containers import Container
 from textual.widgets import Static
 
+TILE_FRAME = 4  # a tile's border and padding, left and right
 STATUS_STYLES = {"good": "bold green", "warn": "bold yellow", "bad": "bold red", None: "bold"}
 
 
@@ -53,13 +54,20 @@ class KpiTile(Static):
         self.refresh(layout=True)
 
 
-class KpiStrip(Horizontal):
-    """``KpiStrip([Kpi("allocation, 7 days", "87.2%", "warn"), ...])``; ``set_kpis`` replaces them."""
+class KpiStrip(Container):
+    """``KpiStrip([Kpi("allocation, 7 days", "87.2%", "warn"), ...])``; ``set_kpis`` replaces them.
+
+    The tiles sit in one row when they fit without breaking a word, else in as many columns as do fit
+    (at 80 x 24 a label like "Utilisation" would otherwise wrap inside its word)."""
 
     DEFAULT_CSS = """
     KpiStrip {
+        layout: grid;
+        grid-size: 4;
+        grid-rows: auto;
         height: auto;
     }
+    KpiStrip > KpiTile { width: 1fr; }
     """
 
     def __init__(self, kpis: Iterable[Kpi] = (), **kwargs: object) -> None:
@@ -69,6 +77,22 @@ class KpiStrip(Horizontal):
     def compose(self) -> ComposeResult:
         for kpi in self._kpis:
             yield KpiTile(kpi)
+
+    def columns_for(self, width: int) -> int:
+        """How many tiles fit side by side in ``width`` cells without a label or value broken."""
+        if not self._kpis:
+            return 1
+        need = max(max(len(k.label), len(k.value), *(len(w) for w in k.hint.split()), 1) for k in self._kpis)
+        need += TILE_FRAME
+        return max(1, min(len(self._kpis), width // need))
+
+    def _fit(self) -> None:
+        columns = self.columns_for(self.size.width)
+        if self.styles.grid_size_columns != columns:
+            self.styles.grid_size_columns = columns
+
+    def on_resize(self) -> None:
+        self._fit()
 
     def set_kpis(self, kpis: Iterable[Kpi]) -> None:
         new = list(kpis)
@@ -80,6 +104,7 @@ class KpiStrip(Horizontal):
             self.remove_children()
             self.mount_all([KpiTile(k) for k in new])
         self._kpis = new
+        self._fit()
 
     @property
     def kpis(self) -> list[Kpi]:

@@ -152,6 +152,8 @@ async def test_reopening_an_open_run_resumes_it(home) -> None:
         await pilot.press("n")
         area.focus()
         await pilot.press("end", "!")
+        await pilot.press("escape")  # the first escape leaves the box, not the ritual
+        assert app.screen is screen and not isinstance(app.focused, TextArea)
         await pilot.press("escape")  # leaving saves at once, without waiting for the debounce
         assert app.screen is not screen
         assert _fresh(home, run.id)[0].notes["spend"] == "from last time [red]!"
