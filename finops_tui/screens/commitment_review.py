@@ -194,6 +194,9 @@ class CommitmentReviewScreen(RitualStepperScreen):
         self.query_one("#cr-inventory", FrameTable).load_frame(
             pd.DataFrame(report["inventory"], columns=cols),
             {"utilization_pct": pct, "hourly_commitment": lambda v: f"{v:,.2f} {cur}/h"},
+            {"hourly_commitment": "per hour", "end_date": "ends", "days_left": "days left",
+             "utilization_pct": "utilization", "payment_option": "payment", "start_date": "started",
+             "commitment_id": "commitment"},
             priorities={"hourly_commitment": 0, "end_date": 0, "commitment_id": 0, "days_left": 1,
                         "utilization_pct": 1, "program": 2, "payment_option": 3, "start_date": 4})
 

@@ -25,6 +25,10 @@ LABELS = {"account_id": "Account", "account_name": "Name", "service": "Service",
           "share_pct": "Share of leak", "resource_id": "Resource", "suggested_owner": "Suggested owner",
           "key": "Key", "value": "Spelling", "canonical": "Canonical", "pct": "Carrying it"}
 
+LEAK_ORDER = ["account_name", "service", "unallocated_cost", "cost", "coverage_pct", "allocated_cost",
+              "account_id"]
+LEAK_PRIORITIES = {"account_name": 0, "service": 0, "unallocated_cost": 0, "cost": 0, "coverage_pct": 1,
+                   "allocated_cost": 2, "account_id": 3}
 RESOURCE_ORDER = ["cost", "suggested_owner", "service", "resource_id", "account_name", "account_id"]
 RESOURCE_PRIORITIES = {"cost": 0, "suggested_owner": 0, "resource_id": 0, "service": 1, "account_name": 2,
                        "account_id": 3}
@@ -116,8 +120,11 @@ class TagSweepScreen(RitualStepperScreen):
             title="Allocation coverage, 8 weeks", y_label="%")
         money_fmt = {c: (lambda v, c=cur: money(v, c)) for c in ("cost", "allocated_cost", "unallocated_cost")}
         fmts = {**money_fmt, "coverage_pct": pct, "share_pct": pct}
-        self.query_one("#ts-accounts", FrameTable).load_frame(sweep.by_account, fmts, LABELS)
-        self.query_one("#ts-services", FrameTable).load_frame(sweep.by_service, fmts, LABELS)
+        # The leak first (unallocated), then its context; the account id goes before the name when narrow.
+        accounts = sweep.by_account[[c for c in LEAK_ORDER if c in sweep.by_account.columns]]
+        self.query_one("#ts-accounts", FrameTable).load_frame(accounts, fmts, LABELS, priorities=LEAK_PRIORITIES)
+        services = sweep.by_service[[c for c in LEAK_ORDER if c in sweep.by_service.columns]]
+        self.query_one("#ts-services", FrameTable).load_frame(services, fmts, LABELS, priorities=LEAK_PRIORITIES)
         self._show_resources(sweep.top_unallocated, "Top unallocated resources" + (
             " (none: no line items with tags)" if sweep.source_note else ""))
         unused = "No unused commitment in the window."

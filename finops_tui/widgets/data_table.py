@@ -27,7 +27,7 @@ from exports.markdown import is_money
 from exports.sanitize import plain
 
 Formatter = Callable[[Any], str]
-MAX_AUTO_WIDTH = 60  # a free-text column wider than this is cut (the full text is copied and exported)
+MAX_AUTO_WIDTH = 60  # a free-text column (priority > 0) wider than this is cut; copies and exports hold it all
 MATCH_STYLE = "reverse"
 
 
@@ -191,7 +191,12 @@ least important first; copies and exports hold every column.
     def _natural_width(self, index: int) -> int:
         column = self.spec[index]
         widest = max((self.cells[r][index].cell_len for r in range(len(self.cells))), default=0)
-        return min(max(len(column.label) + 2, widest), MAX_AUTO_WIDTH) + 2 * self.cell_padding
+        natural = max(len(column.label) + 2, widest)
+        # An identifying column (priority 0: an ARN, a resource id) is never cut: its end tells rows apart.
+        return (natural if column.priority == 0 else min(natural, MAX_AUTO_WIDTH)) + 2 * self.cell_padding
+
+    def _capped(self, index: int) -> bool:
+        return self.spec[index].priority > 0 and self._natural_width(index) >= MAX_AUTO_WIDTH + 2 * self.cell_padding
 
     def _fit(self) -> list[Column]:
         """The columns that fit the width, hiding the highest priority number first (rightmost first)."""
@@ -256,8 +261,7 @@ least important first; copies and exports hold every column.
         index = {c.key: i for i, c in enumerate(self.spec)}
         for i, column in enumerate(self.shown_columns):
             self.add_column(self._label(column, i == self.column and self.cursor_type == "row"), key=column.key,
-                            width=None if self._natural_width(index[column.key]) < MAX_AUTO_WIDTH + 2
-                            * self.cell_padding else MAX_AUTO_WIDTH)
+                            width=MAX_AUTO_WIDTH if self._capped(index[column.key]) else None)
         for p in self.order:
             self.add_row(*(self._shown_cell(self.cells[p][index[c.key]]) for c in self.shown_columns), key=self.keys[p])
         shown_keys = [self.keys[p] for p in self.order]

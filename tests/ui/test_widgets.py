@@ -76,3 +76,30 @@ async def test_trend_chart_falls_back_to_a_sparkline_when_plotext_fails(home, mo
         await pilot.pause()
         assert chart.using_fallback
         assert list(chart.query_one(Sparkline).data) == [1.0, 2.0]
+
+
+async def test_kpi_tiles_never_break_a_word_at_80_columns(home) -> None:
+    from textual.containers import Horizontal
+    from textual.widgets import Static
+
+    class Narrow(App[None]):
+        def compose(self) -> ComposeResult:
+            with Horizontal():
+                yield Static("sidebar", id="side")  # the stepper's sidebar takes a third at 80 columns
+                yield KpiStrip([Kpi("Coverage", "61.2%", "bad", "target 75.0%"), Kpi("Utilisation", "97.4%", "good"),
+                                Kpi("Savings rate", "21.0%"), Kpi("Unused commitment", "1,234 USD")], id="kpis")
+
+    app = Narrow()
+    app.CSS = "#side { width: 27; } KpiStrip { width: 1fr; }"
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.pause()
+        tiles = list(app.query(KpiTile))
+        for tile in tiles:
+            words = [tile.kpi.label, tile.kpi.value, *tile.kpi.hint.split()]
+            assert tile.content_region.width >= max(len(w) for w in words), tile.kpi.label
+        assert len({t.region.y for t in tiles}) > 1  # two rows, not four squeezed tiles
+        await pilot.resize_terminal(160, 24)
+        await pilot.pause()
+        await pilot.pause()
+        assert len({t.region.y for t in app.query(KpiTile)}) == 1

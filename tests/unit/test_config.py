@@ -55,3 +55,24 @@ def test_invalid_toml_names_the_file(tmp_path: Path) -> None:
     write(tmp_path, "[targets\n")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_config(tmp_path)
+
+
+def test_ui_theme_and_keymap(tmp_path: Path) -> None:
+    assert load_config(tmp_path).theme == "dark" and load_config(tmp_path).keys == {}
+    write(tmp_path, '[ui]\ntheme = "high-contrast"\n[keys]\nstepper-next = " n , right "\ntable-export = "x"\n')
+    cfg = load_config(tmp_path)
+    assert cfg.theme == "high-contrast"
+    assert cfg.keys == {"stepper-next": "n,right", "table-export": "x"}
+
+
+@pytest.mark.parametrize(("text", "named"), [
+    ('[ui]\ntheme = "sepia"\n', "ui.theme"),
+    ('[keys]\nstepper-next = 3\n', "keys.stepper-next"),
+    ('[keys]\nstepper-next = "n,,b"\n', "keys.stepper-next"),
+    ('[ui]\ncolour = "dark"\n', "ui.colour"),
+])
+def test_bad_ui_and_keys_are_named(tmp_path: Path, text: str, named: str) -> None:
+    write(tmp_path, text)
+    with pytest.raises(ConfigError, match=named.replace(".", r"\.")) as err:
+        load_config(tmp_path)
+    assert "finops-tui.toml" in str(err.value)
