@@ -103,16 +103,3 @@ def _jsonable(obj):  # type: ignore[no-untyped-def]
     from rituals.runs import jsonable
 
     return json.loads(json.dumps(jsonable(obj)))
-
-
-def test_coverage_step_snapshot(demo_home, snap_compare) -> None:
-    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
-        app = pilot.app
-        await settle(app, pilot)
-        await app.push_screen(TagSweepScreen(demo_home, facilitator="priya"))
-        await settle(app, pilot)
-        app.screen.query_one("#stepper-steps").focus()
-        await pilot.press("n")
-        await settle(app, pilot)
-
-    assert snap_compare(FinOpsApp(demo_home), terminal_size=(130, 44), run_before=run_before)
