@@ -174,3 +174,63 @@ def numbers_sections(numbers: dict[str, Any]) -> list[tuple[str, str]]:
         if _is_rows(value):
             out.append((inline(label(key)), rows_table(value, currency)))
     return out
+
+
+# -- reading our own tables back (the TUI shows an item's tables as sortable tables, not as text) --------------
+_ENTITY_BACK = re.compile(r"&(amp|lt|gt|#32);")
+_ENTITY_TEXT = {"amp": "&", "lt": "<", "gt": ">", "#32": " "}
+_ALIGN_BACK = {"---": "left", "---:": "right", ":---:": "center"}
+
+
+def _split_row(line: str) -> list[str]:
+    """The raw (still escaped) cells of ``| a | b |``: a backslash escapes the next character."""
+    inner = line.strip()
+    inner = inner[1:] if inner.startswith("|") else inner
+    cells, current, i = [], [], 0
+    while i < len(inner):
+        ch = inner[i]
+        if ch == "\\" and i + 1 < len(inner):
+            current.append(inner[i:i + 2])
+            i += 2
+            continue
+        if ch == "|":
+            cells.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+        i += 1
+    if "".join(current).strip():
+        cells.append("".join(current))
+    return [c.strip() for c in cells]
+
+
+def uncell(text: str) -> str:
+    """The text ``cell`` escaped: backslash escapes and entities undone, ``<br>`` back to a newline."""
+    if text.strip() == "":
+        return ""
+    lines = []
+    for part in text.split("<br>"):
+        out, i = [], 0
+        while i < len(part):
+            if part[i] == "\\" and i + 1 < len(part):
+                out.append(part[i + 1])
+                i += 2
+                continue
+            out.append(part[i])
+            i += 1
+        lines.append(_ENTITY_BACK.sub(lambda m: _ENTITY_TEXT[m.group(1)], "".join(out)))
+    return "\n".join(lines)
+
+
+def is_table_line(line: str) -> bool:
+    return line.lstrip().startswith("|")
+
+
+def parse_table(lines: Sequence[str]) -> tuple[list[str], list[list[str]], list[str]]:
+    """Headers, rows and alignments of a table ``table`` wrote (cells as ``cell`` escaped them)."""
+    if len(lines) < 2:
+        raise ValueError("a table needs a header line and an alignment line")
+    headers = [uncell(c) for c in _split_row(lines[0])]
+    align = [_ALIGN_BACK.get(c.strip(), "left") for c in lines[1].strip().strip("|").split("|")]
+    rows = [[uncell(c) for c in _split_row(line)] for line in lines[2:]]
+    return headers, rows, align

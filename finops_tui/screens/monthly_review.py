@@ -13,10 +13,11 @@ from typing import Any
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.widgets import Input, Label, Markdown, OptionList, Select
+from textual.widgets import Input, Label, OptionList, Select
 from textual.widgets.option_list import Option
 
 from finops_tui.screens.stepper import RitualStepperScreen
+from finops_tui.widgets.agenda_item import AgendaItem
 from rituals.definitions.monthly_review import KIND
 
 WALK_STATUSES = ("open", "in_progress", "blocked", "done", "dropped")
@@ -40,8 +41,9 @@ class MonthlyReviewScreen(RitualStepperScreen):
 
     # -- the agenda items -----------------------------------------------------------------------------------
     def _figures(self, key: str) -> ComposeResult:
-        # The agenda item is the same escaped markdown the minutes carry, rendered (tables, headings).
-        yield Markdown("Preparing the agenda from the data...", id=f"mr-{key}", classes="mr-figures")
+        # The agenda item is the same escaped markdown the minutes carry; its tables are the app's tables.
+        yield AgendaItem("Preparing the agenda from the data...", id=f"mr-{key}", classes="mr-figures",
+                         export_name=f"monthly-{key}")
 
     def compose_actions(self) -> ComposeResult:
         yield from self._figures("actions")
@@ -77,7 +79,7 @@ class MonthlyReviewScreen(RitualStepperScreen):
 
         agenda = findings.as_json()
         for key, _title in ITEMS:
-            self.query_one(f"#mr-{key}", Markdown).update(item_markdown(agenda, key))
+            self.query_one(f"#mr-{key}", AgendaItem).update(item_markdown(agenda, key))
         acts = agenda.get("actions", {})
         self.walk_rows = {r["id"]: dict(r) for r in [*acts.get("open", []), *acts.get("done_since", [])]}
         self._show_walk()

@@ -65,7 +65,31 @@ def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-") or "table"
 
 
+# A figure as text ("5,419 USD", "-12.5%", "4.38 USD/h", "+3.1 pts"): sorted as its number, right-aligned.
+_FIGURE = re.compile(r"^\s*([+\-−]?)\s*([\d,]*\.?\d+)\s*(%|pts|[A-Z]{3}(/h)?|h|d)?\s*$")
+_NO_FIGURE = ("", "-", "no data", "n/a")
+
+
+def figure(value: Any) -> float | None:
+    """The number a figure's text shows, or None."""
+    text = value.plain if isinstance(value, Text) else value
+    if not isinstance(text, str) or not (m := _FIGURE.match(text)):
+        return None
+    if not m.group(3) and m.group(2).isdigit() and len(m.group(2)) > 6:
+        return None  # a bare long digit string is an identifier (an AWS account id), not a figure
+    number = float(m.group(2).replace(",", ""))
+    return -number if m.group(1) in ("-", "−") else number
+
+
+def _figure_column(values: Sequence[Any]) -> bool:
+    texts = [v.plain if isinstance(v, Text) else v for v in values]
+    shown = [t for t in texts if not (isinstance(t, str) and t.strip().lower() in _NO_FIGURE)]
+    return bool(shown) and all(isinstance(t, str) and figure(t) is not None for t in shown)
+
+
 def _sort_key(value: Any) -> tuple[int, Any]:
+    if (number := figure(value)) is not None:
+        return (0, number)
     if isinstance(value, Text):
         return (1, value.plain.lower())
     if _is_number(value):
@@ -163,6 +187,7 @@ least important first; copies and exports hold every column.
             values = [r[i] for r in rows]
             numeric = any(_is_number(v) for v in values) and all(_is_number(v) or _missing(v) for v in values)
             money = numeric and is_money(name)
+            numeric = numeric or _figure_column(values)
             if money and currency and name not in formats:
                 formats[name] = lambda v, c=currency: "-" if _missing(v) else f"{v:,.2f} {c}"
             default = 0 if i == 0 or money else 1
@@ -171,6 +196,10 @@ least important first; copies and exports hold every column.
         self.frame = frame
         self.spec = spec
         self.cells = [[cell_text(v, formats.get(c)) for c, v in zip(names, row, strict=True)] for row in rows]
+        for i, column in enumerate(spec):
+            if column.numeric:  # figures given as text sit right like numbers
+                for row_cells in self.cells:
+                    row_cells[i].justify = "right"
         self.keys = [str(k) for k in keys] if keys is not None else [str(i) for i in range(len(rows))]
         if self.sort_column not in names:
             self.sort_column, self.sort_reverse = None, False
@@ -218,8 +247,12 @@ least important first; copies and exports hold every column.
         if self.sort_column is not None and self.frame is not None:
             index = [c.key for c in self.spec].index(self.sort_column)
             values = [row[index] for row in self.frame.itertuples(index=False, name=None)]
-            present = [p for p in positions if not _missing(values[p])]
-            absent = [p for p in positions if _missing(values[p])]
+            def absent_value(v: Any) -> bool:
+                text = v.plain if isinstance(v, Text) else v
+                return _missing(v) or (isinstance(text, str) and text.strip().lower() in _NO_FIGURE)
+
+            present = [p for p in positions if not absent_value(values[p])]
+            absent = [p for p in positions if absent_value(values[p])]
             present.sort(key=lambda p: _sort_key(values[p]), reverse=self.sort_reverse)
             positions = present + absent  # no value sorts last either way
         needle = self.filter_text.lower()

@@ -5,12 +5,13 @@ created with its RACI owner, closing freezes the agenda and stores next month's 
 from __future__ import annotations
 
 from sqlmodel import select
-from textual.widgets import Input, Markdown, OptionList, Select, Static, TextArea
+from textual.widgets import Input, OptionList, Select, Static, TextArea
 
 from finops_tui.app import FinOpsApp
 from finops_tui.modals.action_form import ActionForm
 from finops_tui.modals.confirm import Confirm
 from finops_tui.screens.monthly_review import MonthlyReviewScreen
+from finops_tui.widgets.agenda_item import AgendaItem
 from rituals import runs
 from rituals.actions import action_history
 from storage.db import Records
@@ -35,7 +36,7 @@ async def test_a_whole_review_from_opening_to_close(demo_home) -> None:
             await _settle(app, pilot)
         assert screen.run.period == "2026-10" and screen.agenda is not None
         run_id = screen.run.id
-        assert "Delete unattached EBS volumes" in screen.query_one("#mr-actions", Markdown).source
+        assert "Delete unattached EBS volumes" in screen.query_one("#mr-actions", AgendaItem).source
 
         screen.go_to("actions")
         walk = screen.query_one("#mr-walk", OptionList)

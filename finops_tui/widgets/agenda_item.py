@@ -1,0 +1,80 @@
+"""A document of escaped markdown (what the minutes carry) shown with its tables as the app's tables: prose
+through Textual's Markdown, each table as a FrameTable (sort, filter, copy, export, no squeezed "2026-1…"
+columns). ``update(markdown)`` replaces it; ``source`` is the markdown shown."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.containers import Vertical
+from textual.widgets import Markdown
+
+from exports import markdown as md
+from finops_tui.widgets.data_table import FrameTable
+
+
+def blocks(text: str) -> list[tuple[str, Any]]:
+    """``("text", markdown)`` and ``("table", lines)`` in document order."""
+    out: list[tuple[str, Any]] = []
+    for line in text.split("\n"):
+        kind = "table" if md.is_table_line(line) else "text"
+        if out and out[-1][0] == kind:
+            out[-1][1].append(line)
+        else:
+            out.append((kind, [line]))
+    return [(kind, lines if kind == "table" else "\n".join(lines)) for kind, lines in out
+            if kind == "table" or "\n".join(lines).strip()]
+
+
+KEEP_HEADERS = ("status", "owner", "team", "share", "impact", "savings")
+
+
+def _priority(index: int, header: str) -> int:
+    """The first column names the row (kept); money and who/what-state columns next; the rest go first
+    (the rightmost first) when the table is narrow."""
+    if index == 0:
+        return 0
+    low = header.lower()
+    return 1 if md.is_money(low.replace(" ", "_")) or any(w in low for w in KEEP_HEADERS) else 2
+
+
+class AgendaItem(Vertical):
+    DEFAULT_CSS = """
+    AgendaItem { height: auto; }
+    AgendaItem > FrameTable { height: auto; max-height: 14; margin: 0 0 1 0; }
+    AgendaItem > Markdown { margin: 0; }
+    """
+
+    def __init__(self, text: str = "", *, export_name: str = "agenda", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.source = text
+        self.export_name = export_name
+
+    def on_mount(self) -> None:
+        self.update(self.source)
+
+    def update(self, text: str) -> None:
+        import pandas as pd
+
+        self.source = text
+        self.remove_children()
+        widgets: list[Any] = []
+        fills: list[tuple[FrameTable, Any, dict[str, str]]] = []
+        for kind, body in blocks(text):
+            if kind == "text":
+                widgets.append(Markdown(body))
+                continue
+            headers, rows, _align = md.parse_table(body)
+            keys = [f"c{i}" for i in range(len(headers))]
+            frame = pd.DataFrame([r + [""] * (len(headers) - len(r)) for r in rows], columns=keys, dtype=object)
+            table = FrameTable(export_name=f"{self.export_name}-{len(fills) + 1}")
+            widgets.append(table)
+            fills.append((table, frame, dict(zip(keys, headers, strict=True))))
+
+        def fill() -> None:
+            for table, frame, labels in fills:
+                table.load_frame(frame, labels=labels, priorities={k: _priority(i, labels[k])
+                                                                   for i, k in enumerate(frame.columns)})
+
+        self.mount_all(widgets)
+        self.call_after_refresh(fill)
