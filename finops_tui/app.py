@@ -23,6 +23,11 @@ THEMES = {"dark": "textual-dark", "light": "textual-light", "high-contrast": HIG
 
 def binding_ids() -> set[str]:
     """The id of every binding of the app, its screens, modals and widgets (the ids [keys] may rebind)."""
+    return {b.id for b in all_bindings() if b.id}
+
+
+def all_bindings() -> list[Binding]:
+    """Every binding with an id of the app, its screens, modals and widgets, once each, by id."""
     import importlib
     import pkgutil
 
@@ -34,7 +39,7 @@ def binding_ids() -> set[str]:
         path = [str(Path(finops_tui.__file__).parent / package)]
         for info in pkgutil.iter_modules(path):
             importlib.import_module(f"finops_tui.{package}.{info.name}")
-    ids: set[str] = set()
+    found: dict[str, Binding] = {}
     todo: list[type] = [DOMNode]
     while todo:
         cls = todo.pop()
@@ -43,8 +48,8 @@ def binding_ids() -> set[str]:
             for klass in cls.__mro__:
                 for binding in vars(klass).get("BINDINGS", []):
                     if isinstance(binding, Binding) and binding.id:
-                        ids.add(binding.id)
-    return ids
+                        found.setdefault(binding.id, binding)
+    return sorted(found.values(), key=lambda b: b.id or "")
 
 
 class FinOpsApp(App[None]):

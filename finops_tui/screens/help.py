@@ -16,7 +16,7 @@ the **commitment review**, the **monthly cost review** and the **quarterly matur
 
 | key | what it does |
 |---|---|
-| `?` | this help |
+| `?` | the keys of this screen and of the focused widget |
 | `ctrl+p` | the command palette: every ritual and command |
 | `q` | quit |
 | `escape` | back |
@@ -30,8 +30,14 @@ class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close", id="close-help")]
 
     def compose(self) -> ComposeResult:
+        from exports import markdown as md
+        from finops_tui.app import all_bindings
+
+        ids = md.table(["binding id", "keys", "what it does"],
+                       [[md.cell(b.id), md.cell(b.key), md.cell(b.description)] for b in all_bindings()])
         with VerticalScroll(id="help"):
-            yield Markdown(HELP)
+            yield Markdown(HELP + "\n## Keys by binding id\n\nRebind any of them in `finops-tui.toml`: "
+                           "`[keys]` then `binding-id = \"keys\"`.\n\n" + ids)
 
     async def action_dismiss(self, result: None = None) -> None:
         self.dismiss(result)

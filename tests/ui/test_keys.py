@@ -109,3 +109,12 @@ async def test_the_theme_comes_from_the_config(home) -> None:
         await pilot.pause()
         assert app.theme == "finops-high-contrast"
         assert app.current_theme.background == "#000000" and app.current_theme.foreground == "#ffffff"
+
+
+async def test_about_lists_every_binding_id(home) -> None:
+    app = FinOpsApp(home)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.action_about()
+        await pilot.pause()
+        text = app.screen.query_one(Markdown).source
+        assert all(f"| {i} |" in text for i in ("stepper-next", "table-export", "anomaly-note"))

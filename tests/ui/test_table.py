@@ -143,3 +143,28 @@ async def test_narrow_table_keeps_identifying_and_money_columns(home) -> None:
         await pilot.pause()
         await pilot.pause()
         assert [c.key for c in table.shown_columns] == ["team", "cost"]
+
+
+async def test_right_scrolls_a_whole_column_and_jk_move_only_where_free(home) -> None:
+    wide = pd.DataFrame({f"col{i}": [f"value-{i}-{'x' * 12}", f"other-{i}"] for i in range(8)}, dtype=object)
+    app = TableApp(home)
+    async with app.run_test(size=(60, 12)) as pilot:
+        table = app.query_one(FrameTable)
+        table.load_frame(wide, priorities={c: 0 for c in wide.columns})  # nothing may hide: it must scroll
+        table.focus()
+        await pilot.pause()
+        edges = table._column_left_edges()
+        assert table.max_scroll_x > 0
+        for _ in range(5):
+            await pilot.press("right")
+            await pilot.pause()
+        assert table.current_column.key == "col5"
+        assert table.scroll_x in edges and table.scroll_x > 0  # never stopped inside a column
+        assert edges[5] >= table.scroll_x
+        await pilot.press("j")
+        assert table.cursor_row == 1
+        await pilot.press("k")
+        assert table.cursor_row == 0
+        table.vim_keys = False  # the triage screen binds k itself
+        await pilot.press("j")
+        assert table.cursor_row == 0
