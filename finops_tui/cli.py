@@ -86,6 +86,8 @@ def run_app(home) -> None:  # type: ignore[no-untyped-def]
         with handle_errors():
             _ = home.records
 
+    with handle_errors():
+        _ = home.config  # a bad [ui] theme or [keys] entry: one line naming the file and key, exit 2
     FinOpsApp(home).run()
 
 

@@ -128,7 +128,8 @@ class MyActionsScreen(Screen[None]):
         rows = [{"id": v.id, "title": v.title, "status": v.status.replace("_", " "),
                  "due": Text(v.due_date.isoformat() if v.due_date else "-", style="bold red" if v.overdue else ""),
                  "owner": v.owner, "version": v.version} for v in loaded.views]
-        table.load_frame(pd.DataFrame(rows, columns=["id", "title", "status", "due", "owner", "version"],
+        # The due date and status before the title: a long title would push them off an 80-column screen.
+        table.load_frame(pd.DataFrame(rows, columns=["id", "due", "status", "title", "owner", "version"],
                                       dtype=object),
                          labels={"id": "#", "title": "action", "version": "v"},
                          priorities={"title": 0, "due": 0, "status": 1, "owner": 2, "version": 3},
