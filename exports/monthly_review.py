@@ -12,6 +12,7 @@ from exports import markdown as md
 from exports.format import counted, money, pct
 from rituals.definitions.monthly_review import KIND as MONTHLY_REVIEW
 from rituals.ritual import ritual
+from rituals.showback import basis_words
 
 SPARKS = "▁▂▃▄▅▆▇█"
 # The agenda's items are the review's steps, titled as its definition titles them.
@@ -152,7 +153,8 @@ def showback_md(s: dict[str, Any], cur: str | None) -> str:
         return na
     cur = s.get("currency") or cur
     reasons = ", ".join(f"{k.replace('_', ' ')} {_m(v, cur)}" for k, v in (s.get("shared_by_reason") or {}).items())
-    out = [md.inline(f"Spend {_m(s['total'], cur, 2)} (billed {_m(s['billed_total'], cur, 2)}); shared "
+    out = [md.inline(f"Spend {_m(s['total'], cur, 2)} (billed {_m(s['billed_total'], cur, 2)}"
+                     + (f", {basis_words(s['billed_basis'])}" if s.get("billed_basis") else "") + "); shared "
                      f"{_m(s.get('shared_total'), cur, 2)}" + (f" ({reasons})" if reasons else "")
                      + f", split {str(s.get('method', '')).replace('_', ' ')}."), ""]
     trends = s.get("team_trends") or {}

@@ -258,6 +258,7 @@ def _showback_window(home: Home, month: date, through: date) -> Any:
     """The showback of ``month`` over its days before ``through`` only (a month not over yet)."""
     from rituals.showback import (
         ShowbackInputs,
+        billed_by_period,
         build_showback,
         month_key,
         showback_lines,
@@ -268,8 +269,10 @@ def _showback_window(home: Home, month: date, through: date) -> Any:
     found = {}
     if through > month:
         lines = showback_lines(home.costs, inputs.account_teams, inputs.shared_accounts, month, through)
+        # Billed so far is the month's billing period's (its invoice to date), spend its charge days.
         found = showbacks_from_lines(lines, inputs.currency, method=inputs.method, fixed_pct=inputs.fixed_pct,
-                                     teams=inputs.teams)
+                                     teams=inputs.teams, billed=billed_by_period(home.costs, month,
+                                                                                  add_months(month, 1)))
     return next(iter(found.values()), None) or build_showback(month_key(month), inputs.currency, {}, {}, 0.0,
                                                               method=inputs.method, fixed_pct=inputs.fixed_pct,
                                                               teams=inputs.teams)

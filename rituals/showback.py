@@ -24,7 +24,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from rituals.calendar import add_months
-from storage.cost_queries import showback_costs
+from storage.cost_queries import billed_by_billing_period, showback_costs
 from storage.costs import CostStore
 
 if TYPE_CHECKING:
@@ -123,6 +123,9 @@ class Showback:
     method: str
     teams: list[TeamShowback]
     shared_by_reason: dict[str, float] = field(default_factory=dict)
+    # What billed_total groups by: "billing_period" (the invoice's month) or "charge_period" (the charge's
+    # month: the AWS sync's tag costs, or a part of a month). Spend (total) is always by charge period.
+    billed_basis: str = "billing_period"
 
     @property
     def shared_total(self) -> float:
@@ -134,7 +137,8 @@ class Showback:
     def as_json(self) -> dict[str, Any]:
         """The headless ``showback --json`` object (frozen as the monthly review's numbers)."""
         return {"month": self.month, "currency": self.currency, "total": self.total,
-                "billed_total": self.billed_total, "teams": [t.as_dict() for t in self.teams]}
+                "billed_total": self.billed_total, "billed_basis": self.billed_basis,
+                "spend_basis": "charge_period", "teams": [t.as_dict() for t in self.teams]}
 
     def frame(self) -> pd.DataFrame:
         import pandas as pd
@@ -145,7 +149,7 @@ class Showback:
 
 def build_showback(month: str, currency: str, direct: dict[str, float], shared_by_reason: dict[str, float],
                    billed_total: float, *, method: str, fixed_pct: dict[str, float] | None = None,
-                   teams: Sequence[str] = ()) -> Showback:
+                   teams: Sequence[str] = (), billed_basis: str = "billing_period") -> Showback:
     """The month's showback from its direct spend per team and its shared spend (both unrounded)."""
     shared = sum(shared_by_reason.values())
     split = split_shared(direct, shared, method, fixed_pct, teams)
@@ -162,7 +166,7 @@ def build_showback(month: str, currency: str, direct: dict[str, float], shared_b
         lines.append(TeamShowback(t, direct_c[t] / 100, (total_c[t] - direct_c[t]) / 100, tot, pct))
     lines.sort(key=lambda line: (-line.total, line.team))
     return Showback(month, currency, round(month_total, 2), round(billed_total, 2), method, lines,
-                    {k: round(v, 2) for k, v in shared_by_reason.items()})
+                    {k: round(v, 2) for k, v in shared_by_reason.items()}, billed_basis)
 
 
 # -- from the cost store -----------------------------------------------------------------------------------
@@ -189,9 +193,25 @@ def active_teams(records: Any) -> list[str]:
         return sorted(s.exec(select(Team.name).where(Team.active == True)).all())  # noqa: E712
 
 
+BASIS_WORDS = {"billing_period": "by billing period, as invoiced", "charge_period": "by charge period"}
+
+
+def basis_words(basis: str | None) -> str:
+    """How outputs name a figure's basis (``billed_basis``); an older frozen run has none."""
+    return BASIS_WORDS.get(basis or "", "basis not recorded")
+
+
+def billed_by_period(store: CostStore, first: date, end: date) -> tuple[dict[date, float], str]:
+    """BilledCost per billing period starting in ``first <= day < end`` and its basis (the invoice's month;
+    see storage.cost_queries.billed_by_billing_period)."""
+    return billed_by_billing_period(store, first, end)
+
+
 def showbacks_from_lines(lines: pd.DataFrame, currency: str, *, method: str, fixed_pct: dict[str, float],
-                         teams: Sequence[str]) -> dict[date, Showback]:
-    """One Showback per period in ``lines`` (see ``showback_lines``)."""
+                         teams: Sequence[str], billed: tuple[dict[date, float], str] | None = None
+                         ) -> dict[date, Showback]:
+    """One Showback per period in ``lines`` (see ``showback_lines``). ``billed`` (``billed_by_period``) gives
+    each month's billed total by billing period; without it billed is the lines' own (by charge period)."""
     out: dict[date, Showback] = {}
     for period, part in lines.groupby("period", sort=True):
         day = period.date() if hasattr(period, "date") else period
@@ -199,8 +219,17 @@ def showbacks_from_lines(lines: pd.DataFrame, currency: str, *, method: str, fix
         direct = {str(t): float(c) for t, c in direct_rows.groupby("team")["cost"].sum().items()}
         shared_rows = part[part["reason"].notna()]
         shared = {str(r): float(c) for r, c in shared_rows.groupby("reason")["cost"].sum().items()}
-        out[day] = build_showback(month_key(day), currency, direct, shared, float(part["billed"].sum()),
-                                  method=method, fixed_pct=fixed_pct, teams=teams)
+        if billed is None:
+            out[day] = build_showback(month_key(day), currency, direct, shared, float(part["billed"].sum()),
+                                      method=method, fixed_pct=fixed_pct, teams=teams, billed_basis="charge_period")
+        else:
+            out[day] = build_showback(month_key(day), currency, direct, shared, billed[0].get(day, 0.0),
+                                      method=method, fixed_pct=fixed_pct, teams=teams, billed_basis=billed[1])
+    if billed is not None:  # a month billed with no spend of its own (a late invoice line) still shows it
+        for day, amount in billed[0].items():
+            if day not in out and amount:
+                out[day] = build_showback(month_key(day), currency, {}, {}, amount, method=method,
+                                          fixed_pct=fixed_pct, teams=teams, billed_basis=billed[1])
     return out
 
 
@@ -230,7 +259,7 @@ def monthly_showbacks(store: CostStore, inputs: ShowbackInputs, first: date, las
     without data gets an empty showback."""
     lines = showback_lines(store, inputs.account_teams, inputs.shared_accounts, first, add_months(last, 1))
     found = showbacks_from_lines(lines, inputs.currency, method=inputs.method, fixed_pct=inputs.fixed_pct,
-                                 teams=inputs.teams)
+                                 teams=inputs.teams, billed=billed_by_period(store, first, add_months(last, 1)))
     out: dict[date, Showback] = {}
     month = first
     while month <= last:

@@ -19,6 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 from storage.costs import CostStore, attach_store, one_row, scratch_path, sql_string
 from storage.schema import (
+    CONTRACT_COLUMNS,
+    CONTRACTS_DDL,
+    CONTRACTS_TABLE,
     COST_COLUMNS,
     DATA_TABLE,
     DERIVED_COLUMNS,
@@ -72,6 +75,9 @@ class LoadSummary:
     notes: list[str] = field(default_factory=list)
     commitments: int = 0
     currency: str | None = None
+    contracts: int = 0  # FOCUS Contract Commitment rows stored
+    # Rows whose charge period spans calendar months: rows, BilledCost, first (source, row).
+    multi_month: dict[str, Any] = field(default_factory=dict)
 
 
 class Staging:
@@ -96,6 +102,7 @@ class Staging:
         self.con.execute(f"CREATE TABLE staging ({body}, _source VARCHAR, _row BIGINT)")
         self.notes: list[str] = []
         self._commitments = False
+        self._contracts = False
         self._lazy: dict[str, list[str]] = {}  # view name -> its columns
         self._tag_rows: list[dict[str, Any]] = []
         self._staged_rows = 0
@@ -201,6 +208,54 @@ class Staging:
         self.con.execute(f"INSERT INTO commitments BY NAME {select_sql}", params or [])
         return one_row(self.con, "SELECT count(*) FROM commitments")[0] - before
 
+    def stage_contracts(self, select_sql: str) -> int:
+        """Stage FOCUS 1.3 Contract Commitment rows (negotiated contracts' terms) that the commit upserts into
+        the store's ``contract_commitments`` in the same transaction as the line items. The SELECT names its
+        columns as that table does (storage.schema.CONTRACT_COLUMNS)."""
+        assert self.con is not None
+        if not self._contracts:
+            self.con.execute(CONTRACTS_DDL.replace(" PRIMARY KEY", "").replace(CONTRACTS_TABLE, "contracts"))
+            self._contracts = True
+        before = one_row(self.con, "SELECT count(*) FROM contracts")[0]
+        self.con.execute(f"INSERT INTO contracts BY NAME {select_sql}")
+        return one_row(self.con, "SELECT count(*) FROM contracts")[0] - before
+
+    def _write_contracts(self, con: duckdb.DuckDBPyConnection) -> int:
+        """Upsert the staged contract commitments into the store (inside the swap's transaction): one row per
+        commitment id, the one with the latest period end winning (a renewal carries the newer terms)."""
+        if not self._contracts:
+            return 0
+        cols = ", ".join(CONTRACT_COLUMNS)
+        con.execute(f"INSERT OR REPLACE INTO {CONTRACTS_TABLE} ({cols}) SELECT {cols} FROM memory.contracts "
+                    "QUALIFY row_number() OVER (PARTITION BY contract_commitment_id ORDER BY period_end DESC "
+                    "NULLS LAST) = 1")
+        return int(one_row(con, "SELECT count(DISTINCT contract_commitment_id) FROM memory.contracts")[0])
+
+    def _store_contracts_only(self, at: datetime, source: str) -> LoadSummary:
+        """A load of Contract Commitment files alone: their rows in one transaction, no line items touched."""
+        con = self.con
+        assert con is not None
+        attach_store(con, self.store.path)
+        try:
+            con.execute("USE store")
+            con.execute("BEGIN TRANSACTION")
+            create_schema(con, self.store.taxonomy)
+            import_id = int(one_row(con, "SELECT coalesce(max(import_id), 0) + 1 FROM imports")[0])
+            n = self._write_contracts(con)
+            con.execute("INSERT INTO imports VALUES (?, ?, ?, 0, 0, ?)",
+                        [import_id, at, source, json.dumps({"contract_commitments": n})])
+            con.execute("COMMIT")
+        except BaseException:
+            try:
+                con.execute("ROLLBACK")
+            except Exception:  # noqa: BLE001 - the transaction may already be gone
+                pass
+            raise
+        finally:
+            con.execute("USE memory")
+            con.execute("DETACH store")
+        return LoadSummary(rows=0, replaced=0, import_id=import_id, notes=list(self.notes), contracts=n)
+
     # -- checking ---------------------------------------------------------------------------------------
     def _fill(self) -> None:
         assert self.con is not None
@@ -285,6 +340,11 @@ class Staging:
         assert self.con is not None
         phase = on_phase or (lambda _name: None)
         phase("validating")
+        at = (imported_at or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
+        if self._staged_rows == 0 and self._contracts:
+            summary = self._store_contracts_only(at, source or "load")
+            self.close()
+            return summary
         if self._staged_rows == 0:
             raise LoadError([LoadProblem("no data rows")])
         self._fill()
@@ -294,18 +354,45 @@ class Staging:
                                                    "WHERE Tags IS NOT NULL").fetchall()]
         folded, bad = tag_rows(distinct, self.store, report)
         if bad:
-            raw, why = next(iter(bad.items()))
-            row = one_row(self.con, "SELECT _source, _row FROM memory.staged WHERE Tags = ? ORDER BY _row LIMIT 1",
-                          [raw])
-            raise LoadError([LoadProblem(why, row[0], row[1], "Tags")])
+            raise LoadError([self._bad_tags_problem(bad)])
         self._tag_rows = folded
         self.con.register("_tagmap", tagmap_frame(folded, self.store))
         self.con.execute("CREATE TABLE tagmap AS SELECT * FROM _tagmap")
         phase("storing and checking")
-        at = (imported_at or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
         summary = self._swap(replace_all, source or "load", report, meta or {}, at)
         self.close()
         return summary
+
+    def _bad_tags_problem(self, bad: dict[Any, str]) -> LoadProblem:
+        """The refusal of unreadable Tags values: the first bad row (by source and row, not by distinct value)
+        with its reason, and how many rows are bad."""
+        assert self.con is not None
+        self.con.register("_bad_tags", _frame({"Tags": list(bad)}))
+        try:
+            count, first = one_row(self.con, "SELECT count(*), min({'s': _source, 'r': _row}) FROM memory.staged "
+                                             "WHERE Tags IN (SELECT Tags FROM _bad_tags)")
+            raw = one_row(self.con, "SELECT Tags FROM memory.staged WHERE _source = ? AND _row = ? LIMIT 1",
+                          [first["s"], first["r"]])[0]
+        finally:
+            self.con.unregister("_bad_tags")
+        rows = "1 row has" if count == 1 else f"{count:,} rows have"
+        return LoadProblem(f"{bad.get(raw, next(iter(bad.values())))} ({rows} an unreadable Tags value; "
+                           f"the first is row {first['r']})", first["s"], first["r"], "Tags")
+
+    def _multi_month_charges(self, import_id: int) -> dict[str, Any]:
+        """Rows this load wrote whose charge period spans calendar months (a yearly fee, an end-of-contract
+        charge): their count and BilledCost, and the first of them. Their billed cost belongs to their billing
+        period; the spend over time counts them on the day their charge starts."""
+        assert self.con is not None
+        spans = ("ChargePeriodEnd IS NOT NULL AND date_trunc('month', ChargePeriodStart) < "
+                 "date_trunc('month', ChargePeriodEnd - INTERVAL 1 MICROSECOND)")
+        n, billed = one_row(self.con, f"SELECT count(*), sum(BilledCost) FROM line_items WHERE import_id = "
+                                      f"{int(import_id)} AND {spans}")
+        if not n:
+            return {}
+        first = self._first(spans, "")
+        return {"rows": int(n), "billed_cost": float(billed or 0.0),
+                "first_source": first.source if first else None, "first_row": first.row if first else None}
 
     def _summary(self, keyed: pd.DataFrame, report: FoldReport) -> LoadSummary:
         periods = []
@@ -372,6 +459,7 @@ class Staging:
             if problems:
                 raise LoadError(problems)
             summary = self._summary(keyed, report)
+            summary.multi_month = self._multi_month_charges(import_id)
             older = f"import_id IS DISTINCT FROM {import_id}"
             if had_rows and not replace_all:
                 keys = ("(SELECT DISTINCT BillingAccountId AS a, BillingPeriodStart AS b FROM line_items "
@@ -390,6 +478,7 @@ class Staging:
                             "description, hourly_commitment, start_date, end_date, term_years, payment_option,"
                             " account_id, source FROM memory.commitments QUALIFY row_number() OVER (PARTITION BY "
                             "commitment_id ORDER BY end_date DESC NULLS LAST) = 1")
+            summary.contracts = self._write_contracts(con)
             for key, value in meta.items():
                 con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])
             con.execute("COMMIT")
@@ -403,3 +492,9 @@ class Staging:
             con.execute("USE memory")
             con.execute("DETACH store")
         return summary
+
+
+def _frame(columns: dict[str, list[Any]]) -> pd.DataFrame:
+    import pandas as pd
+
+    return pd.DataFrame(columns).astype(object)

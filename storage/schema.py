@@ -60,6 +60,16 @@ FOCUS_COLUMNS: dict[str, str] = {
     "CommitmentDiscountStatus": "VARCHAR",
     "CommitmentDiscountCategory": "VARCHAR",
     "Tags": "VARCHAR",
+    # FOCUS 1.3: the provider columns that replace ProviderName / PublisherName (both kept, mapped both
+    # ways at import), the provider's split-cost allocation columns and the contract commitments applied.
+    "ServiceProviderName": "VARCHAR",
+    "HostProviderName": "VARCHAR",
+    "AllocatedMethodId": "VARCHAR",
+    "AllocatedMethodDetails": "VARCHAR",
+    "AllocatedResourceId": "VARCHAR",
+    "AllocatedResourceName": "VARCHAR",
+    "AllocatedTags": "VARCHAR",
+    "ContractApplied": "VARCHAR",
     "x_UsageType": "VARCHAR",
     "x_Operation": "VARCHAR",
     "x_CostCategories": "VARCHAR",
@@ -86,6 +96,19 @@ PERIOD_DEFAULTS = {
     "BillingPeriodStart": "date_trunc('month', ChargePeriodStart)",
     "BillingPeriodEnd": "date_trunc('month', ChargePeriodStart) + INTERVAL 1 MONTH",
 }
+
+
+# The FOCUS 1.3 Contract Commitment dataset (negotiated contracts' terms; not Savings Plans or reservations,
+# which are commitment_inventory): one row per contract commitment, imported beside the line items.
+CONTRACTS_TABLE = "contract_commitments"
+CONTRACT_COLUMNS: dict[str, str] = {
+    "contract_commitment_id": "VARCHAR PRIMARY KEY", "contract_id": "VARCHAR", "category": "VARCHAR",
+    "type": "VARCHAR", "description": "VARCHAR", "cost": "DOUBLE", "quantity": "DOUBLE", "unit": "VARCHAR",
+    "period_start": "TIMESTAMP", "period_end": "TIMESTAMP", "contract_period_start": "TIMESTAMP",
+    "contract_period_end": "TIMESTAMP", "currency": "VARCHAR", "source": "VARCHAR",
+}
+CONTRACTS_DDL = (f"CREATE TABLE IF NOT EXISTS {CONTRACTS_TABLE} ("
+                 + ", ".join(f"{c} {t}" for c, t in CONTRACT_COLUMNS.items()) + ")")
 
 
 def stored_column_sql(name: str, stored: list[str] | set[str], types: dict[str, str], table: str = "") -> str:
@@ -142,6 +165,7 @@ def create_schema(con: duckdb.DuckDBPyConnection, taxonomy: Taxonomy, store_colu
         "description VARCHAR, hourly_commitment DOUBLE, start_date DATE, end_date DATE, term_years INTEGER, "
         "payment_option VARCHAR, account_id VARCHAR, source VARCHAR)"
     )
+    con.execute(CONTRACTS_DDL)
     types = {**FOCUS_COLUMNS, **DERIVED_COLUMNS, **dict.fromkeys(tag_cols, "VARCHAR")}
     stored = _table_columns(con, DATA_TABLE)
     added = [c for c in dict.fromkeys(store_columns) if c in types and c not in stored]

@@ -14,11 +14,14 @@ from storage.sources.shapes import FORMATS
 @click.command("import")
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
-              help="Read every file as this format: focus (FOCUS 1.0-1.3), cur2 (AWS CUR 2.0), cur-legacy "
-                   "(legacy CUR, lineItem/ names) or cur-legacy-athena (legacy CUR, Athena delivery) "
-                   "[default: detected from each file's header].")
+              help="Read every file as this format: focus (FOCUS 1.0-1.3), focus-contract-commitment (the FOCUS "
+                   "1.3 Contract Commitment dataset), cur2 (AWS CUR 2.0), cur-legacy (legacy CUR, lineItem/ "
+                   "names) or cur-legacy-athena (legacy CUR, Athena delivery) [default: detected from each "
+                   "file's header].")
 @click.option("--currency", default=None, metavar="CODE",
-              help="Currency of files without BillingCurrency [default: the configured currency].")
+              help="The billing currency of FOCUS files without a BillingCurrency column (or with empty cells), "
+                   "such as the FOCUS specification's example files; without it such a file is refused. Also "
+                   "the currency of CUR rows without one [default for CUR: the configured currency].")
 @click.option("--billing-account", default="unknown", show_default=True, metavar="ID",
               help="BillingAccountId of files without one.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
@@ -29,10 +32,18 @@ def command(home, paths: tuple[str, ...], fmt: str | None, currency: str | None,
 
     FOCUS 1.0-1.3 (any provider), AWS CUR 2.0 and the legacy CUR (CSV with lineItem/ names, or its
     Athena delivery in snake_case) are told apart by their headers; each file's shape is printed. Other
-    exports (Azure EA/MCA, GCP, OCI, FOCUS before 1.0) are refused with the export to create instead. One
+    exports (Azure EA/MCA, GCP, OCI, FOCUS before 1.0) are refused with the export to create instead.
+
+    FOCUS is read strictly: the version comes from an AWS Data Exports manifest beside the file or a column
+    only a later release has, and is printed; the costs, ChargeCategory, the charge and billing periods and
+    BillingCurrency must be columns with a value on every row (periods ending after they start), else the
+    file is refused naming the column, the first bad row and how many rows are bad; other FOCUS 1.0
+    mandatory columns a file lacks are listed. FOCUS 1.3 Contract Commitment files are stored beside the line
+    items and shown in the commitment review. One
     import is one transaction: a bad file anywhere stores nothing and exits 2 naming the file, row and
     column. Importing a billing period of a billing account again replaces it. Prints rows, replaced rows,
-    providers, accounts, BilledCost and EffectiveCost per billing period, absent columns and folded tag keys.
+    providers, accounts, BilledCost and EffectiveCost per billing period (so each period's BilledCost is its
+    invoice's), charges whose charge period spans months, absent columns and folded tag keys.
     """
     from storage.loader import LoadError
     from storage.sources.files import import_files
@@ -40,7 +51,8 @@ def command(home, paths: tuple[str, ...], fmt: str | None, currency: str | None,
     with handle_errors():
         bar = _Bar() if sys.stderr.isatty() else None
         try:
-            result = import_files(home.costs, paths, fmt=fmt, currency=(currency or home.config.currency).upper(),
+            result = import_files(home.costs, paths, fmt=fmt, currency=currency,
+                                  fallback_currency=home.config.currency,
                                   billing_account=billing_account, progress=bar.update if bar else None,
                                   imported_at=home.clock.now())
         except LoadError as exc:
@@ -72,12 +84,22 @@ def summary_lines(s: dict[str, Any]) -> list[str]:
         f"Imported {s['rows']:,} rows from {len(files)} file{'s' if len(files) != 1 else ''}; "
         f"replaced {s['replaced']:,} rows already stored.",
         f"Providers: {', '.join(s['providers']) or '-'}; accounts: {s['accounts']}; currency: {cur}.",
+        "By billing period (BillingPeriodStart), as invoiced:",
         f"{'billing period':<15}{'rows':>10}{'BilledCost':>18}{'EffectiveCost':>18}",
     ]
     for p in s["billing_periods"]:
         out.append(f"{p['period']:<15}{p['rows']:>10,}{p['billed_cost'] or 0:>18,.2f}{p['effective_cost'] or 0:>18,.2f}")
+    multi = s.get("multi_month_charges") or {}
+    if multi:
+        where = f" (first: {multi['first_source']} row {multi['first_row']})" if multi.get("first_row") else ""
+        out.append(f"{multi['rows']:,} charge{'s' if multi['rows'] != 1 else ''} span more than one month "
+                   f"(charge period), {multi['billed_cost']:,.2f} {cur} billed{where}: billed figures count them "
+                   "in their billing period, spend over time on the day their charge starts.")
     for f in files:
-        out.append(f"{f['path']}: {f['format']}, {f['rows']:,} rows ({f['shape']})")
+        out.append(f"{f['path']}: {f['format']}, {f['rows']:,} rows ({f['shape']}"
+                   + (f"; version from {f['version_basis']}" if f.get("version_basis") else "") + ")")
+        if f.get("missing_mandatory"):
+            out.append(f"  not FOCUS 1.0 conformant, missing mandatory columns: {', '.join(f['missing_mandatory'])}")
         if f["absent_columns"]:
             out.append(f"  absent columns: {', '.join(f['absent_columns'])}")
         if f["ignored_columns"]:
@@ -87,6 +109,8 @@ def summary_lines(s: dict[str, Any]) -> list[str]:
         out.append(f"Folded tag keys: {folded}")
     if s["commitments"]:
         out.append(f"Commitments recorded: {s['commitments']}")
+    if s.get("contract_commitments"):
+        out.append(f"Contract commitments recorded (FOCUS Contract Commitment dataset): {s['contract_commitments']}")
     out.extend(s["notes"])
     return out
 

@@ -11,7 +11,7 @@ from finops_tui.errors import echo_json, handle_errors
 
 def resolve_month(home, month: str | None):  # type: ignore[no-untyped-def]
     """--month YYYY-MM, else the last complete month (the month before today's)."""
-    from rituals.showback import last_complete_month, parse_month
+    from rituals.showback import basis_words, last_complete_month, parse_month
 
     return parse_month(month) if month else last_complete_month(home.clock.today())
 
@@ -45,5 +45,6 @@ def command(home, month: str | None, as_json: bool, csv_path: Path | None) -> No
     click.echo(f"{'team':<22}{'direct':>14}{'shared':>14}{'total':>14}{'share':>9}")
     for t in sb.teams:
         click.echo(f"{t.team:<22}{t.direct:>14,.2f}{t.shared:>14,.2f}{t.total:>14,.2f}{pct(t.share_pct):>9}")
-    click.echo(f"{'total (EffectiveCost)':<50}{sb.total:>14,.2f} {sb.currency}")
-    click.echo(f"{'billed (BilledCost)':<50}{sb.billed_total:>14,.2f} {sb.currency}")
+    click.echo(f"{'total (EffectiveCost, by charge period)':<50}{sb.total:>14,.2f} {sb.currency}")
+    billed = f"billed (BilledCost, {basis_words(sb.billed_basis)})"
+    click.echo(f"{billed:<50}{sb.billed_total:>14,.2f} {sb.currency}")

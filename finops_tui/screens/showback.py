@@ -16,6 +16,7 @@ from textual.widgets import Static
 from exports.format import money, pct
 from finops_tui.screens.month_panel import MonthPanelScreen
 from finops_tui.widgets.data_table import FrameTable
+from rituals.showback import basis_words
 
 LABELS = {"team": "Team", "direct": "Direct", "shared": "Shared", "total": "Total", "share_pct": "Share"}
 BAR_WIDTH = 40
@@ -90,8 +91,9 @@ class ShowbackPanel(Vertical):
         self.showback = sb
         cur = sb.currency
         self.query_one("#showback-summary", Static).update(Text(
-            f"{sb.month}: {money(sb.total, cur, decimals=2)} spend (EffectiveCost), billed "
-            f"{money(sb.billed_total, cur, decimals=2)}; {money(sb.shared_total, cur, decimals=2)} shared, "
+            f"{sb.month}: {money(sb.total, cur, decimals=2)} spend (EffectiveCost, by charge period), billed "
+            f"{money(sb.billed_total, cur, decimals=2)} ({basis_words(sb.billed_basis)}); "
+            f"{money(sb.shared_total, cur, decimals=2)} shared, "
             f"split {sb.method}"))
         fmt = {"direct": lambda v: money(v, decimals=2), "shared": lambda v: money(v, decimals=2),
                "total": lambda v: money(v, decimals=2), "share_pct": pct}

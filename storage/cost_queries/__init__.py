@@ -40,13 +40,19 @@ from storage.cost_queries.commitments import (
     replace_commitment_inventory,
 )
 from storage.cost_queries.periods import NothingToRemove, PeriodKey, billing_periods, remove_period
-from storage.cost_queries.spend import aws_budgets, aws_forecast, showback_costs, team_service_months
+from storage.cost_queries.spend import (
+    aws_budgets,
+    aws_forecast,
+    billed_by_billing_period,
+    showback_costs,
+    team_service_months,
+)
 from storage.cost_queries.waste import idle_address_costs, idle_load_balancer_costs, weekday_weekend_costs
 
 __all__ = [
     "AWS_TAG_COSTS", "LINE_ITEMS", "ROOT_CAUSE_DIMENSIONS", "FixCosts", "FixEntity", "NothingToRemove", "PeriodKey",
     "SweepData", "account_names", "allocation_costs", "anomaly_series", "aws_anomaly_rows", "aws_budgets",
-    "aws_commitment_usage", "aws_forecast", "aws_recommendations", "billing_periods", "commitment_inventory",
+    "aws_commitment_usage", "aws_forecast", "aws_recommendations", "billed_by_billing_period", "billing_periods", "commitment_inventory",
     "commitment_usage", "first_import_at", "fix_costs", "idle_address_costs", "idle_load_balancer_costs",
     "remove_period", "replace_commitment_inventory", "root_cause_contributions", "showback_costs", "sweep_data",
     "team_service_months",

@@ -95,6 +95,25 @@ def showback_costs(store: CostStore, account_teams: Mapping[str, str], shared_ac
     return frame[SHOWBACK_COLUMNS]
 
 
+def billed_by_billing_period(store: CostStore, first: date, end: date) -> tuple[dict[date, float], str]:
+    """BilledCost per billing period (its first day) for the periods starting in ``first <= day < end``, so
+    that each month's figure is its invoice's (a charge whose charge period spans months counts once, in the
+    period that bills it), and the basis used: ``billing_period``, or ``charge_period`` for spend from the AWS
+    sync's tag costs, which know no billing period (the month of the charge day)."""
+    with store.reader() as con:
+        if con is None:
+            return {}, "billing_period"
+        if reads_tag_costs(con, store, first, end):
+            rows = con.execute("SELECT CAST(date_trunc('month', day) AS DATE), sum(unblended_cost) FROM "
+                               "aws_tag_costs WHERE tag_key = ? AND day >= ? AND day < ? GROUP BY 1",
+                               [store.taxonomy.allocation_key, first, end]).fetchall()
+            return {r[0]: float(r[1] or 0.0) for r in rows}, "charge_period"
+        rows = con.execute("SELECT CAST(date_trunc('month', BillingPeriodStart) AS DATE), sum(BilledCost) "
+                           "FROM line_items WHERE BillingPeriodStart >= ? AND BillingPeriodStart < ? GROUP BY 1",
+                           [first, end]).fetchall()
+    return {r[0]: float(r[1] or 0.0) for r in rows}, "billing_period"
+
+
 def team_service_months(store: CostStore, account_teams: Mapping[str, str], first: date,
                         end: date) -> pd.DataFrame:
     """EffectiveCost (every charge category) per month, team and service for ``first <= day < end``:

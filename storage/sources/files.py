@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from storage.costs import one_row
 from storage.loader import LoadError, LoadProblem, LoadSummary, Staging
+from storage.sources.focus_values import check_rows
 from storage.sources.raw_files import READ_ERRORS, RawFile, duckdb_problem, expand_paths, lit, open_raw, q
 from storage.sources.shapes import FORMATS, detect, label
 
@@ -50,6 +51,10 @@ class Mapping:
     ignored: list[str] = field(default_factory=list)
     commitments_sql: str | None = None  # SELECT over t with the commitment_inventory columns
     aliases: dict[str, str] = field(default_factory=dict)  # read name -> file column (RawFile.aliases)
+    version_basis: str = ""  # what says which version of the format the file is
+    missing_mandatory: list[str] = field(default_factory=list)  # FOCUS 1.0 mandatory columns absent (reported)
+    value_checks: list[Any] = field(default_factory=list)  # focus_values.ValueCheck over the typed rows
+    contracts_sql: str | None = None  # SELECT over t with the contract_commitments columns (no line items)
 
 
 @dataclass
@@ -60,6 +65,8 @@ class FileReport:
     rows: int
     absent_columns: list[str]
     ignored_columns: list[str]
+    version_basis: str = ""
+    missing_mandatory: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -80,6 +87,9 @@ class ImportResult:
             "billing_periods": s.periods,
             "folded_tag_keys": s.folded_keys,
             "commitments": s.commitments,
+            "contract_commitments": s.contracts,
+            "billed_basis": "billing period (BillingPeriodStart): each period's BilledCost is its invoice's",
+            "multi_month_charges": s.multi_month,
             "files": [vars(f) for f in self.files],
             "notes": s.notes,
         }
@@ -197,6 +207,14 @@ def stage_file(staging: Staging, raw: RawFile, mapping: Mapping) -> int:
         if problems:
             raise LoadError(problems)
         cte = typed_cte(raw, mapping.needs)
+        problems = check_rows(con, raw, cte, mapping.value_checks)
+        if problems:
+            raise LoadError(problems)
+        if mapping.contracts_sql:
+            rows = staging.stage_contracts(f"WITH {cte} {mapping.contracts_sql}")
+            if rows == 0:
+                raise LoadError([LoadProblem("no data rows (only a header)", raw.name)])
+            return rows
         selects = []
         for branch, where in mapping.branches:
             exprs = with_defaults(branch, staging)
@@ -215,8 +233,9 @@ def stage_file(staging: Staging, raw: RawFile, mapping: Mapping) -> int:
 
 
 # -- one import -----------------------------------------------------------------------------------------
-def map_file(raw: RawFile, fmt: str | None) -> Mapping:
-    """The mapping of one file: ``fmt`` (one of FORMATS) or the shape its header shows (shapes.detect)."""
+def map_file(raw: RawFile, fmt: str | None, *, currency: str | None = None) -> Mapping:
+    """The mapping of one file: ``fmt`` (one of FORMATS) or the shape its header shows (shapes.detect).
+    ``currency``: the currency given for FOCUS files without BillingCurrency (None: not given)."""
     from storage.sources import cur, cur_legacy, focus
 
     fmt = fmt or detect(raw.columns)
@@ -225,7 +244,9 @@ def map_file(raw: RawFile, fmt: str | None) -> Mapping:
     if fmt in ("cur-legacy", "cur-legacy-athena"):
         return cur_legacy.mapping(raw, fmt)
     if fmt == "focus":
-        return focus.mapping(raw)
+        return focus.mapping(raw, currency_given=currency is not None)
+    if fmt == "focus-contract-commitment":
+        return focus.contract_mapping(raw, currency=currency or "")
     raise LoadError([LoadProblem(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")])
 
 
@@ -270,16 +291,20 @@ class _Progress:
 
 
 def import_files(store: CostStore, paths: Sequence[str | Path], *, fmt: str | None = None,
-                 currency: str = "USD", billing_account: str = "unknown",
+                 currency: str | None = None, fallback_currency: str = "USD", billing_account: str = "unknown",
                  progress: Progress | None = None, imported_at: datetime | None = None) -> ImportResult:
     """Import billing files in one transaction; raises LoadError (nothing stored) on any bad input.
+    ``currency`` is the currency given explicitly (``--currency``): a FOCUS file without BillingCurrency is
+    refused without it. ``fallback_currency`` is the currency of CUR rows without one (the configured one).
     ``progress`` hears (message, fraction 0-1) from this thread and from a polling thread; ``imported_at``
     (the home's clock) stamps the import."""
+    currency = currency.upper() if currency else None
     files = expand_paths(paths)
     sizes = [max(f.stat().st_size, 1) for f in files]
     total, done = float(sum(sizes)), 0.0
     reports: list[FileReport] = []
-    with Staging(store, default_currency=currency, default_billing_account=billing_account) as staging:
+    with Staging(store, default_currency=currency or fallback_currency.upper(),
+                 default_billing_account=billing_account) as staging:
         assert staging.con is not None
         staging.con.execute("SET TimeZone = 'UTC'")
         bar = _Progress(staging.con, progress)
@@ -289,12 +314,12 @@ def import_files(store: CostStore, paths: Sequence[str | Path], *, fmt: str | No
                 bar.phase(f"reading {path.name} ({i + 1}/{len(files)})", 0.6 * done / total,
                           0.6 * (done + size) / total)
                 raw = open_raw(staging.con, path, i)
-                mapping = map_file(raw, fmt)
+                mapping = map_file(raw, fmt, currency=currency)
                 rows = stage_file(staging, raw, mapping)
                 if raw.kind == "csv":
                     staging.con.execute(f"DROP TABLE raw_{i}")
                 reports.append(FileReport(raw.name, mapping.format, label(mapping.format), rows, mapping.absent,
-                                          mapping.ignored))
+                                          mapping.ignored, mapping.version_basis, mapping.missing_mandatory))
                 done += size
             summary = staging.commit(source=", ".join(str(f) for f in files)[:1000],
                                      on_phase=lambda ph: bar.phase(ph, *spans.get(ph, (0.7, 1.0))),
@@ -303,4 +328,4 @@ def import_files(store: CostStore, paths: Sequence[str | Path], *, fmt: str | No
             bar.close()
     if progress:
         progress("done", 1.0)
-    return ImportResult(summary, reports, summary.currency or currency)
+    return ImportResult(summary, reports, summary.currency or currency or fallback_currency.upper())

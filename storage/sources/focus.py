@@ -1,41 +1,96 @@
 """FOCUS 1.0-1.3 billing files (AWS, Azure, Google Cloud, Oracle, SaaS exports) onto the cost store.
 
-Headers match case-insensitively; the version is told by the columns each release added (1.1:
-CapacityReservationId, CommitmentDiscountQuantity, ServiceSubcategory, SkuMeter, SkuPriceDetails; 1.2:
-InvoiceId, PricingCurrency, BillingAccountType, SubAccountType; 1.3: ServiceProviderName, HostProviderName,
-Allocated*). FOCUS 1.3's ServiceProviderName is read as ProviderName; every column the store has no
-column for (x_ columns, other FOCUS columns such as ListUnitPrice or the 1.3 Allocated* columns, a
-provider's own extras) is kept in x_Extras as text. Only ChargePeriodStart and one of EffectiveCost /
-BilledCost are required; the summary lists the stored FOCUS columns a file did not have. FOCUS 0.5 and
-1.0-preview files are refused (their AmortizedCost, ChargeType and "On-Demand" values would be read wrong),
-as is a file that is not FOCUS, named when recognisable (storage.sources.shapes).
+Headers match case-insensitively. Read strictly:
+
+- **Version**, from explicit signals only (``file_version``): an AWS Data Exports manifest beside the file
+  (its FOCUS_1_x table), else a column only a later release has (1.3: ServiceProviderName, HostProviderName,
+  Allocated*, ContractApplied; 1.2: InvoiceId, PricingCurrency, ...; 1.1: SkuMeter, ...). A file with none
+  is "1.0" with that basis said; the absence of optional columns never lowers a version. FOCUS 0.5 and
+  1.0-preview files (AmortizedCost, ChargeType, ...) are refused naming the version and the export to create.
+- **Columns**: FOCUS 1.0's mandatory set is always checked, a column FOCUS 1.3 renamed counting under either
+  name (ProviderName / ServiceProviderName, PublisherName / HostProviderName). The ones every figure rests
+  on (ENFORCED: costs, charge category, charge and billing periods, currency) refuse the file when absent;
+  BillingCurrency may instead be supplied with ``--currency``. The rest of the 1.0 set is named in the
+  summary as missing (the FOCUS specification's own examples lack most of it).
+- **Values**: storage.sources.focus_values checks the enforced columns are non-null and periods end after
+  they start, naming file, column, first bad row and how many rows are bad.
+
+FOCUS 1.3's provider columns are mapped both ways with 1.0's; the Allocated* columns and ContractApplied are
+kept as columns; every other column (x_ columns, FOCUS columns the store does not keep, provider extras) is
+kept in x_Extras as text. The FOCUS 1.3 Contract Commitment dataset is read by ``contract_mapping``.
 """
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
+
 from storage.loader import LoadError, LoadProblem
 from storage.schema import FOCUS_COLUMNS
 from storage.sources.files import Mapping
+from storage.sources.focus_values import contract_checks, line_item_checks
 from storage.sources.raw_files import RawFile, lit, q
 from storage.sources.shapes import FOCUS_INSTEAD, focus_before_1, missing_columns
 
 # What FOCUS 0.5 and 1.0-preview called columns that 1.0 renamed or removed.
 PRE_1_0_NAMES = {"amortizedcost", "chargetype", "chargesubcategory", "usagequantity", "usageunit", "region"}
 KIND_OF_TYPE = {"DOUBLE": "num", "TIMESTAMP": "ts", "VARCHAR": "text"}
-REQUIRED = "ChargePeriodStart"
-COSTS = ("EffectiveCost", "BilledCost")
-# Renamed in FOCUS 1.3 (the old name still wins when a file has both).
-RENAMED = {"ServiceProviderName": "ProviderName"}
+JSON_COLUMNS = {"Tags": "tags", "AllocatedTags": "tags", "AllocatedMethodDetails": "map", "ContractApplied": "map"}
+# FOCUS 1.0's mandatory columns (its "Feature level: Mandatory").
+MANDATORY_1_0 = (
+    "BilledCost", "BillingAccountId", "BillingAccountName", "BillingCurrency", "BillingPeriodEnd",
+    "BillingPeriodStart", "ChargeCategory", "ChargeClass", "ChargeDescription", "ChargePeriodEnd",
+    "ChargePeriodStart", "ContractedCost", "EffectiveCost", "InvoiceIssuerName", "ListCost", "PricingQuantity",
+    "PricingUnit", "ProviderName", "PublisherName", "ServiceCategory", "ServiceName",
+)
+# The mandatory columns every figure rests on: a file without one is refused.
+ENFORCED = ("BilledCost", "EffectiveCost", "ChargeCategory", "ChargePeriodStart", "ChargePeriodEnd",
+            "BillingPeriodStart", "BillingPeriodEnd", "BillingCurrency")
+# FOCUS 1.0 name -> FOCUS 1.3 name; either counts, and each is filled from the other.
+RENAMED_1_3 = {"ProviderName": "ServiceProviderName", "PublisherName": "HostProviderName"}
 VERSION_MARKERS = [
     ("1.3", ("serviceprovidername", "hostprovidername", "allocatedmethodid", "allocatedresourceid",
-             "allocatedtags", "allocatedmethoddetails", "allocatedresourcename")),
+             "allocatedtags", "allocatedmethoddetails", "allocatedresourcename", "contractapplied")),
     ("1.2", ("invoiceid", "pricingcurrency", "billingaccounttype", "subaccounttype")),
     ("1.1", ("capacityreservationid", "commitmentdiscountquantity", "servicesubcategory", "skumeter",
              "skupricedetails")),
 ]
+MANIFEST_TABLE = re.compile(r"FOCUS_(\d+)_(\d+)")
+
+
+def manifest_version(path: Path) -> tuple[str, str] | None:
+    """(version, basis) from an AWS Data Exports manifest (``*Manifest.json``) in the file's folder: the
+    FOCUS_1_x table its query reads."""
+    try:
+        manifests = sorted(p for p in path.parent.iterdir() if p.name.lower().endswith("manifest.json"))
+    except OSError:
+        return None
+    for m in manifests:
+        try:
+            text = json.dumps(json.loads(m.read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            continue
+        found = MANIFEST_TABLE.search(text)
+        if found:
+            return f"{found.group(1)}.{found.group(2)}", f"AWS Data Exports manifest {m.name}"
+    return None
+
+
+def file_version(raw: RawFile) -> tuple[str, str]:
+    """(FOCUS version, what says so) from explicit signals only."""
+    from_manifest = manifest_version(raw.path)
+    if from_manifest:
+        return from_manifest
+    for ver, markers in VERSION_MARKERS:
+        hit = next((c for c in raw.columns if c.lower() in markers), None)
+        if hit:
+            return ver, f"column {hit}, added in FOCUS {ver}"
+    return "1.0", "no manifest and no column of a later release"
 
 
 def version(columns: list[str]) -> str:
+    """The version the columns alone show (see file_version, which also reads a manifest)."""
     names = {c.lower() for c in columns}
     for ver, markers in VERSION_MARKERS:
         if names.intersection(markers):
@@ -48,30 +103,54 @@ def stored_columns() -> list[str]:
     return [c for c in FOCUS_COLUMNS if c != "x_Extras"]
 
 
-def mapping(raw: RawFile) -> Mapping:
+def _has(raw: RawFile, name: str) -> bool:
+    other = RENAMED_1_3.get(name) or next((old for old, new in RENAMED_1_3.items() if new == name), None)
+    return raw.find(name) is not None or (other is not None and raw.find(other) is not None)
+
+
+def _refuse_before_1_0(raw: RawFile) -> None:
     old = focus_before_1(raw.columns)
     if old:
         renamed = [c for c in raw.columns if c.lower() in PRE_1_0_NAMES]
         raise LoadError([LoadProblem(
             f"FOCUS {old} (columns {', '.join(renamed)}, renamed in FOCUS 1.0): the importer reads FOCUS 1.0-1.3;"
             f" create a FOCUS 1.0 or later export ({FOCUS_INSTEAD}) and import that", raw.name)])
-    missing = [c for c in (REQUIRED,) if raw.find(c) is None]
-    if not any(raw.find(c) for c in COSTS):
-        missing.append(" or ".join(COSTS))
-    if missing:
-        raise LoadError([LoadProblem(missing_columns(raw.columns, "focus", missing), raw.name)])
+
+
+def mandatory_missing(raw: RawFile, *, currency_given: bool) -> tuple[list[str], list[str]]:
+    """(enforced columns missing: the file is refused, other FOCUS 1.0 mandatory columns missing: reported)."""
+    refused = [c for c in ENFORCED if not _has(raw, c) and not (c == "BillingCurrency" and currency_given)]
+    reported = [c for c in MANDATORY_1_0 if c not in ENFORCED and not _has(raw, c)]
+    return refused, reported
+
+
+def mapping(raw: RawFile, *, currency_given: bool = False) -> Mapping:
+    _refuse_before_1_0(raw)
+    refused, reported = mandatory_missing(raw, currency_given=currency_given)
+    if refused:
+        costs = [c for c in ("EffectiveCost", "BilledCost") if c in refused]
+        if "ChargePeriodStart" in refused or len(costs) == 2:  # not recognisably FOCUS: say what it may be
+            named = [c for c in refused if c not in costs] + ([" or ".join(costs)] if len(costs) == 2 else costs)
+            raise LoadError([LoadProblem(missing_columns(raw.columns, "focus", named), raw.name)])
+        text = (f"missing mandatory FOCUS columns: {', '.join(refused)} (FOCUS 1.0-1.3 require them; the "
+                "importer does not guess them)")
+        if "BillingCurrency" in refused:
+            text += "; a file without BillingCurrency can be imported with --currency CODE"
+        raise LoadError([LoadProblem(text, raw.name)])
     needs: dict[str, str] = {}
     exprs: dict[str, str] = {}
     for name in stored_columns():
-        kind = "tags" if name == "Tags" else KIND_OF_TYPE[FOCUS_COLUMNS[name]]
+        kind = JSON_COLUMNS.get(name) or KIND_OF_TYPE[FOCUS_COLUMNS[name]]
         if raw.find(name) is not None:
             needs[name] = kind
             exprs[name] = f"t.{q(name)}"
-    for new, old in RENAMED.items():
-        if raw.find(new) is not None:
-            needs[new] = "text"
-            exprs[old] = f"coalesce(t.{q(old)}, t.{q(new)})" if old in exprs else f"t.{q(new)}"
-            needs.setdefault(old, "text")
+    for old, new in RENAMED_1_3.items():  # both ways: a 1.3 reader and a 1.0 reader each find their column
+        if old in exprs and new in exprs:
+            exprs[old], exprs[new] = f"coalesce(t.{q(old)}, t.{q(new)})", f"coalesce(t.{q(new)}, t.{q(old)})"
+        elif old in exprs:
+            exprs[new] = f"t.{q(old)}"
+        elif new in exprs:
+            exprs[old] = f"t.{q(new)}"
     known = {c.lower() for c in (*needs, "x_Extras")}
     extras = [c for c in raw.columns if c.lower() not in known]
     for name in extras:
@@ -82,5 +161,40 @@ def mapping(raw: RawFile) -> Mapping:
         exprs["x_Extras"] = (f"CASE WHEN len({kept}) = 0 THEN NULL "
                              f"ELSE CAST(to_json(map_from_entries({kept})) AS VARCHAR) END")
     absent = [c for c in stored_columns() if not c.startswith("x_") and c not in exprs]
-    return Mapping(format=f"focus-{version(raw.columns)}", needs=needs, branches=[(exprs, None)],
-                   absent=absent, ignored=[])
+    ver, basis = file_version(raw)
+    return Mapping(format=f"focus-{ver}", needs=needs, branches=[(exprs, None)], absent=absent, ignored=[],
+                   version_basis=basis, missing_mandatory=reported,
+                   value_checks=line_item_checks(raw, currency_given=currency_given))
+
+
+# -- the FOCUS 1.3 Contract Commitment dataset ----------------------------------------------------------
+CONTRACT_SOURCE = {  # contract_commitments column -> (FOCUS column, kind)
+    "contract_commitment_id": ("ContractCommitmentId", "text"), "contract_id": ("ContractId", "text"),
+    "category": ("ContractCommitmentCategory", "text"), "type": ("ContractCommitmentType", "text"),
+    "description": ("ContractCommitmentDescription", "text"), "cost": ("ContractCommitmentCost", "num"),
+    "quantity": ("ContractCommitmentQuantity", "num"), "unit": ("ContractCommitmentUnit", "text"),
+    "period_start": ("ContractCommitmentPeriodStart", "ts"), "period_end": ("ContractCommitmentPeriodEnd", "ts"),
+    "contract_period_start": ("ContractPeriodStart", "ts"), "contract_period_end": ("ContractPeriodEnd", "ts"),
+    "currency": ("BillingCurrency", "text"),
+}
+CONTRACT_REQUIRED = ("ContractCommitmentId", "ContractId", "ContractCommitmentCategory",
+                     "ContractCommitmentPeriodStart", "ContractCommitmentPeriodEnd")
+
+
+def contract_mapping(raw: RawFile, *, currency: str) -> Mapping:
+    """The Contract Commitment dataset: one row per contract commitment, into ``contract_commitments``."""
+    missing = [c for c in CONTRACT_REQUIRED if raw.find(c) is None]
+    if missing:
+        raise LoadError([LoadProblem("missing mandatory FOCUS Contract Commitment columns: " + ", ".join(missing),
+                                     raw.name)])
+    needs = {src: kind for src, kind in CONTRACT_SOURCE.values() if raw.find(src) is not None}
+    cols = []
+    for name, (src, _kind) in CONTRACT_SOURCE.items():
+        value = f"t.{q(src)}" if src in needs else "NULL"
+        if name == "currency":
+            value = f"upper(coalesce({value}, {lit(currency)}))"
+        cols.append(f"{value} AS {name}")
+    cols.append(f"{lit(raw.name)} AS source")
+    return Mapping(format="focus-1.3-contract-commitment", needs=needs, branches=[], ignored=[],
+                   contracts_sql=f"SELECT {', '.join(cols)} FROM t", version_basis="Contract Commitment columns",
+                   value_checks=contract_checks(raw))

@@ -25,8 +25,10 @@ from collections.abc import Iterable
 
 from storage.sources.cur_columns import cost_category, tag_key
 
-FORMATS = ("focus", "cur2", "cur-legacy", "cur-legacy-athena")
+FORMATS = ("focus", "focus-contract-commitment", "cur2", "cur-legacy", "cur-legacy-athena")
 LABELS = {
+    "focus-contract-commitment": "the FOCUS 1.3 Contract Commitment dataset",
+    "focus-1.3-contract-commitment": "the FOCUS 1.3 Contract Commitment dataset",
     "cur2": "an AWS CUR 2.0 export (Data Exports)",
     "cur-legacy": "an AWS legacy Cost and Usage Report (lineItem/ column names)",
     "cur-legacy-athena": "an AWS legacy Cost and Usage Report, Athena delivery (snake_case column names)",
@@ -56,6 +58,8 @@ def _names(columns: Iterable[str]) -> set[str]:
 
 def label(fmt: str) -> str:
     """How the summary names a format (``focus-1.2`` -> ``FOCUS 1.2``)."""
+    if fmt in LABELS:
+        return LABELS[fmt]
     if fmt.startswith("focus-"):
         return "FOCUS " + fmt.removeprefix("focus-")
     if fmt == "focus":
@@ -73,6 +77,8 @@ def detect(columns: Iterable[str]) -> str:
         return "cur-legacy"
     if "chargeperiodstart" in names:
         return "focus"
+    if "contractcommitmentid" in names and "contractid" in names:
+        return "focus-contract-commitment"
     if not ({"line_item_usage_start_date", "line_item_unblended_cost"} & names
             or sum(n.startswith(("line_item_", "bill_")) for n in names) >= 2):
         return "focus"
