@@ -27,6 +27,7 @@ from rituals.commitments import (
     usage_frame,
     warnings,
 )
+from rituals.contracts import contracts as contract_findings
 from rituals.runs import stable_floats
 
 if TYPE_CHECKING:
@@ -122,6 +123,8 @@ def review(home: Home, start: date | None = None, end: date | None = None,
         "expiring_hourly": inputs.expiring_hourly, "discount_rate_pct": p.discount_pct,
         "recommended_additional_hourly": p.recommended_additional_hourly,
         "aws_recommended_hourly": aws_rec, "suggestion": p.suggestion, "what_if": p.what_if,
+        # Negotiated contracts (FOCUS Contract Commitment dataset): their own key, never in the coverage above.
+        "contracts": contract_findings(home.costs, today),
     })
 
 

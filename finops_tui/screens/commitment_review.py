@@ -57,6 +57,9 @@ class CommitmentReviewScreen(RitualStepperScreen):
     def compose_expiring(self) -> ComposeResult:
         yield Static("Loading the inventory...", id="cr-expiring-note", markup=False)
         yield FrameTable(export_name="commitment-inventory", id="cr-inventory")
+        yield Label("Negotiated contracts (FOCUS Contract Commitment dataset; not in Savings Plan or RI coverage)")
+        yield Static("", id="cr-contracts-note", markup=False)
+        yield FrameTable(export_name="contract-commitments", id="cr-contracts")
 
     def compose_baseline(self) -> ComposeResult:
         with Horizontal(classes="cr-form"):
@@ -199,6 +202,23 @@ class CommitmentReviewScreen(RitualStepperScreen):
              "commitment_id": "commitment"},
             priorities={"hourly_commitment": 0, "end_date": 0, "commitment_id": 0, "days_left": 1,
                         "utilization_pct": 1, "program": 2, "payment_option": 3, "start_date": 4})
+        self._show_contracts(report.get("contracts") or {})
+
+    def _show_contracts(self, found: dict[str, Any]) -> None:
+        """Each contract commitment's terms and burn-down: committed, applied so far, remaining, and how much
+        of its period has passed (a contract burning slower than its time runs short of its promise)."""
+        import pandas as pd
+
+        from exports.format import pct
+
+        rows = found.get("contracts") or []
+        note = found.get("basis", "") if rows else "No contract commitments imported (FOCUS 1.3 Contract Commitment files)."
+        self.query_one("#cr-contracts-note", Static).update(Text(note))
+        cols = ["contract_commitment_id", "contract_id", "category", "committed", "applied", "remaining",
+                "burned_pct", "elapsed_pct", "period_start", "period_end", "description"]
+        money2 = {c: (lambda v: "-" if v is None else f"{v:,.2f}") for c in ("committed", "applied", "remaining")}
+        self.query_one("#cr-contracts", FrameTable).load_frame(
+            pd.DataFrame(rows, columns=cols), {**money2, "burned_pct": pct, "elapsed_pct": pct})
 
     def _show_baseline(self, report: dict[str, Any]) -> None:
         import pandas as pd
