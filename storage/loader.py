@@ -367,14 +367,10 @@ class Staging:
         """The refusal of unreadable Tags values: the first bad row (by source and row, not by distinct value)
         with its reason, and how many rows are bad."""
         assert self.con is not None
-        self.con.register("_bad_tags", _frame({"Tags": list(bad)}))
-        try:
-            count, first = one_row(self.con, "SELECT count(*), min({'s': _source, 'r': _row}) FROM memory.staged "
-                                             "WHERE Tags IN (SELECT Tags FROM _bad_tags)")
-            raw = one_row(self.con, "SELECT Tags FROM memory.staged WHERE _source = ? AND _row = ? LIMIT 1",
-                          [first["s"], first["r"]])[0]
-        finally:
-            self.con.unregister("_bad_tags")
+        count, first = one_row(self.con, "SELECT count(*), min({'s': _source, 'r': _row}) FROM memory.staged "
+                                         "WHERE list_contains(?::VARCHAR[], Tags)", [list(bad)])
+        raw = one_row(self.con, "SELECT Tags FROM memory.staged WHERE _source = ? AND _row = ? LIMIT 1",
+                      [first["s"], first["r"]])[0]
         rows = "1 row has" if count == 1 else f"{count:,} rows have"
         return LoadProblem(f"{bad.get(raw, next(iter(bad.values())))} ({rows} an unreadable Tags value; "
                            f"the first is row {first['r']})", first["s"], first["r"], "Tags")
@@ -492,9 +488,3 @@ class Staging:
             con.execute("USE memory")
             con.execute("DETACH store")
         return summary
-
-
-def _frame(columns: dict[str, list[Any]]) -> pd.DataFrame:
-    import pandas as pd
-
-    return pd.DataFrame(columns).astype(object)

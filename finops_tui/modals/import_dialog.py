@@ -125,7 +125,7 @@ class ImportDialog(ModalScreen[dict[str, Any] | None]):
 
         config = self.home.config
         try:
-            result = import_files(self.home.costs, paths, currency=config.currency, progress=progress,
+            result = import_files(self.home.costs, paths, fallback_currency=config.currency, progress=progress,
                                   imported_at=self.home.clock.now())
         except (LoadError, CostStoreError) as exc:
             self.app.call_from_thread(self._finished, None, one_line(exc))

@@ -130,7 +130,8 @@ def mapping(raw: RawFile, *, currency_given: bool = False) -> Mapping:
     if refused:
         costs = [c for c in ("EffectiveCost", "BilledCost") if c in refused]
         if "ChargePeriodStart" in refused or len(costs) == 2:  # not recognisably FOCUS: say what it may be
-            named = [c for c in refused if c not in costs] + ([" or ".join(costs)] if len(costs) == 2 else costs)
+            named = [c for c in ("ChargePeriodStart",) if c in refused] + (
+                [" or ".join(costs)] if len(costs) == 2 else [])
             raise LoadError([LoadProblem(missing_columns(raw.columns, "focus", named), raw.name)])
         text = (f"missing mandatory FOCUS columns: {', '.join(refused)} (FOCUS 1.0-1.3 require them; the "
                 "importer does not guess them)")

@@ -23,9 +23,11 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 def test_import_then_bad_files_change_nothing(tmp_path: Path) -> None:
     home = tmp_path / "home"
     good = tmp_path / "good.csv"
-    good.write_text("BillingAccountId,ChargePeriodStart,BilledCost,EffectiveCost,Tags\n"
-                    'a1,2026-10-01T00:00:00Z,3.25,3,"{"" Team"": ""pay""}"\n'
-                    "a1,2026-10-02T00:00:00Z,1.75,1,NULL\n")
+    rest = "Usage,2026-10-01,2026-11-01,2026-11-01T00:00:00Z,USD"
+    good.write_text("BillingAccountId,ChargePeriodStart,BilledCost,EffectiveCost,Tags,ChargeCategory,"
+                    "BillingPeriodStart,BillingPeriodEnd,ChargePeriodEnd,BillingCurrency\n"
+                    f'a1,2026-10-01T00:00:00Z,3.25,3,"{{"" Team"": ""pay""}}",{rest}\n'
+                    f"a1,2026-10-02T00:00:00Z,1.75,1,NULL,{rest}\n")
     out = run("--home", str(home), "import", str(good), "--json")
     assert out.returncode == 0, out.stderr
     summary = json.loads(out.stdout)
@@ -36,7 +38,9 @@ def test_import_then_bad_files_change_nothing(tmp_path: Path) -> None:
     before = json.loads(run("--home", str(home), "info", "--json").stdout)
 
     bad_time = tmp_path / "t30.csv"
-    bad_time.write_text("ChargePeriodStart,BilledCost\n2026-10-01T00:00:00Z,1\n2023-02-01T30:00:00Z,1\n")
+    bad_time.write_text("ChargePeriodStart,BilledCost,EffectiveCost,ChargeCategory,BillingPeriodStart,BillingPeriodEnd,"
+                        f"ChargePeriodEnd,BillingCurrency\n2026-10-01T00:00:00Z,1,1,{rest}\n"
+                        f"2023-02-01T30:00:00Z,1,1,{rest}\n")
     truncated = tmp_path / "cut.parquet"
     truncated.write_bytes(b"PAR1" + b"\x00" * 100)
     latin = tmp_path / "latin.csv"

@@ -19,9 +19,11 @@ def text_of(app: FinOpsApp, selector: str) -> str:
 
 async def test_import_dialog_refuses_then_imports(home, tmp_path: Path) -> None:
     bad = tmp_path / "bad [x].csv"  # brackets: a path is never markup
-    bad.write_text("ChargePeriodStart,BilledCost\n2026-10-01,abc\n")
+    cols = "ChargePeriodStart,ChargePeriodEnd,BillingPeriodStart,BillingPeriodEnd,ChargeCategory,BillingCurrency"
+    rest = "2026-10-01,2026-10-02,2026-10-01,2026-11-01,Usage,USD"
+    bad.write_text(f"{cols},BilledCost,EffectiveCost\n{rest},abc,1\n")
     good = tmp_path / "good.csv"
-    good.write_text('ChargePeriodStart,BilledCost,Tags\n2026-10-01,2.5,"{""TEAM"": ""[prod]""}"\n')
+    good.write_text(f'{cols},BilledCost,EffectiveCost,Tags\n{rest},2.5,2.5,"{{""TEAM"": ""[prod]""}}"\n')
     results: list = []
     app = FinOpsApp(home)
     async with app.run_test(size=(110, 40)) as pilot:

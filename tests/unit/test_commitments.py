@@ -56,7 +56,7 @@ def spec_figures(tmp_path_factory: pytest.TempPathFactory):
     out = {}
     for i, name in enumerate(GOLDEN):
         store = new_store(tmp_path_factory.mktemp(f"spec{i}"))
-        import_files(store, [SHARED_DATA / SPEC / name])
+        import_files(store, [SHARED_DATA / SPEC / name], currency="USD")
         out[name] = (store, figures_from(usage_frame(store, *JAN, eligible), *JAN, eligible))
     return out
 

@@ -22,7 +22,14 @@ GOOD = [
 ]
 
 
+# The other columns FOCUS requires with a value on every row, the same for every October row here.
+REQUIRED = ("ChargeCategory,ChargePeriodEnd,BillingPeriodStart,BillingPeriodEnd",
+            "Usage,2026-11-01T00:00:00Z,2026-10-01T00:00:00Z,2026-11-01T00:00:00Z")
+
+
 def csv_text(rows: list[str], header: str = HEADER) -> str:
+    if header == HEADER:
+        header, rows = f"{header},{REQUIRED[0]}", [f"{r},{REQUIRED[1]}" for r in rows]
     return "\n".join([header, *rows]) + "\n"
 
 
@@ -101,7 +108,7 @@ CASES: dict[str, tuple[Callable[[Path], Path], list[str]]] = {
                         + "acct-2,2026-10-03,1,1,USD,Caf\u00e9,NULL\n".encode("latin-1")),
         ["latin1.csv", "UTF-8"]),
     "empty file": (lambda d: write(d / "empty.csv", b""), ["empty.csv", "empty"]),
-    "header only": (lambda d: write(d / "header.csv", HEADER + "\n"), ["header.csv", "no data rows"]),
+    "header only": (lambda d: write(d / "header.csv", csv_text([])), ["header.csv", "no data rows"]),
     "duplicated column names": (
         lambda d: write(d / "dup.csv", "ChargePeriodStart,BilledCost,billedcost\n2026-10-01,1,2\n"),
         ["dup.csv", "more than once", "billedcost"]),

@@ -85,7 +85,7 @@ def test_spec_commitment_examples_import_except_the_invalid_purchase_times(share
     for i, f in enumerate(files):
         store = new_store(tmp_path / str(i))
         try:
-            import_files(store, [f])
+            import_files(store, [f], currency="USD")  # the examples have no BillingCurrency column
         except LoadError as exc:
             p = exc.problems[0]
             refused[f.name] = (p.row, p.column, str(p))
@@ -97,10 +97,11 @@ def test_spec_commitment_examples_import_except_the_invalid_purchase_times(share
 
 def test_spec_usage_scenario_3_used_plus_unused_is_the_purchase(shared_data: Path, tmp_path) -> None:
     store = new_store(tmp_path)
-    import_files(store, [shared_data / SPEC / "commitment_discount_scenarios/commitment_discount_usage_scenario_3.csv"])
+    import_files(store, [shared_data / SPEC / "commitment_discount_scenarios/commitment_discount_usage_scenario_3.csv"],
+                 currency="usd")
     df = store.query("SELECT CommitmentDiscountStatus AS s, sum(EffectiveCost) AS e FROM line_items GROUP BY 1")
     assert dict(zip(df["s"], df["e"], strict=True)) == {"Used": 0.75, "Unused": 0.25}
-    assert store.info().currency == "USD"  # no BillingCurrency column: the default
+    assert store.info().currency == "USD"  # no BillingCurrency column: the one given
 
 
 def test_saas_examples_import_or_are_refused_in_one_line(shared_data: Path, tmp_path) -> None:
@@ -124,7 +125,12 @@ def test_focus_13_parquet_with_map_tags_bom_free_headers_and_renames(tmp_path) -
                     type=pa.map_(pa.string(), pa.string()))
     table = pa.table({
         "chargeperiodstart": pa.array(pd.to_datetime(["2026-10-01", "2026-10-02", "2026-10-03"])),
+        "ChargePeriodEnd": pa.array(pd.to_datetime(["2026-10-02", "2026-10-03", "2026-10-04"])),
+        "BillingPeriodStart": pa.array(pd.to_datetime(["2026-10-01"] * 3)),
+        "BillingPeriodEnd": pa.array(pd.to_datetime(["2026-11-01"] * 3)),
+        "ChargeCategory": ["Usage"] * 3,
         "BILLEDCOST": [1.0, 2.0, 3.0],
+        "effectivecost": [0.5, 2.0, 3.0],
         "ServiceProviderName": ["Azure", "Azure", "Azure"],
         "HostProviderName": ["Azure", "Azure", "Azure"],
         "AllocatedMethodId": ["m1", None, None],
@@ -135,20 +141,22 @@ def test_focus_13_parquet_with_map_tags_bom_free_headers_and_renames(tmp_path) -
     store = new_store(tmp_path)
     result = import_files(store, [tmp_path / "focus13.parquet"], billing_account="ea-1")
     assert result.files[0].format == "focus-1.3" and result.currency == "EUR"
-    assert "EffectiveCost" in result.files[0].absent_columns and "BillingAccountId" in result.files[0].absent_columns
-    df = store.query("SELECT ProviderName, EffectiveCost, BillingAccountId, tag_team, tag_environment, x_Extras "
-                     "FROM line_items ORDER BY ChargePeriodStart")
-    assert list(df["ProviderName"]) == ["Azure"] * 3
-    assert list(df["EffectiveCost"]) == [1.0, 2.0, 3.0]  # EffectiveCost absent: BilledCost
+    assert "BillingAccountId" in result.files[0].absent_columns
+    df = store.query("SELECT ProviderName, PublisherName, HostProviderName, AllocatedMethodId, EffectiveCost, "
+                     "BillingAccountId, tag_team, tag_environment, x_Extras FROM line_items ORDER BY ChargePeriodStart")
+    assert list(df["ProviderName"]) == ["Azure"] * 3 and list(df["PublisherName"]) == ["Azure"] * 3
+    assert list(df["EffectiveCost"]) == [0.5, 2.0, 3.0]
     assert set(df["BillingAccountId"]) == {"ea-1"}
     assert list(df["tag_team"].fillna("-")) == ["pay", "search", "-"]
     assert df["tag_environment"][0] == "prod"
-    assert json.loads(df["x_Extras"][0]) == {"HostProviderName": "Azure", "AllocatedMethodId": "m1"}
+    assert df["AllocatedMethodId"][0] == "m1" and df["x_Extras"].isna().all()  # 1.3 columns are kept as columns
 
 
 def test_bom_crlf_null_words_and_offsets(tmp_path) -> None:
-    text = ("\ufeffchargeperiodstart,EffectiveCost,BillingCurrency,SubAccountId\r\n"
-            "2026-10-01T02:00:00+02:00,1.5,usd,null\r\n2026-10-01 03:00:00, 2.5 ,USD,NULL\r\n")
+    rest = ",Usage,2026-10-02,2026-10-01,2026-11-01"
+    text = ("\ufeffchargeperiodstart,EffectiveCost,BillingCurrency,SubAccountId,BilledCost,ChargeCategory,"
+            "ChargePeriodEnd,BillingPeriodStart,BillingPeriodEnd\r\n"
+            f"2026-10-01T02:00:00+02:00,1.5,usd,null,1.5{rest}\r\n2026-10-01 03:00:00, 2.5 ,USD,NULL,2.5{rest}\r\n")
     (tmp_path / "bom.csv").write_bytes(text.encode("utf-8"))
     store = new_store(tmp_path)
     import_files(store, [tmp_path / "bom.csv"])
@@ -159,8 +167,11 @@ def test_bom_crlf_null_words_and_offsets(tmp_path) -> None:
 
 
 def test_reimport_is_idempotent_and_reports_replaced_rows(tmp_path) -> None:
-    rows = ["BillingAccountId,ChargePeriodStart,BilledCost,EffectiveCost"]
-    rows += [f"b{i % 2},2026-{9 + i % 3:02d}-0{1 + i % 5}T00:00:00Z,{i}.25,{i}" for i in range(30)]
+    rows = ["BillingAccountId,ChargePeriodStart,BilledCost,EffectiveCost,ChargeCategory,ChargePeriodEnd,"
+            "BillingPeriodStart,BillingPeriodEnd,BillingCurrency"]
+    rows += [f"b{i % 2},2026-{9 + i % 3:02d}-0{1 + i % 5}T00:00:00Z,{i}.25,{i},Usage,"
+             f"2026-{9 + i % 3:02d}-0{1 + i % 5}T01:00:00Z,2026-{9 + i % 3:02d}-01,2026-{10 + i % 3:02d}-01,USD"
+             for i in range(30)]
     (tmp_path / "x.csv").write_text("\n".join(rows) + "\n")
     home = tmp_path / "home"
     first = CliRunner().invoke(main, ["--home", str(home), "import", str(tmp_path / "x.csv"), "--json"])

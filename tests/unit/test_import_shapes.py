@@ -44,7 +44,7 @@ def test_each_aws_shape_is_told_by_its_own_columns(case: str) -> None:
 
 
 def test_format_names_all_four_shapes() -> None:
-    assert set(FORMATS) == {"focus", "cur2", "cur-legacy", "cur-legacy-athena"}
+    assert set(FORMATS) == {"focus", "focus-contract-commitment", "cur2", "cur-legacy", "cur-legacy-athena"}
     out = CliRunner().invoke(main, ["import", "--help"])
     assert all(f in out.output for f in FORMATS)
 
@@ -75,7 +75,9 @@ def test_the_summary_and_json_name_each_files_shape(tmp_path: Path) -> None:
     pq.write_table(pa.table({"line_item_usage_start_date": pa.array([None], pa.timestamp("ms")).fill_null(0),
                              "line_item_unblended_cost": [1.0], "bill_payer_account_id": ["111"],
                              "resource_tags_user_team": ["web"]}), d / "b_athena.parquet")
-    (d / "c_focus.csv").write_text("ChargePeriodStart,BilledCost\n2026-10-02T00:00:00Z,1\n")
+    (d / "c_focus.csv").write_text("ChargePeriodStart,ChargePeriodEnd,BillingPeriodStart,BillingPeriodEnd,BilledCost,"
+                                   "EffectiveCost,ChargeCategory,BillingCurrency\n2026-10-02T00:00:00Z,"
+                                   "2026-10-03T00:00:00Z,2026-10-01,2026-11-01,1,1,Usage,USD\n")
     out = CliRunner().invoke(main, ["--home", str(tmp_path / "h"), "import", str(d), "--json"])
     assert out.exit_code == 0, out.output
     files = {Path(f["path"]).name: f for f in json.loads(out.stdout)["files"]}

@@ -1,0 +1,276 @@
+"""FOCUS read strictly (issue 19): versions from explicit signals, FOCUS 1.0's mandatory columns and values,
+FOCUS 1.3's columns and Contract Commitment dataset, billed figures by billing period, Tags errors with a
+count. Fixtures are written here; the FOCUS 1.2 specification's examples come from ../shared/data."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from storage.loader import LoadError
+from storage.sources.files import import_files
+
+BASE = ["BillingAccountId", "ChargeCategory", "ChargePeriodStart", "ChargePeriodEnd", "BillingPeriodStart",
+        "BillingPeriodEnd", "BilledCost", "EffectiveCost", "BillingCurrency", "ServiceName"]
+
+
+def write_csv(path: Path, rows: list[dict[str, object]], columns: list[str] | None = None) -> Path:
+    columns = columns or list(rows[0])
+    with path.open("w", newline="") as fh:
+        w = csv.DictWriter(fh, columns)
+        w.writeheader()
+        for r in rows:
+            w.writerow({c: ("NULL" if r.get(c) is None else r.get(c)) for c in columns})
+    return path
+
+
+def row(day: str, billed: float, *, effective: float | None = None, period: str = "2026-10", **extra: object
+        ) -> dict[str, object]:
+    y, m = (int(x) for x in period.split("-"))
+    nxt = f"{y + (m == 12)}-{m % 12 + 1:02d}"
+    return {"BillingAccountId": "acct-1", "ChargeCategory": "Usage", "ChargePeriodStart": f"{day}T00:00:00Z",
+            "ChargePeriodEnd": f"{day}T01:00:00Z", "BillingPeriodStart": f"{period}-01T00:00:00Z",
+            "BillingPeriodEnd": f"{nxt}-01T00:00:00Z", "BilledCost": billed,
+            "EffectiveCost": billed if effective is None else effective, "BillingCurrency": "USD",
+            "ServiceName": "Amazon EC2", **extra}
+
+
+def stored(store, sql: str) -> list[tuple]:
+    with store.reader() as con:
+        return con.execute(sql).fetchall()
+
+
+def csv_rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+# -- the FOCUS 1.2 specification's examples ------------------------------------------------------------------
+def test_spec_examples_import_with_the_currency_given_and_their_billed_cost_is_the_files(home, shared_data) -> None:
+    folder = shared_data / "focus-spec-v1.2-examples"
+    files = sorted((folder / "commitment_discount_scenarios").glob("*usage*.csv")) + sorted(
+        (folder / "commitment_discount_flexibility").glob("*.csv"))
+    result = import_files(home.costs, files, currency="usd")
+    raw = [r for f in files for r in csv_rows(f)]
+    assert result.load.rows == len(raw) and result.currency == "USD"
+    assert stored(home.costs, "SELECT round(sum(BilledCost), 6) FROM line_items")[0][0] == round(
+        sum(float(r["BilledCost"]) for r in raw), 6)
+    report = result.files[0]
+    # The spec's examples lack most of FOCUS 1.0's mandatory set: named, not guessed.
+    assert {"BillingAccountId", "ServiceName", "ProviderName"} <= set(report.missing_mandatory)
+    assert report.format == "focus-1.1" and "CommitmentDiscountQuantity" in report.version_basis
+
+
+def test_spec_examples_without_billing_currency_are_refused_unless_given(home, shared_data) -> None:
+    f = shared_data / "focus-spec-v1.2-examples" / "commitment_discount_scenarios" / "commitment_discount_usage_scenario_1.csv"
+    with pytest.raises(LoadError) as exc:
+        import_files(home.costs, [f])
+    text = str(exc.value)
+    assert "BillingCurrency" in text and "--currency" in text and f.name in text
+    assert not home.costs.exists() or stored(home.costs, "SELECT count(*) FROM line_items")[0][0] == 0
+
+
+def test_spec_example_with_an_invalid_time_names_file_row_and_column(home, shared_data) -> None:
+    f = shared_data / "focus-spec-v1.2-examples" / "commitment_discount_scenarios" / "commitment_discount_purchase_scenario_2.csv"
+    bad_row = next(i for i, r in enumerate(csv_rows(f), 1) if "T30:" in r["ChargePeriodEnd"])
+    with pytest.raises(LoadError) as exc:
+        import_files(home.costs, [f], currency="USD")
+    p = exc.value.problems[0]
+    assert (p.source, p.row, p.column) == (str(f), bad_row, "ChargePeriodEnd")
+
+
+def test_spec_saas_examples_with_money_strings_are_refused_at_their_first_row(home, shared_data) -> None:
+    f = shared_data / "focus-spec-v1.2-examples" / "saas_examples" / "simple_agreements" / "simple_saas_agreements_a1.csv"
+    first = next(i for i, r in enumerate(csv_rows(f), 1) if "$" in r["BilledCost"])
+    with pytest.raises(LoadError) as exc:
+        import_files(home.costs, [f])
+    p = exc.value.problems[0]
+    assert (p.row, p.column) == (first, "BilledCost") and "not a number" in p.message
+
+
+# -- versions --------------------------------------------------------------------------------------------------
+def test_focus_0_5_is_refused_naming_the_version_and_the_export_to_create(home, tmp_path: Path) -> None:
+    f = write_csv(tmp_path / "focus05.csv", [{"ChargePeriodStart": "2026-10-01T00:00:00Z", "AmortizedCost": 2.0,
+                                               "BilledCost": 2.0, "ChargeType": "Usage"}])
+    with pytest.raises(LoadError) as exc:
+        import_files(home.costs, [f], currency="USD")
+    text = str(exc.value)
+    assert "FOCUS 0.5" in text and "AmortizedCost" in text and "FOCUS 1.0 or later export" in text
+
+
+def test_focus_1_1_by_its_column_and_a_manifest_beside_the_file_wins(home, tmp_path: Path) -> None:
+    f = write_csv(tmp_path / "v11.csv", [row("2026-10-01", 1.0, SkuMeter="Compute")])
+    result = import_files(home.costs, [f])
+    assert result.files[0].format == "focus-1.1" and "SkuMeter" in result.files[0].version_basis
+    export = tmp_path / "export"
+    export.mkdir()
+    g = write_csv(export / "part-0.csv", [row("2026-10-01", 1.0)])
+    (export / "focus-export-Manifest.json").write_text(json.dumps(
+        {"exportName": "focus", "dataQuery": {"queryStatement": "SELECT * FROM FOCUS_1_2_AWS"}}))
+    result = import_files(home.costs, [g])
+    assert result.files[0].format == "focus-1.2" and "Manifest" in result.files[0].version_basis
+
+
+def test_no_signal_is_not_read_as_a_later_version(home, tmp_path: Path) -> None:
+    f = write_csv(tmp_path / "plain.csv", [row("2026-10-01", 1.0)])
+    report = import_files(home.costs, [f]).files[0]
+    assert report.format == "focus-1.0" and "no manifest" in report.version_basis
+
+
+def test_focus_1_3_columns_are_kept_and_the_provider_names_map_both_ways(home, tmp_path: Path) -> None:
+    allocated_tags = json.dumps({"team": "pay"})
+    new = write_csv(tmp_path / "v13.csv", [row(
+        "2026-10-01", 4.0, ServiceProviderName="AWS", HostProviderName="Amazon Web Services",
+        AllocatedMethodId="split-cost", AllocatedMethodDetails=json.dumps({"Elements": [{"x": 1}]}),
+        AllocatedResourceId="pod-1", AllocatedResourceName="checkout", AllocatedTags=allocated_tags)])
+    old = write_csv(tmp_path / "v10.csv", [row("2026-10-02", 1.0, ProviderName="Azure", PublisherName="Microsoft")])
+    result = import_files(home.costs, [new, old])
+    assert result.files[0].format == "focus-1.3"
+    got = stored(home.costs, "SELECT ProviderName, ServiceProviderName, PublisherName, HostProviderName, "
+                             "AllocatedMethodId, AllocatedResourceId, AllocatedResourceName, AllocatedTags, x_Extras "
+                             "FROM line_items ORDER BY ChargePeriodStart")
+    assert got[0][:7] == ("AWS", "AWS", "Amazon Web Services", "Amazon Web Services", "split-cost", "pod-1",
+                          "checkout")
+    assert json.loads(got[0][7]) == {"team": "pay"} and got[0][8] is None  # nothing parked in x_Extras
+    assert got[1][:4] == ("Azure", "Azure", "Microsoft", "Microsoft")
+
+
+# -- mandatory columns and values ------------------------------------------------------------------------------
+def test_a_file_without_charge_category_is_refused(home, tmp_path: Path) -> None:
+    r = row("2026-10-01", 1.0)
+    del r["ChargeCategory"]
+    with pytest.raises(LoadError) as exc:
+        import_files(home.costs, [write_csv(tmp_path / "oci.csv", [r])])
+    assert "ChargeCategory" in str(exc.value) and "missing mandatory FOCUS columns" in str(exc.value)
+
+
+def test_a_renamed_column_counts_under_its_new_name(home, tmp_path: Path) -> None:
+    f = write_csv(tmp_path / "v13.csv", [row("2026-10-01", 1.0, ServiceProviderName="AWS", HostProviderName="AWS")])
+    report = import_files(home.costs, [f]).files[0]
+    assert "ProviderName" not in report.missing_mandatory and "PublisherName" not in report.missing_mandatory
+
+
+@pytest.mark.parametrize("column", ["BilledCost", "EffectiveCost", "ChargeCategory", "BillingPeriodStart",
+                                    "ChargePeriodEnd", "BillingCurrency"])
+def test_empty_mandatory_values_name_the_column_first_row_and_count(home, tmp_path: Path, column: str) -> None:
+    rows = [row(f"2026-10-0{d}", 1.0) for d in range(1, 6)]
+    bad = [2, 4, 5]
+    for i in bad:
+        rows[i - 1][column] = None
+    with pytest.raises(LoadError) as exc:
+        import_files(home.costs, [write_csv(tmp_path / "nulls.csv", rows)])
+    p = exc.value.problems[0]
+    assert (p.row, p.column) == (bad[0], column)
+    assert f"{len(bad)} rows are bad, the first is row {bad[0]}" in p.message
+    assert not home.costs.exists() or stored(home.costs, "SELECT count(*) FROM line_items")[0][0] == 0
+
+
+def test_a_billing_period_ending_before_it_starts_is_refused(home, tmp_path: Path) -> None:
+    rows = [row("2026-10-01", 1.0), row("2026-10-02", 1.0)]
+    rows[1]["BillingPeriodEnd"] = "2026-09-01T00:00:00Z"
+    with pytest.raises(LoadError) as exc:
+        import_files(home.costs, [write_csv(tmp_path / "backwards.csv", rows)])
+    p = exc.value.problems[0]
+    assert (p.row, p.column) == (2, "BillingPeriodEnd") and "not after BillingPeriodStart" in p.message
+
+
+def test_tags_errors_name_the_first_bad_row_and_how_many(home, tmp_path: Path) -> None:
+    rows = [row("2026-10-01", 1.0, Tags="team=a"), row("2026-10-02", 1.0, Tags="[1, 2]"),
+            row("2026-10-03", 1.0, Tags="team=a"), row("2026-10-04", 1.0, Tags=json.dumps({"team": "ok"}))]
+    with pytest.raises(LoadError) as exc:
+        import_files(home.costs, [write_csv(tmp_path / "tags.csv", rows)])
+    p = exc.value.problems[0]
+    bad = [i for i, r in enumerate(rows, 1) if not str(r["Tags"]).startswith("{")]
+    assert (p.row, p.column) == (bad[0], "Tags") and f"{len(bad)} rows have an unreadable Tags value" in p.message
+
+
+# -- billed by billing period ----------------------------------------------------------------------------------
+def test_an_end_of_contract_fee_is_billed_in_its_invoice_month(home, tmp_path: Path) -> None:
+    from rituals.showback import showback
+
+    fee = {**row("2025-04-01", 480.0, period="2026-03"), "ChargeFrequency": "One-Time",
+           "ChargePeriodEnd": "2026-04-01T00:00:00Z"}
+    rows = [row("2025-04-03", 10.0, period="2025-04"), row("2026-03-05", 7.5, period="2026-03"),
+            row("2026-03-20", 2.5, period="2026-03"), fee]
+    result = import_files(home.costs, [write_csv(tmp_path / "invoice.csv", rows, [*BASE, "ChargeFrequency"])])
+    invoice = {}
+    for r in rows:
+        invoice[r["BillingPeriodStart"][:7]] = invoice.get(r["BillingPeriodStart"][:7], 0.0) + float(r["BilledCost"])
+    assert {p["period"]: p["billed_cost"] for p in result.load.periods} == invoice
+    spans = [r for r in rows if r["ChargePeriodStart"][:7] != r["ChargePeriodEnd"][:7]
+             and not r["ChargePeriodEnd"].startswith(r["ChargePeriodStart"][:7])]
+    assert result.load.multi_month["rows"] == len(spans) == 1
+    assert result.load.multi_month["billed_cost"] == sum(float(r["BilledCost"]) for r in spans)
+    march, april = showback(home, date(2026, 3, 1)), showback(home, date(2025, 4, 1))
+    assert (march.billed_total, april.billed_total) == (invoice["2026-03"], invoice["2025-04"])
+    assert march.billed_basis == "billing_period" and march.as_json()["billed_basis"] == "billing_period"
+    # Spend over time stays by charge period: the fee is April 2025's spend.
+    assert april.total == sum(float(r["EffectiveCost"]) for r in rows if r["ChargePeriodStart"].startswith("2025-04"))
+
+
+# -- the Contract Commitment dataset ---------------------------------------------------------------------------
+def test_contract_commitments_are_stored_apart_and_burn_down_by_billing_period(home, tmp_path: Path) -> None:
+    from rituals.contracts import contracts
+
+    terms = [{"ContractId": "c-1", "ContractCommitmentId": "cc-spend", "ContractCommitmentCategory": "Spend",
+              "ContractCommitmentType": "Minimum spend", "ContractCommitmentDescription": "EDP year 1",
+              "ContractCommitmentCost": 1000.0, "ContractCommitmentPeriodStart": "2026-09-01T00:00:00Z",
+              "ContractCommitmentPeriodEnd": "2026-12-01T00:00:00Z", "BillingCurrency": "USD"},
+             {"ContractId": "c-1", "ContractCommitmentId": "cc-hours", "ContractCommitmentCategory": "Usage",
+              "ContractCommitmentQuantity": 100.0, "ContractCommitmentUnit": "Hours",
+              "ContractCommitmentPeriodStart": "2026-09-01T00:00:00Z",
+              "ContractCommitmentPeriodEnd": "2027-09-01T00:00:00Z", "BillingCurrency": "USD"}]
+    cc = write_csv(tmp_path / "contract_commitment.csv", terms,
+                   ["ContractId", "ContractCommitmentId", "ContractCommitmentCategory", "ContractCommitmentType",
+                    "ContractCommitmentDescription", "ContractCommitmentCost", "ContractCommitmentQuantity",
+                    "ContractCommitmentUnit", "ContractCommitmentPeriodStart", "ContractCommitmentPeriodEnd",
+                    "BillingCurrency"])
+
+    def applied(*elements: tuple[str, str, float]) -> str:
+        return json.dumps({"Elements": [{"ContractId": "c-1", "ContractCommitmentId": i, key: v}
+                                        for i, key, v in elements]})
+    usage = [row("2026-09-03", 300.0, period="2026-09", ContractApplied=applied(
+                 ("cc-spend", "ContractCommitmentAppliedCost", 300.0),
+                 ("cc-hours", "ContractCommitmentAppliedQuantity", 12.0))),
+             row("2026-10-03", 250.0, ContractApplied=applied(("cc-spend", "ContractCommitmentAppliedCost", 250.0))),
+             row("2026-10-04", 40.0)]
+    lines = write_csv(tmp_path / "usage.csv", usage, [*BASE, "ContractApplied"])
+    result = import_files(home.costs, [cc, lines])
+    assert result.load.contracts == 2 and result.load.rows == len(usage)
+    assert [f.format for f in result.files] == ["focus-1.3-contract-commitment", "focus-1.3"]
+    found = {c["contract_commitment_id"]: c for c in contracts(home.costs, date(2026, 10, 16))["contracts"]}
+    spend_applied = {}
+    for r in usage:
+        for e in json.loads(r.get("ContractApplied") or '{"Elements": []}')["Elements"]:
+            if e["ContractCommitmentId"] == "cc-spend":
+                spend_applied[r["BillingPeriodStart"][:7]] = e["ContractCommitmentAppliedCost"]
+    spend = found["cc-spend"]
+    assert spend["committed"] == terms[0]["ContractCommitmentCost"]
+    assert spend["applied"] == sum(spend_applied.values())
+    assert spend["remaining"] == terms[0]["ContractCommitmentCost"] - sum(spend_applied.values())
+    assert [(m["period"], m["applied"]) for m in spend["months"]] == sorted(spend_applied.items())
+    assert found["cc-hours"]["committed"] == 100.0 and found["cc-hours"]["applied"] == 12.0
+    assert found["cc-hours"]["unit"] == "Hours"
+    # Savings Plan / RI inventory never holds a contract.
+    assert stored(home.costs, "SELECT count(*) FROM commitment_inventory")[0][0] == 0
+
+
+def test_a_contract_commitment_file_alone_and_an_older_store_without_the_table(home, tmp_path: Path) -> None:
+    from rituals.contracts import contracts
+
+    assert contracts(home.costs, date(2026, 10, 1))["contracts"] == []  # no store at all
+    import_files(home.costs, [write_csv(tmp_path / "a.csv", [row("2026-10-01", 1.0)])])
+    with home.costs.writer() as con:  # a store written before this table existed
+        con.execute("DROP TABLE contract_commitments")
+    assert contracts(home.costs, date(2026, 10, 1))["contracts"] == []
+    cc = write_csv(tmp_path / "cc.csv", [{"ContractId": "c", "ContractCommitmentId": "x",
+                                          "ContractCommitmentCategory": "Spend", "ContractCommitmentCost": 5,
+                                          "ContractCommitmentPeriodStart": "2026-01-01T00:00:00Z",
+                                          "ContractCommitmentPeriodEnd": "2026-01-01T00:00:00Z"}])
+    with pytest.raises(LoadError) as exc:
+        import_files(home.costs, [cc])
+    assert exc.value.problems[0].column == "ContractCommitmentPeriodEnd"
