@@ -116,7 +116,7 @@ def focus_before_1(columns: Iterable[str]) -> str | None:
     names = _names(columns)
     if "chargeperiodstart" not in names:
         return None
-    if names & {"amortizedcost", "chargetype"} and not names & {"effectivecost", "chargecategory"}:
+    if names & {"amortizedcost", "chargetype"}:  # 0.5-only columns: an explicit signal, whatever else is there
         return "0.5"
     if names & {"chargesubcategory", "usagequantity", "usageunit"} and not names & FOCUS_1_0:
         return "1.0-preview"

@@ -102,3 +102,31 @@ async def test_walk_the_five_steps_and_record_a_decision(demo_home) -> None:
     assert "## Commitment decision" in text
     assert "| renew | 7.50 | USD | 1 y | No Upfront |" in text
     assert "\\[sp-b\\]" in text  # user text escaped
+
+
+async def test_the_expiring_step_lists_negotiated_contracts_apart(demo_home, tmp_path) -> None:
+    from storage.sources.files import import_files
+
+    cc = tmp_path / "contract_commitment.csv"
+    cc.write_text("ContractId,ContractCommitmentId,ContractCommitmentCategory,ContractCommitmentCost,"
+                  "ContractCommitmentPeriodStart,ContractCommitmentPeriodEnd,ContractCommitmentDescription\n"
+                  "edp-1,edp-1-y1,Spend,120000,2026-01-01T00:00:00Z,2027-01-01T00:00:00Z,[EDP] year 1\n")
+    before = review(demo_home)
+    assert import_files(demo_home.costs, [cc]).load.contracts == 1
+    expected = review(demo_home)
+    assert expected["programs"] == before["programs"] and expected["coverage_pct"] == before["coverage_pct"]
+    [contract] = expected["contracts"]["contracts"]
+    assert (contract["committed"], contract["applied"], contract["remaining"]) == (120000.0, 0.0, 120000.0)
+    app = FinOpsApp(demo_home)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = CommitmentReviewScreen(demo_home, facilitator="priya")
+        await app.push_screen(screen)
+        await _settle(app, pilot)
+        screen.query_one("#stepper-steps").focus()
+        await pilot.press("n", "n")
+        await _settle(app, pilot)
+        table = screen.query_one("#cr-contracts", FrameTable)
+        assert table.row_count == 1
+        cells = [str(c) for c in table.get_row_at(0)]
+        assert cells[0] == "edp-1-y1" and "120,000.00" in cells and "[EDP] year 1" in cells
+        assert screen.query_one("#cr-inventory", FrameTable).row_count == len(expected["inventory"])

@@ -93,9 +93,11 @@ def test_spec_saas_examples_with_money_strings_are_refused_at_their_first_row(ho
 
 
 # -- versions --------------------------------------------------------------------------------------------------
-def test_focus_0_5_is_refused_naming_the_version_and_the_export_to_create(home, tmp_path: Path) -> None:
+@pytest.mark.parametrize("extra", [{}, {"EffectiveCost": 2.0, "ChargeCategory": "Usage", "InvoiceId": "i-1"}])
+def test_focus_0_5_is_refused_naming_the_version_and_the_export_to_create(home, tmp_path: Path, extra) -> None:
+    # A 0.5-only column is an explicit signal even beside 1.x columns (once read as 1.2, AmortizedCost ignored).
     f = write_csv(tmp_path / "focus05.csv", [{"ChargePeriodStart": "2026-10-01T00:00:00Z", "AmortizedCost": 2.0,
-                                               "BilledCost": 2.0, "ChargeType": "Usage"}])
+                                               "BilledCost": 2.0, "ChargeType": "Usage", **extra}])
     with pytest.raises(LoadError) as exc:
         import_files(home.costs, [f], currency="USD")
     text = str(exc.value)
@@ -264,9 +266,22 @@ def test_a_contract_commitment_file_alone_and_an_older_store_without_the_table(h
 
     assert contracts(home.costs, date(2026, 10, 1))["contracts"] == []  # no store at all
     import_files(home.costs, [write_csv(tmp_path / "a.csv", [row("2026-10-01", 1.0)])])
-    with home.costs.writer() as con:  # a store written before this table existed
+    new = ["ServiceProviderName", "HostProviderName", "AllocatedMethodId", "AllocatedMethodDetails",
+           "AllocatedResourceId", "AllocatedResourceName", "AllocatedTags", "ContractApplied"]
+    with home.costs.writer() as con:  # a store written before FOCUS 1.3: no contract table, a view without 1.3
         con.execute("DROP TABLE contract_commitments")
+        con.execute(f"CREATE TABLE old_view AS SELECT * EXCLUDE ({', '.join(new)}) FROM line_items")
+        con.execute("CREATE OR REPLACE VIEW line_items AS SELECT * FROM old_view")
+    with home.costs.reader() as con:
+        assert not {r[0] for r in con.execute("DESCRIBE line_items").fetchall()} & set(new)
+    from rituals.showback import showback
+
     assert contracts(home.costs, date(2026, 10, 1))["contracts"] == []
+    assert showback(home, date(2026, 10, 1)).billed_total == 1.0  # readers of the old layout still work
+    import_files(home.costs, [write_csv(tmp_path / "b.csv", [row("2026-10-02", 2.0, ContractApplied=None)],
+                                        [*BASE, "ContractApplied"])])
+    with home.costs.reader() as con:  # the next load brings the view up to date
+        assert set(new) <= {r[0] for r in con.execute("DESCRIBE line_items").fetchall()}
     cc = write_csv(tmp_path / "cc.csv", [{"ContractId": "c", "ContractCommitmentId": "x",
                                           "ContractCommitmentCategory": "Spend", "ContractCommitmentCost": 5,
                                           "ContractCommitmentPeriodStart": "2026-01-01T00:00:00Z",
