@@ -11,7 +11,7 @@ from finops_tui.errors import echo_json, handle_errors
 
 def resolve_month(home, month: str | None):  # type: ignore[no-untyped-def]
     """--month YYYY-MM, else the last complete month (the month before today's)."""
-    from rituals.showback import basis_words, last_complete_month, parse_month
+    from rituals.showback import last_complete_month, parse_month
 
     return parse_month(month) if month else last_complete_month(home.clock.today())
 
@@ -26,9 +26,10 @@ def resolve_month(home, month: str | None):  # type: ignore[no-untyped-def]
 def command(home, month: str | None, as_json: bool, csv_path: Path | None) -> None:  # type: ignore[no-untyped-def]
     """Showback: each team's direct spend plus its share of shared costs (unallocated spend, the shared
     accounts, support and untaggable charges), split by [shared_costs] method. Team totals sum to the
-    month's spend (EffectiveCost) to the cent; the month's BilledCost is shown for the invoice."""
+    month's spend (EffectiveCost, by charge period) to the cent; the month's BilledCost is shown by billing
+    period, so it matches the month's invoice (--json: billed_basis)."""
     from exports.format import money, pct
-    from rituals.showback import showback
+    from rituals.showback import basis_words, showback
 
     with handle_errors():
         sb = showback(home, resolve_month(home, month))
