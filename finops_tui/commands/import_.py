@@ -92,12 +92,12 @@ def summary_lines(s: dict[str, Any]) -> list[str]:
     multi = s.get("multi_month_charges") or {}
     if multi:
         where = f" (first: {multi['first_source']} row {multi['first_row']})" if multi.get("first_row") else ""
-        out.append(f"{multi['rows']:,} charge{'s' if multi['rows'] != 1 else ''} span more than one month "
+        out.append(f"{multi['rows']:,} charge{' spans' if multi['rows'] == 1 else 's span'} more than one month "
                    f"(charge period), {multi['billed_cost']:,.2f} {cur} billed{where}: billed figures count them "
                    "in their billing period, spend over time on the day their charge starts.")
     for f in files:
         out.append(f"{f['path']}: {f['format']}, {f['rows']:,} rows ({f['shape']}"
-                   + (f"; version from {f['version_basis']}" if f.get("version_basis") else "") + ")")
+                   + (f"; {f['version_basis']}" if f.get("version_basis") else "") + ")")
         if f.get("missing_mandatory"):
             out.append(f"  not FOCUS 1.0 conformant, missing mandatory columns: {', '.join(f['missing_mandatory'])}")
         if f["absent_columns"]:

@@ -73,7 +73,7 @@ def manifest_version(path: Path) -> tuple[str, str] | None:
             continue
         found = MANIFEST_TABLE.search(text)
         if found:
-            return f"{found.group(1)}.{found.group(2)}", f"AWS Data Exports manifest {m.name}"
+            return f"{found.group(1)}.{found.group(2)}", f"version from AWS Data Exports manifest {m.name}"
     return None
 
 
@@ -85,8 +85,8 @@ def file_version(raw: RawFile) -> tuple[str, str]:
     for ver, markers in VERSION_MARKERS:
         hit = next((c for c in raw.columns if c.lower() in markers), None)
         if hit:
-            return ver, f"column {hit}, added in FOCUS {ver}"
-    return "1.0", "no manifest and no column of a later release"
+            return ver, f"version from column {hit}, added in FOCUS {ver}"
+    return "1.0", "no manifest and no column of a later release: read as 1.0"
 
 
 def version(columns: list[str]) -> str:
@@ -197,5 +197,5 @@ def contract_mapping(raw: RawFile, *, currency: str) -> Mapping:
         cols.append(f"{value} AS {name}")
     cols.append(f"{lit(raw.name)} AS source")
     return Mapping(format="focus-1.3-contract-commitment", needs=needs, branches=[], ignored=[],
-                   contracts_sql=f"SELECT {', '.join(cols)} FROM t", version_basis="Contract Commitment columns",
+                   contracts_sql=f"SELECT {', '.join(cols)} FROM t", version_basis="version from the Contract Commitment columns (FOCUS 1.3)",
                    value_checks=contract_checks(raw))
