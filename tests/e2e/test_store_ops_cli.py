@@ -36,11 +36,12 @@ def big_focus_csv(path: Path, rows: int) -> None:
     rnd = random.Random(28)
     with path.open("w", encoding="utf-8") as fh:
         fh.write("BillingAccountId,BillingPeriodStart,ChargePeriodStart,BilledCost,EffectiveCost,ProviderName,"
-                 "ServiceName,SubAccountId,Tags\n")
+                 "ServiceName,SubAccountId,Tags,BillingPeriodEnd,ChargePeriodEnd,ChargeCategory,BillingCurrency\n")
         for i in range(rows):
             fh.write(f"acct-big,2024-11-01T00:00:00Z,2024-11-{1 + i % 30:02d}T{i % 24:02d}:00:00Z,"
                      f"{rnd.random():.4f},{rnd.random():.4f},AWS,Svc{i % 7},sub{i % 5},"
-                     f'"{{""team"": ""t{i % 9}""}}"\n')
+                     f'"{{""team"": ""t{i % 9}""}}",2024-12-01T00:00:00Z,'
+                     f"2024-11-{1 + i % 30:02d}T{i % 24:02d}:59:59Z,Usage,USD\n")
 
 
 def test_backups_taken_while_an_import_runs_restore_to_before_or_after(tmp_path: Path, shared_data: Path) -> None:
