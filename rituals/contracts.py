@@ -12,8 +12,8 @@ from typing import Any
 from storage.cost_queries import contract_applied, contract_terms
 from storage.costs import CostStore
 
-BASIS = ("burn-down by billing period from the line items' ContractApplied; committed is ContractCommitmentCost "
-         "(Spend) or ContractCommitmentQuantity (Usage)")
+# Committed is ContractCommitmentCost (Spend) or ContractCommitmentQuantity (Usage).
+BASIS = "burn-down by billing period, from the line items' ContractApplied"
 
 
 def _day(value: Any) -> date | None:

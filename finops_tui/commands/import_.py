@@ -84,9 +84,10 @@ def summary_lines(s: dict[str, Any]) -> list[str]:
         f"Imported {s['rows']:,} rows from {len(files)} file{'s' if len(files) != 1 else ''}; "
         f"replaced {s['replaced']:,} rows already stored.",
         f"Providers: {', '.join(s['providers']) or '-'}; accounts: {s['accounts']}; currency: {cur}.",
-        "By billing period (BillingPeriodStart), as invoiced:",
-        f"{'billing period':<15}{'rows':>10}{'BilledCost':>18}{'EffectiveCost':>18}",
     ]
+    if s["billing_periods"]:
+        out += ["By billing period (BillingPeriodStart), as invoiced:",
+                f"{'billing period':<15}{'rows':>10}{'BilledCost':>18}{'EffectiveCost':>18}"]
     for p in s["billing_periods"]:
         out.append(f"{p['period']:<15}{p['rows']:>10,}{p['billed_cost'] or 0:>18,.2f}{p['effective_cost'] or 0:>18,.2f}")
     multi = s.get("multi_month_charges") or {}

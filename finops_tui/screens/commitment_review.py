@@ -57,7 +57,7 @@ class CommitmentReviewScreen(RitualStepperScreen):
     def compose_expiring(self) -> ComposeResult:
         yield Static("Loading the inventory...", id="cr-expiring-note", markup=False)
         yield FrameTable(export_name="commitment-inventory", id="cr-inventory")
-        yield Label("Negotiated contracts (FOCUS Contract Commitment dataset; not in Savings Plan or RI coverage)")
+        yield Label("Negotiated contracts (not in Savings Plan or RI coverage)")
         yield Static("", id="cr-contracts-note", markup=False)
         yield FrameTable(export_name="contract-commitments", id="cr-contracts")
 

@@ -192,8 +192,8 @@ def contract_mapping(raw: RawFile, *, currency: str) -> Mapping:
     cols = []
     for name, (src, _kind) in CONTRACT_SOURCE.items():
         value = f"t.{q(src)}" if src in needs else "NULL"
-        if name == "currency":
-            value = f"upper(coalesce({value}, {lit(currency)}))"
+        if name == "currency":  # the file's, else the one given (--currency), else unknown
+            value = f"upper(coalesce({value}, {lit(currency)}))" if currency else f"upper({value})"
         cols.append(f"{value} AS {name}")
     cols.append(f"{lit(raw.name)} AS source")
     return Mapping(format="focus-1.3-contract-commitment", needs=needs, branches=[], ignored=[],
