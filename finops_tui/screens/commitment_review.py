@@ -218,7 +218,12 @@ class CommitmentReviewScreen(RitualStepperScreen):
                 "burned_pct", "elapsed_pct", "period_start", "period_end", "description"]
         money2 = {c: (lambda v: "-" if v is None else f"{v:,.2f}") for c in ("committed", "applied", "remaining")}
         self.query_one("#cr-contracts", FrameTable).load_frame(
-            pd.DataFrame(rows, columns=cols), {**money2, "burned_pct": pct, "elapsed_pct": pct})
+            pd.DataFrame(rows, columns=cols), {**money2, "burned_pct": pct, "elapsed_pct": pct},
+            {"contract_commitment_id": "commitment", "contract_id": "contract", "burned_pct": "burned",
+             "elapsed_pct": "time gone", "period_start": "starts", "period_end": "ends"},
+            priorities={"contract_commitment_id": 0, "committed": 0, "applied": 0, "remaining": 0,
+                        "burned_pct": 1, "elapsed_pct": 1, "period_end": 1, "category": 2, "contract_id": 3,
+                        "description": 3, "period_start": 4})
 
     def _show_baseline(self, report: dict[str, Any]) -> None:
         import pandas as pd

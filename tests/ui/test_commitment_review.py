@@ -128,5 +128,6 @@ async def test_the_expiring_step_lists_negotiated_contracts_apart(demo_home, tmp
         table = screen.query_one("#cr-contracts", FrameTable)
         assert table.row_count == 1
         cells = [str(c) for c in table.get_row_at(0)]
-        assert cells[0] == "edp-1-y1" and "120,000.00" in cells and "[EDP] year 1" in cells
+        assert cells[0] == "edp-1-y1" and "120,000.00" in cells
+        assert f"{contract['burned_pct']:.1f}%" in cells and f"{contract['elapsed_pct']:.1f}%" in cells
         assert screen.query_one("#cr-inventory", FrameTable).row_count == len(expected["inventory"])
