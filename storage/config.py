@@ -6,8 +6,10 @@ dotted name and the file, so a typo never silently falls back to a default.
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass, field
+from datetime import date
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -23,9 +25,19 @@ _FREE_TABLES: dict[str, type | tuple[type, ...]] = {
     "unit_economics.spend": str,
     "unit_economics.per": (int, float),
     "keys": str,  # binding id -> key string(s); the app checks the ids against its bindings
+    "explorer.views": dict,
 }
 _SPLIT_METHODS = ("proportional", "even", "fixed")
 THEMES = ("dark", "light", "high-contrast")
+
+
+# The explorer's vocabulary (checked here so a saved view with a typo fails when the config loads).
+EXPLORER_DIMENSIONS = ("team", "account", "service", "region", "charge_category", "resource")
+EXPLORER_GRAINS = ("day", "week", "month")
+EXPLORER_COSTS = {"effective": "EffectiveCost", "billed": "BilledCost", "list": "ListCost"}
+EXPLORER_PRESETS = ("last_7_days", "last_30_days", "last_90_days", "month_to_date", "last_month",
+                    "last_3_months", "last_6_months", "last_12_months", "custom")
+_VIEW_KEYS = ("group_by", "filters", "excludes", "preset", "start", "end", "granularity", "cost")
 
 
 class ConfigError(ValueError):
@@ -111,6 +123,115 @@ class AnomalyConfig:
     min_history_days: int = 14
 
 
+Filters = tuple[tuple[str, tuple[str, ...]], ...]
+
+
+@dataclass(frozen=True)
+class ExplorerView:
+    """What the explorer shows: group-by dimensions, include/exclude filters (dimension -> values), the
+    window (a preset, or ``custom`` with start inclusive and end exclusive), granularity and cost column."""
+
+    group_by: tuple[str, ...] = ("team",)
+    filters: Filters = ()
+    excludes: Filters = ()
+    preset: str = "last_30_days"
+    start: date | None = None
+    end: date | None = None
+    granularity: str = "day"
+    cost: str = "effective"
+
+    def as_toml_lines(self) -> list[str]:
+        """The view as the keys of a ``[explorer.views.NAME]`` table."""
+        def strings(values: list[str]) -> str:
+            return "[" + ", ".join(_toml_string(v) for v in values) + "]"
+
+        lines = [f"group_by = {strings(list(self.group_by))}"]
+        if self.filters:
+            lines.append(f"filters = {strings([filter_text(d, v) for d, v in self.filters])}")
+        if self.excludes:
+            lines.append(f"excludes = {strings([filter_text(d, v) for d, v in self.excludes])}")
+        lines.append(f"preset = {_toml_string(self.preset)}")
+        if self.preset == "custom" and self.start and self.end:
+            lines += [f'start = "{self.start.isoformat()}"', f'end = "{self.end.isoformat()}"']
+        lines += [f"granularity = {_toml_string(self.granularity)}", f"cost = {_toml_string(self.cost)}"]
+        return lines
+
+
+def _toml_string(text: str) -> str:
+    return '"' + "".join(c if c.isprintable() and c not in '"\\' else f"\\u{ord(c):04x}" for c in text) + '"'
+
+
+def filter_text(dimension: str, values: tuple[str, ...]) -> str:
+    return f"{dimension}={','.join(values)}"
+
+
+def explorer_dimension(raw: str, taxonomy: Taxonomy) -> str:
+    """A group-by or filter dimension in its one spelling: a built-in one (team, account, service, region,
+    charge_category, resource), ``tag:KEY`` (the key folded and aliased), or a bare taxonomy key (read as
+    its tag). The built-in names win over tag keys of the same name (``tag:service`` is the tag)."""
+    name = raw.strip()
+    folded = name.lower().replace("-", "_").replace(" ", "_")
+    if folded in EXPLORER_DIMENSIONS:
+        return folded
+    if name.lower().startswith("tag:"):
+        key = taxonomy.canonical_key(name[4:])
+        if not key:
+            raise ValueError(f"dimension {raw!r} names no tag key (use tag:KEY)")
+        return f"tag:{key}"
+    key = taxonomy.canonical_key(name)
+    if key and key in taxonomy.keys:
+        return f"tag:{key}"
+    raise ValueError(f"unknown dimension {raw!r}; use one of {', '.join(EXPLORER_DIMENSIONS)}, a taxonomy key "
+                     f"({', '.join(taxonomy.keys)}) or tag:KEY")
+
+
+def parse_filter(text: str, taxonomy: Taxonomy) -> tuple[str, tuple[str, ...]]:
+    """``DIMENSION=V1,V2`` -> (dimension, values). ``(none)`` matches rows without a value."""
+    dim, sep, values = text.partition("=")
+    if not sep:
+        raise ValueError(f"filter {text!r} must be DIMENSION=VALUE[,VALUE...]")
+    items = tuple(dict.fromkeys(v.strip() for v in values.split(",") if v.strip()))
+    if not items:
+        raise ValueError(f"filter {text!r} names no value")
+    return explorer_dimension(dim, taxonomy), items
+
+
+def merge_filters(pairs: list[tuple[str, tuple[str, ...]]]) -> Filters:
+    """Filters on the same dimension given twice: their values together."""
+    out: dict[str, tuple[str, ...]] = {}
+    for dim, values in pairs:
+        out[dim] = tuple(dict.fromkeys([*out.get(dim, ()), *values]))
+    return tuple(out.items())
+
+
+def build_view(*, group_by: list[str], filters: list[str], excludes: list[str], preset: str | None,
+               start: date | None, end: date | None, granularity: str, cost: str,
+               taxonomy: Taxonomy) -> ExplorerView:
+    """An ExplorerView from its parts as a person types them; a ValueError names the part that is wrong."""
+    dims = tuple(dict.fromkeys(explorer_dimension(g, taxonomy) for g in group_by if g.strip()))
+    if not dims:
+        raise ValueError("group by names no dimension")
+    if granularity not in EXPLORER_GRAINS:
+        raise ValueError(f"granularity must be one of {', '.join(EXPLORER_GRAINS)}, got {granularity!r}")
+    if cost not in EXPLORER_COSTS:
+        raise ValueError(f"cost must be one of {', '.join(EXPLORER_COSTS)}, got {cost!r}")
+    if start is not None or end is not None:
+        preset = preset or "custom"
+    preset = preset or "last_30_days"
+    if preset not in EXPLORER_PRESETS:
+        raise ValueError(f"preset must be one of {', '.join(EXPLORER_PRESETS)}, got {preset!r}")
+    if preset == "custom":
+        if start is None or end is None:
+            raise ValueError("a custom window needs both start and end")
+        if start >= end:
+            raise ValueError(f"start {start.isoformat()} must be before end {end.isoformat()}")
+    elif start is not None or end is not None:
+        raise ValueError(f"start and end go with the custom preset, not {preset}")
+    return ExplorerView(dims, merge_filters([parse_filter(f, taxonomy) for f in filters]),
+                        merge_filters([parse_filter(f, taxonomy) for f in excludes]), preset, start, end,
+                        granularity, cost)
+
+
 @dataclass(frozen=True)
 class NotifyConfig:
     preread_days: int = 3
@@ -133,6 +254,7 @@ class Config:
     notify: NotifyConfig = field(default_factory=NotifyConfig)
     theme: str = "dark"
     keys: dict[str, str] = field(default_factory=dict)  # the app's keymap: binding id -> keys
+    explorer_views: dict[str, ExplorerView] = field(default_factory=dict)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -254,7 +376,8 @@ def _build(data: dict[str, Any], where: str, source: Path | None) -> Config:
         keys[binding] = ",".join(part.strip() for part in value.split(","))
     return Config(taxonomy, targets, shared, calendar, gen["timezone"], currency, source, anomalies,
                   _commitments(data["commitments"], where), _unit_economics(data["unit_economics"], where),
-                  _notify(data["notify"], where), theme, keys)
+                  _notify(data["notify"], where), theme, keys,
+                  _explorer_views(data["explorer"]["views"], where, taxonomy))
 
 
 def _notify(nt: dict[str, Any], where: str) -> NotifyConfig:
@@ -263,6 +386,75 @@ def _notify(nt: dict[str, Any], where: str) -> NotifyConfig:
     if float(nt["retry_after_minutes"]) < 0 or float(nt["retry_max_hours"]) < 0:
         raise ConfigError(f"{where}: keys 'notify.retry_after_minutes' and 'notify.retry_max_hours' must be >= 0")
     return NotifyConfig(int(nt["preread_days"]), float(nt["retry_after_minutes"]), float(nt["retry_max_hours"]))
+
+
+def _explorer_views(views: dict[str, Any], where: str, taxonomy: Taxonomy) -> dict[str, ExplorerView]:
+    out: dict[str, ExplorerView] = {}
+    for name, raw in views.items():
+        at = f"{where}: key 'explorer.views.{name}'"
+        if not name.strip():
+            raise ConfigError(f"{where}: an explorer view needs a name")
+        unknown = sorted(set(raw) - set(_VIEW_KEYS))
+        if unknown:
+            raise ConfigError(f"{at}: unknown key '{unknown[0]}' (a view has {', '.join(_VIEW_KEYS)})")
+        lists = {}
+        for key in ("group_by", "filters", "excludes"):
+            value = raw.get(key, ["team"] if key == "group_by" else [])
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ConfigError(f"{at}.{key}' must be a list of strings")
+            lists[key] = value
+        scalars = {}
+        for key, default in (("preset", None), ("granularity", "day"), ("cost", "effective")):
+            value = raw.get(key, default)
+            if value is not None and not isinstance(value, str):
+                raise ConfigError(f"{at}.{key}' must be a string")
+            scalars[key] = value
+        days: dict[str, date | None] = {}
+        for key in ("start", "end"):
+            value = raw.get(key)
+            if isinstance(value, str):
+                try:
+                    value = date.fromisoformat(value)
+                except ValueError:
+                    raise ConfigError(f"{at}.{key}' must be an ISO date YYYY-MM-DD, got {value!r}") from None
+            if value is not None and not isinstance(value, date):
+                raise ConfigError(f"{at}.{key}' must be an ISO date YYYY-MM-DD")
+            days[key] = value
+        try:
+            out[name] = build_view(group_by=lists["group_by"], filters=lists["filters"],
+                                   excludes=lists["excludes"], preset=scalars["preset"], start=days["start"],
+                                   end=days["end"], granularity=scalars["granularity"], cost=scalars["cost"],
+                                   taxonomy=taxonomy)
+        except ValueError as exc:
+            raise ConfigError(f"{at}: {exc}") from exc
+    return out
+
+
+def save_explorer_view(home: Path, name: str, view: ExplorerView) -> Path:
+    """Add ``view`` as ``[explorer.views.NAME]`` to the home's config file (created when absent), keeping
+    the rest of the file as it is. A name already saved is refused; the file is only replaced once the new
+    text loads as a valid configuration."""
+    name = name.strip()
+    if not name or not all(c.isalnum() or c in "-_" for c in name):
+        raise ValueError(f"a view name is letters, digits, '-' and '_', got {name!r}")
+    path = Path(home) / CONFIG_NAME
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    current = load_config(home)
+    if name in current.explorer_views:
+        raise ValueError(f"{path}: a view named {name!r} is already saved; pick another name or edit the file")
+    block = "\n".join([f"[explorer.views.{name}]", *view.as_toml_lines()])
+    new = (text.rstrip("\n") + "\n\n" if text.strip() else "") + block + "\n"
+    try:
+        user = tomllib.loads(new)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: cannot add the view ({exc})") from exc
+    defaults = tomllib.loads(_defaults_text())
+    _check_shape(user, defaults, str(path))
+    _build(_merge(defaults, user), str(path), path)
+    tmp = path.with_name(f".{CONFIG_NAME}.{os.getpid()}.tmp")
+    tmp.write_text(new, encoding="utf-8")
+    os.replace(tmp, path)
+    return path
 
 
 def _unit_economics(ue: dict[str, Any], where: str) -> UnitEconomicsConfig:

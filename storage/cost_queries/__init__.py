@@ -11,7 +11,8 @@ one. The SQL is DuckDB's dialect, written once here, grouped by what it serves:
 - ``commitments``: usage against commitments, the stored terms, AWS's own figures;
 - ``contracts``: negotiated contracts (FOCUS Contract Commitment dataset) and what was applied to them;
 - ``waste``: the waste ratio's rules over billing data;
-- ``periods``: the billing periods held (per account and provider, with their import), and removing one.
+- ``periods``: the billing periods held (per account and provider, with their import), and removing one;
+- ``explorer``: spend grouped by any dimensions, filtered, over a window and the one before it.
 
 ``base`` holds what they share (allocation as SQL, the AWS-sync-only fallback, the rules table).
 """
@@ -41,6 +42,7 @@ from storage.cost_queries.commitments import (
     replace_commitment_inventory,
 )
 from storage.cost_queries.contracts import contract_applied, contract_terms
+from storage.cost_queries.explorer import NO_VALUE, explorer_costs, explorer_currency
 from storage.cost_queries.periods import NothingToRemove, PeriodKey, billing_periods, remove_period
 from storage.cost_queries.spend import (
     aws_budgets,
@@ -52,10 +54,10 @@ from storage.cost_queries.spend import (
 from storage.cost_queries.waste import idle_address_costs, idle_load_balancer_costs, weekday_weekend_costs
 
 __all__ = [
-    "AWS_TAG_COSTS", "LINE_ITEMS", "ROOT_CAUSE_DIMENSIONS", "FixCosts", "FixEntity", "NothingToRemove", "PeriodKey",
+    "AWS_TAG_COSTS", "LINE_ITEMS", "NO_VALUE", "ROOT_CAUSE_DIMENSIONS", "FixCosts", "FixEntity", "NothingToRemove", "PeriodKey",
     "SweepData", "account_names", "allocation_costs", "anomaly_series", "aws_anomaly_rows", "aws_budgets",
     "aws_commitment_usage", "aws_forecast", "aws_recommendations", "billed_by_billing_period", "billing_periods", "commitment_inventory",
-    "commitment_usage", "contract_applied", "contract_terms", "first_import_at", "fix_costs", "idle_address_costs", "idle_load_balancer_costs",
+    "commitment_usage", "contract_applied", "contract_terms", "explorer_costs", "explorer_currency", "first_import_at", "fix_costs", "idle_address_costs", "idle_load_balancer_costs",
     "remove_period", "replace_commitment_inventory", "root_cause_contributions", "showback_costs", "sweep_data",
     "team_service_months",
     "weekday_weekend_costs",

@@ -1,0 +1,104 @@
+"""The explorer's named query: spend grouped by any dimensions, over a window and the window before it, at
+day, week or month granularity, with include and exclude filters.
+
+Dimensions (``storage.config.explorer_dimension`` gives their one spelling): ``team`` is the allocation value
+(``storage.cost_queries.base.allocation_sql``: the allocation tag, else the account's owning team or a cost
+category, the one definition showback and the sweep use); ``account``, ``service``, ``region``,
+``charge_category`` and ``resource`` are the FOCUS columns; ``tag:KEY`` is the key's normalised tag value.
+A row without a value groups as NULL and is matched by the filter value ``(none)``.
+
+Every charge category counts; the cost column is EffectiveCost unless BilledCost or ListCost is asked for.
+Line items only: data from the AWS sync alone has no tags or resources, so team there is by account rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import TYPE_CHECKING
+
+from storage.config import EXPLORER_COSTS, EXPLORER_GRAINS
+from storage.cost_queries.base import LINE_ITEMS_WITH_RULES, allocation_sql, create_rules, sql_list
+from storage.costs import CostStore
+
+if TYPE_CHECKING:
+    import duckdb
+    import pandas as pd
+
+NO_VALUE = "(none)"
+_COLUMNS = {"account": "SubAccountId", "service": "ServiceName", "region": "RegionId",
+            "charge_category": "ChargeCategory", "resource": "ResourceId"}
+Filters = Sequence[tuple[str, Sequence[str]]]
+
+
+def _dimension_sql(con: duckdb.DuckDBPyConnection, store: CostStore, dimension: str) -> str:
+    if dimension == "team":
+        return allocation_sql(con, store)[0]
+    if dimension in _COLUMNS:
+        return f"NULLIF(TRIM({_COLUMNS[dimension]}), '')"
+    if dimension.startswith("tag:"):
+        return store.tag_expr(con, dimension[4:])
+    raise ValueError(f"unknown dimension {dimension!r}")
+
+
+def _filter_sql(con: duckdb.DuckDBPyConnection, store: CostStore, filters: Filters, *, exclude: bool) -> str:
+    parts = []
+    for dimension, values in filters:
+        expr = f"coalesce({_dimension_sql(con, store, dimension)}, {sql_list([NO_VALUE])})"
+        parts.append(f" AND {expr} {'NOT IN' if exclude else 'IN'} ({sql_list(values)})")
+    return "".join(parts)
+
+
+def explorer_costs(store: CostStore, account_teams: Mapping[str, str], start: date, end: date, *,
+                   group_by: Sequence[str], filters: Filters = (), excludes: Filters = (),
+                   cost: str = "effective", granularity: str = "day",
+                   previous_start: date | None = None) -> pd.DataFrame:
+    """Cost per period and group for ``start <= day < end``, and per group for ``previous_start <= day <
+    start`` (the period before, when given), in one scan: columns ``window`` ('current' or 'previous'),
+    ``period`` (the day, the ISO week's Monday or the month's first day; None for the previous window),
+    one column per ``group_by`` dimension (None when the row has no value), ``cost``.
+
+    ``filters`` keep rows whose value is one of the listed ones for every listed dimension; ``excludes``
+    drop rows whose value is listed. ``cost``: effective, billed or list."""
+    import pandas as pd
+
+    if cost not in EXPLORER_COSTS:
+        raise ValueError(f"cost must be one of {', '.join(EXPLORER_COSTS)}, got {cost!r}")
+    if granularity not in EXPLORER_GRAINS:
+        raise ValueError(f"granularity must be one of {', '.join(EXPLORER_GRAINS)}, got {granularity!r}")
+    dims = list(group_by)
+    columns = ["window", "period", *dims, "cost"]
+    with store.reader() as con:
+        if con is None:
+            return pd.DataFrame(columns=columns)
+        create_rules(con, account_teams)
+        exprs = [f"{_dimension_sql(con, store, d)} AS d{i}" for i, d in enumerate(dims)]
+        where = _filter_sql(con, store, filters, exclude=False) + _filter_sql(con, store, excludes, exclude=True)
+        first = previous_start or start
+        period = "charge_date" if granularity == "day" else f"date_trunc('{granularity}', charge_date)"
+        names = "".join(f", d{i}" for i in range(len(dims)))
+        sql = (f"SELECT CASE WHEN charge_date >= ? THEN 'current' ELSE 'previous' END AS window, "
+               f"CASE WHEN charge_date >= ? THEN CAST({period} AS DATE) END AS period{names}, "
+               f"sum(cost_) AS cost FROM ("
+               f"SELECT charge_date, {EXPLORER_COSTS[cost]} AS cost_{''.join(', ' + e for e in exprs)} "
+               f"FROM {LINE_ITEMS_WITH_RULES} WHERE charge_date >= ? AND charge_date < ?{where}) "
+               f"GROUP BY ALL ORDER BY 1, 2{names}")
+        frame = con.execute(sql, [start, start, first, end]).df()
+    frame.columns = columns
+    frame["cost"] = frame["cost"].fillna(0.0).astype(float)
+    frame["period"] = pd.Series([None if p is None or p != p else (p.date() if hasattr(p, "date") else p)
+                                 for p in frame["period"]], index=frame.index, dtype=object)
+    for d in dims:
+        frame[d] = pd.Series([None if v is None or v != v else str(v) for v in frame[d]], index=frame.index,
+                             dtype=object)
+    return frame
+
+
+def explorer_currency(store: CostStore, start: date, end: date) -> str | None:
+    """The billing currency of the window's line items when there is exactly one."""
+    with store.reader() as con:
+        if con is None:
+            return None
+        rows = con.execute("SELECT DISTINCT BillingCurrency FROM line_items WHERE charge_date >= ? AND "
+                           "charge_date < ? AND BillingCurrency IS NOT NULL LIMIT 2", [start, end]).fetchall()
+    return rows[0][0] if len(rows) == 1 else None
