@@ -44,6 +44,7 @@ COMMANDS = [
     "doctor",
     "channels",
     "notify",
+    "explore",
 ]
 
 

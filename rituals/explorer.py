@@ -170,9 +170,12 @@ class Exploration:
         import pandas as pd
 
         dims = list(self.view.group_by)
-        data = [[*(r.values.get(d) for d in dims), round(r.cost, 2), round(r.previous_cost, 2),
-                 round(r.change, 2), r.change_pct] for r in self.rows]
-        return pd.DataFrame(data, columns=[*dims, "cost", "previous_cost", "change", "change_pct"])
+        columns: dict[str, Any] = {d: pd.Series([r.values.get(d) for r in self.rows], dtype=object) for d in dims}
+        columns |= {"cost": [round(r.cost, 2) for r in self.rows],
+                    "previous_cost": [round(r.previous_cost, 2) for r in self.rows],
+                    "change": [round(r.change, 2) for r in self.rows],
+                    "change_pct": pd.Series([r.change_pct for r in self.rows], dtype=object)}
+        return pd.DataFrame(columns, columns=[*dims, "cost", "previous_cost", "change", "change_pct"])
 
     def chart_series(self, top: int = 5) -> dict[str, list[tuple[date, float]]]:
         """The largest ``top`` groups of the window as series (one point per period), the rest as 'other'."""
@@ -224,3 +227,10 @@ def exploration_from_frame(view: ExplorerView, frame: pd.DataFrame, start: date,
     current["label"] = [group_label(dict(zip(dims, map(_value, k), strict=True)), view.group_by)
                         for k in current[dims].itertuples(index=False, name=None)]
     return Exploration(view, start, end, previous_start, currency, rows, current[["period", "label", "cost"]])
+
+
+def change_text(e: Exploration) -> str:
+    """The change against the previous period as one phrase (the screen's summary and the CLI's last line)."""
+    pct_text = f" ({e.change_pct:+.1f}%)" if e.change_pct is not None else ""
+    return (f"previous period {e.previous_total:,.2f} {e.currency}, change {e.change:+,.2f} {e.currency}"
+            f"{pct_text}")
