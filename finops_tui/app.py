@@ -120,6 +120,8 @@ class FinOpsApp(App[None]):
             "finops_tui.screens.people", "PeopleScreen"))
         yield SystemCommand("Showback", "Each team's direct spend plus its share of shared costs, last month",
                             lambda: self.open_screen("finops_tui.screens.showback", "ShowbackScreen"))
+        yield SystemCommand("Explorer", "Spend grouped by team, service, account, region or tag; filter, drill down",
+                            self.open_explorer)
         yield SystemCommand("Unit economics", "Cost per customer, per 1k API requests, per inference; 6-month trend",
                             lambda: self.open_screen("finops_tui.screens.unit_economics", "UnitEconomicsScreen"))
 
@@ -182,6 +184,15 @@ class FinOpsApp(App[None]):
             self.pop_screen()
         if not isinstance(self.screen, BoardScreen):
             self.push_screen(BoardScreen(self.home))
+
+    def open_explorer(self, view: object = None) -> None:
+        """The spend explorer, on ``view`` (a storage.config.ExplorerView; default: last 30 days by team)."""
+        from finops_tui.screens.explorer import ExplorerScreen
+
+        if not self.home.has_cost_data():
+            self.notify("No cost data yet: import files, sync AWS or open the demo.", markup=False)
+            return
+        self.push_screen(ExplorerScreen(self.home, view))  # type: ignore[arg-type]
 
     def open_screen(self, module: str, cls: str) -> None:
         import importlib

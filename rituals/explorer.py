@@ -8,7 +8,8 @@ Windows (start inclusive, end exclusive, in days; "today" is never complete and 
 90 days end at today; month to date runs from the month's first day to today (on the 1st, the whole day
 so far is still excluded: the window is the 1st alone); last month is the previous calendar month; last 3,
 6 or 12 months are whole calendar months ending with the previous one. The previous period is the same
-number of days just before the window (for whole months, the same number of months before).
+number of days just before the window (for whole calendar months, preset or custom, the same number of
+months before).
 """
 
 from __future__ import annotations
@@ -44,6 +45,9 @@ def view_window(view: ExplorerView, today: date) -> tuple[date, date, date]:
         if view.start is None or view.end is None:
             raise ValueError("a custom window needs both start and end")
         start, end = view.start, view.end
+        if start.day == 1 and end.day == 1:  # whole months: compared with as many whole months before
+            months = (end.year - start.year) * 12 + end.month - start.month
+            return add_months(start, -months), start, end
         return start - (end - start), start, end
     if view.preset in _DAYS:
         days = _DAYS[view.preset]
@@ -87,6 +91,56 @@ def drill_down(view: ExplorerView, values: dict[str, str | None]) -> ExplorerVie
         filters = _with_filter(filters, dim, values.get(dim) or NO_VALUE)
     excludes = tuple((d, v) for d, v in view.excludes if d not in view.group_by)
     return replace(view, group_by=(following,), filters=filters, excludes=excludes)
+
+
+# -- the filter line of the screen ------------------------------------------------------------------------
+def parse_filter_line(text: str, taxonomy: Any) -> tuple[Filters, Filters]:
+    """``team=web,data; !service=Tax`` -> (filters, excludes): clauses split on ';', a leading '!' or '-'
+    excludes. Values may hold spaces (service names do)."""
+    from storage.config import merge_filters, parse_filter
+
+    include: list[tuple[str, tuple[str, ...]]] = []
+    exclude: list[tuple[str, tuple[str, ...]]] = []
+    for clause in (c.strip() for c in text.split(";")):
+        if not clause:
+            continue
+        if clause[0] in "!-":
+            exclude.append(parse_filter(clause[1:], taxonomy))
+        else:
+            include.append(parse_filter(clause, taxonomy))
+    return merge_filters(include), merge_filters(exclude)
+
+
+def filter_line(view: ExplorerView) -> str:
+    """The view's filters as the screen's filter line (``parse_filter_line`` reads it back)."""
+    parts = [filter_text(d, v) for d, v in view.filters] + ["!" + filter_text(d, v) for d, v in view.excludes]
+    return "; ".join(parts)
+
+
+# -- what each ritual shows -------------------------------------------------------------------------------
+def ritual_view(kind: str, window: tuple[date, date], *, charge_categories: tuple[str, ...] = ("Usage",),
+                case: dict[str, Any] | None = None) -> ExplorerView:
+    """The explorer view of what a ritual screen shows: its window, grouped and filtered as it looks at
+    spend. The tag sweep: allocation by team over the charge categories it counts (``(none)`` is the
+    unallocated spend); anomaly triage: the highlighted case's dimension and value over the case's days,
+    one level down; the monthly and quarterly reviews: spend by team; the commitment review: usage by
+    service."""
+    start, end = window
+    custom = ExplorerView(preset="custom", start=start, end=end)
+    if kind == "tag_sweep":
+        return replace(custom, group_by=("team",), filters=(("charge_category", tuple(charge_categories)),))
+    if kind == "anomaly_triage":
+        if case is not None and case.get("dimension") in ("account", "service", "team", "region"):
+            dim = str(case["dimension"])
+            return ExplorerView(group_by=(next_dimension(dim) or "service",),
+                                filters=((dim, (str(case["value"]),)),), preset="custom",
+                                start=case["start"], end=case["end"])
+        return replace(custom, group_by=("service",))
+    if kind == "commitment_review":
+        return replace(custom, group_by=("service",), filters=(("charge_category", ("Usage",)),))
+    if kind == "quarterly_review":
+        return replace(custom, group_by=("team",), granularity="month")
+    return replace(custom, group_by=("team",))
 
 
 # -- the exploration --------------------------------------------------------------------------------------

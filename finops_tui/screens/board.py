@@ -75,6 +75,7 @@ class BoardScreen(Screen[None]):
         Binding("r", "raci", "RACI", id="raci"),
         Binding("p", "people", "People", id="people"),
         Binding("g", "refresh", "Refresh", id="refresh"),
+        Binding("x", "explorer", "Explorer", id="explorer"),
     ]
 
     def __init__(self, home: Home) -> None:
@@ -164,6 +165,9 @@ class BoardScreen(Screen[None]):
 
     def action_people(self) -> None:
         self.app.open_screen("finops_tui.screens.people", "PeopleScreen")  # type: ignore[attr-defined]
+
+    def action_explorer(self) -> None:
+        self.app.open_explorer()  # type: ignore[attr-defined]
 
     def action_refresh(self) -> None:
         self.load()
