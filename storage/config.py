@@ -391,12 +391,12 @@ def _notify(nt: dict[str, Any], where: str) -> NotifyConfig:
 def _explorer_views(views: dict[str, Any], where: str, taxonomy: Taxonomy) -> dict[str, ExplorerView]:
     out: dict[str, ExplorerView] = {}
     for name, raw in views.items():
-        at = f"{where}: key 'explorer.views.{name}'"
+        at = f"{where}: key 'explorer.views.{name}"
         if not name.strip():
             raise ConfigError(f"{where}: an explorer view needs a name")
         unknown = sorted(set(raw) - set(_VIEW_KEYS))
         if unknown:
-            raise ConfigError(f"{at}: unknown key '{unknown[0]}' (a view has {', '.join(_VIEW_KEYS)})")
+            raise ConfigError(f"{at}': unknown key '{unknown[0]}' (a view has {', '.join(_VIEW_KEYS)})")
         lists = {}
         for key in ("group_by", "filters", "excludes"):
             value = raw.get(key, ["team"] if key == "group_by" else [])
@@ -426,7 +426,7 @@ def _explorer_views(views: dict[str, Any], where: str, taxonomy: Taxonomy) -> di
                                    end=days["end"], granularity=scalars["granularity"], cost=scalars["cost"],
                                    taxonomy=taxonomy)
         except ValueError as exc:
-            raise ConfigError(f"{at}: {exc}") from exc
+            raise ConfigError(f"{at}': {exc}") from exc
     return out
 
 

@@ -11,6 +11,7 @@ from typing import Any, ClassVar, cast
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Button, Input, Label, Select, Static
 
@@ -33,6 +34,7 @@ class CommitmentReviewScreen(RitualStepperScreen):
     CommitmentReviewScreen .cr-form > Input, CommitmentReviewScreen .cr-form > Select { width: 1fr; }
     CommitmentReviewScreen FrameTable { height: auto; max-height: 14; }
     """
+    BINDINGS = [Binding("o", "open_explorer", "Open in explorer", id="cr-explorer")]
 
     def __init__(self, home: Any, period: str | None = None, *, facilitator: str | None = None) -> None:
         super().__init__(home, period, facilitator=facilitator)

@@ -13,6 +13,7 @@ from typing import Any
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.widgets import Input, Label, OptionList, Select
 from textual.widgets.option_list import Option
 
@@ -30,6 +31,7 @@ class MonthlyReviewScreen(RitualStepperScreen):
     MonthlyReviewScreen #mr-walk, MonthlyReviewScreen #mr-proposals { height: auto; max-height: 10; }
     MonthlyReviewScreen #mr-walk-status { width: 30; }
     """
+    BINDINGS = [Binding("o", "open_explorer", "Open in explorer", id="mr-explorer")]
 
     def __init__(self, home: Any, period: str | None = None, *, facilitator: str | None = None) -> None:
         super().__init__(home, period, facilitator=facilitator)

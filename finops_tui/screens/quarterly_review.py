@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Select, SelectionList, Static
 
@@ -36,6 +37,7 @@ class QuarterlyReviewScreen(RitualStepperScreen):
     QuarterlyReviewScreen #qr-charts TrendChart { height: 10; }
     QuarterlyReviewScreen #qr-choice { height: auto; max-height: 12; }
     """
+    BINDINGS = [Binding("o", "open_explorer", "Open in explorer", id="qr-explorer")]
 
     # -- steps ----------------------------------------------------------------------------------------------
     def compose_scorecard(self) -> ComposeResult:

@@ -127,6 +127,17 @@ leaves the box (to the step's main widget) and the keys work again. `tab` moves 
         yield Static("Computed when you reach this step.", id="stepper-numbers", markup=False)
         yield Button("Close run", id="stepper-close-button", variant="warning", classes="run-input")
 
+    # -- open in explorer ---------------------------------------------------------------------------------------
+    def action_open_explorer(self) -> None:
+        """The explorer on what this ritual shows (``rituals.explorer.ritual_view``): its window, and for
+        triage the highlighted case. Each ritual screen binds it to a key of its own."""
+        from rituals.explorer import ritual_view
+
+        view = ritual_view(self.kind, self.session.window,
+                           charge_categories=self.home.config.taxonomy.charge_categories,
+                           case=getattr(self, "case", None))
+        self.app.open_explorer(view)  # type: ignore[attr-defined]
+
     # -- rendering the session ----------------------------------------------------------------------------
     def on_mount(self) -> None:
         self.go_to(self.INITIAL_STEP)

@@ -10,6 +10,7 @@ from typing import Any, cast
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.widgets import Button, Label, SelectionList, Static
 
 from exports.format import money, pct
@@ -41,6 +42,7 @@ class TagSweepScreen(RitualStepperScreen):
     TagSweepScreen #ts-candidates, TagSweepScreen #ts-checks { height: auto; max-height: 12; }
     TagSweepScreen .ts-line { height: auto; color: $text-muted; }
     """
+    BINDINGS = [Binding("o", "open_explorer", "Open in explorer", id="ts-explorer")]
 
     def __init__(self, home: Any, period: str | None = None, *, facilitator: str | None = None) -> None:
         super().__init__(home, period, facilitator=facilitator)
