@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from rituals.calendar import add_months
 from storage.config import EXPLORER_COSTS, ExplorerView, Filters, filter_text
-from storage.cost_queries import NO_VALUE, explorer_costs, explorer_currency
+from storage.cost_queries import NO_VALUE, explorer_costs
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -255,7 +255,7 @@ def explore(home: Home, view: ExplorerView, account_teams: dict[str, str] | None
     frame = explorer_costs(home.costs, teams, start, end, group_by=view.group_by, filters=view.filters,
                            excludes=view.excludes, cost=view.cost, granularity=view.granularity,
                            previous_start=previous_start)
-    currency = explorer_currency(home.costs, previous_start, end) or home.config.currency
+    currency = frame.attrs.get("currency") or home.config.currency
     return exploration_from_frame(view, frame, start, end, previous_start, currency)
 
 

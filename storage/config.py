@@ -403,7 +403,7 @@ def _explorer_views(views: dict[str, Any], where: str, taxonomy: Taxonomy) -> di
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise ConfigError(f"{at}.{key}' must be a list of strings")
             lists[key] = value
-        scalars = {}
+        scalars: dict[str, Any] = {}
         for key, default in (("preset", None), ("granularity", "day"), ("cost", "effective")):
             value = raw.get(key, default)
             if value is not None and not isinstance(value, str):

@@ -46,8 +46,8 @@ class ExplorerScreen(Screen[None]):
     ExplorerScreen #explorer-saved { width: 1fr; }
     ExplorerScreen .explorer-line { height: auto; color: $text-muted; }
     ExplorerScreen #explorer-problem { height: auto; color: $error; }
-    ExplorerScreen TrendChart { height: 11; }
-    ExplorerScreen FrameTable { height: 1fr; }
+    ExplorerScreen TrendChart { height: 1fr; min-height: 6; max-height: 12; }
+    ExplorerScreen FrameTable { height: 2fr; min-height: 4; }
     """
     BINDINGS = [
         Binding("backspace", "drill_up", "Up a level", id="explorer-up"),

@@ -42,7 +42,7 @@ from storage.cost_queries.commitments import (
     replace_commitment_inventory,
 )
 from storage.cost_queries.contracts import contract_applied, contract_terms
-from storage.cost_queries.explorer import NO_VALUE, explorer_costs, explorer_currency
+from storage.cost_queries.explorer import NO_VALUE, explorer_costs
 from storage.cost_queries.periods import NothingToRemove, PeriodKey, billing_periods, remove_period
 from storage.cost_queries.spend import (
     aws_budgets,
@@ -57,7 +57,7 @@ __all__ = [
     "AWS_TAG_COSTS", "LINE_ITEMS", "NO_VALUE", "ROOT_CAUSE_DIMENSIONS", "FixCosts", "FixEntity", "NothingToRemove", "PeriodKey",
     "SweepData", "account_names", "allocation_costs", "anomaly_series", "aws_anomaly_rows", "aws_budgets",
     "aws_commitment_usage", "aws_forecast", "aws_recommendations", "billed_by_billing_period", "billing_periods", "commitment_inventory",
-    "commitment_usage", "contract_applied", "contract_terms", "explorer_costs", "explorer_currency", "first_import_at", "fix_costs", "idle_address_costs", "idle_load_balancer_costs",
+    "commitment_usage", "contract_applied", "contract_terms", "explorer_costs", "first_import_at", "fix_costs", "idle_address_costs", "idle_load_balancer_costs",
     "remove_period", "replace_commitment_inventory", "root_cause_contributions", "showback_costs", "sweep_data",
     "team_service_months",
     "weekday_weekend_costs",

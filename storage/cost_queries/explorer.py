@@ -13,7 +13,7 @@ Line items only: data from the AWS sync alone has no tags or resources, so team 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -41,10 +41,10 @@ def _dimension_sql(con: duckdb.DuckDBPyConnection, store: CostStore, dimension: 
     raise ValueError(f"unknown dimension {dimension!r}")
 
 
-def _filter_sql(con: duckdb.DuckDBPyConnection, store: CostStore, filters: Filters, *, exclude: bool) -> str:
+def _filter_sql(sql_of: Callable[[str], str], filters: Filters, *, exclude: bool) -> str:
     parts = []
     for dimension, values in filters:
-        expr = f"coalesce({_dimension_sql(con, store, dimension)}, {sql_list([NO_VALUE])})"
+        expr = f"coalesce({sql_of(dimension)}, {sql_list([NO_VALUE])})"
         parts.append(f" AND {expr} {'NOT IN' if exclude else 'IN'} ({sql_list(values)})")
     return "".join(parts)
 
@@ -56,7 +56,8 @@ def explorer_costs(store: CostStore, account_teams: Mapping[str, str], start: da
     """Cost per period and group for ``start <= day < end``, and per group for ``previous_start <= day <
     start`` (the period before, when given), in one scan: columns ``window`` ('current' or 'previous'),
     ``period`` (the day, the ISO week's Monday or the month's first day; None for the previous window),
-    one column per ``group_by`` dimension (None when the row has no value), ``cost``.
+    one column per ``group_by`` dimension (None when the row has no value), ``cost``; ``attrs["currency"]``
+    is the rows' billing currency when they have exactly one.
 
     ``filters`` keep rows whose value is one of the listed ones for every listed dimension; ``excludes``
     drop rows whose value is listed. ``cost``: effective, billed or list."""
@@ -72,19 +73,30 @@ def explorer_costs(store: CostStore, account_teams: Mapping[str, str], start: da
         if con is None:
             return pd.DataFrame(columns=columns)
         create_rules(con, account_teams)
-        exprs = [f"{_dimension_sql(con, store, d)} AS d{i}" for i, d in enumerate(dims)]
-        where = _filter_sql(con, store, filters, exclude=False) + _filter_sql(con, store, excludes, exclude=True)
+        known: dict[str, str] = {}  # each dimension's SQL once: reading the store's layout costs a query
+
+        def sql_of(dimension: str) -> str:
+            if dimension not in known:
+                known[dimension] = _dimension_sql(con, store, dimension)
+            return known[dimension]
+
+        exprs = [f"{sql_of(d)} AS d{i}" for i, d in enumerate(dims)]
+        where = _filter_sql(sql_of, filters, exclude=False) + _filter_sql(sql_of, excludes, exclude=True)
         first = previous_start or start
         period = "charge_date" if granularity == "day" else f"date_trunc('{granularity}', charge_date)"
         names = "".join(f", d{i}" for i in range(len(dims)))
         sql = (f"SELECT CASE WHEN charge_date >= ? THEN 'current' ELSE 'previous' END AS window, "
                f"CASE WHEN charge_date >= ? THEN CAST({period} AS DATE) END AS period{names}, "
-               f"sum(cost_) AS cost FROM ("
-               f"SELECT charge_date, {EXPLORER_COSTS[cost]} AS cost_{''.join(', ' + e for e in exprs)} "
+               f"sum(cost_) AS cost, min(BillingCurrency) AS c_min, max(BillingCurrency) AS c_max FROM ("
+               f"SELECT charge_date, BillingCurrency, {EXPLORER_COSTS[cost]} AS cost_{''.join(', ' + e for e in exprs)} "
                f"FROM {LINE_ITEMS_WITH_RULES} WHERE charge_date >= ? AND charge_date < ?{where}) "
                f"GROUP BY ALL ORDER BY 1, 2{names}")
         frame = con.execute(sql, [start, start, first, end]).df()
-    frame.columns = columns
+    frame.columns = [*columns, "c_min", "c_max"]
+    currencies = {c for c in [*frame["c_min"], *frame["c_max"]] if isinstance(c, str)}
+    frame = frame[columns].copy()
+    # One billing currency across the rows: the frame's; several or none: None (the caller's default).
+    frame.attrs["currency"] = currencies.pop() if len(currencies) == 1 else None
     frame["cost"] = frame["cost"].fillna(0.0).astype(float)
     frame["period"] = pd.Series([None if p is None or p != p else (p.date() if hasattr(p, "date") else p)
                                  for p in frame["period"]], index=frame.index, dtype=object)
@@ -93,12 +105,3 @@ def explorer_costs(store: CostStore, account_teams: Mapping[str, str], start: da
                              dtype=object)
     return frame
 
-
-def explorer_currency(store: CostStore, start: date, end: date) -> str | None:
-    """The billing currency of the window's line items when there is exactly one."""
-    with store.reader() as con:
-        if con is None:
-            return None
-        rows = con.execute("SELECT DISTINCT BillingCurrency FROM line_items WHERE charge_date >= ? AND "
-                           "charge_date < ? AND BillingCurrency IS NOT NULL LIMIT 2", [start, end]).fetchall()
-    return rows[0][0] if len(rows) == 1 else None
