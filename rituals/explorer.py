@@ -125,20 +125,22 @@ def ritual_view(kind: str, window: tuple[date, date], *, charge_categories: tupl
     unallocated spend); anomaly triage: the highlighted case's dimension and value over the case's days,
     one level down; the monthly and quarterly reviews: spend by team; the commitment review: usage by
     service."""
+    from rituals.definitions import anomaly_triage, commitment_review, quarterly_review, tag_sweep
+
     start, end = window
     custom = ExplorerView(preset="custom", start=start, end=end)
-    if kind == "tag_sweep":
+    if kind == tag_sweep.KIND:
         return replace(custom, group_by=("team",), filters=(("charge_category", tuple(charge_categories)),))
-    if kind == "anomaly_triage":
+    if kind == anomaly_triage.KIND:
         if case is not None and case.get("dimension") in ("account", "service", "team", "region"):
             dim = str(case["dimension"])
             return ExplorerView(group_by=(next_dimension(dim) or "service",),
                                 filters=((dim, (str(case["value"]),)),), preset="custom",
                                 start=case["start"], end=case["end"])
         return replace(custom, group_by=("service",))
-    if kind == "commitment_review":
+    if kind == commitment_review.KIND:
         return replace(custom, group_by=("service",), filters=(("charge_category", ("Usage",)),))
-    if kind == "quarterly_review":
+    if kind == quarterly_review.KIND:
         return replace(custom, group_by=("team",), granularity="month")
     return replace(custom, group_by=("team",))
 
