@@ -186,11 +186,11 @@ class Exploration:
 
     @property
     def total(self) -> float:
-        return round(sum(r.cost for r in self.rows), 2)
+        return round(float(sum(r.cost for r in self.rows)), 2)
 
     @property
     def previous_total(self) -> float:
-        return round(sum(r.previous_cost for r in self.rows), 2)
+        return round(float(sum(r.previous_cost for r in self.rows)), 2)
 
     @property
     def change(self) -> float:

@@ -86,6 +86,8 @@ def command(home, group_by: str | None, filters: tuple[str, ...], excludes: tupl
                 cost=cost or (base.cost if base else "effective"), taxonomy=config.taxonomy)
         except ValueError as exc:
             raise BadInput(str(exc)) from exc
+        if not home.has_cost_data():
+            click.echo("warning: no cost data in this home yet (finops-tui import PATH, sync aws or demo)", err=True)
         result = explore(home, view)
         if save_name is not None:
             path = save_explorer_view(home.path, save_name, view)
