@@ -1,6 +1,6 @@
 """The explorer screen on the demo company: opened from the board, Enter drills team -> service -> resource
-and Backspace comes back, the figures are ``rituals.explorer.explore``'s; the tag sweep opens it on its
-window; a saved view from the config is listed and opens; a snapshot at 120 x 40."""
+and Backspace comes back, the figures are ``rituals.explorer.explore``'s; the tag sweep and triage open it on
+what they show; a saved view from the config is listed and opens; a snapshot at 120 x 40."""
 
 from __future__ import annotations
 
@@ -74,6 +74,32 @@ async def test_tag_sweep_opens_the_explorer_on_its_window(demo_home) -> None:
         assert isinstance(screen, ExplorerScreen)
         assert (screen.exploration.start, screen.exploration.end) == sweep.session.window
         assert screen.view.group_by == ("team",) and screen.view.filters == (("charge_category", ("Usage",)),)
+
+
+async def test_triage_opens_the_explorer_on_the_highlighted_case(demo_home) -> None:
+    from textual.widgets import DataTable
+
+    from finops_tui.screens.anomaly_triage import AnomalyTriageScreen
+
+    app = FinOpsApp(demo_home)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        triage = AnomalyTriageScreen(demo_home)
+        await app.push_screen(triage)
+        await settle(pilot)
+        queue = triage.query_one("#anomaly-queue", DataTable)
+        queue.focus()
+        queue.move_cursor(row=next(i for i, c in enumerate(triage.cases) if c["dimension"] == "service"))
+        await pilot.pause()
+        case = triage.case
+        await pilot.press("o")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ExplorerScreen)
+        assert screen.view.filters == (("service", (case["value"],)),) and screen.view.group_by == ("resource",)
+        assert (screen.exploration.start, screen.exploration.end) == (case["start"], case["end"])
+        # the case's days against as many days before: the explorer shows the spike as a change
+        assert screen.exploration.change > 0
 
 
 async def test_a_saved_view_from_the_config_opens(demo_home) -> None:
