@@ -90,7 +90,7 @@ class AnomalyTriageScreen(RitualStepperScreen):
         Binding("w", "note", "Note", id="anomaly-note"),  # `e` is the table's export
         Binding("x", "case_action", "Case action", id="anomaly-action", show=False),
         Binding("f", "aws_feedback", "AWS feedback", id="anomaly-feedback", show=False),
-        Binding("o", "open_explorer", "Open in explorer", id="anomaly-explorer"),
+        Binding("X", "open_explorer", "Explorer", id="anomaly-explorer", show=False),
     ]
 
     HELP = RitualStepperScreen.HELP + """

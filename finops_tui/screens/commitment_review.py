@@ -34,7 +34,7 @@ class CommitmentReviewScreen(RitualStepperScreen):
     CommitmentReviewScreen .cr-form > Input, CommitmentReviewScreen .cr-form > Select { width: 1fr; }
     CommitmentReviewScreen FrameTable { height: auto; max-height: 14; }
     """
-    BINDINGS = [Binding("o", "open_explorer", "Open in explorer", id="cr-explorer")]
+    BINDINGS = [Binding("X", "open_explorer", "Explorer", id="cr-explorer")]
 
     def __init__(self, home: Any, period: str | None = None, *, facilitator: str | None = None) -> None:
         super().__init__(home, period, facilitator=facilitator)

@@ -31,7 +31,7 @@ class MonthlyReviewScreen(RitualStepperScreen):
     MonthlyReviewScreen #mr-walk, MonthlyReviewScreen #mr-proposals { height: auto; max-height: 10; }
     MonthlyReviewScreen #mr-walk-status { width: 30; }
     """
-    BINDINGS = [Binding("o", "open_explorer", "Open in explorer", id="mr-explorer")]
+    BINDINGS = [Binding("X", "open_explorer", "Explorer", id="mr-explorer")]
 
     def __init__(self, home: Any, period: str | None = None, *, facilitator: str | None = None) -> None:
         super().__init__(home, period, facilitator=facilitator)

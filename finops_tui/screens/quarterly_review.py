@@ -37,7 +37,7 @@ class QuarterlyReviewScreen(RitualStepperScreen):
     QuarterlyReviewScreen #qr-charts TrendChart { height: 10; }
     QuarterlyReviewScreen #qr-choice { height: auto; max-height: 12; }
     """
-    BINDINGS = [Binding("o", "open_explorer", "Open in explorer", id="qr-explorer")]
+    BINDINGS = [Binding("X", "open_explorer", "Explorer", id="qr-explorer")]
 
     # -- steps ----------------------------------------------------------------------------------------------
     def compose_scorecard(self) -> ComposeResult:

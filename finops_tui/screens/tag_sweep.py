@@ -42,7 +42,7 @@ class TagSweepScreen(RitualStepperScreen):
     TagSweepScreen #ts-candidates, TagSweepScreen #ts-checks { height: auto; max-height: 12; }
     TagSweepScreen .ts-line { height: auto; color: $text-muted; }
     """
-    BINDINGS = [Binding("o", "open_explorer", "Open in explorer", id="ts-explorer")]
+    BINDINGS = [Binding("X", "open_explorer", "Explorer", id="ts-explorer")]
 
     def __init__(self, home: Any, period: str | None = None, *, facilitator: str | None = None) -> None:
         super().__init__(home, period, facilitator=facilitator)

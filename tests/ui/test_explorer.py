@@ -20,6 +20,14 @@ async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
     await pilot.pause()
 
 
+async def _until(pilot, condition, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
+    waited = 0.0
+    while not condition():
+        assert waited < timeout, "timed out waiting for the screen"
+        await pilot.pause(0.05)
+        waited += 0.05
+
+
 def _rows(screen: ExplorerScreen) -> list[tuple[str, ...]]:
     table = screen.query_one(FrameTable)
     return [tuple(str(c) for c in table.get_row_at(i)) for i in range(table.row_count)]
@@ -68,7 +76,7 @@ async def test_tag_sweep_opens_the_explorer_on_its_window(demo_home) -> None:
         await app.push_screen(sweep)
         await settle(pilot)
         app.screen.query_one("#stepper-steps").focus()
-        await pilot.press("o")
+        await pilot.press("X")
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, ExplorerScreen)
@@ -89,10 +97,14 @@ async def test_triage_opens_the_explorer_on_the_highlighted_case(demo_home) -> N
         await settle(pilot)
         queue = triage.query_one("#anomaly-queue", DataTable)
         queue.focus()
-        queue.move_cursor(row=next(i for i, c in enumerate(triage.cases) if c["dimension"] == "service"))
-        await pilot.pause()
+        await _until(pilot, lambda: triage.cases)
+        row = next(i for i, c in enumerate(triage.cases) if c["dimension"] == "service")
+        queue.move_cursor(row=row)
+        await _until(pilot, lambda: triage.selected == triage.cases[row]["id"])  # the highlight is a message
+        await settle(pilot)
         case = triage.case
-        await pilot.press("o")
+        assert case is not None and case["id"] == triage.cases[row]["id"]
+        await pilot.press("X")
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, ExplorerScreen)
