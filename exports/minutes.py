@@ -1,20 +1,28 @@
-"""Minutes for any ritual run, as GitHub-flavoured markdown rendered through ``templates/minutes.md.j2``.
+"""Minutes for any ritual run, as GitHub-flavoured markdown rendered through ``templates/minutes.md.j2``
+(HTML and plain text are rendered from that markdown: ``exports.minutes_formats``).
 
-The same run renders to the same bytes (no generation time, stored order everywhere). A closed run renders
-only from what it froze at close: its numbers, notes, decisions and attendees, and its snapshot (the actions
-as they stood, the names of the people mentioned; ``rituals.run_snapshot``), so a later status change or
-rename never moves its minutes. An open run is a draft read from the live records; a run closed before
-snapshots existed says so and shows its actions as they are now. Rituals add their
-own sections with ``register_section(kind, renderer)``: a renderer takes the ``MinutesContext`` and returns
-markdown (build it with ``exports.markdown``'s helpers so user text stays escaped), placed after the
-numbers. A module ``exports/minutes_<kind>.py`` is imported before a run of that kind is rendered, so a
-ritual registers its sections there and every caller (TUI, command line) sees them.
+A document a team pastes into its wiki unedited: a **summary** first (the headline figures with their
+units and targets, the decisions, the new actions with owners and due dates, what changed since the last
+run), then **one section per step** of the ritual (prose and small tables, the step's notes where they
+were taken), then an **appendix** with the detail tables. Figures are formatted by the kind their
+ritual's definition declares (``Ritual.fields``, ``Headline.unit``), never guessed from a name.
+
+The same run renders to the same bytes (no generation time, stored order everywhere). A closed run
+renders only from what it froze at close: its numbers, notes, decisions and attendees, and its snapshot
+(the actions as they stood, the people mentioned, the previous run's headlines; ``rituals.run_snapshot``),
+so a later status change or rename never moves its minutes. An open run is a draft read from the live
+records; a run closed before snapshots existed says so and shows its actions as they are now.
+
+A ritual's own content comes from ``exports/minutes_<kind>.py`` (imported before a run of that kind is
+rendered), which calls ``register_minutes(kind, MinutesSpec(...))``: a renderer per step, an optional
+summary line and the appendix. Renderers build markdown with ``exports.markdown`` so user text stays
+escaped, and read figures through ``MinutesContext.fig`` so each is shown by its declared kind.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -24,8 +32,10 @@ from typing import TYPE_CHECKING, Any
 from sqlmodel import Session
 
 from exports import markdown as md
-from rituals.ritual import RITUAL_BY_KIND
-from rituals.run_snapshot import action_entries, all_people
+from exports.format import figure_text, headline_target, headline_text, signed_change
+from exports.sanitize import plain
+from rituals.ritual import RITUAL_BY_KIND, Headline, Ritual
+from rituals.run_snapshot import action_entries, all_people, previous_run
 from rituals.runs import get_run
 from storage.records import RitualRun
 
@@ -36,9 +46,22 @@ if TYPE_CHECKING:
 
 TEMPLATES = Path(__file__).with_name("templates")
 SectionRenderer = Callable[["MinutesContext"], str | None]
+AppendixRenderer = Callable[["MinutesContext"], list[tuple[str, str]]]
 _SECTIONS: dict[str, list[SectionRenderer]] = {}
-NumbersRenderer = Callable[["MinutesContext"], list[tuple[str, str]]]
-_NUMBERS: dict[str, NumbersRenderer] = {}
+_MISSING = object()
+
+
+@dataclass(frozen=True)
+class MinutesSpec:
+    """A ritual's own part of its minutes: a body per step id (None when the step has nothing to show),
+    a line under the summary's figures, and the appendix's (heading, markdown) detail tables."""
+
+    steps: Mapping[str, SectionRenderer] = field(default_factory=dict)
+    summary: SectionRenderer | None = None
+    appendix: AppendixRenderer | None = None
+
+
+_SPECS: dict[str, MinutesSpec] = {}
 
 
 @dataclass(frozen=True)
@@ -77,17 +100,20 @@ class MinutesAction:
 
 @dataclass
 class MinutesContext:
-    """What a section renderer can read: the run (numbers frozen when closed), the people and the run's
-    actions (from the run's snapshot when it is closed), and the snapshot itself for a ritual's lists."""
+    """What a renderer reads: the run, its figures (frozen when closed; what the close would freeze in a
+    preview; none in a draft), the people and actions (from the snapshot when closed), the previous run."""
 
     run: RitualRun
     title: str
+    definition: Ritual | None
     people: dict[int, MinutesPerson]
     handles: dict[str, MinutesPerson]
     actions: list[MinutesAction]
     currency: str | None
-    extra: dict[str, Any] = field(default_factory=dict)
+    numbers: dict[str, Any] | None = None
     snapshot: dict[str, Any] | None = None
+    previous: Any = _MISSING  # the previous run's entry, None when there is none, _MISSING when not frozen
+    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def draft(self) -> bool:
@@ -109,10 +135,27 @@ class MinutesContext:
             return handle or (f"person {person_id}" if person_id is not None else "-")
         return f"{person.name} ({person.handle})"
 
+    def fig(self, path: str, value: Any, *, exact: bool = True, currency: str | None = None) -> str:
+        """The figure ``value`` found at ``path`` in the frozen numbers, as text by its declared kind
+        (money in ``currency`` or the figures' own). Not escaped: wrap it in ``md.cell``/``md.inline``."""
+        if self.definition is None:
+            return figure_text(value, "text")
+        return figure_text(value, self.definition.field_kind(path), currency or self.currency, exact=exact)
+
+    def headlines(self) -> list[Headline]:
+        if self.definition is None or not self.numbers:
+            return []
+        return self.definition.headlines(self.numbers)
+
+
+def register_minutes(kind: str, spec: MinutesSpec) -> None:
+    """The ritual ``kind``'s own part of its minutes (step bodies, summary line, appendix)."""
+    _SPECS[kind] = spec
+
 
 def register_section(kind: str, renderer: SectionRenderer) -> None:
-    """Add a section to the minutes of every run of ``kind`` (after the numbers, in registration order).
-    Registering the same renderer twice has no effect."""
+    """Add a section (markdown with its own ``##`` heading) to the minutes of every run of ``kind``, after
+    the steps and before the appendix, in registration order. Registering it twice has no effect."""
     renderers = _SECTIONS.setdefault(kind, [])
     if renderer not in renderers:
         renderers.append(renderer)
@@ -121,21 +164,6 @@ def register_section(kind: str, renderer: SectionRenderer) -> None:
 def unregister_section(kind: str, renderer: SectionRenderer) -> None:
     if renderer in _SECTIONS.get(kind, []):
         _SECTIONS[kind].remove(renderer)
-
-
-def register_numbers(kind: str, renderer: NumbersRenderer) -> None:
-    """Render the frozen numbers of ``kind`` with ``renderer`` ((heading, markdown) pairs, escaped) instead
-    of the generic tables, for a ritual whose numbers read better as its own figures."""
-    _NUMBERS[kind] = renderer
-
-
-def section_template(name: str) -> SectionRenderer:
-    """A renderer from a template in ``exports/templates`` (same filters as the minutes; gets ``ctx``)."""
-
-    def render(ctx: MinutesContext) -> str:
-        return _env().get_template(name).render(ctx=ctx, run=ctx.run)
-
-    return render
 
 
 def _load_kind_module(kind: str) -> None:
@@ -153,7 +181,6 @@ def _env() -> Environment:
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=False, keep_trailing_newline=True,
                       trim_blocks=True, lstrip_blocks=True, undefined=StrictUndefined)
     env.filters.update(inline=md.inline, cell=md.cell, block=md.block)
-    env.globals.update(table=md.table, numbers_sections=md.numbers_sections)
     return env
 
 
@@ -161,84 +188,167 @@ def _when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC") if value is not None else "-"
 
 
-def _step_heading(kind: str, step: str) -> str:
-    """The step's title as the ritual's definition gives it (the screen shows the same)."""
-    definition = RITUAL_BY_KIND.get(kind)
-    if definition is None:
-        return step.replace("_", " ").replace("-", " ").strip().capitalize() or step
-    return definition.step_title(step)
-
-
-def build_context(session: Session, run: RitualRun, default_currency: str | None = None) -> MinutesContext:
+def build_context(session: Session, run: RitualRun, default_currency: str | None = None,
+                  numbers: dict[str, Any] | None = None) -> MinutesContext:
+    """What the minutes of ``run`` read; ``numbers`` stands in for an open run's figures (the Record
+    step's preview of what closing would freeze)."""
     snapshot = run.snapshot if run.status == "closed" else None
     if snapshot is not None:
         people = [MinutesPerson(p.get("id"), p["handle"], p["name"]) for p in snapshot.get("people", [])]
         entries = list(snapshot.get("actions", []))
+        previous = snapshot.get("previous", _MISSING)
     else:
         live = all_people(session)
         people = [MinutesPerson(p.id, p.handle, p.name) for p in live.values()]
         entries = action_entries(session, run.id, live) if run.id is not None else []
-    spec = RITUAL_BY_KIND.get(run.kind)
-    numbers = run.numbers or {}
-    currency = numbers.get("currency") if isinstance(numbers.get("currency"), str) else default_currency
-    return MinutesContext(run=run, title=spec.title if spec else run.kind,
+        previous = previous_run(session, run) if run.status != "closed" else _MISSING
+    definition = RITUAL_BY_KIND.get(run.kind)
+    figures = numbers if numbers is not None else (run.numbers or None) if run.status == "closed" else None
+    found = (figures or {}).get("currency")
+    currency = found if isinstance(found, str) else default_currency
+    return MinutesContext(run=run, title=definition.title if definition else run.kind, definition=definition,
                           people={p.id: p for p in people if p.id is not None}, handles={p.handle: p for p in people},
-                          actions=[MinutesAction.of(a) for a in entries], currency=currency, snapshot=snapshot)
+                          actions=[MinutesAction.of(a) for a in entries], currency=currency, numbers=figures,
+                          snapshot=snapshot, previous=previous)
+
+
+def _step_title(ctx: MinutesContext, step: str) -> str:
+    if ctx.definition is None:
+        return step.replace("_", " ").replace("-", " ").strip().capitalize() or step
+    return ctx.definition.step_title(step)
+
+
+def _note(ctx: MinutesContext, step: str) -> str:
+    text = plain(ctx.run.notes.get(step, ""))
+    return md.quote(text, "**Notes.**") if text.strip() else ""
+
+
+def figures_table(ctx: MinutesContext) -> str:
+    """The headline figures with their units and targets, as the ritual's definition reads them (the
+    board, the screens and the Record step show the same figures through the same function)."""
+    heads = ctx.headlines()
+    if not heads or all(h.value is None for h in heads):
+        return ""  # numbers frozen in another shape (runs of older versions)
+    rows = [[md.cell(h.title), md.cell(headline_text(h.value, h.unit, h.currency)),
+             md.cell(headline_target(h.target, h.unit, h.currency) or "-")] for h in heads]
+    return md.table(["figure", "value", "target"], rows, ["left", "right", "right"])
+
+
+def decisions_markdown(ctx: MinutesContext) -> str:
+    items = []
+    for d in ctx.run.decisions:
+        meta = [f"by {ctx.person_text(d.get('by'))}" if d.get("by") else "",
+                f"at step {_step_title(ctx, d['step'])}" if d.get("step") else ""]
+        suffix = ", ".join(m for m in meta if m)
+        items.append(md.block(d.get("text", ""), "  ") + (f" _({md.cell(suffix)})_" if suffix else ""))
+    out = md.bullets(items) if items else "None recorded."
+    note = _note(ctx, "decisions")
+    return out + ("\n\n" + note if note else "")
+
+
+def actions_markdown(ctx: MinutesContext) -> str:
+    if not ctx.actions:
+        return "None created in this run."
+    return md.table(["#", "action", "owner", "due", "status"], [
+        [str(a.id), md.cell(a.title), md.cell(a.owner_text), md.cell(a.due_date or "-"),
+         md.cell(a.status.replace("_", " "))] for a in ctx.actions
+    ], ["right", "left", "left", "left", "left"])
+
+
+def since_markdown(ctx: MinutesContext) -> str | None:
+    """The headline figures against the previous closed run's (None when that was not frozen)."""
+    if ctx.previous is _MISSING or not ctx.numbers:
+        return None
+    if not ctx.previous:
+        return f"No earlier closed {md.inline(ctx.title.lower())} to compare with."
+    then = {h["key"]: h for h in ctx.previous.get("headlines", [])}
+    rows = []
+    for h in ctx.headlines():
+        old = then.get(h.key)
+        if old is None:
+            continue
+        rows.append([md.cell(h.title), md.cell(headline_text(old.get("value"), h.unit, h.currency)),
+                     md.cell(headline_text(h.value, h.unit, h.currency)),
+                     md.cell(signed_change(h.value, old.get("value"), h.unit, h.currency))])
+    prev = ctx.previous
+    head = f"Against {md.inline(prev['period'])} (run {prev['run_id']}):"
+    if not rows:
+        return head + " no figure in common."
+    return head + "\n\n" + md.table(["figure", md.cell(prev["period"]), md.cell(ctx.run.period), "change"], rows,
+                                    ["left", "right", "right", "right"])
+
+
+def summary_markdown(ctx: MinutesContext) -> str:
+    """The minutes' summary section (heading included): what the Record step shows before the close."""
+    _load_kind_module(ctx.run.kind)
+    spec = _SPECS.get(ctx.run.kind, MinutesSpec())
+    parts = ["## Summary", ""]
+    table = figures_table(ctx)
+    if table:
+        parts += [table, ""]
+        line = spec.summary(ctx) if spec.summary and ctx.numbers else None
+        if line:
+            parts += [line, ""]
+    elif ctx.draft and ctx.numbers is None:
+        parts += ["The figures are frozen when the run is closed.", ""]
+    elif ctx.numbers:
+        parts += ["The figures were frozen in an older shape; the sections below show what they hold.", ""]
+    else:
+        parts += ["No figures recorded.", ""]
+    parts += ["### Decisions", "", decisions_markdown(ctx), "", "### New actions", "", actions_markdown(ctx), ""]
+    since = since_markdown(ctx)
+    if since:
+        parts += ["### Since the last run", "", since, ""]
+    return "\n".join(parts).rstrip("\n") + "\n"
+
+
+def _steps(ctx: MinutesContext, spec: MinutesSpec) -> list[tuple[str, str]]:
+    out = []
+    steps = ctx.definition.steps if ctx.definition else ()
+    for step in steps:
+        renderer = spec.steps.get(step.id)
+        body = renderer(ctx) if renderer is not None and ctx.numbers else None
+        note = _note(ctx, step.id)
+        text = "\n\n".join(p for p in (body, note) if p) or (
+            "Nothing recorded at this step." if not ctx.draft else "No notes yet.")
+        out.append((md.inline(step.title), text.strip("\n")))
+    return out
+
+
+def _other_notes(ctx: MinutesContext) -> list[tuple[str, str]]:
+    """Notes kept under a step the ritual does not have (renamed steps, older runs), by step id."""
+    known = {s.id for s in ctx.definition.steps} | {"decisions"} if ctx.definition else set()
+    return [(md.inline(_step_title(ctx, step)), md.block(text)) for step, text in ctx.run.notes.items()
+            if step not in known and plain(text).strip()]
+
+
+def _header(ctx: MinutesContext) -> str:
+    run = ctx.run
+    who = ctx.person_text(person_id=run.facilitator_id) if run.facilitator_id else None
+    state = (f"Closed {_when(run.closed_at)}" if not ctx.draft else f"Opened {_when(run.opened_at)}, still open")
+    line = f"{state}, run {run.id}" + (f", facilitated by {who}" if who else "") + "."
+    attendees = [ctx.person_text(h) for h in run.attendees]
+    return md.inline(line) + "\\\n" + md.inline("Attendees: " + (", ".join(attendees) if attendees
+                                                               else "none recorded") + ".")
 
 
 def render_context(ctx: MinutesContext) -> str:
     run = ctx.run
     _load_kind_module(run.kind)
-    header = md.table(["", ""], [
-        ["Ritual", md.cell(ctx.title)],
-        ["Period", md.cell(run.period)],
-        ["Status", "closed" if not ctx.draft else "open (draft)"],
-        ["Opened", _when(run.opened_at)],
-        ["Closed", _when(run.closed_at)],
-        ["Facilitator", md.cell(ctx.person_text(person_id=run.facilitator_id) if run.facilitator_id else "-")],
-        ["Run", str(run.id)],
-    ])
-    definition = RITUAL_BY_KIND.get(run.kind)
-    order = [s.id for s in definition.all_steps] if definition else []
-    steps = sorted((s for s, t in run.notes.items() if t.strip()),
-                   key=lambda s: order.index(s) if s in order else len(order))
-    notes = [(md.inline(_step_heading(run.kind, s)), md.block(run.notes[s])) for s in steps]
-    decisions = []
-    for d in run.decisions:
-        meta = [f"by {ctx.person_text(d.get('by'))}" if d.get("by") else "",
-                f"at step {_step_heading(run.kind, d['step'])}" if d.get("step") else ""]
-        suffix = ", ".join(m for m in meta if m)
-        decisions.append(md.block(d.get("text", ""), indent="  ") + (f" _({md.inline(suffix)})_" if suffix else ""))
-    actions = ""
-    if ctx.actions:
-        actions = md.table(["#", "action", "owner", "due", "status"], [
-            [str(a.id), md.cell(a.title), md.cell(a.owner_text), a.due_date or "-", md.cell(a.status)]
-            for a in ctx.actions
-        ], ["right", "left", "left", "left", "left"])
-    sections = [text for renderer in _SECTIONS.get(run.kind, []) if (text := renderer(ctx))]
+    spec = _SPECS.get(run.kind, MinutesSpec())
+    appendix = spec.appendix(ctx) if spec.appendix is not None and ctx.numbers else []
     out = _env().get_template("minutes.md.j2").render(
-        title=ctx.title, run=run, draft=ctx.draft, legacy=ctx.legacy, header=header,
-        attendees=[md.inline(ctx.person_text(h)) for h in run.attendees],
-        numbers=(_NUMBERS[run.kind](ctx) if run.kind in _NUMBERS else md.numbers_sections(run.numbers))
-        if run.numbers else [],
-        sections=sections, notes=notes, decisions=decisions, actions=actions, summary=summary_table(run))
-    return out.rstrip("\n") + "\n"
+        title=md.inline(ctx.title), period=md.inline(run.period), draft=ctx.draft, legacy=ctx.legacy,
+        header=_header(ctx), summary=summary_markdown(ctx), steps=_steps(ctx, spec),
+        sections=[text for renderer in _SECTIONS.get(run.kind, []) if (text := renderer(ctx))],
+        other_notes=_other_notes(ctx), appendix=[(h, body) for h, body in appendix if body])
+    return plain(out).rstrip("\n") + "\n"  # no control byte reaches a minutes file, whatever a section did
 
 
-def summary_table(run: RitualRun) -> str:
-    """The headline figures of a run's frozen numbers, with their units and targets, as the ritual's
-    definition reads them (the board and the screens show the same figures through the same function)."""
-    from exports.format import headline_target, headline_text
-
-    definition = RITUAL_BY_KIND.get(run.kind)
-    if definition is None or not run.numbers:
-        return ""
-    heads = definition.headlines(run.numbers)
-    if all(h.value is None for h in heads):
-        return ""  # numbers frozen in another shape (runs of older versions): the sections below show them
-    rows = [[md.cell(h.title), headline_text(h.value, h.unit, h.currency),
-             md.cell(headline_target(h.target, h.unit, h.currency) or "-")] for h in heads]
-    return md.table(["figure", "value", "target"], rows, ["left", "right", "right"])
+def render_summary(session: Session, run: RitualRun, numbers: dict[str, Any] | None = None,
+                   default_currency: str | None = None) -> str:
+    """The summary the minutes of ``run`` open with; ``numbers`` previews an open run's close."""
+    return summary_markdown(build_context(session, run, default_currency, numbers))
 
 
 def render_minutes(session: Session, run_id: int, default_currency: str | None = None) -> str:
@@ -258,5 +368,19 @@ def write_minutes(home: Home, run_id: int) -> Path:
     return path
 
 
-def minutes_filename(run: RitualRun) -> str:
-    return f"{run.kind}-{run.period}-{run.id}.md"
+def minutes_filename(run: RitualRun, ext: str = "md") -> str:
+    return f"{run.kind}-{run.period}-{run.id}.{ext}"
+
+
+def rows_table(ctx: MinutesContext, path: str, rows: list[dict[str, Any]], columns: list[tuple[str, str]],
+               *, limit: int | None = None) -> str:
+    """The rows of the frozen list at ``path`` as a table of ``columns`` ((field, header) pairs), each
+    cell shown by the field's declared kind (numbers right-aligned); at most ``limit`` rows."""
+    if ctx.definition is None:
+        raise ValueError("a figures table needs the ritual's definition")
+    kinds = [ctx.definition.field_kind(f"{path}[].{key}") for key, _ in columns]
+    body = [[md.cell(figure_text(r.get(key), kind, r.get("currency") if isinstance(r.get("currency"), str)
+                                 else ctx.currency, exact=True)) for (key, _), kind in zip(columns, kinds, strict=True)]
+            for r in (rows if limit is None else rows[:limit])]
+    return md.table([md.cell(h) for _, h in columns], body,
+                    ["left" if k in ("text", "date") else "right" for k in kinds])

@@ -217,11 +217,11 @@ def anomalies_md(a: dict[str, Any], cur: str | None) -> str:
         def state(e: dict[str, Any]) -> str:
             return "historical" if e["historical"] else "untriaged" if e["untriaged"] else e["status"].replace("_", " ")
 
-        out.append(md.table(["start", "end", "event (lead case)", "cases", "impact", "status", "owner", "TTD", "TTR"], [
-            [str(e["start"]), str(e["end"]), md.cell(f"{e['dimension']} {e.get('label') or e['value']}"),
+        out.append(md.table(["dates", "event (lead case)", "cases", "impact", "status", "owner", "TTD", "TTR"], [
+            [md.cell(f"{e['start']} to {e['end']}"), md.cell(f"{e['dimension']} {e.get('label') or e['value']}"),
              md.cell(f"{len(e['cases'])}: {', '.join(e['dimensions'])}"), _m(e["impact"], cur), md.cell(state(e)),
              md.cell(e.get("owner_team") or "-"), _hours(e["ttd_hours"]), _hours(e["ttr_hours"])] for e in events],
-            ["left", "left", "left", "left", "right", "left", "left", "right", "right"]))
+            ["left", "left", "left", "right", "left", "left", "right", "right"]))
     return "\n".join(out).rstrip()
 
 

@@ -11,7 +11,7 @@ string and a step title each appear in one place.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cache
@@ -26,7 +26,10 @@ if TYPE_CHECKING:
 JsonValue: TypeAlias = "None | bool | int | float | str | list[JsonValue] | dict[str, JsonValue]"
 JsonObject: TypeAlias = "dict[str, JsonValue]"
 PeriodShape = Literal["W", "M", "Q"]
+# The kind of a frozen figure: money (in the figures' currency), a percentage (0-100), a count, hours, an
+# ISO date, or text. Renderers format a figure by its declared kind, never by its name.
 Unit = Literal["money", "pct", "count", "hours", "date", "text"]
+UNITS: tuple[Unit, ...] = ("money", "pct", "count", "hours", "date", "text")
 Window = tuple[date, date]
 
 PERIOD_EXAMPLES: dict[str, str] = {"W": "2026-W47", "M": "2026-11", "Q": "2026-Q4"}
@@ -118,6 +121,9 @@ class Ritual:
     # Records the close writes beside the frozen run, in the same transaction; what it did, for the user.
     close_extras: Callable[[Session, CloseInput], JsonObject] | None = None
     close_detail: str = "A closed run is read-only."
+    # The kind of every frozen figure the minutes show, by path in the frozen object: ``coverage_pct``,
+    # ``by_account[].cost`` (a field of each row of a list), ``by_key.*`` (every value of a mapping).
+    fields: Mapping[str, Unit] = field(default_factory=dict)
 
     @property
     def all_steps(self) -> tuple[StepDef, ...]:
@@ -126,6 +132,15 @@ class Ritual:
     def step_title(self, step_id: str) -> str:
         found = next((s.title for s in self.all_steps if s.id == step_id), None)
         return found or step_id.replace("_", " ").replace("-", " ").strip().capitalize() or step_id
+
+    def field_kind(self, path: str) -> Unit:
+        """The declared kind of the frozen figure at ``path`` (a KeyError naming it when undeclared: a
+        figure whose kind is not declared is not shown as a guess)."""
+        try:
+            return self.fields[path]
+        except KeyError:
+            raise KeyError(f"{self.kind}: no kind declared for the frozen figure {path!r}; add it to the "
+                           f"definition's fields") from None
 
     def findings(self, home: Home, period: str | None = None, *, window: Window | None = None,
                  run_id: int | None = None, **options: object) -> Findings:

@@ -3,7 +3,8 @@
 The minutes of a closed run are a frozen record: an action's status, owner or title changed later, or a
 person renamed later, must not move them. So ``close_run`` stores, in the same transaction, the actions
 the run created (status, owner, due date, title, kind as at close), the names of everyone the minutes
-mention, and a ritual's own lists of live records (the monthly review's action log). The same functions
+mention, the headline figures of the previous closed run of the same ritual (what changed since), and a
+ritual's own lists of live records (the monthly review's action log). The same functions
 give an open run's draft its live view, so a draft and the minutes frozen from it render alike.
 """
 
@@ -71,6 +72,26 @@ def mentioned_people(run: RitualRun, numbers: dict[str, Any] | None, actions: li
     return [person_entry(people[i]) for i in sorted(i for i in ids if i is not None and i in people)]
 
 
+def previous_run(session: Session, run: RitualRun) -> dict[str, Any] | None:
+    """The closed run of the same ritual just before ``run``'s period (the latest closed for it), with
+    its headline figures as its ritual reads them: what the minutes compare with ("since the last run")."""
+    from dataclasses import asdict
+
+    from sqlmodel import col
+
+    from rituals.ritual import RITUAL_BY_KIND
+
+    query = (select(RitualRun).where(col(RitualRun.kind) == run.kind, col(RitualRun.status) == "closed",
+                                     col(RitualRun.period) < run.period, col(RitualRun.id) != run.id)
+             .order_by(col(RitualRun.period).desc(), col(RitualRun.closed_at).desc()))
+    prev = session.exec(query).first()
+    definition = RITUAL_BY_KIND.get(run.kind)
+    if prev is None or definition is None:
+        return None
+    heads = definition.headlines(prev.numbers) if prev.numbers else []
+    return {"run_id": prev.id, "period": prev.period, "headlines": [asdict(h) for h in heads]}
+
+
 def _monthly_action_log(session: Session, run: RitualRun) -> dict[str, Any]:
     from dataclasses import asdict
 
@@ -96,7 +117,8 @@ def build_snapshot(session: Session, run: RitualRun, numbers: dict[str, Any] | N
     people = all_people(session)
     actions = action_entries(session, run.id, people)
     snapshot: dict[str, Any] = {"version": SNAPSHOT_VERSION, "frozen_at": now.isoformat(timespec="seconds"),
-                                "people": mentioned_people(run, numbers, actions, people), "actions": actions}
+                                "people": mentioned_people(run, numbers, actions, people), "actions": actions,
+                                "previous": previous_run(session, run)}
     if run.kind in EXTRAS:
         # The ritual's lists see the run as closed at ``now`` (a detached copy: the stored row is only
         # written by close_run's versioned update).

@@ -13,6 +13,7 @@ from rituals.ritual import (
     Request,
     Ritual,
     StepDef,
+    Unit,
     Window,
     number,
     plain_json,
@@ -80,10 +81,30 @@ def compute(home: Home, request: Request) -> TriageFindings:
     return TriageFindings.from_report(triage(home, *request.window))
 
 
+# The kind of every figure a triage run freezes that its minutes show.
+_CASE: tuple[tuple[str, Unit], ...] = (
+    ("id", "text"), ("start", "date"), ("end", "date"), ("days", "count"), ("dimension", "text"), ("value", "text"),
+    ("impact", "money"), ("impact_pct", "pct"), ("status", "text"), ("owner_team", "text"))
+FIELDS: dict[str, Unit] = {
+    "start": "date", "end": "date", "events": "count", "untriaged_events": "count", "historical_events": "count",
+    "impact": "money", "count": "count", "untriaged": "count", "by_status.*": "count",
+    "thresholds.min_impact": "money", "thresholds.min_impact_pct": "pct", "thresholds.min_history_days": "count",
+    **{f"by_event[].{k}": u for k, u in _CASE},
+    **{f"anomalies[].{k}": u for k, u in _CASE},
+    "anomalies[].expected_cost": "money", "anomalies[].actual_cost": "money", "anomalies[].category": "text",
+    "anomalies[].assignee": "text", "anomalies[].ttd_hours": "hours", "anomalies[].ttr_hours": "hours",
+    "anomalies[].root_causes[].contribution": "money", "anomalies[].root_causes[].share_pct": "pct",
+    "anomalies[].notes[].at": "date",
+    "kpis.ttd.median_hours": "hours", "kpis.ttd.p90_hours": "hours", "kpis.ttr.median_hours": "hours",
+    "kpis.ttr.p90_hours": "hours", "kpis.false_positive_pct": "pct", "kpis.triaged": "count",
+    "kpis.per_month[].month": "text", "kpis.per_month[].events": "count", "kpis.per_month[].cases": "count",
+    "kpis.per_month[].impact": "money",
+}
+
 KIND = "anomaly_triage"
 RITUAL = Ritual(
     kind=KIND, title="Anomaly triage", cadence="continuous, weekly at least",
     owner="FinOps lead triages; owning team fixes", output="a closed-loop record per anomaly", period_shape="W",
     reviews_ended_period=False, steps=(StepDef("queue", "Queue"),),
-    command="finops-tui anomalies", window=window, compute=compute, headlines=headlines,
+    command="finops-tui anomalies", window=window, compute=compute, headlines=headlines, fields=FIELDS,
 )

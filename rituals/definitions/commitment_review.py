@@ -15,6 +15,7 @@ from rituals.ritual import (
     Request,
     Ritual,
     StepDef,
+    Unit,
     Window,
     number,
     plain_json,
@@ -82,6 +83,34 @@ def compute(home: Home, request: Request) -> CommitmentFindings:
                                                  lookback if isinstance(lookback, int) else None))
 
 
+# The kind of every figure a commitment review freezes that its minutes show.
+_COMMITMENT: tuple[tuple[str, Unit], ...] = (
+    ("commitment_id", "text"), ("description", "text"), ("hourly_commitment", "money"), ("end_date", "date"),
+    ("days_left", "count"), ("payment_option", "text"), ("utilization_pct", "pct"))
+_COVERAGE: tuple[tuple[str, Unit], ...] = (
+    ("eligible", "money"), ("covered", "money"), ("used", "money"), ("unused", "money"), ("coverage_pct", "pct"),
+    ("utilization_pct", "pct"))
+FIELDS: dict[str, Unit] = {
+    "start": "date", "end": "date", "coverage_pct": "pct", "utilization_pct": "pct",
+    "effective_savings_rate_pct": "pct", "target_coverage_pct": "pct", "eligible_cost": "money",
+    "covered_cost": "money", "used_commitment_cost": "money", "unused_commitment_cost": "money",
+    "rows_without_list_cost": "count", "lookback_days": "count", "baseline_percentile": "count",
+    "baseline_low_daily": "money", "reduction_monthly_savings": "money", "baseline_daily": "money",
+    "baseline_hourly": "money", "expected_eligible_hourly": "money", "retained_covered_hourly": "money",
+    "target_covered_hourly": "money", "expiring_hourly": "money", "discount_rate_pct": "pct",
+    "recommended_additional_hourly": "money", "aws_recommended_hourly": "money", "suggestion": "text",
+    **{f"inventory[].{k}": u for k, u in _COMMITMENT}, **{f"expiring[].{k}": u for k, u in _COMMITMENT},
+    **{f"daily[].{k}": u for k, u in (("day", "date"), *_COVERAGE)},
+    **{f"by_service[].{k}": u for k, u in (("service", "text"), *_COVERAGE)},
+    **{f"by_account[].{k}": u for k, u in (("account", "text"), ("account_name", "text"), *_COVERAGE)},
+    **{f"reduction_actions[].{k}": u for k, u in (("id", "count"), ("title", "text"), ("status", "text"),
+                                                  ("owner", "text"), ("expected_monthly_savings", "money"))},
+    **{f"what_if[].{k}": u for k, u in (("additional_hourly", "money"), ("coverage_pct", "pct"),
+                                        ("utilization_pct", "pct"), ("monthly_savings", "money"),
+                                        ("stranded_monthly", "money"), ("stranded_risk", "text"),
+                                        ("recommended", "text"))},
+}
+
 KIND = "commitment_review"
 RITUAL = Ritual(
     kind=KIND, title="Commitment review", cadence="monthly review, quarterly purchase",
@@ -89,5 +118,5 @@ RITUAL = Ritual(
     reviews_ended_period=False,
     steps=(StepDef("coverage", "Coverage and utilization"), StepDef("expiring", "Expiring"),
            StepDef("baseline", "Baseline and what-if"), StepDef("decision", "Decision")),
-    command="finops-tui commitments", window=window, compute=compute, headlines=headlines,
+    command="finops-tui commitments", window=window, compute=compute, headlines=headlines, fields=FIELDS,
 )

@@ -19,6 +19,7 @@ from rituals.ritual import (
     Request,
     Ritual,
     StepDef,
+    Unit,
     get_obj,
     number,
     period_window,
@@ -34,6 +35,25 @@ if TYPE_CHECKING:
     from storage.records import RitualRun
 
 OVERRIDE, TARGET, CHOICE = "maturity_override", "maturity_target", "maturity_choice"
+
+# The kind of each KPI's value (and target, bands and trend), by KPI key (``rituals.kpis`` measures these).
+KPI_UNITS: dict[str, Unit] = {
+    "allocation_coverage_pct": "pct", "unit_cost_trend_pct": "pct", "commitment_coverage_pct": "pct",
+    "commitment_utilization_pct": "pct", "effective_savings_rate_pct": "pct", "forecast_variance_pct": "pct",
+    "waste_ratio_pct": "pct", "sweeps_held_pct": "pct", "monthly_reviews_held_pct": "pct",
+    "actions_on_time_pct": "pct", "anomaly_ttd_median_hours": "hours", "anomaly_ttr_median_hours": "hours",
+}
+
+
+def kpi_unit(key: str) -> Unit:
+    """The declared kind of KPI ``key`` (a KeyError naming it when a KPI has none)."""
+    try:
+        return KPI_UNITS[key]
+    except KeyError:
+        raise KeyError(f"quarterly_review: no kind declared for the KPI {key!r}; add it to KPI_UNITS") from None
+
+
+FIELDS: dict[str, Unit] = {"quarter": "text", "kpis.start": "date", "kpis.end": "date", "kpis.bands_version": "count"}
 
 
 @dataclass(frozen=True)
@@ -68,8 +88,8 @@ def headlines(numbers: JsonObject) -> list[Headline]:
     for k in listed if isinstance(listed, list) else []:
         if isinstance(k, dict):
             key = str(k.get("key"))
-            out.append(Headline(key, str(k.get("title")), number(k.get("value")),
-                                "pct" if key.endswith("_pct") else "hours", target=number(k.get("target"))))
+            out.append(Headline(key, str(k.get("title")), number(k.get("value")), kpi_unit(key),
+                                target=number(k.get("target"))))
     return out
 
 
@@ -169,6 +189,6 @@ RITUAL = Ritual(
     steps=(StepDef("scorecard", "KPI scorecard"), StepDef("maturity", "Maturity grid"),
            StepDef("gaps", "Gaps and next quarter")),
     command="finops-tui kpis", window=period_window, compute=compute, headlines=headlines, freeze=freeze,
-    close_extras=close_extras,
+    close_extras=close_extras, fields=FIELDS,
     close_detail="A closed run is read-only. The scores and the chosen capabilities' gap actions are stored.",
 )

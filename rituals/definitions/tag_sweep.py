@@ -13,6 +13,7 @@ from rituals.ritual import (
     Request,
     Ritual,
     StepDef,
+    Unit,
     Window,
     number,
     trailing_window,
@@ -45,11 +46,40 @@ def compute(home: Home, request: Request) -> Findings:
     return compute_sweep(home, *request.window)
 
 
+# The kind of every figure the sweep freezes that its minutes show.
+FIELDS: dict[str, Unit] = {
+    "start": "date", "end": "date", "total_cost": "money", "allocated_cost": "money", "unallocated_cost": "money",
+    "by_tag_cost": "money", "by_rule_cost": "money", "coverage_pct": "pct", "by_tag_pct": "pct",
+    "by_rule_pct": "pct", "target_pct": "pct", "by_key.*": "pct", "unused_commitment.cost": "money",
+    "unused_commitment.owner": "text",
+    **{f"by_account[].{k}": u for k, u in (("account_id", "text"), ("account_name", "text"), ("cost", "money"),
+                                           ("allocated_cost", "money"), ("unallocated_cost", "money"),
+                                           ("coverage_pct", "pct"))},
+    **{f"by_service[].{k}": u for k, u in (("service", "text"), ("cost", "money"), ("allocated_cost", "money"),
+                                           ("unallocated_cost", "money"), ("coverage_pct", "pct"))},
+    **{f"by_team[].{k}": u for k, u in (("team", "text"), ("cost", "money"), ("share_pct", "pct"),
+                                        ("by_tag_pct", "pct"), ("by_rule_pct", "pct"))},
+    **{f"unallocated_by_account[].{k}": u for k, u in (("account_id", "text"), ("account_name", "text"),
+                                                       ("unallocated_cost", "money"), ("share_pct", "pct"))},
+    **{f"unallocated_by_service[].{k}": u for k, u in (("service", "text"), ("unallocated_cost", "money"),
+                                                       ("share_pct", "pct"))},
+    **{f"top_unallocated[].{k}": u for k, u in (("resource_id", "text"), ("account_id", "text"),
+                                                ("account_name", "text"), ("service", "text"), ("cost", "money"),
+                                                ("suggested_owner", "text"), ("fix_owner", "text"))},
+    **{f"variants[].{k}": u for k, u in (("key", "text"), ("value", "text"), ("canonical", "text"),
+                                         ("cost", "money"))},
+    **{f"fix_checks[].{k}": u for k, u in (("action_id", "count"), ("title", "text"), ("owner", "text"),
+                                           ("before_unallocated_cost", "money"), ("unallocated_cost", "money"),
+                                           ("moved_cost", "money"), ("verdict_text", "text"))},
+    **{f"trend[].{k}": u for k, u in (("week", "text"), ("start", "date"), ("end", "date"), ("total_cost", "money"),
+                                      ("coverage_pct", "pct"), ("by_tag_pct", "pct"))},
+}
+
 KIND = "tag_sweep"
 RITUAL = Ritual(
     kind=KIND, title="Tag sweep", cadence="weekly", owner="FinOps lead; engineering applies fixes",
     output="allocation coverage and fixes with owners", period_shape="W", reviews_ended_period=False,
     steps=(StepDef("coverage", "Coverage"), StepDef("leaks", "Where it leaks"), StepDef("variants", "Variants"),
            StepDef("fixes", "Assign fixes")),
-    command="finops-tui sweep", window=window, compute=compute, headlines=headlines,
+    command="finops-tui sweep", window=window, compute=compute, headlines=headlines, fields=FIELDS,
 )

@@ -10,13 +10,11 @@ from exports import markdown as md
 
 
 def normal(text: str) -> str:
-    """What a cell keeps of a text: each line stripped, blank lines at either end dropped."""
-    lines = [line.strip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
-    while lines and not lines[-1]:
-        lines.pop()
-    while lines and not lines[0]:
-        lines.pop(0)
-    return "\n".join(lines)
+    """What a cell keeps of a text: one line, without control bytes (``exports.sanitize.plain``), its lines
+    stripped and joined by a space."""
+    from exports.sanitize import plain
+
+    return " ".join(line.strip() for line in plain(text).expandtabs(4).split("\n") if line.strip())
 
 
 cells = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=30)
