@@ -68,8 +68,19 @@ class RunSessionScreen(Screen[None]):
     def show_record(self) -> None:
         """Render the run's decisions and actions after a write (main thread)."""
 
-    def show_numbers(self, numbers: dict[str, Any] | str) -> None:
-        """Render what the run freezes, or why it cannot be computed (main thread)."""
+    def show_numbers(self, numbers: dict[str, Any] | str, summary: str | None = None) -> None:
+        """Render what the run freezes, or why it cannot be computed, with the minutes' summary of it
+        (main thread)."""
+
+    def summary_text(self, numbers: dict[str, Any] | None) -> str:
+        """The summary the minutes will open with, for this run with ``numbers`` (what closing now would
+        freeze; None: what the closed run froze). Any thread: it reads the records."""
+        from exports.minutes import render_summary
+        from rituals.runs import get_run
+
+        with self.home.records.session() as s:
+            run = get_run(s, self.session.run_id)
+            return render_summary(s, run, numbers if run.status == "open" else None, self.home.config.currency)
 
     def set_editable(self, editable: bool) -> None:
         """Enable the inputs while the run is open."""
@@ -117,10 +128,11 @@ class RunSessionScreen(Screen[None]):
             return  # shown when the findings arrive
         try:
             numbers = self.session.preview(self.findings) if self.session.is_open else self.run.numbers
+            summary = self.summary_text(numbers)
         except Exception as exc:  # a ritual's query failing must not take the meeting down
             self.app.call_from_thread(self.show_numbers, f"Could not compute the numbers: {exc}")
             return
-        self.app.call_from_thread(self.show_numbers, numbers)
+        self.app.call_from_thread(self.show_numbers, numbers, summary)
 
     # -- notes, saved as they are typed -------------------------------------------------------------------
     def note_typed(self, step: str, text: str) -> None:
@@ -196,12 +208,13 @@ class RunSessionScreen(Screen[None]):
         try:
             findings = await asyncio.to_thread(self.compute_findings)
             preview = await asyncio.to_thread(self.session.preview, findings)
+            summary = await asyncio.to_thread(self.summary_text, preview)
         except Exception as exc:
             self.notify(f"Could not compute the numbers, the run stays open: {exc}", severity="error", markup=False)
             return
         self.findings = findings
         self.show_findings(findings)
-        self.show_numbers(preview)
+        self.show_numbers(preview, summary)
         run = self.session.current_run()
         question = f"Close run {run.id} ({self.ritual.title} {run.period}) and freeze these numbers?"
         if not await self.app.push_screen_wait(Confirm(question, self.ritual.close_detail, yes="Close")):
@@ -213,7 +226,7 @@ class RunSessionScreen(Screen[None]):
             return
         self.set_editable(False)
         self.sub_title = f"run {run.id} (closed)"
-        self.show_numbers(self.outcome.numbers)
+        self.show_numbers(self.outcome.numbers, await asyncio.to_thread(self.summary_text, None))
         done = self.describe_close(self.outcome.extras)
         self.status(f"Run closed{'; ' + done if done else ''}. Press m to export the minutes.")
         self.notify("Run closed. Press m to export its minutes.", markup=False)

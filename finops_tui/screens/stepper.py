@@ -12,7 +12,6 @@ from a message handler.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 from typing import Any, ClassVar
 
@@ -30,6 +29,7 @@ from textual.widgets import (
     Label,
     ListItem,
     ListView,
+    Markdown,
     SelectionList,
     Static,
     TextArea,
@@ -59,7 +59,9 @@ class RitualStepperScreen(RunSessionScreen):
     RitualStepperScreen .stepper-step { height: 1fr; }
     RitualStepperScreen .stepper-notes { height: 8; min-height: 4; }
     RitualStepperScreen #stepper-attendees { height: auto; max-height: 16; }
-    RitualStepperScreen #stepper-numbers { height: auto; }
+    RitualStepperScreen #stepper-record-bar { height: auto; }
+    RitualStepperScreen #stepper-record-hint { width: 1fr; padding: 1 1 0 2; color: $text-muted; }
+    RitualStepperScreen #stepper-summary { height: auto; margin: 0; }
     """
     STEP_KEYS = Binding.Group("Step", compact=True)
     BINDINGS = [
@@ -122,10 +124,13 @@ leaves the box (to the step's main widget) and the keys work again. `tab` moves 
         yield Button("New action", id="stepper-new-action-button", classes="run-input")
 
     def compose_record(self) -> ComposeResult:
+        # Close first, so it is on screen whatever the summary's length (the summary scrolls below it).
+        with Horizontal(id="stepper-record-bar"):
+            yield Button("Close run", id="stepper-close-button", variant="warning", classes="run-input")
+            yield Static("Closing freezes the figures below; m writes the minutes.", id="stepper-record-hint",
+                         markup=False)
         yield KpiStrip(id="stepper-headlines")
-        yield Label("The numbers frozen when the run closes")
-        yield Static("Computed when you reach this step.", id="stepper-numbers", markup=False)
-        yield Button("Close run", id="stepper-close-button", variant="warning", classes="run-input")
+        yield Markdown("The minutes' summary is computed when you reach this step.", id="stepper-summary")
 
     # -- open in explorer ---------------------------------------------------------------------------------------
     def action_open_explorer(self) -> None:
@@ -208,11 +213,15 @@ leaves the box (to the step's main widget) and the keys work again. `tab` moves 
         if self.steps[self.step_index].id == "record":
             self.preview()
 
-    def show_numbers(self, numbers: dict[str, Any] | str) -> None:
+    def show_numbers(self, numbers: dict[str, Any] | str, summary: str | None = None) -> None:
+        """The minutes' summary as they will open (markdown, user text escaped by the minutes), or why the
+        figures could not be computed."""
+        from exports import markdown as md
         from exports.format import headline_target, headline_text
 
-        text = numbers if isinstance(numbers, str) else json.dumps(numbers, indent=2, ensure_ascii=False)
-        self.query_one("#stepper-numbers", Static).update(Text(text))
+        text = md.inline(numbers) if isinstance(numbers, str) else summary
+        if text is not None:
+            self.query_one("#stepper-summary", Markdown).update(text)
         if self.findings is not None:  # the headline figures, as the board and the minutes' summary show them
             self.query_one("#stepper-headlines", KpiStrip).set_kpis([
                 Kpi(h.title, headline_text(h.value, h.unit, h.currency),
