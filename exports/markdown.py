@@ -28,6 +28,7 @@ _HEADING = re.compile(r"^#{1,6}(?=\s|$)")
 _BULLET = re.compile(r"^[-+*](?=\s|$)")
 _ORDERED = re.compile(r"^(\d{1,9})([.)])(?=\s|$)")
 _RULE = re.compile(r"^(?:=+|-+|(?:-\s*){3,})\s*$")
+_DEFINITION = re.compile(r"^\[[^\]]*(?:\]:|$)")  # a link or footnote definition, or its label's first line
 
 
 def _space(ch: str) -> bool:
@@ -63,7 +64,7 @@ def _escape_inline(text: str) -> str:
 
 def _escape_start(line: str) -> str:
     """A line (already escaped inline, no leading space) that must not open a block."""
-    if _HEADING.match(line) or _BULLET.match(line) or _RULE.match(line) or line[:1] in (">", "["):
+    if _HEADING.match(line) or _BULLET.match(line) or _RULE.match(line) or line[:1] == ">" or _DEFINITION.match(line):
         return "\\" + line
     return _ORDERED.sub(lambda m: f"{m.group(1)}\\{m.group(2)}", line, count=1)
 

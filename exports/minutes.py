@@ -147,6 +147,11 @@ class MinutesContext:
             return []
         return self.definition.headlines(self.numbers)
 
+    @property
+    def readable(self) -> bool:
+        """Figures the ritual's renderers read: frozen in the shape its headlines know (not an older one)."""
+        return any(h.value is not None for h in self.headlines())
+
 
 def register_minutes(kind: str, spec: MinutesSpec) -> None:
     """The ritual ``kind``'s own part of its minutes (step bodies, summary line, appendix)."""
@@ -227,7 +232,7 @@ def figures_table(ctx: MinutesContext) -> str:
     """The headline figures with their units and targets, as the ritual's definition reads them (the
     board, the screens and the Record step show the same figures through the same function)."""
     heads = ctx.headlines()
-    if not heads or all(h.value is None for h in heads):
+    if not ctx.readable:
         return ""  # numbers frozen in another shape (runs of older versions)
     rows = [[md.cell(h.title), md.cell(headline_text(h.value, h.unit, h.currency)),
              md.cell(headline_target(h.target, h.unit, h.currency) or "-")] for h in heads]
@@ -286,13 +291,14 @@ def summary_markdown(ctx: MinutesContext) -> str:
     table = figures_table(ctx)
     if table:
         parts += [table, ""]
-        line = spec.summary(ctx) if spec.summary and ctx.numbers else None
+        line = spec.summary(ctx) if spec.summary else None
         if line:
             parts += [line, ""]
     elif ctx.draft and ctx.numbers is None:
         parts += ["The figures are frozen when the run is closed.", ""]
     elif ctx.numbers:
-        parts += ["The figures were frozen in an older shape; the sections below show what they hold.", ""]
+        parts += ["The figures were frozen in a shape these minutes do not read (an older version); the appendix "
+                  "shows them as frozen.", ""]
     else:
         parts += ["No figures recorded.", ""]
     parts += ["### Decisions", "", decisions_markdown(ctx), "", "### New actions", "", actions_markdown(ctx), ""]
@@ -307,7 +313,7 @@ def _steps(ctx: MinutesContext, spec: MinutesSpec) -> list[tuple[str, str]]:
     steps = ctx.definition.steps if ctx.definition else ()
     for step in steps:
         renderer = spec.steps.get(step.id)
-        body = renderer(ctx) if renderer is not None and ctx.numbers else None
+        body = renderer(ctx) if renderer is not None and ctx.readable else None
         note = _note(ctx, step.id)
         text = "\n\n".join(p for p in (body, note) if p) or (
             "Nothing recorded at this step." if not ctx.draft else "No notes yet.")
@@ -336,13 +342,23 @@ def render_context(ctx: MinutesContext) -> str:
     run = ctx.run
     _load_kind_module(run.kind)
     spec = _SPECS.get(run.kind, MinutesSpec())
-    appendix = spec.appendix(ctx) if spec.appendix is not None and ctx.numbers else []
+    appendix = spec.appendix(ctx) if spec.appendix is not None and ctx.readable else []
+    if ctx.numbers and not ctx.readable:
+        appendix = [*appendix, ("Figures as frozen", frozen_json(ctx.numbers))]
     out = _env().get_template("minutes.md.j2").render(
         title=md.inline(ctx.title), period=md.inline(run.period), draft=ctx.draft, legacy=ctx.legacy,
         header=_header(ctx), summary=summary_markdown(ctx), steps=_steps(ctx, spec),
         sections=[text for renderer in _SECTIONS.get(run.kind, []) if (text := renderer(ctx))],
         other_notes=_other_notes(ctx), appendix=[(h, body) for h, body in appendix if body])
     return plain(out).rstrip("\n") + "\n"  # no control byte reaches a minutes file, whatever a section did
+
+
+def frozen_json(numbers: dict[str, Any]) -> str:
+    """Figures the minutes cannot read, as frozen: a JSON code block (no line of JSON can close the fence,
+    and nothing inside a fence is markup)."""
+    import json
+
+    return "```json\n" + plain(json.dumps(numbers, indent=2, ensure_ascii=False)) + "\n```"
 
 
 def render_summary(session: Session, run: RitualRun, numbers: dict[str, Any] | None = None,

@@ -1,4 +1,5 @@
-"""Minutes: golden files for a closed and a draft run with hostile user text; escaping; the section hook."""
+"""Minutes: golden files for a closed and a draft run with hostile user text (a monthly review frozen in a
+shape that is not an agenda: its summary says so and its notes still show); escaping; the section hook."""
 
 from __future__ import annotations
 
@@ -98,7 +99,7 @@ def test_open_run_renders_as_a_draft(seeded) -> None:
     records, (_, draft_id) = seeded
     with records.session() as s:
         text = minutes.render_minutes(s, draft_id)
-    assert "**Draft.**" in text and "Not frozen yet" in text
+    assert "**Draft.**" in text and "The figures are frozen when the run is closed." in text
     _check_golden("minutes_tag_sweep_draft.md", text)
 
 
@@ -106,12 +107,21 @@ def test_no_user_text_escapes_into_markup(seeded) -> None:
     records, (closed_id, _) = seeded
     with records.session() as s:
         text = minutes.render_minutes(s, closed_id)
+    # Figures frozen in a shape the minutes do not read are shown as frozen, in a JSON code block: inert.
+    from exports.minutes_formats import to_html
+
+    fenced = re.findall(r"^```json\n.*?\n```$", text, flags=re.S | re.M)
+    assert len(fenced) == 1 and '"owner": "<b>bo</b>"' in fenced[0]
+    assert "&lt;b&gt;bo&lt;/b&gt;" in to_html(text, "m") and "<b>bo" not in to_html(text, "m")
+    text = text.replace(fenced[0], "")
     assert "<script>" not in text and "<b>" not in text and "<img" not in text
     assert not re.search(r"(?<!\\)\]\(", text)  # no link or image survives: every "](" is escaped
     lines = text.splitlines()
     headings = [line for line in lines if line.startswith("#")]
     assert all(not h.startswith("# Not") and "now" not in h for h in headings)
-    assert not any(line.startswith(("    ", "- not", "1. not", "===", "```", ">")) for line in lines)
+    # No user line opens a block, at the start of a line or inside the notes' quote.
+    bodies = [line[2:] if line.startswith("> ") else line for line in lines]
+    assert not any(b.startswith(("    ", "- not", "1. not", "===", "```", "> not", "# Not")) for b in bodies)
     widths: list[int] = []  # every table row has as many cells as its header
     for line in [*lines, ""]:
         if line.startswith("|"):
@@ -122,14 +132,32 @@ def test_no_user_text_escapes_into_markup(seeded) -> None:
 
 
 def test_escaping_helpers() -> None:
-    assert md.cell("a | b\nc") == "a \\| b<br>c"
+    assert md.cell("a | b\nc") == "a \\| b c"
     assert md.cell("") == " "
     assert md.inline("# x *y*") == "\\# x \\*y\\*"
     assert md.block("- a\n\n\n2) b") == "\\- a\n\n2\\) b"
-    assert md.value_text("spend", 1234.5, "USD") == "1,234.50 USD"
-    assert md.value_text("coverage_pct", 61.25, "USD") == "61.2%"
-    assert md.value_text("ttd_hours", 3.5, "USD") == "3.5"
-    assert md.value_text("rows", 1234, "USD") == "1,234"
+    # Only what markdown would read as markup here is escaped: plain text stays as typed.
+    for text in ("61.3%", "40.9% of 2 * 3", "[bold] and a_b", "a < b & c", "#1 in 2026.", "-5% on the month"):
+        assert md.inline(text) == text and md.cell(text) == text
+    assert md.inline("<b>x</b> &amp; [l](u)") == "&lt;b>x&lt;/b> &amp;amp; [l\\](u)"
+    assert md.inline("x\x1b[31m red\x07") == "x red"  # through exports.sanitize.plain first
+    assert md.inline("1. one") == "1\\. one" and md.inline("2026.5 kept") == "2026.5 kept"
+
+
+def test_figures_are_formatted_by_their_declared_kind() -> None:
+    from exports.format import figure_text
+    from rituals.ritual import ritual
+
+    sweep = ritual("tag_sweep")
+    assert sweep.field_kind("by_key.*") == "pct"  # "cost-center | 50.69 USD" was a percentage
+    assert figure_text(50.69, sweep.field_kind("by_key.*"), "USD") == "50.7%"
+    commitments = ritual("commitment_review")
+    assert figure_text(0, commitments.field_kind("rows_without_list_cost"), "USD") == "0"  # a count, not money
+    triage = ritual("anomaly_triage")
+    assert figure_text(12844.2, triage.field_kind("impact"), "USD") == "12,844 USD"  # money with its currency
+    assert figure_text(12844.2, triage.field_kind("impact"), "USD", exact=True) == "12,844.20 USD"
+    with pytest.raises(KeyError, match="no kind declared"):
+        sweep.field_kind("total_spend")
 
 
 def test_a_ritual_adds_its_own_section(seeded) -> None:
@@ -145,12 +173,14 @@ def test_a_ritual_adds_its_own_section(seeded) -> None:
     finally:
         minutes.unregister_section("monthly_review", extra)
     assert "## Forecast ledger\n\nNext month: ets" in text
-    assert text.index("## Forecast ledger") < text.index("## Notes")
-    # Notes are headed by the step titles of the ritual's definition, in its order.
+    # After the steps, whose sections are headed by the titles of the ritual's definition, in its order.
     from rituals.ritual import ritual
 
-    spend = ritual("monthly_review").step_title("spend")
-    assert f"### {spend}\n" in text and text.index("## Notes") < text.index(f"### {spend}\n")
+    titles = [s.title for s in ritual("monthly_review").steps]
+    at = [text.index(f"\n## {t}\n") for t in titles]
+    assert at == sorted(at) and at[-1] < text.index("## Forecast ledger")
+    spend = text[at[1]:at[2]]
+    assert "> **Notes.** \\# Not a heading" in spend  # the step's note, where it was taken
 
 
 def test_unknown_run_is_refused(seeded) -> None:

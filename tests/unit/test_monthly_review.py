@@ -245,7 +245,7 @@ def test_golden_minutes_of_a_closed_review_with_hostile_text(home) -> None:
     assert text == path.read_text(encoding="utf-8"), "UPDATE_GOLDEN=1 rewrites it on purpose"
     assert "<script>" not in text and "<b>" not in text and "\n# Not" not in text
     assert "1,234 USD spent" in text and "102.9%" in text and "▁▂▄▅▇█" in text
-    assert "status: open → in\\_progress" in text and "not run yet" in text
+    assert "status: open → in_progress" in text and "not run yet" in text
 
 
 def _day_row(cost: float, day: date, service: str, team: str | None = None, account: str = "A1") -> dict:
