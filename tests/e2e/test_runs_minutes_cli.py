@@ -67,14 +67,32 @@ def test_minutes_renders_a_run_to_stdout_or_a_file(home_with_runs, tmp_path) -> 
     out = run("--home", str(home), "minutes", str(closed_id))
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("# Monthly cost review: 2026-10\n")
-    assert "Spend \\| up \\`3%\\` &lt;script&gt;" in out.stdout
-    assert "| total spend | 1,000.50 USD |" in out.stdout and "| coverage % | 80.0% |" in out.stdout
+    assert "> **Notes.** Spend \\| up \\`3%\\` &lt;script>" in out.stdout  # 3% stays as typed
+    # Figures frozen in a shape the monthly review's minutes do not read are shown as frozen.
+    assert '"total_spend": 1000.5' in out.stdout and "shows them as frozen" in out.stdout
     assert "Right-size search" in out.stdout
     target = tmp_path / "out" / "m.md"
     wrote = run("--home", str(home), "minutes", str(closed_id), "-o", str(target))
     assert wrote.returncode == 0 and target.read_text(encoding="utf-8") == out.stdout
     draft = run("--home", str(home), "minutes", str(open_id))
     assert draft.returncode == 0 and "**Draft.**" in draft.stdout
+
+
+def test_minutes_as_html_and_plain_text(home_with_runs, tmp_path) -> None:
+    home, closed_id, _open = home_with_runs
+    page = run("--home", str(home), "minutes", str(closed_id), "--format", "html")
+    assert page.returncode == 0, page.stderr
+    assert page.stdout.startswith("<!DOCTYPE html>") and "<title>Monthly cost review: 2026-10</title>" in page.stdout
+    assert "<h2>Summary</h2>" in page.stdout and "Spend | up `3%` &lt;script&gt;" in page.stdout
+    assert "<script" not in page.stdout
+    text = run("--home", str(home), "minutes", str(closed_id), "--format", "txt")
+    assert text.returncode == 0, text.stderr
+    assert text.stdout.startswith("Monthly cost review: 2026-10\n===") and "Spend | up `3%` <script>" in text.stdout
+    target = tmp_path / "m.html"  # the format follows the file's extension
+    assert run("--home", str(home), "minutes", str(closed_id), "-o", str(target)).returncode == 0
+    assert target.read_text(encoding="utf-8") == page.stdout
+    bad = run("--home", str(home), "minutes", str(closed_id), "--format", "pdf")
+    assert bad.returncode == 2 and "pdf" in bad.stderr
 
 
 def test_minutes_of_an_unknown_run_exits_2(home_with_runs) -> None:
