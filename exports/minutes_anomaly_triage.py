@@ -45,7 +45,9 @@ def _case(ctx: MinutesContext, a: dict[str, Any]) -> list[str]:
             f"{f('anomalies[].expected_cost', a.get('expected_cost'), currency=cur)} expected, impact "
             f"{f('anomalies[].impact', a.get('impact'), currency=cur)} "
             f"({f('anomalies[].impact_pct', a.get('impact_pct'))}). Status {_state(a)}, category "
-            f"{a.get('category') or '-'}, team {a.get('owner_team') or '-'}"
+            f"{a.get('category') or '-'}"
+            + ("" if (a.get("dimension"), a.get("value")) == ("team", a.get("owner_team"))
+               else f", team {a.get('owner_team') or '-'}")
             + (f", assignee {ctx.person_text(a['assignee'])}" if a.get("assignee") else "") + ".")
     out = [f"#### Case {md.inline(a.get('id'))}", "", md.inline(head), ""]
     causes = a.get("root_causes") or []

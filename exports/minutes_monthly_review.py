@@ -9,13 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from exports import markdown as md
-from exports.minutes import MinutesContext, MinutesSpec, register_minutes
+from exports.minutes import MinutesContext, MinutesSpec, SectionRenderer, register_minutes
 from exports.monthly_review import decisions_md, item_markdown
 from rituals.definitions.monthly_review import KIND as MONTHLY_REVIEW
 
 
 def _is_agenda(numbers: dict[str, Any] | None) -> bool:
-    return bool(numbers) and "actions" in numbers and "month" in numbers and "spend" in numbers  # type: ignore[operator]
+    return numbers is not None and "actions" in numbers and "month" in numbers and "spend" in numbers
 
 
 def _field(name: str) -> str:
@@ -37,7 +37,7 @@ def _changed(ctx: MinutesContext) -> list[dict[str, Any]] | None:
     return action_log(session, ctx.run, day.date()).changed  # type: ignore[arg-type]
 
 
-def item(key: str):  # type: ignore[no-untyped-def]
+def item(key: str) -> SectionRenderer:
     def render(ctx: MinutesContext) -> str | None:
         return item_markdown(ctx.numbers or {}, key) if _is_agenda(ctx.numbers) else None
 

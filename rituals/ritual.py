@@ -156,6 +156,11 @@ class Ritual:
         return findings.as_json()
 
 
+def row_fields(path: str, *fields: tuple[str, Unit]) -> dict[str, Unit]:
+    """The declared kinds of the fields of each row of the frozen list at ``path`` (``path[].field``)."""
+    return {f"{path}[].{name}": unit for name, unit in fields}
+
+
 def number(value: JsonValue) -> float | None:
     """A JSON number as a float (None for null, text or booleans)."""
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None

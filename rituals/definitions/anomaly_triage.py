@@ -17,6 +17,7 @@ from rituals.ritual import (
     Window,
     number,
     plain_json,
+    row_fields,
     trailing_window,
 )
 
@@ -89,8 +90,8 @@ FIELDS: dict[str, Unit] = {
     "start": "date", "end": "date", "events": "count", "untriaged_events": "count", "historical_events": "count",
     "impact": "money", "count": "count", "untriaged": "count", "by_status.*": "count",
     "thresholds.min_impact": "money", "thresholds.min_impact_pct": "pct", "thresholds.min_history_days": "count",
-    **{f"by_event[].{k}": u for k, u in _CASE},
-    **{f"anomalies[].{k}": u for k, u in _CASE},
+    **row_fields("by_event", *_CASE),
+    **row_fields("anomalies", *_CASE),
     "anomalies[].expected_cost": "money", "anomalies[].actual_cost": "money", "anomalies[].category": "text",
     "anomalies[].assignee": "text", "anomalies[].ttd_hours": "hours", "anomalies[].ttr_hours": "hours",
     "anomalies[].root_causes[].contribution": "money", "anomalies[].root_causes[].share_pct": "pct",

@@ -19,6 +19,7 @@ from rituals.ritual import (
     Window,
     number,
     plain_json,
+    row_fields,
     trailing_window,
 )
 
@@ -99,16 +100,16 @@ FIELDS: dict[str, Unit] = {
     "baseline_hourly": "money", "expected_eligible_hourly": "money", "retained_covered_hourly": "money",
     "target_covered_hourly": "money", "expiring_hourly": "money", "discount_rate_pct": "pct",
     "recommended_additional_hourly": "money", "aws_recommended_hourly": "money", "suggestion": "text",
-    **{f"inventory[].{k}": u for k, u in _COMMITMENT}, **{f"expiring[].{k}": u for k, u in _COMMITMENT},
-    **{f"daily[].{k}": u for k, u in (("day", "date"), *_COVERAGE)},
-    **{f"by_service[].{k}": u for k, u in (("service", "text"), *_COVERAGE)},
-    **{f"by_account[].{k}": u for k, u in (("account", "text"), ("account_name", "text"), *_COVERAGE)},
-    **{f"reduction_actions[].{k}": u for k, u in (("id", "count"), ("title", "text"), ("status", "text"),
-                                                  ("owner", "text"), ("expected_monthly_savings", "money"))},
-    **{f"what_if[].{k}": u for k, u in (("additional_hourly", "money"), ("coverage_pct", "pct"),
-                                        ("utilization_pct", "pct"), ("monthly_savings", "money"),
-                                        ("stranded_monthly", "money"), ("stranded_risk", "text"),
-                                        ("recommended", "text"))},
+    **row_fields("inventory", *_COMMITMENT), **row_fields("expiring", *_COMMITMENT),
+    **row_fields("daily", ("day", "date"), *_COVERAGE),
+    **row_fields("by_service", ("service", "text"), *_COVERAGE),
+    **row_fields("by_account", ("account", "text"), ("account_name", "text"), *_COVERAGE),
+    **row_fields("reduction_actions", ("id", "count"), ("title", "text"), ("status", "text"),
+        ("owner", "text"), ("expected_monthly_savings", "money")),
+    **row_fields("what_if", ("additional_hourly", "money"), ("coverage_pct", "pct"),
+        ("utilization_pct", "pct"), ("monthly_savings", "money"),
+        ("stranded_monthly", "money"), ("stranded_risk", "text"),
+        ("recommended", "text")),
 }
 
 KIND = "commitment_review"
