@@ -217,10 +217,16 @@ def build_context(session: Session, run: RitualRun, default_currency: str | None
                           snapshot=snapshot, previous=previous)
 
 
-def _step_title(ctx: MinutesContext, step: str) -> str:
-    if ctx.definition is None:
+def _step_heading(kind: str, step: str) -> str:
+    """The step's title as the ritual's definition gives it (the screen shows the same)."""
+    definition = RITUAL_BY_KIND.get(kind)
+    if definition is None:
         return step.replace("_", " ").replace("-", " ").strip().capitalize() or step
-    return ctx.definition.step_title(step)
+    return definition.step_title(step)
+
+
+def _step_title(ctx: MinutesContext, step: str) -> str:
+    return _step_heading(ctx.run.kind, step)
 
 
 def _note(ctx: MinutesContext, step: str) -> str:

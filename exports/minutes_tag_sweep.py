@@ -11,9 +11,20 @@ from exports.minutes import MinutesContext, MinutesSpec, register_minutes, rows_
 from rituals.definitions.tag_sweep import KIND as TAG_SWEEP
 
 TOP_RESOURCES = 10
+VERDICTS = {"verified": "yes", "still_unallocated": "no: still unallocated", "no_data": "not checked: no spend",
+            "no_evidence": "no evidence: no spend then or now"}
 
 
-def _verdict(n: dict[str, Any]) -> str:
+def _verdict(check: dict[str, Any]) -> str:
+    """A fix's verdict in short, for a run frozen before verdicts had their own text (older runs say yes
+    or no)."""
+    verdict = check.get("verdict")
+    if isinstance(verdict, str):
+        return VERDICTS.get(verdict, verdict.replace("_", " "))
+    return "yes" if check.get("verified") else "no"
+
+
+def _meets(n: dict[str, Any]) -> str:
     return {True: "meets", False: "is below", None: "cannot be measured against"}[n.get("meets_target")]
 
 
@@ -21,7 +32,7 @@ def summary(ctx: MinutesContext) -> str | None:
     n = ctx.numbers or {}
     if "coverage_pct" not in n:
         return None
-    return md.inline(f"Allocation coverage {ctx.fig('coverage_pct', n['coverage_pct'])} {_verdict(n)} the "
+    return md.inline(f"Allocation coverage {ctx.fig('coverage_pct', n['coverage_pct'])} {_meets(n)} the "
                      f"{ctx.fig('target_pct', n.get('target_pct'))} target for {n.get('start')} to {n.get('end')} "
                      f"(end exclusive).")
 
@@ -81,8 +92,9 @@ def fixes(ctx: MinutesContext) -> str | None:
     checks = (ctx.numbers or {}).get("fix_checks") or []
     if not checks:
         return "No open tag fix to check."
+    rows = [{**c, "verdict_text": c.get("verdict_text") or _verdict(c)} for c in checks]
     return "The open tag fixes, checked against this week's data:\n\n" + rows_table(
-        ctx, "fix_checks", checks, [("action_id", "#"), ("title", "fix"), ("owner", "owner"),
+        ctx, "fix_checks", rows, [("action_id", "#"), ("title", "fix"), ("owner", "owner"),
                                     ("before_unallocated_cost", "unallocated before"),
                                     ("unallocated_cost", "unallocated now"), ("moved_cost", "moved"),
                                     ("verdict_text", "verdict")])

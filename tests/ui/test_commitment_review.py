@@ -99,9 +99,9 @@ async def test_walk_the_five_steps_and_record_a_decision(demo_home) -> None:
 
     with demo_home.records.session() as s:
         text = render_minutes(s, run.id, "USD")
-    assert "## Commitment decision" in text
-    assert "| renew | 7.50 | USD | 1 y | No Upfront |" in text
-    assert "\\[sp-b\\]" in text  # user text escaped
+    decision = text[text.index("\n## Decision\n"):text.index("\n## Appendix\n")]
+    assert "- **Renew**: 7.50 USD an hour, 1 year, No Upfront; approver" in decision
+    assert "Rationale: Renew [sp-b] at the right-sized baseline" in decision  # inert as typed: no link
 
 
 async def test_the_expiring_step_lists_negotiated_contracts_apart(demo_home, tmp_path) -> None:

@@ -106,5 +106,5 @@ async def test_a_whole_review_from_opening_to_close(demo_home) -> None:
             assert snaps and any(x.team is None for x in snaps)
     finally:
         other.dispose()
-    assert "### 2. Spend against budget and forecast" in text and "deleted 40 volumes" in text
-    assert "ml-inference over budget \\[again\\]" in text
+    assert "\n## Spend against budget and forecast\n" in text and "deleted 40 volumes" in text
+    assert "> **Notes.** ml-inference over budget [again]" in text  # the step's note, under the step

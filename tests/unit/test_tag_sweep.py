@@ -327,10 +327,11 @@ def test_minutes_of_a_recorded_sweep(home, tmp_path) -> None:
         runs.close_run(s, run.id, numbers, NOW)
     with home.records.session() as s:
         text = render_minutes(s, run.id, "USD")
-    assert "## The sweep" in text and "is below the target of 90%" in text
-    assert "Allocation coverage 60.0% (by tag 60.0%, by rule 0.0%)" in text
-    assert "\\[x\\]\\|y" in text  # resource ids are escaped, never markup or a broken table
-    assert "Where it leaks" in text  # the step's title heads its notes
+    assert "Allocation coverage 60.0% is below the 90.0% target" in text
+    assert "60.0% by tag and 0.0% by an account rule, 60.0% in all" in text
+    assert "| [x]\\|y |" in text  # a resource id as it is, its pipe escaped: never a broken table
+    leaks = text[text.index("\n## Where it leaks\n"):text.index("\n## Variants\n")]
+    assert "> **Notes.** prod-main leaks" in leaks  # the step's note, under the step's title
 
 
 def test_a_fix_verdict_reads_its_own_figures() -> None:
