@@ -46,10 +46,26 @@ def coverage(ctx: MinutesContext) -> str | None:
     if n.get("rows_without_list_cost"):
         out += ["", md.inline(f"{counted(int(n['rows_without_list_cost']), 'eligible row')} had no list cost and "
                               f"could not be counted.")]
+    if n.get("coverage_basis"):
+        out += ["", md.inline(str(n["coverage_basis"]))]
+    if n.get("committed_rows_without_list_cost"):
+        out += ["", md.inline(
+            f"{counted(int(n['committed_rows_without_list_cost']), 'covered row')} had no list cost "
+            f"({f('committed_without_list_effective_cost', n.get('committed_without_list_effective_cost'))}) "
+            f"and were left out of coverage.")]
+    if n.get("warnings"):
+        out += ["", md.bullets(md.inline(w) for w in n["warnings"])]
+    if n.get("programs"):
+        out += ["", "By commitment program, each on the usage it can cover:", "",
+                rows_table(ctx, "programs", n["programs"], [
+                    ("program", "program"), ("commitments", "held"), ("eligible_cost", "eligible"),
+                    ("covered_cost", "covered"), ("coverage_pct", "coverage"), ("unused_commitment_cost", "unused"),
+                    ("utilization_pct", "utilization")])]
     if n.get("by_service"):
-        out += ["", rows_table(ctx, "by_service", n["by_service"], [
-            ("service", "service"), ("eligible", "eligible"), ("covered", "covered"), ("unused", "unused"),
-            ("coverage_pct", "coverage"), ("utilization_pct", "utilization")])]
+        out += ["", "By service (a commitment left unused is its own line):", "",
+                rows_table(ctx, "by_service", n["by_service"], [
+                    ("service", "service"), ("program", "program"), ("eligible", "eligible"), ("covered", "covered"),
+                    ("unused", "unused"), ("coverage_pct", "coverage"), ("utilization_pct", "utilization")])]
     return "\n".join(out)
 
 
@@ -134,8 +150,9 @@ def appendix(ctx: MinutesContext) -> list[tuple[str, str]]:
     out = []
     if n.get("by_account"):
         out.append(("Coverage by account", rows_table(ctx, "by_account", n["by_account"], [
-            ("account_name", "account"), ("account", "id"), ("eligible", "eligible"), ("covered", "covered"),
-            ("unused", "unused"), ("coverage_pct", "coverage"), ("utilization_pct", "utilization")])))
+            ("account_name", "account"), ("account", "id"), ("program", "program"), ("eligible", "eligible"),
+            ("covered", "covered"), ("unused", "unused"), ("coverage_pct", "coverage"),
+            ("utilization_pct", "utilization")])))
     if n.get("daily"):
         out.append(("Day by day", rows_table(ctx, "daily", n["daily"], [
             ("day", "day"), ("eligible", "eligible"), ("covered", "covered"), ("used", "used"), ("unused", "unused"),
