@@ -34,11 +34,12 @@ def command(home, quarter: str | None, as_json: bool) -> None:  # type: ignore[n
     if as_json:
         echo_json(numbers)
         return
-    from exports.format import pct
+    from exports.format import figure_text
+    from rituals.definitions.quarterly_review import kpi_unit
 
     click.echo(f"KPIs {numbers['quarter']} ({numbers['start']} to {numbers['end']}, end exclusive)")
     for k in numbers["kpis"]:
-        value = pct(k["value"]) if k["key"].endswith("_pct") else f"{k['value']:.1f} h"
+        value = figure_text(k["value"], kpi_unit(k["key"]))
         trend = " ".join("-" if t["value"] is None else f"{t['value']:.1f}" for t in k["trend"])
         click.echo(f"  {k['title']}: {value}  stage {k['stage'] or '-'}  target {k['target'] if k['target'] is not None else '-'}"
                    f"  trend {trend}")

@@ -21,7 +21,13 @@ from finops_tui.screens.stepper import RitualStepperScreen
 from finops_tui.widgets.check_list import CheckList
 from finops_tui.widgets.data_table import FrameTable
 from finops_tui.widgets.trend_chart import TrendChart
-from rituals.definitions.quarterly_review import KIND, choice_decision, decisions_state, override_decision
+from rituals.definitions.quarterly_review import (
+    KIND,
+    choice_decision,
+    decisions_state,
+    kpi_unit,
+    override_decision,
+)
 
 STAGE_OPTIONS = [("crawl", "crawl"), ("walk", "walk"), ("run", "run")]
 
@@ -93,7 +99,7 @@ class QuarterlyReviewScreen(RitualStepperScreen):
             chart = TrendChart(k["title"])
             charts.mount(chart)
             chart.plot({k["key"]: [(t["quarter"], t["value"]) for t in k["trend"]]},
-                       y_label="%" if k["key"].endswith("_pct") else "h")
+                       y_label="%" if kpi_unit(k["key"]) == "pct" else "h")
         chosen = decisions_state(self.decisions)[2]
         choice = self.query_one("#qr-choice", SelectionList)
         choice.clear_options()
