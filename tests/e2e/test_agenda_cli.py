@@ -51,5 +51,7 @@ def test_agenda_and_minutes_on_the_demo(demo_home, tmp_path) -> None:
         run_id = run.id
     minutes = cli(demo_home, "minutes", str(run_id))
     assert minutes.returncode == 0, minutes.stderr
-    assert "### 2. Spend against budget and forecast" in minutes.stdout and "## Action log" in minutes.stdout
-    assert "ml-inference \\| over \\`budget\\`" in minutes.stdout
+    text = minutes.stdout
+    assert "\n## Actions from earlier reviews\n" in text and "\n## Spend against budget and forecast\n" in text
+    spend = text[text.index("\n## Spend against budget and forecast\n"):text.index("\n## Showback per team\n")]
+    assert "> **Notes.** ml-inference \\| over \\`budget\\`" in spend  # the step's note, under its figures
