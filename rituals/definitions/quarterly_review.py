@@ -41,7 +41,8 @@ KPI_UNITS: dict[str, Unit] = {
     "allocation_coverage_pct": "pct", "unit_cost_trend_pct": "pct", "commitment_coverage_pct": "pct",
     "commitment_utilization_pct": "pct", "effective_savings_rate_pct": "pct", "forecast_variance_pct": "pct",
     "waste_ratio_pct": "pct", "sweeps_held_pct": "pct", "monthly_reviews_held_pct": "pct",
-    "actions_on_time_pct": "pct", "anomaly_ttd_median_hours": "hours", "anomaly_ttr_median_hours": "hours",
+    "actions_on_time_pct": "pct", "anomaly_ttd_median_hours": "hours", "anomaly_tta_median_hours": "hours",
+    "anomaly_ttr_median_hours": "hours",
 }
 
 

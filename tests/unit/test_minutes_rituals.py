@@ -87,6 +87,11 @@ def test_every_summary_figure_carries_its_unit(held, kind) -> None:
     heads = ritual.headlines(numbers)
     assert heads and set(rows) == {h.title for h in heads}
     currency = numbers.get("currency") or numbers.get("kpis", {}).get("currency")
+    if kind == "quarterly_review":  # every KPI the scorecard measures has a declared kind, with data or not
+        from rituals.definitions.quarterly_review import KPI_UNITS
+
+        card = numbers["kpis"]
+        assert {k["key"] for k in [*card["kpis"], *card["no_data"]]} <= set(KPI_UNITS)
     for h in heads:
         value, target = rows[h.title]
         if h.value is None:
