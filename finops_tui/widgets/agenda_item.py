@@ -10,7 +10,7 @@ from textual.containers import Vertical
 from textual.widgets import Markdown
 
 from exports import markdown as md
-from finops_tui.widgets.data_table import FrameTable
+from finops_tui.widgets.data_table import FrameTable, is_money
 
 
 def blocks(text: str) -> list[tuple[str, Any]]:
@@ -35,7 +35,7 @@ def _priority(index: int, header: str) -> int:
     if index == 0:
         return 0
     low = header.lower()
-    return 1 if md.is_money(low.replace(" ", "_")) or any(w in low for w in KEEP_HEADERS) else 2
+    return 1 if is_money(low.replace(" ", "_")) or any(w in low for w in KEEP_HEADERS) else 2
 
 
 class AgendaItem(Vertical):

@@ -23,8 +23,19 @@ from textual.actions import SkipAction
 from textual.binding import Binding
 from textual.widgets import DataTable, Input
 
-from exports.markdown import is_money
 from exports.sanitize import plain
+
+# A generic frame carries no declared kinds, so the table reads a money column from its name (the minutes
+# never do: they format by the kinds each ritual declares, ``Ritual.fields``).
+MONEY_WORDS = re.compile(r"(cost|spend|amount|budget|forecast|saving|price|billed|charge|total|variance|"
+                         r"delta|waste|commitment_value|invoice|money)")
+NOT_MONEY_SUFFIXES = ("_pct", "_count", "count", "_rows", "rows", "_hours", "_days", "_ratio", "_id")
+
+
+def is_money(key: str) -> bool:
+    """A money column of a frame: a money word in its name, and no count/percent/time suffix."""
+    return bool(MONEY_WORDS.search(key.lower())) and not key.rsplit(".", 1)[-1].lower().endswith(NOT_MONEY_SUFFIXES)
+
 
 Formatter = Callable[[Any], str]
 MAX_AUTO_WIDTH = 60  # a free-text column (priority > 0) wider than this is cut; copies and exports hold it all
