@@ -48,6 +48,10 @@ COMMANDS = [
 ]
 
 
+# Commands that look at a home without writing to it: they report its permissions instead of changing them.
+READ_ONLY = ("info", "doctor")
+
+
 class _Group(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(super().list_commands(ctx))
@@ -68,9 +72,14 @@ def main(ctx: click.Context, home: Path | None, db_url: str | None) -> None:
     With no command, opens the app on the home folder. Dates are ISO YYYY-MM-DD in UTC; --start is
     inclusive and --end exclusive everywhere. FINOPS_TUI_TODAY=YYYY-MM-DD pins "today".
     """
-    from storage.home import Home
+    from storage.home import Home, make_private, private_umask
 
+    private_umask()  # everything written from here on (stores, -wal/-shm, scratch, config) is 0600 / 0700
     ctx.obj = Home.resolve(home, db_url)
+    if ctx.invoked_subcommand not in READ_ONLY:
+        # A home made before (or under a looser umask) is tightened once, saying so; `info` only warns.
+        for notice in make_private(ctx.obj.path):
+            click.echo(f"notice: {notice}", err=True)
     ctx.call_on_close(ctx.obj.close)
     if ctx.invoked_subcommand is None:
         with handle_errors():

@@ -107,7 +107,7 @@ def attach_store(con: duckdb.DuckDBPyConnection, path: Path, timeout_s: float = 
     import duckdb
 
     if not read_only:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     mode = " (READ_ONLY)" if read_only else ""
     deadline = time.monotonic() + timeout_s
     delay = 0.05
@@ -157,7 +157,7 @@ class CostStore:
 
     @contextmanager
     def writer(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         con = connect(self.path, read_only=False)
         try:
             con.execute("BEGIN TRANSACTION")  # an older layout is upgraded whole or not at all

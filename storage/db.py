@@ -150,7 +150,7 @@ class Records:
 
     @classmethod
     def at(cls, path: Path, **kwargs: bool) -> Records:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         return cls(sqlite_url(path), **kwargs)
 
     # -- migrations -------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ services at import time. Stores open lazily so that ``--help`` and the first pai
 from __future__ import annotations
 
 import os
+import stat
 import threading
 from dataclasses import dataclass, field
 from datetime import date
@@ -30,6 +31,66 @@ DEMO_MARKER = ".finops-tui-demo"
 # Who each OS user of this machine said they are (My actions asks once): {"os user": "handle"}.
 WHOAMI_FILE = "whoami.json"
 _OPENING = threading.RLock()
+# Billing data and records are private to their user: the home folder 0700, everything in it 0600.
+PRIVATE_UMASK = 0o077
+PRIVATE_DIR = 0o700
+PRIVATE_FILE = 0o600
+
+
+def private_umask() -> int:
+    """Make everything this process writes from now on private to its user (umask 077); the old umask."""
+    return os.umask(PRIVATE_UMASK)
+
+
+def _home_entries(path: Path) -> list[Path]:
+    """The home folder and what sits directly in it (stores, their -wal/-shm/.wal companions, the config,
+    scratch files and folders); nothing is followed through a symbolic link."""
+    if not path.is_dir():
+        return []
+    try:
+        inside = sorted(p for p in path.iterdir() if not p.is_symlink())
+    except OSError:
+        inside = []
+    return [path, *inside]
+
+
+def exposed(path: Path) -> list[tuple[Path, int]]:
+    """(entry, its permission bits) for the home and each entry in it that its group or others may use.
+
+    The one permission check of a home: ``finops-tui info`` warns with it and the doctor reports it."""
+    out = []
+    for entry in _home_entries(Path(path)):
+        try:
+            mode = stat.S_IMODE(entry.lstat().st_mode)
+        except OSError:
+            continue
+        if mode & 0o077:
+            out.append((entry, mode))
+    return out
+
+
+def permission_warnings(path: Path) -> list[str]:
+    """One sentence per home entry others can read or enter, saying what would make it private."""
+    lines = []
+    for entry, mode in exposed(path):
+        want = PRIVATE_DIR if entry.is_dir() else PRIVATE_FILE
+        lines.append(f"{entry} is open to other users (mode {mode:04o}); it should be {want:04o} "
+                     f"(chmod {want:o} '{entry}', or run any finops-tui command that writes to this home)")
+    return lines
+
+
+def make_private(path: Path) -> list[str]:
+    """Tighten the home and the entries in it to 0700 (folders) / 0600 (files); one notice per change.
+    Entries another user owns (chmod refused) are reported as such, never silently left."""
+    notices = []
+    for entry, mode in exposed(path):
+        want = PRIVATE_DIR if entry.is_dir() else PRIVATE_FILE
+        try:
+            entry.chmod(want)
+            notices.append(f"made {entry} private to its user (mode {mode:04o} -> {want:04o})")
+        except OSError as exc:
+            notices.append(f"could not make {entry} private (mode {mode:04o}): {exc.strerror}")
+    return notices
 
 
 def default_home() -> Path:
@@ -117,7 +178,7 @@ class Home:
                 from storage.db import Records
 
                 if self.db_url is None:
-                    self.path.mkdir(parents=True, exist_ok=True)
+                    self.path.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
                 self._records = Records(self.records_url)
             return self._records
 

@@ -14,7 +14,7 @@ import json
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from storage.costs import CostStore, attach_store, one_row, scratch_path, sql_string
@@ -34,12 +34,41 @@ from storage.schema import (
 )
 from storage.tag_sets import retag, tag_rows, tagmap_frame
 from storage.tags import FoldReport, tag_column
+from storage.text import CONTROL_SQL_CLASS, has_controls, one_line_plain
 
 if TYPE_CHECKING:
     import duckdb
     import pandas as pd
 
 MEMORY_LIMIT = "2GB"
+
+# What a bill can hold. Amounts and quantities beyond this are typing or export errors (the largest
+# cloud bills are around 1e10 a month), and 1e308 overflows every sum the rituals take.
+MAX_MAGNITUDE = 1e15
+AMOUNT_COLUMNS = (*COST_COLUMNS, "PricingQuantity", "ConsumedQuantity", "x_CommitmentHourly")
+# Charges start no earlier than public cloud billing (AWS, 2006) and no later than a year after today (the
+# home's clock); ends may lie further out (multi-year purchases, contract terms), up to END_HORIZON_YEARS.
+FIRST_DAY = date(2006, 1, 1)
+START_HORIZON_DAYS = 366
+END_HORIZON_YEARS = 11
+START_COLUMNS = ("ChargePeriodStart", "BillingPeriodStart")
+END_COLUMNS = ("ChargePeriodEnd", "BillingPeriodEnd", "x_CommitmentStart", "x_CommitmentEnd")
+# Identifiers with a control character are refused (they key allocation and replacement); free text has
+# them stripped, with a note (storage.text.plain, the sanitiser every renderer uses).
+IDENTIFIER_COLUMNS = ("BillingAccountId", "BillingCurrency", "ChargeCategory", "ChargeClass", "ChargeFrequency",
+                      "PricingCategory", "SubAccountId", "RegionId", "AvailabilityZone", "ResourceId", "SkuId",
+                      "SkuPriceId", "CommitmentDiscountId", "CommitmentDiscountType", "CommitmentDiscountStatus",
+                      "CommitmentDiscountCategory")
+FREE_TEXT_COLUMNS = ("BillingAccountName", "ChargeDescription", "PricingUnit", "ConsumedUnit", "ProviderName",
+                     "PublisherName", "InvoiceIssuerName", "ServiceName", "ServiceCategory", "SubAccountName",
+                     "RegionName", "ResourceName", "ResourceType", "CommitmentDiscountName", "x_UsageType",
+                     "x_Operation")
+
+
+def _has_control(columns: tuple[str, ...]) -> str:
+    """SQL true where any of ``columns`` holds a control character (one regex over the row's values)."""
+    joined = ", ".join(f'"{c}"' for c in columns)
+    return f"regexp_matches(concat_ws('', {joined}), '{CONTROL_SQL_CLASS}')"
 
 
 @dataclass(frozen=True)
@@ -84,7 +113,7 @@ class Staging:
     """A scratch table of FOCUS rows on their way into the store. Use as a context manager."""
 
     def __init__(self, store: CostStore, *, default_currency: str = "USD",
-                 default_billing_account: str = "unknown") -> None:
+                 default_billing_account: str | None = "unknown") -> None:
         import duckdb
 
         self.store = store
@@ -93,7 +122,7 @@ class Staging:
         # Rows stage in memory, spilling into a scratch folder beside the store past MEMORY_LIMIT: one write
         # of the data (into the store at the swap) instead of two, and the store stays unlocked meanwhile.
         self.path = scratch_path(store)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.con: duckdb.DuckDBPyConnection | None = duckdb.connect(":memory:")
         self.con.execute(f"SET temp_directory = '{self.path}'")
         self.con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
@@ -106,6 +135,7 @@ class Staging:
         self._lazy: dict[str, list[str]] = {}  # view name -> its columns
         self._tag_rows: list[dict[str, Any]] = []
         self._staged_rows = 0
+        self._today = datetime.now(UTC).date()
         self._restage()
 
     def __enter__(self) -> Staging:
@@ -283,16 +313,31 @@ class Staging:
                                 "FROM memory.staged")[0]
         if row is None:
             return None
-        msg = f"{message} ({row['v']})" if value_col else message
+        value = row["v"] if value_col else None
+        # A value with control characters is shown escaped: the message goes to a terminal.
+        msg = f"{message} ({value!r})" if value is not None and has_controls(value) else (
+            f"{message} ({value})" if value_col else message)
         return LoadProblem(msg, row["s"], row["r"], column)
 
-    @staticmethod
-    def _checks() -> list[tuple[str, str, str, str | None]]:
+    def _checks(self) -> list[tuple[str, str, str | None, str | None]]:
         """(SQL true on a bad row, message, column, column whose value the message shows)."""
+        today = self._today
+        last_start = today + timedelta(days=START_HORIZON_DAYS)
+        last_end = today.replace(year=today.year + END_HORIZON_YEARS, day=min(today.day, 28))
+        first = FIRST_DAY.isoformat()
         return [
             ("ChargePeriodStart IS NULL", "ChargePeriodStart is empty", "ChargePeriodStart", None),
             ("EffectiveCost IS NULL", "neither EffectiveCost nor BilledCost has a value", "EffectiveCost", None),
-            *((f'isnan("{c}") OR isinf("{c}")', f"{c} is not a finite number", c, c) for c in COST_COLUMNS),
+            *((f'isnan("{c}") OR isinf("{c}")', f"{c} is not a finite number", c, c) for c in AMOUNT_COLUMNS),
+            *((f'abs("{c}") >= {MAX_MAGNITUDE:.0e}', f"{c} is beyond what a bill holds (|x| < {MAX_MAGNITUDE:.0e})",
+               c, c) for c in AMOUNT_COLUMNS),
+            *((f"\"{c}\" < TIMESTAMP '{first}' OR \"{c}\" >= TIMESTAMP '{last_start}'",
+               f"{c} is outside {first} to {last_start} (billing data starts in 2006, and no charge starts "
+               f"more than {START_HORIZON_DAYS} days after today, {today})", c, c) for c in START_COLUMNS),
+            *((f"\"{c}\" < TIMESTAMP '{first}' OR \"{c}\" >= TIMESTAMP '{last_end}'",
+               f"{c} is outside {first} to {last_end} (at most {END_HORIZON_YEARS} years after today)", c, c)
+              for c in END_COLUMNS),
+            (_has_control(IDENTIFIER_COLUMNS), "an identifier holds a control character", None, None),
         ]
 
     def _scan(self, import_id: int) -> pd.DataFrame:
@@ -305,7 +350,8 @@ class Staging:
         return self.con.execute(
             "SELECT BillingAccountId, BillingPeriodStart, BillingCurrency, ProviderName, "
             "coalesce(SubAccountId, BillingAccountId) AS account, count(*) AS n, sum(BilledCost) AS billed, "
-            f"sum(EffectiveCost) AS effective, {bad} FROM line_items WHERE import_id = {int(import_id)} "
+            f"sum(EffectiveCost) AS effective, {bad}, count_if({_has_control(FREE_TEXT_COLUMNS)}) AS free_ctl "
+            f"FROM line_items WHERE import_id = {int(import_id)} "
             "GROUP BY ALL").df()
 
     def _problems(self, keyed: pd.DataFrame, import_id: int) -> list[LoadProblem]:
@@ -313,8 +359,21 @@ class Staging:
         staged sources."""
         assert self.con is not None
         # A bad stored row is refused even if its source row cannot be named.
-        problems = [self._first(where, message, column, shown) or LoadProblem(message, column=column)
-                    for i, (where, message, column, shown) in enumerate(self._checks()) if keyed[f"bad_{i}"].sum()]
+        problems = []
+        for i, (where, message, column, shown) in enumerate(self._checks()):
+            if not keyed[f"bad_{i}"].sum():
+                continue
+            if column is None:  # the identifier check: name the column and show the value, escaped
+                for col in IDENTIFIER_COLUMNS:
+                    found = self._first(_has_control((col,)), f"{col} holds a control character (identifiers "
+                                        "may not; fix the export)", col, col)
+                    if found is not None:
+                        problems.append(found)
+                        break
+                else:
+                    problems.append(LoadProblem(message))
+                continue
+            problems.append(self._first(where, message, column, shown) or LoadProblem(message, column=column))
         currencies = keyed.groupby("BillingCurrency")["n"].sum().sort_values(ascending=False, kind="stable")
         names = [str(c) for c in currencies.index]
         if len(names) > 1:
@@ -326,8 +385,9 @@ class Staging:
                 f"SELECT DISTINCT BillingCurrency FROM {DATA_TABLE} WHERE import_id IS DISTINCT FROM ? "
                 "AND BillingCurrency IS NOT NULL LIMIT 2", [import_id]).fetchall()]
             if len(stored) == 1 and stored[0] != names[0]:
-                problems.append(LoadProblem(f"the data is in {names[0]} but the store holds {stored[0]}; "
-                                            "a store holds one currency", column="BillingCurrency"))
+                message = f"the data is in {names[0]} but the store holds {stored[0]}; a store holds one currency"
+                problems.append(self._first("TRUE", message, "BillingCurrency")
+                                or LoadProblem(message, column="BillingCurrency"))
         return problems
 
     # -- swapping in ------------------------------------------------------------------------------------
@@ -341,6 +401,7 @@ class Staging:
         phase = on_phase or (lambda _name: None)
         phase("validating")
         at = (imported_at or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
+        self._today = at.date()  # the bounds on charge dates are relative to the home's today
         if self._staged_rows == 0 and self._contracts:
             summary = self._store_contracts_only(at, source or "load")
             self.close()
@@ -389,6 +450,33 @@ class Staging:
         first = self._first(spans, "")
         return {"rows": int(n), "billed_cost": float(billed or 0.0),
                 "first_source": first.source if first else None, "first_row": first.row if first else None}
+
+    def _strip_controls(self, import_id: int) -> None:
+        """Strip control characters from the free text this load wrote (inside its transaction), with the
+        sanitiser every renderer uses; one note per column names how many values and the first row."""
+        assert self.con is not None
+        written = set(stored_columns(self.con))
+        for col in FREE_TEXT_COLUMNS:
+            if col not in written:
+                continue
+            values = [r[0] for r in self.con.execute(
+                f'SELECT DISTINCT "{col}" FROM {DATA_TABLE} WHERE import_id = ? AND {_has_control((col,))}',
+                [import_id]).fetchall()]
+            if not values:
+                continue
+            first = self._first(_has_control((col,)), "first", col, col)
+            where = f"{first.source}, row {first.row}: " if first and first.source else ""
+            shown = f" ({first.message})" if first else ""
+            import pandas as pd
+
+            self.con.register("_clean", pd.DataFrame({"raw": values, "clean": [one_line_plain(v) for v in values]}))
+            rows = one_row(self.con, f'SELECT count(*) FROM {DATA_TABLE} WHERE import_id = ? AND {_has_control((col,))}',
+                           [import_id])[0]
+            self.con.execute(f'UPDATE {DATA_TABLE} SET "{col}" = c.clean FROM _clean c '
+                             f'WHERE {DATA_TABLE}."{col}" = c.raw AND {DATA_TABLE}.import_id = ?', [import_id])
+            self.con.unregister("_clean")
+            self.notes.append(f"warning: {where}control characters stripped from {col} in {rows:,} "
+                              f"row{'s' if rows != 1 else ''}{shown}")
 
     def _summary(self, keyed: pd.DataFrame, report: FoldReport) -> LoadSummary:
         periods = []
@@ -454,6 +542,8 @@ class Staging:
             problems = self._problems(keyed, import_id)
             if problems:
                 raise LoadError(problems)
+            if keyed["free_ctl"].sum():
+                self._strip_controls(import_id)
             summary = self._summary(keyed, report)
             summary.multi_month = self._multi_month_charges(import_id)
             older = f"import_id IS DISTINCT FROM {import_id}"

@@ -22,12 +22,13 @@ from storage.sources.shapes import FORMATS
               help="The billing currency of FOCUS files without a BillingCurrency column (or with empty cells), "
                    "such as the FOCUS specification's example files; without it such a file is refused. Also "
                    "the currency of CUR rows without one [default for CUR: the configured currency].")
-@click.option("--billing-account", default="unknown", show_default=True, metavar="ID",
-              help="BillingAccountId of files without one.")
+@click.option("--billing-account", default=None, metavar="ID",
+              help="BillingAccountId of files that have no BillingAccountId column (such a file is refused "
+                   "without it); an empty cell in a file's own column is refused either way.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
 @click.pass_obj
 def command(home, paths: tuple[str, ...], fmt: str | None, currency: str | None,  # type: ignore[no-untyped-def]
-            billing_account: str, as_json: bool) -> None:
+            billing_account: str | None, as_json: bool) -> None:
     """Import billing exports: files, folders (searched recursively) or globs of CSV, CSV.gz or Parquet.
 
     FOCUS 1.0-1.3 (any provider), AWS CUR 2.0 and the legacy CUR (CSV with lineItem/ names, or its
@@ -41,7 +42,11 @@ def command(home, paths: tuple[str, ...], fmt: str | None, currency: str | None,
     mandatory columns a file lacks are listed. FOCUS 1.3 Contract Commitment files are stored beside the line
     items and shown in the commitment review. One
     import is one transaction: a bad file anywhere stores nothing and exits 2 naming the file, row and
-    column. Importing a billing period of a billing account again replaces it. Prints rows, replaced rows,
+    column. Costs and quantities must be finite and below 1e15 in size; ChargePeriodStart and
+    BillingPeriodStart must lie between 2006-01-01 and 366 days after today; offsets are read as UTC, and the
+    billing period comes from the BillingPeriod columns as written. Control characters are refused in
+    identifiers and stripped, with a warning, from names and descriptions; a file of more than 1,000 columns
+    is refused. Importing a billing period of a billing account again replaces it. Prints rows, replaced rows,
     providers, accounts, BilledCost and EffectiveCost per billing period (so each period's BilledCost is its
     invoice's), charges whose charge period spans months, absent columns and folded tag keys.
     """

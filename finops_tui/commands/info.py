@@ -28,8 +28,16 @@ def command(home, as_json: bool) -> None:  # type: ignore[no-untyped-def]
             "providers": list(info.providers),
             "last_import_at": info.last_import_at,
         }
+    from storage.home import permission_warnings
+
+    warnings = permission_warnings(home.path)
+    out["permission_warnings"] = warnings
     if as_json:
         echo_json(out)
         return
+    for line in warnings:
+        click.echo(f"warning: {line}", err=True)
     for key, value in out.items():
+        if key == "permission_warnings":
+            continue
         click.echo(f"{key:>15}: {value if value not in (None, []) else '-'}")

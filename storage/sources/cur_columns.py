@@ -17,7 +17,7 @@ import re
 # read as (storage.sources.files.KINDS).
 COLUMNS: dict[str, str] = {
     "lineItem/UsageStartDate": "ts", "lineItem/UsageEndDate": "ts",
-    "bill/BillingPeriodStartDate": "ts", "bill/BillingPeriodEndDate": "ts",
+    "bill/BillingPeriodStartDate": "period", "bill/BillingPeriodEndDate": "period",
     "bill/PayerAccountId": "text", "bill/InvoicingEntity": "text",
     "lineItem/UsageAccountId": "text", "lineItem/CurrencyCode": "text", "lineItem/LegalEntity": "text",
     "lineItem/LineItemType": "text", "lineItem/LineItemDescription": "text", "lineItem/ProductCode": "text",

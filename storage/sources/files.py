@@ -35,7 +35,12 @@ __all__ = ["FORMATS", "ImportResult", "Mapping", "RawFile", "import_files", "lit
 
 # ISO 8601 dates and times as FOCUS requires them; DuckDB alone would read "4/1/25" as the year 4.
 ISO_TIMESTAMP = r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?\s*(Z|UTC|[+-]\d{2}(:?\d{2})?)?"
-KINDS = ("num", "ts", "text", "tags", "map", "raw")
+KINDS = ("num", "ts", "period", "text", "tags", "map", "raw")
+# A billing period is a calendar period as the provider states it: an offset on its start is dropped
+# (2026-10-01T00:00:00+05:00 is the period 2026-10), never used to shift it into another month.
+OFFSET = r"\s*(Z|UTC|[+-]\d{2}(:?\d{2})?)$"
+# The raw columns that give BillingAccountId, per shape (FOCUS, CUR 2.0 / Athena, legacy CUR).
+ACCOUNT_SOURCES = ("BillingAccountId", "bill_payer_account_id")
 Progress = Callable[[str, float], None]
 
 
@@ -109,7 +114,7 @@ def typed_expr(raw: RawFile, name: str, kind: str) -> tuple[str, str | None]:
     """(SQL giving the typed value, SQL true where a present value is bad or None when it cannot be)."""
     col = raw.find(name)
     if col is None:
-        return {"num": "CAST(NULL AS DOUBLE)", "ts": "CAST(NULL AS TIMESTAMP)"}.get(kind,
+        return {"num": "CAST(NULL AS DOUBLE)", "ts": "CAST(NULL AS TIMESTAMP)", "period": "CAST(NULL AS TIMESTAMP)"}.get(kind,
                                                                                      "CAST(NULL AS VARCHAR)"), None
     c, typ = q(col), raw.types[col].upper()
     is_text = typ == "VARCHAR"
@@ -119,6 +124,15 @@ def typed_expr(raw: RawFile, name: str, kind: str) -> tuple[str, str | None]:
             return f"CAST({c} AS DOUBLE)", None
         val = f"TRY_CAST(trim(CAST({c} AS VARCHAR)) AS DOUBLE)"
         return val, f"{present} AND {val} IS NULL"
+    if kind == "period":
+        if typ.startswith("TIMESTAMP WITH TIME ZONE"):
+            return f"timezone('UTC', {c})", None
+        if typ.startswith(("TIMESTAMP", "DATE")):
+            return f"CAST({c} AS TIMESTAMP)", None
+        s = f"trim(CAST({c} AS VARCHAR))"
+        val = (f"CASE WHEN regexp_full_match({s}, {lit(ISO_TIMESTAMP)}) THEN "
+               f"TRY_CAST(regexp_replace({s}, {lit(OFFSET)}, '') AS TIMESTAMP) END")
+        return val, f"{present} AND ({val}) IS NULL"
     if kind == "ts":
         if typ.startswith("TIMESTAMP WITH TIME ZONE"):
             return f"timezone('UTC', {c})", None
@@ -139,18 +153,26 @@ def typed_expr(raw: RawFile, name: str, kind: str) -> tuple[str, str | None]:
 
 def _bad_message(kind: str, column: str, value: str) -> str:
     shown = value if len(value) <= 60 else value[:57] + "..."
+    if kind == "required":
+        return f"{column} is empty (every row needs its billing account)"
     if kind == "num":
         return f"not a number: {shown!r}"
     return f"not an ISO 8601 timestamp: {shown!r}"
 
 
-def check_values(con: duckdb.DuckDBPyConnection, raw: RawFile, needs: dict[str, str]) -> list[LoadProblem]:
-    """The first bad row of every typed column, found in one aggregate pass."""
+def check_values(con: duckdb.DuckDBPyConnection, raw: RawFile, needs: dict[str, str],
+                 required: tuple[str, ...] = ()) -> list[LoadProblem]:
+    """The first bad row of every typed column (and the first empty one of each ``required`` column),
+    found in one aggregate pass."""
     checks = []
     for name, kind in needs.items():
         _val, bad = typed_expr(raw, name, kind)
         if bad is not None:
             checks.append((name, kind, bad))
+    for name in required:
+        col = raw.find(name)
+        if col is not None:
+            checks.append((name, "required", f"{q(col)} IS NULL OR NOT {_present(f'CAST({q(col)} AS VARCHAR)')}"))
     if not checks:
         return []
     aggs = ", ".join(f"min(__row) FILTER (WHERE {bad})" for _n, _k, bad in checks)
@@ -161,8 +183,14 @@ def check_values(con: duckdb.DuckDBPyConnection, raw: RawFile, needs: dict[str, 
             continue
         col = raw.find(name) or name
         value = one_row(con, f"SELECT CAST({q(col)} AS VARCHAR) FROM {raw.relation} WHERE __row = ?", [row])[0]
-        problems.append(LoadProblem(_bad_message(kind, col, value), raw.name, int(row), col))
+        problems.append(LoadProblem(_bad_message(kind, raw.label(col), value or ""), raw.name, int(row),
+                                    raw.label(col)))
     return sorted(problems, key=lambda p: p.row or 0)
+
+
+def account_source(raw: RawFile, needs: dict[str, str]) -> str | None:
+    """The name (as the mapping reads it) of the file's column giving BillingAccountId, if it has one."""
+    return next((n for n in ACCOUNT_SOURCES if n in needs and raw.find(n) is not None), None)
 
 
 def typed_cte(raw: RawFile, needs: dict[str, str]) -> str:
@@ -170,7 +198,7 @@ def typed_cte(raw: RawFile, needs: dict[str, str]) -> str:
     return f"t AS (SELECT {cols}, __row FROM {raw.relation})"
 
 
-def with_defaults(exprs: dict[str, str], staging: Staging) -> dict[str, str]:
+def with_defaults(exprs: dict[str, str], staging: Staging, has_account: bool = True) -> dict[str, str]:
     """The staging's defaults (Staging._fill) applied in the SELECT, so that the fill rewrites no rows."""
     def get(name: str) -> str:
         return exprs.get(name, "NULL")
@@ -188,8 +216,12 @@ def with_defaults(exprs: dict[str, str], staging: Staging) -> dict[str, str]:
         if "BillingPeriodEnd" in exprs:
             out["BillingPeriodEnd"] = (f"CAST(coalesce({get('BillingPeriodEnd')}, {month} + INTERVAL 1 MONTH) "
                                        "AS TIMESTAMP)")
-    out["BillingAccountId"] = (f"coalesce(NULLIF(TRIM({get('BillingAccountId')}), ''), "
-                               f"{lit(staging.default_billing_account)})")
+    if has_account or staging.default_billing_account is None:
+        # Empty cells of the file's own column were refused (check_values): --billing-account fills only a
+        # file without the column, so one file never mixes a stated account with an assumed one.
+        out["BillingAccountId"] = f"NULLIF(TRIM({get('BillingAccountId')}), '')"
+    else:
+        out["BillingAccountId"] = lit(staging.default_billing_account)
     out["BillingCurrency"] = f"upper(coalesce(NULLIF(TRIM({get('BillingCurrency')}), ''), {lit(staging.default_currency)}))"
     return out
 
@@ -202,8 +234,9 @@ def stage_file(staging: Staging, raw: RawFile, mapping: Mapping) -> int:
     assert con is not None
     if mapping.aliases:
         raw = replace(raw, aliases={**raw.aliases, **mapping.aliases})
+    account = account_source(raw, mapping.needs)
     try:
-        problems = check_values(con, raw, mapping.needs)
+        problems = check_values(con, raw, mapping.needs, (account,) if account else ())
         if problems:
             raise LoadError(problems)
         cte = typed_cte(raw, mapping.needs)
@@ -215,9 +248,16 @@ def stage_file(staging: Staging, raw: RawFile, mapping: Mapping) -> int:
             if rows == 0:
                 raise LoadError([LoadProblem("no data rows (only a header)", raw.name)])
             return rows
+        if account is None and staging.default_billing_account is None:
+            raise LoadError([LoadProblem(
+                "no BillingAccountId column (nor bill_payer_account_id / bill/PayerAccountId): say whose bill "
+                "this is with --billing-account ID", raw.name, column="BillingAccountId")])
+        needs, branches = local_billing_period(con, raw, mapping)
+        if needs is not mapping.needs:
+            cte = typed_cte(raw, needs)
         selects = []
-        for branch, where in mapping.branches:
-            exprs = with_defaults(branch, staging)
+        for branch, where in branches:
+            exprs = with_defaults(branch, staging, account is not None)
             body = ", ".join(f"{e} AS {q(n)}" for n, e in exprs.items())
             selects.append(f"SELECT {body}, {lit(raw.name)} AS _source, __row AS _row FROM t"
                            + (f" WHERE {where}" if where else ""))
@@ -230,6 +270,27 @@ def stage_file(staging: Staging, raw: RawFile, mapping: Mapping) -> int:
     if rows == 0:
         raise LoadError([LoadProblem("no data rows (only a header)", raw.name)])
     return rows
+
+
+def local_billing_period(con: duckdb.DuckDBPyConnection, raw: RawFile,
+                         mapping: Mapping) -> tuple[dict[str, str], list[tuple[dict[str, str], str | None]]]:
+    """(needs, branches) of a mapping, with the billing period of a file that has no BillingPeriod columns
+    taken from its charge start as written, when those carry a UTC offset: a charge at
+    2026-10-01T00:00+05:00 is in the October bill, though it started on September 30 in UTC."""
+    col = raw.find("ChargePeriodStart") if mapping.format.startswith("focus") else None
+    if col is None or raw.find("BillingPeriodStart") is not None or raw.types[col].upper() != "VARCHAR":
+        return mapping.needs, mapping.branches
+    shifted = one_row(con, f"SELECT bool_or(regexp_matches(trim({q(col)}), '[+-][0-9]{{2}}(:?[0-9]{{2}})?$') "
+                           f"AND NOT regexp_matches(trim({q(col)}), '[+-]00(:?00)?$')) FROM {raw.relation}")[0]
+    if not shifted:
+        return mapping.needs, mapping.branches
+    name = "__charge_period_local"
+    raw.aliases[name] = col
+    month = f"date_trunc('month', t.{q(name)})"
+    branches = [({**b, "BillingPeriodStart": f"CAST({month} AS TIMESTAMP)",
+                  "BillingPeriodEnd": f"CAST({month} + INTERVAL 1 MONTH AS TIMESTAMP)"}, w)
+                for b, w in mapping.branches]
+    return {**mapping.needs, name: "period"}, branches
 
 
 # -- one import -----------------------------------------------------------------------------------------
@@ -291,13 +352,14 @@ class _Progress:
 
 
 def import_files(store: CostStore, paths: Sequence[str | Path], *, fmt: str | None = None,
-                 currency: str | None = None, fallback_currency: str = "USD", billing_account: str = "unknown",
+                 currency: str | None = None, fallback_currency: str = "USD", billing_account: str | None = None,
                  progress: Progress | None = None, imported_at: datetime | None = None) -> ImportResult:
     """Import billing files in one transaction; raises LoadError (nothing stored) on any bad input.
     ``currency`` is the currency given explicitly (``--currency``): a FOCUS file without BillingCurrency is
     refused without it. ``fallback_currency`` is the currency of CUR rows without one (the configured one).
-    ``progress`` hears (message, fraction 0-1) from this thread and from a polling thread; ``imported_at``
-    (the home's clock) stamps the import."""
+    ``billing_account`` is the BillingAccountId of files without that column (a file without it is refused
+    when none is given). ``progress`` hears (message, fraction 0-1) from this thread and from a polling
+    thread; ``imported_at`` (the home's clock) stamps the import and dates the bounds on charge dates."""
     currency = currency.upper() if currency else None
     files = expand_paths(paths)
     sizes = [max(f.stat().st_size, 1) for f in files]

@@ -141,7 +141,8 @@ def mapping(raw: RawFile, *, currency_given: bool = False) -> Mapping:
     needs: dict[str, str] = {}
     exprs: dict[str, str] = {}
     for name in stored_columns():
-        kind = JSON_COLUMNS.get(name) or KIND_OF_TYPE[FOCUS_COLUMNS[name]]
+        kind = JSON_COLUMNS.get(name) or ("period" if name.startswith("BillingPeriod")
+                                          else KIND_OF_TYPE[FOCUS_COLUMNS[name]])
         if raw.find(name) is not None:
             needs[name] = kind
             exprs[name] = f"t.{q(name)}"

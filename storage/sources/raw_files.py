@@ -6,10 +6,13 @@ column. CSV is loaded as text in file order; Parquet is scanned in place with it
 from __future__ import annotations
 
 import csv
+import errno
 import glob
 import gzip
 import io
+import os
 import re
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +28,9 @@ CSV_SUFFIXES = (".csv", ".csv.gz")
 PARQUET_SUFFIXES = (".parquet", ".parq", ".pq")
 NULL_WORDS = ("", "NULL", "null")
 MAX_LINE_BYTES = 8 * 1024 * 1024
+# FOCUS has about 60 columns and a legacy CUR with many tags a few hundred; beyond this a file is no
+# billing export (and every per-column check would make it slow), so it is refused before it is read.
+MAX_COLUMNS = 1000
 
 
 def q(name: str) -> str:
@@ -69,30 +75,106 @@ class RawFile:
 
 
 # -- finding and opening files --------------------------------------------------------------------------
-def _is_data_file(p: Path) -> bool:
-    name = p.name.lower()
-    return p.is_file() and name.endswith(CSV_SUFFIXES + PARQUET_SUFFIXES)
+def _is_data_name(p: Path) -> bool:
+    return p.name.lower().endswith(CSV_SUFFIXES + PARQUET_SUFFIXES)
+
+
+def _not_a_file(path: Path) -> LoadProblem | None:
+    """What ``path`` is when it is not a readable regular file or folder (None when it is one)."""
+    try:
+        st = path.stat()
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return LoadProblem("a symbolic link loop (the link points, through other links, back at itself)",
+                               str(path))
+        if path.is_symlink():
+            return LoadProblem(f"a broken symbolic link (to {os.readlink(path)!r})", str(path))
+        if exc.errno in (errno.EACCES, errno.EPERM):
+            return LoadProblem("cannot be read (permission denied)", str(path))
+        if exc.errno == errno.ENOENT:
+            return LoadProblem("no such file or folder", str(path))
+        return LoadProblem(f"cannot be read ({exc.strerror})", str(path))
+    mode = st.st_mode
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    what = ("a named pipe (FIFO)" if stat.S_ISFIFO(mode) else "a character device" if stat.S_ISCHR(mode)
+            else "a block device" if stat.S_ISBLK(mode) else "a socket" if stat.S_ISSOCK(mode)
+            else "not a regular file")
+    return LoadProblem(f"{what}, not a billing file: import regular files only", str(path))
+
+
+def _readable(path: Path) -> None:
+    """Refuse a regular file this user cannot open (checked by opening: root ignores the mode bits)."""
+    try:
+        with open(path, "rb"):
+            pass
+    except OSError as exc:
+        why = "permission denied" if isinstance(exc, PermissionError) else exc.strerror or str(exc)
+        raise LoadError([LoadProblem(f"cannot be read ({why})", str(path))]) from exc
+
+
+def _walk(folder: Path, seen: set[tuple[int, int]]) -> list[Path]:
+    """Every billing file under ``folder``, following links to folders; any entry that cannot be listed
+    or read fails the whole import (never a silent skip, as Path.rglob does)."""
+    try:
+        st = folder.stat()
+        key = (st.st_dev, st.st_ino)
+        if key in seen:
+            raise LoadError([LoadProblem("a symbolic link loop (a link inside points back at a folder above it)",
+                                         str(folder))])
+        seen = seen | {key}
+        with os.scandir(folder) as it:
+            entries = sorted(it, key=lambda e: e.name)
+    except OSError as exc:
+        why = "permission denied" if isinstance(exc, PermissionError) else exc.strerror or str(exc)
+        raise LoadError([LoadProblem(f"this folder cannot be read ({why}); nothing was imported",
+                                     str(folder))]) from exc
+    found: list[Path] = []
+    for entry in entries:
+        p = Path(entry.path)
+        problem = _not_a_file(p)
+        if problem is not None:
+            if _is_data_name(p) or "loop" in problem.message or "permission" in problem.message:
+                raise LoadError([problem])
+            continue  # a pipe or broken link named like no billing file is not billing input
+        if p.is_dir():
+            found.extend(_walk(p, seen))
+        elif _is_data_name(p):
+            _readable(p)
+            found.append(p)
+    return found
 
 
 def expand_paths(paths: Sequence[str | Path]) -> list[Path]:
-    """Files, folders (searched recursively) and globs, as a sorted list of CSV/CSV.gz/Parquet files."""
+    """Files, folders (searched recursively) and globs, as a sorted list of CSV/CSV.gz/Parquet files.
+    Anything named or found that cannot be read (a folder, a file, a link loop, a pipe or device named
+    like a billing file) refuses the whole import, naming it."""
     out: list[Path] = []
     for raw in paths:
         p = Path(raw).expanduser()
-        if p.is_dir():
-            found = sorted(f for f in p.rglob("*") if _is_data_file(f))
-            if not found:
-                raise LoadError([LoadProblem("no CSV, CSV.gz or Parquet files in this folder", str(p))])
-            out.extend(found)
-        elif p.is_file():
-            out.append(p)
-        elif glob.has_magic(str(raw)):
-            found = sorted(Path(f) for f in glob.glob(str(p), recursive=True) if _is_data_file(Path(f)))
+        problem = _not_a_file(p)
+        if problem is not None and glob.has_magic(str(raw)) and problem.message == "no such file or folder":
+            found = []
+            for f in sorted(Path(f) for f in glob.glob(str(p), recursive=True)):
+                bad = _not_a_file(f)
+                if bad is not None and _is_data_name(f):
+                    raise LoadError([bad])
+                if bad is None and f.is_file() and _is_data_name(f):
+                    _readable(f)
+                    found.append(f)
             if not found:
                 raise LoadError([LoadProblem("no CSV, CSV.gz or Parquet files match", str(raw))])
             out.extend(found)
+        elif problem is not None:
+            raise LoadError([problem])
+        elif p.is_dir():
+            found = sorted(_walk(p, set()))
+            if not found:
+                raise LoadError([LoadProblem("no CSV, CSV.gz or Parquet files in this folder", str(p))])
+            out.extend(found)
         else:
-            raise LoadError([LoadProblem("no such file or folder", str(raw))])
+            _readable(p)
+            out.append(p)
     seen: set[Path] = set()
     unique: list[Path] = []
     for f in out:
@@ -132,6 +214,9 @@ def _check_names(path: Path, names: list[str]) -> dict[str, str]:
     AWS tags, so two columns, but DuckDB's names ignore case)."""
     if not names or all(not n for n in names):
         raise LoadError([LoadProblem("the file has no header (it is empty)", str(path))])
+    if len(names) > MAX_COLUMNS:
+        raise LoadError([LoadProblem(f"{len(names):,} columns: more than the {MAX_COLUMNS:,} a billing export has; "
+                                     "is this a billing file?", str(path))])
     seen: dict[str, str] = {}
     renamed: dict[str, str] = {}
     for n in names:
@@ -154,6 +239,19 @@ def READ_ERRORS(duckdb) -> tuple[type[Exception], ...]:  # noqa: N802 - reads as
     return (duckdb.InvalidInputException, duckdb.IOException, duckdb.ConversionException)
 
 
+def _csv_reason(text: str) -> str:
+    """The sentence of a DuckDB CSV error that says what is wrong (not the line, fixes or settings)."""
+    lines = [ln.strip() for ln in text.splitlines()]
+    skip = ("csv error on line", "original line", "possible fixes", "*", "file =")
+    for i, ln in enumerate(lines):
+        if not ln or ln.lower().startswith(skip) or "=" in ln and "(" in ln:
+            continue
+        if i > 0 and lines[i - 1].lower().startswith("original line"):
+            continue  # the quoted line itself
+        return ln.rstrip(".")
+    return ""
+
+
 def duckdb_problem(path: Path, exc: Exception) -> LoadProblem:
     """A DuckDB read error as one line naming the file (and the row where DuckDB says which)."""
     text = str(exc)
@@ -167,9 +265,16 @@ def duckdb_problem(path: Path, exc: Exception) -> LoadProblem:
         msg = f"a line is longer than {MAX_LINE_BYTES // 1024 // 1024} MB"
     elif "parquet" in text.lower() or "magic bytes" in text.lower() or "footer" in text.lower():
         msg = "not a readable Parquet file (truncated or damaged)"
+    elif "unterminated quote" in text.lower():
+        msg = (f"unterminated quote at line {line.group(1)}: a field opened with \" is never closed"
+               if line else "unterminated quote: a field opened with \" is never closed")
     else:
-        first = next((ln.strip() for ln in text.splitlines() if ln.strip()), "unreadable")
-        msg = re.sub(r"^[A-Za-z ]*Error:\s*", "", first)
+        msg = _csv_reason(text) if line else ""
+        if not msg:
+            first = next((ln.strip() for ln in text.splitlines() if ln.strip()), "unreadable")
+            msg = re.sub(r"^[A-Za-z ]*Error:\s*", "", first)
+        if line:
+            msg = f"{msg} (line {line.group(1)})"
     return LoadProblem(msg, str(path), row if row and row > 0 else None)
 
 

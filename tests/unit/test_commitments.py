@@ -56,7 +56,7 @@ def spec_figures(tmp_path_factory: pytest.TempPathFactory):
     out = {}
     for i, name in enumerate(GOLDEN):
         store = new_store(tmp_path_factory.mktemp(f"spec{i}"))
-        import_files(store, [SHARED_DATA / SPEC / name], currency="USD")
+        import_files(store, [SHARED_DATA / SPEC / name], currency="USD", billing_account="spec")
         out[name] = (store, figures_from(usage_frame(store, *JAN, eligible), *JAN, eligible))
     return out
 

@@ -102,7 +102,7 @@ CASES: dict[str, tuple[Callable[[Path], Path], list[str]]] = {
         ["mixed_cur.csv", "row 3", "mixed currencies"]),
     "another currency than the store": (
         lambda d: write(d / "eur.csv", csv_text(["acct-2,2026-10-03,1,1,EUR,AWS,NULL"])),
-        ["EUR", "USD", "one currency"]),
+        ["eur.csv", "row 1", "EUR", "USD", "one currency"]),
     "non-UTF-8 bytes": (
         lambda d: write(d / "latin1.csv", csv_text(good_rows(2)).encode()
                         + "acct-2,2026-10-03,1,1,USD,Caf\u00e9,NULL\n".encode("latin-1")),

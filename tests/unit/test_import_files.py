@@ -85,7 +85,7 @@ def test_spec_commitment_examples_import_except_the_invalid_purchase_times(share
     for i, f in enumerate(files):
         store = new_store(tmp_path / str(i))
         try:
-            import_files(store, [f], currency="USD")  # the examples have no BillingCurrency column
+            import_files(store, [f], currency="USD", billing_account="spec")  # the examples have no BillingCurrency column
         except LoadError as exc:
             p = exc.problems[0]
             refused[f.name] = (p.row, p.column, str(p))
@@ -98,7 +98,7 @@ def test_spec_commitment_examples_import_except_the_invalid_purchase_times(share
 def test_spec_usage_scenario_3_used_plus_unused_is_the_purchase(shared_data: Path, tmp_path) -> None:
     store = new_store(tmp_path)
     import_files(store, [shared_data / SPEC / "commitment_discount_scenarios/commitment_discount_usage_scenario_3.csv"],
-                 currency="usd")
+                 currency="usd", billing_account="spec")
     df = store.query("SELECT CommitmentDiscountStatus AS s, sum(EffectiveCost) AS e FROM line_items GROUP BY 1")
     assert dict(zip(df["s"], df["e"], strict=True)) == {"Used": 0.75, "Unused": 0.25}
     assert store.info().currency == "USD"  # no BillingCurrency column: the one given
@@ -159,7 +159,7 @@ def test_bom_crlf_null_words_and_offsets(tmp_path) -> None:
             f"2026-10-01T02:00:00+02:00,1.5,usd,null,1.5{rest}\r\n2026-10-01 03:00:00, 2.5 ,USD,NULL,2.5{rest}\r\n")
     (tmp_path / "bom.csv").write_bytes(text.encode("utf-8"))
     store = new_store(tmp_path)
-    import_files(store, [tmp_path / "bom.csv"])
+    import_files(store, [tmp_path / "bom.csv"], billing_account="acct")
     df = store.query("SELECT ChargePeriodStart AS t, BilledCost AS b, SubAccountId AS s, BillingCurrency AS c "
                      "FROM line_items ORDER BY t")
     assert [str(t) for t in df["t"]] == ["2026-10-01 00:00:00", "2026-10-01 03:00:00"]

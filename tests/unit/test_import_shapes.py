@@ -5,6 +5,7 @@ Azure, Google Cloud, OCI and pre-1.0 FOCUS files, naming the export to create in
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 import pyarrow as pa
@@ -72,13 +73,14 @@ def test_the_summary_and_json_name_each_files_shape(tmp_path: Path) -> None:
     d.mkdir()
     (d / "a_legacy.csv").write_text("lineItem/UsageStartDate,lineItem/UnblendedCost,resourceTags/user:team\n"
                                     "2026-10-01T00:00:00Z,2.5,pay\n")
-    pq.write_table(pa.table({"line_item_usage_start_date": pa.array([None], pa.timestamp("ms")).fill_null(0),
+    pq.write_table(pa.table({"line_item_usage_start_date": pa.array([datetime(2026, 10, 1)], pa.timestamp("ms")),
                              "line_item_unblended_cost": [1.0], "bill_payer_account_id": ["111"],
                              "resource_tags_user_team": ["web"]}), d / "b_athena.parquet")
     (d / "c_focus.csv").write_text("ChargePeriodStart,ChargePeriodEnd,BillingPeriodStart,BillingPeriodEnd,BilledCost,"
                                    "EffectiveCost,ChargeCategory,BillingCurrency\n2026-10-02T00:00:00Z,"
                                    "2026-10-03T00:00:00Z,2026-10-01,2026-11-01,1,1,Usage,USD\n")
-    out = CliRunner().invoke(main, ["--home", str(tmp_path / "h"), "import", str(d), "--json"])
+    out = CliRunner().invoke(main, ["--home", str(tmp_path / "h"), "import", str(d), "--json",
+                                    "--billing-account", "111"])
     assert out.exit_code == 0, out.output
     files = {Path(f["path"]).name: f for f in json.loads(out.stdout)["files"]}
     assert {n: f["format"] for n, f in files.items()} == {"a_legacy.csv": "cur-legacy",
@@ -86,7 +88,8 @@ def test_the_summary_and_json_name_each_files_shape(tmp_path: Path) -> None:
                                                           "c_focus.csv": "focus-1.0"}
     assert "legacy Cost and Usage Report" in files["a_legacy.csv"]["shape"]
     assert "Athena" in files["b_athena.parquet"]["shape"] and files["c_focus.csv"]["shape"] == "FOCUS 1.0"
-    text = CliRunner().invoke(main, ["--home", str(tmp_path / "h2"), "import", str(d / "a_legacy.csv")])
+    text = CliRunner().invoke(main, ["--home", str(tmp_path / "h2"), "import", str(d / "a_legacy.csv"),
+                                     "--billing-account", "111"])
     assert "a_legacy.csv: cur-legacy, 1 rows (an AWS legacy Cost and Usage Report (lineItem/ column names))" in text.output
     store = CostStore(tmp_path / "h2" / "costs.duckdb", load_config(None).taxonomy)
     assert store.query("SELECT tag_team FROM line_items")["tag_team"][0] == "pay"
@@ -101,7 +104,7 @@ def test_a_forced_format_that_does_not_fit_says_which_does(tmp_path: Path) -> No
     (tmp_path / "cur2.csv").write_text("line_item_usage_start_date,line_item_unblended_cost,resource_tags\n"
                                        "2026-10-01,1,\n")
     out = CliRunner().invoke(main, ["--home", str(tmp_path / "h"), "import", "--format", "cur-legacy",
-                                    str(tmp_path / "cur2.csv")])
+                                    "--billing-account", "111", str(tmp_path / "cur2.csv")])
     assert out.exit_code == 0, out.output  # the same names: read as the legacy CUR was asked for
     (tmp_path / "focus.csv").write_text("ChargePeriodStart,BilledCost\n2026-10-01,1\n")
     out = CliRunner().invoke(main, ["--home", str(tmp_path / "h"), "import", "--format", "cur-legacy",
