@@ -464,17 +464,15 @@ class Staging:
                 [import_id]).fetchall()]
             if not values:
                 continue
-            first = self._first(_has_control((col,)), "first", col, col)
+            first = self._first(_has_control((col,)), "v", col, col)  # message "v (<the value, escaped>)"
             where = f"{first.source}, row {first.row}: " if first and first.source else ""
-            shown = f" ({first.message})" if first else ""
-            import pandas as pd
-
-            self.con.register("_clean", pd.DataFrame({"raw": values, "clean": [one_line_plain(v) for v in values]}))
+            shown = f" (first value {first.message[3:-1]})" if first else ""
             rows = one_row(self.con, f'SELECT count(*) FROM {DATA_TABLE} WHERE import_id = ? AND {_has_control((col,))}',
                            [import_id])[0]
-            self.con.execute(f'UPDATE {DATA_TABLE} SET "{col}" = c.clean FROM _clean c '
-                             f'WHERE {DATA_TABLE}."{col}" = c.raw AND {DATA_TABLE}.import_id = ?', [import_id])
-            self.con.unregister("_clean")
+            cases = " ".join("WHEN ? THEN ?" for _v in values)
+            params: list[Any] = [x for v in values for x in (v, one_line_plain(v))]
+            self.con.execute(f'UPDATE {DATA_TABLE} SET "{col}" = CASE "{col}" {cases} END '
+                             f'WHERE import_id = ? AND {_has_control((col,))}', [*params, import_id])
             self.notes.append(f"warning: {where}control characters stripped from {col} in {rows:,} "
                               f"row{'s' if rows != 1 else ''}{shown}")
 

@@ -38,7 +38,8 @@ ISO_TIMESTAMP = r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?\s*(Z|
 KINDS = ("num", "ts", "period", "text", "tags", "map", "raw")
 # A billing period is a calendar period as the provider states it: an offset on its start is dropped
 # (2026-10-01T00:00:00+05:00 is the period 2026-10), never used to shift it into another month.
-OFFSET = r"\s*(Z|UTC|[+-]\d{2}(:?\d{2})?)$"
+TIME_AND_OFFSET = r"([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)\s*(Z|UTC|[+-]\d{2}(:?\d{2})?)$"
+NONZERO_OFFSET = r"[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?\s*[+-](0[1-9]|1\d|2[0-4]|00:?(0[1-9]|[1-5]\d))"
 # The raw columns that give BillingAccountId, per shape (FOCUS, CUR 2.0 / Athena, legacy CUR).
 ACCOUNT_SOURCES = ("BillingAccountId", "bill_payer_account_id")
 Progress = Callable[[str, float], None]
@@ -131,7 +132,7 @@ def typed_expr(raw: RawFile, name: str, kind: str) -> tuple[str, str | None]:
             return f"CAST({c} AS TIMESTAMP)", None
         s = f"trim(CAST({c} AS VARCHAR))"
         val = (f"CASE WHEN regexp_full_match({s}, {lit(ISO_TIMESTAMP)}) THEN "
-               f"TRY_CAST(regexp_replace({s}, {lit(OFFSET)}, '') AS TIMESTAMP) END")
+               f"TRY_CAST(regexp_replace({s}, {lit(TIME_AND_OFFSET)}, '\\1') AS TIMESTAMP) END")
         return val, f"{present} AND ({val}) IS NULL"
     if kind == "ts":
         if typ.startswith("TIMESTAMP WITH TIME ZONE"):
@@ -280,8 +281,8 @@ def local_billing_period(con: duckdb.DuckDBPyConnection, raw: RawFile,
     col = raw.find("ChargePeriodStart") if mapping.format.startswith("focus") else None
     if col is None or raw.find("BillingPeriodStart") is not None or raw.types[col].upper() != "VARCHAR":
         return mapping.needs, mapping.branches
-    shifted = one_row(con, f"SELECT bool_or(regexp_matches(trim({q(col)}), '[+-][0-9]{{2}}(:?[0-9]{{2}})?$') "
-                           f"AND NOT regexp_matches(trim({q(col)}), '[+-]00(:?00)?$')) FROM {raw.relation}")[0]
+    shifted = one_row(con, f"SELECT bool_or(regexp_matches(trim({q(col)}), {lit(NONZERO_OFFSET)})) "
+                           f"FROM {raw.relation}")[0]
     if not shifted:
         return mapping.needs, mapping.branches
     name = "__charge_period_local"

@@ -4,6 +4,8 @@ rows and totals stay exactly as they were (one import is one transaction, across
 from __future__ import annotations
 
 import gzip
+import hashlib
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -75,6 +77,47 @@ def _good_and_bad(d: Path) -> Path:
     write(folder / "a_good.csv", csv_text(good_rows(3)))
     write(folder / "b_bad.csv", csv_text([*good_rows(2), "acct-2,2026-10-05T00:00:00Z,x1,1,USD,AWS,NULL"]))
     return folder
+
+
+def _wide(d: Path) -> Path:
+    names = ["ChargePeriodStart", "BilledCost", *(f"x_col{i}" for i in range(2014))]
+    return write(d / "wide.csv", ",".join(names) + "\n" + "\n".join(
+        ",".join(["2026-10-01", "1", *("v" for _ in range(2014))]) for _ in range(5)) + "\n")
+
+
+def _fifo(d: Path) -> Path:
+    folder = d / "pipes"
+    folder.mkdir()
+    write(folder / "a.csv", csv_text(good_rows(2)))
+    os.mkfifo(folder / "b.csv")
+    return folder
+
+
+def _loop(d: Path) -> Path:
+    folder = d / "looped"
+    (folder / "sub").mkdir(parents=True)
+    write(folder / "sub" / "a.csv", csv_text(good_rows(2)))
+    (folder / "sub" / "back").symlink_to(folder)
+    return folder
+
+
+def _self_link(d: Path) -> Path:
+    (d / "self.csv").symlink_to(d / "self.csv")
+    return d / "self.csv"
+
+
+def _broken_link(d: Path) -> Path:
+    folder = d / "broken"
+    folder.mkdir()
+    write(folder / "a.csv", csv_text(good_rows(2)))
+    (folder / "gone.csv").symlink_to(d / "nowhere.csv")
+    return folder
+
+
+def _far_parquet(d: Path) -> Path:
+    return _parquet(d / "far.parquet", pd.DataFrame({
+        "BillingAccountId": ["acct-2", "acct-2"], "ChargePeriodStart": pd.to_datetime(["2026-10-01", "2200-01-01"]),
+        "BilledCost": [1.0, 2.0]}))
 
 
 # name -> (writer of the bad input in a folder, words the one-line reason must hold)
@@ -154,10 +197,80 @@ CASES: dict[str, tuple[Callable[[Path], Path], list[str]]] = {
     "gzip that is not gzip": (lambda d: write(d / "fake.csv.gz", b"not gzip at all"), ["fake.csv.gz"]),
     "a good file and a bad one": (_good_and_bad, ["b_bad.csv", "row 3", "BilledCost"]),
     "no such path": (lambda d: d / "nowhere.csv", ["nowhere.csv", "no such file"]),
+    # -- bounds on what a bill can hold (issue 21)
+    "a cost of 1e308": (
+        lambda d: write(d / "huge.csv", csv_text([*good_rows(1), "acct-2,2026-10-01,1e308,1e308,USD,AWS,NULL"])),
+        ["huge.csv", "row 2", "column BilledCost", "1e+15"]),
+    "a negative cost beyond 1e15": (
+        lambda d: write(d / "neg.csv", csv_text(["acct-2,2026-10-01,1,-2e15,USD,AWS,NULL"])),
+        ["neg.csv", "row 1", "column EffectiveCost", "beyond"]),
+    "a quantity of 1e16": (
+        lambda d: write(d / "qty.csv", "BillingAccountId,ChargePeriodStart,BilledCost,PricingQuantity\n"
+                        "a,2026-10-01,1,2\na,2026-10-01,1,1e16\n"),
+        ["qty.csv", "row 2", "column PricingQuantity", "beyond"]),
+    "a NaN quantity": (
+        lambda d: write(d / "qnan.csv", "BillingAccountId,ChargePeriodStart,BilledCost,ConsumedQuantity\n"
+                        "a,2026-10-01,1,nan\n"),
+        ["qnan.csv", "row 1", "column ConsumedQuantity", "finite"]),
+    "a charge on 9999-12-31": (
+        lambda d: write(d / "y9999.csv", csv_text([*good_rows(3), "acct-2,9999-12-31T00:00:00Z,1,1,USD,AWS,NULL"])),
+        ["y9999.csv", "row 4", "column ChargePeriodStart", "9999-12-31", "outside 2006-01-01"]),
+    "a charge in the year 1": (
+        lambda d: write(d / "y0001.csv", csv_text(["acct-2,0001-01-01T00:00:00Z,1,1,USD,AWS,NULL"])),
+        ["y0001.csv", "row 1", "column ChargePeriodStart", "outside 2006-01-01"]),
+    "a charge before 2006": (
+        lambda d: write(d / "y2005.csv", csv_text([*good_rows(1), "acct-2,2005-12-31T23:00:00Z,1,1,USD,AWS,NULL"])),
+        ["y2005.csv", "row 2", "column ChargePeriodStart"]),
+    "a charge more than a year after today": (
+        lambda d: write(d / "next_year.csv", csv_text(["acct-2,2028-01-01T00:00:00Z,1,1,USD,AWS,NULL"])),
+        ["next_year.csv", "row 1", "column ChargePeriodStart", "366 days after today"]),
+    "a charge end in 9999": (
+        lambda d: write(d / "end.csv", "BillingAccountId,ChargePeriodStart,ChargePeriodEnd,BilledCost\n"
+                        "a,2026-10-01,9999-12-31,1\n"),
+        ["end.csv", "row 1", "column ChargePeriodEnd", "years after today"]),
+    "a billing period in 2200": (
+        lambda d: write(d / "bp.csv", "BillingAccountId,ChargePeriodStart,BillingPeriodStart,BilledCost\n"
+                        "a,2026-10-01,2026-10-01,1\na,2026-10-01,2200-01-01,1\n"),
+        ["bp.csv", "row 2", "column BillingPeriodStart"]),
+    "a far date in Parquet": (_far_parquet, ["far.parquet", "row 2", "column ChargePeriodStart", "2200-01-01"]),
+    "no billing account column": (
+        lambda d: write(d / "noacct.csv", "ChargePeriodStart,BilledCost\n2026-10-01,1\n"),
+        ["noacct.csv", "column BillingAccountId", "--billing-account"]),
+    "an empty billing account": (
+        lambda d: write(d / "emptyacct.csv", csv_text([*good_rows(2), ",2026-10-01,1,1,USD,AWS,NULL"])),
+        ["emptyacct.csv", "row 3", "column BillingAccountId", "empty"]),
+    "a NUL in an account id": (
+        lambda d: write(d / "nul.csv", csv_text([*good_rows(1), "acct\x00-2,2026-10-01,1,1,USD,AWS,NULL"])),
+        ["nul.csv", "row 2", "column BillingAccountId", "control character", "\\x00"]),
+    "an escape sequence in a sub-account id": (
+        lambda d: write(d / "esc.csv", "BillingAccountId,SubAccountId,ChargePeriodStart,BilledCost\n"
+                        "a,\x1b[31mred,2026-10-01,1\n"),
+        ["esc.csv", "row 1", "column SubAccountId", "control character", "\\x1b"]),
+    "a control character in ChargeCategory": (
+        lambda d: write(d / "cat.csv", "BillingAccountId,ChargeCategory,ChargePeriodStart,BilledCost\n"
+                        "a,Usage,2026-10-01,1\na,Usa\x07ge,2026-10-01,1\n"),
+        ["cat.csv", "row 2", "column ChargeCategory"]),
+    "2,016 columns": (_wide, ["wide.csv", "2,016 columns", "1,000"]),
+    # -- input that cannot be read is named as what it is
+    "unterminated quote": (
+        lambda d: write(d / "quote.csv", csv_text([*good_rows(2), '"acct-2,2026-10-01,1,1,USD,AWS,NULL', *good_rows(1)])),
+        ["quote.csv", "unterminated quote at line 4"]),
+    "a FIFO named like a billing file": (_fifo, ["b.csv", "named pipe (FIFO)"]),
+    "a symbolic link loop in a folder": (_loop, ["looped", "symbolic link loop"]),
+    "a file that links to itself": (_self_link, ["self.csv", "symbolic link loop"]),
+    "a broken link named like a billing file": (_broken_link, ["gone.csv", "broken symbolic link"]),
+    "a device": (lambda d: Path("/dev/null"), ["/dev/null", "character device"]),
     "folder without billing files": (
         lambda d: (d / "nofiles").mkdir() or write(d / "nofiles" / "notes.txt", "hi").parent,
         ["nofiles", "no CSV"]),
 }
+
+
+# Cases whose store is also run through the rituals afterwards (in process): values that used to import and
+# then break them.
+RITUAL_CASES = {"a cost of 1e308", "a charge on 9999-12-31", "a charge in the year 1", "a far date in Parquet"}
+RITUAL_COMMANDS = [["sweep", "--json"], ["anomalies", "--json"], ["showback", "--json"], ["kpis", "--json"],
+                   ["forecast", "--json"], ["unit-costs", "--json"], ["agenda", "monthly"], ["commitments", "--json"]]
 
 
 @pytest.fixture(scope="module")
@@ -166,7 +279,16 @@ def home_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     base = write(home.parent / "base.csv", csv_text(GOOD))
     out = CliRunner().invoke(main, ["--home", str(home), "import", str(base)])
     assert out.exit_code == 0, out.output
+    out = CliRunner().invoke(main, ["--home", str(home), "people", "list"])  # the records store exists too
+    assert out.exit_code == 0, out.output
+    assert (home / "records.sqlite").exists()
     return home
+
+
+def checksums(home: Path) -> dict[str, str]:
+    """Both stores byte for byte (with any -wal/-shm/.wal companions)."""
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(home.iterdir())
+            if p.is_file() and p.name.startswith(("costs.duckdb", "records.sqlite"))}
 
 
 def snapshot(home: Path) -> tuple:
@@ -174,15 +296,23 @@ def snapshot(home: Path) -> tuple:
     return store.totals(), store.period_totals().to_dict("records"), store.info().rows
 
 
+def rituals(home: Path) -> list[tuple[int, str]]:
+    outs = [CliRunner().invoke(main, ["--home", str(home), *cmd]) for cmd in RITUAL_COMMANDS]
+    for cmd, out in zip(RITUAL_COMMANDS, outs, strict=True):
+        assert out.exception is None or isinstance(out.exception, SystemExit), (cmd, out.exception)
+    return [(out.exit_code, out.stdout) for out in outs]
+
+
 def test_the_corpus_is_big_enough() -> None:
-    assert len(CASES) >= 15
+    assert len(CASES) >= 40
 
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_bad_input_exits_2_with_one_line_and_changes_nothing(case: str, home_dir: Path, tmp_path: Path) -> None:
     writer, words = CASES[case]
     target = writer(tmp_path)
-    before = snapshot(home_dir)
+    before, sums = snapshot(home_dir), checksums(home_dir)
+    ran = rituals(home_dir) if case in RITUAL_CASES else None
     out = CliRunner().invoke(main, ["--home", str(home_dir), "import", str(target)])
     assert out.exit_code == 2, (out.output, out.exception)
     lines = [ln for ln in out.stderr.splitlines() if ln.strip()]
@@ -190,5 +320,8 @@ def test_bad_input_exits_2_with_one_line_and_changes_nothing(case: str, home_dir
     for word in words:
         assert word in lines[0], (word, lines[0])
     assert "Traceback" not in out.output
+    assert checksums(home_dir) == sums
     assert snapshot(home_dir) == before
+    if ran is not None:
+        assert rituals(home_dir) == ran
     assert not list(home_dir.glob(".*staging*"))
