@@ -1,11 +1,13 @@
 """Owner digests: a markdown summary per owner (overdue, due this week, other open actions) to paste into
-chat or mail."""
+chat or mail. Names, handles, titles and teams are user text: escaped as the minutes escape it
+(exports.markdown.inline, which strips terminal controls first), so a name never becomes a link or HTML."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, timedelta
 
+from exports.markdown import inline
 from rituals.actions import ActionView
 
 
@@ -15,13 +17,13 @@ def week_end(today: date) -> date:
 
 
 def _line(view: ActionView) -> str:
-    parts = [f"- #{view.id} {view.title}"]
+    parts = [f"- #{view.id} {inline(view.title)}"]
     if view.due_date is not None:
         late = f", {view.days_overdue} day{'s' if view.days_overdue != 1 else ''} late" if view.overdue else ""
         parts.append(f"(due {view.due_date.isoformat()}{late})")
-    parts.append(f"[{view.status.replace('_', ' ')}]")
+    parts.append(f"[{view.status.replace('_', ' ')}]")  # a status word of the product, not user text
     if view.team:
-        parts.append(f"team {view.team}")
+        parts.append(f"team {inline(view.team)}")
     return " ".join(parts)
 
 
@@ -32,7 +34,7 @@ def owner_digest(owner_name: str, owner_handle: str, views: Iterable[ActionView]
     overdue = [v for v in open_views if v.overdue]
     this_week = [v for v in open_views if not v.overdue and v.due_date is not None and today <= v.due_date <= end]
     rest = [v for v in open_views if v not in overdue and v not in this_week]
-    lines = [f"## Actions for {owner_name} (@{owner_handle}), {today.isoformat()}", "",
+    lines = [f"## Actions for {inline(owner_name)} (@{inline(owner_handle)}), {today.isoformat()}", "",
              f"{len(open_views)} open, {len(overdue)} overdue, {len(this_week)} due this week "
              f"(to {end.isoformat()}).", ""]
     for title, group in (("Overdue", overdue), ("Due this week", this_week), ("Other open", rest)):

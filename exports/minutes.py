@@ -376,7 +376,10 @@ def render_summary(session: Session, run: RitualRun, numbers: dict[str, Any] | N
 def render_minutes(session: Session, run_id: int, default_currency: str | None = None) -> str:
     """The minutes of run ``run_id`` (RunNotFound when there is none); an open run renders as a draft."""
     run = get_run(session, run_id)
-    return render_context(build_context(session, run, default_currency))
+    from exports.sanitize import plain
+
+    # Whatever a section forgot to escape, no terminal control byte leaves in the minutes.
+    return plain(render_context(build_context(session, run, default_currency)))
 
 
 def write_minutes(home: Home, run_id: int) -> Path:

@@ -7,22 +7,47 @@ Bad input (a file, an option, a config key) exits 2; an operation that could not
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import click
 
+from exports.sanitize import plain
+
 EXIT_CHECK_FAILED = 1
 EXIT_BAD_INPUT = 2
 
 
-class BadInput(click.ClickException):
+class _Sanitised(click.ClickException):
+    """An error line never carries a terminal control sequence (file names and values come from users)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(plain(message, one_line=True))
+
+
+class BadInput(_Sanitised):
     exit_code = EXIT_BAD_INPUT
 
 
-class Failed(click.ClickException):
+class Failed(_Sanitised):
     exit_code = 1
+
+
+def echo(message: Any = "", **kwargs: Any) -> None:
+    """``click.echo`` of text that passed the sanitiser: every line a command prints goes through here."""
+    click.echo(plain(message), **kwargs)
+
+
+def cell(value: Any) -> str:
+    """A value for a padded text table: sanitised and on one line, so its width is the width shown."""
+    return plain(value, one_line=True)
+
+
+# JSON escapes C0 controls itself; DEL and the C1 controls (U+0080-U+009F, which some terminals obey as
+# escape sequences) are written as \u escapes too. They occur only inside strings, so the value is unchanged.
+_JSON_CONTROLS = re.compile("[\x7f-\x9f]")
 
 
 @contextmanager
@@ -47,7 +72,8 @@ def handle_errors() -> Iterator[None]:
 
 def echo_json(obj: Any) -> None:
     """DESIGN.md's JSON rules: one object, missing values as null (never NaN)."""
-    click.echo(json.dumps(_clean(obj), indent=2, ensure_ascii=False, default=_default))
+    text = json.dumps(_clean(obj), indent=2, ensure_ascii=False, default=_default)
+    click.echo(_JSON_CONTROLS.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
 
 
 def _default(value: Any) -> Any:

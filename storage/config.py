@@ -240,6 +240,15 @@ class NotifyConfig:
 
 
 @dataclass(frozen=True)
+class AwsConfig:
+    """Timeouts of the AWS sync, in seconds (the defaults fail an unresponsive endpoint in under a minute)."""
+
+    connect_timeout_s: float = 5.0
+    read_timeout_s: float = 15.0
+    dataset_deadline_s: float = 30.0
+
+
+@dataclass(frozen=True)
 class Config:
     taxonomy: Taxonomy
     targets: Targets
@@ -255,6 +264,7 @@ class Config:
     theme: str = "dark"
     keys: dict[str, str] = field(default_factory=dict)  # the app's keymap: binding id -> keys
     explorer_views: dict[str, ExplorerView] = field(default_factory=dict)
+    aws: AwsConfig = field(default_factory=AwsConfig)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -374,10 +384,15 @@ def _build(data: dict[str, Any], where: str, source: Path | None) -> Config:
         if not value.strip() or any(not part.strip() for part in value.split(",")):
             raise ConfigError(f"{where}: key 'keys.{binding}' must name one or more keys, comma separated")
         keys[binding] = ",".join(part.strip() for part in value.split(","))
+    aws = data["aws"]
+    if not all(0 < float(aws[k]) <= 3600 for k in ("connect_timeout_s", "read_timeout_s", "dataset_deadline_s")):
+        raise ConfigError(f"{where}: keys 'aws.*_s' must be seconds above 0 and at most 3600")
     return Config(taxonomy, targets, shared, calendar, gen["timezone"], currency, source, anomalies,
                   _commitments(data["commitments"], where), _unit_economics(data["unit_economics"], where),
                   _notify(data["notify"], where), theme, keys,
-                  _explorer_views(data["explorer"]["views"], where, taxonomy))
+                  _explorer_views(data["explorer"]["views"], where, taxonomy),
+                  AwsConfig(float(aws["connect_timeout_s"]), float(aws["read_timeout_s"]),
+                            float(aws["dataset_deadline_s"])))
 
 
 def _notify(nt: dict[str, Any], where: str) -> NotifyConfig:

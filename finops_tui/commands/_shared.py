@@ -7,6 +7,8 @@ from typing import Any
 
 import click
 
+from finops_tui.errors import echo
+
 AS_OPTION = click.option("--as", "as_handle", default=None, metavar="HANDLE",
                          help="Act as this person [env FINOPS_TUI_USER; default: the OS user matched to a handle].")
 
@@ -30,4 +32,4 @@ def acting(session: Any, as_handle: str | None, home: Any = None) -> Any:
 
 def warn(lines: list[str]) -> None:
     for line in lines:
-        click.echo(f"warning: {line}", err=True)
+        echo(f"warning: {line}", err=True)

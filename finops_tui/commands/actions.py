@@ -9,7 +9,7 @@ from __future__ import annotations
 import click
 
 from finops_tui.commands._shared import AS_OPTION, acting, records
-from finops_tui.errors import BadInput, Failed, echo_json, handle_errors
+from finops_tui.errors import BadInput, Failed, cell, echo, echo_json, handle_errors
 
 STATUSES = ["open", "in_progress", "blocked", "done", "dropped"]
 
@@ -56,11 +56,11 @@ def list_cmd(home, mine: bool, owner: str | None, team: str | None, overdue: boo
         echo_json({"today": today, "actions": [v.as_dict() for v in views]})
         return
     if not views:
-        click.echo("no actions")
+        echo("no actions")
     for v in views:
         due = v.due_date.isoformat() if v.due_date else "-"
         late = f" OVERDUE {v.days_overdue}d" if v.overdue else ""
-        click.echo(f"#{v.id:<5} {v.status:<12} {due:<10}{late:<14} {v.owner:<14} {v.title}  (v{v.version})")
+        echo(f"#{v.id:<5} {v.status:<12} {due:<10}{late:<14} {cell(v.owner):<14} {cell(v.title)}  (v{v.version})")
 
 
 @command.command("show")
@@ -78,17 +78,18 @@ def show_cmd(home, action_id: int, as_json: bool) -> None:  # type: ignore[no-un
     if as_json:
         echo_json({**view.as_dict(), "history": [e.as_dict() for e in events]})
         return
-    click.echo(f"#{view.id} {view.title}")
-    click.echo(f"  status {view.status}, owner {view.owner_name} ({view.owner}), team {view.team or '-'}, "
+    echo(f"#{view.id} {cell(view.title)}")
+    echo(f"  status {view.status}, owner {cell(view.owner_name)} ({cell(view.owner)}), team {(cell(view.team) or '-')}, "
                f"due {view.due_date or '-'}{' (overdue)' if view.overdue else ''}, version {view.version}")
     if view.detail:
-        click.echo(f"  {view.detail}")
-    click.echo("history:")
+        echo(f"  {view.detail}")
+    echo("history:")
     for e in events:
         when = e.at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
-        change = f"{e.field}: {e.old or '-'} -> {e.new or '-'}" if e.field not in ("created", "note") else e.field
-        note = f"  \"{e.note}\"" if e.note else ""
-        click.echo(f"  {when}  {e.actor or '-':<12} {change}{note}")
+        change = (f"{e.field}: {(cell(e.old) or '-')} -> {(cell(e.new) or '-')}" if e.field not in ("created", "note")
+                  else e.field)
+        note = f"  \"{cell(e.note)}\"" if e.note else ""
+        echo(f"  {when}  {(cell(e.actor) or '-'):<12} {change}{note}")
 
 
 @command.command("add")
@@ -118,7 +119,7 @@ def add_cmd(home, title: str, owner: str, team: str | None, due: str | None, kin
             raise BadInput(" ".join(problems))
         action = create_action(s, title=title, owner_id=person.id, now=home.clock.now(), actor_id=me.id, kind=kind,
                                detail=detail, team_id=team_row.id if team_row else None, due_date=due_date)
-        click.echo(f"added action #{action.id} for {person.handle}")
+        echo(f"added action #{action.id} for {person.handle}")
 
 
 @command.command("update")
@@ -161,7 +162,7 @@ def update_cmd(home, action_id: int, status: str | None, due: str | None, note: 
         echo_json({**done.as_dict(), "actor": me.handle})
         return
     if not done.changes:
-        click.echo(f"action #{done.action_id} unchanged (version {done.version})")
+        echo(f"action #{done.action_id} unchanged (version {done.version})")
         return
     what = "; ".join(f"{f} {o or '-'} -> {n or '-'}" if f != "note" else "note added" for f, o, n in done.changes)
-    click.echo(f"action #{done.action_id} updated by {me.handle}: {what} (version {done.version})")
+    echo(f"action #{done.action_id} updated by {me.handle}: {what} (version {done.version})")

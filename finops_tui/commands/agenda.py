@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from finops_tui.errors import echo_json, handle_errors
+from exports.sanitize import plain
+from finops_tui.errors import echo, echo_json, handle_errors
 from rituals.definitions.monthly_review import KIND as MONTHLY_REVIEW
 
 
@@ -50,11 +51,11 @@ def monthly(home, month: str | None, output: Path | None, as_json: bool, no_dete
         text = (json.dumps(_clean(agenda), indent=2, ensure_ascii=False, default=_default) + "\n" if as_json
                 else agenda_markdown(agenda))
         if output is None:
-            click.echo(text, nl=False)
+            echo(text, nl=False)
             return
         try:
             output.parent.mkdir(parents=True, exist_ok=True)
-            output.write_text(text, encoding="utf-8")
+            output.write_text(plain(text), encoding="utf-8")  # no control byte reaches the file
         except OSError as exc:
             raise ValueError(f"cannot write {output}: {exc.strerror or exc}") from exc
-    click.echo(f"wrote {output}", err=True)
+    echo(f"wrote {output}", err=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import click
 
 from finops_tui.commands._shared import AS_OPTION
-from finops_tui.errors import EXIT_CHECK_FAILED, echo_json, handle_errors
+from finops_tui.errors import EXIT_CHECK_FAILED, echo, echo_json, handle_errors
 from finops_tui.windows import date_window
 from rituals.definitions.anomaly_triage import KIND as ANOMALY_TRIAGE
 
@@ -62,7 +62,7 @@ def command(ctx: click.Context, start: str | None, end: str | None, as_json: boo
         if not as_json:
             from exports.format import counted
 
-            click.echo(f"check failed: {counted(numbers['untriaged_events'], 'untriaged anomaly event')}",
+            echo(f"check failed: {counted(numbers['untriaged_events'], 'untriaged anomaly event')}",
                        err=True)
         raise SystemExit(EXIT_CHECK_FAILED)
 
@@ -70,16 +70,16 @@ def command(ctx: click.Context, start: str | None, end: str | None, as_json: boo
 def _print(n: dict) -> None:  # type: ignore[type-arg]
     from rituals.anomaly_report import summary_text
 
-    click.echo(f"Anomalies overlapping {n['start']} to {n['end']} (end exclusive): "
+    echo(f"Anomalies overlapping {n['start']} to {n['end']} (end exclusive): "
                f"{summary_text(n, len(n['new_cases']))}")
     if not n["anomalies"]:
         return
     cases = {a["id"]: a for a in n["anomalies"]}
-    click.echo(f"  {'case':<19} {'status':<14} {'start':<10} {'days':>4} {'dimension':<9} {'impact':>10} "
+    echo(f"  {'case':<19} {'status':<14} {'start':<10} {'days':>4} {'dimension':<9} {'impact':>10} "
                f"{'team':<14} value")
     for e in n["by_event"]:
         what = "historical" if e["historical"] else "untriaged" if e["untriaged"] else e["status"]
-        click.echo(f"event {e['id']}: {e['impact']:,.0f} {n['currency']} impact, {len(e['cases'])} "
+        echo(f"event {e['id']}: {e['impact']:,.0f} {n['currency']} impact, {len(e['cases'])} "
                    f"case{'' if len(e['cases']) == 1 else 's'} ({', '.join(e['dimensions'])}), "
                    f"{what}, team {e['owner_team'] or '-'}")
         for cid in e["cases"]:
@@ -87,12 +87,12 @@ def _print(n: dict) -> None:  # type: ignore[type-arg]
             if a is None:
                 continue
             status = a["status"] + (" (hist.)" if a["historical"] else "")
-            click.echo(f"  {a['id']:<19} {status:<14} {a['start']:<10} {a['days']:>4} {a['dimension']:<9} "
+            echo(f"  {a['id']:<19} {status:<14} {a['start']:<10} {a['days']:>4} {a['dimension']:<9} "
                        f"{a['impact']:>10,.0f} {a['owner_team'] or '-':<14} {a['label'] or a['value']}")
     k = n["kpis"]
     ttd, tta, ttr = k["ttd"], k["tta"], k["ttr"]
     fp = k["false_positive_pct"]
-    click.echo(f"Over every event stored: TTD median {_hours(ttd['median_hours'])} ({ttd['median_band'] or '-'}), "
+    echo(f"Over every event stored: TTD median {_hours(ttd['median_hours'])} ({ttd['median_band'] or '-'}), "
                f"TTA median {_hours(tta['median_hours'])} over {tta['n']} notified, "
                f"TTR median {_hours(ttr['median_hours'])} ({ttr['median_band'] or '-'}) over "
                f"{ttd['n']} acknowledged and {ttr['n']} closed live events; false positives "

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from finops_tui.errors import echo_json, handle_errors
+from finops_tui.errors import cell, echo, echo_json, handle_errors
 
 
 @click.group("budgets")
@@ -23,7 +23,7 @@ def import_cmd(home, path: Path) -> None:  # type: ignore[no-untyped-def]
 
     with handle_errors(), home.records.write() as s:
         count = import_budgets(s, path)
-    click.echo(f"imported {count} budget(s) from {path}")
+    echo(f"imported {count} budget(s) from {path}")
 
 
 @command.command("list")
@@ -40,9 +40,9 @@ def list_cmd(home, as_json: bool) -> None:  # type: ignore[no-untyped-def]
         echo_json({"currency": currency, "budgets": rows})
         return
     if not rows:
-        click.echo("no budgets yet: finops-tui budgets import FILE.csv")
+        echo("no budgets yet: finops-tui budgets import FILE.csv")
     for r in rows:
-        click.echo(f"{r['month']}  {r['team'] or '(organisation)':<20}{r['amount']:>14,.2f} {currency}  {r['source']}")
+        echo(f"{r['month']}  {(cell(r['team']) or '(organisation)'):<20}{r['amount']:>14,.2f} {currency}  {r['source']}")
 
 
 @command.command("status")
@@ -58,8 +58,8 @@ def status_cmd(home, as_json: bool) -> None:  # type: ignore[no-untyped-def]
     if as_json:
         echo_json(result)
         return
-    click.echo(f"budgets {result['month']}: {result['days_elapsed']} of {result['days_in_month']} days")
+    echo(f"budgets {result['month']}: {result['days_elapsed']} of {result['days_in_month']} days")
     for t in result["teams"]:
         fmt = (lambda v: "-" if v is None else f"{v:,.2f}")  # noqa: E731
-        click.echo(f"{t['team'] or '(organisation)':<20} mtd {fmt(t['mtd'])} / prorated {fmt(t['prorated_budget'])}"
+        echo(f"{(cell(t['team']) or '(organisation)'):<20} mtd {fmt(t['mtd'])} / prorated {fmt(t['prorated_budget'])}"
                    f"; forecast {fmt(t['forecast_month_end'])} / budget {fmt(t['budget'])}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from finops_tui.errors import echo_json, handle_errors
+from finops_tui.errors import echo, echo_json, handle_errors
 from finops_tui.windows import date_window
 from rituals.definitions.commitment_review import KIND as COMMITMENT_REVIEW
 
@@ -51,32 +51,32 @@ def _print_summary(n: dict) -> None:  # type: ignore[type-arg]
     from exports.sanitize import plain
 
     cur = n["currency"]
-    click.echo(f"Commitments {n['start']} to {n['end']} (end exclusive)")
-    click.echo(f"  coverage        {pct(n['coverage_pct'])} (target {pct(n['target_coverage_pct'])}) of "
+    echo(f"Commitments {n['start']} to {n['end']} (end exclusive)")
+    echo(f"  coverage        {pct(n['coverage_pct'])} (target {pct(n['target_coverage_pct'])}) of "
                f"{money(n['eligible_cost'], cur)} eligible on-demand equivalent")
-    click.echo(f"  utilization     {pct(n['utilization_pct'])}; unused commitment "
+    echo(f"  utilization     {pct(n['utilization_pct'])}; unused commitment "
                f"{money(n['unused_commitment_cost'], cur)}")
-    click.echo(f"  savings rate    {pct(n['effective_savings_rate_pct'])}")
-    click.echo(f"  coverage basis  {plain(n['coverage_basis'], one_line=True)}")
+    echo(f"  savings rate    {pct(n['effective_savings_rate_pct'])}")
+    echo(f"  coverage basis  {plain(n['coverage_basis'], one_line=True)}")
     if n["programs"]:
-        click.echo("  per program (each on the usage it can cover):")
+        echo("  per program (each on the usage it can cover):")
         width = max(len(plain(p["program"], one_line=True)) for p in n["programs"])
         for p in n["programs"]:
-            click.echo(f"    {plain(p['program'], one_line=True):<{width}}  coverage {pct(p['coverage_pct']):>6} of "
+            echo(f"    {plain(p['program'], one_line=True):<{width}}  coverage {pct(p['coverage_pct']):>6} of "
                        f"{money(p['eligible_cost'], cur):>12}   utilization {pct(p['utilization_pct']) if p['commitments'] else 'none held':>6}")
     for warning in n["warnings"]:
-        click.echo(f"  warning: {plain(warning, one_line=True)}")
+        echo(f"  warning: {plain(warning, one_line=True)}")
     if n["expiring"]:
-        click.echo("  expiring:")
+        echo("  expiring:")
         for c in n["expiring"]:
-            click.echo(f"    {c['commitment_id']}  {c['hourly_commitment']} {cur}/h  ends {c['end_date']} "
+            echo(f"    {c['commitment_id']}  {c['hourly_commitment']} {cur}/h  ends {c['end_date']} "
                        f"({c['days_left']} days)")
     elif n["terms_note"]:
-        click.echo(f"  {n['terms_note']}")
+        echo(f"  {n['terms_note']}")
     else:
-        click.echo("  nothing expires within 90 days")
-    click.echo(f"  baseline        {money(n['baseline_hourly'], cur, decimals=2)}/h on demand "
+        echo("  nothing expires within 90 days")
+    echo(f"  baseline        {money(n['baseline_hourly'], cur, decimals=2)}/h on demand "
                f"(p{n['baseline_percentile']:g} over {n['lookback_days']} days, less "
                f"{money(n['reduction_monthly_savings'], cur)}/month of open right-sizing and clean-up)")
-    click.echo(f"  recommended     {money(n['recommended_additional_hourly'], cur, decimals=2)}/h more "
+    echo(f"  recommended     {money(n['recommended_additional_hourly'], cur, decimals=2)}/h more "
                f"commitment; suggestion: {n['suggestion']}")

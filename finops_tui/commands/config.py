@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from finops_tui.errors import handle_errors
+from finops_tui.errors import echo, handle_errors
 
 
 @click.command("config")
@@ -15,13 +15,13 @@ def command(home, defaults: bool) -> None:  # type: ignore[no-untyped-def]
     from storage.config import default_config_text
 
     if defaults:
-        click.echo(default_config_text(), nl=False)
+        echo(default_config_text(), nl=False)
         return
     with handle_errors():
         cfg = home.config
     where = cfg.source or "the shipped defaults (no finops-tui.toml in the home)"
-    click.echo(f"config OK: {where}")
-    click.echo(f"allocation key: {cfg.taxonomy.allocation_key}; required keys: {', '.join(cfg.taxonomy.required_keys)}")
-    click.echo(f"targets: allocation {cfg.targets.allocation_pct:g}%, commitment coverage "
+    echo(f"config OK: {where}")
+    echo(f"allocation key: {cfg.taxonomy.allocation_key}; required keys: {', '.join(cfg.taxonomy.required_keys)}")
+    echo(f"targets: allocation {cfg.targets.allocation_pct:g}%, commitment coverage "
                f"{cfg.targets.commitment_coverage_pct:g}%, forecast variance {cfg.targets.forecast_variance_pct:g}%")
-    click.echo(f"time zone {cfg.timezone}, currency {cfg.currency}")
+    echo(f"time zone {cfg.timezone}, currency {cfg.currency}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from finops_tui.errors import BadInput, handle_errors
+from finops_tui.errors import BadInput, echo, handle_errors
 
 
 @click.command("demo")
@@ -36,13 +36,13 @@ def command(home, reset: bool, no_tui: bool, as_of: str | None, seed: int) -> No
             wipe_demo(target)
             built_for = None
         if built_for is None:
-            build_demo(target.path, day, seed, progress=lambda m: click.echo(m, err=True), db_url=target.db_url)
-            click.echo(f"demo ready in {target.path} (as of {day.isoformat()})", err=True)
+            build_demo(target.path, day, seed, progress=lambda m: echo(m, err=True), db_url=target.db_url)
+            echo(f"demo ready in {target.path} (as of {day.isoformat()})", err=True)
         elif as_of and built_for != day:
-            click.echo(f"the demo in {target.path} was built for {built_for.isoformat()}; "
+            echo(f"the demo in {target.path} was built for {built_for.isoformat()}; "
                        "add --reset to rebuild it for --as-of", err=True)
         else:
-            click.echo(f"opening the demo in {target.path} (built for {built_for.isoformat()}; "
+            echo(f"opening the demo in {target.path} (built for {built_for.isoformat()}; "
                        "--reset rebuilds it)", err=True)
     if no_tui:
         return

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from finops_tui.commands._shared import records
-from finops_tui.errors import handle_errors
+from finops_tui.errors import echo, handle_errors
 
 
 @click.command("digest")
@@ -26,4 +26,4 @@ def command(home, owner: str | None) -> None:  # type: ignore[no-untyped-def]
             text = owner_digest(person.name, person.handle, views, today)
         else:
             text = digest(list_actions(s, today=today), today)
-    click.echo(text, nl=False)
+    echo(text, nl=False)

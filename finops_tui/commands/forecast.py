@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from finops_tui.errors import echo_json, handle_errors
+from finops_tui.errors import echo, echo_json, handle_errors
 
 
 @click.command("forecast")
@@ -30,9 +30,9 @@ def command(home, month: str | None, accuracy: bool, as_json: bool) -> None:  # 
                 echo_json(result)
                 return
             if not result["months"]:
-                click.echo("no scored months yet: a forecast is scored once its month is complete")
+                echo("no scored months yet: a forecast is scored once its month is complete")
             for m in result["months"]:
-                click.echo(f"{m['month']}: forecast {m['forecast']:,.2f}, actual {m['actual']:,.2f}, "
+                echo(f"{m['month']}: forecast {m['forecast']:,.2f}, actual {m['actual']:,.2f}, "
                            f"variance {m['variance_pct'] if m['variance_pct'] is not None else '-'}% "
                            f"({m['band'] or '-'})")
             return
@@ -43,11 +43,11 @@ def command(home, month: str | None, accuracy: bool, as_json: bool) -> None:  # 
         echo_json(fc.as_json())
         return
     t = fc.total
-    click.echo(f"forecast {fc.month} (data through {fc.data_through}): {t.forecast:,.2f} {fc.currency} "
+    echo(f"forecast {fc.month} (data through {fc.data_through}): {t.forecast:,.2f} {fc.currency} "
                f"(80%: {t.lower:,.2f} - {t.upper:,.2f})")
     if fc.cost_explorer:
         ce = fc.cost_explorer
-        click.echo(f"Cost Explorer: {ce['forecast']:,.2f} (generated {ce['generated_on'] or '-'})")
+        echo(f"Cost Explorer: {ce['forecast']:,.2f} (generated {ce['generated_on'] or '-'})")
     for s in fc.teams:
         budget = "" if s.budget is None else f"  budget {s.budget:,.2f}"
-        click.echo(f"  {s.team:<20}{s.forecast:>14,.2f}{budget}")
+        echo(f"  {s.team:<20}{s.forecast:>14,.2f}{budget}")

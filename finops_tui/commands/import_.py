@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from finops_tui.errors import BadInput, echo_json, handle_errors
+from finops_tui.errors import BadInput, echo, echo_json, handle_errors
 from storage.sources.shapes import FORMATS
 
 
@@ -70,7 +70,7 @@ def command(home, paths: tuple[str, ...], fmt: str | None, currency: str | None,
         echo_json(summary)
         return
     for line in summary_lines(summary):
-        click.echo(line)
+        echo(line)
 
 
 def one_line(exc: Exception) -> str:

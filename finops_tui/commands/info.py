@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from finops_tui.errors import echo_json, handle_errors
+from finops_tui.errors import echo, echo_json, handle_errors
 
 
 @click.command("info")
@@ -36,8 +36,8 @@ def command(home, as_json: bool) -> None:  # type: ignore[no-untyped-def]
         echo_json(out)
         return
     for line in warnings:
-        click.echo(f"warning: {line}", err=True)
+        echo(f"warning: {line}", err=True)
     for key, value in out.items():
         if key == "permission_warnings":
             continue
-        click.echo(f"{key:>15}: {value if value not in (None, []) else '-'}")
+        echo(f"{key:>15}: {value if value not in (None, []) else '-'}")

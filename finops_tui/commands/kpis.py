@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from finops_tui.errors import BadInput, echo_json, handle_errors
+from finops_tui.errors import BadInput, echo, echo_json, handle_errors
 from rituals.definitions.quarterly_review import KIND as QUARTERLY_REVIEW
 
 
@@ -37,11 +37,11 @@ def command(home, quarter: str | None, as_json: bool) -> None:  # type: ignore[n
     from exports.format import figure_text
     from rituals.definitions.quarterly_review import kpi_unit
 
-    click.echo(f"KPIs {numbers['quarter']} ({numbers['start']} to {numbers['end']}, end exclusive)")
+    echo(f"KPIs {numbers['quarter']} ({numbers['start']} to {numbers['end']}, end exclusive)")
     for k in numbers["kpis"]:
         value = figure_text(k["value"], kpi_unit(k["key"]))
         trend = " ".join("-" if t["value"] is None else f"{t['value']:.1f}" for t in k["trend"])
-        click.echo(f"  {k['title']}: {value}  stage {k['stage'] or '-'}  target {k['target'] if k['target'] is not None else '-'}"
+        echo(f"  {k['title']}: {value}  stage {k['stage'] or '-'}  target {k['target'] if k['target'] is not None else '-'}"
                    f"  trend {trend}")
     for k in numbers["no_data"]:
-        click.echo(f"  {k['title']}: no data ({k['reason']})")
+        echo(f"  {k['title']}: no data ({k['reason']})")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from finops_tui.errors import echo_json, handle_errors
+from finops_tui.errors import cell, echo, echo_json, handle_errors
 
 
 @click.group("metrics")
@@ -23,7 +23,7 @@ def import_cmd(home, path: Path) -> None:  # type: ignore[no-untyped-def]
 
     with handle_errors(), home.records.write() as s:
         count = import_metrics(s, path)
-    click.echo(f"imported {count} metric value(s) from {path}")
+    echo(f"imported {count} metric value(s) from {path}")
 
 
 @command.command("list")
@@ -39,6 +39,6 @@ def list_cmd(home, as_json: bool) -> None:  # type: ignore[no-untyped-def]
         echo_json({"metrics": rows})
         return
     if not rows:
-        click.echo("no metrics yet: finops-tui metrics import FILE.csv")
+        echo("no metrics yet: finops-tui metrics import FILE.csv")
     for r in rows:
-        click.echo(f"{r['month']}  {r['metric']:<22}{r['value']:>16,.0f}  {r['team'] or ''}")
+        echo(f"{r['month']}  {cell(r['metric']):<22}{r['value']:>16,.0f}  {(cell(r['team']) or '')}")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from finops_tui.errors import handle_errors
+from finops_tui.errors import echo, handle_errors
 
 SUFFIXES = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".txt": "txt"}
 
@@ -38,11 +38,11 @@ def command(home, run_id: int, fmt: str | None, output: Path | None) -> None:  #
             title = f"{spec.title if spec else run.kind}: {run.period}"
             text = render(render_minutes(s, run_id, home.config.currency), fmt, title)
         if output is None:
-            click.echo(text, nl=False)
+            echo(text, nl=False)
             return
         try:
             output.parent.mkdir(parents=True, exist_ok=True)
-            output.write_text(text, encoding="utf-8")
+            output.write_text(text, encoding="utf-8")  # render_minutes has passed it through the sanitiser
         except OSError as exc:
             raise ValueError(f"cannot write {output}: {exc.strerror or exc}") from exc
-    click.echo(f"wrote {output}", err=True)
+    echo(f"wrote {output}", err=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from finops_tui.commands._shared import records, warn
-from finops_tui.errors import echo_json, handle_errors
+from finops_tui.errors import cell, echo, echo_json, handle_errors
 
 ROLE_HELP = "engineering, finance, finops_lead or leadership"
 
@@ -29,12 +29,12 @@ def list_cmd(home, include_retired: bool, as_json: bool) -> None:  # type: ignor
         echo_json({"people": [p.as_dict() for p in people]})
         return
     if not people:
-        click.echo("no people yet: finops-tui people add HANDLE NAME --role ROLE")
+        echo("no people yet: finops-tui people add HANDLE NAME --role ROLE")
     for p in people:
-        teams = ", ".join(p.teams) or "-"
-        owns = f"; owns {', '.join(p.owns)}" if p.owns else ""
+        teams = (cell(", ".join(p.teams)) or "-")
+        owns = cell(f"; owns {', '.join(p.owns)}") if p.owns else ""
         retired = " (retired)" if not p.active else ""
-        click.echo(f"{p.handle:<16} {p.name:<24} {p.role:<12} teams: {teams}{owns}{retired}")
+        echo(f"{cell(p.handle):<16} {cell(p.name):<24} {cell(p.role):<12} teams: {teams}{owns}{retired}")
 
 
 @command.command("add")
@@ -50,7 +50,7 @@ def add_cmd(home, handle: str, name: str, role: str, email: str | None, teams: t
 
     with handle_errors(), records(home).write() as s:
         person = add_person(s, handle, name, role, email=email, teams=teams)
-        click.echo(f"added {person.handle} ({person.name}, {person.role})")
+        echo(f"added {person.handle} ({person.name}, {person.role})")
 
 
 @command.command("edit")
@@ -70,7 +70,7 @@ def edit_cmd(home, handle: str, name: str | None, role: str | None, email: str |
     with handle_errors(), records(home).write() as s:
         person = edit_person(s, handle, name=name, role=role, email=email, join=join, leave=leave,
                              reactivate=reactivate)
-        click.echo(f"updated {person.handle}")
+        echo(f"updated {person.handle}")
 
 
 @command.command("retire")
@@ -82,7 +82,7 @@ def retire_cmd(home, handle: str) -> None:  # type: ignore[no-untyped-def]
 
     with handle_errors(), records(home).write() as s:
         done = retire_person(s, handle)
-    click.echo(f"retired {done.name}")
+    echo(f"retired {done.name}")
     warn(done.warnings)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from finops_tui.commands._shared import records
-from finops_tui.errors import EXIT_CHECK_FAILED, echo_json, handle_errors
+from finops_tui.errors import EXIT_CHECK_FAILED, cell, echo, echo_json, handle_errors
 
 
 @click.command("raci")
@@ -39,21 +39,21 @@ def command(home, check: bool, markdown: bool, as_json: bool) -> None:  # type: 
             "role_holders": {**holders, "engineering": "the owning team's owner"},
         })
     elif markdown:
-        click.echo(raci_markdown(rows), nl=False)
+        echo(raci_markdown(rows), nl=False)
     else:
-        width = max((len(r.activity) for r in rows), default=10)
-        click.echo(f"{'activity':<{width}}  " + "  ".join(f"{ROLE_LABELS[r]:<16}" for r in ROLES).rstrip())
+        width = max((len(cell(r.activity)) for r in rows), default=10)
+        echo(f"{'activity':<{width}}  " + "  ".join(f"{ROLE_LABELS[r]:<16}" for r in ROLES).rstrip())
         for r in rows:
             cells = "  ".join(f"{','.join(r.letters.get(role, ())):<16}" for role in ROLES)
-            click.echo(f"{r.activity:<{width}}  {cells}".rstrip())
-        click.echo("")
+            echo(f"{cell(r.activity):<{width}}  {cells}".rstrip())
+        echo("")
         for role, handle in holders.items():
-            click.echo(f"{ROLE_LABELS[role]} resolves to: {handle or '- (no active person holds this role)'}")
-        click.echo("engineering team resolves to: the owning team's owner")
+            echo(f"{ROLE_LABELS[role]} resolves to: {handle or '- (no active person holds this role)'}")
+        echo("engineering team resolves to: the owning team's owner")
     if not as_json:
         for line in verdict.errors:
-            click.echo(f"error: {line}", err=True)
+            echo(f"error: {line}", err=True)
         for line in verdict.warnings:
-            click.echo(f"warning: {line}", err=True)
+            echo(f"warning: {line}", err=True)
     if check and not verdict.ok:
         raise SystemExit(EXIT_CHECK_FAILED)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from finops_tui.errors import echo_json, handle_errors
+from finops_tui.errors import echo, echo_json, handle_errors
 from rituals.ritual import KINDS
 
 
@@ -36,7 +36,7 @@ def discard(home, run_id: int, as_json: bool) -> None:  # type: ignore[no-untype
     if as_json:
         echo_json({"discarded": gone})
     else:
-        click.echo(f"discarded run {gone['id']} ({gone['kind']} {gone['period']})")
+        echo(f"discarded run {gone['id']} ({gone['kind']} {gone['period']})")
 
 
 def _list(home, kind: str | None, as_json: bool) -> None:  # type: ignore[no-untyped-def]
@@ -48,12 +48,12 @@ def _list(home, kind: str | None, as_json: bool) -> None:  # type: ignore[no-unt
         echo_json({"kind": kind, "runs": rows})
         return
     if not rows:
-        click.echo("No ritual runs yet" + (f" of kind {kind}." if kind else "."))
+        echo("No ritual runs yet" + (f" of kind {kind}." if kind else "."))
         return
-    click.echo(f"{'id':>5}  {'kind':<18} {'period':<9} {'status':<7} {'opened':<16} {'closed':<16} "
+    echo(f"{'id':>5}  {'kind':<18} {'period':<9} {'status':<7} {'opened':<16} {'closed':<16} "
                "notes decisions actions")
     for r in rows:
         opened = r["opened_at"].strftime("%Y-%m-%d %H:%M") if r["opened_at"] else "-"
         closed = r["closed_at"].strftime("%Y-%m-%d %H:%M") if r["closed_at"] else "-"
-        click.echo(f"{r['id']:>5}  {r['kind']:<18} {r['period']:<9} {r['status']:<7} {opened:<16} {closed:<16} "
+        echo(f"{r['id']:>5}  {r['kind']:<18} {r['period']:<9} {r['status']:<7} {opened:<16} {closed:<16} "
                    f"{r['notes']:>5} {r['decisions']:>9} {r['actions']:>7}")

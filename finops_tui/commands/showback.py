@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from finops_tui.errors import echo_json, handle_errors
+from finops_tui.errors import cell, echo, echo_json, handle_errors
 
 
 def resolve_month(home, month: str | None):  # type: ignore[no-untyped-def]
@@ -41,11 +41,11 @@ def command(home, month: str | None, as_json: bool, csv_path: Path | None) -> No
     if as_json:
         echo_json(sb.as_json())
         return
-    click.echo(f"showback {sb.month} ({sb.method} split of {money(sb.shared_total, sb.currency, decimals=2)} "
+    echo(f"showback {sb.month} ({sb.method} split of {money(sb.shared_total, sb.currency, decimals=2)} "
                f"shared)")
-    click.echo(f"{'team':<22}{'direct':>14}{'shared':>14}{'total':>14}{'share':>9}")
+    echo(f"{'team':<22}{'direct':>14}{'shared':>14}{'total':>14}{'share':>9}")
     for t in sb.teams:
-        click.echo(f"{t.team:<22}{t.direct:>14,.2f}{t.shared:>14,.2f}{t.total:>14,.2f}{pct(t.share_pct):>9}")
-    click.echo(f"{'total (EffectiveCost, by charge period)':<50}{sb.total:>14,.2f} {sb.currency}")
+        echo(f"{cell(t.team):<22}{t.direct:>14,.2f}{t.shared:>14,.2f}{t.total:>14,.2f}{pct(t.share_pct):>9}")
+    echo(f"{'total (EffectiveCost, by charge period)':<50}{sb.total:>14,.2f} {sb.currency}")
     billed = f"billed (BilledCost, {basis_words(sb.billed_basis)})"
-    click.echo(f"{billed:<50}{sb.billed_total:>14,.2f} {sb.currency}")
+    echo(f"{billed:<50}{sb.billed_total:>14,.2f} {sb.currency}")

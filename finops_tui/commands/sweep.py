@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from finops_tui.errors import EXIT_CHECK_FAILED, echo_json, handle_errors
+from finops_tui.errors import EXIT_CHECK_FAILED, echo, echo_json, handle_errors
 from finops_tui.windows import date_window
 from rituals.definitions.tag_sweep import KIND as TAG_SWEEP
 
@@ -41,10 +41,10 @@ def command(home, start: str | None, end: str | None, as_json: bool, check: bool
     if check:
         pct, target = numbers["coverage_pct"], numbers["target_pct"]
         if pct is None:
-            click.echo(f"check failed: no spend between {s} and {e} to measure allocation on", err=True)
+            echo(f"check failed: no spend between {s} and {e} to measure allocation on", err=True)
             raise SystemExit(EXIT_CHECK_FAILED)
         if pct < target:
-            click.echo(f"check failed: allocation coverage {pct:.1f}% is below the target {target:g}%", err=True)
+            echo(f"check failed: allocation coverage {pct:.1f}% is below the target {target:g}%", err=True)
             raise SystemExit(EXIT_CHECK_FAILED)
 
 
@@ -52,26 +52,26 @@ def _print_summary(n: dict) -> None:  # type: ignore[type-arg]
     from exports.format import counted, money, pct
 
     cur = n["currency"]
-    click.echo(f"Tag sweep {n['start']} to {n['end']} (end exclusive), allocation key '{n['allocation_key']}'")
-    click.echo(f"  coverage {pct(n['coverage_pct'])} (target {n['target_pct']:g}%): by tag {pct(n['by_tag_pct'])}, "
+    echo(f"Tag sweep {n['start']} to {n['end']} (end exclusive), allocation key '{n['allocation_key']}'")
+    echo(f"  coverage {pct(n['coverage_pct'])} (target {n['target_pct']:g}%): by tag {pct(n['by_tag_pct'])}, "
                f"by rule {pct(n['by_rule_pct'])}; unallocated {money(n['unallocated_cost'], cur)} of "
                f"{money(n['total_cost'], cur)}")
-    click.echo("  per key: " + ", ".join(f"{k} {pct(v)}" for k, v in n["by_key"].items()))
+    echo("  per key: " + ", ".join(f"{k} {pct(v)}" for k, v in n["by_key"].items()))
     from rituals.tag_sweep import source_note
 
     if source_note(n.get("source")):
-        click.echo(f"  {source_note(n.get('source'))}")
+        echo(f"  {source_note(n.get('source'))}")
     for row in n["unallocated_by_account"][:5]:
-        click.echo(f"  leak: account {row['account_name'] or row['account_id'] or '-'}: "
+        echo(f"  leak: account {row['account_name'] or row['account_id'] or '-'}: "
                    f"{money(row['unallocated_cost'], cur)}")
     for row in n["top_unallocated"][:5]:
-        click.echo(f"  resource {row['resource_id']}: {money(row['cost'], cur, decimals=2)} "
+        echo(f"  resource {row['resource_id']}: {money(row['cost'], cur, decimals=2)} "
                    f"(suggested owner {row['suggested_owner'] or '-'})")
     if n["unused_commitment"]:
         u = n["unused_commitment"]
-        click.echo(f"  unused commitment: {money(u['cost'], cur)} (owner {u['owner'] or '-'})")
+        echo(f"  unused commitment: {money(u['cost'], cur)} (owner {u['owner'] or '-'})")
     checks = n["fix_checks"]
-    click.echo(f"  {counted(len(n['variants']), 'variant')}; open fixes verified: "
+    echo(f"  {counted(len(n['variants']), 'variant')}; open fixes verified: "
                f"{sum(c['verified'] for c in checks)} of {len(checks)}")
     for c in checks:
-        click.echo(f"  fix #{c['action_id']} {c['title']} ({c['owner'] or '-'}): {c['verdict_text']}")
+        echo(f"  fix #{c['action_id']} {c['title']} ({c['owner'] or '-'}): {c['verdict_text']}")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from finops_tui.errors import Failed, echo_json, handle_errors
+from exports.sanitize import plain
+from finops_tui.errors import Failed, echo, echo_json, handle_errors
 
 DATASETS_HELP = "costs,tags,accounts,forecast,anomalies,commitments,recommendations,budgets"
 
@@ -30,7 +31,9 @@ def aws(home, profile, months, since, max_requests, endpoint_url, only, as_json)
 
     Window: --months (default 13, the month of yesterday, the last complete day, included: on the 1st that
     is the month before) up to yesterday; days already stored and
-    settled are not fetched again. Each data set lands on its own; exit 1 if any failed. Cost Explorer
+    settled are not fetched again. Each data set lands on its own (partial: some of it landed, rows and
+    days say what); exit 1 if any failed. Timeouts and a deadline per data set come from the config's
+    [aws] table (defaults fail an endpoint that stops answering in under a minute). Cost Explorer
     bills $0.01 per request: the requests made and their cost are printed after every sync.
     """
     from storage.clock import parse_date
@@ -39,7 +42,7 @@ def aws(home, profile, months, since, max_requests, endpoint_url, only, as_json)
     with handle_errors():
         options = SyncOptions(profile=profile, months=months, since=parse_date(since, "--since") if since else None,
                               max_requests=max_requests, endpoint_url=endpoint_url, only=parse_only(only))
-        result = sync_aws(home, options, progress=None if as_json else lambda m: click.echo(m, err=True))
+        result = sync_aws(home, options, progress=None if as_json else lambda m: echo(m, err=True))
     budgets_ok = any(d.name == "budgets" and d.status == "ok" for d in result.datasets)
     if budgets_ok:
         # AWS budgets named like a team (or "total") become the records' monthly budgets.
@@ -48,15 +51,21 @@ def aws(home, profile, months, since, max_requests, endpoint_url, only, as_json)
         with handle_errors(), home.records.write() as session:
             moved = import_aws_budgets(session, home.costs)
         if not as_json and (moved["imported"] or moved["skipped"]):
-            click.echo(f"budgets into the records: {', '.join(moved['imported']) or 'none'}"
+            echo(f"budgets into the records: {', '.join(moved['imported']) or 'none'}"
                        + (f"; skipped {'; '.join(moved['skipped'])}" if moved["skipped"] else ""), err=True)
     if as_json:
         echo_json(result.as_dict())
     else:
         for d in result.datasets:
             detail = d.reason if d.status != "ok" else (d.note or "")
-            click.echo(f"{d.name:>16}: {d.status:<7} {d.rows:>7} rows {d.requests:>4} requests  {detail}")
-        click.echo(f"requests: {result.ledger.requests} (${result.ledger.cost:.2f}); "
+            if d.status == "partial" and d.landed_keys is not None:
+                detail = (f"landed tag keys {', '.join(d.landed_keys) or '-'}; not {', '.join(d.missing_keys or [])}"
+                          f": {detail}")
+            echo(f"{d.name:>16}: {d.status:<7} {d.rows:>7} rows {d.days:>4} days {d.requests:>4} requests  "
+                       f"{plain(detail, one_line=True)}")
+        answered = result.as_dict()["answered"]
+        unanswered = f", {result.ledger.requests - answered} unanswered" if answered < result.ledger.requests else ""
+        echo(f"requests: {result.ledger.requests}{unanswered} (${result.ledger.cost:.2f}); "
                    f"running total {result.requests_total} (${result.cost_total:.2f})")
     if not result.ok:
         failed = [d.name for d in result.datasets if d.status != "ok"]

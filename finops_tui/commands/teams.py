@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from finops_tui.commands._shared import records, warn
-from finops_tui.errors import echo_json, handle_errors
+from finops_tui.errors import cell, echo, echo_json, handle_errors
 
 
 @click.group("teams")
@@ -27,11 +27,11 @@ def list_cmd(home, include_retired: bool, as_json: bool) -> None:  # type: ignor
         echo_json({"teams": [t.as_dict() for t in teams]})
         return
     if not teams:
-        click.echo("no teams yet: finops-tui teams add NAME --owner HANDLE")
+        echo("no teams yet: finops-tui teams add NAME --owner HANDLE")
     for t in teams:
         retired = " (retired)" if not t.active else ""
-        click.echo(f"{t.name:<20} owner: {t.owner or '-':<14} members: {len(t.members):<3} "
-                   f"accounts: {', '.join(a for a, _ in t.accounts) or '-'}{retired}")
+        echo(f"{cell(t.name):<20} owner: {(cell(t.owner) or '-'):<14} members: {len(t.members):<3} "
+             f"accounts: {(cell(', '.join(a for a, _ in t.accounts)) or '-')}{retired}")
 
 
 @command.command("add")
@@ -44,7 +44,7 @@ def add_cmd(home, name: str, owner: str | None) -> None:  # type: ignore[no-unty
 
     with handle_errors(), records(home).write() as s:
         team = add_team(s, name, owner=owner)
-        click.echo(f"added team {team.name}")
+        echo(f"added team {team.name}")
     if owner is None:
         warn([f"team {name} has no owner: its actions and anomalies cannot be routed (--owner HANDLE)"])
 
@@ -61,7 +61,7 @@ def edit_cmd(home, name: str, owner: str | None, rename: str | None, reactivate:
 
     with handle_errors(), records(home).write() as s:
         team = edit_team(s, name, owner=owner, rename=rename, reactivate=reactivate)
-        click.echo(f"updated team {team.name}")
+        echo(f"updated team {team.name}")
 
 
 @command.command("retire")
@@ -73,7 +73,7 @@ def retire_cmd(home, name: str) -> None:  # type: ignore[no-untyped-def]
 
     with handle_errors(), records(home).write() as s:
         done = retire_team(s, name)
-    click.echo(f"retired team {done.name}")
+    echo(f"retired team {done.name}")
     warn(done.warnings)
 
 
@@ -104,6 +104,6 @@ def accounts_cmd(home, name: str, adds: tuple[str, ...], removes: tuple[str, ...
     if as_json:
         echo_json({"team": view.name, "accounts": [{"account_id": a, "account_name": n} for a, n in view.accounts]})
         return
-    click.echo(f"team {view.name} owns {len(view.accounts)} account(s)")
+    echo(f"team {view.name} owns {len(view.accounts)} account(s)")
     for account_id, account_name in view.accounts:
-        click.echo(f"  {account_id}  {account_name or ''}".rstrip())
+        echo(f"  {cell(account_id)}  {(cell(account_name) or '')}".rstrip())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from finops_tui.errors import echo_json, handle_errors
+from finops_tui.errors import cell, echo, echo_json, handle_errors
 
 
 @click.command("unit-costs")
@@ -25,11 +25,11 @@ def command(home, month: str | None, as_json: bool) -> None:  # type: ignore[no-
         echo_json(ue.as_json())
         return
     if not ue.metrics:
-        click.echo("no business metrics for this period: finops-tui metrics import FILE.csv")
+        echo("no business metrics for this period: finops-tui metrics import FILE.csv")
         return
     for m in ue.metrics:
         per = "" if m.per == 1 else f" per {m.per:,.0f}"
         cost = "no data" if m.latest.unit_cost is None else f"{m.latest.unit_cost:,.4f} {ue.currency}"
         trend = "-" if m.unit_cost_trend_pct is None else f"{m.unit_cost_trend_pct:+.1f}%/month"
         flag = "  RISING while volume grows" if m.rising else ""
-        click.echo(f"{m.metric:<20} {cost}{per} (spend of {m.spend_of}); trend {trend}{flag}")
+        echo(f"{cell(m.metric):<20} {cost}{per} (spend of {m.spend_of}); trend {trend}{flag}")

@@ -10,13 +10,14 @@ from __future__ import annotations
 import shlex
 from typing import Any
 
-from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, ProgressBar, Static
+
+from finops_tui.widgets.safe_text import safe_text
 
 
 class ImportDialog(ModalScreen[dict[str, Any] | None]):
@@ -134,7 +135,7 @@ class ImportDialog(ModalScreen[dict[str, Any] | None]):
 
     def _progress(self, message: str, fraction: float) -> None:
         self.query_one("#import-progress", ProgressBar).update(progress=round(fraction * 100))
-        self.query_one("#import-status", Static).update(Text(message))
+        self.query_one("#import-status", Static).update(safe_text(message))
 
     def _finished(self, summary: dict[str, Any] | None, error: str | None) -> None:
         from finops_tui.commands.import_ import summary_lines
@@ -151,8 +152,8 @@ class ImportDialog(ModalScreen[dict[str, Any] | None]):
         self.summary = summary
         self.query_one("#import-progress", ProgressBar).update(progress=100)
         self.query_one("#import-status", Static).update("Imported.")
-        self.query_one("#import-summary", Static).update(Text("\n".join(summary_lines(summary))))
+        self.query_one("#import-summary", Static).update(safe_text("\n".join(summary_lines(summary))))
         self.query_one("#import-close-button", Button).focus()
 
     def _show_error(self, message: str) -> None:
-        self.query_one("#import-error", Static).update(Text(message))
+        self.query_one("#import-error", Static).update(safe_text(message))

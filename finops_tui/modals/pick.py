@@ -6,13 +6,14 @@
 
 from __future__ import annotations
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
+
+from finops_tui.widgets.safe_text import safe_text
 
 _CSS = """
 {name} {{ align: center middle; }}
@@ -35,7 +36,7 @@ class PickOne(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(self.title_text, markup=False)
-            yield OptionList(*[Option(Text(label), id=value) for label, value in self.options], id="pick-options")
+            yield OptionList(*[Option(safe_text(label), id=value) for label, value in self.options], id="pick-options")
 
     def on_mount(self) -> None:
         options = self.query_one(OptionList)

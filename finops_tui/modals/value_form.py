@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
+
+from finops_tui.widgets.safe_text import safe_text
 
 ORG = "(the whole organisation)"
 
@@ -72,6 +73,6 @@ class ValueForm(ModalScreen[dict[str, Any] | None]):
                 else:
                     row = set_metric(session, month, self.query_one("#value-metric", Input).value, amount, team)
         except ValueError as exc:
-            self.query_one("#value-problem", Static).update(Text(str(exc)))
+            self.query_one("#value-problem", Static).update(safe_text(str(exc)))
             return
         self.dismiss(row)

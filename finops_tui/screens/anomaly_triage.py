@@ -14,7 +14,6 @@ import threading
 from datetime import timedelta
 from typing import Any, ClassVar
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -25,6 +24,7 @@ from textual.worker import get_current_worker
 from finops_tui.modals.pick import PickOne, TextPrompt
 from finops_tui.screens.stepper import RitualStepperScreen
 from finops_tui.widgets.data_table import FrameTable
+from finops_tui.widgets.safe_text import safe_text
 from finops_tui.widgets.trend_chart import TrendChart
 from rituals.definitions.anomaly_triage import KIND
 
@@ -165,7 +165,7 @@ class AnomalyTriageScreen(RitualStepperScreen):
             self.app.call_from_thread(self._show_cases, rows, self.new_cases, counts)
 
     def _queue_status(self, text: str) -> None:
-        self.query_one("#anomaly-queue-status", Static).update(Text(text))
+        self.query_one("#anomaly-queue-status", Static).update(safe_text(text))
 
     def _show_cases(self, rows: list[dict[str, Any]], new: int, counts: dict[str, Any]) -> None:
         from rituals.anomaly_report import summary_text
@@ -211,7 +211,7 @@ class AnomalyTriageScreen(RitualStepperScreen):
         lines.append(sent_text(c))
         if c["aws_anomaly_id"]:
             lines.append(f"AWS anomaly {c['aws_anomaly_id']}, feedback {c['aws_feedback'] or 'not sent'} (f sends)")
-        self.query_one("#anomaly-summary", Static).update(Text("\n".join(lines)))
+        self.query_one("#anomaly-summary", Static).update(safe_text("\n".join(lines)))
         import pandas as pd
 
         roots = pd.DataFrame([{"dimension": r["dimension"], "value": r["value"], "contribution": r.get("contribution"),
@@ -227,7 +227,7 @@ class AnomalyTriageScreen(RitualStepperScreen):
                    + (f" {h['old']} -> {h['new']}" if h.get("new") is not None else "")
                    + (f" ({h['note']})" if h.get("note") else "") for h in c.get("history", [])]
         history += [f"note {n['at'][:16].replace('T', ' ')} {n.get('by') or '-'}: {n['text']}" for n in c["notes"]]
-        self.query_one("#anomaly-history", Static).update(Text("\n".join(history) or "-"))
+        self.query_one("#anomaly-history", Static).update(safe_text("\n".join(history) or "-"))
         self._load_chart(c["dimension"], c["value"], c["start"], c["end"])
 
     @work(thread=True, exclusive=True, group="anomaly-chart")

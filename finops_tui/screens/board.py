@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -13,12 +12,14 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from exports.format import counted, day, money, pct
-from exports.sanitize import plain
 from finops_tui.widgets.data_table import FrameTable
 from finops_tui.widgets.kpi_strip import Kpi, KpiStrip
+from finops_tui.widgets.safe_text import safe_text
 from storage.home import Home
 
 if TYPE_CHECKING:
+    from rich.text import Text
+
     from rituals.board import Board, BoardKpis
 
 NO_DATA = "no data"
@@ -58,14 +59,15 @@ def kpi_tiles(k: BoardKpis | None) -> list[Kpi]:
 
 
 def undelivered_text(board: Board) -> Text:
-    """One line: how many notifications are undelivered, and the oldest one's channel and error."""
+    """One line: how many notifications are undelivered, and the oldest one's channel and error (the team,
+    channel label and error are data: the whole line passes the sanitiser)."""
     if not board.undelivered:
-        return Text("")
+        return safe_text("")
     first = board.undelivered[0]
     who = first.team or "practice"
-    why = plain(first.last_error or "not tried yet", one_line=True)
-    return Text(f"{counted(len(board.undelivered), 'undelivered notification')}: {first.kind} to {who} via "
-                f"{first.channel}: {why} (finops-tui notify retries)", style="bold red")
+    why = first.last_error or "not tried yet"
+    return safe_text(f"{counted(len(board.undelivered), 'undelivered notification')}: {first.kind} to {who} via "
+                     f"{first.channel}: {why} (finops-tui notify retries)", one_line=True, style="bold red")
 
 
 class BoardScreen(Screen[None]):
@@ -122,13 +124,13 @@ class BoardScreen(Screen[None]):
         rows = []
         for r in board.rituals:
             if r.future:
-                status = Text(f"done; next {r.due_period}", style="green")
+                status = safe_text(f"done; next {r.due_period}", style="green")
             elif r.overdue:
-                status = Text(f"{r.due_period} overdue {r.days_overdue} d", style="bold red")
+                status = safe_text(f"{r.due_period} overdue {r.days_overdue} d", style="bold red")
             else:
-                status = Text(f"{r.due_period} on track", style="green")
+                status = safe_text(f"{r.due_period} on track", style="green")
             if r.open_run_id:
-                status.append(Text(f" (run #{r.open_run_id} open)", style="yellow"))
+                status.append(safe_text(f" (run #{r.open_run_id} open)", style="yellow"))
             last = f"{r.last_period} ({day(r.last_closed)[:10]})" if r.last_period else "never"
             rows.append({"ritual": r.title, "status": status, "next_due": day(r.due_date), "last_run": last,
                          "cadence": r.cadence.split(",")[0]})
@@ -137,7 +139,7 @@ class BoardScreen(Screen[None]):
             priorities={"status": 0, "next_due": 0}, keys=[r.kind for r in board.rituals])
         actions = [{"id": a.id, "action": a.title if len(a.title) <= TITLE_WIDTH else a.title[:TITLE_WIDTH - 1] + "…",
                     "owner": a.owner, "team": a.team or "-", "status": a.status,
-                    "due": Text(day(a.due_date), style="bold red" if a.overdue else "")} for a in board.actions]
+                    "due": safe_text(day(a.due_date), style="bold red" if a.overdue else "")} for a in board.actions]
         self.query_one("#actions", FrameTable).load_frame(
             pd.DataFrame(actions, columns=list(ACTION_LABELS), dtype=object), labels=ACTION_LABELS,
             priorities={"owner": 0, "due": 0, "action": 0}, keys=[str(a.id) for a in board.actions])

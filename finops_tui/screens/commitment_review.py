@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, cast
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -18,6 +17,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 from finops_tui.screens.stepper import RitualStepperScreen
 from finops_tui.widgets.data_table import FrameTable
 from finops_tui.widgets.kpi_strip import Kpi, KpiStrip
+from finops_tui.widgets.safe_text import safe_text
 from finops_tui.widgets.trend_chart import TrendChart
 from rituals.definitions.commitment_review import KIND
 
@@ -135,7 +135,7 @@ class CommitmentReviewScreen(RitualStepperScreen):
         self.query_one("#cr-utilization-chart", TrendChart).plot(
             {"utilisation": [(d["day"], d["utilization_pct"]) for d in daily]}, y_label="%")
         basis = [report["coverage_basis"], *(f"Warning: {w}" for w in report["warnings"])]
-        self.query_one("#cr-basis", Static).update(Text("\n".join(basis)))
+        self.query_one("#cr-basis", Static).update(safe_text("\n".join(basis)))
         self.query_one("#cr-programs", FrameTable).load_frame(
             pd.DataFrame(report["programs"], columns=["program", "commitments", "eligible_cost", "covered_cost",
                                                       "coverage_pct", "utilization_pct"]),
@@ -153,10 +153,10 @@ class CommitmentReviewScreen(RitualStepperScreen):
             pd.DataFrame(report["by_service"], columns=["service", *cols]), fmt, labels)
         self.query_one("#cr-by-account", FrameTable).load_frame(
             pd.DataFrame(report["by_account"], columns=["account", "account_name", *cols]), fmt, labels)
-        self.query_one("#cr-aws", Static).update(Text(self._aws_text(report)))
+        self.query_one("#cr-aws", Static).update(safe_text(self._aws_text(report)))
         self._show_expiring(report)
         self._show_baseline(report)
-        self.query_one("#cr-approver", Static).update(Text(f"Approver (accountable in the RACI): {approver}"))
+        self.query_one("#cr-approver", Static).update(safe_text(f"Approver (accountable in the RACI): {approver}"))
         if first:
             self.query_one("#cr-choice", Select).value = report["suggestion"]
             self.query_one("#cr-amount", Input).value = f"{report['recommended_additional_hourly']:.2f}"
@@ -192,7 +192,7 @@ class CommitmentReviewScreen(RitualStepperScreen):
                 f"(in {c['days_left']} days, the {c['expires_within_days']}-day bucket)" for c in soon)
         else:
             note = "Nothing expires within 90 days."
-        self.query_one("#cr-expiring-note", Static).update(Text(note))
+        self.query_one("#cr-expiring-note", Static).update(safe_text(note))
         # The hourly amount and the end date before the ARN, which is long and identifies the row last.
         cols = ["program", "hourly_commitment", "end_date", "days_left", "utilization_pct", "payment_option",
                 "start_date", "commitment_id"]
@@ -215,7 +215,7 @@ class CommitmentReviewScreen(RitualStepperScreen):
 
         rows = found.get("contracts") or []
         note = found.get("basis", "") if rows else "No contract commitments imported (FOCUS 1.3 Contract Commitment files)."
-        self.query_one("#cr-contracts-note", Static).update(Text(note))
+        self.query_one("#cr-contracts-note", Static).update(safe_text(note))
         cols = ["contract_commitment_id", "contract_id", "category", "committed", "applied", "remaining",
                 "burned_pct", "elapsed_pct", "period_start", "period_end", "description"]
         money2 = {c: (lambda v: "-" if v is None else f"{v:,.2f}") for c in ("committed", "applied", "remaining")}
@@ -248,7 +248,7 @@ class CommitmentReviewScreen(RitualStepperScreen):
         ]
         if report["aws_recommended_hourly"] is not None:
             lines.append(f"AWS recommends {money(report['aws_recommended_hourly'], cur, decimals=2)} an hour")
-        self.query_one("#cr-baseline", Static).update(Text("\n".join(lines)))
+        self.query_one("#cr-baseline", Static).update(safe_text("\n".join(lines)))
         cols = ["additional_hourly", "coverage_pct", "utilization_pct", "monthly_savings", "stranded_monthly",
                 "stranded_risk", "recommended"]
         self.query_one("#cr-what-if", FrameTable).load_frame(

@@ -8,12 +8,13 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
+from finops_tui.widgets.safe_text import safe_text
 from storage.home import Home
 
 
 def first_run_text(home: Home) -> Text:
     flag = f" --home {home.path}" if home.path else ""
-    text = Text()
+    text = safe_text()
     text.append("Welcome to finops-tui\n\n", style="bold")
     text.append(f"This home holds no cost data yet:\n  {home.path}\n\n")
     text.append("Get data in one of three ways, then open finops-tui again:\n\n")

@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -19,6 +18,7 @@ from textual.widgets.option_list import Option
 
 from finops_tui.screens.stepper import RitualStepperScreen
 from finops_tui.widgets.agenda_item import AgendaItem
+from finops_tui.widgets.safe_text import safe_text
 from rituals.definitions.monthly_review import KIND
 
 WALK_STATUSES = ("open", "in_progress", "blocked", "done", "dropped")
@@ -88,7 +88,7 @@ class MonthlyReviewScreen(RitualStepperScreen):
         proposals = (agenda.get("decisions") or {}).get("proposed_actions") or []
         listing = self.query_one("#mr-proposals", OptionList)
         listing.clear_options()
-        listing.add_options([Option(Text(f"{p['title']} - {p.get('owner') or 'no owner'}, due {p['due_date']}"),
+        listing.add_options([Option(safe_text(f"{p['title']} - {p.get('owner') or 'no owner'}, due {p['due_date']}"),
                                     id=str(i)) for i, p in enumerate(proposals)])
 
     def describe_close(self, extras: dict[str, Any]) -> str:
@@ -101,7 +101,7 @@ class MonthlyReviewScreen(RitualStepperScreen):
         listing = self.query_one("#mr-walk", OptionList)
         keep = listing.highlighted
         listing.clear_options()
-        listing.add_options([Option(Text(f"#{r['id']} {r['title']} - {r['owner']}, due {r['due_date'] or '-'}"
+        listing.add_options([Option(safe_text(f"#{r['id']} {r['title']} - {r['owner']}, due {r['due_date'] or '-'}"
                                          f"{' (overdue)' if r.get('overdue') else ''}: {r['status'].replace('_', ' ')}"),
                                     id=str(r["id"])) for r in self.walk_rows.values()])
         if self.walk_rows:

@@ -10,7 +10,6 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -19,6 +18,7 @@ from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Header, Input, Select, Static
 
 from finops_tui.widgets.data_table import FrameTable
+from finops_tui.widgets.safe_text import safe_text
 from storage.home import Home
 from storage.records import ACTION_STATUSES
 
@@ -116,17 +116,18 @@ class MyActionsScreen(Screen[None]):
             self.query_one("#ma-person", Select).set_options(loaded.people)
         if loaded.problem:
             asks = "\nChoose yourself below: this terminal remembers it." if loaded.people else ""
-            acting.update(Text(loaded.problem + asks, style="bold red"))
+            acting.update(safe_text(loaded.problem + asks, style="bold red"))
         else:
             scope = "all open actions" if self.show_all else "the open actions you own"
-            acting.update(Text(f"Acting as {loaded.me.name} ({loaded.me.handle}): {scope}"))
+            acting.update(safe_text(f"Acting as {loaded.me.name} ({loaded.me.handle}): {scope}"))
         self.views = {v.id: v for v in loaded.views}
         self.shown_version = {v.id: v.version for v in loaded.views}
         import pandas as pd
 
         table = self.query_one("#ma-table", FrameTable)
         rows = [{"id": v.id, "title": v.title, "status": v.status.replace("_", " "),
-                 "due": Text(v.due_date.isoformat() if v.due_date else "-", style="bold red" if v.overdue else ""),
+                 "due": safe_text(v.due_date.isoformat() if v.due_date else "-",
+                                  style="bold red" if v.overdue else ""),
                  "owner": v.owner, "version": v.version} for v in loaded.views]
         # The due date and status before the title: a long title would push them off an 80-column screen.
         table.load_frame(pd.DataFrame(rows, columns=["id", "due", "status", "title", "owner", "version"],
@@ -147,7 +148,7 @@ class MyActionsScreen(Screen[None]):
             detail.update("No action selected." if self.me else "")
             return
         late = f", {view.days_overdue} days overdue" if view.overdue else ""
-        detail.update(Text(f"#{view.id} {view.title}\nowner {view.owner_name}, team {view.team or '-'}{late}\n"
+        detail.update(safe_text(f"#{view.id} {view.title}\nowner {view.owner_name}, team {view.team or '-'}{late}\n"
                            f"version {self.shown_version[view.id]}"))
         self.query_one("#ma-status", Select).value = view.status
         self.query_one("#ma-due", Input).value = view.due_date.isoformat() if view.due_date else ""
@@ -204,7 +205,7 @@ class MyActionsScreen(Screen[None]):
         self.action_save()
 
     def _message(self, text: str, error: bool = False) -> None:
-        self.query_one("#ma-message", Static).update(Text(text, style="bold red" if error else "green"))
+        self.query_one("#ma-message", Static).update(safe_text(text, style="bold red" if error else "green"))
 
     def action_save(self) -> None:
         from storage.clock import parse_date

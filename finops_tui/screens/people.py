@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -20,6 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Header, Input, Select, Static
 
 from finops_tui.widgets.data_table import FrameTable
+from finops_tui.widgets.safe_text import safe_text
 from storage.home import Home
 from storage.records import ROLE_LABELS, ROLES
 
@@ -103,12 +103,12 @@ class PeopleScreen(Screen[None]):
             columns=["team", "owner", "members", "accounts"], dtype=object), keys=[t.name for t in teams])
         self.query_one("#pp-channels-table", FrameTable).load_frame(pd.DataFrame(
             [{"#": c.id, "team": c.owner, "channel": c.label,
-              "state": Text("ok") if c.usable else Text(f"unusable: {c.problem}", style="red")}
+              "state": safe_text("ok") if c.usable else safe_text(f"unusable: {c.problem}", style="red")}
              for c in channels or []],
             columns=["#", "team", "channel", "state"], dtype=object), keys=[str(c.id) for c in channels or []])
 
     def _message(self, text: str, error: bool = False) -> None:
-        self.query_one("#pp-message", Static).update(Text(text, style="bold red" if error else "green"))
+        self.query_one("#pp-message", Static).update(safe_text(text, style="bold red" if error else "green"))
 
     @on(DataTable.RowSelected, "#pp-people-table")
     @on(DataTable.RowHighlighted, "#pp-people-table")

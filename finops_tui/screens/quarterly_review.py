@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -20,6 +19,7 @@ from textual.widgets import Button, Input, Label, Select, SelectionList, Static
 from finops_tui.screens.stepper import RitualStepperScreen
 from finops_tui.widgets.check_list import CheckList
 from finops_tui.widgets.data_table import FrameTable
+from finops_tui.widgets.safe_text import safe_text
 from finops_tui.widgets.trend_chart import TrendChart
 from rituals.definitions.quarterly_review import (
     KIND,
@@ -84,14 +84,14 @@ class QuarterlyReviewScreen(RitualStepperScreen):
 
         n = findings.as_json()
         self.query_one("#qr-scorecard-note", Static).update(
-            Text(f"KPIs {n['quarter']} ({n['start']} to {n['end']}, end exclusive); trend from {n['quarters'][0]}"))
+            safe_text(f"KPIs {n['quarter']} ({n['start']} to {n['end']}, end exclusive); trend from {n['quarters'][0]}"))
         rows = [{"KPI": k["title"], "value": kpi_value(k["key"], k["value"]),
                  "previous": kpi_value(k["key"], k["previous"]) if k["previous"] is not None else "-",
                  "target": kpi_value(k["key"], k["target"]) if k["target"] is not None else "-",
                  "stage": k["stage"] or k.get("stage_note") or "-"} for k in n["kpis"]]
         self.query_one("#qr-scorecard", FrameTable).load_frame(pd.DataFrame(rows, columns=[
             "KPI", "value", "previous", "target", "stage"]))
-        self.query_one("#qr-no-data", Static).update(Text("No data: " + "; ".join(
+        self.query_one("#qr-no-data", Static).update(safe_text("No data: " + "; ".join(
             f"{k['title']} ({k['reason']})" for k in n["no_data"]) if n["no_data"] else ""))
         charts = self.query_one("#qr-charts")
         charts.remove_children()
@@ -103,7 +103,7 @@ class QuarterlyReviewScreen(RitualStepperScreen):
         chosen = decisions_state(self.decisions)[2]
         choice = self.query_one("#qr-choice", SelectionList)
         choice.clear_options()
-        choice.add_options([(Text(c.title), c.id, c.id in chosen) for c in findings.capabilities])
+        choice.add_options([(safe_text(c.title), c.id, c.id in chosen) for c in findings.capabilities])
         self.show_record()
 
     def show_record(self) -> None:
@@ -129,7 +129,7 @@ class QuarterlyReviewScreen(RitualStepperScreen):
         by_id = {c.id: c for c in self.findings.capabilities}
         lines = [f"- {s.title}: {s.stage or 'unassessed'} -> {s.target} ({by_id[s.capability].describe(s.target)})"
                  + ("  [next quarter]" if s.chosen else "") for s in scores if s.gap]
-        self.query_one("#qr-gaps", Static).update(Text("\n".join(lines) or "No capability below its target."))
+        self.query_one("#qr-gaps", Static).update(safe_text("\n".join(lines) or "No capability below its target."))
 
     # -- the facilitator's decisions: each one a run decision ---------------------------------------------------
     def record(self, decisions: list[tuple[str, dict[str, Any]]], step: str, done: str) -> None:

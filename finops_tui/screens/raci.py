@@ -16,6 +16,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from finops_tui.widgets.data_table import FrameTable
+from finops_tui.widgets.safe_text import safe_text
 from storage.home import Home
 from storage.records import RACI_LETTERS, ROLE_LABELS, ROLES
 
@@ -83,7 +84,7 @@ class RaciScreen(Screen[None]):
         if rows and first:
             grid.move_cursor(row=0, column=1)
         self.query_one("#raci-holders", Static).update(
-            Text("Roles resolve to: " + "; ".join(holders) + "; engineering team: the owning team's owner"))
+            safe_text("Roles resolve to: " + "; ".join(holders) + "; engineering team: the owning team's owner"))
         if self.note is not None:  # what the last save said wins over the table's verdict
             text, error = self.note
             self.note = None
@@ -103,14 +104,14 @@ class RaciScreen(Screen[None]):
 
     def _cells(self, activity: str, letters: dict[str, tuple[str, ...]]) -> list[Text]:
         star = " *" if activity in self.edits else ""
-        cells = [Text(activity + star, style="bold" if star else "")]
+        cells = [safe_text(activity + star, style="bold" if star else "")]
         for role in ROLES:
             got = letters.get(role, ())
-            cells.append(Text(", ".join(got), style="bold yellow" if "A" in got else ""))
+            cells.append(safe_text(", ".join(got), style="bold yellow" if "A" in got else ""))
         return cells
 
     def _message(self, text: str, error: bool = False) -> None:
-        self.query_one("#raci-message", Static).update(Text(text, style="bold red" if error else "green"))
+        self.query_one("#raci-message", Static).update(safe_text(text, style="bold red" if error else "green"))
 
     # -- editing ----------------------------------------------------------------------------------------
     def _current(self) -> tuple[str, str | None]:

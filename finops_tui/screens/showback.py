@@ -16,6 +16,7 @@ from textual.widgets import Static
 from exports.format import money, pct
 from finops_tui.screens.month_panel import MonthPanelScreen
 from finops_tui.widgets.data_table import FrameTable
+from finops_tui.widgets.safe_text import safe_text
 from rituals.showback import basis_words
 
 LABELS = {"team": "Team", "direct": "Direct", "shared": "Shared", "total": "Total", "share_pct": "Share"}
@@ -24,7 +25,7 @@ BAR_WIDTH = 40
 
 def bar_chart(showback: Any, width: int = BAR_WIDTH) -> Text:
     """One line per team: its direct spend solid, its share of shared costs shaded (names stay plain text)."""
-    text = Text()
+    text = safe_text()
     top = max((max(t.total, 0.0) for t in showback.teams), default=0.0)
     name_w = max((len(t.team) for t in showback.teams), default=4)
     for t in showback.teams:
@@ -85,12 +86,12 @@ class ShowbackPanel(Vertical):
         self.app.call_from_thread(self._show, result)
 
     def _failed(self, message: str) -> None:
-        self.query_one("#showback-summary", Static).update(Text(message))
+        self.query_one("#showback-summary", Static).update(safe_text(message))
 
     def _show(self, sb: Any) -> None:
         self.showback = sb
         cur = sb.currency
-        self.query_one("#showback-summary", Static).update(Text(
+        self.query_one("#showback-summary", Static).update(safe_text(
             f"{sb.month}: {money(sb.total, cur, decimals=2)} spend (EffectiveCost, by charge period), billed "
             f"{money(sb.billed_total, cur, decimals=2)} ({basis_words(sb.billed_basis)}); "
             f"{money(sb.shared_total, cur, decimals=2)} shared, "

@@ -15,7 +15,6 @@ import asyncio
 import os
 from typing import Any, ClassVar
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -39,6 +38,7 @@ from finops_tui.modals.action_form import ActionForm, ActionValues
 from finops_tui.screens.session_screen import RunSessionScreen
 from finops_tui.widgets.check_list import CheckList
 from finops_tui.widgets.kpi_strip import Kpi, KpiStrip
+from finops_tui.widgets.safe_text import safe_text
 from rituals.ritual import Ritual, ritual
 
 NO_NOTES = frozenset({"attendees", "record"})
@@ -93,7 +93,7 @@ leaves the box (to the step's main widget) and the keys work again. `tab` moves 
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal():
-            yield ListView(*[ListItem(Label(Text(f"{i}. {s.title}")), id=f"stepper-item-{s.id}")
+            yield ListView(*[ListItem(Label(safe_text(f"{i}. {s.title}")), id=f"stepper-item-{s.id}")
                              for i, s in enumerate(self.steps, 1)], id="stepper-steps")
             with Vertical(id="stepper-main"):
                 yield Static("", id="stepper-step-title", markup=False)
@@ -181,8 +181,8 @@ leaves the box (to the step's main widget) and the keys work again. `tab` moves 
         attendees = self.query_one("#stepper-attendees", SelectionList)
         attendees.clear_options()
         known = {p.handle for p in self.people}
-        attendees.add_options([(Text(f"{p.name} ({p.handle})"), p.handle, p.handle in run.attendees)
-                               for p in self.people] + [(Text(h), h, True) for h in run.attendees if h not in known])
+        attendees.add_options([(safe_text(f"{p.name} ({p.handle})"), p.handle, p.handle in run.attendees)
+                               for p in self.people] + [(safe_text(h), h, True) for h in run.attendees if h not in known])
         self.show_record()
         self.set_editable(run.status == "open")
         if self.focused is None or self.focused.id == "stepper-steps":
@@ -197,16 +197,16 @@ leaves the box (to the step's main widget) and the keys work again. `tab` moves 
 
     def status(self, text: str) -> None:
         for line in self.query("#stepper-status").results(Static):  # none once the screen is torn down
-            line.update(Text(text))  # status lines carry user text
+            line.update(safe_text(text))  # status lines carry user text
 
     def show_record(self) -> None:
         lines = [f"- {d.get('text', '')}" + (f"  (by {d['by']})" if d.get("by") else "")
                  for d in (self.run.decisions if self.run else [])]
-        self.query_one("#stepper-decisions", Static).update(Text("\n".join(lines) or "None yet."))
+        self.query_one("#stepper-decisions", Static).update(safe_text("\n".join(lines) or "None yet."))
         names = {p.id: p.handle for p in self.people}
         lines = [f"#{a.id} {a.title} - {names.get(a.owner_id, a.owner_id)}, due "
                  f"{a.due_date.isoformat() if a.due_date else '-'} ({a.status})" for a in self.actions]
-        self.query_one("#stepper-actions", Static).update(Text("\n".join(lines) or "None yet."))
+        self.query_one("#stepper-actions", Static).update(safe_text("\n".join(lines) or "None yet."))
 
     def findings_ready(self, findings: Any) -> None:
         super().findings_ready(findings)
@@ -234,7 +234,7 @@ leaves the box (to the step's main widget) and the keys work again. `tab` moves 
         step = self.steps[self.step_index]
         self.query_one("#stepper-bodies", ContentSwitcher).current = f"step-{step.id}"
         self.query_one("#stepper-step-title", Static).update(
-            Text(f"Step {self.step_index + 1} of {len(self.steps)}: {step.title}"))
+            safe_text(f"Step {self.step_index + 1} of {len(self.steps)}: {step.title}"))
         sidebar = self.query_one("#stepper-steps", ListView)
         if sidebar.index != self.step_index:
             sidebar.index = self.step_index

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -18,6 +17,7 @@ from finops_tui.screens.stepper import RitualStepperScreen
 from finops_tui.widgets.check_list import CheckList
 from finops_tui.widgets.data_table import FrameTable
 from finops_tui.widgets.kpi_strip import Kpi, KpiStrip
+from finops_tui.widgets.safe_text import safe_text
 from finops_tui.widgets.trend_chart import TrendChart
 from rituals.definitions.tag_sweep import KIND
 
@@ -100,12 +100,12 @@ class TagSweepScreen(RitualStepperScreen):
 
         self.sweep, self.candidates = sweep, fix_candidates(sweep)
         start, end = self.session.window
-        self.query_one("#ts-window", Static).update(Text(f"Window {start} to {end} (end exclusive)"))
+        self.query_one("#ts-window", Static).update(safe_text(f"Window {start} to {end} (end exclusive)"))
         cur = sweep.currency
         cov = sweep.coverage
         status = None if cov.coverage_pct is None else ("good" if sweep.meets_target else "warn")
         source = self.query_one("#ts-source", Static)
-        source.update(Text(sweep.source_note or ""))
+        source.update(safe_text(sweep.source_note or ""))
         source.display = bool(sweep.source_note)
         self.query_one("#ts-kpis", KpiStrip).set_kpis([
             Kpi("Coverage", pct(cov.coverage_pct), status, f"target {sweep.target_pct:g}%"),
@@ -133,7 +133,7 @@ class TagSweepScreen(RitualStepperScreen):
         if abs(sweep.unused_cost) > 1e-9:
             unused = (f"Unused commitment: {money(sweep.unused_cost, cur)} (its own line, not a resource; owner: "
                       f"{sweep.commitment_owner or 'no one accountable in the RACI'})")
-        self.query_one("#ts-unused", Static).update(Text(unused))
+        self.query_one("#ts-unused", Static).update(safe_text(unused))
         self.query_one("#ts-variants", FrameTable).load_frame(sweep.variants, {"cost": money_fmt["cost"]}, LABELS)
         self._show_candidates()
         self.checks = [c for c in sweep.fix_checks]
@@ -143,13 +143,13 @@ class TagSweepScreen(RitualStepperScreen):
             label = (f"#{c['action_id']} {c['title']} ({c['owner'] or '-'}): {c['verdict_text']}; moved "
                      f"{money(c['moved_cost'], cur, decimals=2)}, unallocated now "
                      f"{money(c['unallocated_cost'], cur, decimals=2)}")
-            checks.add_option((Text(label), c["action_id"], False))
+            checks.add_option((safe_text(label), c["action_id"], False))
             if not c["verified"]:
                 checks.disable_option_at_index(index)
 
     def _show_resources(self, frame: Any, title: str) -> None:
         cur = self.sweep.currency
-        self.query_one("#ts-drill-title", Static).update(Text(title))
+        self.query_one("#ts-drill-title", Static).update(safe_text(title))
         # Spend and the suggested owner first: a resource id (an ARN) is long and would push them away.
         order = [c for c in RESOURCE_ORDER if c in frame.columns] + [c for c in frame.columns
                                                                      if c not in RESOURCE_ORDER]
@@ -165,7 +165,7 @@ class TagSweepScreen(RitualStepperScreen):
             text = f"{c.title}: {money(c.cost, cur, decimals=2)} -> {c.owner or 'no owner'}"
             if done:
                 text += f" (open fix #{done})"
-            box.add_option((Text(text), i, False))
+            box.add_option((safe_text(text), i, False))
             if done or not c.owner:
                 box.disable_option_at_index(i)
 

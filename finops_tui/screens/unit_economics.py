@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -15,6 +14,7 @@ from textual.widgets import Static
 
 from finops_tui.screens.month_panel import MonthPanelScreen
 from finops_tui.widgets.data_table import FrameTable
+from finops_tui.widgets.safe_text import safe_text
 from finops_tui.widgets.trend_chart import TrendChart
 
 LABELS = {"metric": "Metric", "spend_of": "Spend of", "unit_cost": "Unit cost", "volume": "Volume",
@@ -81,7 +81,7 @@ class UnitEconomicsPanel(Vertical):
         try:
             result = unit_economics(self.home, self.month)
         except (ValueError, RuntimeError) as exc:
-            self.app.call_from_thread(self.query_one("#ue-summary", Static).update, Text(str(exc)))
+            self.app.call_from_thread(self.query_one("#ue-summary", Static).update, safe_text(str(exc)))
             return
         self.app.call_from_thread(self._show, result)
 
@@ -90,8 +90,8 @@ class UnitEconomicsPanel(Vertical):
         summary = f"{ue.month}, 6-month trend; costs in {ue.currency}"
         if not ue.metrics:
             summary += ": no business metrics (finops-tui metrics import FILE.csv)"
-        self.query_one("#ue-summary", Static).update(Text(summary))
-        flags = Text()
+        self.query_one("#ue-summary", Static).update(safe_text(summary))
+        flags = safe_text()
         for m in ue.metrics:
             if m.rising:
                 flags.append("▲ ", style="bold red")

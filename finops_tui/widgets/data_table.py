@@ -24,6 +24,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Input
 
 from exports.sanitize import plain
+from finops_tui.widgets.safe_text import cell
 
 # A generic frame carries no declared kinds, so the table reads a money column from its name (the minutes
 # never do: they format by the kinds each ritual declares, ``Ritual.fields``).
@@ -69,7 +70,7 @@ def cell_text(value: Any, formatter: Formatter | None = None) -> Text:
         return value.copy()
     raw = formatter(value) if formatter else _default_text(value)
     numeric = isinstance(value, int | float) and not isinstance(value, bool)
-    return Text(plain(raw, one_line=True), justify="right" if numeric else "left")
+    return cell(raw, justify="right" if numeric else "left")
 
 
 def _slug(name: str) -> str:
@@ -273,7 +274,7 @@ least important first; copies and exports hold every column.
 
     def _label(self, column: Column, current: bool) -> Text:
         arrow = ("▼" if self.sort_reverse else "▲") if column.key == self.sort_column else " "
-        text = Text(f"{column.label} {arrow}", justify="right" if column.numeric else "left")
+        text = cell(f"{column.label} {arrow}", justify="right" if column.numeric else "left")
         if current:
             text.stylize("underline bold")
         return text

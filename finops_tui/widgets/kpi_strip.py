@@ -10,6 +10,8 @@ from textual.app import ComposeResult
 from textual.containers import Container
 from textual.widgets import Static
 
+from finops_tui.widgets.safe_text import safe_text
+
 TILE_FRAME = 4  # a tile's border and padding, left and right
 STATUS_STYLES = {"good": "bold green", "warn": "bold yellow", "bad": "bold red", None: "bold"}
 
@@ -41,12 +43,12 @@ class KpiTile(Static):
 
     def render(self) -> Text:
         kpi = self.kpi
-        text = Text(kpi.label, style="dim")
+        text = safe_text(kpi.label, style="dim")
         text.append("\n")
-        text.append(Text(kpi.value, style=STATUS_STYLES.get(kpi.status, "bold")))
+        text.append(safe_text(kpi.value, style=STATUS_STYLES.get(kpi.status, "bold")))
         if kpi.hint:
             text.append("\n")
-            text.append(Text(kpi.hint, style="dim italic"))
+            text.append(safe_text(kpi.hint, style="dim italic"))
         return text
 
     def show(self, kpi: Kpi) -> None:

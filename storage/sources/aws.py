@@ -10,6 +10,7 @@ is fetched, then swapped in on its own: one that fails is reported and the other
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, timedelta
@@ -31,7 +32,7 @@ from storage.sources.aws_insights import (  # noqa: F401 - send_anomaly_feedback
     fetch_forecast,
     send_anomaly_feedback,
 )
-from storage.sources.aws_tables import create_tables, days_between, fetch_start, record_days, swap
+from storage.sources.aws_tables import create_tables, days_between, fetch_start, record_days, record_requests, swap
 
 if TYPE_CHECKING:
     from storage.costs import CostStore
@@ -54,12 +55,18 @@ class SyncOptions:
 
 @dataclass
 class DatasetResult:
+    """What one data set did. ``rows`` and ``days`` are what landed in the store, also when it then failed
+    (``partial``: some of it landed; ``landed_keys`` / ``missing_keys`` say which tag keys)."""
+
     name: str
-    status: str  # ok | failed | skipped
+    status: str  # ok | partial | failed | skipped
     rows: int = 0
     requests: int = 0
     reason: str | None = None
     note: str | None = None
+    days: int = 0
+    landed_keys: list[str] | None = None
+    missing_keys: list[str] | None = None
 
 
 @dataclass
@@ -77,6 +84,7 @@ class SyncResult:
 
     def as_dict(self) -> dict[str, Any]:
         return {"datasets": [d.__dict__ for d in self.datasets], "requests": self.ledger.requests,
+                "answered": self.ledger.requests - len(self.ledger.unrecorded()),
                 "attempts": self.ledger.attempts, "cost": self.ledger.cost, "currency": "USD",
                 "requests_total": self.requests_total, "cost_total": round(self.cost_total, 2),
                 "synced_at": self.synced_at}
@@ -130,8 +138,14 @@ class AwsSync:
         if clients is not None and options.max_requests is not None:
             self.ledger.max_requests = options.max_requests
         self.ledger.now = home.clock.now  # every stamp of a sync is on the home's clock (FINOPS_TUI_TODAY)
+        aws = home.config.aws
         self.clients = clients or AwsClients(profile=options.profile, endpoint_url=options.endpoint_url,
-                                             ledger=self.ledger)
+                                             ledger=self.ledger, connect_timeout=aws.connect_timeout_s,
+                                             read_timeout=aws.read_timeout_s)
+        self.deadline_s = aws.dataset_deadline_s
+        # Each request is written to aws_requests as it returns: a sync that is stopped still accounts for it.
+        self.ledger.sink = lambda c: record_requests(self.store, [c])
+        self.landed = DatasetResult("", "ok")  # what the running data set has stored so far
         self.progress = progress or (lambda _msg: None)
         self.today = home.clock.today()
         self.end = self.today  # exclusive: today is still being billed
@@ -151,9 +165,13 @@ class AwsSync:
                 continue
             self.progress(f"syncing {name}")
             before = self.ledger.requests
-            res = DatasetResult(name, "ok")
+            res = self.landed = DatasetResult(name, "ok")
+            self.ledger.deadline = time.monotonic() + self.deadline_s
+            self.ledger.deadline_reason = (f"{name}: no complete answer within the {self.deadline_s:g} s deadline of "
+                                           "one data set (aws.dataset_deadline_s in the config)")
             try:
-                res.rows, res.note = getattr(self, f"sync_{name}")()
+                rows, res.note = getattr(self, f"sync_{name}")()
+                res.rows = max(rows, res.rows)
             except AwsSyncError as exc:
                 res.status, res.reason = "failed", str(exc)
                 if exc.fatal:
@@ -163,23 +181,24 @@ class AwsSync:
                     res.status, res.reason = "failed", str(exc)
                 else:
                     raise
+            finally:
+                self.ledger.deadline = None
+            if res.status == "failed" and (res.rows or res.days or res.landed_keys):
+                res.status = "partial"
             res.requests = self.ledger.requests - before
             results.append(res)
-            self.progress(f"{name}: {res.status} ({res.requests} requests)")
+            self.progress(f"{name}: {res.status} ({res.rows} rows, {res.requests} requests)")
         return self._finish(results)
 
     def _finish(self, results: list[DatasetResult]) -> SyncResult:
         now = self.home.clock.now().astimezone(UTC).replace(microsecond=0)
         out = SyncResult(results, self.ledger)
+        # Answered requests are already in aws_requests (the sink); one that never returned is counted in
+        # ``requests`` but not recorded as billed: AWS sent no answer for it.
+        total, cost = record_requests(self.store, [])
         with self.store.writer() as con:
             create_tables(con)
             con.execute("BEGIN TRANSACTION")
-            for c in self.ledger.calls:
-                con.execute("INSERT INTO aws_requests VALUES (?, ?, ?, ?)",
-                            [c["at"], c["service"], c["operation"], c["cost"]])
-            total, cost = one_row(con, "SELECT count(*), coalesce(sum(cost), 0) FROM aws_requests")
-            con.execute("INSERT OR REPLACE INTO meta VALUES ('aws_requests_total', ?)", [str(total)])
-            con.execute("INSERT OR REPLACE INTO meta VALUES ('aws_request_cost_total', ?)", [f"{cost:.2f}"])
             if any(r.status == "ok" for r in results):
                 out.synced_at = now.isoformat().replace("+00:00", "Z")
                 con.execute("INSERT OR REPLACE INTO meta VALUES ('aws_synced_at', ?)", [out.synced_at])
@@ -310,6 +329,7 @@ class AwsSync:
         with self.store.writer() as con:
             create_tables(con)
             record_days(con, "costs", extra["days"], synced_at=self.home.clock.now())
+        self.landed.rows, self.landed.days = n, len(extra["days"])
         return n, f"fetched {first} to {self.end - timedelta(1)}"
 
     def _kept_rows(self, payer: str, first: date) -> Any:
@@ -359,9 +379,13 @@ class AwsSync:
     def sync_tags(self) -> tuple[int, str | None]:
         spellings, note = self._tag_keys()
         total = 0
+        landed = self.landed
+        landed.landed_keys, landed.missing_keys = [], list(spellings)
+        days: set[date] = set()
         for key, raws in spellings.items():
             first = fetch_start(self.store, f"tags:{key}", self.start, self.end)
             if first is None:
+                landed.missing_keys.remove(key)
                 continue
             merged: dict[tuple, dict[str, Any]] = {}
             flags: list[tuple[date, bool]] = []
@@ -407,6 +431,11 @@ class AwsSync:
             total += swap(self.store, "aws_tag_costs", list(merged.values()),
                           where="tag_key = ? AND day >= ? AND day < ?", params=[key, first, self.end],
                           days=(f"tags:{key}", flags), synced_at=self.home.clock.now())
+            # Each key lands on its own: a sync stopped at the next key still reports this one.
+            days.update(d for d, _estimated in flags)
+            landed.rows, landed.days = total, len(days)
+            landed.landed_keys.append(key)
+            landed.missing_keys.remove(key)
         return total, note
 
     def sync_forecast(self) -> tuple[int, str | None]:

@@ -9,6 +9,7 @@ Credentials come only from boto3's standard chain and are never written anywhere
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -47,9 +48,18 @@ class MaxRequestsReached(AwsSyncError):
     fatal = True
 
 
+class DeadlineExceeded(AwsSyncError):
+    """A data set ran past its total deadline (retries included); the next data set still runs."""
+
+
 @dataclass
 class RequestLedger:
-    """Every API call made in one sync (or one feedback call), in order."""
+    """Every API call made in one sync (or one feedback call), in order.
+
+    A call is counted when it is made (``before-call``) and handed to ``sink`` when its response returns
+    (``after-call``, an error response included: AWS bills a request it answered), so a sink that writes it
+    down keeps the ledger even when the sync is interrupted or killed mid-way. ``deadline`` (a
+    ``time.monotonic`` instant) stops any further HTTP attempt, retries included, once passed."""
 
     max_requests: int | None = None
     calls: list[dict[str, Any]] = field(default_factory=list)
@@ -57,6 +67,9 @@ class RequestLedger:
     # Stamps each call; a sync sets it to its home's clock (FINOPS_TUI_TODAY) so the requests it records
     # carry the same day as the data and the sync stamp.
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    sink: Callable[[dict[str, Any]], None] | None = None
+    deadline: float | None = None
+    deadline_reason: str = "the deadline passed"
 
     @property
     def requests(self) -> int:
@@ -69,20 +82,39 @@ class RequestLedger:
     def count(self, service: str) -> int:
         return sum(1 for c in self.calls if c["service"] == service)
 
+    def unrecorded(self) -> list[dict[str, Any]]:
+        """Calls not yet handed to the sink (all of them when there is none)."""
+        return [c for c in self.calls if not c.get("recorded")]
+
     # botocore hooks --------------------------------------------------------------------------------------
     def _before_call(self, model: Any, **_: Any) -> None:
         service = model.service_model.endpoint_prefix
         if self.max_requests is not None and self.requests >= self.max_requests:
             raise MaxRequestsReached(
                 f"stopped before {service}:{model.name}: --max-requests {self.max_requests} reached")
+        self._check_deadline()
         self.calls.append({"at": self.now().astimezone(UTC).replace(tzinfo=None), "service": service,
                            "operation": model.name, "cost": CE_REQUEST_COST if service == "ce" else 0.0})
 
+    def _after_call(self, model: Any, **_: Any) -> None:
+        pending = next((c for c in reversed(self.calls) if not c.get("recorded")
+                        and c["operation"] == model.name), None)
+        if pending is None or self.sink is None:
+            return
+        self.sink(pending)
+        pending["recorded"] = True
+
     def _before_send(self, **_: Any) -> None:
+        self._check_deadline()
         self.attempts += 1
+
+    def _check_deadline(self) -> None:
+        if self.deadline is not None and time.monotonic() >= self.deadline:
+            raise DeadlineExceeded(self.deadline_reason)
 
     def attach(self, client: Any) -> Any:
         client.meta.events.register_first("before-call.*.*", self._before_call)
+        client.meta.events.register("after-call.*.*", self._after_call)
         client.meta.events.register("before-send.*.*", self._before_send)
         return client
 
@@ -92,12 +124,13 @@ class AwsClients:
 
     def __init__(self, *, profile: str | None = None, endpoint_url: str | None = None,
                  region: str | None = None, ledger: RequestLedger | None = None, max_attempts: int = 6,
-                 session: Any = None) -> None:
+                 session: Any = None, connect_timeout: float = 5.0, read_timeout: float = 15.0) -> None:
         self.profile = profile
         self.endpoint_url = endpoint_url
         self.region = region
         self.ledger = ledger or RequestLedger()
         self.max_attempts = max_attempts
+        self.connect_timeout, self.read_timeout = connect_timeout, read_timeout
         self._session = session
         self._clients: dict[str, Any] = {}
 
@@ -129,7 +162,8 @@ class AwsClients:
             # AWS_MAX_ATTEMPTS (the standard variable) may lower or raise the attempts; the mode stays adaptive.
             attempts = int(os.environ.get("AWS_MAX_ATTEMPTS") or self.max_attempts)
             config = Config(retries={"mode": "adaptive", "total_max_attempts": attempts},
-                            connect_timeout=10, read_timeout=60, user_agent_extra="finops-tui")
+                            connect_timeout=self.connect_timeout, read_timeout=self.read_timeout,
+                            user_agent_extra="finops-tui")
             client = self.session.client(service, region_name=region, endpoint_url=self.endpoint_url,
                                          config=config)
             self._clients[service] = self.ledger.attach(client)
@@ -145,10 +179,12 @@ def translate(exc: Exception, service: str, operation: str) -> AwsSyncError:
     """One clear sentence for a botocore failure, naming the IAM action where it matters."""
     from botocore.exceptions import (
         ClientError,
+        ConnectTimeoutError,
         EndpointConnectionError,
         NoCredentialsError,
         NoRegionError,
         PartialCredentialsError,
+        ReadTimeoutError,
         SSOError,
         TokenRetrievalError,
     )
@@ -164,6 +200,12 @@ def translate(exc: Exception, service: str, operation: str) -> AwsSyncError:
         return CredentialsError(f"the AWS SSO session has expired or is missing; {CREDENTIAL_HINT}")
     if isinstance(exc, NoRegionError):
         return CredentialsError("no AWS region configured; set AWS_DEFAULT_REGION or a region in the profile")
+    if isinstance(exc, ReadTimeoutError):
+        return AwsSyncError(f"{action}: the {service} endpoint did not answer in time (read timeout, retries "
+                            "included; aws.read_timeout_s in the config)")
+    if isinstance(exc, ConnectTimeoutError):
+        return AwsSyncError(f"{action}: could not connect to the {service} endpoint in time (connect timeout; "
+                            "aws.connect_timeout_s in the config); check the network or --endpoint-url")
     if isinstance(exc, EndpointConnectionError):
         return AwsSyncError(f"cannot reach the {service} endpoint ({exc}); check the network or --endpoint-url")
     if isinstance(exc, ResponseParserError):

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from storage.costs import one_row
 from storage.sources.aws_client import AwsClients, RequestLedger, call, pages
-from storage.sources.aws_tables import create_tables
+from storage.sources.aws_tables import create_tables, record_requests
 
 if TYPE_CHECKING:
     from storage.costs import CostStore
@@ -89,14 +89,11 @@ def send_anomaly_feedback(anomaly_id: str, feedback: str, *, store: CostStore | 
     clients = clients or AwsClients(profile=profile, endpoint_url=endpoint_url)
     if now is not None:
         clients.ledger.now = now
+    if store is not None:
+        clients.ledger.sink = lambda c: record_requests(store, [c])  # written down as the answer returns
     call(clients, "ce", "ProvideAnomalyFeedback", AnomalyId=anomaly_id, Feedback=feedback)
     if store is not None:
         with store.writer() as con:
             create_tables(con)
             con.execute("UPDATE aws_anomalies SET feedback = ? WHERE anomaly_id = ?", [feedback, anomaly_id])
-            for c in clients.ledger.calls:
-                con.execute("INSERT INTO aws_requests VALUES (?, ?, ?, ?)",
-                            [c["at"], c["service"], c["operation"], c["cost"]])
-            total = one_row(con, "SELECT count(*) FROM aws_requests")[0]
-            con.execute("INSERT OR REPLACE INTO meta VALUES ('aws_requests_total', ?)", [str(total)])
     return clients.ledger

@@ -91,6 +91,28 @@ def swap(store: CostStore, table: str, rows: list[dict[str, Any]], *, where: str
     return len(rows)
 
 
+def record_requests(store: CostStore, calls: list[dict[str, Any]]) -> tuple[int, float]:
+    """Append API calls to ``aws_requests`` and update the running totals, in one committed transaction
+    (the sync calls this as each request returns, so the ledger survives an interrupted sync); the totals."""
+    with store.writer() as con:
+        create_tables(con)
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for c in calls:
+                con.execute("INSERT INTO aws_requests VALUES (?, ?, ?, ?)",
+                            [c["at"], c["service"], c["operation"], c["cost"]])
+            total, cost = one_row(con, "SELECT count(*), coalesce(sum(cost), 0) FROM aws_requests")
+            con.execute("INSERT OR REPLACE INTO meta VALUES ('aws_requests_total', ?)", [str(total)])
+            con.execute("INSERT OR REPLACE INTO meta VALUES ('aws_request_cost_total', ?)", [f"{cost:.2f}"])
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    for c in calls:
+        c["recorded"] = True
+    return int(total), float(cost)
+
+
 def record_days(con: duckdb.DuckDBPyConnection, dataset: str, days: list[tuple[date, bool]], *,
                 synced_at: datetime) -> None:
     """Record the fetched days of ``dataset``, stamped ``synced_at`` (the home's clock, stored as naive UTC)."""
