@@ -32,7 +32,14 @@ from storage.sources.aws_insights import (  # noqa: F401 - send_anomaly_feedback
     fetch_forecast,
     send_anomaly_feedback,
 )
-from storage.sources.aws_tables import create_tables, days_between, fetch_start, record_days, record_requests, swap
+from storage.sources.aws_tables import (
+    create_tables,
+    days_between,
+    fetch_start,
+    record_days,
+    record_requests,
+    swap,
+)
 
 if TYPE_CHECKING:
     from storage.costs import CostStore

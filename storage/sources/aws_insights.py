@@ -7,7 +7,6 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from storage.costs import one_row
 from storage.sources.aws_client import AwsClients, RequestLedger, call, pages
 from storage.sources.aws_tables import create_tables, record_requests
 

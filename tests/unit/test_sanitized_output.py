@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from sqlmodel import select
 
 from exports.digest import owner_digest
-from exports.markdown import block, cell as md_cell, inline, rows_table
+from exports.markdown import block, inline, rows_table
+from exports.markdown import cell as md_cell
 from exports.sanitize import plain
 from finops_tui.cli import main
 from finops_tui.errors import echo_json
