@@ -60,6 +60,14 @@ class FinOpsApp(App[None]):
         Binding("question_mark", "help", "Keys", id="help", key_display="?"),
     ]
 
+    def notify(self, message: str, *, title: str = "", severity: str = "information",  # type: ignore[override]
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Every toast passes the sanitiser (messages carry names, paths and error text from data)."""
+        from exports.sanitize import plain
+
+        super().notify(plain(message), title=plain(title), severity=severity, timeout=timeout,  # type: ignore[arg-type]
+                       markup=markup)
+
     def __init__(self, home: Home) -> None:
         super().__init__()
         self.home = home

@@ -13,6 +13,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
+from finops_tui.widgets.safe_text import SafeStatic
 from storage.records import ACTION_KINDS
 
 
@@ -88,7 +89,7 @@ class ActionForm(ModalScreen[ActionValues | None]):
     def compose(self) -> ComposeResult:
         title, owner_id, kind, due, detail = self.initial
         with VerticalScroll(id="action-form"):
-            yield Static("New action", classes="form-title")
+            yield SafeStatic("New action", classes="form-title")
             yield Label("Title")
             yield Input(title, id="action-title", placeholder="What will be done")
             yield Label("Owner")
@@ -101,7 +102,7 @@ class ActionForm(ModalScreen[ActionValues | None]):
             yield Input(due.isoformat(), id="action-due")
             yield Label("Detail")
             yield Input(detail, id="action-detail", placeholder="Optional")
-            yield Static("", id="action-errors", markup=False)
+            yield SafeStatic("", id="action-errors", markup=False)
             with Horizontal(id="action-buttons"):
                 yield Button("Cancel", id="action-cancel-button")
                 yield Button("Save", id="action-save-button", variant="primary")

@@ -6,7 +6,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Static
+from textual.widgets import Button
+
+from finops_tui.widgets.safe_text import SafeStatic
 
 
 class Confirm(ModalScreen[bool]):
@@ -45,9 +47,9 @@ class Confirm(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-box"):
-            yield Static(self.question, id="confirm-question", markup=False)
+            yield SafeStatic(self.question, id="confirm-question", markup=False)
             if self.detail:
-                yield Static(self.detail, id="confirm-detail", markup=False)
+                yield SafeStatic(self.detail, id="confirm-detail", markup=False)
             with Horizontal(id="confirm-buttons"):
                 yield Button(self.no, id="no")
                 yield Button(self.yes, id="yes", variant="warning")

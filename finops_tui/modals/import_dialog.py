@@ -17,7 +17,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, ProgressBar, Static
 
-from finops_tui.widgets.safe_text import safe_text
+from finops_tui.widgets.safe_text import SafeStatic, safe_text
 
 
 class ImportDialog(ModalScreen[dict[str, Any] | None]):
@@ -65,13 +65,15 @@ class ImportDialog(ModalScreen[dict[str, Any] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="import-box"):
-            yield Static("Import FOCUS 1.0-1.3 or AWS CUR 2.0 files (CSV, CSV.gz, Parquet): files, folders or "
+            yield SafeStatic("Import FOCUS 1.0-1.3 or AWS CUR 2.0 files (CSV, CSV.gz, Parquet): files, folders or "
                          "globs, separated by spaces.", markup=False)
             yield Input(self.initial_path, placeholder="~/exports/focus/*.parquet", id="import-path")
+            yield Input(placeholder="billing account ID, for files without a BillingAccountId column",
+                        id="import-billing-account")
             yield ProgressBar(total=100, show_eta=False, id="import-progress")
-            yield Static("", id="import-status", markup=False)
-            yield Static("", id="import-error", markup=False)
-            yield Static("", id="import-summary", markup=False)
+            yield SafeStatic("", id="import-status", markup=False)
+            yield SafeStatic("", id="import-error", markup=False)
+            yield SafeStatic("", id="import-summary", markup=False)
             with Horizontal(id="import-buttons"):
                 yield Button("Close", id="import-close-button")
                 yield Button("Import", id="import-start", variant="primary")
@@ -112,10 +114,10 @@ class ImportDialog(ModalScreen[dict[str, Any] | None]):
         self._show_error("")
         self.query_one("#import-summary", Static).update("")
         self.query_one("#import-progress", ProgressBar).update(progress=0)
-        self.run_import(paths)
+        self.run_import(paths, self.query_one("#import-billing-account", Input).value.strip() or None)
 
     @work(thread=True, exclusive=True, group="import")
-    def run_import(self, paths: list[str]) -> None:
+    def run_import(self, paths: list[str], billing_account: str | None = None) -> None:
         from finops_tui.commands.import_ import one_line
         from storage.costs import CostStoreError
         from storage.loader import LoadError
@@ -127,7 +129,7 @@ class ImportDialog(ModalScreen[dict[str, Any] | None]):
         config = self.home.config
         try:
             result = import_files(self.home.costs, paths, fallback_currency=config.currency, progress=progress,
-                                  imported_at=self.home.clock.now())
+                                  imported_at=self.home.clock.now(), billing_account=billing_account)
         except (LoadError, CostStoreError) as exc:
             self.app.call_from_thread(self._finished, None, one_line(exc))
             return

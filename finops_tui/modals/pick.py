@@ -10,10 +10,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, OptionList, Static
+from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
-from finops_tui.widgets.safe_text import safe_text
+from finops_tui.widgets.safe_text import SafeStatic, safe_text
 
 _CSS = """
 {name} {{ align: center middle; }}
@@ -35,7 +35,7 @@ class PickOne(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(self.title_text, markup=False)
+            yield SafeStatic(self.title_text, markup=False)
             yield OptionList(*[Option(safe_text(label), id=value) for label, value in self.options], id="pick-options")
 
     def on_mount(self) -> None:
@@ -64,7 +64,7 @@ class TextPrompt(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(self.title_text, markup=False)
+            yield SafeStatic(self.title_text, markup=False)
             yield Input(placeholder=self.placeholder, id="prompt-input")
 
     def on_mount(self) -> None:

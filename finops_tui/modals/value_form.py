@@ -11,7 +11,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
-from finops_tui.widgets.safe_text import safe_text
+from finops_tui.widgets.safe_text import SafeStatic, safe_text
 
 ORG = "(the whole organisation)"
 
@@ -43,7 +43,7 @@ class ValueForm(ModalScreen[dict[str, Any] | None]):
             if self.kind == "metric":
                 yield Input(placeholder="metric, e.g. active_customers", id="value-metric")
             yield Input(placeholder="amount" if self.kind == "budget" else "value", id="value-amount")
-            yield Static("", id="value-problem")
+            yield SafeStatic("", id="value-problem")
             with Horizontal():
                 yield Button("Save", variant="primary", id="value-save")
                 yield Button("Cancel", id="value-cancel-button")

@@ -24,7 +24,7 @@ from textual.worker import get_current_worker
 from finops_tui.modals.pick import PickOne, TextPrompt
 from finops_tui.screens.stepper import RitualStepperScreen
 from finops_tui.widgets.data_table import FrameTable
-from finops_tui.widgets.safe_text import safe_text
+from finops_tui.widgets.safe_text import SafeStatic, safe_text
 from finops_tui.widgets.trend_chart import TrendChart
 from rituals.definitions.anomaly_triage import KIND
 
@@ -108,18 +108,18 @@ class AnomalyTriageScreen(RitualStepperScreen):
 
     # -- layout -------------------------------------------------------------------------------------------
     def compose_queue(self) -> ComposeResult:
-        yield Static("Detecting anomalies...", id="anomaly-queue-status", markup=False)
+        yield SafeStatic("Detecting anomalies...", id="anomaly-queue-status", markup=False)
         with Horizontal(id="anomaly-split"):
             # j/k stay off: `k` acknowledges here
             yield FrameTable(id="anomaly-queue", export_name="anomaly-queue", vim_keys=False)
             with VerticalScroll(id="anomaly-detail"):
-                yield Static("", id="anomaly-summary", markup=False)
+                yield SafeStatic("", id="anomaly-summary", markup=False)
                 yield TrendChart("Daily spend", id="anomaly-chart")
                 yield Label("Root causes (by contribution to the excess)")
                 yield FrameTable(id="anomaly-roots", export_name="anomaly-root-causes", vim_keys=False,
                                  zebra_stripes=False)
                 yield Label("History")
-                yield Static("", id="anomaly-history", markup=False)
+                yield SafeStatic("", id="anomaly-history", markup=False)
 
     # -- loading: the findings detect and store new cases; the queue reads them back ----------------------
     def compute_findings(self) -> Any:

@@ -9,12 +9,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Footer, Header
 
 from exports.format import counted, day, money, pct
 from finops_tui.widgets.data_table import FrameTable
 from finops_tui.widgets.kpi_strip import Kpi, KpiStrip
-from finops_tui.widgets.safe_text import safe_text
+from finops_tui.widgets.safe_text import SafeStatic, safe_text
 from storage.home import Home
 
 if TYPE_CHECKING:
@@ -89,10 +89,10 @@ class BoardScreen(Screen[None]):
         yield Header()
         with Vertical(id="board"):
             yield KpiStrip(kpi_tiles(None), id="kpis")
-            yield Static("", id="notifications", markup=False)
-            yield Static("Rituals  (enter opens one)", classes="section-title")
+            yield SafeStatic("", id="notifications", markup=False)
+            yield SafeStatic("Rituals  (enter opens one)", classes="section-title")
             yield FrameTable(id="rituals", export_name="rituals")
-            yield Static("Open actions", classes="section-title")
+            yield SafeStatic("Open actions", classes="section-title")
             yield FrameTable(id="actions", export_name="open-actions")
         yield Footer()
 
@@ -116,7 +116,7 @@ class BoardScreen(Screen[None]):
     def show_board(self, board: Board) -> None:
         self.board = board
         self.query_one(KpiStrip).set_kpis(kpi_tiles(board.kpis))
-        notes = self.query_one("#notifications", Static)
+        notes = self.query_one("#notifications", SafeStatic)
         notes.display = bool(board.undelivered)
         notes.update(undelivered_text(board))
         import pandas as pd

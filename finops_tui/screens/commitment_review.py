@@ -17,7 +17,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 from finops_tui.screens.stepper import RitualStepperScreen
 from finops_tui.widgets.data_table import FrameTable
 from finops_tui.widgets.kpi_strip import Kpi, KpiStrip
-from finops_tui.widgets.safe_text import safe_text
+from finops_tui.widgets.safe_text import SafeStatic, safe_text
 from finops_tui.widgets.trend_chart import TrendChart
 from rituals.definitions.commitment_review import KIND
 
@@ -54,13 +54,13 @@ class CommitmentReviewScreen(RitualStepperScreen):
         yield FrameTable(export_name="commitment-coverage-by-service", id="cr-by-service")
         yield Label("By account")
         yield FrameTable(export_name="commitment-coverage-by-account", id="cr-by-account")
-        yield Static("", id="cr-aws", markup=False)
+        yield SafeStatic("", id="cr-aws", markup=False)
 
     def compose_expiring(self) -> ComposeResult:
-        yield Static("Loading the inventory...", id="cr-expiring-note", markup=False)
+        yield SafeStatic("Loading the inventory...", id="cr-expiring-note", markup=False)
         yield FrameTable(export_name="commitment-inventory", id="cr-inventory")
         yield Label("Negotiated contracts (not in Savings Plan or RI coverage)")
-        yield Static("", id="cr-contracts-note", markup=False)
+        yield SafeStatic("", id="cr-contracts-note", markup=False)
         yield FrameTable(export_name="contract-commitments", id="cr-contracts")
 
     def compose_baseline(self) -> ComposeResult:
@@ -68,7 +68,7 @@ class CommitmentReviewScreen(RitualStepperScreen):
             yield Label("Lookback")
             yield Select([(f"{d} days", d) for d in LOOKBACKS], value=self.lookback, allow_blank=False,
                          id="cr-lookback")
-        yield Static("Loading the baseline...", id="cr-baseline", markup=False)
+        yield SafeStatic("Loading the baseline...", id="cr-baseline", markup=False)
         yield Label("What if we commit more (per hour of discounted spend)")
         yield FrameTable(export_name="commitment-what-if", id="cr-what-if")
 
@@ -89,7 +89,7 @@ class CommitmentReviewScreen(RitualStepperScreen):
         with Horizontal(classes="cr-form"):
             yield Label("Rationale")
             yield Input(placeholder="Why (recorded with the decision)", id="cr-rationale")
-        yield Static("Approver: resolving from the RACI...", id="cr-approver", markup=False)
+        yield SafeStatic("Approver: resolving from the RACI...", id="cr-approver", markup=False)
         yield Button("Record decision", id="cr-record-decision", variant="primary", classes="run-input")
 
     # -- the findings, with the approver the RACI names -----------------------------------------------------------
@@ -215,7 +215,7 @@ class CommitmentReviewScreen(RitualStepperScreen):
 
         rows = found.get("contracts") or []
         note = found.get("basis", "") if rows else "No contract commitments imported (FOCUS 1.3 Contract Commitment files)."
-        self.query_one("#cr-contracts-note", Static).update(safe_text(note))
+        self.query_one("#cr-contracts-note", SafeStatic).update(note)
         cols = ["contract_commitment_id", "contract_id", "category", "committed", "applied", "remaining",
                 "burned_pct", "elapsed_pct", "period_start", "period_end", "description"]
         money2 = {c: (lambda v: "-" if v is None else f"{v:,.2f}") for c in ("committed", "applied", "remaining")}

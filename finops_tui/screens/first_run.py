@@ -6,9 +6,9 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Footer, Header
 
-from finops_tui.widgets.safe_text import safe_text
+from finops_tui.widgets.safe_text import SafeStatic, safe_text
 from storage.home import Home
 
 
@@ -36,5 +36,5 @@ class FirstRunScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll(id="first-run"):
-            yield Static(first_run_text(self.home), id="first-run-text")
+            yield SafeStatic(first_run_text(self.home), id="first-run-text")
         yield Footer()

@@ -18,7 +18,7 @@ from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Header, Input, Select, Static
 
 from finops_tui.widgets.data_table import FrameTable
-from finops_tui.widgets.safe_text import safe_text
+from finops_tui.widgets.safe_text import SafeStatic, safe_text
 from storage.home import Home
 from storage.records import ACTION_STATUSES
 
@@ -52,21 +52,21 @@ class MyActionsScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static("", id="ma-acting", markup=False)
+        yield SafeStatic("", id="ma-acting", markup=False)
         with Horizontal(id="ma-whoami"):  # shown only while the records do not know who is at this terminal
             yield Select([], prompt="Who are you?", id="ma-person")
             yield Button("This is me", id="ma-this-is-me", variant="primary")
         with Horizontal(id="ma-body"):
             yield FrameTable(id="ma-table", export_name="my-actions")
             with Vertical(id="ma-side"):
-                yield Static("", id="ma-detail", markup=False)
+                yield SafeStatic("", id="ma-detail", markup=False)
                 yield Select([(s.replace("_", " "), s) for s in ACTION_STATUSES], allow_blank=False,
                              id="ma-status")
                 yield Input(placeholder="due date YYYY-MM-DD ('none' clears)", id="ma-due")
                 yield Input(placeholder="note (kept in the history)", id="ma-note")
                 yield Button("Save", id="ma-save", variant="primary")
-                yield Static("", id="ma-message", markup=False)
-                yield Static("History", classes="section-title")
+                yield SafeStatic("", id="ma-message", markup=False)
+                yield SafeStatic("History", classes="section-title")
                 yield FrameTable(id="ma-history", export_name="action-history", zebra_stripes=False)
         yield Footer()
 

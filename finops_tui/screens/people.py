@@ -19,7 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Header, Input, Select, Static
 
 from finops_tui.widgets.data_table import FrameTable
-from finops_tui.widgets.safe_text import safe_text
+from finops_tui.widgets.safe_text import SafeStatic, safe_text
 from storage.home import Home
 from storage.records import ROLE_LABELS, ROLES
 
@@ -44,7 +44,7 @@ class PeopleScreen(Screen[None]):
         yield Header()
         with Horizontal(id="pp-body"):
             with Vertical(id="pp-people"):
-                yield Static("People", classes="section-title")
+                yield SafeStatic("People", classes="section-title")
                 yield FrameTable(id="pp-people-table", export_name="people")
                 yield Input(placeholder="handle", id="pp-handle")
                 yield Input(placeholder="name", id="pp-name")
@@ -54,7 +54,7 @@ class PeopleScreen(Screen[None]):
                     yield Button("Save person", id="pp-save-person", variant="primary")
                     yield Button("Retire person", id="pp-retire-person", variant="warning")
             with VerticalScroll(id="pp-teams"):  # the channels sit below the team form: reachable at 80x24
-                yield Static("Teams", classes="section-title")
+                yield SafeStatic("Teams", classes="section-title")
                 yield FrameTable(id="pp-teams-table", export_name="teams")
                 yield Input(placeholder="team name", id="pp-team-name")
                 yield Input(placeholder="owner handle", id="pp-team-owner")
@@ -62,7 +62,7 @@ class PeopleScreen(Screen[None]):
                 with Horizontal(classes="pp-buttons"):
                     yield Button("Save team", id="pp-save-team", variant="primary")
                     yield Button("Retire team", id="pp-retire-team", variant="warning")
-                yield Static("Channels (notifications)", classes="section-title")
+                yield SafeStatic("Channels (notifications)", classes="section-title")
                 yield FrameTable(id="pp-channels-table", export_name="channels")
                 yield Input(placeholder="Apprise URL or env:VAR for the team above", password=True,
                             id="pp-channel-url")
@@ -70,7 +70,7 @@ class PeopleScreen(Screen[None]):
                     yield Button("Add channel", id="pp-add-channel", variant="primary")
                     yield Button("Remove channel", id="pp-remove-channel", variant="warning")
                     yield Button("Test", id="pp-test-channel")
-        yield Static("", id="pp-message", markup=False)
+        yield SafeStatic("", id="pp-message", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:

@@ -19,7 +19,7 @@ from textual.widgets import Button, Input, Label, Select, SelectionList, Static
 from finops_tui.screens.stepper import RitualStepperScreen
 from finops_tui.widgets.check_list import CheckList
 from finops_tui.widgets.data_table import FrameTable
-from finops_tui.widgets.safe_text import safe_text
+from finops_tui.widgets.safe_text import SafeStatic, safe_text
 from finops_tui.widgets.trend_chart import TrendChart
 from rituals.definitions.quarterly_review import (
     KIND,
@@ -47,9 +47,9 @@ class QuarterlyReviewScreen(RitualStepperScreen):
 
     # -- steps ----------------------------------------------------------------------------------------------
     def compose_scorecard(self) -> ComposeResult:
-        yield Static("Computing the scorecard...", id="qr-scorecard-note", markup=False)
+        yield SafeStatic("Computing the scorecard...", id="qr-scorecard-note", markup=False)
         yield FrameTable(export_name="kpi-scorecard", id="qr-scorecard")
-        yield Static("", id="qr-no-data", markup=False)
+        yield SafeStatic("", id="qr-no-data", markup=False)
         yield Vertical(id="qr-charts")
 
     def compose_maturity(self) -> ComposeResult:
@@ -70,7 +70,7 @@ class QuarterlyReviewScreen(RitualStepperScreen):
         yield Label("Choose one or two capabilities to invest in next quarter (space toggles)")
         yield CheckList(id="qr-choice", classes="run-input")
         yield Label("Gaps to the targets (become actions for the chosen capabilities, owners from the RACI)")
-        yield Static("", id="qr-gaps", markup=False)
+        yield SafeStatic("", id="qr-gaps", markup=False)
 
     # -- the findings, and the scores the run's decisions give ------------------------------------------------
     @property

@@ -16,7 +16,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from finops_tui.widgets.data_table import FrameTable
-from finops_tui.widgets.safe_text import safe_text
+from finops_tui.widgets.safe_text import SafeStatic, safe_text
 from storage.home import Home
 from storage.records import RACI_LETTERS, ROLE_LABELS, ROLES
 
@@ -41,11 +41,11 @@ class RaciScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static("R responsible, A accountable (exactly one per row), C consulted, I informed. "
+        yield SafeStatic("R responsible, A accountable (exactly one per row), C consulted, I informed. "
                      "Pick a cell, press r/a/c/i to toggle, s to save the row.", id="raci-help", markup=False)
         yield FrameTable(id="raci-grid", export_name="raci", cursor_type="cell")
-        yield Static("", id="raci-message", markup=False)
-        yield Static("", id="raci-holders", markup=False)
+        yield SafeStatic("", id="raci-message", markup=False)
+        yield SafeStatic("", id="raci-holders", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:

@@ -16,7 +16,7 @@ from textual.widgets import Static
 from exports.format import money, pct
 from finops_tui.screens.month_panel import MonthPanelScreen
 from finops_tui.widgets.data_table import FrameTable
-from finops_tui.widgets.safe_text import safe_text
+from finops_tui.widgets.safe_text import SafeStatic, safe_text
 from rituals.showback import basis_words
 
 LABELS = {"team": "Team", "direct": "Direct", "shared": "Shared", "total": "Total", "share_pct": "Share"}
@@ -60,9 +60,9 @@ class ShowbackPanel(Vertical):
         self.showback: Any = None  # rituals.showback.Showback once loaded
 
     def compose(self) -> ComposeResult:
-        yield Static("loading…", id="showback-summary", classes="showback-line", markup=False)
+        yield SafeStatic("loading…", id="showback-summary", classes="showback-line", markup=False)
         yield FrameTable(id="showback-table", export_name=f"showback-{self.month:%Y-%m}")
-        yield Static("", id="showback-chart", markup=False)
+        yield SafeStatic("", id="showback-chart", markup=False)
 
     def on_mount(self) -> None:
         self.load()

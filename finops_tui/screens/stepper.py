@@ -38,7 +38,7 @@ from finops_tui.modals.action_form import ActionForm, ActionValues
 from finops_tui.screens.session_screen import RunSessionScreen
 from finops_tui.widgets.check_list import CheckList
 from finops_tui.widgets.kpi_strip import Kpi, KpiStrip
-from finops_tui.widgets.safe_text import safe_text
+from finops_tui.widgets.safe_text import SafeStatic, safe_text
 from rituals.ritual import Ritual, ritual
 
 NO_NOTES = frozenset({"attendees", "record"})
@@ -96,8 +96,8 @@ leaves the box (to the step's main widget) and the keys work again. `tab` moves 
             yield ListView(*[ListItem(Label(safe_text(f"{i}. {s.title}")), id=f"stepper-item-{s.id}")
                              for i, s in enumerate(self.steps, 1)], id="stepper-steps")
             with Vertical(id="stepper-main"):
-                yield Static("", id="stepper-step-title", markup=False)
-                yield Static("Opening the run...", id="stepper-status", markup=False)
+                yield SafeStatic("", id="stepper-step-title", markup=False)
+                yield SafeStatic("Opening the run...", id="stepper-status", markup=False)
                 with ContentSwitcher(initial=f"step-{self.steps[0].id}", id="stepper-bodies"):
                     for step in self.steps:
                         with VerticalScroll(id=f"step-{step.id}", classes="stepper-step") as scroll:
@@ -118,17 +118,17 @@ leaves the box (to the step's main widget) and the keys work again. `tab` moves 
 
     def compose_decisions(self) -> ComposeResult:
         yield Label("Decisions")
-        yield Static("None yet.", id="stepper-decisions", markup=False)
+        yield SafeStatic("None yet.", id="stepper-decisions", markup=False)
         yield Label("Actions created in this run (a: new action)")
-        yield Static("None yet.", id="stepper-actions", markup=False)
+        yield SafeStatic("None yet.", id="stepper-actions", markup=False)
         yield Button("New action", id="stepper-new-action-button", classes="run-input")
 
     def compose_record(self) -> ComposeResult:
         # Close first, so it is on screen whatever the summary's length (the summary scrolls below it).
         with Horizontal(id="stepper-record-bar"):
             yield Button("Close run", id="stepper-close-button", variant="warning", classes="run-input")
-            yield Static("Closing freezes the figures below; m writes the minutes.", id="stepper-record-hint",
-                         markup=False)
+            yield SafeStatic("Closing freezes the figures below; m writes the minutes.", id="stepper-record-hint",
+                             markup=False)
         yield KpiStrip(id="stepper-headlines")
         yield Markdown("The minutes' summary is computed when you reach this step.", id="stepper-summary")
 

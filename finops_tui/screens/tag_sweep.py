@@ -17,7 +17,7 @@ from finops_tui.screens.stepper import RitualStepperScreen
 from finops_tui.widgets.check_list import CheckList
 from finops_tui.widgets.data_table import FrameTable
 from finops_tui.widgets.kpi_strip import Kpi, KpiStrip
-from finops_tui.widgets.safe_text import safe_text
+from finops_tui.widgets.safe_text import SafeStatic, safe_text
 from finops_tui.widgets.trend_chart import TrendChart
 from rituals.definitions.tag_sweep import KIND
 
@@ -53,8 +53,8 @@ class TagSweepScreen(RitualStepperScreen):
 
     # -- steps ----------------------------------------------------------------------------------------------
     def compose_coverage(self) -> ComposeResult:
-        yield Static("Computing the sweep...", id="ts-window", classes="ts-line", markup=False)
-        note = Static("", id="ts-source", classes="ts-line", markup=False)
+        yield SafeStatic("Computing the sweep...", id="ts-window", classes="ts-line", markup=False)
+        note = SafeStatic("", id="ts-source", classes="ts-line", markup=False)
         note.display = False  # shown when the figures come from the AWS sync's tag costs
         yield note
         yield KpiStrip([Kpi("Coverage", "loading…")], id="ts-kpis")
@@ -63,10 +63,10 @@ class TagSweepScreen(RitualStepperScreen):
         yield TrendChart("Allocation coverage, 8 weeks", id="ts-trend")
 
     def compose_leaks(self) -> ComposeResult:
-        yield Static("", id="ts-unused", classes="ts-line", markup=False)
+        yield SafeStatic("", id="ts-unused", classes="ts-line", markup=False)
         yield Label("By account (enter shows the account's unallocated resources)")
         yield FrameTable(id="ts-accounts", export_name="sweep-accounts")
-        yield Static("Top unallocated resources", id="ts-drill-title", markup=False)
+        yield SafeStatic("Top unallocated resources", id="ts-drill-title", markup=False)
         yield FrameTable(id="ts-resources", export_name="sweep-resources")
         yield Label("By service")
         yield FrameTable(id="ts-services", export_name="sweep-services")
@@ -76,7 +76,7 @@ class TagSweepScreen(RitualStepperScreen):
         yield FrameTable(id="ts-variants", export_name="sweep-variants")
 
     def compose_fixes(self) -> ComposeResult:
-        yield Static("Select fixes (space), then create one tag-fix action each for its owner, due by the "
+        yield SafeStatic("Select fixes (space), then create one tag-fix action each for its owner, due by the "
                      "next sweep.", classes="ts-line", markup=False)
         yield CheckList(id="ts-candidates")
         yield Button("Create actions for the selected", id="ts-create", classes="run-input")

@@ -14,7 +14,7 @@ from textual.widgets import Static
 
 from finops_tui.screens.month_panel import MonthPanelScreen
 from finops_tui.widgets.data_table import FrameTable
-from finops_tui.widgets.safe_text import safe_text
+from finops_tui.widgets.safe_text import SafeStatic, safe_text
 from finops_tui.widgets.trend_chart import TrendChart
 
 LABELS = {"metric": "Metric", "spend_of": "Spend of", "unit_cost": "Unit cost", "volume": "Volume",
@@ -61,8 +61,8 @@ class UnitEconomicsPanel(Vertical):
         self.result: Any = None  # rituals.unit_economics.UnitEconomics once loaded
 
     def compose(self) -> ComposeResult:
-        yield Static("loading…", id="ue-summary", classes="ue-line", markup=False)
-        yield Static("", id="ue-flags", markup=False)
+        yield SafeStatic("loading…", id="ue-summary", classes="ue-line", markup=False)
+        yield SafeStatic("", id="ue-flags", markup=False)
         yield FrameTable(id="ue-table", export_name=f"unit-costs-{self.month:%Y-%m}")
         yield TrendChart("Unit cost index (first month = 100)", id="ue-chart")
 

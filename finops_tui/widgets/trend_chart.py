@@ -11,6 +11,8 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Sparkline, Static
 
+from finops_tui.widgets.safe_text import SafeStatic
+
 Points = Sequence[tuple[date | datetime | str, float]]
 
 
@@ -60,7 +62,7 @@ class TrendChart(Vertical):
             yield PlotextPlot(classes="trend-plot")
         except Exception:  # plotext missing or broken: a sparkline still shows the trend
             self.using_fallback = True
-            yield Static(self.title, classes="trend-fallback-label", markup=False)
+            yield SafeStatic(self.title, classes="trend-fallback-label", markup=False)
             yield Sparkline([], classes="trend-sparkline")
 
     def plot(self, series: Mapping[str, Any], title: str | None = None, y_label: str = "") -> None:
@@ -83,7 +85,7 @@ class TrendChart(Vertical):
             except Exception:
                 self.using_fallback = True
                 self.remove_children()
-                self.mount(Static(self.title, classes="trend-fallback-label", markup=False),
+                self.mount(SafeStatic(self.title, classes="trend-fallback-label", markup=False),
                            Sparkline([], classes="trend-sparkline"))
                 self.call_after_refresh(self._draw_sparkline)
                 return

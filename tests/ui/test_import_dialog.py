@@ -40,6 +40,11 @@ async def test_import_dialog_refuses_then_imports(home, tmp_path: Path) -> None:
 
         path_input = app.screen.query_one("#import-path", Input)
         path_input.value = str(good)
+        await click_button(pilot, "#import-start")  # no BillingAccountId column: refused, naming it
+        await workers_done(app)
+        await pilot.pause()
+        assert "good.csv" in text_of(app, "#import-error") and "--billing-account" in text_of(app, "#import-error")
+        app.screen.query_one("#import-billing-account", Input).value = "acct-1"
         path_input.focus()
         await pilot.press("enter")
         await workers_done(app)

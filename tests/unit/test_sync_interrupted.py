@@ -37,7 +37,7 @@ def stored(home, sql: str) -> list[tuple]:  # type: ignore[no-untyped-def]
 
 
 def test_a_sync_stopped_mid_way_keeps_its_ledger_and_reports_the_keys_that_landed(home) -> None:
-    configure(home, read=0.5, deadline=20)
+    configure(home, read=3.0, deadline=30)  # a generous read timeout: moto answers slowly on a loaded machine
     keys = list(home.config.taxonomy.keys)
     values = {k: [f"{k}$a", f"{k}$"] for k in keys}  # one tagged value and the untagged bucket per key
     with moto_server() as moto:
@@ -64,7 +64,7 @@ def test_a_sync_stopped_mid_way_keeps_its_ledger_and_reports_the_keys_that_lande
 def test_an_endpoint_that_never_answers_fails_each_data_set_within_its_deadline(home,
                                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AWS_MAX_ATTEMPTS")  # the product's own retries: only the deadline stops them
-    read, deadline = 0.3, 1.0
+    read, deadline = 0.3, 2.0
     configure(home, read=read, deadline=deadline)
     with unresponsive() as url:
         started = time.monotonic()
@@ -73,7 +73,8 @@ def test_an_endpoint_that_never_answers_fails_each_data_set_within_its_deadline(
     assert [d.status for d in result.datasets] == ["failed", "failed"]
     assert all("deadline" in (d.reason or "") and "aws.dataset_deadline_s" in (d.reason or "")
                for d in result.datasets), [d.reason for d in result.datasets]
-    assert result.ledger.attempts > len(result.datasets)  # retried until the deadline, not one attempt each
-    # Each data set stops at its deadline plus the attempt running then and one retry back-off.
-    assert elapsed < len(result.datasets) * (deadline + read + 2.0)
+    assert result.ledger.attempts >= 2 * len(result.datasets)  # retried until the deadline, not one attempt each
+    # Each data set stops at its deadline plus the attempt running then and a retry back-off (and, on a
+    # loaded machine, the creation of its boto3 client).
+    assert elapsed < len(result.datasets) * (deadline + read + 5.0)
     assert stored(home, "SELECT count(*) FROM aws_requests") == [(0,)]  # nothing answered, nothing billed
