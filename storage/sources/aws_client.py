@@ -67,7 +67,7 @@ class RequestLedger:
     # Stamps each call; a sync sets it to its home's clock (FINOPS_TUI_TODAY) so the requests it records
     # carry the same day as the data and the sync stamp.
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
-    sink: Callable[[dict[str, Any]], None] | None = None
+    sink: Callable[[dict[str, Any]], object] | None = None
     deadline: float | None = None
     deadline_reason: str = "the deadline passed"
 
