@@ -63,6 +63,7 @@ FREE_TEXT_COLUMNS = ("BillingAccountName", "ChargeDescription", "PricingUnit", "
                      "PublisherName", "InvoiceIssuerName", "ServiceName", "ServiceCategory", "SubAccountName",
                      "RegionName", "ResourceName", "ResourceType", "CommitmentDiscountName", "x_UsageType",
                      "x_Operation")
+TEXT_COLUMNS = (*IDENTIFIER_COLUMNS, *FREE_TEXT_COLUMNS)
 
 
 def _has_control(columns: tuple[str, ...]) -> str:
@@ -319,7 +320,7 @@ class Staging:
             f"{message} ({value})" if value_col else message)
         return LoadProblem(msg, row["s"], row["r"], column)
 
-    def _checks(self) -> list[tuple[str, str, str | None, str | None]]:
+    def _checks(self) -> list[tuple[str, str, str, str | None]]:
         """(SQL true on a bad row, message, column, column whose value the message shows)."""
         today = self._today
         last_start = today + timedelta(days=START_HORIZON_DAYS)
@@ -337,7 +338,6 @@ class Staging:
             *((f"\"{c}\" < TIMESTAMP '{first}' OR \"{c}\" >= TIMESTAMP '{last_end}'",
                f"{c} is outside {first} to {last_end} (at most {END_HORIZON_YEARS} years after today)", c, c)
               for c in END_COLUMNS),
-            (_has_control(IDENTIFIER_COLUMNS), "an identifier holds a control character", None, None),
         ]
 
     def _scan(self, import_id: int) -> pd.DataFrame:
@@ -350,7 +350,7 @@ class Staging:
         return self.con.execute(
             "SELECT BillingAccountId, BillingPeriodStart, BillingCurrency, ProviderName, "
             "coalesce(SubAccountId, BillingAccountId) AS account, count(*) AS n, sum(BilledCost) AS billed, "
-            f"sum(EffectiveCost) AS effective, {bad}, count_if({_has_control(FREE_TEXT_COLUMNS)}) AS free_ctl "
+            f"sum(EffectiveCost) AS effective, {bad}, count_if({_has_control(TEXT_COLUMNS)}) AS ctl "
             f"FROM line_items WHERE import_id = {int(import_id)} "
             "GROUP BY ALL").df()
 
@@ -359,21 +359,15 @@ class Staging:
         staged sources."""
         assert self.con is not None
         # A bad stored row is refused even if its source row cannot be named.
-        problems = []
-        for i, (where, message, column, shown) in enumerate(self._checks()):
-            if not keyed[f"bad_{i}"].sum():
-                continue
-            if column is None:  # the identifier check: name the column and show the value, escaped
-                for col in IDENTIFIER_COLUMNS:
-                    found = self._first(_has_control((col,)), f"{col} holds a control character (identifiers "
-                                        "may not; fix the export)", col, col)
-                    if found is not None:
-                        problems.append(found)
-                        break
-                else:
-                    problems.append(LoadProblem(message))
-                continue
-            problems.append(self._first(where, message, column, shown) or LoadProblem(message, column=column))
+        problems = [self._first(where, message, column, shown) or LoadProblem(message, column=column)
+                    for i, (where, message, column, shown) in enumerate(self._checks()) if keyed[f"bad_{i}"].sum()]
+        if keyed["ctl"].sum():  # a control character somewhere (one regex per row found it): in an identifier?
+            for col in IDENTIFIER_COLUMNS:
+                found = self._first(_has_control((col,)), f"{col} holds a control character (identifiers may not; "
+                                    "fix the export)", col, col)
+                if found is not None:
+                    problems.append(found)
+                    break
         currencies = keyed.groupby("BillingCurrency")["n"].sum().sort_values(ascending=False, kind="stable")
         names = [str(c) for c in currencies.index]
         if len(names) > 1:
@@ -540,7 +534,7 @@ class Staging:
             problems = self._problems(keyed, import_id)
             if problems:
                 raise LoadError(problems)
-            if keyed["free_ctl"].sum():
+            if keyed["ctl"].sum():
                 self._strip_controls(import_id)
             summary = self._summary(keyed, report)
             summary.multi_month = self._multi_month_charges(import_id)
