@@ -45,7 +45,7 @@ class CommitmentReviewScreen(RitualStepperScreen):
     # -- steps --------------------------------------------------------------------------------------------------
     def compose_coverage(self) -> ComposeResult:
         yield KpiStrip(id="cr-kpis")
-        yield Static("", id="cr-basis", markup=False)
+        yield SafeStatic("", id="cr-basis", markup=False)
         yield Label("By program (each on the usage it can cover, as Cost Explorer reports it)")
         yield FrameTable(export_name="commitment-coverage-by-program", id="cr-programs")
         yield TrendChart("Coverage % (on-demand equivalent)", id="cr-coverage-chart")
