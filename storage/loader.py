@@ -408,6 +408,9 @@ class Staging:
         distinct = [r[0] for r in self.con.execute("SELECT DISTINCT Tags FROM memory.staged "
                                                    "WHERE Tags IS NOT NULL").fetchall()]
         folded, bad = tag_rows(distinct, self.store, report)
+        if report.stripped:
+            self.notes.append(f"warning: control characters stripped from the keys or values of {report.stripped:,} "
+                              f"distinct Tags value{'s' if report.stripped != 1 else ''}")
         if bad:
             raise LoadError([self._bad_tags_problem(bad)])
         self._tag_rows = folded

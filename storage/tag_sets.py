@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from storage.schema import DATA_TABLE, TAG_SETS, create_schema, taxonomy_signature
 from storage.tags import FoldReport, TagsError, folded_json, normalise, parse_tags, tag_column
+from storage.text import one_line_plain
 
 if TYPE_CHECKING:
     import duckdb
@@ -23,7 +24,12 @@ def tag_rows(distinct: list[Any], store: CostStore, report: FoldReport) -> tuple
     keys = store.taxonomy.keys
     for raw in distinct:
         try:
-            norm = normalise(parse_tags(raw), store.taxonomy, report)
+            parsed = parse_tags(raw)
+            # Tag keys and values are free text: control characters go (the sanitiser every renderer uses).
+            clean = {one_line_plain(k): one_line_plain(v) for k, v in parsed.items()}
+            if clean != parsed:
+                report.stripped += 1
+            norm = normalise(clean, store.taxonomy, report)
         except TagsError as exc:
             bad[raw] = str(exc)
             continue

@@ -60,6 +60,7 @@ class FoldReport:
     """Which raw key spellings were folded into which canonical key (for the import summary)."""
 
     variants: dict[str, set[str]] = field(default_factory=dict)
+    stripped: int = 0  # distinct Tags values whose keys or values held control characters (removed)
 
     def add(self, raw: str, canonical: str) -> None:
         if raw != canonical:

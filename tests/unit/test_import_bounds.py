@@ -94,3 +94,15 @@ def test_an_unreadable_folder_or_file_fails_the_whole_import(what: str, tmp_path
     assert str(denied) in out.stderr and "permission denied" in out.stderr, out.stderr
     assert "Traceback" not in out.output
     assert not (tmp_path / "h" / "costs.duckdb").exists() or store(tmp_path / "h").info().rows == 0
+
+
+def test_control_characters_in_tag_keys_and_values_are_stripped_with_a_warning(tmp_path: Path) -> None:
+    tags = json.dumps({"te\u0000am": "pay\u001b[31mments", "env": "prod"}).replace('"', '""')
+    f = tmp_path / "tags.csv"
+    f.write_text(f'BillingAccountId,ChargePeriodStart,BilledCost,Tags\na,2026-10-01,1,"{tags}"\n')
+    out = run(tmp_path / "h", str(f), "--json")
+    assert out.exit_code == 0, out.output
+    notes = json.loads(out.stdout)["notes"]
+    assert any("control characters stripped" in n and "1 distinct Tags value" in n for n in notes), notes
+    df = store(tmp_path / "h").query("SELECT tag_team, tag_environment FROM line_items")
+    assert (df["tag_team"][0], df["tag_environment"][0]) == (plain("pay\x1b[31mments"), "prod")
