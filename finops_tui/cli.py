@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from finops_tui.errors import handle_errors
+from finops_tui.errors import echo, handle_errors
 
 COMMANDS = [
     "info",
@@ -79,7 +79,7 @@ def main(ctx: click.Context, home: Path | None, db_url: str | None) -> None:
     if ctx.invoked_subcommand not in READ_ONLY:
         # A home made before (or under a looser umask) is tightened once, saying so; `info` only warns.
         for notice in make_private(ctx.obj.path):
-            click.echo(f"notice: {notice}", err=True)
+            echo(f"notice: {notice}", err=True)
     ctx.call_on_close(ctx.obj.close)
     if ctx.invoked_subcommand is None:
         with handle_errors():

@@ -63,7 +63,7 @@ def command(ctx: click.Context, start: str | None, end: str | None, as_json: boo
             from exports.format import counted
 
             echo(f"check failed: {counted(numbers['untriaged_events'], 'untriaged anomaly event')}",
-                       err=True)
+                 err=True)
         raise SystemExit(EXIT_CHECK_FAILED)
 
 
@@ -71,32 +71,32 @@ def _print(n: dict) -> None:  # type: ignore[type-arg]
     from rituals.anomaly_report import summary_text
 
     echo(f"Anomalies overlapping {n['start']} to {n['end']} (end exclusive): "
-               f"{summary_text(n, len(n['new_cases']))}")
+         f"{summary_text(n, len(n['new_cases']))}")
     if not n["anomalies"]:
         return
     cases = {a["id"]: a for a in n["anomalies"]}
     echo(f"  {'case':<19} {'status':<14} {'start':<10} {'days':>4} {'dimension':<9} {'impact':>10} "
-               f"{'team':<14} value")
+         f"{'team':<14} value")
     for e in n["by_event"]:
         what = "historical" if e["historical"] else "untriaged" if e["untriaged"] else e["status"]
         echo(f"event {e['id']}: {e['impact']:,.0f} {n['currency']} impact, {len(e['cases'])} "
-                   f"case{'' if len(e['cases']) == 1 else 's'} ({', '.join(e['dimensions'])}), "
-                   f"{what}, team {e['owner_team'] or '-'}")
+             f"case{'' if len(e['cases']) == 1 else 's'} ({', '.join(e['dimensions'])}), "
+             f"{what}, team {e['owner_team'] or '-'}")
         for cid in e["cases"]:
             a = cases.get(cid)
             if a is None:
                 continue
             status = a["status"] + (" (hist.)" if a["historical"] else "")
             echo(f"  {a['id']:<19} {status:<14} {a['start']:<10} {a['days']:>4} {a['dimension']:<9} "
-                       f"{a['impact']:>10,.0f} {a['owner_team'] or '-':<14} {a['label'] or a['value']}")
+                 f"{a['impact']:>10,.0f} {a['owner_team'] or '-':<14} {a['label'] or a['value']}")
     k = n["kpis"]
     ttd, tta, ttr = k["ttd"], k["tta"], k["ttr"]
     fp = k["false_positive_pct"]
     echo(f"Over every event stored: TTD median {_hours(ttd['median_hours'])} ({ttd['median_band'] or '-'}), "
-               f"TTA median {_hours(tta['median_hours'])} over {tta['n']} notified, "
-               f"TTR median {_hours(ttr['median_hours'])} ({ttr['median_band'] or '-'}) over "
-               f"{ttd['n']} acknowledged and {ttr['n']} closed live events; false positives "
-               f"{f'{fp:.1f}%' if fp is not None else '-'} of triaged cases")
+         f"TTA median {_hours(tta['median_hours'])} over {tta['n']} notified, "
+         f"TTR median {_hours(ttr['median_hours'])} ({ttr['median_band'] or '-'}) over "
+         f"{ttd['n']} acknowledged and {ttr['n']} closed live events; false positives "
+         f"{f'{fp:.1f}%' if fp is not None else '-'} of triaged cases")
 
 
 def _hours(h: float | None) -> str:
@@ -129,7 +129,7 @@ def ack_cmd(home, case: str, as_handle: str | None) -> None:  # type: ignore[no-
     from rituals.anomaly_events import acknowledge_event
 
     done = _triage(home, as_handle, lambda r, now, who: acknowledge_event(r, case, now=now, actor_id=who))
-    click.echo(f"acknowledged {', '.join(done)}")
+    echo(f"acknowledged {', '.join(done)}")
 
 
 @command.command("assign")
@@ -142,7 +142,7 @@ def assign_cmd(home, case: str, team: str, as_handle: str | None) -> None:  # ty
     from rituals.anomaly_events import assign_event
 
     done = _triage(home, as_handle, lambda r, now, who: assign_event(r, case, team, now=now, actor_id=who))
-    click.echo(f"routed {', '.join(done)} to {team}")
+    echo(f"routed {', '.join(done)} to {team}")
 
 
 @command.command("status")
@@ -159,8 +159,8 @@ def status_cmd(home, case: str, status: str, category: str | None, note: str | N
 
     done = _triage(home, as_handle, lambda r, now, who: set_event_status(r, case, status, now=now, actor_id=who,
                                                                           category=category, note=note))
-    click.echo(f"{', '.join(done) or 'no case'} {'is' if len(done) == 1 else 'are'} {status}"
-               if done else f"every case of the event of {case} is already {status}")
+    echo(f"{', '.join(done) or 'no case'} {'is' if len(done) == 1 else 'are'} {status}"
+         if done else f"every case of the event of {case} is already {status}")
 
 
 @command.command("note")
@@ -173,4 +173,4 @@ def note_cmd(home, case: str, text: str, as_handle: str | None) -> None:  # type
     from rituals.anomaly_events import note_event
 
     done = _triage(home, as_handle, lambda r, now, who: note_event(r, case, text, now=now, actor_id=who))
-    click.echo(f"noted on {', '.join(done)}")
+    echo(f"noted on {', '.join(done)}")

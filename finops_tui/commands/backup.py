@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from finops_tui.errors import echo_json, handle_errors
+from finops_tui.errors import echo, echo_json, handle_errors
 
 
 @click.command("backup")
@@ -26,20 +26,20 @@ def command(home, path: Path | None, as_json: bool) -> None:  # type: ignore[no-
 
     with handle_errors():
         dest = path or Path.cwd() / default_backup_name(home)
-        manifest = take_backup(home, dest, progress=lambda m: click.echo(m, err=True))
+        manifest = take_backup(home, dest, progress=lambda m: echo(m, err=True))
     if as_json:
         echo_json({"path": str(dest), **manifest})
         return
-    click.echo(f"backup written to {dest}")
+    echo(f"backup written to {dest}")
     for entry in manifest["files"]:
-        click.echo(f"  {entry['path']:<28}{entry['bytes']:>14,} bytes  sha256 {entry['sha256'][:16]}")
+        echo(f"  {entry['path']:<28}{entry['bytes']:>14,} bytes  sha256 {entry['sha256'][:16]}")
     records = manifest["records"]
     if records.get("included"):
-        click.echo(f"  records at revision {records['revision']}: "
-                   f"{sum(records['tables'].values()):,} rows in {len(records['tables'])} tables")
+        echo(f"  records at revision {records['revision']}: "
+             f"{sum(records['tables'].values()):,} rows in {len(records['tables'])} tables")
     costs = manifest["costs"]
     if costs.get("included"):
-        click.echo(f"  cost store: {costs['tables'].get('line_items_data', 0):,} line items, "
-                   f"{len(costs['tables'])} tables")
+        echo(f"  cost store: {costs['tables'].get('line_items_data', 0):,} line items, "
+             f"{len(costs['tables'])} tables")
     for note in manifest["notes"]:
-        click.echo(f"note: {note}", err=True)
+        echo(f"note: {note}", err=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import click
 
 from finops_tui.commands._shared import records
-from finops_tui.errors import Failed, echo_json, handle_errors
+from finops_tui.errors import Failed, cell, echo, echo_json, handle_errors
 
 
 @click.group("channels")
@@ -31,9 +31,9 @@ def add_cmd(home, team: str, url: str) -> None:  # type: ignore[no-untyped-def]
     with handle_errors():
         check_url(url.strip())
         view = add_channel(records(home), home.path, team, url, now=home.clock.now())
-    click.echo(f"added channel #{view.id} for {view.owner}: {view.label}")
+    echo(f"added channel #{view.id} for {view.owner}: {view.label}")
     if not view.usable:
-        click.echo(f"warning: {view.problem}", err=True)
+        echo(f"warning: {view.problem}", err=True)
 
 
 @command.command("list")
@@ -50,10 +50,10 @@ def list_cmd(home, team: str | None, as_json: bool) -> None:  # type: ignore[no-
         echo_json({"channels": [v.as_dict() for v in views]})
         return
     if not views:
-        click.echo("no channels yet: finops-tui channels add TEAM URL")
+        echo("no channels yet: finops-tui channels add TEAM URL")
     for v in views:
         state = "" if v.usable else f"  (unusable: {v.problem})"
-        click.echo(f"#{v.id:<4} {v.owner:<20} {v.kind:<7} {v.label}{state}")
+        echo(f"#{v.id:<4} {cell(v.owner):<20} {v.kind:<7} {v.label}{state}")
 
 
 @command.command("remove")
@@ -66,7 +66,7 @@ def remove_cmd(home, channel_id: int) -> None:  # type: ignore[no-untyped-def]
 
     with handle_errors():
         view = remove_channel(records(home), home.path, channel_id, now=home.clock.now())
-    click.echo(f"removed channel #{view.id} of {view.owner}: {view.label}")
+    echo(f"removed channel #{view.id} of {view.owner}: {view.label}")
 
 
 @command.command("test")
@@ -80,6 +80,6 @@ def test_cmd(home, team: str) -> None:  # type: ignore[no-untyped-def]
         results = test_channels(home, team)
     failed = [(label, err) for label, err in results if err]
     for label, err in results:
-        click.echo(f"{'ok    ' if err is None else 'FAILED'} {label}" + (f": {err}" if err else ""))
+        echo(f"{'ok    ' if err is None else 'FAILED'} {label}" + (f": {err}" if err else ""))
     if failed:
         raise Failed(f"{len(failed)} of {len(results)} channel(s) of {team} failed")

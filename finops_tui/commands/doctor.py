@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from finops_tui.errors import EXIT_CHECK_FAILED, echo_json, handle_errors
+from finops_tui.errors import EXIT_CHECK_FAILED, echo, echo_json, handle_errors
 
 
 @click.command("doctor")
@@ -17,7 +17,6 @@ def command(ctx: click.Context, as_json: bool) -> None:
 
     Reads only (a damaged store is never migrated). Exits 1 when a check fails, each failure with what to do.
     """
-    from exports.sanitize import plain
     from storage.doctor import diagnose
 
     with handle_errors():
@@ -26,11 +25,11 @@ def command(ctx: click.Context, as_json: bool) -> None:
         echo_json(report.as_json())
     else:
         for f in report.findings:
-            click.echo(f"{f.status:<5} {f.check}: {plain(f.detail)}")
+            echo(f"{f.status:<5} {f.check}: {f.detail}")
             if f.fix and f.status != "ok":
-                click.echo(f"      -> {plain(f.fix)}")
+                echo(f"      -> {f.fix}")
         out = report.as_json()
-        click.echo("healthy" if report.ok and not out["warnings"] else
-                   f"{out['problems']} problem(s), {out['warnings']} warning(s)")
+        echo("healthy" if report.ok and not out["warnings"] else
+             f"{out['problems']} problem(s), {out['warnings']} warning(s)")
     if not report.ok:
         ctx.exit(EXIT_CHECK_FAILED)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from finops_tui.errors import echo_json, handle_errors
+from finops_tui.errors import echo, echo_json, handle_errors
 
 KINDS = ("anomalies", "overdue", "sweep", "preread")  # rituals.notices.KINDS (kept here for a fast --help)
 
@@ -36,7 +36,7 @@ def command(home, kinds: tuple[str, ...], dry_run: bool, as_json: bool) -> None:
     from rituals.notices import KINDS as ALL
 
     chosen = tuple(k for k in ALL if k in kinds) if kinds else ALL
-    say = None if as_json else (lambda text: click.echo(text, err=True))
+    say = None if as_json else (lambda text: echo(text, err=True))
     with handle_errors():
         records(home)
         report = notify(home, chosen, dry_run=dry_run, progress=say)
@@ -51,22 +51,22 @@ def command(home, kinds: tuple[str, ...], dry_run: bool, as_json: bool) -> None:
 def _print(report) -> None:  # type: ignore[no-untyped-def]
     if report.dry_run:
         for p in report.planned:
-            click.echo(f"would send {p['kind']} {p['key']} to {p['team'] or 'practice'} ({p['channel']})"
-                       + (" [no team channel: the practice]" if p["fallback"] else ""))
-            click.echo(f"  {p['title']}")
+            echo(f"would send {p['kind']} {p['key']} to {p['team'] or 'practice'} ({p['channel']})"
+                 + (" [no team channel: the practice]" if p["fallback"] else ""))
+            echo(f"  {p['title']}")
             for line in p["body"].splitlines():
-                click.echo(f"    {line}")
+                echo(f"    {line}")
         if not report.planned:
-            click.echo("nothing new to send")
+            echo("nothing new to send")
     else:
         sent = sum(o.sent for o in report.outcomes)
-        click.echo(f"sent {sent} message(s); {len(report.outcomes) - sent} failed")
+        echo(f"sent {sent} message(s); {len(report.outcomes) - sent} failed")
     for kind, why in report.skipped.items():
-        click.echo(f"warning: {kind} skipped: {why}", err=True)
+        echo(f"warning: {kind} skipped: {why}", err=True)
     for u in report.unrouted:
-        click.echo(f"warning: no channel for {u['kind']} {u['key']} (team {u['team'] or '-'}, nor the practice): "
-                   f"finops-tui channels add {u['team'] or 'practice'} URL", err=True)
+        echo(f"warning: no channel for {u['kind']} {u['key']} (team {u['team'] or '-'}, nor the practice): "
+             f"finops-tui channels add {u['team'] or 'practice'} URL", err=True)
     for u in report.undelivered:
         when = u["next_attempt_at"].isoformat(timespec="minutes") if u["next_attempt_at"] else "now"
-        click.echo(f"undelivered: {u['kind']} {u['key']} to {u['team'] or 'practice'} via {u['channel']} after "
-                   f"{u['attempts']} attempt(s): {u['last_error'] or 'not tried yet'} (next try {when})", err=True)
+        echo(f"undelivered: {u['kind']} {u['key']} to {u['team'] or 'practice'} via {u['channel']} after "
+             f"{u['attempts']} attempt(s): {u['last_error'] or 'not tried yet'} (next try {when})", err=True)

@@ -119,4 +119,4 @@ def whoami_cmd(home, set_handle: str | None, forget: bool, as_handle: str | None
     else:
         from exports.sanitize import plain
 
-        click.echo(plain(f"{out['name']} ({out['handle']}, {out['role']}), as OS user {user or '-'}", one_line=True))
+        echo(plain(f"{out['name']} ({out['handle']}, {out['role']}), as OS user {user or '-'}", one_line=True))

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from finops_tui.errors import echo_json, handle_errors
+from finops_tui.errors import echo, echo_json, handle_errors
 
 
 @click.group("periods")
@@ -47,11 +47,11 @@ def list_(home, as_json: bool) -> None:  # type: ignore[no-untyped-def]
         echo_json({"currency": currency, "periods": _json_rows(periods)})
         return
     if not periods:
-        click.echo("the cost store holds no billing periods (finops-tui import PATH loads some)")
+        echo("the cost store holds no billing periods (finops-tui import PATH loads some)")
         return
     for line in period_lines(periods):
-        click.echo(line)
-    click.echo(f"currency: {currency or '-'}")
+        echo(line)
+    echo(f"currency: {currency or '-'}")
 
 
 @command.command("remove", short_help="Remove one billing period of one billing account.")
@@ -75,10 +75,10 @@ def remove(home, billing_period: str, billing_account: str, dry_run: bool,  # ty
         echo_json({**out, "periods": _json_rows(out["periods"])})
         return
     verb = "would remove" if dry_run else "removed"
-    click.echo(f"{verb} {out['rows']:,} rows of billing period {billing_period} for billing account "
-               f"{billing_account}: BilledCost {out['billed_cost']:,.2f}, EffectiveCost "
-               f"{out['effective_cost']:,.2f} {out['currency'] or ''}".rstrip())
+    echo(f"{verb} {out['rows']:,} rows of billing period {billing_period} for billing account "
+         f"{billing_account}: BilledCost {out['billed_cost']:,.2f}, EffectiveCost "
+         f"{out['effective_cost']:,.2f} {out['currency'] or ''}".rstrip())
     for line in period_lines(out["periods"]):
-        click.echo(line)
+        echo(line)
     for note in out["notes"]:
-        click.echo(f"note: {note}")
+        echo(f"note: {note}")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from finops_tui.errors import echo_json, handle_errors
+from finops_tui.errors import echo, echo_json, handle_errors
 
 
 @click.command("restore")
@@ -29,9 +29,9 @@ def command(home, path: Path, force: bool, as_json: bool) -> None:  # type: igno
     if as_json:
         echo_json(summary.as_json())
         return
-    click.echo(f"restored {len(summary.files)} files into {summary.home} "
-               f"(backup of {summary.manifest.get('created_at')})")
+    echo(f"restored {len(summary.files)} files into {summary.home} "
+         f"(backup of {summary.manifest.get('created_at')})")
     if summary.moved_aside:
-        click.echo(f"the home's previous files are in {summary.moved_aside}")
+        echo(f"the home's previous files are in {summary.moved_aside}")
     for note in summary.manifest.get("notes", []):
-        click.echo(f"note: {note}", err=True)
+        echo(f"note: {note}", err=True)
