@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import stat
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -52,26 +51,22 @@ class Report:
                 "checks": [asdict(f) for f in self.findings]}
 
 
-def _mode(path: Path) -> int:
-    return stat.S_IMODE(path.stat().st_mode)
-
-
 def check_permissions(home: Home) -> list[Finding]:
-    """The home folder and the files holding data: group- or world-writable is a fail (anyone on the
-    machine could change the records), readable is a warning (they hold people, decisions, spend)."""
-    from storage.home import COSTS_FILE, RECORDS_FILE, WHOAMI_FILE
+    """The home and every entry in it, as storage.home.exposed sees them (the one permission check: `info`
+    warns with the same): group- or world-writable is a fail (anyone on the machine could change the
+    records), any other access for group or others a warning (they hold people, decisions, spend)."""
+    from storage.home import exposed
 
-    names = [RECORDS_FILE, f"{RECORDS_FILE}-wal", f"{RECORDS_FILE}-shm", COSTS_FILE, f"{COSTS_FILE}.wal",
-             home.config_path.name, WHOAMI_FILE]
-    paths = [home.path, *(home.path / n for n in names if (home.path / n).exists())]
-    writable = [p for p in paths if _mode(p) & 0o022]
-    readable = [p for p in paths if p not in writable and _mode(p) & (0o055 if p.is_dir() else 0o044)]
-    fix = f"chmod -R go-rwx {home.path}"
+    found = exposed(home.path)
+    writable = [(p, m) for p, m in found if m & 0o022]
+    readable = [(p, m) for p, m in found if not m & 0o022]
+    fix = (f"chmod -R go-rwx {home.path} (any finops-tui command that writes to this home also makes it "
+           "0700/0600)")
     if writable:
-        shown = ", ".join(f"{p.name or p} ({_mode(p):04o})" for p in writable)
+        shown = ", ".join(f"{p.name or p} ({m:04o})" for p, m in writable)
         return [Finding("permissions", "fail", f"group or others can write: {shown}", fix)]
     if readable:
-        shown = ", ".join(f"{p.name or p} ({_mode(p):04o})" for p in readable)
+        shown = ", ".join(f"{p.name or p} ({m:04o})" for p, m in readable)
         return [Finding("permissions", "warn", f"group or others can read: {shown}", fix)]
     return [Finding("permissions", "ok", "private to its owner")]
 

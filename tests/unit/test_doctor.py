@@ -104,3 +104,34 @@ def test_an_older_layout_the_next_import_upgrades_warns_but_does_not_fail(home: 
     layout = [f for f in report.findings if f.check.startswith("cost store")]
     assert report.ok and {f.status for f in layout} == {"ok", "warn"}, layout
     assert any("older layout" in f.detail for f in layout)
+
+
+def test_a_home_the_cli_made_is_private_for_the_doctor_and_info_alike(tmp_path: Path) -> None:
+    """No chmod by the test: the product's umask makes the home 0700/0600, and the doctor's permission
+    finding comes from the same check as `info`'s warnings (storage.home.exposed)."""
+    import os
+
+    from click.testing import CliRunner
+
+    from finops_tui.cli import main
+    from storage.doctor import check_permissions
+    from storage.home import permission_warnings
+
+    home = tmp_path / "home"
+    bill = tmp_path / "bill.csv"
+    bill.write_text("BillingAccountId,ChargePeriodStart,BilledCost\na,2026-10-01,1\n")
+    old = os.umask(0o022)
+    try:
+        out = CliRunner().invoke(main, ["--home", str(home), "import", str(bill)])
+    finally:
+        os.umask(old)
+    assert out.exit_code == 0, out.output
+    h = Home(home)
+    try:
+        assert [f.status for f in check_permissions(h)] == ["ok"] and permission_warnings(home) == []
+        (home / "costs.duckdb").chmod(0o640)
+        finding = check_permissions(h)[0]
+        assert finding.status == "warn" and "costs.duckdb (0640)" in finding.detail
+        assert [w for w in permission_warnings(home) if "costs.duckdb" in w]
+    finally:
+        h.close()
