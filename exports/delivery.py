@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from exports.notifications import render, test_message
+from exports.sanitize import plain
 from rituals.channels import channel_url, list_channels, routes
 from rituals.notices import ANOMALIES, KINDS, OVERDUE, Notice, plan
 from storage.channel_secrets import ChannelError, mask_url, scrub
@@ -70,7 +71,8 @@ def send(url: str, title: str, body: str) -> str | None:
         return None
     lines = [" ".join(line.split()) for line in text.splitlines() if line.strip()]
     reason = "; ".join(dict.fromkeys(lines))[-1000:] or "Apprise reported a failure without a reason"
-    return scrub(reason, [url])
+    # A receiver's reply is data: stored and shown without a control sequence (the one sanitiser).
+    return plain(scrub(reason, [url]), one_line=True)
 
 
 @dataclass
@@ -194,7 +196,7 @@ def _deliver(home: Any, row: Claimed, me: str, base: timedelta, cap: timedelta, 
             url, label = channel_url(s, home.path, row.channel_id)
         error = send(url, row.title, row.body)
     except ChannelError as exc:
-        error = str(exc)
+        error = plain(str(exc), one_line=True)
     now = home.clock.now()
     if error is None:
         record_sent(home.records, row, token=me, now=now, stamp_cases=row.kind == ANOMALIES)
@@ -215,7 +217,7 @@ def test_channels(home: Any, team: str) -> list[tuple[str, str | None]]:
             try:
                 urls.append((v, channel_url(s, home.path, v.id)[0], None))
             except ChannelError as exc:
-                urls.append((v, "", str(exc)))
+                urls.append((v, "", plain(str(exc), one_line=True)))
     if not views:
         raise ValueError(f"{team} has no channel (finops-tui channels add {team} URL)")
     for v, url, problem in urls:

@@ -9,6 +9,7 @@ import json
 import re
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -111,3 +112,54 @@ def test_cli_tables_show_arbitrary_names_in_their_shape(home_with_records: Path,
         assert not RAW.search(d), repr(d)
         assert len(d.splitlines()) == len(c.splitlines())
     assert dirty[:4] == clean[:4]  # the padded tables: the dirty value renders exactly as its sanitised self
+
+
+def _notices(text: str) -> list[Any]:
+    """One notice of each kind, every value from data or people being ``text``."""
+    from rituals.notices import ANOMALIES, OVERDUE, PREREAD, SWEEP, Notice
+
+    day = date(2026, 11, 20)
+    action = {"id": 1, "title": text, "owner": text, "due_date": day, "days_overdue": 7, "status": text,
+              "overdue": True}
+    sweep = {"week": "2026-W47", "start": day, "end": date(2026, 11, 27), "meets_target": False,
+             "coverage_pct": 61.9, "target_pct": 80.0, "unallocated_cost": 12.5, "total_cost": 100.0,
+             "currency": text, "open_fixes": 1}
+    return [
+        Notice(ANOMALIES, "a", text, ["c"], {
+            "currency": text, "impact": 10.0, "dimension": text, "what": text, "actual": 20.0, "expected": 10.0,
+            "start": day, "end": date(2026, 11, 22), "days": 2, "team": text, "cases": [text],
+            "root_causes": [{"dimension": text, "value": text, "name": text, "share_pct": 50.0}],
+            "ack_command": text}),
+        Notice(OVERDUE, "o", text, ["a"], {"owner": text, "owner_name": text, "team": text, "actions": [action]}),
+        Notice(SWEEP, "s", None, ["w"], {**sweep, "team": None, "leaks": [{"account": text, "unallocated_cost": 1.0}]}),
+        Notice(SWEEP, "t", text, ["w"], {
+            **sweep, "team": text, "allocation_key": text, "untagged_cost": 3.0, "team_cost": 9.0,
+            "by_tag_pct": 40.0, "unallocated_suggested_cost": 2.0, "resources": [text],
+            "fixes": [{"id": 2, "title": text, "due_date": day}]}),
+        Notice(PREREAD, "p", text, ["m"], {
+            "currency": text, "team": text, "month": "2026-11", "review_date": date(2026, 12, 3),
+            "spend": {"spend": 100.0, "budget": 90.0, "change_pct": 5.0},
+            "drivers": [{"service": text, "change": 12.0}],
+            "anomalies": [{"event": text, "impact": 10.0, "untriaged": False, "status": text}],
+            "actions": [action], "proposals": [{"title": text, "owner": text}]}),
+    ]
+
+
+@given(NASTY)
+def test_notification_messages_and_the_undelivered_line(text: str) -> None:
+    """The notification renderer (title and body of each kind) and the board's undelivered line (a channel
+    label and a receiver's error are data too) come out with no raw control byte and in their shape."""
+    from exports.notifications import render
+    from finops_tui.screens.board import undelivered_text
+    from rituals.board import Board
+    from storage.notification_log import Undelivered
+
+    for dirty, clean in zip(_notices(text), _notices("x"), strict=True):
+        title, body = render(dirty)
+        clean_title, clean_body = render(clean)
+        assert not RAW.search(title + body), repr((title, body))
+        assert "\n" not in title and len(body.splitlines()) == len(clean_body.splitlines())
+    late = Undelivered(1, "overdue", "o", text, text, 2, text, None)
+    line = undelivered_text(Board(date(2026, 11, 27), [], None, [], [late]))
+    assert not RAW.search(line.plain) and "\n" not in line.plain
+    assert line.plain == plain(line.plain, one_line=True)
