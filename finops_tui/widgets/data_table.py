@@ -66,8 +66,10 @@ def _is_number(value: Any) -> bool:
 
 
 def cell_text(value: Any, formatter: Formatter | None = None) -> Text:
+    """Every cell of the table: through widgets.safe_text.cell (the sanitiser, on one line), a Text the
+    screen styled included."""
     if isinstance(value, Text):
-        return value.copy()
+        return cell(value)
     raw = formatter(value) if formatter else _default_text(value)
     numeric = isinstance(value, int | float) and not isinstance(value, bool)
     return cell(raw, justify="right" if numeric else "left")

@@ -16,8 +16,20 @@ def safe_text(value: Any = "", *args: Any, one_line: bool = False, **kwargs: Any
     return Text(plain(value, one_line=one_line), *args, **kwargs)
 
 
+def clean_text(text: Text, *, one_line: bool = False) -> Text:
+    """A Text built elsewhere (styled parts) through the same sanitiser: a copy of it when it holds nothing
+    ``plain`` removes, else its sanitised text in its base style and justification."""
+    clean = plain(text.plain, one_line=one_line)
+    if clean == text.plain:
+        return text.copy()
+    return Text(clean, style=text.style, justify=text.justify)
+
+
 def cell(value: Any = "", *args: Any, **kwargs: Any) -> Text:
-    """A table cell: one line, so a value with line breaks or escape sequences never changes the grid."""
+    """A table cell: one line, so a value with line breaks or escape sequences never changes the grid.
+    FrameTable's cells (widgets.data_table.cell_text) come through here, a ready Text included."""
+    if isinstance(value, Text) and not args and not kwargs:
+        return clean_text(value, one_line=True)
     return safe_text(value, *args, one_line=True, **kwargs)
 
 
@@ -26,8 +38,7 @@ def _safe(content: Any) -> Any:
     if isinstance(content, str):
         return plain(content)
     if isinstance(content, Text):
-        clean = plain(content.plain)
-        return content if clean == content.plain else Text(clean, style=content.style)
+        return clean_text(content)
     return content
 
 

@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from rich.text import Text
 from sqlmodel import select
 
 from exports.digest import owner_digest
@@ -63,6 +64,10 @@ def test_tui_cells_and_json(capsys: pytest.CaptureFixture[str], text: str) -> No
         assert not RAW.search(t.plain) and "\n" not in t.plain
         assert t.plain == plain(text, one_line=True)
     assert not t.spans  # plain text, never markup
+    built = Text(text, style="bold red")  # a Text a screen built (rich drops a few controls itself)
+    styled = cell_text(built)  # goes through the same path, keeping its style
+    assert styled.plain == plain(built.plain, one_line=True) and str(styled.style) == "bold red"
+    assert not RAW.search(styled.plain) and "\n" not in styled.plain
     echo_json({"value": text})
     out = capsys.readouterr().out
     assert not RAW.search(out) and json.loads(out) == {"value": text}
