@@ -73,3 +73,38 @@ def test_info_warns_about_a_home_others_can_read_and_changes_nothing(tmp_path: P
     assert shown["permission_warnings"] == permission_warnings(home) and len(shown["permission_warnings"]) == 1
     assert mode(home) == 0o755  # info only looks
     assert make_private(home) and permission_warnings(home) == []
+
+
+def test_secrets_whoami_and_a_backup_restored_stay_private(tmp_path: Path, loose_umask: None) -> None:
+    """The files main's notifications and backups write (the secrets file, whoami.json, a backup folder and
+    what restore puts back) are 0600/0700 under the product's umask: nothing to tighten, nothing exposed."""
+    from storage.channel_secrets import SECRETS_FILE
+    from storage.doctor import check_permissions
+    from storage.home import Home
+
+    home, copy = tmp_path / "home", tmp_path / "restored"
+
+    def ok(*args: str) -> None:
+        out = CliRunner().invoke(main, list(args))
+        assert out.exit_code == 0, (args, out.output)
+        assert "notice:" not in out.stderr  # nothing the product wrote needed tightening
+
+    ok("--home", str(home), "import", str(bill(tmp_path)))
+    ok("--home", str(home), "teams", "add", "payments")
+    ok("--home", str(home), "channels", "add", "payments", "json://127.0.0.1:9/hook")
+    h = Home(home)
+    h.remember_person("someone", "ana")
+    h.close()
+    ok("--home", str(home), "backup", str(tmp_path / "bk"))
+    ok("--home", str(copy), "restore", str(tmp_path / "bk"))
+    names = {p.name for p in copy.iterdir()}
+    assert {"records.sqlite", "costs.duckdb", "whoami.json", SECRETS_FILE} <= names
+    for root in (home, tmp_path / "bk", copy):
+        for p in [root, *root.rglob("*")]:
+            assert mode(p) == (0o700 if p.is_dir() else 0o600), (p, oct(mode(p)))
+        assert exposed(root) == []
+    restored = Home(copy)
+    try:
+        assert [f.status for f in check_permissions(restored)] == ["ok"]
+    finally:
+        restored.close()
