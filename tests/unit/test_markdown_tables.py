@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from exports import markdown as md
+from exports.sanitize import plain
 
 
 def normal(text: str) -> str:
