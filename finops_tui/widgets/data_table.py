@@ -276,7 +276,8 @@ least important first; copies and exports hold every column.
 
     def _label(self, column: Column, current: bool) -> Text:
         arrow = ("▼" if self.sort_reverse else "▲") if column.key == self.sort_column else " "
-        text = cell(f"{column.label} {arrow}", justify="right" if column.numeric else "left")
+        text = cell(column.label, justify="right" if column.numeric else "left")  # a label may be data
+        text.append(f" {arrow}")  # the arrow's place is kept (after the sanitised label) so widths never jump
         if current:
             text.stylize("underline bold")
         return text
