@@ -35,6 +35,21 @@ def csv_text(rows: list[str], header: str = HEADER) -> str:
     return "\n".join([header, *rows]) + "\n"
 
 
+# Every column FOCUS requires with a value on every row (issue 19), with the value a row here gets when the
+# case does not write that column itself.
+MANDATORY = {"ChargePeriodStart": "2026-10-01", "ChargePeriodEnd": "2026-10-02", "BillingPeriodStart": "2026-10-01",
+             "BillingPeriodEnd": "2026-11-01", "BilledCost": "1", "EffectiveCost": "1", "ChargeCategory": "Usage",
+             "BillingCurrency": "USD"}
+
+
+def focus_csv(header: str, rows: list[str]) -> str:
+    """A FOCUS CSV of ``header`` and ``rows`` with the mandatory columns they lack added, each at its default."""
+    names = header.split(",")
+    added = [n for n in MANDATORY if n not in names]
+    return "\n".join([",".join([*names, *added]),
+                      *(",".join([r, *(MANDATORY[n] for n in added)]) for r in rows)]) + "\n"
+
+
 def write(path: Path, text: str | bytes) -> Path:
     if isinstance(text, str):
         text = text.encode()
@@ -115,9 +130,12 @@ def _broken_link(d: Path) -> Path:
 
 
 def _far_parquet(d: Path) -> Path:
+    starts = pd.to_datetime(["2026-10-01", "2200-01-01"])
     return _parquet(d / "far.parquet", pd.DataFrame({
-        "BillingAccountId": ["acct-2", "acct-2"], "ChargePeriodStart": pd.to_datetime(["2026-10-01", "2200-01-01"]),
-        "BilledCost": [1.0, 2.0]}))
+        "BillingAccountId": ["acct-2", "acct-2"], "ChargePeriodStart": starts,
+        "ChargePeriodEnd": starts + pd.Timedelta(hours=1), "BillingPeriodStart": pd.to_datetime(["2026-10-01"] * 2),
+        "BillingPeriodEnd": pd.to_datetime(["2026-11-01"] * 2), "BilledCost": [1.0, 2.0], "EffectiveCost": [1.0, 2.0],
+        "ChargeCategory": ["Usage"] * 2, "BillingCurrency": ["USD"] * 2}))
 
 
 # name -> (writer of the bad input in a folder, words the one-line reason must hold)
@@ -205,15 +223,17 @@ CASES: dict[str, tuple[Callable[[Path], Path], list[str]]] = {
         lambda d: write(d / "neg.csv", csv_text(["acct-2,2026-10-01,1,-2e15,USD,AWS,NULL"])),
         ["neg.csv", "row 1", "column EffectiveCost", "beyond"]),
     "a quantity of 1e16": (
-        lambda d: write(d / "qty.csv", "BillingAccountId,ChargePeriodStart,BilledCost,PricingQuantity\n"
-                        "a,2026-10-01,1,2\na,2026-10-01,1,1e16\n"),
+        lambda d: write(d / "qty.csv", focus_csv("BillingAccountId,ChargePeriodStart,BilledCost,PricingQuantity",
+                                                   ["a,2026-10-01,1,2", "a,2026-10-01,1,1e16"])),
         ["qty.csv", "row 2", "column PricingQuantity", "beyond"]),
     "a NaN quantity": (
-        lambda d: write(d / "qnan.csv", "BillingAccountId,ChargePeriodStart,BilledCost,ConsumedQuantity\n"
-                        "a,2026-10-01,1,nan\n"),
+        lambda d: write(d / "qnan.csv", focus_csv("BillingAccountId,ChargePeriodStart,BilledCost,ConsumedQuantity",
+                                                    ["a,2026-10-01,1,nan"])),
         ["qnan.csv", "row 1", "column ConsumedQuantity", "finite"]),
     "a charge on 9999-12-31": (
-        lambda d: write(d / "y9999.csv", csv_text([*good_rows(3), "acct-2,9999-12-31T00:00:00Z,1,1,USD,AWS,NULL"])),
+        lambda d: write(d / "y9999.csv", focus_csv("BillingAccountId,ChargePeriodStart,ChargePeriodEnd", [
+            *(f"acct-2,2026-10-0{i}T00:00:00Z,2026-10-0{i}T01:00:00Z" for i in (1, 2, 3)),
+            "acct-2,9999-12-31T00:00:00Z,9999-12-31T01:00:00Z"])),
         ["y9999.csv", "row 4", "column ChargePeriodStart", "9999-12-31", "outside 2006-01-01"]),
     "a charge in the year 1": (
         lambda d: write(d / "y0001.csv", csv_text(["acct-2,0001-01-01T00:00:00Z,1,1,USD,AWS,NULL"])),
@@ -222,19 +242,21 @@ CASES: dict[str, tuple[Callable[[Path], Path], list[str]]] = {
         lambda d: write(d / "y2005.csv", csv_text([*good_rows(1), "acct-2,2005-12-31T23:00:00Z,1,1,USD,AWS,NULL"])),
         ["y2005.csv", "row 2", "column ChargePeriodStart"]),
     "a charge more than a year after today": (
-        lambda d: write(d / "next_year.csv", csv_text(["acct-2,2028-01-01T00:00:00Z,1,1,USD,AWS,NULL"])),
+        lambda d: write(d / "next_year.csv", focus_csv("BillingAccountId,ChargePeriodStart,ChargePeriodEnd",
+                                                         ["acct-2,2028-01-01T00:00:00Z,2028-01-01T01:00:00Z"])),
         ["next_year.csv", "row 1", "column ChargePeriodStart", "366 days after today"]),
     "a charge end in 9999": (
-        lambda d: write(d / "end.csv", "BillingAccountId,ChargePeriodStart,ChargePeriodEnd,BilledCost\n"
-                        "a,2026-10-01,9999-12-31,1\n"),
+        lambda d: write(d / "end.csv", focus_csv("BillingAccountId,ChargePeriodStart,ChargePeriodEnd,BilledCost",
+                                                   ["a,2026-10-01,9999-12-31,1"])),
         ["end.csv", "row 1", "column ChargePeriodEnd", "years after today"]),
     "a billing period in 2200": (
-        lambda d: write(d / "bp.csv", "BillingAccountId,ChargePeriodStart,BillingPeriodStart,BilledCost\n"
-                        "a,2026-10-01,2026-10-01,1\na,2026-10-01,2200-01-01,1\n"),
+        lambda d: write(d / "bp.csv", focus_csv("BillingAccountId,ChargePeriodStart,BillingPeriodStart,BillingPeriodEnd,BilledCost",
+                                                  ["a,2026-10-01,2026-10-01,2026-11-01,1",
+                                                   "a,2026-10-01,2200-01-01,2200-02-01,1"])),
         ["bp.csv", "row 2", "column BillingPeriodStart"]),
     "a far date in Parquet": (_far_parquet, ["far.parquet", "row 2", "column ChargePeriodStart", "2200-01-01"]),
     "no billing account column": (
-        lambda d: write(d / "noacct.csv", "ChargePeriodStart,BilledCost\n2026-10-01,1\n"),
+        lambda d: write(d / "noacct.csv", focus_csv("ChargePeriodStart,BilledCost", ["2026-10-01,1"])),
         ["noacct.csv", "column BillingAccountId", "--billing-account"]),
     "an empty billing account": (
         lambda d: write(d / "emptyacct.csv", csv_text([*good_rows(2), ",2026-10-01,1,1,USD,AWS,NULL"])),
@@ -243,12 +265,12 @@ CASES: dict[str, tuple[Callable[[Path], Path], list[str]]] = {
         lambda d: write(d / "nul.csv", csv_text([*good_rows(1), "acct\x00-2,2026-10-01,1,1,USD,AWS,NULL"])),
         ["nul.csv", "row 2", "column BillingAccountId", "control character", "\\x00"]),
     "an escape sequence in a sub-account id": (
-        lambda d: write(d / "esc.csv", "BillingAccountId,SubAccountId,ChargePeriodStart,BilledCost\n"
-                        "a,\x1b[31mred,2026-10-01,1\n"),
+        lambda d: write(d / "esc.csv", focus_csv("BillingAccountId,SubAccountId,ChargePeriodStart,BilledCost",
+                                                   ["a,\x1b[31mred,2026-10-01,1"])),
         ["esc.csv", "row 1", "column SubAccountId", "control character", "\\x1b"]),
     "a control character in ChargeCategory": (
-        lambda d: write(d / "cat.csv", "BillingAccountId,ChargeCategory,ChargePeriodStart,BilledCost\n"
-                        "a,Usage,2026-10-01,1\na,Usa\x07ge,2026-10-01,1\n"),
+        lambda d: write(d / "cat.csv", focus_csv("BillingAccountId,ChargeCategory,ChargePeriodStart,BilledCost",
+                                                   ["a,Usage,2026-10-01,1", "a,Usa\x07ge,2026-10-01,1"])),
         ["cat.csv", "row 2", "column ChargeCategory"]),
     "2,016 columns": (_wide, ["wide.csv", "2,016 columns", "1,000"]),
     # -- input that cannot be read is named as what it is
