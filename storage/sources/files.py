@@ -253,11 +253,8 @@ def stage_file(staging: Staging, raw: RawFile, mapping: Mapping) -> int:
             raise LoadError([LoadProblem(
                 "no BillingAccountId column (nor bill_payer_account_id / bill/PayerAccountId): say whose bill "
                 "this is with --billing-account ID", raw.name, column="BillingAccountId")])
-        needs, branches = local_billing_period(con, raw, mapping)
-        if needs is not mapping.needs:
-            cte = typed_cte(raw, needs)
         selects = []
-        for branch, where in branches:
+        for branch, where in mapping.branches:
             exprs = with_defaults(branch, staging, account is not None)
             body = ", ".join(f"{e} AS {q(n)}" for n, e in exprs.items())
             selects.append(f"SELECT {body}, {lit(raw.name)} AS _source, __row AS _row FROM t"
@@ -271,27 +268,6 @@ def stage_file(staging: Staging, raw: RawFile, mapping: Mapping) -> int:
     if rows == 0:
         raise LoadError([LoadProblem("no data rows (only a header)", raw.name)])
     return rows
-
-
-def local_billing_period(con: duckdb.DuckDBPyConnection, raw: RawFile,
-                         mapping: Mapping) -> tuple[dict[str, str], list[tuple[dict[str, str], str | None]]]:
-    """(needs, branches) of a mapping, with the billing period of a file that has no BillingPeriod columns
-    taken from its charge start as written, when those carry a UTC offset: a charge at
-    2026-10-01T00:00+05:00 is in the October bill, though it started on September 30 in UTC."""
-    col = raw.find("ChargePeriodStart") if mapping.format.startswith("focus") else None
-    if col is None or raw.find("BillingPeriodStart") is not None or raw.types[col].upper() != "VARCHAR":
-        return mapping.needs, mapping.branches
-    shifted = one_row(con, f"SELECT bool_or(regexp_matches(trim({q(col)}), {lit(NONZERO_OFFSET)})) "
-                           f"FROM {raw.relation}")[0]
-    if not shifted:
-        return mapping.needs, mapping.branches
-    name = "__charge_period_local"
-    raw.aliases[name] = col
-    month = f"date_trunc('month', t.{q(name)})"
-    branches = [({**b, "BillingPeriodStart": f"CAST({month} AS TIMESTAMP)",
-                  "BillingPeriodEnd": f"CAST({month} + INTERVAL 1 MONTH AS TIMESTAMP)"}, w)
-                for b, w in mapping.branches]
-    return {**mapping.needs, name: "period"}, branches
 
 
 # -- one import -----------------------------------------------------------------------------------------
