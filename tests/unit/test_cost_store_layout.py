@@ -217,5 +217,5 @@ def test_a_currency_with_a_quote_is_refused_not_crashed(tmp_path) -> None:
     csv.write_text("ChargePeriodStart,BilledCost,BillingCurrency\n2026-10-01T00:00:00Z,1,US'D\n"
                    "2026-10-02T00:00:00Z,2,EUR\n")
     with pytest.raises(LoadError, match="mixed currencies"):
-        import_files(store, [csv], billing_account="acct")
+        import_files(store, [csv])
     assert store.totals() == (0, 0.0, 0.0)

@@ -119,7 +119,9 @@ def test_a_home_the_cli_made_is_private_for_the_doctor_and_info_alike(tmp_path: 
 
     home = tmp_path / "home"
     bill = tmp_path / "bill.csv"
-    bill.write_text("BillingAccountId,ChargePeriodStart,BilledCost\na,2026-10-01,1\n")
+    bill.write_text("BillingAccountId,ChargePeriodStart,ChargePeriodEnd,BillingPeriodStart,BillingPeriodEnd,"
+                    "BilledCost,EffectiveCost,ChargeCategory,BillingCurrency"
+                    "\na,2026-10-01,2026-10-02,2026-10-01,2026-11-01,1,1,Usage,USD\n")
     old = os.umask(0o022)
     try:
         out = CliRunner().invoke(main, ["--home", str(home), "import", str(bill)])

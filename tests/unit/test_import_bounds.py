@@ -18,6 +18,20 @@ from storage.config import load_config
 from storage.costs import CostStore
 from storage.text import plain
 
+# Every column FOCUS requires with a value on every row (issue 19), at the value a row here gets when the
+# test does not write that column itself.
+MANDATORY = {"ChargePeriodStart": "2026-10-01", "ChargePeriodEnd": "2026-10-28", "BillingPeriodStart": "2026-10-01",
+             "BillingPeriodEnd": "2026-11-01", "BilledCost": "1", "EffectiveCost": "1", "ChargeCategory": "Usage",
+             "BillingCurrency": "USD"}
+
+
+def focus_csv(header: str, rows: list[str]) -> str:
+    """A FOCUS CSV of ``header`` and ``rows`` with the mandatory columns they lack added, each at its default."""
+    names = header.split(",")
+    added = [n for n in MANDATORY if n not in names]
+    return "\n".join([",".join([*names, *added]),
+                      *(",".join([r, *(MANDATORY[n] for n in added)]) for r in rows)]) + "\n"
+
 
 def store(home: Path) -> CostStore:
     return CostStore(home / "costs.duckdb", load_config(None).taxonomy)
@@ -31,7 +45,7 @@ def test_control_characters_in_free_text_are_stripped_with_a_warning(tmp_path: P
     names = ["Amazon \x1b[31mEC2\x1b[0m", "S3\x00", "Lambda"]
     rows = [f"a,2026-10-0{i + 1},1,{n}" for i, n in enumerate(names)]
     f = tmp_path / "free.csv"
-    f.write_bytes(("BillingAccountId,ChargePeriodStart,BilledCost,ServiceName\n" + "\n".join(rows) + "\n").encode())
+    f.write_bytes(focus_csv("BillingAccountId,ChargePeriodStart,BilledCost,ServiceName", rows).encode())
     out = run(tmp_path / "h", str(f), "--json")
     assert out.exit_code == 0, out.output
     notes = json.loads(out.stdout)["notes"]
@@ -44,10 +58,12 @@ def test_control_characters_in_free_text_are_stripped_with_a_warning(tmp_path: P
 
 def test_offsets_are_utc_and_the_billing_period_is_as_written(tmp_path: Path) -> None:
     f = tmp_path / "off.csv"
-    f.write_text("BillingAccountId,ChargePeriodStart,BillingPeriodStart,BillingPeriodEnd,BilledCost\n"
-                 "a,2026-10-01T00:00:00+05:00,2026-10-01T00:00:00+05:00,2026-11-01T00:00:00+05:00,1\n")
-    g = tmp_path / "nobp.csv"  # no BillingPeriod columns: the charge start as written names the month
-    g.write_text("BillingAccountId,ChargePeriodStart,BilledCost\nb,2026-10-01T01:00:00+05:00,2\n")
+    f.write_text(focus_csv("BillingAccountId,ChargePeriodStart,ChargePeriodEnd,BillingPeriodStart,BillingPeriodEnd,"
+                           "BilledCost", ["a,2026-10-01T00:00:00+05:00,2026-10-01T01:00:00+05:00,"
+                                          "2026-10-01T00:00:00+05:00,2026-11-01T00:00:00+05:00,1"]))
+    g = tmp_path / "b.csv"  # a charge starting at 01:00+05:00 on October 1 is in October's bill as written
+    g.write_text(focus_csv("BillingAccountId,ChargePeriodStart,ChargePeriodEnd,BilledCost",
+                           ["b,2026-10-01T01:00:00+05:00,2026-10-01T02:00:00+05:00,2"]))
     out = run(tmp_path / "h", str(f), str(g))
     assert out.exit_code == 0, out.output
     df = store(tmp_path / "h").query("SELECT BillingAccountId AS a, ChargePeriodStart AS c, BillingPeriodStart AS s, "
@@ -59,8 +75,8 @@ def test_offsets_are_utc_and_the_billing_period_is_as_written(tmp_path: Path) ->
 
 def test_billing_account_fills_only_a_file_without_the_column(tmp_path: Path) -> None:
     (tmp_path / "in").mkdir()
-    (tmp_path / "in" / "a.csv").write_text("ChargePeriodStart,BilledCost\n2026-10-01,1\n")
-    (tmp_path / "in" / "b.csv").write_text("BillingAccountId,ChargePeriodStart,BilledCost\nown,2026-10-01,2\n")
+    (tmp_path / "in" / "a.csv").write_text(focus_csv("ChargePeriodStart,BilledCost", ["2026-10-01,1"]))
+    (tmp_path / "in" / "b.csv").write_text(focus_csv("BillingAccountId,ChargePeriodStart,BilledCost", ["own,2026-10-01,2"]))
     out = run(tmp_path / "h", str(tmp_path / "in"), "--billing-account", "given-1")
     assert out.exit_code == 0, out.output
     df = store(tmp_path / "h").query("SELECT BillingAccountId AS a, BilledCost AS b FROM line_items ORDER BY b")
@@ -84,7 +100,7 @@ def test_an_unreadable_folder_or_file_fails_the_whole_import(what: str, tmp_path
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     top = tmp_path / "bills"
     (top / "sub").mkdir(parents=True)
-    good = "BillingAccountId,ChargePeriodStart,BilledCost\na,2026-10-01,1\n"
+    good = focus_csv("BillingAccountId,ChargePeriodStart,BilledCost", ["a,2026-10-01,1"])
     for p in (top / "a.csv", top / "sub" / "a.csv"):
         p.write_text(good)
     denied = top / "sub" if what == "scandir" else top / "sub" / "a.csv"
@@ -99,7 +115,7 @@ def test_an_unreadable_folder_or_file_fails_the_whole_import(what: str, tmp_path
 def test_control_characters_in_tag_keys_and_values_are_stripped_with_a_warning(tmp_path: Path) -> None:
     tags = json.dumps({"te\u0000am": "pay\u001b[31mments", "env": "prod"}).replace('"', '""')
     f = tmp_path / "tags.csv"
-    f.write_text(f'BillingAccountId,ChargePeriodStart,BilledCost,Tags\na,2026-10-01,1,"{tags}"\n')
+    f.write_text(focus_csv("BillingAccountId,ChargePeriodStart,BilledCost,Tags", [f'a,2026-10-01,1,"{tags}"']))
     out = run(tmp_path / "h", str(f), "--json")
     assert out.exit_code == 0, out.output
     notes = json.loads(out.stdout)["notes"]

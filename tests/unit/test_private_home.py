@@ -31,7 +31,9 @@ def mode(p: Path) -> int:
 
 def bill(tmp_path: Path) -> Path:
     f = tmp_path / "bill.csv"
-    f.write_text("BillingAccountId,ChargePeriodStart,BilledCost\na,2026-10-01,1\n")
+    f.write_text("BillingAccountId,ChargePeriodStart,ChargePeriodEnd,BillingPeriodStart,BillingPeriodEnd,"
+                 "BilledCost,EffectiveCost,ChargeCategory,BillingCurrency"
+                 "\na,2026-10-01,2026-10-02,2026-10-01,2026-11-01,1,1,Usage,USD\n")
     return f
 
 
