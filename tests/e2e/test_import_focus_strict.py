@@ -72,7 +72,7 @@ def test_mandatory_value_refusals_leave_both_stores_byte_identical(tmp_path: Pat
         assert digests(home) == before, path.name
 
 
-def test_spec_examples_need_the_currency_given(tmp_path: Path) -> None:
+def test_spec_examples_need_the_currency_and_the_billing_account_given(tmp_path: Path) -> None:
     from tests.conftest import SHARED_DATA
 
     f = SHARED_DATA / "focus-spec-v1.2-examples" / "commitment_discount_scenarios" / "commitment_discount_usage_scenario_3.csv"
@@ -81,11 +81,14 @@ def test_spec_examples_need_the_currency_given(tmp_path: Path) -> None:
     home = tmp_path / "home"
     out = run("--home", str(home), "import", str(f))
     assert out.returncode == 2 and "--currency" in out.stderr and "BillingCurrency" in out.stderr
-    out = run("--home", str(home), "import", "--currency", "EUR", str(f), "--json")
+    out = run("--home", str(home), "import", "--currency", "EUR", str(f))  # no BillingAccountId either
+    assert out.returncode == 2 and "--billing-account" in out.stderr and "BillingAccountId" in out.stderr
+    out = run("--home", str(home), "import", "--currency", "EUR", "--billing-account", "spec", str(f), "--json")
     assert out.returncode == 0, out.stderr
     summary = json.loads(out.stdout)
     with f.open(newline="") as fh:
         data = list(csv.DictReader(fh))
     assert summary["currency"] == "EUR" and summary["rows"] == len(data)
     assert summary["files"][0]["format"].startswith("focus-1.")
-    assert "--currency" in run("import", "--help").stdout
+    helptext = run("import", "--help").stdout
+    assert "--currency" in helptext and "--billing-account" in helptext
