@@ -13,7 +13,6 @@ from exports.sanitize import plain
 def normal(text: str) -> str:
     """What a cell keeps of a text: one line, without control bytes (``exports.sanitize.plain``), its lines
     stripped and joined by a space."""
-    from exports.sanitize import plain
 
     return " ".join(line.strip() for line in plain(text).expandtabs(4).split("\n") if line.strip())
 
