@@ -26,12 +26,16 @@ def test_showback_json_sums_to_the_store(demo_home: Home, tmp_path: Path) -> Non
     out = run(demo_home.path, "showback", "--json", "--csv", str(tmp_path / "sb.csv"))
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
-    assert set(data) == {"month", "currency", "total", "billed_total", "teams"}
+    assert set(data) == {"month", "currency", "total", "billed_total", "teams", "billed_basis", "spend_basis"}
     assert data["month"] == "2026-10" and data["currency"] == "USD"
-    store = demo_home.costs.query("SELECT sum(EffectiveCost) AS e, sum(BilledCost) AS b FROM line_items "
+    # Spend by the day a charge falls on; billed by the billing period it is invoiced in.
+    assert (data["spend_basis"], data["billed_basis"]) == ("charge_period", "billing_period")
+    spend = demo_home.costs.query("SELECT sum(EffectiveCost) AS e FROM line_items "
                                   "WHERE charge_date >= DATE '2026-10-01' AND charge_date < DATE '2026-11-01'")
-    assert data["total"] == round(float(store["e"][0]), 2)
-    assert data["billed_total"] == round(float(store["b"][0]), 2)
+    billed = demo_home.costs.query("SELECT sum(BilledCost) AS b FROM line_items "
+                                   "WHERE BillingPeriodStart = TIMESTAMP '2026-10-01'")
+    assert data["total"] == round(float(spend["e"][0]), 2)
+    assert data["billed_total"] == round(float(billed["b"][0]), 2)
     assert round(sum(t["total"] for t in data["teams"]), 2) == data["total"]
     assert set(data["teams"][0]) == {"team", "direct", "shared", "total", "share_pct"}
     assert (tmp_path / "sb.csv").read_text().startswith("team,direct,shared,total,share_pct")
