@@ -42,6 +42,9 @@ COPY (
   SELECT
     TIMESTAMP '2026-08-01' + INTERVAL (CAST(i % 90 AS INTEGER)) DAY AS ChargePeriodStart,
     TIMESTAMP '2026-08-01' + INTERVAL (CAST(i % 90 AS INTEGER) + 1) DAY AS ChargePeriodEnd,
+    date_trunc('month', TIMESTAMP '2026-08-01' + INTERVAL (CAST(i % 90 AS INTEGER)) DAY) AS BillingPeriodStart,
+    date_trunc('month', TIMESTAMP '2026-08-01' + INTERVAL (CAST(i % 90 AS INTEGER)) DAY) + INTERVAL 1 MONTH
+      AS BillingPeriodEnd,
     'payer-' || CAST(res % 2 AS VARCHAR) AS BillingAccountId,
     'USD' AS BillingCurrency,
     'AWS' AS ProviderName,
