@@ -19,7 +19,7 @@ from rich.text import Text
 from sqlmodel import select
 
 from exports.digest import owner_digest
-from exports.markdown import block, inline, rows_table
+from exports.markdown import block, inline, quote, table
 from exports.markdown import cell as md_cell
 from exports.sanitize import plain
 from finops_tui.cli import main
@@ -47,14 +47,17 @@ def view(title: str, owner_name: str, team: str) -> ActionView:
 
 @given(NASTY)
 def test_markdown_helpers_and_the_digest(text: str) -> None:
-    for out in (inline(text), md_cell(text), block(text), rows_table([{"team": text, "cost": 1.0}], "USD")):
+    rows = table(["team", "cost"], [[md_cell(text), "1.00 USD"]])
+    for out in (inline(text), md_cell(text), block(text), quote(text), rows):
         assert not RAW.search(out), repr(out)
+    assert len(rows.splitlines()) == 3  # header, rule, one row: user text adds no row or column
     assert "\n" not in inline(text) and "\n" not in md_cell(text)
     digest = owner_digest(text, "ana", [view(text, text, text)], date(2026, 11, 27))
     clean = owner_digest("x", "ana", [view("x", "x", "x")], date(2026, 11, 27))
     assert not RAW.search(digest)
     assert len(digest.splitlines()) == len(clean.splitlines())  # user text adds no line, heading or item
-    assert "<" not in digest.replace("&lt;", "") and "](" not in digest.replace("\\](", "")
+    # No HTML tag can open and no link can form (markdown escaping is by position: a lone "<" stays).
+    assert not re.search(r"<[A-Za-z/!?]", digest) and "](" not in digest.replace("\\](", "")
 
 
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
