@@ -53,6 +53,9 @@ class StoreInfo:
     currency: str | None
     last_import_at: datetime | None
     providers: tuple[str, ...]
+    # Imports of partial FOCUS files (mandatory columns accepted as missing) whose rows are still stored:
+    # {"import_id", "imported_at", "rows", "files": {file: [columns]}}.
+    partial_imports: tuple[dict, ...] = ()
 
 
 def _is_lock_error(exc: Exception) -> bool:
@@ -200,8 +203,14 @@ class CostStore:
             at = one_row(con, "SELECT max(imported_at) FROM imports")[0]
             prov = con.execute("SELECT DISTINCT ProviderName FROM line_items WHERE ProviderName IS NOT NULL "
                                "ORDER BY 1").fetchall()
+            partial = con.execute(
+                "SELECT i.import_id, i.imported_at, count(l.import_id), i.summary FROM imports i JOIN line_items l "
+                "ON l.import_id = i.import_id WHERE json_exists(i.summary, '$.partial_focus') "
+                "GROUP BY ALL ORDER BY i.import_id").fetchall()
         currency = cur[0][0] if len(cur) == 1 else None
-        return StoreInfo(int(rows), first, last, currency, at, tuple(p[0] for p in prov))
+        imports = tuple({"import_id": int(i), "imported_at": t, "rows": int(n),
+                         "files": json.loads(summary)["partial_focus"]} for i, t, n, summary in partial)
+        return StoreInfo(int(rows), first, last, currency, at, tuple(p[0] for p in prov), imports)
 
     def meta(self, key: str) -> str | None:
         with self.reader() as con:

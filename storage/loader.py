@@ -136,6 +136,9 @@ class Staging:
         self._lazy: dict[str, list[str]] = {}  # view name -> its columns
         self._tag_rows: list[dict[str, Any]] = []
         self._staged_rows = 0
+        # Files imported as partial FOCUS (file -> mandatory columns accepted as missing), kept in the
+        # import's record so that `info` names them while their rows are stored.
+        self.partial: dict[str, list[str]] = {}
         self._today = datetime.now(UTC).date()
         self._restage()
 
@@ -552,7 +555,8 @@ class Staging:
             summary.replaced, summary.import_id = int(replaced), import_id
             con.execute("INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?)",
                         [import_id, at, source, summary.rows, summary.replaced,
-                         json.dumps({"periods": summary.periods, "providers": summary.providers}, default=str)])
+                         json.dumps({"periods": summary.periods, "providers": summary.providers,
+                                     **({"partial_focus": self.partial} if self.partial else {})}, default=str)])
             if self._commitments:
                 # One term per commitment: the latest end date wins (a renewal carries the newer terms).
                 con.execute("INSERT OR REPLACE INTO commitment_inventory SELECT commitment_id, type, "

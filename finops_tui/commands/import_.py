@@ -25,10 +25,19 @@ from storage.sources.shapes import FORMATS
 @click.option("--billing-account", default=None, metavar="ID",
               help="BillingAccountId of files that have no BillingAccountId column (such a file is refused "
                    "without it); an empty cell in a file's own column is refused either way.")
+@click.option("--accept-missing", "accept_missing", multiple=True, metavar="COLUMN[,COLUMN...]",
+              help="Import FOCUS files that lack these FOCUS 1.0 mandatory columns, as partial FOCUS: the columns "
+                   "are left empty and every such file is named, with its missing columns, in the summary, "
+                   "--json and `info`. Without it such a file is refused naming the columns it lacks. Only "
+                   "descriptive columns may be accepted (BillingAccountName, ChargeClass, ChargeDescription, "
+                   "ContractedCost, InvoiceIssuerName, ListCost, PricingQuantity, PricingUnit, ProviderName, "
+                   "PublisherName, ServiceCategory, ServiceName); BillingAccountId and BillingCurrency are "
+                   "supplied with --billing-account and --currency; the costs, ChargeCategory and the periods "
+                   "never. Repeatable.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
 @click.pass_obj
 def command(home, paths: tuple[str, ...], fmt: str | None, currency: str | None,  # type: ignore[no-untyped-def]
-            billing_account: str | None, as_json: bool) -> None:
+            billing_account: str | None, accept_missing: tuple[str, ...], as_json: bool) -> None:
     """Import billing exports: files, folders (searched recursively) or globs of CSV, CSV.gz or Parquet.
 
     FOCUS 1.0-1.3 (any provider), AWS CUR 2.0 and the legacy CUR (CSV with lineItem/ names, or its
@@ -36,10 +45,12 @@ def command(home, paths: tuple[str, ...], fmt: str | None, currency: str | None,
     exports (Azure EA/MCA, GCP, OCI, FOCUS before 1.0) are refused with the export to create instead.
 
     FOCUS is read strictly: the version comes from an AWS Data Exports manifest beside the file or a column
-    only a later release has, and is printed; the costs, ChargeCategory, the charge and billing periods and
-    BillingCurrency must be columns with a value on every row (periods ending after they start), else the
-    file is refused naming the column, the first bad row and how many rows are bad; other FOCUS 1.0
-    mandatory columns a file lacks are listed. FOCUS 1.3 Contract Commitment files are stored beside the line
+    only a later release has, and is printed; FOCUS 1.0's 21 mandatory columns must be there (a name FOCUS
+    1.3 changed counts under either name), else the file is refused naming those it lacks: BillingAccountId
+    and BillingCurrency can be supplied (--billing-account, --currency) and the descriptive ones accepted as
+    missing (--accept-missing), never the costs, ChargeCategory or the periods. The costs, ChargeCategory,
+    the charge and billing periods and BillingCurrency must have a value on every row (periods ending after
+    they start), else the file is refused naming the column, the first bad row and how many rows are bad. FOCUS 1.3 Contract Commitment files are stored beside the line
     items and shown in the commitment review. One
     import is one transaction: a bad file anywhere stores nothing and exits 2 naming the file, row and
     column. Costs and quantities must be finite and below 1e15 in size; ChargePeriodStart and
@@ -58,7 +69,8 @@ def command(home, paths: tuple[str, ...], fmt: str | None, currency: str | None,
         try:
             result = import_files(home.costs, paths, fmt=fmt, currency=currency,
                                   fallback_currency=home.config.currency,
-                                  billing_account=billing_account, progress=bar.update if bar else None,
+                                  billing_account=billing_account, accept_missing=accept_missing,
+                                  progress=bar.update if bar else None,
                                   imported_at=home.clock.now())
         except LoadError as exc:
             raise BadInput(one_line(exc)) from exc
@@ -105,7 +117,12 @@ def summary_lines(s: dict[str, Any]) -> list[str]:
         out.append(f"{f['path']}: {f['format']}, {f['rows']:,} rows ({f['shape']}"
                    + (f"; {f['version_basis']}" if f.get("version_basis") else "") + ")")
         if f.get("missing_mandatory"):
-            out.append(f"  not FOCUS 1.0 conformant, missing mandatory columns: {', '.join(f['missing_mandatory'])}")
+            out.append(f"  partial FOCUS (not FOCUS 1.0 conformant): mandatory columns missing, accepted with "
+                       f"--accept-missing and left empty: {', '.join(f['missing_mandatory'])}")
+        if f.get("supplied"):
+            given = {"BillingAccountId": "--billing-account", "BillingCurrency": "--currency"}
+            out.append("  mandatory columns missing, supplied: "
+                       + ", ".join(f"{c} by {given.get(c, c)}" for c in f["supplied"]))
         if f["absent_columns"]:
             out.append(f"  absent columns: {', '.join(f['absent_columns'])}")
         if f["ignored_columns"]:

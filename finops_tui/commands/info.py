@@ -27,6 +27,8 @@ def command(home, as_json: bool) -> None:  # type: ignore[no-untyped-def]
             "last_day": info.last_day,
             "providers": list(info.providers),
             "last_import_at": info.last_import_at,
+            # Partial FOCUS files still stored: mandatory columns accepted as missing (import --accept-missing).
+            "partial_focus_imports": list(info.partial_imports),
         }
     from storage.home import permission_warnings
 
@@ -38,6 +40,10 @@ def command(home, as_json: bool) -> None:  # type: ignore[no-untyped-def]
     for line in warnings:
         echo(f"warning: {line}", err=True)
     for key, value in out.items():
-        if key == "permission_warnings":
+        if key in ("permission_warnings", "partial_focus_imports"):
             continue
         echo(f"{key:>15}: {value if value not in (None, []) else '-'}")
+    for imp in out["partial_focus_imports"]:
+        for path, cols in imp["files"].items():
+            echo(f"{'partial FOCUS':>15}: import {imp['import_id']} ({imp['rows']:,} rows stored): {path} lacks "
+                 f"the mandatory columns {', '.join(cols)} (accepted with --accept-missing)")

@@ -58,7 +58,8 @@ class Mapping:
     commitments_sql: str | None = None  # SELECT over t with the commitment_inventory columns
     aliases: dict[str, str] = field(default_factory=dict)  # read name -> file column (RawFile.aliases)
     version_basis: str = ""  # what says which version of the format the file is
-    missing_mandatory: list[str] = field(default_factory=list)  # FOCUS 1.0 mandatory columns absent (reported)
+    missing_mandatory: list[str] = field(default_factory=list)  # FOCUS 1.0 mandatory columns accepted as missing
+    supplied: list[str] = field(default_factory=list)  # mandatory columns absent, filled by --billing-account/--currency
     value_checks: list[Any] = field(default_factory=list)  # focus_values.ValueCheck over the typed rows
     contracts_sql: str | None = None  # SELECT over t with the contract_commitments columns (no line items)
 
@@ -72,7 +73,8 @@ class FileReport:
     absent_columns: list[str]
     ignored_columns: list[str]
     version_basis: str = ""
-    missing_mandatory: list[str] = field(default_factory=list)
+    missing_mandatory: list[str] = field(default_factory=list)  # accepted as missing: the file is partial FOCUS
+    supplied: list[str] = field(default_factory=list)  # absent, given by an option (--billing-account, --currency)
 
 
 @dataclass
@@ -96,6 +98,7 @@ class ImportResult:
             "contract_commitments": s.contracts,
             "billed_basis": "billing period (BillingPeriodStart): each period's BilledCost is its invoice's",
             "multi_month_charges": s.multi_month,
+            "partial_focus": {f.path: f.missing_mandatory for f in self.files if f.missing_mandatory},
             "files": [vars(f) for f in self.files],
             "notes": s.notes,
         }
@@ -271,9 +274,12 @@ def stage_file(staging: Staging, raw: RawFile, mapping: Mapping) -> int:
 
 
 # -- one import -----------------------------------------------------------------------------------------
-def map_file(raw: RawFile, fmt: str | None, *, currency: str | None = None) -> Mapping:
+def map_file(raw: RawFile, fmt: str | None, *, currency: str | None = None, account_given: bool = False,
+             accepted: tuple[str, ...] = ()) -> Mapping:
     """The mapping of one file: ``fmt`` (one of FORMATS) or the shape its header shows (shapes.detect).
-    ``currency``: the currency given for FOCUS files without BillingCurrency (None: not given)."""
+    ``currency``: the currency given for FOCUS files without BillingCurrency (None: not given);
+    ``account_given``: --billing-account was given; ``accepted``: the FOCUS mandatory columns a file may lack
+    (--accept-missing, focus.accepted_columns)."""
     from storage.sources import cur, cur_legacy, focus
 
     fmt = fmt or detect(raw.columns)
@@ -282,7 +288,8 @@ def map_file(raw: RawFile, fmt: str | None, *, currency: str | None = None) -> M
     if fmt in ("cur-legacy", "cur-legacy-athena"):
         return cur_legacy.mapping(raw, fmt)
     if fmt == "focus":
-        return focus.mapping(raw, currency_given=currency is not None)
+        return focus.mapping(raw, currency_given=currency is not None, account_given=account_given,
+                             accepted=accepted)
     if fmt == "focus-contract-commitment":
         return focus.contract_mapping(raw, currency=currency or "")
     raise LoadError([LoadProblem(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")])
@@ -330,14 +337,19 @@ class _Progress:
 
 def import_files(store: CostStore, paths: Sequence[str | Path], *, fmt: str | None = None,
                  currency: str | None = None, fallback_currency: str = "USD", billing_account: str | None = None,
-                 progress: Progress | None = None, imported_at: datetime | None = None) -> ImportResult:
+                 progress: Progress | None = None, imported_at: datetime | None = None,
+                 accept_missing: Sequence[str] = ()) -> ImportResult:
     """Import billing files in one transaction; raises LoadError (nothing stored) on any bad input.
     ``currency`` is the currency given explicitly (``--currency``): a FOCUS file without BillingCurrency is
     refused without it. ``fallback_currency`` is the currency of CUR rows without one (the configured one).
     ``billing_account`` is the BillingAccountId of files without that column (a file without it is refused
-    when none is given). ``progress`` hears (message, fraction 0-1) from this thread and from a polling
+    when none is given). ``accept_missing`` names the FOCUS 1.0 mandatory columns a FOCUS file may lack (it is
+    then imported as partial, and says so). ``progress`` hears (message, fraction 0-1) from this thread and from a polling
     thread; ``imported_at`` (the home's clock) stamps the import and dates the bounds on charge dates."""
+    from storage.sources.focus import accepted_columns
+
     currency = currency.upper() if currency else None
+    accepted = accepted_columns(tuple(accept_missing))
     files = expand_paths(paths)
     sizes = [max(f.stat().st_size, 1) for f in files]
     total, done = float(sum(sizes)), 0.0
@@ -353,13 +365,16 @@ def import_files(store: CostStore, paths: Sequence[str | Path], *, fmt: str | No
                 bar.phase(f"reading {path.name} ({i + 1}/{len(files)})", 0.6 * done / total,
                           0.6 * (done + size) / total)
                 raw = open_raw(staging.con, path, i)
-                mapping = map_file(raw, fmt, currency=currency)
+                mapping = map_file(raw, fmt, currency=currency, account_given=billing_account is not None,
+                                   accepted=accepted)
                 rows = stage_file(staging, raw, mapping)
                 if raw.kind == "csv":
                     staging.con.execute(f"DROP TABLE raw_{i}")
                 reports.append(FileReport(raw.name, mapping.format, label(mapping.format), rows, mapping.absent,
-                                          mapping.ignored, mapping.version_basis, mapping.missing_mandatory))
+                                          mapping.ignored, mapping.version_basis, mapping.missing_mandatory,
+                                          mapping.supplied))
                 done += size
+            staging.partial = {r.path: r.missing_mandatory for r in reports if r.missing_mandatory}
             summary = staging.commit(source=", ".join(str(f) for f in files)[:1000],
                                      on_phase=lambda ph: bar.phase(ph, *spans.get(ph, (0.7, 1.0))),
                                      imported_at=imported_at)

@@ -7,11 +7,15 @@ Headers match case-insensitively. Read strictly:
   Allocated*, ContractApplied; 1.2: InvoiceId, PricingCurrency, ...; 1.1: SkuMeter, ...). A file with none
   is "1.0" with that basis said; the absence of optional columns never lowers a version. FOCUS 0.5 and
   1.0-preview files (AmortizedCost, ChargeType, ...) are refused naming the version and the export to create.
-- **Columns**: FOCUS 1.0's mandatory set is always checked, a column FOCUS 1.3 renamed counting under either
-  name (ProviderName / ServiceProviderName, PublisherName / HostProviderName). The ones every figure rests
-  on (ENFORCED: costs, charge category, charge and billing periods, currency) refuse the file when absent;
-  BillingCurrency may instead be supplied with ``--currency``. The rest of the 1.0 set is named in the
-  summary as missing (the FOCUS specification's own examples lack most of it).
+- **Columns**: FOCUS 1.0's mandatory set is always enforced, a column FOCUS 1.3 renamed counting under
+  either name (ProviderName / ServiceProviderName, PublisherName / HostProviderName). A file lacking one is
+  refused, naming every column it lacks, unless the user says what to do about each: BillingAccountId and
+  BillingCurrency are supplied (``--billing-account``, ``--currency``: every row needs a value); the
+  descriptive ones (ACCEPTABLE: names, descriptions, ListCost, ContractedCost, pricing quantity and unit, ...)
+  are accepted as missing one by one (``--accept-missing A,B``), which imports the file as *partial*, the
+  accepted columns empty, and names them in the summary, ``--json`` and ``info``. The columns every figure
+  rests on (costs, charge category, charge and billing periods) can be neither. The FOCUS specification's own
+  example files lack up to 14 of the 21 (see tests/unit/test_focus_strict.py).
 - **Values**: storage.sources.focus_values checks the enforced columns are non-null and periods end after
   they start, naming file, column, first bad row and how many rows are bad.
 
@@ -117,27 +121,82 @@ def _refuse_before_1_0(raw: RawFile) -> None:
             f" create a FOCUS 1.0 or later export ({FOCUS_INSTEAD}) and import that", raw.name)])
 
 
-def mandatory_missing(raw: RawFile, *, currency_given: bool) -> tuple[list[str], list[str]]:
-    """(enforced columns missing: the file is refused, other FOCUS 1.0 mandatory columns missing: reported)."""
-    refused = [c for c in ENFORCED if not _has(raw, c) and not (c == "BillingCurrency" and currency_given)]
-    reported = [c for c in MANDATORY_1_0 if c not in ENFORCED and not _has(raw, c)]
-    return refused, reported
+# FOCUS 1.0 mandatory columns no figure rests on: a file may lack them only when the user accepts each by
+# name (--accept-missing), and is then recorded as a partial FOCUS file. BillingAccountId and BillingCurrency
+# are supplied instead (--billing-account, --currency): every row needs their value.
+SUPPLIED = {"BillingAccountId": "--billing-account ID", "BillingCurrency": "--currency CODE"}
+ACCEPTABLE = tuple(c for c in MANDATORY_1_0 if c not in ENFORCED and c not in SUPPLIED)
 
 
-def mapping(raw: RawFile, *, currency_given: bool = False) -> Mapping:
-    _refuse_before_1_0(raw)
-    refused, reported = mandatory_missing(raw, currency_given=currency_given)
-    if refused:
-        costs = [c for c in ("EffectiveCost", "BilledCost") if c in refused]
-        if "ChargePeriodStart" in refused or len(costs) == 2:  # not recognisably FOCUS: say what it may be
-            named = [c for c in ("ChargePeriodStart",) if c in refused] + (
+def accepted_columns(names: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """The columns ``--accept-missing`` names, spelled as FOCUS does; a name that is not one of ACCEPTABLE
+    (a figure's column, one to supply, or not a FOCUS 1.0 mandatory column) is refused."""
+    by_lower = {c.lower(): c for c in ACCEPTABLE}
+    by_lower.update({new.lower(): old for old, new in RENAMED_1_3.items()})
+    out, wrong = [], []
+    for part in (p.strip() for n in names for p in n.split(",")):
+        if not part:
+            continue
+        name = by_lower.get(part.lower())
+        if name is None:
+            wrong.append(part)
+        elif name not in out:
+            out.append(name)
+    if wrong:
+        lowered = {w.lower() for w in wrong}
+        supplied = [c for c in SUPPLIED if c.lower() in lowered]
+        text = f"--accept-missing {', '.join(wrong)}: "
+        if supplied:
+            text += ("cannot be accepted as missing: supply "
+                     + " and ".join(f"{c} with {SUPPLIED[c]}" for c in supplied) + "; ")
+        text += ("only these FOCUS 1.0 mandatory columns may be accepted as missing: " + ", ".join(ACCEPTABLE)
+                 + " (the costs, charge category and periods never)")
+        raise LoadError([LoadProblem(text)])
+    return tuple(out)
+
+
+def mandatory_missing(raw: RawFile) -> list[str]:
+    """The FOCUS 1.0 mandatory columns the file lacks (a renamed column counts under either name)."""
+    return [c for c in MANDATORY_1_0 if not _has(raw, c)]
+
+
+def _refuse_missing(raw: RawFile, missing: list[str], *, currency_given: bool, account_given: bool,
+                    accepted: tuple[str, ...]) -> list[str]:
+    """Refuse a file missing mandatory columns that are neither supplied nor accepted; the accepted ones
+    it lacks (the file is then partial)."""
+    figures = [c for c in missing if c in ENFORCED and c != "BillingCurrency"]
+    if figures:
+        costs = [c for c in ("EffectiveCost", "BilledCost") if c in figures]
+        if "ChargePeriodStart" in figures or len(costs) == 2:  # not recognisably FOCUS: say what it may be
+            named = [c for c in ("ChargePeriodStart",) if c in figures] + (
                 [" or ".join(costs)] if len(costs) == 2 else [])
             raise LoadError([LoadProblem(missing_columns(raw.columns, "focus", named), raw.name)])
-        text = (f"missing mandatory FOCUS columns: {', '.join(refused)} (FOCUS 1.0-1.3 require them; the "
+    given = {"BillingCurrency": currency_given, "BillingAccountId": account_given}
+    to_supply = [c for c in missing if c in SUPPLIED and not given[c]]
+    to_accept = [c for c in missing if c in ACCEPTABLE and c not in accepted]
+    if figures or to_supply or to_accept:
+        unmet = [c for c in missing if c in figures or c in to_supply or c in to_accept]
+        text = (f"missing mandatory FOCUS columns: {', '.join(unmet)} (FOCUS 1.0-1.3 require them; the "
                 "importer does not guess them)")
-        if "BillingCurrency" in refused:
-            text += "; a file without BillingCurrency can be imported with --currency CODE"
-        raise LoadError([LoadProblem(text, raw.name)])
+        if figures:
+            text += f"; {', '.join(figures)} cannot be supplied or accepted as missing"
+        if to_supply:
+            text += "; supply " + " and ".join(f"{c} with {SUPPLIED[c]}" for c in to_supply)
+        if to_accept:
+            text += (f"; to import it as a partial FOCUS file with {', '.join(to_accept)} left empty (named in "
+                     f"the summary, info and --json), add --accept-missing {','.join(to_accept)}")
+        raise LoadError([LoadProblem(text, raw.name, column=unmet[0] if len(unmet) == 1 else None)])
+    return [c for c in missing if c in ACCEPTABLE]
+
+
+def mapping(raw: RawFile, *, currency_given: bool = False, account_given: bool = False,
+            accepted: tuple[str, ...] = ()) -> Mapping:
+    """``accepted``: the mandatory columns the user accepts as missing (accepted_columns)."""
+    _refuse_before_1_0(raw)
+    missing = mandatory_missing(raw)
+    partial = _refuse_missing(raw, missing, currency_given=currency_given, account_given=account_given,
+                              accepted=accepted)
+    supplied = [c for c in missing if c in SUPPLIED]
     needs: dict[str, str] = {}
     exprs: dict[str, str] = {}
     for name in stored_columns():
@@ -165,7 +224,7 @@ def mapping(raw: RawFile, *, currency_given: bool = False) -> Mapping:
     absent = [c for c in stored_columns() if not c.startswith("x_") and c not in exprs]
     ver, basis = file_version(raw)
     return Mapping(format=f"focus-{ver}", needs=needs, branches=[(exprs, None)], absent=absent, ignored=[],
-                   version_basis=basis, missing_mandatory=reported,
+                   version_basis=basis, missing_mandatory=partial, supplied=supplied,
                    value_checks=line_item_checks(raw, currency_given=currency_given))
 
 

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.focus_files import with_descriptive
+
 EXE = shutil.which("finops-tui")
 pytestmark = [pytest.mark.skipif(EXE is None, reason="finops-tui is not installed"), pytest.mark.slow]
 
@@ -24,23 +26,23 @@ def test_import_then_bad_files_change_nothing(tmp_path: Path) -> None:
     home = tmp_path / "home"
     good = tmp_path / "good.csv"
     rest = "Usage,2026-10-01,2026-11-01,2026-11-01T00:00:00Z,USD"
-    good.write_text("BillingAccountId,ChargePeriodStart,BilledCost,EffectiveCost,Tags,ChargeCategory,"
-                    "BillingPeriodStart,BillingPeriodEnd,ChargePeriodEnd,BillingCurrency\n"
-                    f'a1,2026-10-01T00:00:00Z,3.25,3,"{{"" Team"": ""pay""}}",{rest}\n'
-                    f"a1,2026-10-02T00:00:00Z,1.75,1,NULL,{rest}\n")
+    good.write_text(with_descriptive("BillingAccountId,ChargePeriodStart,BilledCost,EffectiveCost,Tags,ChargeCategory,"
+                                     "BillingPeriodStart,BillingPeriodEnd,ChargePeriodEnd,BillingCurrency\n"
+                                     f'a1,2026-10-01T00:00:00Z,3.25,3,"{{"" Team"": ""pay""}}",{rest}\n'
+                                     f"a1,2026-10-02T00:00:00Z,1.75,1,NULL,{rest}\n"))
     out = run("--home", str(home), "import", str(good), "--json")
     assert out.returncode == 0, out.stderr
     summary = json.loads(out.stdout)
     assert summary["rows"] == 2 and summary["billing_periods"] == [
         {"period": "2026-10", "rows": 2, "billed_cost": 5.0, "effective_cost": 4.0}]
     assert summary["folded_tag_keys"] == {"team": [" Team"]} and summary["currency"] == "USD"
-    assert "ServiceName" in summary["files"][0]["absent_columns"]
+    assert "SubAccountId" in summary["files"][0]["absent_columns"]
     before = json.loads(run("--home", str(home), "info", "--json").stdout)
 
     bad_time = tmp_path / "t30.csv"
-    bad_time.write_text("ChargePeriodStart,BilledCost,EffectiveCost,ChargeCategory,BillingPeriodStart,BillingPeriodEnd,"
-                        f"ChargePeriodEnd,BillingCurrency\n2026-10-01T00:00:00Z,1,1,{rest}\n"
-                        f"2023-02-01T30:00:00Z,1,1,{rest}\n")
+    bad_time.write_text(with_descriptive(
+        "BillingAccountId,ChargePeriodStart,BilledCost,EffectiveCost,ChargeCategory,BillingPeriodStart,BillingPeriodEnd,"
+        f"ChargePeriodEnd,BillingCurrency\na1,2026-10-01T00:00:00Z,1,1,{rest}\na1,2023-02-01T30:00:00Z,1,1,{rest}\n"))
     truncated = tmp_path / "cut.parquet"
     truncated.write_bytes(b"PAR1" + b"\x00" * 100)
     latin = tmp_path / "latin.csv"

@@ -36,12 +36,15 @@ def big_focus_csv(path: Path, rows: int) -> None:
     rnd = random.Random(28)
     with path.open("w", encoding="utf-8") as fh:
         fh.write("BillingAccountId,BillingPeriodStart,ChargePeriodStart,BilledCost,EffectiveCost,ProviderName,"
-                 "ServiceName,SubAccountId,Tags,BillingPeriodEnd,ChargePeriodEnd,ChargeCategory,BillingCurrency\n")
+                 "ServiceName,SubAccountId,Tags,BillingPeriodEnd,ChargePeriodEnd,ChargeCategory,BillingCurrency,"
+                 "BillingAccountName,ChargeClass,ChargeDescription,ContractedCost,InvoiceIssuerName,ListCost,"
+                 "PricingQuantity,PricingUnit,PublisherName,ServiceCategory\n")
         for i in range(rows):
             fh.write(f"acct-big,2024-11-01T00:00:00Z,2024-11-{1 + i % 30:02d}T{i % 24:02d}:00:00Z,"
                      f"{rnd.random():.4f},{rnd.random():.4f},AWS,Svc{i % 7},sub{i % 5},"
                      f'"{{""team"": ""t{i % 9}""}}",2024-12-01T00:00:00Z,'
-                     f"2024-11-{1 + i % 30:02d}T{i % 24:02d}:59:59Z,Usage,USD\n")
+                     f"2024-11-{1 + i % 30:02d}T{i % 24:02d}:59:59Z,Usage,USD,Big,,usage,1,AWS,1,1,Hours,AWS,"
+                     "Compute\n")
 
 
 def test_backups_taken_while_an_import_runs_restore_to_before_or_after(tmp_path: Path, shared_data: Path) -> None:

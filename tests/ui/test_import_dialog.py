@@ -9,6 +9,7 @@ from textual.widgets import Input, ProgressBar, Static
 
 from finops_tui.app import FinOpsApp
 from finops_tui.modals.import_dialog import ImportDialog
+from tests.focus_files import with_descriptive
 from tests.ui.buttons import click_button
 from tests.workers import workers_done
 
@@ -21,9 +22,9 @@ async def test_import_dialog_refuses_then_imports(home, tmp_path: Path) -> None:
     bad = tmp_path / "bad [x].csv"  # brackets: a path is never markup
     cols = "ChargePeriodStart,ChargePeriodEnd,BillingPeriodStart,BillingPeriodEnd,ChargeCategory,BillingCurrency"
     rest = "2026-10-01,2026-10-02,2026-10-01,2026-11-01,Usage,USD"
-    bad.write_text(f"{cols},BilledCost,EffectiveCost\n{rest},abc,1\n")
+    bad.write_text(with_descriptive(f"BillingAccountId,{cols},BilledCost,EffectiveCost\nacct-1,{rest},abc,1\n"))
     good = tmp_path / "good.csv"
-    good.write_text(f'{cols},BilledCost,EffectiveCost,Tags\n{rest},2.5,2.5,"{{""TEAM"": ""[prod]""}}"\n')
+    good.write_text(with_descriptive(f'{cols},BilledCost,EffectiveCost,Tags\n{rest},2.5,2.5,"{{""TEAM"": ""[prod]""}}"\n'))
     results: list = []
     app = FinOpsApp(home)
     async with app.run_test(size=(110, 40)) as pilot:

@@ -12,6 +12,7 @@ import duckdb
 
 from storage.doctor import diagnose
 from storage.home import Home
+from tests.focus_files import with_descriptive
 
 
 def private(home: Home) -> None:
@@ -122,6 +123,7 @@ def test_a_home_the_cli_made_is_private_for_the_doctor_and_info_alike(tmp_path: 
     bill.write_text("BillingAccountId,ChargePeriodStart,ChargePeriodEnd,BillingPeriodStart,BillingPeriodEnd,"
                     "BilledCost,EffectiveCost,ChargeCategory,BillingCurrency"
                     "\na,2026-10-01,2026-10-02,2026-10-01,2026-11-01,1,1,Usage,USD\n")
+    bill.write_text(with_descriptive(bill.read_text()))
     old = os.umask(0o022)
     try:
         out = CliRunner().invoke(main, ["--home", str(home), "import", str(bill)])

@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from finops_tui.cli import main
 from storage.config import load_config
 from storage.costs import CostStore
+from tests.focus_files import DESCRIPTIVE_CSV, with_descriptive
 
 HEADER = "BillingAccountId,ChargePeriodStart,BilledCost,EffectiveCost,BillingCurrency,ProviderName,Tags"
 GOOD = [
@@ -32,14 +33,14 @@ REQUIRED = ("ChargeCategory,ChargePeriodEnd,BillingPeriodStart,BillingPeriodEnd"
 def csv_text(rows: list[str], header: str = HEADER) -> str:
     if header == HEADER:
         header, rows = f"{header},{REQUIRED[0]}", [f"{r},{REQUIRED[1]}" for r in rows]
-    return "\n".join([header, *rows]) + "\n"
+    return with_descriptive("\n".join([header, *rows]))
 
 
 # Every column FOCUS requires with a value on every row (issue 19), with the value a row here gets when the
 # case does not write that column itself.
 MANDATORY = {"ChargePeriodStart": "2026-10-01", "ChargePeriodEnd": "2026-10-02", "BillingPeriodStart": "2026-10-01",
              "BillingPeriodEnd": "2026-11-01", "BilledCost": "1", "EffectiveCost": "1", "ChargeCategory": "Usage",
-             "BillingCurrency": "USD"}
+             "BillingCurrency": "USD", **DESCRIPTIVE_CSV}
 
 
 def focus_csv(header: str, rows: list[str]) -> str:
@@ -135,7 +136,8 @@ def _far_parquet(d: Path) -> Path:
         "BillingAccountId": ["acct-2", "acct-2"], "ChargePeriodStart": starts,
         "ChargePeriodEnd": starts + pd.Timedelta(hours=1), "BillingPeriodStart": pd.to_datetime(["2026-10-01"] * 2),
         "BillingPeriodEnd": pd.to_datetime(["2026-11-01"] * 2), "BilledCost": [1.0, 2.0], "EffectiveCost": [1.0, 2.0],
-        "ChargeCategory": ["Usage"] * 2, "BillingCurrency": ["USD"] * 2}))
+        "ChargeCategory": ["Usage"] * 2, "BillingCurrency": ["USD"] * 2,
+        **{k: [v] * 2 for k, v in DESCRIPTIVE_CSV.items()}}))
 
 
 # name -> (writer of the bad input in a folder, words the one-line reason must hold)

@@ -17,12 +17,13 @@ from finops_tui.cli import main
 from storage.config import load_config
 from storage.costs import CostStore
 from storage.text import plain
+from tests.focus_files import DESCRIPTIVE_CSV
 
 # Every column FOCUS requires with a value on every row (issue 19), at the value a row here gets when the
 # test does not write that column itself.
 MANDATORY = {"ChargePeriodStart": "2026-10-01", "ChargePeriodEnd": "2026-10-28", "BillingPeriodStart": "2026-10-01",
              "BillingPeriodEnd": "2026-11-01", "BilledCost": "1", "EffectiveCost": "1", "ChargeCategory": "Usage",
-             "BillingCurrency": "USD"}
+             "BillingCurrency": "USD", **DESCRIPTIVE_CSV}
 
 
 def focus_csv(header: str, rows: list[str]) -> str:

@@ -20,6 +20,7 @@ from storage.config import load_config
 from storage.costs import CostStore
 from storage.loader import LoadError
 from storage.sources.files import import_files
+from tests.focus_files import DESCRIPTIVE_CSV, accept_for, with_descriptive
 
 SAMPLE = "focus-sample-data/focus_sample.csv"
 SPEC = "focus-spec-v1.2-examples"
@@ -85,7 +86,7 @@ def test_spec_commitment_examples_import_except_the_invalid_purchase_times(share
     for i, f in enumerate(files):
         store = new_store(tmp_path / str(i))
         try:
-            import_files(store, [f], currency="USD", billing_account="spec")  # the examples have no BillingCurrency column
+            import_files(store, [f], currency="USD", billing_account="spec", accept_missing=accept_for([f]))  # they lack both
         except LoadError as exc:
             p = exc.problems[0]
             refused[f.name] = (p.row, p.column, str(p))
@@ -97,8 +98,8 @@ def test_spec_commitment_examples_import_except_the_invalid_purchase_times(share
 
 def test_spec_usage_scenario_3_used_plus_unused_is_the_purchase(shared_data: Path, tmp_path) -> None:
     store = new_store(tmp_path)
-    import_files(store, [shared_data / SPEC / "commitment_discount_scenarios/commitment_discount_usage_scenario_3.csv"],
-                 currency="usd", billing_account="spec")
+    f = shared_data / SPEC / "commitment_discount_scenarios/commitment_discount_usage_scenario_3.csv"
+    import_files(store, [f], currency="usd", billing_account="spec", accept_missing=accept_for([f]))
     df = store.query("SELECT CommitmentDiscountStatus AS s, sum(EffectiveCost) AS e FROM line_items GROUP BY 1")
     assert dict(zip(df["s"], df["e"], strict=True)) == {"Used": 0.75, "Unused": 0.25}
     assert store.info().currency == "USD"  # no BillingCurrency column: the one given
@@ -108,7 +109,9 @@ def test_saas_examples_import_or_are_refused_in_one_line(shared_data: Path, tmp_
     files = sorted((shared_data / SPEC / "saas_examples").rglob("*.csv"))
     assert len(files) >= 15
     for i, f in enumerate(files):
-        out = CliRunner().invoke(main, ["--home", str(tmp_path / str(i)), "import", str(f)])
+        # Some lack ServiceCategory: accepted as missing by name, so that their values are what is tested.
+        accept = ["--accept-missing", ",".join(accept_for([f]))] if accept_for([f]) else []
+        out = CliRunner().invoke(main, ["--home", str(tmp_path / str(i)), "import", str(f), *accept])
         assert out.exit_code in (0, 2), (f.name, out.output)
         if out.exit_code == 2:
             lines = out.stderr.strip().splitlines()
@@ -136,6 +139,7 @@ def test_focus_13_parquet_with_map_tags_bom_free_headers_and_renames(tmp_path) -
         "AllocatedMethodId": ["m1", None, None],
         "Tags": tags,
         "BillingCurrency": ["EUR", "EUR", "EUR"],
+        **{k: [v] * 3 for k, v in DESCRIPTIVE_CSV.items() if k not in ("ProviderName", "PublisherName")},
     })
     pq.write_table(table, tmp_path / "focus13.parquet")
     store = new_store(tmp_path)
@@ -157,7 +161,7 @@ def test_bom_crlf_null_words_and_offsets(tmp_path) -> None:
     text = ("\ufeffchargeperiodstart,EffectiveCost,BillingCurrency,SubAccountId,BilledCost,ChargeCategory,"
             "ChargePeriodEnd,BillingPeriodStart,BillingPeriodEnd\r\n"
             f"2026-10-01T02:00:00+02:00,1.5,usd,null,1.5{rest}\r\n2026-10-01 03:00:00, 2.5 ,USD,NULL,2.5{rest}\r\n")
-    (tmp_path / "bom.csv").write_bytes(text.encode("utf-8"))
+    (tmp_path / "bom.csv").write_bytes(with_descriptive(text.replace("\r\n", "\n")).replace("\n", "\r\n").encode())
     store = new_store(tmp_path)
     import_files(store, [tmp_path / "bom.csv"], billing_account="acct")
     df = store.query("SELECT ChargePeriodStart AS t, BilledCost AS b, SubAccountId AS s, BillingCurrency AS c "
@@ -172,7 +176,7 @@ def test_reimport_is_idempotent_and_reports_replaced_rows(tmp_path) -> None:
     rows += [f"b{i % 2},2026-{9 + i % 3:02d}-0{1 + i % 5}T00:00:00Z,{i}.25,{i},Usage,"
              f"2026-{9 + i % 3:02d}-0{1 + i % 5}T01:00:00Z,2026-{9 + i % 3:02d}-01,2026-{10 + i % 3:02d}-01,USD"
              for i in range(30)]
-    (tmp_path / "x.csv").write_text("\n".join(rows) + "\n")
+    (tmp_path / "x.csv").write_text(with_descriptive("\n".join(rows)))
     home = tmp_path / "home"
     first = CliRunner().invoke(main, ["--home", str(home), "import", str(tmp_path / "x.csv"), "--json"])
     assert first.exit_code == 0, first.output

@@ -20,6 +20,7 @@ from storage.loader import LoadError
 from storage.sources.cur_columns import snake, tag_key
 from storage.sources.files import import_files
 from storage.sources.shapes import FORMATS, detect
+from tests.focus_files import with_descriptive
 
 CUR_CORE = ["bill_payer_account_id", "line_item_usage_start_date", "line_item_unblended_cost",
             "line_item_line_item_type"]
@@ -76,9 +77,9 @@ def test_the_summary_and_json_name_each_files_shape(tmp_path: Path) -> None:
     pq.write_table(pa.table({"line_item_usage_start_date": pa.array([datetime(2026, 10, 1)], pa.timestamp("ms")),
                              "line_item_unblended_cost": [1.0], "bill_payer_account_id": ["111"],
                              "resource_tags_user_team": ["web"]}), d / "b_athena.parquet")
-    (d / "c_focus.csv").write_text("ChargePeriodStart,ChargePeriodEnd,BillingPeriodStart,BillingPeriodEnd,BilledCost,"
-                                   "EffectiveCost,ChargeCategory,BillingCurrency\n2026-10-02T00:00:00Z,"
-                                   "2026-10-03T00:00:00Z,2026-10-01,2026-11-01,1,1,Usage,USD\n")
+    (d / "c_focus.csv").write_text(with_descriptive(
+        "ChargePeriodStart,ChargePeriodEnd,BillingPeriodStart,BillingPeriodEnd,BilledCost,EffectiveCost,"
+        "ChargeCategory,BillingCurrency\n2026-10-02T00:00:00Z,2026-10-03T00:00:00Z,2026-10-01,2026-11-01,1,1,Usage,USD"))
     out = CliRunner().invoke(main, ["--home", str(tmp_path / "h"), "import", str(d), "--json",
                                     "--billing-account", "111"])
     assert out.exit_code == 0, out.output

@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from finops_tui.cli import main
 from storage.home import exposed, make_private, permission_warnings
+from tests.focus_files import with_descriptive
 
 
 @pytest.fixture
@@ -34,6 +35,7 @@ def bill(tmp_path: Path) -> Path:
     f.write_text("BillingAccountId,ChargePeriodStart,ChargePeriodEnd,BillingPeriodStart,BillingPeriodEnd,"
                  "BilledCost,EffectiveCost,ChargeCategory,BillingCurrency"
                  "\na,2026-10-01,2026-10-02,2026-10-01,2026-11-01,1,1,Usage,USD\n")
+    f.write_text(with_descriptive(f.read_text()))
     return f
 
 
