@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from storage.config import Taxonomy
 from storage.schema import COST_COLUMNS, TAG_SETS, create_schema, taxonomy_signature
+from storage.tag_sets import tag_set_key
 from storage.tags import tag_column
 
 if TYPE_CHECKING:
@@ -188,8 +189,9 @@ class CostStore:
             return f'NULLIF(TRIM("{col}"), \'\')'
         if "tags_norm" in columns:  # a store written before TAG_SETS, opened read-only
             return f"NULLIF(TRIM(json_extract_string(tags_norm, {json_path(key)})), '')"
-        # Unqualified Tags is the outer row's: TAG_SETS names its column raw_tags.
-        folded = f"(SELECT s.tags_norm FROM {TAG_SETS} s WHERE s.raw_tags = Tags)"
+        # Unqualified Tags and AllocatedTags are the outer row's: TAG_SETS names its column raw_tags.
+        set_key = tag_set_key(allocated="AllocatedTags" in columns)  # a view from before FOCUS 1.3 lacks it
+        folded = f"(SELECT s.tags_norm FROM {TAG_SETS} s WHERE s.raw_tags = {set_key})"
         return f"NULLIF(TRIM(json_extract_string({folded}, {json_path(key)})), '')"
 
     # -- information ------------------------------------------------------------------------------------

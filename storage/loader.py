@@ -32,7 +32,7 @@ from storage.schema import (
     stored_columns,
     taxonomy_signature,
 )
-from storage.tag_sets import retag, tag_rows, tagmap_frame
+from storage.tag_sets import retag, tag_rows, tag_set_key, tagmap_frame
 from storage.tags import FoldReport, tag_column
 from storage.text import CONTROL_SQL_CLASS, has_controls, one_line_plain
 
@@ -408,8 +408,9 @@ class Staging:
         self._fill()
         phase("normalising tags")
         report = FoldReport()
-        distinct = [r[0] for r in self.con.execute("SELECT DISTINCT Tags FROM memory.staged "
-                                                   "WHERE Tags IS NOT NULL").fetchall()]
+        # One tag set per distinct Tags value, or Tags and AllocatedTags pair (storage.tag_sets.tag_set_key).
+        distinct = [r[0] for r in self.con.execute(f"SELECT DISTINCT {tag_set_key()} AS k FROM memory.staged "
+                                                   "WHERE k IS NOT NULL").fetchall()]
         folded, bad = tag_rows(distinct, self.store, report)
         if report.stripped:
             self.notes.append(f"warning: control characters stripped from the keys or values of {report.stripped:,} "
@@ -428,13 +429,16 @@ class Staging:
         """The refusal of unreadable Tags values: the first bad row (by source and row, not by distinct value)
         with its reason, and how many rows are bad."""
         assert self.con is not None
+        key = tag_set_key()
         count, first = one_row(self.con, "SELECT count(*), min({'s': _source, 'r': _row}) FROM memory.staged "
-                                         "WHERE list_contains(?::VARCHAR[], Tags)", [list(bad)])
-        raw = one_row(self.con, "SELECT Tags FROM memory.staged WHERE _source = ? AND _row = ? LIMIT 1",
+                                         f"WHERE list_contains(?::VARCHAR[], {key})", [list(bad)])
+        raw = one_row(self.con, f"SELECT {key} FROM memory.staged WHERE _source = ? AND _row = ? LIMIT 1",
                       [first["s"], first["r"]])[0]
+        why = bad.get(raw, next(iter(bad.values())))
+        column = "AllocatedTags" if why.startswith("AllocatedTags") else "Tags"
         rows = "1 row has" if count == 1 else f"{count:,} rows have"
-        return LoadProblem(f"{bad.get(raw, next(iter(bad.values())))} ({rows} an unreadable Tags value; "
-                           f"the first is row {first['r']})", first["s"], first["r"], "Tags")
+        return LoadProblem(f"{why} ({rows} an unreadable {column} value; the first is row {first['r']})",
+                           first["s"], first["r"], column)
 
     def _multi_month_charges(self, import_id: int) -> dict[str, Any]:
         """Rows this load wrote whose charge period spans calendar months (a yearly fee, an end-of-contract
@@ -533,7 +537,7 @@ class Staging:
             select = [*(f'st."{c}"' for c in present), "CAST(st.ChargePeriodStart AS DATE)", str(import_id),
                       *(f'tm."{c}"' for c in tag_cols)]
             con.execute(f"INSERT OR REPLACE INTO {TAG_SETS} SELECT Tags, tags_norm FROM memory.tagmap")
-            join = " LEFT JOIN memory.tagmap tm ON st.Tags = tm.Tags" if tag_cols else ""
+            join = f" LEFT JOIN memory.tagmap tm ON {tag_set_key('st')} = tm.Tags" if tag_cols else ""
             con.execute(f"INSERT INTO {DATA_TABLE} ({', '.join(chr(34) + n + chr(34) for n in names)}) "
                         f"SELECT {', '.join(select)} FROM memory.staged st{join}")
             keyed = self._scan(import_id)

@@ -97,7 +97,7 @@ def reads_tag_costs(con: duckdb.DuckDBPyConnection, store: CostStore, start: dat
     if not has_table(con, AWS_TAG_COSTS):
         return False
     tagged = con.execute("SELECT count(*) FROM line_items WHERE charge_date >= ? AND charge_date < ? "
-                         "AND Tags IS NOT NULL", [start, end]).fetchone()
+                         "AND (Tags IS NOT NULL OR AllocatedTags IS NOT NULL)", [start, end]).fetchone()
     if tagged and tagged[0]:
         return False
     found = con.execute(f"SELECT count(*) FROM {AWS_TAG_COSTS} WHERE tag_key = ? AND day >= ? AND day < ?",
