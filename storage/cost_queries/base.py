@@ -96,8 +96,12 @@ def reads_tag_costs(con: duckdb.DuckDBPyConnection, store: CostStore, start: dat
     sync stored tag costs of the allocation key for the window."""
     if not has_table(con, AWS_TAG_COSTS):
         return False
+    # AllocatedTags count as tags (storage.tag_sets); a line_items view from before FOCUS 1.3 has none.
+    has_allocated = con.execute("SELECT count(*) FROM information_schema.columns WHERE table_name = 'line_items' "
+                                "AND column_name = 'AllocatedTags'").fetchone()
+    either = "Tags IS NOT NULL OR AllocatedTags IS NOT NULL" if has_allocated and has_allocated[0] else "Tags IS NOT NULL"
     tagged = con.execute("SELECT count(*) FROM line_items WHERE charge_date >= ? AND charge_date < ? "
-                         "AND (Tags IS NOT NULL OR AllocatedTags IS NOT NULL)", [start, end]).fetchone()
+                         f"AND ({either})", [start, end]).fetchone()
     if tagged and tagged[0]:
         return False
     found = con.execute(f"SELECT count(*) FROM {AWS_TAG_COSTS} WHERE tag_key = ? AND day >= ? AND day < ?",
