@@ -2,7 +2,8 @@
 
 Global options come before the command: ``finops-tui [--home DIR] [--db URL] COMMAND ...``. Commands
 live in ``finops_tui/commands``; each module exposes ``command`` (a click command or group), listed in
-COMMANDS below. Heavy imports stay inside the command bodies so ``--help`` is instant.
+COMMANDS below and imported only when it runs. Heavy imports stay inside the command bodies so
+``--help`` is instant.
 """
 
 from __future__ import annotations
@@ -52,9 +53,25 @@ COMMANDS = [
 READ_ONLY = ("info", "doctor")
 
 
+def command_name(module: str) -> str:
+    """The command a module in COMMANDS defines (``import_`` -> ``import``, ``unit_costs`` -> ``unit-costs``)."""
+    return module.rstrip("_").replace("_", "-")
+
+
 class _Group(click.Group):
+    """Imports a command's module only when that command runs (or --help lists them all): a records-only
+    command such as ``people list`` then never pays for the ritual commands' imports."""
+
+    _modules = {command_name(m): m for m in COMMANDS}
+
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(super().list_commands(ctx))
+        return sorted(set(super().list_commands(ctx)) | set(self._modules))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in self._modules:
+            module = importlib.import_module(f"finops_tui.commands.{self._modules[cmd_name]}")
+            self.add_command(module.command)
+        return super().get_command(ctx, cmd_name)
 
 
 @click.group(cls=_Group, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
@@ -99,11 +116,6 @@ def run_app(home) -> None:  # type: ignore[no-untyped-def]
     with handle_errors():
         _ = home.config  # a bad [ui] theme or [keys] entry: one line naming the file and key, exit 2
     FinOpsApp(home).run()
-
-
-for _name in COMMANDS:
-    _module = importlib.import_module(f"finops_tui.commands.{_name}")
-    main.add_command(_module.command)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING
 
 from storage.clock import Clock
 from storage.config import CONFIG_NAME, Config, load_config
-from storage.costs import CostStore
 
 if TYPE_CHECKING:
+    from storage.costs import CostStore
     from storage.db import Records
 
 HOME_ENV = "FINOPS_TUI_HOME"
@@ -154,7 +154,9 @@ class Home:
         return self.path / COSTS_FILE
 
     @cached_property
-    def costs(self) -> CostStore:
+    def costs(self) -> CostStore:  # imported here: a records-only command never loads the cost store
+        from storage.costs import CostStore
+
         return CostStore(self.costs_path, self.config.taxonomy)
 
     @property

@@ -1,0 +1,50 @@
+"""Records-only commands stay light: the installed `finops-tui` running `people list`, `actions list` and
+`actions update` (under ``python -X importtime``) never imports pandas, DuckDB, boto3 or Textual, even on a
+home whose cost store exists. Start-up time itself is measured by bench/startup.py, not here."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXE = shutil.which("finops-tui")
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(EXE is None, reason="finops-tui is not installed")]
+
+HEAVY = ("pandas", "numpy", "duckdb", "boto3", "botocore", "textual", "pyarrow", "statsmodels", "jinja2")
+
+
+def imported(home: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    """Run the real console script under -X importtime; the top-level package of every module it imported."""
+    assert EXE is not None
+    env = {**os.environ, "FINOPS_TUI_TODAY": "2026-11-27", "FINOPS_TUI_USER": "ana"}
+    out = subprocess.run([sys.executable, "-X", "importtime", EXE, "--home", str(home), *args],
+                         capture_output=True, text=True, env=env, timeout=120)
+    names = {line.rsplit("|", 1)[1].strip().split(".")[0]
+             for line in out.stderr.splitlines() if line.startswith("import time:") and "|" in line}
+    return out, names
+
+
+def test_records_only_commands_never_import_the_heavy_libraries(tmp_path: Path) -> None:
+    import duckdb
+
+    home = tmp_path / "h"
+    base = {**os.environ, "FINOPS_TUI_TODAY": "2026-11-27", "FINOPS_TUI_USER": "ana"}
+    for args in (("people", "add", "ana", "Ana Lopez", "--role", "FinOps lead"),
+                 ("actions", "add", "Tag the fleet", "--owner", "ana", "--due", "2026-12-04")):
+        done = subprocess.run([EXE, "--home", str(home), *args], capture_output=True, text=True, env=base, timeout=120)
+        assert done.returncode == 0, done.stderr
+    duckdb.connect(str(home / "costs.duckdb")).close()  # a cost store exists; these commands must not open it
+
+    for args in (("people", "list"), ("actions", "list", "--json"),
+                 ("actions", "update", "1", "--note", "started", "--status", "in_progress")):
+        out, names = imported(home, *args)
+        assert out.returncode == 0, out.stderr[-2000:]
+        assert {"sqlmodel", "click", "storage"} <= names  # the importtime log was read (else the check is void)
+        assert not names & set(HEAVY), f"{' '.join(args)} imported {sorted(names & set(HEAVY))}"
+    listed, _ = imported(home, "actions", "list")
+    assert "in_progress" in listed.stdout or "in progress" in listed.stdout
