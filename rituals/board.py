@@ -6,9 +6,9 @@ never zero.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rituals.actions import ActionView, list_actions
 from rituals.calendar import add_months, next_due
@@ -145,6 +145,99 @@ def undelivered_rows(home: Home) -> list[Undelivered]:
         return undelivered(s)
 
 
-def build_board(home: Home) -> Board:
+def records_board(home: Home) -> Board:
+    """The board's record rows (rituals, open actions, undelivered notifications), without the KPI strip:
+    quick, and never loads DuckDB or pandas."""
     actions = action_rows(home)
-    return Board(home.clock.today(), ritual_rows(home), kpis(home, actions), actions, undelivered_rows(home))
+    return Board(home.clock.today(), ritual_rows(home), None, actions, undelivered_rows(home))
+
+
+def build_board(home: Home) -> Board:
+    board = records_board(home)
+    board.kpis = kpis(home, board.actions)
+    return board
+
+
+# -- the KPI strip, cached in the home between starts (storage.figure_cache says what the key holds) -------
+
+CACHE_NAME = "board_kpis"
+# The record tables the KPI strip's cost figures read: teams and their accounts (allocation, team spend)
+# and budgets. The action counts are never cached: they are read live each time.
+KPI_RECORD_TABLES = ("team", "team_account", "budget")
+_DATE_FIELDS = {"spend_month", "last_data_day"}
+
+
+@dataclass(frozen=True)
+class KpiFigures:
+    kpis: BoardKpis
+    computed_at: datetime
+    current: bool  # False: computed before the last load, a records or config change, or on another day
+
+
+def kpis_to_json(k: BoardKpis) -> dict[str, Any]:
+    out = asdict(k)
+    for name, value in out.items():
+        if isinstance(value, date | datetime):
+            out[name] = value.isoformat()
+        elif name == "allocation_window" and value is not None:
+            out[name] = [d.isoformat() for d in value]
+    return out
+
+
+def kpis_from_json(data: dict[str, Any]) -> BoardKpis:
+    values: dict[str, Any] = {}
+    for f in fields(BoardKpis):
+        if f.name not in data:
+            continue
+        value = data[f.name]
+        if value is not None and f.name in _DATE_FIELDS:
+            value = date.fromisoformat(value)
+        elif value is not None and f.name == "last_import_at":
+            value = datetime.fromisoformat(value)
+        elif value is not None and f.name == "allocation_window":
+            value = (date.fromisoformat(value[0]), date.fromisoformat(value[1]))
+        values[f.name] = value
+    return BoardKpis(**values)
+
+
+def _with_live_counts(k: BoardKpis, actions: list[ActionView]) -> BoardKpis:
+    k.open_actions, k.overdue_actions = len(actions), sum(a.overdue for a in actions)
+    return k
+
+
+def cached_kpis(home: Home, actions: list[ActionView]) -> KpiFigures | None:
+    """The KPI strip as last computed in this home, with today's action counts; ``current`` says whether
+    it was computed under the present key. None when nothing usable is cached."""
+    from storage import figure_cache
+
+    found = figure_cache.read(home, CACHE_NAME, figure_cache.cache_key(home, KPI_RECORD_TABLES))
+    if found is None:
+        return None
+    try:
+        k = kpis_from_json(found.figures)
+    except (TypeError, ValueError, IndexError):  # written by another version: recompute
+        return None
+    return KpiFigures(_with_live_counts(k, actions), found.computed_at, found.current)
+
+
+def fresh_kpis(home: Home, actions: list[ActionView]) -> KpiFigures:
+    """Compute the KPI strip and keep it for the next start. The key is taken before computing, so a load
+    that lands meanwhile leaves the entry stale rather than passing old figures off as new."""
+    from storage import figure_cache
+
+    key = figure_cache.cache_key(home, KPI_RECORD_TABLES)
+    at = home.clock.now()
+    k = kpis(home, actions)
+    figure_cache.write(home, CACHE_NAME, key, kpis_to_json(k), at)
+    return KpiFigures(k, at, True)
+
+
+def figures_note(figures: KpiFigures | None, *, refreshing: bool, tz: Any = None) -> str:
+    """The line under the KPI strip: when its figures were computed and whether they are being refreshed."""
+    if figures is None:
+        return "Computing the figures…" if refreshing else ""
+    at = figures.computed_at.astimezone(tz) if tz is not None else figures.computed_at
+    when = f"{at:%Y-%m-%d %H:%M}"
+    if not figures.current:
+        return f"STALE figures, computed {when} before the data, records or day changed; recomputing…"
+    return f"Figures computed {when}" + ("; refreshing…" if refreshing else "")

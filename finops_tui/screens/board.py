@@ -20,7 +20,7 @@ from storage.home import Home
 if TYPE_CHECKING:
     from rich.text import Text
 
-    from rituals.board import Board, BoardKpis
+    from rituals.board import Board, BoardKpis, KpiFigures
 
 NO_DATA = "no data"
 TITLE_WIDTH = 46  # the full title is on "My actions"; the board must fit 80 columns
@@ -30,10 +30,18 @@ ACTION_LABELS = {"id": "#", "action": "Action", "owner": "Owner", "team": "Team"
                  "due": "Due"}
 
 
-def kpi_tiles(k: BoardKpis | None) -> list[Kpi]:
+def kpi_tiles(k: BoardKpis | None, *, stale: bool = False) -> list[Kpi]:
+    """The four tiles; ``stale`` figures (cached before the last change) lose their colour and say so."""
     if k is None:
         return [Kpi("Allocation, last 7 days", "loading…"), Kpi("Month to date", "loading…"),
                 Kpi("Actions", "loading…"), Kpi("Data freshness", "loading…")]
+    tiles = _tiles(k)
+    if stale:
+        return [t if t.label == "Actions" else Kpi(t.label, t.value, None, "stale, recomputing") for t in tiles]
+    return tiles
+
+
+def _tiles(k: BoardKpis) -> list[Kpi]:
     alloc_status = None
     if k.allocation_pct is not None and k.allocation_target_pct is not None:
         alloc_status = "good" if k.allocation_pct >= k.allocation_target_pct else "warn"
@@ -84,11 +92,13 @@ class BoardScreen(Screen[None]):
         super().__init__(name="board")
         self.home = home
         self.board: Board | None = None
+        self.figures: KpiFigures | None = None  # what the KPI strip shows, with when it was computed
 
     def compose(self) -> ComposeResult:
         yield Header()
         with Vertical(id="board"):
             yield KpiStrip(kpi_tiles(None), id="kpis")
+            yield SafeStatic("", id="figures-note", markup=False)
             yield SafeStatic("", id="notifications", markup=False)
             yield SafeStatic("Rituals  (enter opens one)", classes="section-title")
             yield FrameTable(id="rituals", export_name="rituals")
@@ -108,14 +118,28 @@ class BoardScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="board")
     def load(self) -> None:
-        from rituals.board import build_board
+        # The record rows and the cached figures first (no DuckDB, no pandas), then the tables, then the
+        # figures recomputed from the stores.
+        from rituals.board import cached_kpis, fresh_kpis, records_board
 
-        board = build_board(self.home)
+        board = records_board(self.home)
+        self.app.call_from_thread(self.show_figures, cached_kpis(self.home, board.actions), True)
+        import pandas  # noqa: F401 - loaded here, off the main thread, before the tables need it
+
         self.app.call_from_thread(self.show_board, board)
+        self.app.call_from_thread(self.show_figures, fresh_kpis(self.home, board.actions), False)
+
+    def show_figures(self, figures: KpiFigures | None, refreshing: bool) -> None:
+        from rituals.board import figures_note
+
+        self.figures = figures
+        if figures is not None:
+            self.query_one(KpiStrip).set_kpis(kpi_tiles(figures.kpis, stale=not figures.current))
+        self.query_one("#figures-note", SafeStatic).update(
+            safe_text(figures_note(figures, refreshing=refreshing, tz=self.home.clock.tz), style="dim"))
 
     def show_board(self, board: Board) -> None:
         self.board = board
-        self.query_one(KpiStrip).set_kpis(kpi_tiles(board.kpis))
         notes = self.query_one("#notifications", SafeStatic)
         notes.display = bool(board.undelivered)
         notes.update(undelivered_text(board))

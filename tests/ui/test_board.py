@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from textual.widgets import DataTable
 
@@ -10,6 +10,8 @@ from finops_tui.app import FinOpsApp
 from finops_tui.screens.board import BoardScreen
 from finops_tui.widgets.kpi_strip import KpiStrip
 from rituals.allocation import account_teams_from_records, coverage
+from storage.clock import Clock
+from storage.home import Home
 from tests.conftest import FIXED_TODAY
 from tests.workers import workers_done
 
@@ -93,8 +95,100 @@ async def test_enter_on_a_ritual_with_nothing_due_opens_no_future_period(demo_ho
         assert any("Nothing due" in str(n.title) for n in app._notifications)
 
 
+class NoonClock(Clock):
+    """The fixed day at 09:30 UTC exactly, so the "computed at" line is the same in every run."""
+
+    def now(self) -> datetime:
+        return datetime.combine(self.today(), time(9, 30), UTC)
+
+
 def test_board_snapshot(demo_home, snap_compare) -> None:
     async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
         await settle(pilot)
 
-    assert snap_compare(FinOpsApp(demo_home), terminal_size=(120, 36), run_before=run_before)
+    home = Home(demo_home.path, clock_override=NoonClock(FIXED_TODAY))
+    assert snap_compare(FinOpsApp(home), terminal_size=(120, 36), run_before=run_before)
+
+
+class ClockAt(Clock):
+    """The fixed day at a given UTC time of day, to tell one computation's stamp from another's."""
+
+    def __init__(self, day, at: time) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(day)
+        object.__setattr__(self, "at", at)
+
+    def now(self) -> datetime:
+        return datetime.combine(self.today(), self.at, UTC)  # type: ignore[attr-defined]
+
+
+async def wait_for(pilot, condition, what: str) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(200):
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError(f"never happened: {what}")
+
+
+async def test_cached_figures_appear_at_once_with_their_time_and_a_new_load_marks_them_stale(
+        demo_home, monkeypatch) -> None:
+    import threading
+
+    import pandas as pd
+
+    import rituals.board
+    from storage.loader import Staging
+
+    def note(app) -> str:  # type: ignore[no-untyped-def]
+        return str(app.screen.query_one("#figures-note").content)
+
+    def tiles(app) -> dict[str, tuple[str, str]]:  # type: ignore[no-untyped-def]
+        return {k.label: (k.value, k.hint) for k in app.screen.query_one(KpiStrip).kpis}
+
+    first = FinOpsApp(Home(demo_home.path, clock_override=ClockAt(FIXED_TODAY, time(9, 30))))
+    async with first.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert note(first) == "Figures computed 2026-11-27 09:30"
+        shown = tiles(first)
+    mtd = demo_home.costs.daily_cost(FIXED_TODAY.replace(day=1), FIXED_TODAY)["cost"].sum()
+    assert shown["Month to date"][0] == f"{mtd:,.0f} USD"
+
+    # Next start: the recomputation is held, so what shows is the cache alone, stamped 09:30.
+    release = threading.Event()
+    compute = rituals.board.kpis
+
+    def held(home, actions):  # type: ignore[no-untyped-def]
+        assert release.wait(30)
+        return compute(home, actions)
+
+    monkeypatch.setattr(rituals.board, "kpis", held)
+    second = FinOpsApp(Home(demo_home.path, clock_override=ClockAt(FIXED_TODAY, time(10, 45))))
+    async with second.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: note(second).startswith("Figures"), "cached figures")
+        assert note(second) == "Figures computed 2026-11-27 09:30; refreshing…"
+        assert tiles(second) == shown
+        release.set()
+        await settle(pilot)
+        assert note(second) == "Figures computed 2026-11-27 10:45" and tiles(second) == shown
+
+    # A new load (one more day of spend in another billing account): the cached figures are marked stale
+    # while they are recomputed, then the new month to date shows.
+    with Staging(demo_home.costs, default_currency="USD") as staging:
+        staging.append_frame(pd.DataFrame([{
+            "ChargePeriodStart": pd.Timestamp(FIXED_TODAY - timedelta(days=1)), "EffectiveCost": 1000.0,
+            "BilledCost": 1000.0, "ChargeCategory": "Usage", "SubAccountId": "999999999999",
+            "SubAccountName": "new", "ServiceName": "EC2", "ResourceId": "r-new", "BillingCurrency": "USD",
+            "BillingAccountId": "999999999999", "BillingPeriodStart": pd.Timestamp(FIXED_TODAY.replace(day=1)),
+        }]), "test")
+        staging.commit(replace_all=False)
+    release.clear()
+    third = FinOpsApp(Home(demo_home.path, clock_override=ClockAt(FIXED_TODAY, time(11, 0))))
+    async with third.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: "figures" in note(third).lower(), "stale figures")
+        assert note(third) == ("STALE figures, computed 2026-11-27 10:45 before the data, records or day "
+                               "changed; recomputing…")
+        stale = tiles(third)
+        assert stale["Month to date"] == (shown["Month to date"][0], "stale, recomputing")
+        release.set()
+        await settle(pilot)
+        assert note(third) == "Figures computed 2026-11-27 11:00"
+        assert tiles(third)["Month to date"][0] == f"{mtd + 1000.0:,.0f} USD"

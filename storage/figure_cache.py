@@ -1,0 +1,115 @@
+"""Figures computed from both stores, kept in a small JSON file in the home (never inside costs.duckdb) so a
+screen can show them at once on its next start while it recomputes them.
+
+Every entry carries the key it was computed under, and an entry read under a different key comes back
+marked not current (a stale figure is never shown as current). The key is:
+
+- the cost store's last load: the size and modification time of ``costs.duckdb`` and its write-ahead log.
+  Every load, period removal, sync and retag writes the file; a read never does. Checking it needs no
+  DuckDB import, which is what lets the board paint its figures before DuckDB and pandas are loaded;
+- the records' version: a digest of the rows of the record tables the figures read (the caller names
+  them), so an action update does not evict figures that never read actions;
+- the config file's bytes (taxonomy, targets, calendar and currency change figures too);
+- today.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from storage.home import Home
+
+CACHE_FILE = "figures-cache.json"
+COSTS_COMPANIONS = ("", ".wal")  # costs.duckdb and costs.duckdb.wal
+
+
+@dataclass(frozen=True)
+class Cached:
+    figures: dict[str, Any]
+    computed_at: datetime
+    current: bool  # computed under today's key; False: the stores, config or day changed since
+
+
+def costs_state(costs_path: Path) -> list[list[Any]]:
+    """[name, size, mtime_ns] of the cost store file and its write-ahead log ([] when there is none)."""
+    out = []
+    for suffix in COSTS_COMPANIONS:
+        path = costs_path.with_name(costs_path.name + suffix)
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            continue
+        out.append([path.name, st.st_size, st.st_mtime_ns])
+    return out
+
+
+def records_digest(home: Home, tables: tuple[str, ...]) -> str:
+    """A digest of every row of ``tables`` (small ones: teams, accounts, budgets), the same on any engine."""
+    from sqlalchemy import select
+
+    from storage.records import SQLModel
+
+    digest = hashlib.sha256()
+    with home.records.session() as s:
+        for name in tables:
+            table = SQLModel.metadata.tables[name]
+            order = list(table.primary_key.columns) or list(table.columns)
+            digest.update(name.encode())
+            for row in s.execute(select(table).order_by(*order)).all():
+                digest.update(repr(tuple(_plain(v) for v in row)).encode())
+    return digest.hexdigest()
+
+
+def _plain(value: Any) -> Any:
+    # A datetime read back from SQLite and from PostgreSQL differ in tzinfo only; ISO text is the same.
+    return value.isoformat() if isinstance(value, date | datetime) else value
+
+
+def cache_key(home: Home, tables: tuple[str, ...]) -> dict[str, Any]:
+    config = home.config_path
+    return {
+        "costs": costs_state(home.costs_path),
+        "records": records_digest(home, tables),
+        "config": hashlib.sha256(config.read_bytes()).hexdigest() if config.exists() else None,
+        "today": home.clock.today().isoformat(),
+    }
+
+
+def _load(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # missing or damaged: it is only a cache, the figures are recomputed
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def read(home: Home, name: str, key: dict[str, Any]) -> Cached | None:
+    entry = _load(home.path / CACHE_FILE).get(name)
+    if not isinstance(entry, dict) or not isinstance(entry.get("figures"), dict):
+        return None
+    try:
+        at = datetime.fromisoformat(entry["computed_at"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return Cached(entry["figures"], at, entry.get("key") == key)
+
+
+def write(home: Home, name: str, key: dict[str, Any], figures: dict[str, Any], computed_at: datetime) -> None:
+    """Store one entry (the others kept); written to a scratch file and renamed, so a reader never sees
+    half a file and two writers leave one whole file."""
+    path = home.path / CACHE_FILE
+    data = _load(path)
+    data[name] = {"key": key, "computed_at": computed_at.isoformat(), "figures": figures}
+    scratch = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        scratch.write_text(json.dumps(data, sort_keys=True), encoding="utf-8")
+        os.replace(scratch, path)
+    except OSError:  # a read-only home: the figures are simply recomputed next time
+        scratch.unlink(missing_ok=True)
