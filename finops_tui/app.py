@@ -79,7 +79,8 @@ class FinOpsApp(App[None]):
 
     def on_mount(self) -> None:
         config = self.home.config
-        unknown = sorted(set(config.keys) - binding_ids())
+        # Only a config with [keys] pays for importing every screen to learn the binding ids (first paint).
+        unknown = sorted(set(config.keys) - binding_ids()) if config.keys else []
         if unknown:  # a typo must not pass silently: the key stays as it was
             self.notify(f"{config.source}: [keys] names no binding: {', '.join(unknown)} (press ? for the keys)",
                         title="Config", severity="warning", markup=False, timeout=10)
