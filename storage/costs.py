@@ -152,10 +152,13 @@ class CostStore:
         if not self.path.exists():
             yield None
             return
+        from storage.sql_log import LoggedConnection, log_path
+
         with _READ_TURN:
             con = connect(self.path, read_only=True)
             try:
-                yield con
+                logged = log_path()  # FINOPS_TUI_SQL_LOG: a benchmark replays what this command ran
+                yield LoggedConnection(con, logged) if logged else con  # type: ignore[misc]
             finally:
                 con.close()
 
