@@ -158,7 +158,7 @@ class CostStore:
             con = connect(self.path, read_only=True)
             try:
                 logged = log_path()  # FINOPS_TUI_SQL_LOG: a benchmark replays what this command ran
-                yield LoggedConnection(con, logged) if logged else con  # type: ignore[misc]
+                yield LoggedConnection(con, logged, str(self.path)) if logged else con  # type: ignore[misc]
             finally:
                 con.close()
 

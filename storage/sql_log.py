@@ -1,6 +1,7 @@
 """A debugging hook: with FINOPS_TUI_SQL_LOG=FILE set, every statement a read connection of the cost store
 runs is appended to FILE as one JSON object a line: ``{"sql": ..., "params": [...]}``, ``{"sql": ...,
-"many": [[...], ...]}`` for an executemany, ``{"register": NAME}`` for a frame registered on the connection.
+"many": [[...], ...]}`` for an executemany, ``{"register": NAME}`` for a frame registered on the connection,
+``{"connect": PATH}`` when a connection opens.
 bench/rituals_scale.py replays the log in a cold process as the floor of a command. Off (no wrapper, no
 cost) unless the variable is set."""
 
@@ -49,9 +50,10 @@ def decode(value: Any) -> Any:
 class LoggedConnection:
     """A DuckDB connection that logs what it runs and otherwise behaves as the connection it wraps."""
 
-    def __init__(self, con: Any, path: str) -> None:
+    def __init__(self, con: Any, path: str, store: str = "") -> None:
         self._con = con
         self._path = path
+        self._log({"connect": store})  # a new connection: temporary tables start afresh, as in a replay
 
     def _log(self, entry: dict[str, Any]) -> None:
         with _WRITE, open(self._path, "a", encoding="utf-8") as out:

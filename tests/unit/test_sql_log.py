@@ -23,6 +23,8 @@ def test_the_logged_statements_replay_to_the_same_answer(tmp_path, monkeypatch) 
     monkeypatch.setenv(SQL_LOG_ENV, str(log))
     frame = home.costs.daily_cost(date(2026, 11, 3), date(2026, 11, 10))
     entries = [json.loads(line) for line in log.read_text().splitlines()]
+    assert entries[0] == {"connect": str(home.costs_path)}
+    entries = [e for e in entries if "connect" not in e]
     assert entries and all("sql" in e for e in entries)
     last = entries[-1]
     assert decode(last["params"]) == [date(2026, 11, 3), date(2026, 11, 10)]
