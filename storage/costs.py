@@ -59,6 +59,19 @@ class StoreInfo:
     partial_imports: tuple[dict, ...] = ()
 
 
+def store_state(path: Path) -> list[list[Any]]:
+    """[name, size, mtime_ns, ctime_ns, inode] of the store file and its write-ahead log ([] when there is
+    none): what changes with every write to the store and with no read of it."""
+    out = []
+    for companion in (path, path.with_name(path.name + ".wal")):
+        try:
+            st = companion.stat()
+        except FileNotFoundError:
+            continue
+        out.append([companion.name, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino])
+    return out
+
+
 def _is_lock_error(exc: Exception) -> bool:
     text = str(exc).lower()
     return "lock" in text or "conflicting" in text
@@ -137,6 +150,7 @@ class CostStore:
     def __init__(self, path: Path, taxonomy: Taxonomy) -> None:
         self.path = Path(path)
         self.taxonomy = taxonomy
+        self._info: tuple[list[list[Any]], StoreInfo] | None = None
 
     # -- connections ------------------------------------------------------------------------------------
     def exists(self) -> bool:
@@ -199,6 +213,17 @@ class CostStore:
 
     # -- information ------------------------------------------------------------------------------------
     def info(self) -> StoreInfo:
+        """Rows, days, currency, last import and providers. Read once per state of the file in a process
+        (a command asks from several rituals; each read is a connection and four scans): every load,
+        removal, sync or retag rewrites the file, and a read never does (see ``store_state``)."""
+        state = store_state(self.path)  # taken first: a write landing meanwhile makes the next call read again
+        if self._info is not None and self._info[0] == state:
+            return self._info[1]
+        info = self._read_info()
+        self._info = (state, info)
+        return info
+
+    def _read_info(self) -> StoreInfo:
         with self.reader() as con:
             if con is None:
                 return StoreInfo(0, None, None, None, None, ())

@@ -23,11 +23,12 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from storage.costs import store_state
+
 if TYPE_CHECKING:
     from storage.home import Home
 
 CACHE_FILE = "figures-cache.json"
-COSTS_COMPANIONS = ("", ".wal")  # costs.duckdb and costs.duckdb.wal
 
 
 @dataclass(frozen=True)
@@ -35,19 +36,6 @@ class Cached:
     figures: dict[str, Any]
     computed_at: datetime
     current: bool  # computed under today's key; False: the stores, config or day changed since
-
-
-def costs_state(costs_path: Path) -> list[list[Any]]:
-    """[name, size, mtime_ns] of the cost store file and its write-ahead log ([] when there is none)."""
-    out = []
-    for suffix in COSTS_COMPANIONS:
-        path = costs_path.with_name(costs_path.name + suffix)
-        try:
-            st = path.stat()
-        except FileNotFoundError:
-            continue
-        out.append([path.name, st.st_size, st.st_mtime_ns])
-    return out
 
 
 def records_digest(home: Home, tables: tuple[str, ...]) -> str:
@@ -75,7 +63,7 @@ def _plain(value: Any) -> Any:
 def cache_key(home: Home, tables: tuple[str, ...]) -> dict[str, Any]:
     config = home.config_path
     return {
-        "costs": costs_state(home.costs_path),
+        "costs": store_state(home.costs_path),
         "records": records_digest(home, tables),
         "config": hashlib.sha256(config.read_bytes()).hexdigest() if config.exists() else None,
         "today": home.clock.today().isoformat(),
