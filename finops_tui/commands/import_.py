@@ -77,6 +77,8 @@ def command(home, paths: tuple[str, ...], fmt: str | None, currency: str | None,
         finally:
             if bar:
                 bar.close()
+    if bar:
+        echo(rate_line(result.load.rows, bar.elapsed()), err=True)
     summary = result.as_dict()
     if as_json:
         echo_json(summary)
@@ -138,19 +140,50 @@ def summary_lines(s: dict[str, Any]) -> list[str]:
     return out
 
 
+def clock_text(seconds: float) -> str:
+    minutes, secs = divmod(int(round(seconds)), 60)
+    return f"{minutes // 60}:{minutes % 60:02d}:{secs:02d}" if minutes >= 60 else f"{minutes}:{secs:02d}"
+
+
+def progress_line(label: str, fraction: float, elapsed: float, width: int = 30) -> str:
+    """One line of the import's progress: phase, bar, percent, time so far and, once a few percent are done,
+    the time left at the pace so far."""
+    fraction = min(max(fraction, 0.0), 1.0)
+    filled = int(fraction * width)
+    line = f"{label[:36]:<36} [{'#' * filled}{'-' * (width - filled)}] {fraction * 100:3.0f}%  {clock_text(elapsed)}"
+    if 0.02 <= fraction < 1.0 and elapsed >= 1.0:
+        line += f", about {clock_text(elapsed * (1 - fraction) / fraction)} left"
+    return line
+
+
+def rate_line(rows: int, seconds: float) -> str:
+    return f"{rows:,} rows in {seconds:.1f} s ({rows / max(seconds, 1e-9):,.0f} rows/s)"
+
+
 class _Bar:
-    """A progress bar on stderr, fed by the importer's (message, fraction) callbacks."""
+    """Progress on stderr (a terminal only), fed by the importer's (message, fraction) callbacks; the line is
+    redrawn at most 4 times a second."""
 
     def __init__(self) -> None:
-        self._bar = click.progressbar(length=1000, label="importing", file=sys.stderr, width=30)
-        self._bar.__enter__()
-        self._done = 0
+        import time
+
+        self._now = time.monotonic
+        self.started = self._now()
+        self._label, self._fraction, self._drawn, self._width = "importing", 0.0, 0.0, 0
 
     def update(self, message: str, fraction: float) -> None:
-        self._bar.label = message[:40].ljust(40)
-        step = int(fraction * 1000) - self._done
-        self._bar.update(max(step, 0))
-        self._done += max(step, 0)
+        self._label, self._fraction = message, max(fraction, self._fraction)
+        now = self._now()
+        if now - self._drawn >= 0.25 or fraction >= 1.0:
+            self._drawn = now
+            line = progress_line(self._label, self._fraction, now - self.started)
+            sys.stderr.write("\r" + line.ljust(self._width))
+            sys.stderr.flush()
+            self._width = len(line)
+
+    def elapsed(self) -> float:
+        return self._now() - self.started
 
     def close(self) -> None:
-        self._bar.__exit__(None, None, None)
+        sys.stderr.write("\r" + " " * self._width + "\r")
+        sys.stderr.flush()
