@@ -214,7 +214,7 @@ class CostStore:
     # -- information ------------------------------------------------------------------------------------
     def info(self) -> StoreInfo:
         """Rows, days, currency, last import and providers. Read once per state of the file in a process
-        (a command asks from several rituals; each read is a connection and four scans): every load,
+        (a command asks from several rituals; each read is a connection and five statements): every load,
         removal, sync or retag rewrites the file, and a read never does (see ``store_state``)."""
         state = store_state(self.path)  # taken first: a write landing meanwhile makes the next call read again
         if self._info is not None and self._info[0] == state:
