@@ -74,7 +74,8 @@ def test_an_endpoint_that_never_answers_fails_each_data_set_within_its_deadline(
     assert all("deadline" in (d.reason or "") and "aws.dataset_deadline_s" in (d.reason or "")
                for d in result.datasets), [d.reason for d in result.datasets]
     assert result.ledger.attempts >= 2 * len(result.datasets)  # retried until the deadline, not one attempt each
-    # Each data set stops at its deadline plus the attempt running then and a retry back-off (and, on a
-    # loaded machine, the creation of its boto3 client).
-    assert elapsed < len(result.datasets) * (deadline + read + 5.0)
+    # Each data set stops at its deadline plus the attempt running then and a retry back-off, and, on a
+    # loaded machine (load 10+ on 2 cores), the creation of its boto3 client, which alone can take seconds.
+    # Without the deadline the retries would go on for minutes; the bound only has to tell those apart.
+    assert elapsed < len(result.datasets) * (deadline + read + 20.0)
     assert stored(home, "SELECT count(*) FROM aws_requests") == [(0,)]  # nothing answered, nothing billed
