@@ -26,13 +26,16 @@ _FREE_TABLES: dict[str, type | tuple[type, ...]] = {
     "unit_economics.per": (int, float),
     "keys": str,  # binding id -> key string(s); the app checks the ids against its bindings
     "explorer.views": dict,
+    "containers.namespaces": str,  # Kubernetes namespace (or ECS service) -> team
+    "containers.labels": str,  # "LABEL=VALUE" -> team
 }
 _SPLIT_METHODS = ("proportional", "even", "fixed")
 THEMES = ("dark", "light", "high-contrast")
 
 
 # The explorer's vocabulary (checked here so a saved view with a typo fails when the config loads).
-EXPLORER_DIMENSIONS = ("team", "account", "service", "region", "charge_category", "resource")
+EXPLORER_DIMENSIONS = ("team", "account", "service", "region", "charge_category", "resource", "cluster",
+                       "namespace")
 EXPLORER_GRAINS = ("day", "week", "month")
 EXPLORER_COSTS = {"effective": "EffectiveCost", "billed": "BilledCost", "list": "ListCost"}
 EXPLORER_PRESETS = ("last_7_days", "last_30_days", "last_90_days", "month_to_date", "last_month",
@@ -167,7 +170,7 @@ def filter_text(dimension: str, values: tuple[str, ...]) -> str:
 
 def explorer_dimension(raw: str, taxonomy: Taxonomy) -> str:
     """A group-by or filter dimension in its one spelling: a built-in one (team, account, service, region,
-    charge_category, resource), ``tag:KEY`` (the key folded and aliased), or a bare taxonomy key (read as
+    charge_category, resource, cluster, namespace), ``tag:KEY`` (a Kubernetes label is a tag of its pods) (the key folded and aliased), or a bare taxonomy key (read as
     its tag). The built-in names win over tag keys of the same name (``tag:service`` is the tag)."""
     name = raw.strip()
     folded = name.lower().replace("-", "_").replace(" ", "_")
@@ -232,6 +235,43 @@ def build_view(*, group_by: list[str], filters: list[str], excludes: list[str], 
                         granularity, cost)
 
 
+IDLE_SPLITS = ("proportional", "platform")
+
+
+@dataclass(frozen=True)
+class ContainersConfig:
+    """How the cost of shared Kubernetes / ECS nodes is allocated from CUR 2.0 split cost allocation data:
+    who pays a node's unused capacity (``proportional``: each pod its share, as AWS splits it; ``platform``:
+    ``platform_team`` keeps it whole), and which team a pod's namespace (an ECS task's service) or a
+    Kubernetes label value (``(label, value)``) belongs to. A pod's own allocation-key label wins over both."""
+
+    idle: str = "proportional"
+    platform_team: str = "platform"
+    namespaces: dict[str, str] = field(default_factory=dict)
+    labels: dict[tuple[str, str], str] = field(default_factory=dict)
+
+
+def _containers(ct: dict[str, Any], where: str) -> ContainersConfig:
+    if ct["idle"] not in IDLE_SPLITS:
+        raise ConfigError(f"{where}: key 'containers.idle' must be one of {', '.join(IDLE_SPLITS)}, "
+                          f"got {ct['idle']!r}")
+    platform = ct["platform_team"].strip()
+    if ct["idle"] == "platform" and not platform:
+        raise ConfigError(f"{where}: key 'containers.platform_team' must name a team when idle is \"platform\"")
+    namespaces = {}
+    for ns, team in ct["namespaces"].items():
+        if not ns.strip() or not team.strip():
+            raise ConfigError(f"{where}: key 'containers.namespaces.{ns}' must map a namespace to a team name")
+        namespaces[ns.strip()] = team.strip()
+    labels: dict[tuple[str, str], str] = {}
+    for text, team in ct["labels"].items():
+        label, sep, value = text.partition("=")
+        if not sep or not label.strip() or not value.strip() or not team.strip():
+            raise ConfigError(f"{where}: key 'containers.labels.\"{text}\"' must be \"LABEL=VALUE\" = \"team\"")
+        labels[(fold_key(label), value.strip())] = team.strip()
+    return ContainersConfig(ct["idle"], platform, namespaces, labels)
+
+
 @dataclass(frozen=True)
 class NotifyConfig:
     preread_days: int = 3
@@ -265,6 +305,7 @@ class Config:
     keys: dict[str, str] = field(default_factory=dict)  # the app's keymap: binding id -> keys
     explorer_views: dict[str, ExplorerView] = field(default_factory=dict)
     aws: AwsConfig = field(default_factory=AwsConfig)
+    containers: ContainersConfig = field(default_factory=ContainersConfig)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -392,7 +433,7 @@ def _build(data: dict[str, Any], where: str, source: Path | None) -> Config:
                   _notify(data["notify"], where), theme, keys,
                   _explorer_views(data["explorer"]["views"], where, taxonomy),
                   AwsConfig(float(aws["connect_timeout_s"]), float(aws["read_timeout_s"]),
-                            float(aws["dataset_deadline_s"])))
+                            float(aws["dataset_deadline_s"])), _containers(data["containers"], where))
 
 
 def _notify(nt: dict[str, Any], where: str) -> NotifyConfig:

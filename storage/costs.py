@@ -18,7 +18,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from storage.config import Taxonomy
+from storage.config import ContainersConfig, Taxonomy
 from storage.schema import COST_COLUMNS, TAG_SETS, create_schema, taxonomy_signature
 from storage.tag_sets import tag_set_key
 from storage.tags import tag_column
@@ -147,10 +147,11 @@ class CostStore:
     """The DuckDB cost file of one home. Cheap to construct; every method opens and closes its own
     connection."""
 
-    def __init__(self, path: Path, taxonomy: Taxonomy) -> None:
+    def __init__(self, path: Path, taxonomy: Taxonomy, containers: ContainersConfig | None = None) -> None:
         self.path = Path(path)
         self.taxonomy = taxonomy
         self._info: tuple[list[list[Any]], StoreInfo] | None = None
+        self.containers = containers or ContainersConfig()
 
     # -- connections ------------------------------------------------------------------------------------
     def exists(self) -> bool:

@@ -157,7 +157,7 @@ class Home:
     def costs(self) -> CostStore:  # imported here: a records-only command never loads the cost store
         from storage.costs import CostStore
 
-        return CostStore(self.costs_path, self.config.taxonomy)
+        return CostStore(self.costs_path, self.config.taxonomy, self.config.containers)
 
     @property
     def records_url(self) -> str:

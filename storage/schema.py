@@ -76,6 +76,20 @@ FOCUS_COLUMNS: dict[str, str] = {
     "x_CommitmentStart": "TIMESTAMP",
     "x_CommitmentEnd": "TIMESTAMP",
     "x_CommitmentHourly": "DOUBLE",
+    # CUR 2.0 split cost allocation data (storage.sources.cur): the rows of Kubernetes pods and ECS tasks on
+    # EC2 nodes carry these and no cost of their own (the node's row already has it); the allocation view
+    # (storage.cost_queries.containers) hands the node's cost to them.
+    "x_SplitParentResourceId": "VARCHAR",
+    "x_SplitCost": "DOUBLE",
+    "x_SplitUnusedCost": "DOUBLE",
+    "x_SplitNetSplitCost": "DOUBLE",
+    "x_SplitNetUnusedCost": "DOUBLE",
+    "x_SplitUsage": "DOUBLE",
+    "x_SplitUsageRatio": "DOUBLE",
+    "x_SplitReservedUsage": "DOUBLE",
+    "x_SplitActualUsage": "DOUBLE",
+    "x_ContainerCluster": "VARCHAR",
+    "x_ContainerNamespace": "VARCHAR",
     "x_Extras": "VARCHAR",
 }
 # Made once at load: the charge day, and which import wrote the row. The folded tag map of each distinct

@@ -38,7 +38,7 @@ def allocation_costs(store: CostStore, account_teams: Mapping[str, str], start: 
     with store.reader() as con:
         if con is None:
             return 0.0, 0.0, 0.0
-        create_rules(con, account_teams)
+        create_rules(con, account_teams, store)
         if reads_tag_costs(con, store, start, end):
             _value, how = tag_costs_allocation_sql(store)
             row = con.execute(
@@ -83,7 +83,7 @@ def sweep_data(store: CostStore, account_teams: Mapping[str, str], start: date, 
     with store.reader() as con:
         if con is None:
             return None
-        create_rules(con, account_teams)
+        create_rules(con, account_teams, store)
         if reads_tag_costs(con, store, start, end):
             return _tag_cost_sweep(con, store, start, end, key_prefix, trend_weeks)
         tax = store.taxonomy
@@ -185,7 +185,7 @@ def fix_costs(store: CostStore, account_teams: Mapping[str, str], start: date, e
     with store.reader() as con:
         if con is None:
             return None
-        create_rules(con, account_teams)
+        create_rules(con, account_teams, store)
         _value, how = allocation_sql(con, store)
         cats = sql_list(charge_categories)
         found = con.execute(f"SELECT count(*) > 0 FROM line_items WHERE charge_date >= ? AND charge_date < ? "

@@ -44,7 +44,7 @@ def anomaly_series(store: CostStore, account_teams: Mapping[str, str], only: tup
     with store.reader() as con:
         if con is None:
             return pd.DataFrame({"dimension": [], "value": [], "day": [], "cost": []})
-        create_rules(con, account_teams)
+        create_rules(con, account_teams, store)
         base = _base_sql(con, store)
         if only is not None:
             col = only[0] if only[0] in SERIES_DIMENSIONS else None
@@ -82,7 +82,7 @@ def root_cause_contributions(store: CostStore, account_teams: Mapping[str, str],
     with store.reader() as con:
         if con is None:
             return pd.DataFrame({c: [] for c in columns})
-        create_rules(con, account_teams)
+        create_rules(con, account_teams, store)
         con.execute("CREATE TEMP TABLE _cases (i INTEGER, dim VARCHAR, val VARCHAR, lo DATE, hi DATE)")
         con.executemany("INSERT INTO _cases VALUES (?, ?, ?, ?, ?)",
                         [[i, d, v, lo, hi] for i, (d, v, lo, hi) in enumerate(cases)])

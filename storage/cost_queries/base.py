@@ -27,8 +27,9 @@ if TYPE_CHECKING:
 
 LINE_ITEMS = "line_items"
 AWS_TAG_COSTS = "aws_tag_costs"
-# Line items joined to the account rules (``create_rules``) as ``r``.
-LINE_ITEMS_WITH_RULES = "line_items LEFT JOIN _rules r ON r.account_id = line_items.SubAccountId"
+# Line items as allocation reads them (``containers._items``: a shared cluster's node cost handed to its pods),
+# joined to the account rules (``create_rules``) as ``r``.
+LINE_ITEMS_WITH_RULES = "_items line_items LEFT JOIN _rules r ON r.account_id = line_items.SubAccountId"
 TAG_COSTS_WITH_RULES = f"{AWS_TAG_COSTS} t LEFT JOIN _rules r ON r.account_id = t.account_id"
 
 
@@ -42,11 +43,17 @@ def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     return bool(row and row[0])
 
 
-def create_rules(con: duckdb.DuckDBPyConnection, account_teams: Mapping[str, str]) -> None:
-    """The account -> team rules as this connection's temporary table ``_rules`` (account_id, team).
+def create_rules(con: duckdb.DuckDBPyConnection, account_teams: Mapping[str, str],
+                 store: CostStore | None = None) -> None:
+    """The account -> team rules as this connection's temporary table ``_rules`` (account_id, team), and
+    the temporary view ``_items`` that ``LINE_ITEMS_WITH_RULES`` reads (``containers``: with ``store``, a
+    shared cluster's node cost handed to its pods; without, the line items as they are).
 
     A temporary table rather than a registered pandas frame: DuckDB's pandas scan can race when two threads
     (two screens' workers) register frames at once."""
+    from storage.cost_queries.containers import create_items
+
+    create_items(con, store)
     con.execute("CREATE TEMP TABLE _rules (account_id VARCHAR, team VARCHAR)")
     if account_teams:
         con.executemany("INSERT INTO _rules VALUES (?, ?)", [[a, t] for a, t in account_teams.items()])
@@ -67,13 +74,24 @@ def key_sql(con: duckdb.DuckDBPyConnection, store: CostStore, key: str) -> str:
 
 def allocation_sql(con: duckdb.DuckDBPyConnection, store: CostStore) -> tuple[str, str]:
     """SQL expressions (over ``LINE_ITEMS_WITH_RULES``) for the row's allocation value and how it was
-    allocated ('tag', 'rule' or NULL)."""
+    allocated ('tag', 'rule' or NULL).
+
+    A pod's share of a shared node (``containers``) is allocated as any row, its own labels being its tags,
+    with the containers config's label and namespace rules before the account's; a node's idle share kept
+    by the platform team (``idle = "platform"``) is that team's, by rule."""
+    from storage.cost_queries.containers import pod_rule_sql
+
     key = store.taxonomy.allocation_key
     tag = key_sql(con, store, key)
     cost_category = f"NULLIF(TRIM(json_extract_string(x_CostCategories, {json_path(key)})), '')"
-    rule = f"coalesce(r.team, {cost_category})"
+    pod_rule = pod_rule_sql(con, store)
+    rule = f"coalesce({pod_rule + ', ' if pod_rule else ''}r.team, {cost_category})"
     value = f"coalesce({tag}, {rule})"
     how = f"CASE WHEN {tag} IS NOT NULL THEN 'tag' WHEN {rule} IS NOT NULL THEN 'rule' END"
+    if pod_rule and store.containers.idle == "platform":
+        idle = "_container = 'idle'"
+        value = f"CASE WHEN {idle} THEN {sql_string(store.containers.platform_team)} ELSE {value} END"
+        how = f"CASE WHEN {idle} THEN 'rule' ELSE {how} END"
     return value, how
 
 

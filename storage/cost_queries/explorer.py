@@ -4,7 +4,9 @@ day, week or month granularity, with include and exclude filters.
 Dimensions (``storage.config.explorer_dimension`` gives their one spelling): ``team`` is the allocation value
 (``storage.cost_queries.base.allocation_sql``: the allocation tag, else the account's owning team or a cost
 category, the one definition showback and the sweep use); ``account``, ``service``, ``region``,
-``charge_category`` and ``resource`` are the FOCUS columns; ``tag:KEY`` is the key's normalised tag value.
+``charge_category`` and ``resource`` are the FOCUS columns; ``cluster`` and ``namespace`` are a shared
+Kubernetes / ECS cluster's and a pod's (CUR 2.0 split cost allocation data, ``containers``); ``tag:KEY`` is the
+key's normalised tag value (a pod's Kubernetes labels are its tags).
 A row without a value groups as NULL and is matched by the filter value ``(none)``.
 
 Every charge category counts; the cost column is EffectiveCost unless BilledCost or ListCost is asked for.
@@ -27,7 +29,9 @@ if TYPE_CHECKING:
 
 NO_VALUE = "(none)"
 _COLUMNS = {"account": "SubAccountId", "service": "ServiceName", "region": "RegionId",
-            "charge_category": "ChargeCategory", "resource": "ResourceId"}
+            "charge_category": "ChargeCategory", "resource": "ResourceId",
+            # A shared cluster's spend (storage.cost_queries.containers): its nodes' cost, and a pod's share.
+            "cluster": "_cluster", "namespace": "x_ContainerNamespace"}
 Filters = Sequence[tuple[str, Sequence[str]]]
 
 
@@ -72,7 +76,7 @@ def explorer_costs(store: CostStore, account_teams: Mapping[str, str], start: da
     with store.reader() as con:
         if con is None:
             return pd.DataFrame(columns=columns)
-        create_rules(con, account_teams)
+        create_rules(con, account_teams, store)
         known: dict[str, str] = {}  # each dimension's SQL once: reading the store's layout costs a query
 
         def sql_of(dimension: str) -> str:

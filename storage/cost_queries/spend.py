@@ -60,7 +60,7 @@ def showback_costs(store: CostStore, account_teams: Mapping[str, str], shared_ac
     with store.reader() as con:
         if con is None:
             return pd.DataFrame(columns=SHOWBACK_COLUMNS)
-        create_rules(con, account_teams)
+        create_rules(con, account_teams, store)
         period = "date_trunc('month', charge_date)" if grain == "month" else "charge_date"
         if reads_tag_costs(con, store, start, end):
             value, _how = tag_costs_allocation_sql(store)
@@ -125,7 +125,7 @@ def team_service_months(store: CostStore, account_teams: Mapping[str, str], firs
     with store.reader() as con:
         if con is None:
             return pd.DataFrame(columns=TEAM_MONTH_COLUMNS)
-        create_rules(con, account_teams)
+        create_rules(con, account_teams, store)
         if reads_tag_costs(con, store, first, end):
             value, _how = tag_costs_allocation_sql(store)
             frame = con.execute(

@@ -40,6 +40,15 @@ region from its own columns. The mapping (CUR 2.0 column -> FOCUS column):
 - savings_plan_start_time / _end_time, else reservation_start_time / _end_time -> x_CommitmentStart /
   x_CommitmentEnd; on Savings Plan recurring-fee rows savings_plan_total_commitment_to_date divided by the
   line item's hours -> x_CommitmentHourly (reservations carry no hourly dollar commitment in CUR: null).
+- Split cost allocation data (``split_line_item_*``): the rows of Kubernetes pods and ECS tasks on EC2
+  nodes (line_item_operation ``EKSPod-EC2`` / ``ECSTask-EC2``) are allocation rows, not charges: the node's
+  own EC2 row carries the instance cost, so their BilledCost, EffectiveCost and ListCost are 0 and their
+  quantities NULL (totals stay the bill's). Their split columns are kept (split_line_item_parent_resource_id
+  -> x_SplitParentResourceId, _split_cost -> x_SplitCost, _unused_cost -> x_SplitUnusedCost, _net_split_cost,
+  _net_unused_cost, _split_usage, _split_usage_ratio, _reserved_usage, _actual_usage -> x_Split...), with
+  x_ContainerCluster (tag ``aws:eks:cluster-name``, else the cluster of the pod or task ARN) and
+  x_ContainerNamespace (tag ``aws:eks:namespace``, else the pod ARN's namespace; for an ECS task the tag
+  ``aws:ecs:serviceName``). Fargate rows are the bill itself and stay charges.
 - Every commitment with a start time is also upserted into the store's commitment_inventory (id, type,
   offering/term/payment description, hourly commitment, start and end dates, term in years, payment option,
   the account of its fee rows, source "cur2"; "cur-legacy" from a legacy CUR).
@@ -64,6 +73,16 @@ SP_ARN = "t.savings_plan_savings_plan_a_r_n"
 RI_ARN = "t.reservation_reservation_a_r_n"
 ARN = f"coalesce({SP_ARN}, {RI_ARN})"
 HOURS = "greatest(1, datediff('hour', t.line_item_usage_start_date, t.line_item_usage_end_date))"
+OP = "t.line_item_operation"
+# A pod's or task's split row on an EC2 node: an allocation of the node's cost, never a charge of its own.
+POD = f"({OP} IN ('EKSPod-EC2', 'ECSTask-EC2') AND t.split_line_item_parent_resource_id IS NOT NULL)"
+SPLIT_COLUMNS = {
+    "x_SplitParentResourceId": "split_line_item_parent_resource_id", "x_SplitCost": "split_line_item_split_cost",
+    "x_SplitUnusedCost": "split_line_item_unused_cost", "x_SplitNetSplitCost": "split_line_item_net_split_cost",
+    "x_SplitNetUnusedCost": "split_line_item_net_unused_cost", "x_SplitUsage": "split_line_item_split_usage",
+    "x_SplitUsageRatio": "split_line_item_split_usage_ratio",
+    "x_SplitReservedUsage": "split_line_item_reserved_usage", "x_SplitActualUsage": "split_line_item_actual_usage",
+}
 UNUSED = (f"CASE {TYPE} WHEN 'SavingsPlanRecurringFee' THEN coalesce(t.savings_plan_total_commitment_to_date, 0)"
           " - coalesce(t.savings_plan_used_commitment, 0) WHEN 'RIFee' THEN "
           "coalesce(t.reservation_unused_amortized_upfront_fee_for_billing_period, 0) + "
@@ -111,18 +130,22 @@ def _common() -> dict[str, str]:
     }
 
 
+def _not_pod(expr: str, pod_value: str = "0") -> str:
+    return f"CASE WHEN {POD} THEN {pod_value} ELSE {expr} END"
+
+
 def _line_items() -> dict[str, str]:
     return {
         **_common(),
-        "BilledCost": "t.line_item_unblended_cost",
-        "EffectiveCost": (
+        "BilledCost": _not_pod("t.line_item_unblended_cost"),
+        "EffectiveCost": _not_pod(
             f"CASE {TYPE} WHEN 'SavingsPlanCoveredUsage' THEN t.savings_plan_savings_plan_effective_cost "
             "WHEN 'DiscountedUsage' THEN t.reservation_effective_cost "
             "WHEN 'SavingsPlanNegation' THEN 0 WHEN 'SavingsPlanUpfrontFee' THEN 0 "
             "WHEN 'SavingsPlanRecurringFee' THEN 0 WHEN 'RIFee' THEN 0 "
             f"WHEN 'Fee' THEN CASE WHEN {RI_ARN} IS NOT NULL THEN 0 ELSE t.line_item_unblended_cost END "
             "ELSE t.line_item_unblended_cost END"),
-        "ListCost": f"CASE WHEN {TYPE} = 'SavingsPlanNegation' THEN 0 ELSE t.pricing_public_on_demand_cost END",
+        "ListCost": _not_pod(f"CASE WHEN {TYPE} = 'SavingsPlanNegation' THEN 0 ELSE t.pricing_public_on_demand_cost END"),
         "ChargeCategory": (
             f"CASE WHEN {TYPE} IN ('Usage', 'DiscountedUsage', 'SavingsPlanCoveredUsage', 'SavingsPlanNegation')"
             f" THEN 'Usage' WHEN {TYPE} IN ('Fee', 'RIFee', 'SavingsPlanRecurringFee', 'SavingsPlanUpfrontFee')"
@@ -140,10 +163,34 @@ def _line_items() -> dict[str, str]:
                                      "THEN 'Used' END"),
         "ResourceId": "t.line_item_resource_id",
         "ChargeDescription": "t.line_item_line_item_description",
-        "ConsumedQuantity": "t.line_item_usage_amount",
+        "ConsumedQuantity": _not_pod("t.line_item_usage_amount", "NULL"),
         "ConsumedUnit": "t.pricing_unit",
-        "PricingQuantity": "t.line_item_usage_amount",
+        "PricingQuantity": _not_pod("t.line_item_usage_amount", "NULL"),
         "PricingUnit": "t.pricing_unit",
+        **{name: f"t.{col}" for name, col in SPLIT_COLUMNS.items()},
+    }
+
+
+def _tag(tags: str, *keys: str) -> str:
+    """The first non-empty value of ``keys`` in the Tags JSON text ``tags``."""
+    return "coalesce(" + ", ".join(f"NULLIF(TRIM(json_extract_string({tags}, '$.\"{k}\"')), '')"
+                                   for k in keys) + ")"
+
+
+def container_columns(tags: str) -> dict[str, str]:
+    """x_ContainerCluster and x_ContainerNamespace of pod and task rows, from the Tags expression ``tags``
+    (the CUR 2.0 map and the Athena delivery spell ``aws:eks:namespace`` as ``aws_eks_namespace``, which the
+    tag mapping makes ``aws:eks_namespace``; the slash delivery keeps it) or else from the ARN
+    (``arn:aws:eks:REGION:ACCOUNT:pod/CLUSTER/NAMESPACE/POD/UID``, ``...:task/CLUSTER/TASK``)."""
+    arn = "t.line_item_resource_id"
+    part = lambda i: f"NULLIF(split_part({arn}, '/', {i}), '')"  # noqa: E731 - a one-line SQL helper
+    cluster = _tag(tags, "aws:eks:cluster-name", "aws:eks_cluster_name", "aws:ecs:clusterName",
+                   "aws:ecs_cluster_name")
+    return {
+        "x_ContainerCluster": f"CASE WHEN {POD} THEN coalesce({cluster}, {part(2)}) END",
+        "x_ContainerNamespace": (f"CASE WHEN {POD} AND {OP} = 'EKSPod-EC2' THEN coalesce("
+                                 f"{_tag(tags, 'aws:eks:namespace', 'aws:eks_namespace')}, {part(3)}) "
+                                 f"WHEN {POD} THEN {_tag(tags, 'aws:ecs:serviceName', 'aws:ecs_service_name')} END"),
     }
 
 
@@ -197,8 +244,24 @@ def branches(common: dict[str, str | None] | None = None) -> list[tuple[dict[str
         merged: dict[str, str | None] = {**exprs, **(common or {})}
         return {k: v for k, v in merged.items() if v is not None}
 
-    return [(fit(_line_items()), None),
+    items = fit(_line_items())
+    items.update(container_columns(items.get("Tags", "CAST(NULL AS VARCHAR)")))
+    return [(items, None),
             (fit(_unused_rows()), f"{TYPE} IN ('SavingsPlanRecurringFee', 'RIFee') AND ({UNUSED}) <> 0")]
+
+
+def quiet_split(absent: list[str], present: list[str]) -> list[str]:
+    """``absent`` without the split cost allocation columns when the file has none of them (an export
+    without split cost allocation data is not missing anything)."""
+    if any(c.startswith("split_line_item_") for c in present):
+        return absent
+    return [c for c in absent if not c.startswith("split_line_item_")]
+
+
+def pods_sql() -> str:
+    """A SELECT over the typed ``t`` counting the pod and task split rows and their unblended cost (which
+    is not added to the totals)."""
+    return f"SELECT count(*), coalesce(sum(t.line_item_unblended_cost), 0) FROM t WHERE {POD}"
 
 
 def mapping(raw: RawFile) -> Mapping:
@@ -206,8 +269,9 @@ def mapping(raw: RawFile) -> Mapping:
     if missing:
         raise LoadError([LoadProblem(missing_columns(raw.columns, "cur2", missing), raw.name)])
     known = set(NEEDS)
-    absent = [c for c in NEEDS if raw.find(c) is None]
+    absent = quiet_split([c for c in NEEDS if raw.find(c) is None], [c for c in NEEDS if raw.find(c) is not None])
     ignored = [c for c in raw.columns if c.lower() not in known]
     has_terms = raw.find("savings_plan_start_time") or raw.find("reservation_start_time")
     return Mapping(format="cur2", needs=dict(NEEDS), branches=branches(), absent=absent, ignored=ignored,
-                   commitments_sql=commitments_sql("cur2") if has_terms else None)
+                   commitments_sql=commitments_sql("cur2") if has_terms else None,
+                   pods_sql=pods_sql() if raw.find("split_line_item_parent_resource_id") else None)

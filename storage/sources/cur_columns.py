@@ -32,7 +32,14 @@ COLUMNS: dict[str, str] = {
     "reservation/ReservationARN": "text", "reservation/EffectiveCost": "num",
     "reservation/UnusedAmortizedUpfrontFeeForBillingPeriod": "num", "reservation/UnusedRecurringFee": "num",
     "reservation/StartTime": "ts", "reservation/EndTime": "ts",
+    **{f"splitLineItem/{name}": kind for name, kind in {
+        "ParentResourceId": "text", "SplitCost": "num", "UnusedCost": "num", "NetSplitCost": "num",
+        "NetUnusedCost": "num", "SplitUsage": "num", "SplitUsageRatio": "num", "ReservedUsage": "num",
+        "ActualUsage": "num"}.items()},
 }
+# The split cost allocation columns (only in an export that includes split cost allocation data): a file
+# without any of them is not told they are absent.
+SPLIT_PREFIX = "splitLineItem/"
 # Only in CUR 2.0: the account names and the four map columns (which the legacy CUR spreads over columns).
 CUR2_ONLY: dict[str, str] = {
     "bill_payer_account_name": "text", "line_item_usage_account_name": "text",

@@ -90,7 +90,8 @@ def mapping(raw: RawFile, fmt: str = "cur-legacy") -> Mapping:
     }
     used = set(aliases.values()) | {col for _key, col in (*tags, *categories)}
     ignored = [raw.label(c) for c in raw.columns if c not in used]
-    absent = [shown(name) for name in WANTED if name not in aliases]
+    absent = [shown(name) for name in cur.quiet_split([n for n in WANTED if n not in aliases], list(aliases))]
     has_terms = "savings_plan_start_time" in aliases or "reservation_start_time" in aliases
     return Mapping(format=fmt, needs=needs, branches=cur.branches(common), absent=absent, ignored=ignored,
-                   commitments_sql=cur.commitments_sql(SOURCE) if has_terms else None, aliases=aliases)
+                   commitments_sql=cur.commitments_sql(SOURCE) if has_terms else None, aliases=aliases,
+                   pods_sql=cur.pods_sql() if "split_line_item_parent_resource_id" in aliases else None)

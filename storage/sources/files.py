@@ -62,6 +62,7 @@ class Mapping:
     supplied: list[str] = field(default_factory=list)  # mandatory columns absent, filled by --billing-account/--currency
     value_checks: list[Any] = field(default_factory=list)  # focus_values.ValueCheck over the typed rows
     contracts_sql: str | None = None  # SELECT over t with the contract_commitments columns (no line items)
+    pods_sql: str | None = None  # SELECT over t: count and unblended cost of container split rows (cur.py)
 
 
 @dataclass
@@ -266,6 +267,13 @@ def stage_file(staging: Staging, raw: RawFile, mapping: Mapping) -> int:
         rows = staging.append_sql(f"WITH {cte} " + " UNION ALL BY NAME ".join(selects), lazy=raw.kind == "parquet")
         if rows and mapping.commitments_sql:
             staging.stage_commitments(f"WITH {cte} {mapping.commitments_sql}")
+        if rows and mapping.pods_sql:
+            pods, dropped = one_row(con, f"WITH {cte} {mapping.pods_sql}")
+            if pods:
+                staging.notes.append(
+                    f"{raw.name}: {pods:,} Kubernetes pod / ECS task split-cost row{'s' if pods != 1 else ''} "
+                    "(EKSPod-EC2, ECSTask-EC2) kept as allocation rows: their nodes' EC2 rows carry the cost, so "
+                    f"they add nothing to the totals ({float(dropped):,.2f} unblended on them not counted)")
     except READ_ERRORS(duckdb) as exc:
         raise LoadError([duckdb_problem(raw.path, exc)]) from exc
     if rows == 0:
