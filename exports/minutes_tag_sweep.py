@@ -119,6 +119,15 @@ def appendix(ctx: MinutesContext) -> list[tuple[str, str]]:
         out.append(("Unallocated spend by service", rows_table(ctx, "unallocated_by_service",
                                                                 n["unallocated_by_service"], [
             ("service", "service"), ("unallocated_cost", "unallocated"), ("share_pct", "share of the leak")])))
+    if n.get("clusters"):
+        out.append(("Shared clusters (pods and idle nodes)", rows_table(ctx, "clusters", n["clusters"], [
+            ("cluster", "cluster"), ("nodes", "nodes"), ("pods", "pods"), ("cost", "node spend"),
+            ("allocated_cost", "allocated"), ("coverage_pct", "coverage"), ("idle_cost", "idle"),
+            ("idle_pct", "idle share")])))
+    if n.get("cluster_namespaces"):
+        out.append(("Cluster spend by namespace", rows_table(ctx, "cluster_namespaces", n["cluster_namespaces"], [
+            ("cluster", "cluster"), ("namespace", "namespace"), ("team", "team"), ("how", "how"),
+            ("cost", "spend"), ("idle_cost", "of which idle")])))
     if n.get("by_team"):
         out.append(("Spend by team", rows_table(ctx, "by_team", n["by_team"], [
             ("team", "team"), ("cost", "spend"), ("share_pct", "share"), ("by_tag_pct", "by tag"),

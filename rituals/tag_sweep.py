@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from rituals.allocation import Coverage
 from rituals.runs import stable_floats
 from storage.cost_queries import AWS_TAG_COSTS, sweep_data
+from storage.cost_queries.containers import cluster_costs
 from storage.costs import CostStore
 
 if TYPE_CHECKING:
@@ -58,6 +59,10 @@ class SweepFrames:
     values: pd.DataFrame  # key, value, cost (normalised keys, values as spelled)
     source: str = "line_items"  # or AWS_TAG_COSTS (AWS sync data only)
     by_key: dict[str, float | None] | None = None  # each key's coverage, when rows cannot tell it
+    # Shared Kubernetes / ECS clusters (storage.cost_queries.containers.cluster_costs): per cluster, and per
+    # cluster and namespace; empty without split cost allocation data.
+    clusters: pd.DataFrame | None = None
+    namespaces: pd.DataFrame | None = None
 
 
 def _empty_frames(start: date, end: date, keys: tuple[str, ...]) -> SweepFrames:
@@ -85,7 +90,8 @@ def load_frames(store: CostStore, account_teams: dict[str, str], start: date, en
         by_key = {k: None if total is None else pct_of(tagged, total) for k, (tagged, total) in data.key_shares.items()}
         return SweepFrames(start, end, rows, data.trend, data.values, source=data.source, by_key=by_key)
     values = data.values[data.values["value"].notna()].reset_index(drop=True)
-    return SweepFrames(start, end, rows, data.trend, values)
+    clusters, namespaces = cluster_costs(store, account_teams, start, end, charge_categories or tax.charge_categories)
+    return SweepFrames(start, end, rows, data.trend, values, clusters=clusters, namespaces=namespaces)
 
 
 # -- the figures ------------------------------------------------------------------------------------------
@@ -258,6 +264,26 @@ def variants(values: pd.DataFrame, allowed: dict[str, tuple[str, ...]] | None = 
     return frame_out.sort_values(["key", "cost"], ascending=[True, False], kind="stable").reset_index(drop=True)
 
 
+def cluster_rows(frames: SweepFrames) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Per shared cluster: its nodes' spend, how much of it reached a team through its pods (or, with the
+    platform idle split, the platform team's idle share), and the nodes' idle (unused) capacity; and per
+    cluster and namespace, its team and spend (a namespace without a team is the fix to make)."""
+    clusters: list[dict[str, Any]] = []
+    for r in ([] if frames.clusters is None else frames.clusters.to_dict("records")):
+        cost, allocated = float(r["cost"]), float(r["allocated_cost"])
+        clusters.append({"cluster": r["cluster"], "nodes": int(r["nodes"]), "pods": int(r["pods"]), "cost": cost,
+                         "pod_cost": float(r["pod_cost"]), "idle_cost": float(r["idle_cost"]),
+                         "idle_pct": pct_of(float(r["idle_cost"]), cost), "allocated_cost": allocated,
+                         "unallocated_cost": cost - allocated, "coverage_pct": pct_of(allocated, cost),
+                         "by_tag_cost": float(r["by_tag_cost"]), "by_rule_cost": float(r["by_rule_cost"])})
+    spaces = [{"cluster": r["cluster"], "namespace": None if r["namespace"] != r["namespace"] else r["namespace"],
+               "team": None if r["team"] != r["team"] else r["team"],
+               "how": None if r["how"] != r["how"] else r["how"], "cost": float(r["cost"]),
+               "idle_cost": float(r["idle_cost"])}
+              for r in ([] if frames.namespaces is None else frames.namespaces.to_dict("records"))]
+    return clusters, spaces
+
+
 def unused_commitment(rows: pd.DataFrame) -> tuple[float, float]:
     """Unused-commitment spend in the window and how much of it is allocated."""
     part = rows[rows["unused"].astype(bool)]
@@ -303,6 +329,7 @@ class Sweep:
         self.top_unallocated = unallocated_resources(detail, self.account_teams, self.teams)
         self.variants = variants(self.frames.values, self.allowed)
         self.unused_cost, self.unused_allocated = unused_commitment(rows)
+        self.clusters, self.cluster_namespaces = cluster_rows(self.frames)
 
     @property
     def source_note(self) -> str | None:
@@ -363,5 +390,7 @@ class Sweep:
             "variants": records(self.variants),
             "unused_commitment": unused,
             "fix_checks": list(self.fix_checks),
+            "clusters": self.clusters,
+            "cluster_namespaces": self.cluster_namespaces,
         })
 

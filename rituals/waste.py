@@ -6,6 +6,8 @@ billing data) / total spend. The rules and their parameters are data (``[waste]`
 - idle load balancers: load balancers billed for their hours with no traffic units or processed bytes;
 - weekend running: non-production resources (environment tag not a production value) whose average
   weekend day costs at least ``weekend_level`` of their average weekday; their weekend spend counts;
+- idle cluster nodes: the unused capacity of shared Kubernetes / ECS nodes (CUR 2.0 split cost allocation
+  data: AWS's unused cost per pod, scaled to the node's amortised cost), whoever the config says pays it;
 - open clean-up actions: the expected monthly savings of clean-up actions, for the days of the window
   they were open (money the organisation already knows it is wasting).
 
@@ -60,6 +62,12 @@ def weekend_running(home: Home, rules: dict[str, Any], start: date, end: date) -
                  "their weekday level (their weekend spend)", rows)
 
 
+def idle_cluster_nodes(home: Home, start: date, end: date) -> dict[str, Any]:
+    rows = cost_queries.idle_node_costs(home.costs, start, end)
+    return _rule("idle_cluster_nodes", "Unused capacity of shared Kubernetes / ECS nodes (split cost allocation "
+                 "data)", [(node, account, cost) for node, account, cost in rows])
+
+
 def open_cleanups(rules: dict[str, Any], actions: list[Any], done_at: dict[int, datetime], start: date,
                   end: date) -> dict[str, Any]:
     kinds = set(rules.get("cleanup_action_kinds", ["cleanup"]))
@@ -96,7 +104,7 @@ def waste_for(home: Home, rules: dict[str, Any], start: date, end: date, total_c
               "summary": f"{unused:,.2f}" if unused else "found nothing", "items": []}]
     if home.costs.exists():  # rules over billing data need billing data
         found += [idle_addresses(home, rules, start, end), idle_load_balancers(home, rules, start, end),
-                  weekend_running(home, rules, start, end)]
+                  weekend_running(home, rules, start, end), idle_cluster_nodes(home, start, end)]
     found.append(open_cleanups(rules, actions, done_at, start, end))
     waste = sum(r["cost"] for r in found)
     return Measure(_r(waste / total_cost * 100.0), None,

@@ -72,6 +72,12 @@ FIELDS: dict[str, Unit] = {
     **row_fields("fix_checks", ("action_id", "count"), ("title", "text"), ("owner", "text"),
         ("before_unallocated_cost", "money"), ("unallocated_cost", "money"),
         ("moved_cost", "money"), ("verdict_text", "text")),
+    **row_fields("clusters", ("cluster", "text"), ("nodes", "count"), ("pods", "count"), ("cost", "money"),
+        ("pod_cost", "money"), ("idle_cost", "money"), ("idle_pct", "pct"), ("allocated_cost", "money"),
+        ("unallocated_cost", "money"), ("coverage_pct", "pct"), ("by_tag_cost", "money"),
+        ("by_rule_cost", "money")),
+    **row_fields("cluster_namespaces", ("cluster", "text"), ("namespace", "text"), ("team", "text"),
+        ("how", "text"), ("cost", "money"), ("idle_cost", "money")),
     **row_fields("trend", ("week", "text"), ("start", "date"), ("end", "date"), ("total_cost", "money"),
         ("coverage_pct", "pct"), ("by_tag_pct", "pct")),
 }

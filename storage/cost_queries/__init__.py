@@ -11,6 +11,8 @@ one. The SQL is DuckDB's dialect, written once here, grouped by what it serves:
 - ``commitments``: usage against commitments, the stored terms, AWS's own figures;
 - ``contracts``: negotiated contracts (FOCUS Contract Commitment dataset) and what was applied to them;
 - ``waste``: the waste ratio's rules over billing data;
+- ``containers``: shared Kubernetes / ECS clusters from CUR 2.0 split cost allocation data (the ``_items``
+  view allocation reads, each cluster's coverage and its nodes' idle capacity);
 - ``periods``: the billing periods held (per account and provider, with their import), and removing one;
 - ``explorer``: spend grouped by any dimensions, filtered, over a window and the one before it.
 
@@ -41,6 +43,7 @@ from storage.cost_queries.commitments import (
     commitment_usage,
     replace_commitment_inventory,
 )
+from storage.cost_queries.containers import cluster_costs, idle_node_costs
 from storage.cost_queries.contracts import contract_applied, contract_terms
 from storage.cost_queries.explorer import NO_VALUE, explorer_costs
 from storage.cost_queries.periods import NothingToRemove, PeriodKey, billing_periods, remove_period
@@ -56,8 +59,8 @@ from storage.cost_queries.waste import idle_address_costs, idle_load_balancer_co
 __all__ = [
     "AWS_TAG_COSTS", "LINE_ITEMS", "NO_VALUE", "ROOT_CAUSE_DIMENSIONS", "FixCosts", "FixEntity", "NothingToRemove", "PeriodKey",
     "SweepData", "account_names", "allocation_costs", "anomaly_series", "aws_anomaly_rows", "aws_budgets",
-    "aws_commitment_usage", "aws_forecast", "aws_recommendations", "billed_by_billing_period", "billing_periods", "commitment_inventory",
-    "commitment_usage", "contract_applied", "contract_terms", "explorer_costs", "first_import_at", "fix_costs", "idle_address_costs", "idle_load_balancer_costs",
+    "aws_commitment_usage", "aws_forecast", "cluster_costs", "aws_recommendations", "billed_by_billing_period", "billing_periods", "commitment_inventory",
+    "commitment_usage", "contract_applied", "contract_terms", "explorer_costs", "first_import_at", "fix_costs", "idle_address_costs", "idle_node_costs", "idle_load_balancer_costs",
     "remove_period", "replace_commitment_inventory", "root_cause_contributions", "showback_costs", "sweep_data",
     "team_service_months",
     "weekday_weekend_costs",

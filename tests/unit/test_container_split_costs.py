@@ -183,3 +183,45 @@ def test_explorer_groups_by_namespace_and_label(tmp_path: Path) -> None:
     assert got == want
     only = explorer_costs(store, {}, DAY, NEXT, group_by=["cluster"], filters=[("cluster", ["shop"])])
     assert only["cost"].sum() == pytest.approx(NODE_COST)
+
+
+HOME_CONFIG = """\
+[containers]
+idle = "proportional"
+[containers.namespaces]
+search = "search"
+[containers.labels]
+"app=storefront" = "web"
+"""
+
+
+def test_the_sweep_reports_the_cluster_and_the_waste_ratio_counts_its_idle_nodes(tmp_path: Path) -> None:
+    from rituals.tag_fixes import compute_sweep
+    from rituals.waste import waste_for
+    from storage.home import Home
+
+    (tmp_path / "finops-tui.toml").write_text(HOME_CONFIG, encoding="utf-8")
+    home = Home(tmp_path)
+    assert home.costs.containers == CONTAINERS
+    import_files(home.costs, [write_cur(tmp_path / "in" / "cur2.csv")])
+    numbers = compute_sweep(home, DAY, NEXT).as_json()
+    split, unused = split_totals()
+    sandbox = pod_cost("sandbox", "proportional")
+    assert numbers["total_cost"] == pytest.approx(NODE_COST + S3_COST)
+    assert numbers["unallocated_cost"] == pytest.approx(sandbox)
+    [cluster] = numbers["clusters"]
+    assert cluster == {"cluster": "shop", "nodes": 1, "pods": len(PODS), "cost": pytest.approx(NODE_COST),
+                       "pod_cost": pytest.approx(NODE_COST), "idle_cost": pytest.approx(unused),
+                       "idle_pct": pytest.approx(unused / NODE_COST * 100), "allocated_cost": pytest.approx(NODE_COST - sandbox),
+                       "unallocated_cost": pytest.approx(sandbox),
+                       "coverage_pct": pytest.approx((NODE_COST - sandbox) / NODE_COST * 100),
+                       "by_tag_cost": pytest.approx(pod_cost("checkout", "proportional")),
+                       "by_rule_cost": pytest.approx(pod_cost("search", "proportional") + pod_cost("storefront", "proportional"))}
+    teams = {r["namespace"]: (r["team"], r["how"]) for r in numbers["cluster_namespaces"]}
+    assert teams == {"checkout": ("payments", "tag"), "search": ("search", "rule"), "storefront": ("web", "rule"),
+                     "sandbox": (None, None)}
+    waste = waste_for(home, {}, DAY, NEXT, numbers["total_cost"], 0.0, [], {})
+    [idle] = [r for r in waste.detail["rules"] if r["rule"] == "idle_cluster_nodes"]
+    assert idle["cost"] == pytest.approx(unused) and idle["items"][0]["item"] == NODE
+    assert waste.value == pytest.approx(round(unused / (NODE_COST + S3_COST) * 100, 2), abs=0.01)
+    home.close()
