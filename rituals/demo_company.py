@@ -22,6 +22,10 @@ team = {teams}
 [shared_costs]
 method = "proportional"
 shared_accounts = {shared}
+
+# The {cluster} EKS cluster: the namespaces whose pods carry no team label.
+[containers.namespaces]
+{namespaces}
 """
 
 
@@ -75,7 +79,9 @@ def build_demo(path: Path, as_of: date, seed: int = 7, progress: Callable[[str],
         home.close()
     (path / DEMO_MARKER).write_text(json.dumps({"as_of": as_of.isoformat(), "seed": seed}), encoding="utf-8")
     (path / "finops-tui.toml").write_text(DEMO_CONFIG.format(
-        company=demo.COMPANY, teams=json.dumps(list(demo.TEAMS)), shared=json.dumps(list(demo.SHARED_ACCOUNTS))),
+        company=demo.COMPANY, teams=json.dumps(list(demo.TEAMS)), shared=json.dumps(list(demo.SHARED_ACCOUNTS)),
+        cluster=demo.CLUSTER, namespaces="\n".join(f"{json.dumps(ns)} = {json.dumps(team)}"
+                                                    for ns, team in demo.CLUSTER_TEAMS.items())),
         encoding="utf-8")
     home = Home(path, db_url)
     say(f"generating {demo.COMPANY}: 13 months to {as_of.isoformat()}")

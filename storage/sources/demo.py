@@ -2,7 +2,8 @@
 
 Modelled on the reference case of FINOPS-MODEL.md: a Series-B B2B SaaS with 7 teams and 12 accounts,
 about $95K a month (the last full month) growing about 3% a month, 13 full months plus the current month of
-daily line items. Allocation starts near 60% and improves toward 90% as teams tag; the tags are messy
+daily line items, with one EKS cluster shared by three teams (CUR 2.0 split cost allocation rows for its
+pods). Allocation starts near 60% and improves toward 90% as teams tag; the tags are messy
 (key spellings, value variants, missing keys, a retired team). Savings Plans and an RDS reservation give
 55-65% coverage at 90-97% utilization, one Savings Plan expiring within 60 days. Five anomalies are
 injected. Same seed and ``as_of`` give the same rows.
@@ -107,6 +108,21 @@ TEAM_ACCOUNTS: dict[str, list[tuple[str, float]]] = {
     "mobile": [("111100000004", 0.75), ("111100000007", 0.15), ("111100000008", 0.1)],
     RETIRED_TEAM: [("111100000012", 1.0)],
 }
+# One EKS cluster in the shared prod-main account, on EC2 nodes whose own tags name no team: split cost
+# allocation data (the pods' rows) hands each node's cost to the namespaces that ran on it.
+CLUSTER = "harbor-prod"
+CLUSTER_ACCOUNT = "111100000004"
+CLUSTER_NODES = 6
+NODE_TYPE, NODE_VCPU, NODE_GIB, NODE_HOURLY = "m5.4xlarge", 16, 64, 0.768
+# namespace -> (its Kubernetes labels, the share of a node its pods take). The checkout pods carry the
+# team label; the others' teams come from the demo config's [containers.namespaces] (CLUSTER_TEAMS).
+NAMESPACES: dict[str, tuple[dict[str, str], float]] = {
+    "checkout": ({"team": "payments", "app": "checkout-api"}, 0.32),
+    "search-api": ({"app": "search-api"}, 0.24),
+    "storefront": ({"app": "storefront"}, 0.18),
+    "kube-system": ({}, 0.05),
+}
+CLUSTER_TEAMS = {"search-api": "search", "storefront": "web", "kube-system": "platform"}
 RESOURCES_PER_TEAM = 80
 SP_DISCOUNT = 0.28  # Savings Plan discount on the on-demand rate
 RI_DISCOUNT = 0.35  # RDS reservation discount
@@ -326,10 +342,70 @@ def generate(as_of: date, seed: int = 7) -> tuple[pd.DataFrame, DemoTruth]:
     out["CommitmentDiscountType"] = out["CommitmentDiscountId"].map(
         {c.commitment_id: c.type for c in commitments})
     extra_rows = [_commitment_rows(commitments, frame, covered_id, effective, days), _monthly_rows(out, days)]
-    out = pd.concat([out, *extra_rows], ignore_index=True)
+    cluster = _cluster_rows(days, np.random.default_rng(seed + 1))
+    out = pd.concat([out, *extra_rows, cluster], ignore_index=True)
 
-    truth = _truth(out, res, frame, tagged, r, d, days, as_of, first, anomalies, commitments)
+    truth = _truth(out, res, frame, tagged, r, d, days, as_of, first, anomalies, commitments, len(cluster))
     return out, truth
+
+
+def _cluster_rows(days: pd.DatetimeIndex, rng: np.random.Generator) -> pd.DataFrame:
+    """The cluster's nodes (one on-demand EC2 row per node and day) and its pods' split cost allocation rows
+    (a vCPU and a memory row per namespace, node and day, no cost of their own): each namespace's split cost
+    is its share of the node, the unused capacity is split over the namespaces in proportion, as AWS does,
+    and the CPU / memory parts follow AWS's 9:1 weights of a vCPU and a GiB."""
+    import pandas as pd
+
+    daily = round(NODE_HOURLY * 24, 6)
+    cpu_part = 9 * NODE_VCPU / (9 * NODE_VCPU + NODE_GIB)
+    node_tags = json.dumps({"environment": "prod", "eks:cluster-name": CLUSTER}, sort_keys=True)
+    rows: list[dict[str, Any]] = []
+    for day in days:
+        for n in range(CLUSTER_NODES):
+            node = f"i-0eks{CLUSTER_NODES - n:02d}{n:02d}harbor"
+            rows.append({"ChargePeriodStart": day, "ResourceId": node, "ServiceName": "Amazon Elastic Compute Cloud",
+                         "ServiceCategory": "Compute", "x_UsageType": f"USE1-BoxUsage:{NODE_TYPE}",
+                         "x_Operation": "RunInstances", "PricingCategory": "Standard", "Tags": node_tags,
+                         "ListCost": daily, "BilledCost": daily, "EffectiveCost": daily})
+            shares = {ns: share * float(rng.lognormal(0.0, 0.12)) for ns, (_labels, share) in NAMESPACES.items()}
+            used = min(sum(shares.values()), 0.95)
+            scale = used / sum(shares.values())
+            for ns, share in shares.items():
+                share *= scale
+                split, unused = daily * share, daily * (1 - used) * share / used
+                tags = json.dumps({"aws:eks:cluster-name": CLUSTER, "aws:eks:namespace": ns, "aws:eks:node": node,
+                                   **NAMESPACES[ns][0]}, sort_keys=True)
+                arn = f"arn:aws:eks:us-east-1:{CLUSTER_ACCOUNT}:pod/{CLUSTER}/{ns}/{ns}-{n}/pod-{n}-{ns}"
+                for kind, part, capacity in (("vCPU", cpu_part, NODE_VCPU), ("GB", 1 - cpu_part, NODE_GIB)):
+                    rows.append({"ChargePeriodStart": day, "ResourceId": arn,
+                                 "ServiceName": "Amazon Elastic Kubernetes Service", "ServiceCategory": "Compute",
+                                 "x_UsageType": f"USE1-EKS-EC2-{kind}-Hours", "x_Operation": "EKSPod-EC2",
+                                 "PricingCategory": "Standard", "Tags": tags, "ListCost": 0.0, "BilledCost": 0.0,
+                                 "EffectiveCost": 0.0, "x_SplitParentResourceId": node,
+                                 "x_SplitCost": round(split * part, 6), "x_SplitUnusedCost": round(unused * part, 6),
+                                 "x_SplitUsage": round(capacity * 24 * share, 4), "x_SplitUsageRatio": round(share, 6),
+                                 "x_ContainerCluster": CLUSTER, "x_ContainerNamespace": ns})
+    out = pd.DataFrame(rows)
+    out["ChargePeriodEnd"] = out["ChargePeriodStart"] + pd.Timedelta(days=1)
+    out["ChargeCategory"] = "Usage"
+    out["ChargeFrequency"] = "Usage-Based"
+    out["SubAccountId"] = CLUSTER_ACCOUNT
+    out["SubAccountName"] = ACCOUNTS[CLUSTER_ACCOUNT][0]
+    out["RegionId"] = "us-east-1"
+    out["BillingAccountId"] = BILLING_ACCOUNT
+    out["BillingAccountName"] = COMPANY
+    out["BillingCurrency"] = CURRENCY
+    out["ProviderName"] = "AWS"
+    out["PublisherName"] = "Amazon Web Services"
+    out["InvoiceIssuerName"] = "Amazon Web Services, Inc."
+    return out
+
+
+def cluster_team(namespace: str) -> str | None:
+    """The team the demo's truth gives a namespace's pods: their allowed team label, else the config's
+    namespace mapping."""
+    label = NAMESPACES[namespace][0].get("team")
+    return label if label in TEAMS else CLUSTER_TEAMS.get(namespace)
 
 
 def _commit(frame: pd.DataFrame, family: np.ndarray, first: date, as_of: date, n_days: int,
@@ -464,7 +540,7 @@ def allocated_by(team_value: str | None, account: str | None) -> str:
 
 def _truth(out: pd.DataFrame, res: pd.DataFrame, frame: pd.DataFrame, tagged: np.ndarray, r: np.ndarray,
            d: np.ndarray, days: pd.DatetimeIndex, as_of: date, first: date, anomalies: list[Anomaly],
-           commitments: list[Commitment]) -> DemoTruth:
+           commitments: list[Commitment], n_cluster: int = 0) -> DemoTruth:
     import numpy as np
     import pandas as pd
 
@@ -481,7 +557,21 @@ def _truth(out: pd.DataFrame, res: pd.DataFrame, frame: pd.DataFrame, tagged: np
     alloc[n:] = [allocated_by(None, a) != "none" for a in tail["SubAccountId"]]
     week = out["ChargePeriodStart"].dt.strftime("%G-W%V").to_numpy()
     eff = out["EffectiveCost"].to_numpy()
-    frame_w = pd.DataFrame({"week": week[usage], "eff": eff[usage], "alloc": np.where(alloc[usage], eff[usage], 0)})
+    allocated = np.where(alloc, eff, 0.0)
+    if n_cluster:
+        # The cluster's nodes name no team; their cost is allocated as far as their pods' namespaces have a
+        # team: the split + unused cost of those pods, over the node's day (its whole cost: all the split).
+        part = out.iloc[len(out) - n_cluster:]
+        pods = part[part["x_SplitParentResourceId"].notna()]
+        owned = pods["x_ContainerNamespace"].map(lambda ns: cluster_team(ns) is not None).to_numpy()
+        weight = (pods["x_SplitCost"] + pods["x_SplitUnusedCost"]).to_numpy()
+        key = pods["ChargePeriodStart"].astype(str) + "|" + pods["x_SplitParentResourceId"]
+        share = (pd.Series(np.where(owned, weight, 0.0)).groupby(key.to_numpy()).sum()
+                 / pd.Series(weight).groupby(key.to_numpy()).sum())
+        nodes = part[part["x_SplitParentResourceId"].isna()]
+        node_key = (nodes["ChargePeriodStart"].astype(str) + "|" + nodes["ResourceId"]).to_numpy()
+        allocated[nodes.index.to_numpy()] = nodes["EffectiveCost"].to_numpy() * share.reindex(node_key).fillna(0.0).to_numpy()
+    frame_w = pd.DataFrame({"week": week[usage], "eff": eff[usage], "alloc": allocated[usage]})
     g = frame_w.groupby("week")[["eff", "alloc"]].sum()
     truth.allocation_by_week = {w: float(a / e * 100) for w, (e, a) in g.iterrows() if e}
     truth.usage_by_week = {w: (float(e), float(a)) for w, (e, a) in g.iterrows()}
