@@ -17,8 +17,9 @@ def _split(text: str | None) -> list[str]:
 
 @click.command("explore")
 @click.option("--group-by", "group_by", default=None, metavar="DIMS",
-              help="Comma-separated dimensions: team, account, service, region, charge_category, resource, a "
-                   "taxonomy key or tag:KEY [default: team].")
+              help="Comma-separated dimensions: team, account, service, region, charge_category, resource, "
+                   "cluster, namespace (shared EKS/ECS clusters), a taxonomy key or tag:KEY (a Kubernetes "
+                   "label is a tag of its pods) [default: team].")
 @click.option("--filter", "filters", multiple=True, metavar="DIM=V1,V2",
               help="Keep rows whose DIM is one of the values (repeatable; '(none)' matches rows without one).")
 @click.option("--exclude", "excludes", multiple=True, metavar="DIM=V1,V2",
