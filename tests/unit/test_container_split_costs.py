@@ -225,3 +225,43 @@ def test_the_sweep_reports_the_cluster_and_the_waste_ratio_counts_its_idle_nodes
     assert idle["cost"] == pytest.approx(unused) and idle["items"][0]["item"] == NODE
     assert waste.value == pytest.approx(round(unused / (NODE_COST + S3_COST) * 100, 2), abs=0.01)
     home.close()
+
+
+def test_the_legacy_cur_delivers_the_same_cluster(tmp_path: Path) -> None:
+    """The same rows in the legacy CUR's slash names (``splitLineItem/SplitCost``, ``resourceTags/aws:eks:
+    namespace``, ``resourceTags/user:team``): the same pods, the same teams."""
+    from storage.sources.cur_columns import COLUMNS as LEGACY
+    from storage.sources.cur_columns import snake
+
+    slash = {snake(name): name for name in LEGACY}
+    src = write_cur(tmp_path / "cur2.csv")
+    with src.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    out = []
+    for row in rows:
+        legacy = {slash[k]: v for k, v in row.items() if k in slash}
+        legacy["product/ProductName"] = json.loads(row["product"])["product_name"]
+        for key, value in json.loads(row["resource_tags"]).items():
+            if key.startswith("user_"):
+                legacy[f"resourceTags/user:{key[5:]}"] = value
+            else:  # aws_eks_cluster_name -> aws:eks:cluster-name, as the slash delivery spells AWS's own tags
+                legacy["resourceTags/aws:" + key[4:].replace("_", ":", 1).replace("_", "-")] = value
+        out.append(legacy)
+    names = list(dict.fromkeys(k for r in out for k in r))
+    path = tmp_path / "legacy" / "cur.csv"
+    path.parent.mkdir()
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, names)
+        writer.writeheader()
+        writer.writerows(out)
+    store = CostStore(tmp_path / "legacy.duckdb", load_config(None).taxonomy, CONTAINERS)
+    result = import_files(store, [path])
+    assert result.files[0].format == "cur-legacy"
+    assert store.totals()[1:] == pytest.approx((NODE_COST + S3_COST, NODE_COST + S3_COST))
+    namespaces = store.query("SELECT DISTINCT x_ContainerNamespace n FROM line_items WHERE n IS NOT NULL")
+    assert set(namespaces["n"]) == set(PODS)
+    frame = showback_costs(store, {}, (), DAY, NEXT)
+    by_team = frame.groupby("team")["cost"].sum().to_dict()
+    assert by_team == pytest.approx({"payments": pod_cost("checkout", "proportional"), "data": S3_COST,
+                                     "search": pod_cost("search", "proportional"),
+                                     "web": pod_cost("storefront", "proportional")})
