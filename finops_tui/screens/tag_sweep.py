@@ -24,7 +24,8 @@ from rituals.definitions.tag_sweep import KIND
 LABELS = {"account_id": "Account", "account_name": "Name", "service": "Service", "cost": "Spend",
           "allocated_cost": "Allocated", "unallocated_cost": "Unallocated", "coverage_pct": "Coverage",
           "share_pct": "Share of leak", "resource_id": "Resource", "suggested_owner": "Suggested owner",
-          "key": "Key", "value": "Spelling", "canonical": "Canonical", "pct": "Carrying it"}
+          "key": "Key", "value": "Spelling", "canonical": "Canonical", "pct": "Carrying it",
+          "cluster": "Cluster", "namespace": "Namespace", "team": "Team", "idle_cost": "Of which idle"}
 
 LEAK_ORDER = ["account_name", "service", "unallocated_cost", "cost", "coverage_pct", "allocated_cost",
               "account_id"]
@@ -70,6 +71,12 @@ class TagSweepScreen(RitualStepperScreen):
         yield FrameTable(id="ts-resources", export_name="sweep-resources")
         yield Label("By service")
         yield FrameTable(id="ts-services", export_name="sweep-services")
+        clusters = SafeStatic("", id="ts-clusters", classes="ts-line", markup=False)
+        clusters.display = False  # shown with split cost allocation data (shared EKS/ECS clusters)
+        yield clusters
+        spaces = FrameTable(id="ts-namespaces", export_name="sweep-namespaces")
+        spaces.display = False
+        yield spaces
 
     def compose_variants(self) -> ComposeResult:
         yield Label("Spellings of one value, with the canonical one suggested (reported, never merged)")
@@ -134,6 +141,7 @@ class TagSweepScreen(RitualStepperScreen):
             unused = (f"Unused commitment: {money(sweep.unused_cost, cur)} (its own line, not a resource; owner: "
                       f"{sweep.commitment_owner or 'no one accountable in the RACI'})")
         self.query_one("#ts-unused", Static).update(safe_text(unused))
+        self._show_clusters(sweep, cur)
         self.query_one("#ts-variants", FrameTable).load_frame(sweep.variants, {"cost": money_fmt["cost"]}, LABELS)
         self._show_candidates()
         self.checks = [c for c in sweep.fix_checks]
@@ -146,6 +154,24 @@ class TagSweepScreen(RitualStepperScreen):
             checks.add_option((safe_text(label), c["action_id"], False))
             if not c["verified"]:
                 checks.disable_option_at_index(index)
+
+    def _show_clusters(self, sweep: Any, cur: str) -> None:
+        """Each shared cluster's coverage by its pods and its nodes' idle cost, and its namespaces' teams."""
+        import pandas as pd
+
+        line = "; ".join(f"Cluster {c['cluster']}: {money(c['cost'], cur)} on {c['nodes']} nodes, "
+                         f"{pct(c['coverage_pct'])} allocated through {c['pods']} pods, idle "
+                         f"{money(c['idle_cost'], cur)} ({pct(c['idle_pct'])})" for c in sweep.clusters)
+        head = self.query_one("#ts-clusters", Static)
+        head.update(safe_text(line))
+        head.display = bool(sweep.clusters)
+        table = self.query_one("#ts-namespaces", FrameTable)
+        table.display = bool(sweep.cluster_namespaces)
+        if sweep.cluster_namespaces:
+            frame = pd.DataFrame(sweep.cluster_namespaces, dtype=object)[
+                ["cluster", "namespace", "team", "cost", "idle_cost"]]
+            fmt = {c: (lambda v, c2=cur: money(v, c2)) for c in ("cost", "idle_cost")}
+            table.load_frame(frame, fmt, LABELS)
 
     def _show_resources(self, frame: Any, title: str) -> None:
         cur = self.sweep.currency
