@@ -265,3 +265,23 @@ def test_the_legacy_cur_delivers_the_same_cluster(tmp_path: Path) -> None:
     assert by_team == pytest.approx({"payments": pod_cost("checkout", "proportional"), "data": S3_COST,
                                      "search": pod_cost("search", "proportional"),
                                      "web": pod_cost("storefront", "proportional")})
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ('[containers]\nidle = "even"\n', ["containers.idle", "proportional, platform"]),
+    ('[containers]\nidle = "platform"\nplatform_team = " "\n', ["containers.platform_team"]),
+    ('[containers.labels]\n"app" = "web"\n', ["containers.labels", "LABEL=VALUE"]),
+    ('[containers.namespaces]\ncheckout = 3\n', ["containers.namespaces.checkout", "wrong type"]),
+])
+def test_a_bad_containers_config_names_its_key(tmp_path: Path, text: str, words: list[str]) -> None:
+    from storage.config import ConfigError
+
+    (tmp_path / "finops-tui.toml").write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_config(tmp_path)
+    assert all(w in str(err.value) for w in words), str(err.value)
+
+
+def test_label_keys_fold_as_tag_keys(tmp_path: Path) -> None:
+    (tmp_path / "finops-tui.toml").write_text('[containers.labels]\n" App=storefront" = "web"\n', encoding="utf-8")
+    assert load_config(tmp_path).containers.labels == {("app", "storefront"): "web"}
