@@ -141,6 +141,10 @@ class Action(SQLModel, table=True):
     version: int = Field(default=1, sa_column=Column(Integer, nullable=False, server_default="1"))
     created_at: datetime | None = _ts()
     updated_at: datetime | None = _ts()
+    # A right-sizing or clean-up action names the resource it changes (revision 0009), so the bill can tell
+    # whether the expected saving was realised.
+    resource_id: str | None = Field(default=None, sa_column=Column(String(512), nullable=True))
+    account_id: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
 
 
 class ActionEvent(SQLModel, table=True):
@@ -298,3 +302,45 @@ class Notification(SQLModel, table=True):
     attempts: int = 0
     next_attempt_at: datetime | None = _ts(nullable=True)
     last_error: str | None = None
+
+
+RECOMMENDATION_STATUSES = ("open", "accepted", "dismissed", "snoozed", "gone")
+
+
+class Recommendation(SQLModel, table=True):
+    """One thing to change about one resource (right-size, stop, delete, upgrade...), as one or more
+    sources found it. ``key`` (action type + resource) de-duplicates across sources: one row, the sources
+    listed in ``sources`` with each one's provenance. Accepting it creates an action (``action_id``);
+    dismissing keeps the reason and the saving at that moment, so it returns only when its saving moves by
+    the inbox's stated margin; snoozing hides it until ``snoozed_until``. ``gone``: no source finds it any
+    longer."""
+
+    __table_args__ = (UniqueConstraint("key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(sa_column=Column(String(600), nullable=False))
+    action_type: str = Field(sa_column=Column(String(32), nullable=False, index=True))
+    resource_id: str = Field(sa_column=Column(String(512), nullable=False))
+    resource_type: str | None = None
+    account: str | None = Field(default=None, sa_column=Column(String(64), nullable=True, index=True))
+    region: str | None = None
+    title: str = ""
+    estimated_monthly_savings: float = 0.0
+    currency: str = "USD"
+    effort: str | None = None  # very_low | low | medium | high | very_high
+    restart_needed: bool | None = None
+    sources: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Per source: {"source", "refreshed_at", "estimated_monthly_savings", "detail", ...}.
+    provenance: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    team_id: int | None = Field(default=None, foreign_key="team.id")
+    owner_id: int | None = Field(default=None, foreign_key="person.id")
+    routed_by: str | None = None  # tag | rule | None (no owner found)
+    status: str = Field(default="open", sa_column=Column(String(16), nullable=False, index=True))
+    dismissed_reason: str | None = None
+    dismissed_savings: float | None = None
+    snoozed_until: date | None = None
+    decided_at: datetime | None = _ts(nullable=True)
+    decided_by_id: int | None = Field(default=None, foreign_key="person.id")
+    action_id: int | None = Field(default=None, foreign_key="action.id")
+    first_seen: datetime | None = _ts()
+    refreshed_at: datetime | None = _ts()
+    version: int = Field(default=1, sa_column=Column(Integer, nullable=False, server_default="1"))
