@@ -13,6 +13,7 @@ one. The SQL is DuckDB's dialect, written once here, grouped by what it serves:
 - ``waste``: the waste ratio's rules over billing data;
 - ``containers``: shared Kubernetes / ECS clusters from CUR 2.0 split cost allocation data (the ``_items``
   view allocation reads, each cluster's coverage and its nodes' idle capacity);
+- ``optimization``: the inbox's own rules over line items, per resource and usage type;
 - ``periods``: the billing periods held (per account and provider, with their import), and removing one;
 - ``explorer``: spend grouped by any dimensions, filtered, over a window and the one before it.
 
@@ -46,6 +47,7 @@ from storage.cost_queries.commitments import (
 from storage.cost_queries.containers import cluster_costs, idle_node_costs
 from storage.cost_queries.contracts import contract_applied, contract_terms
 from storage.cost_queries.explorer import NO_VALUE, explorer_costs
+from storage.cost_queries.optimization import latest_usage_day, resource_usage
 from storage.cost_queries.periods import NothingToRemove, PeriodKey, billing_periods, remove_period
 from storage.cost_queries.spend import (
     aws_budgets,
@@ -64,4 +66,5 @@ __all__ = [
     "remove_period", "replace_commitment_inventory", "root_cause_contributions", "showback_costs", "sweep_data",
     "team_service_months",
     "weekday_weekend_costs",
+    "latest_usage_day", "resource_usage",
 ]

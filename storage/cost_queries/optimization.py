@@ -1,0 +1,51 @@
+"""Named queries behind the inbox's own rules over line items (rituals/optimization_rules.py) and the check
+of an action's saving in the bill: per resource and usage type, what a window billed.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING
+
+from storage.costs import CostStore, one_row
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+RESOURCE_USAGE_COLUMNS = ["resource_id", "usage_type", "account_id", "region", "resource_type", "days",
+                          "first_day", "last_day", "cost", "recent_cost", "quantity", "first_ever", "currency"]
+
+
+def latest_usage_day(store: CostStore) -> date | None:
+    """The last charge day of any usage row (None without data)."""
+    with store.reader() as con:
+        if con is None:
+            return None
+        day = one_row(con, "SELECT max(charge_date) FROM line_items WHERE ChargeCategory = 'Usage'")[0]
+    return day
+
+
+def resource_usage(store: CostStore, start: date, end: date, recent_start: date) -> pd.DataFrame:
+    """Per resource and usage type of the usage rows of ``start <= day < end`` that carry a ResourceId:
+    account, region, resource type, distinct days billed, first and last day billed in the window, EffectiveCost
+    (``cost``, and ``recent_cost`` from ``recent_start``), ConsumedQuantity, the first day the resource was
+    ever billed in the store (``first_ever``) and its currency."""
+    import pandas as pd
+
+    with store.reader() as con:
+        if con is None:
+            return pd.DataFrame(columns=RESOURCE_USAGE_COLUMNS)
+        return con.execute(
+            "WITH win AS (SELECT ResourceId AS resource_id, coalesce(x_UsageType, '') AS usage_type, "
+            "any_value(SubAccountId) AS account_id, any_value(RegionId) AS region, "
+            "any_value(ResourceType) AS resource_type, count(DISTINCT charge_date) AS days, "
+            "min(charge_date) AS first_day, max(charge_date) AS last_day, sum(EffectiveCost) AS cost, "
+            "coalesce(sum(EffectiveCost) FILTER (WHERE charge_date >= ?), 0) AS recent_cost, "
+            "sum(ConsumedQuantity) AS quantity, any_value(BillingCurrency) AS currency FROM line_items "
+            "WHERE charge_date >= ? AND charge_date < ? AND ChargeCategory = 'Usage' AND ResourceId IS NOT NULL "
+            "AND ResourceId <> '' GROUP BY 1, 2), "
+            "ever AS (SELECT ResourceId AS resource_id, min(charge_date) AS first_ever FROM line_items "
+            "WHERE ResourceId IN (SELECT resource_id FROM win) GROUP BY 1) "
+            "SELECT win.resource_id, usage_type, account_id, region, resource_type, days, first_day, last_day, "
+            "cost, recent_cost, quantity, first_ever, currency FROM win JOIN ever USING (resource_id) "
+            "ORDER BY 1, 2", [recent_start, start, end]).df()
