@@ -28,6 +28,7 @@ COMMANDS = [
     "teams",
     "raci",
     "actions",
+    "inbox",
     "digest",
     "sweep",
     "commitments",

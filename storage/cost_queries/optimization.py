@@ -49,3 +49,28 @@ def resource_usage(store: CostStore, start: date, end: date, recent_start: date)
             "SELECT win.resource_id, usage_type, account_id, region, resource_type, days, first_day, last_day, "
             "cost, recent_cost, quantity, first_ever, currency FROM win JOIN ever USING (resource_id) "
             "ORDER BY 1, 2", [recent_start, start, end]).df()
+
+
+def resource_tag_values(store: CostStore, resource_ids: list[str], keys: list[str]) -> dict[str, dict[str, str]]:
+    """Per resource id of ``resource_ids`` billed in the store: the value of each taxonomy key of ``keys``
+    its line items carry (allocation's reading of the key: normalised, allowed values only), taken from its
+    latest billed day that has one."""
+    from storage.cost_queries.base import key_sql
+
+    if not resource_ids or not keys:
+        return {}
+    out: dict[str, dict[str, str]] = {}
+    with store.reader() as con:
+        if con is None:
+            return {}
+        con.execute("CREATE TEMP TABLE _resources (resource_id VARCHAR)")
+        con.executemany("INSERT INTO _resources VALUES (?)", [[r] for r in sorted(set(resource_ids))])
+        exprs = ", ".join(f"arg_max({key_sql(con, store, k)}, charge_date) FILTER (WHERE {key_sql(con, store, k)} "
+                          f"IS NOT NULL) AS k{i}" for i, k in enumerate(keys))
+        rows = con.execute(f"SELECT ResourceId, {exprs} FROM line_items WHERE ResourceId IN "
+                           f"(SELECT resource_id FROM _resources) GROUP BY 1").fetchall()
+    for rid, *values in rows:
+        found = {k: v for k, v in zip(keys, values, strict=True) if v is not None}
+        if found:
+            out[str(rid)] = found
+    return out
