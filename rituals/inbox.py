@@ -335,3 +335,15 @@ def snooze(session: Session, rec_id: int, *, until: date, today: date, now: date
 def open_savings(session: Session, today: date) -> float:
     """The monthly savings of the open inbox (what is still on the table)."""
     return sum(i.estimated_monthly_savings for i in items(session, today))
+
+
+def refresh_from_store(records: Records, store: CostStore, source: str, now: datetime,
+                       waste: dict[str, Any] | None = None) -> Refreshed:
+    """A stored source (the sync's Cost Optimization Hub / Compute Optimizer rows, an imported Data Exports
+    file) into the inbox; purchases stay out (the commitment review shows them)."""
+    from dataclasses import replace
+
+    from rituals.recommendations import stored_candidates
+
+    found, purchases = stored_candidates(store, source)
+    return replace(refresh_source(records, store, source, found, now, waste), purchases_skipped=purchases)

@@ -67,3 +67,52 @@ def bare_resource_id(resource_id: str) -> str:
             return tail.rsplit("/", 1)[-1]
         return tail
     return rid
+
+
+STORED_SOURCES = ("cost_optimization_hub", "compute_optimizer", "data_exports")
+
+
+def _text(value: Any) -> str | None:
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _flag(value: Any) -> bool | None:
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    return bool(value)
+
+
+def stored_candidates(store: Any, source: str) -> tuple[list[Candidate], int]:
+    """The stored recommendations of ``source`` (the sync's or an imported file's) as inbox candidates, and
+    how many purchases were left for the commitment review."""
+    from storage import cost_queries
+
+    frame = cost_queries.optimization_rows(store, [source])
+    if frame is None:
+        return [], 0
+    out, purchases = [], 0
+    for r in frame.to_dict("records"):
+        action = snake(str(r["action_type"]))
+        if action in PURCHASE_TYPES or action.startswith("purchase"):
+            purchases += 1
+            continue
+        summary = _text(r.get("current_summary"))
+        target = _text(r.get("recommended_summary"))
+        verb = ACTION_VERBS.get(action, action)
+        title = f"{verb} {r['resource_id']}" + (f" ({summary} -> {target})" if summary and target and
+                                                summary != target else "")
+        effort = _text(r.get("effort"))
+        out.append(Candidate(source, action, str(r["resource_id"]), float(r["estimated_monthly_savings"] or 0.0),
+                             _text(r.get("account_id")), _text(r.get("region")), _text(r.get("resource_type")),
+                             title, _text(r.get("currency")) or "USD", snake(effort) if effort else None,
+                             _flag(r.get("restart_needed")),
+                             {"recommendation_id": _text(r.get("recommendation_id")), "origin": _text(r.get("origin")),
+                              "last_refresh": _text(r.get("last_refresh")),
+                              "estimate": f"{source.replace('_', ' ')}'s own estimate"
+                                          + (f" over {int(r['lookback_days'])} days"
+                                             if r.get("lookback_days") == r.get("lookback_days")
+                                             and r.get("lookback_days") is not None else "")}))
+    return out, purchases

@@ -43,6 +43,7 @@ def command(home, paths: tuple[str, ...], fmt: str | None, currency: str | None,
     FOCUS 1.0-1.3 (any provider), AWS CUR 2.0 and the legacy CUR (CSV with lineItem/ names, or its
     Athena delivery in snake_case) are told apart by their headers; each file's shape is printed. Other
     exports (Azure EA/MCA, GCP, OCI, FOCUS before 1.0) are refused with the export to create instead.
+    AWS Data Exports COST_OPTIMIZATION_RECOMMENDATIONS files go to the recommendations inbox (`inbox`).
 
     FOCUS is read strictly: the version comes from an AWS Data Exports manifest beside the file or a column
     only a later release has, and is printed; FOCUS 1.0's 21 mandatory columns must be there (a name FOCUS
@@ -61,9 +62,12 @@ def command(home, paths: tuple[str, ...], fmt: str | None, currency: str | None,
     providers, accounts, BilledCost and EffectiveCost per billing period (so each period's BilledCost is its
     invoice's), charges whose charge period spans months, absent columns and folded tag keys.
     """
+    from finops_tui.commands.inbox import import_recommendation_files
     from storage.loader import LoadError
     from storage.sources.files import import_files
 
+    if fmt is None and import_recommendation_files(home, paths, as_json):
+        return  # AWS Data Exports cost optimization recommendations: the inbox's, not billing rows
     with handle_errors():
         bar = _Bar() if sys.stderr.isatty() else None
         try:

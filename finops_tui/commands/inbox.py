@@ -143,3 +143,45 @@ def snooze_cmd(home, rec_id: int, until: str, as_handle: str | None) -> None:  #
         me = acting(s, as_handle, home)
         inbox.snooze(s, rec_id, until=day, today=home.clock.today(), now=home.clock.now(), actor_id=me.id)
     echo(f"recommendation #{rec_id} snoozed until {day.isoformat()}")
+
+
+def import_recommendation_files(home, paths: tuple[str, ...], as_json: bool) -> bool:  # type: ignore[no-untyped-def]
+    """`finops-tui import` of AWS Data Exports COST_OPTIMIZATION_RECOMMENDATIONS files: stored (replacing the
+    last such import) and handed to the inbox. False when the paths are billing files (the importer's)."""
+    from pathlib import Path
+
+    from finops_tui.errors import BadInput
+    from rituals.inbox import refresh_from_store
+    from rituals.kpis import load_bands
+    from storage.loader import LoadError
+    from storage.sources.optimization_file import header, import_recommendation_files, is_recommendations_file
+    from storage.sources.raw_files import expand_paths
+
+    with handle_errors():
+        try:
+            files = expand_paths([Path(p) for p in paths])
+            kinds = [is_recommendations_file(header(f)) for f in files]
+        except LoadError:
+            return False  # the importer names what is wrong with the path
+        if not any(kinds):
+            return False
+        if not all(kinds):
+            others = [str(f) for f, k in zip(files, kinds, strict=True) if not k]
+            raise BadInput("import Data Exports recommendations files apart from billing files (not "
+                           f"recommendations: {', '.join(others[:3])})")
+        try:
+            rows, purchases = import_recommendation_files(home.costs, files, home.clock.now())
+        except LoadError as exc:
+            from finops_tui.commands.import_ import one_line
+
+            raise BadInput(one_line(exc)) from exc
+        done = refresh_from_store(records(home), home.costs, "data_exports", home.clock.now(), load_bands(home).waste)
+    out = {"format": "cost-optimization-recommendations", "files": [str(f) for f in files], "rows": rows,
+           "purchases_for_commitment_review": purchases, "inbox": done.as_dict()}
+    if as_json:
+        echo_json(out)
+    else:
+        echo(f"Data Exports cost optimization recommendations: {rows} rows from {len(files)} file(s); inbox: "
+             f"{done.found} found ({done.new} new, {done.gone} no longer listed); {purchases} purchase "
+             "recommendations go to the commitment review")
+    return True

@@ -47,7 +47,13 @@ from storage.cost_queries.commitments import (
 from storage.cost_queries.containers import cluster_costs, idle_node_costs
 from storage.cost_queries.contracts import contract_applied, contract_terms
 from storage.cost_queries.explorer import NO_VALUE, explorer_costs
-from storage.cost_queries.optimization import latest_usage_day, resource_tag_values, resource_usage
+from storage.cost_queries.optimization import (
+    latest_usage_day,
+    optimization_purchases,
+    optimization_rows,
+    resource_tag_values,
+    resource_usage,
+)
 from storage.cost_queries.periods import NothingToRemove, PeriodKey, billing_periods, remove_period
 from storage.cost_queries.spend import (
     aws_budgets,
@@ -66,5 +72,5 @@ __all__ = [
     "remove_period", "replace_commitment_inventory", "root_cause_contributions", "showback_costs", "sweep_data",
     "team_service_months",
     "weekday_weekend_costs",
-    "latest_usage_day", "resource_tag_values", "resource_usage",
+    "latest_usage_day", "optimization_purchases", "optimization_rows", "resource_tag_values", "resource_usage",
 ]

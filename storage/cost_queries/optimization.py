@@ -74,3 +74,31 @@ def resource_tag_values(store: CostStore, resource_ids: list[str], keys: list[st
         if found:
             out[str(rid)] = found
     return out
+
+
+OPTIMIZATION_TABLE = "optimization_recommendations"
+
+
+def optimization_rows(store: CostStore, sources: list[str]) -> pd.DataFrame | None:
+    """The stored recommendations of ``sources`` (every action type); None when none were ever stored."""
+    from storage.cost_queries.base import has_table, sql_list
+
+    with store.reader() as con:
+        if con is None or not has_table(con, OPTIMIZATION_TABLE):
+            return None
+        return con.execute(f"SELECT * FROM {OPTIMIZATION_TABLE} WHERE source IN ({sql_list(sources)}) "
+                           "ORDER BY source, recommendation_id").df()
+
+
+def optimization_purchases(store: CostStore) -> pd.DataFrame | None:
+    """Cost Optimization Hub's (and a Data Exports file's) purchase recommendations: Savings Plans and
+    reserved instances, for the commitment review; None when none were ever stored."""
+    from storage.cost_queries.base import has_table
+
+    with store.reader() as con:
+        if con is None or not has_table(con, OPTIMIZATION_TABLE):
+            return None
+        return con.execute(f"SELECT source, recommendation_id, action_type, account_id, region, resource_type, "
+                           f"estimated_monthly_savings, estimated_monthly_cost, currency, recommended_summary, "
+                           f"lookback_days, last_refresh, fetched_at FROM {OPTIMIZATION_TABLE} "
+                           "WHERE lower(action_type) LIKE 'purchase%' ORDER BY estimated_monthly_savings DESC").df()

@@ -42,6 +42,16 @@ TABLES: dict[str, str] = {
     "aws_budgets": "name VARCHAR PRIMARY KEY, budget_type VARCHAR, time_unit VARCHAR, limit_amount DOUBLE, "
                    "actual_spend DOUBLE, forecast_spend DOUBLE, currency VARCHAR, period_start DATE, period_end DATE",
     "aws_requests": "requested_at TIMESTAMP, service VARCHAR, operation VARCHAR, cost DOUBLE",
+    # Recommendations as their source gave them (cost_optimization_hub, compute_optimizer: the sync's
+    # ``optimization`` data set; data_exports: an imported COST_OPTIMIZATION_RECOMMENDATIONS file), purchases
+    # included (the commitment review shows those); each source swapped as a whole, with where it came from.
+    "optimization_recommendations": "source VARCHAR, recommendation_id VARCHAR, action_type VARCHAR, "
+                                    "resource_id VARCHAR, resource_arn VARCHAR, account_id VARCHAR, region VARCHAR, "
+                                    "resource_type VARCHAR, estimated_monthly_savings DOUBLE, "
+                                    "estimated_monthly_cost DOUBLE, currency VARCHAR, effort VARCHAR, "
+                                    "restart_needed BOOLEAN, rollback_possible BOOLEAN, current_summary VARCHAR, "
+                                    "recommended_summary VARCHAR, last_refresh VARCHAR, lookback_days INTEGER, "
+                                    "fetched_at TIMESTAMP, origin VARCHAR",
 }
 
 

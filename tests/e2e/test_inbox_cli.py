@@ -56,15 +56,27 @@ def test_inbox_from_own_rules_to_an_owned_action(tmp_path: Path) -> None:
     out = run(home, "inbox", "refresh", "--json")
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["new"] == 2
+    # A Data Exports recommendations file naming the same volume (by its ARN) and a Savings Plans purchase.
+    recs = tmp_path / "cost-optimization-recommendations.csv"
+    recs.write_text("account_id,action_type,currency_code,estimated_monthly_savings_after_discount,"
+                    "estimated_monthly_savings_before_discount,implementation_effort,recommendation_id,"
+                    "resource_arn,restart_needed\n"
+                    "222222222222,Delete,USD,,44.5,VeryLow,r-1,arn:aws:ec2:eu-west-1:222222222222:volume/vol-1,false\n"
+                    "222222222222,PurchaseSavingsPlans,USD,300,300,Low,r-2,arn:aws:savingsplans::222222222222:x,false\n")
+    out = run(home, "import", str(recs), "--json")
+    assert out.returncode == 0, out.stderr
+    assert {k: json.loads(out.stdout)[k] for k in ("rows", "purchases_for_commitment_review")} == {
+        "rows": 2, "purchases_for_commitment_review": 1}
 
     listed = json.loads(run(home, "inbox", "--json").stdout)
     items = {i["resource_id"]: i for i in listed["items"]}
     assert set(items) == {"vol-1", "nat-1"}
-    assert {k: items["vol-1"][k] for k in ("source", "action_type", "account", "owner", "team", "effort",
-                                           "restart_needed", "status")} == {
-        "source": "rules", "action_type": "delete", "account": "222222222222", "owner": "carl", "team": "web",
-        "effort": "low", "restart_needed": False, "status": "open"}
-    assert items["vol-1"]["estimated_monthly_savings"] == round(1.5 * MONTH, 2)
+    assert {k: items["vol-1"][k] for k in ("source", "sources", "action_type", "account", "owner", "team",
+                                           "effort", "restart_needed", "status")} == {
+        "source": "data_exports", "sources": ["data_exports", "rules"], "action_type": "delete",
+        "account": "222222222222", "owner": "carl", "team": "web", "effort": "very_low", "restart_needed": False,
+        "status": "open"}
+    assert items["vol-1"]["estimated_monthly_savings"] == 44.5  # AWS's figure over the rules' 1.5 a day
     assert (items["nat-1"]["team"], items["nat-1"]["owner"]) == ("data", "dee")
     assert items["nat-1"]["estimated_monthly_savings"] == round(1.08 * MONTH, 2)
     assert [i["resource_id"] for i in listed["items"]] == ["vol-1", "nat-1"]  # largest saving first
@@ -79,7 +91,7 @@ def test_inbox_from_own_rules_to_an_owned_action(tmp_path: Path) -> None:
     action_id = json.loads(accepted.stdout)["action_id"]
     action = json.loads(run(home, "actions", "show", str(action_id), "--json").stdout)
     assert (action["kind"], action["owner"], action["due_date"]) == ("cleanup", "carl", "2026-12-15")
-    assert action["expected_monthly_savings"] == round(1.5 * MONTH, 2)
+    assert action["expected_monthly_savings"] == 44.5
 
     assert run(home, "inbox", "dismiss", str(items["nat-1"]["id"]), "--reason", "").returncode == 2
     assert run(home, "inbox", "snooze", str(items["nat-1"]["id"]), "--until", "someday").returncode == 2
