@@ -112,9 +112,10 @@ def baseline(ctx: MinutesContext) -> str | None:
            if n.get("aws_recommended_hourly") is not None else "") + ".")]
     actions = n.get("reduction_actions") or []
     if actions:
-        out += ["", "Open reduction actions taken off the baseline:", "", rows_table(ctx, "reduction_actions", actions, [
+        out += ["", "Open reduction actions taken off the baseline (accepted recommendations among them; open "
+                "inbox items are not subtracted):", "", rows_table(ctx, "reduction_actions", actions, [
             ("id", "#"), ("title", "action"), ("owner", "owner"), ("status", "status"),
-            ("expected_monthly_savings", "savings a month")])]
+            ("recommendation_id", "from inbox #"), ("expected_monthly_savings", "savings a month")])]
     if n.get("what_if"):
         out += ["", md.inline(f"What if (at a {f('discount_rate_pct', n.get('discount_rate_pct'))} discount):"), "",
                 rows_table(ctx, "what_if", n["what_if"], [

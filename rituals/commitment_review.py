@@ -23,6 +23,7 @@ from rituals.commitments import (
     eligible_services,
     expiring,
     figures_from,
+    hub_purchases,
     inventory,
     usage_frame,
     warnings,
@@ -43,14 +44,25 @@ EXECUTE_WITHIN_DAYS = 14
 
 
 def reduction_actions(home: Home) -> list[dict[str, Any]]:
-    """Open right-sizing and clean-up actions with their expected monthly savings."""
+    """What the baseline is reduced by: open right-sizing and clean-up actions (an accepted recommendation is
+    one: ``recommendation_id`` names it) with their expected monthly savings. Open inbox items that nobody
+    accepted are not subtracted."""
+    from sqlmodel import col, select
+
     from rituals.actions import list_actions
+    from storage.records import Action
 
     with home.records.session() as s:
-        views = list_actions(s, today=home.clock.today())
-    return [{"id": v.id, "title": v.title, "kind": v.kind, "status": v.status, "owner": v.owner,
-             "expected_monthly_savings": v.expected_monthly_savings}
-            for v in views if v.kind in REDUCTION_KINDS]
+        views = [v for v in list_actions(s, today=home.clock.today()) if v.kind in REDUCTION_KINDS]
+        rows = {a.id: a for a in s.exec(select(Action).where(col(Action.id).in_([v.id for v in views]))).all()}
+    out = []
+    for v in views:
+        a = rows[v.id]
+        rec = int(a.entity_key) if a.entity_kind == "recommendation" and (a.entity_key or "").isdigit() else None
+        out.append({"id": v.id, "title": v.title, "kind": v.kind, "status": v.status, "owner": v.owner,
+                    "expected_monthly_savings": v.expected_monthly_savings, "recommendation_id": rec,
+                    "resource_id": a.resource_id})
+    return out
 
 
 def review(home: Home, start: date | None = None, end: date | None = None,
@@ -71,6 +83,7 @@ def review(home: Home, start: date | None = None, end: date | None = None,
     items = inventory(home.costs, today, fig)
     soon = expiring(items)
     aws = aws_figures(home.costs, start, end, fig)
+    purchases = hub_purchases(home.costs)
     actions = reduction_actions(home)
 
     # The plan's lookback: commitments expiring within the horizon are sized again, not assumed to stay.
@@ -114,7 +127,7 @@ def review(home: Home, start: date | None = None, end: date | None = None,
         "daily": fig.daily, "by_service": fig.by_service, "by_account": fig.by_account,
         "inventory": items, "expiring": soon, "terms_known": bool(items),
         "terms_note": None if items else (TERMS_HOWTO if has_ids else "No commitments in the data."),
-        "aws": aws,
+        "aws": aws, "hub_purchase_recommendations": purchases,
         "lookback_days": lookback, "baseline_percentile": p.percentile, "baseline_low_daily": p.low_daily,
         "reduction_actions": actions, "reduction_monthly_savings": p.actions_monthly_savings,
         "baseline_daily": p.baseline_daily, "baseline_hourly": p.baseline_hourly,

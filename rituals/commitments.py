@@ -427,6 +427,22 @@ def aws_figures(store: CostStore, start: date, end: date, figures: Figures) -> d
     return {"figures": rows, "recommendations": recs}
 
 
+def hub_purchases(store: CostStore) -> list[dict[str, Any]]:
+    """Cost Optimization Hub's purchase recommendations (Savings Plans, reserved instances), synced or from
+    a Data Exports file: shown beside AWS's Savings Plans recommendation, never in the inbox."""
+    frame = cost_queries.optimization_purchases(store)
+    if frame is None or frame.empty:
+        return []
+    out = []
+    for r in frame.astype(object).where(frame.notna(), None).to_dict("records"):
+        out.append({"source": r["source"], "recommendation_id": r["recommendation_id"],
+                    "action_type": r["action_type"], "account_id": r["account_id"], "region": r["region"],
+                    "resource_type": r["resource_type"], "recommended": r["recommended_summary"],
+                    "estimated_monthly_savings": float(r["estimated_monthly_savings"] or 0.0),
+                    "currency": r["currency"], "lookback_days": r["lookback_days"]})
+    return out
+
+
 def default_window(today: date, days: int = DEFAULT_WINDOW_DAYS) -> tuple[date, date]:
     """The 30 days before today: ``[today - 30, today)``."""
     return today - timedelta(days=days), today

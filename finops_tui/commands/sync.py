@@ -7,7 +7,9 @@ import click
 from exports.sanitize import plain
 from finops_tui.errors import Failed, echo, echo_json, handle_errors
 
-DATASETS_HELP = "costs,tags,accounts,forecast,anomalies,commitments,recommendations,budgets"
+DATASETS_HELP = ("costs,tags,accounts,forecast,anomalies,commitments,recommendations,budgets (the default: all "
+                 "of these), optimization (Cost Optimization Hub and Compute Optimizer idle recommendations into "
+                 "the inbox; only when named)")
 
 
 @click.group("sync")
@@ -53,8 +55,9 @@ def aws(home, profile, months, since, max_requests, endpoint_url, only, as_json)
         if not as_json and (moved["imported"] or moved["skipped"]):
             echo(f"budgets into the records: {', '.join(moved['imported']) or 'none'}"
                        + (f"; skipped {'; '.join(moved['skipped'])}" if moved["skipped"] else ""), err=True)
+    inbox_lines = _optimization_into_inbox(home, result)
     if as_json:
-        echo_json(result.as_dict())
+        echo_json({**result.as_dict(), **({"inbox": inbox_lines} if inbox_lines else {})})
     else:
         for d in result.datasets:
             detail = d.reason if d.status != "ok" else (d.note or "")
@@ -67,6 +70,29 @@ def aws(home, profile, months, since, max_requests, endpoint_url, only, as_json)
         unanswered = f", {result.ledger.requests - answered} unanswered" if answered < result.ledger.requests else ""
         echo(f"requests: {result.ledger.requests}{unanswered} (${result.ledger.cost:.2f}); "
                    f"running total {result.requests_total} (${result.cost_total:.2f})")
+        for line in inbox_lines:
+            echo(f"inbox from {line['source']}: found {line['found']} ({line['new']} new, {line['gone']} no longer "
+                 f"listed; {line['purchases_skipped']} purchase recommendations for the commitment review)")
     if not result.ok:
         failed = [d.name for d in result.datasets if d.status != "ok"]
         raise Failed(f"not synced: {', '.join(failed)}")
+
+
+def _optimization_into_inbox(home, result) -> list[dict]:  # type: ignore[no-untyped-def]
+    """The optimization data set's stored recommendations into the inbox (each source that landed)."""
+    done = next((d for d in result.datasets if d.name == "optimization" and d.status in ("ok", "partial")), None)
+    if done is None:
+        return []
+    from rituals.inbox import refresh_from_store
+    from rituals.kpis import load_bands
+
+    failed = done.note or ""
+    out = []
+    with handle_errors():
+        for source, service in (("cost_optimization_hub", "Cost Optimization Hub"),
+                                ("compute_optimizer", "Compute Optimizer")):
+            if service in failed:
+                continue  # its rows were not refreshed: the inbox keeps what it had
+            out.append(refresh_from_store(home.records, home.costs, source, home.clock.now(),
+                                          load_bands(home).waste).as_dict())
+    return out

@@ -164,8 +164,12 @@ class CommitmentReviewScreen(RitualStepperScreen):
     @staticmethod
     def _aws_text(report: dict[str, Any]) -> str:
         aws = report["aws"]
+        hub = [f"  Cost Optimization Hub recommends {r['action_type']} {r['recommended'] or ''}, saving "
+               f"{r['estimated_monthly_savings']:,.2f} {r['currency'] or ''} a month"
+               for r in report.get("hub_purchase_recommendations") or []]
         if aws is None:
-            return "AWS's own figures: not synced (finops-tui sync aws stores them to compare with ours)."
+            return "\n".join(["AWS's own figures: not synced (finops-tui sync aws stores them to compare with ours).",
+                              *hub])
         lines = ["AWS's own figures beside ours:"]
         for r in aws["figures"]:
             theirs = "-" if r["aws_pct"] is None else f"{r['aws_pct']:.1f}%"
@@ -175,7 +179,7 @@ class CommitmentReviewScreen(RitualStepperScreen):
         for r in aws["recommendations"]:
             lines.append(f"  AWS recommends {r['hourly_commitment']}/h ({r['term_years']} y, {r['payment_option']}, "
                          f"{r['lookback_days']}-day lookback), saving {r['monthly_savings']} a month")
-        return "\n".join(lines)
+        return "\n".join(lines + hub)
 
     def _show_expiring(self, report: dict[str, Any]) -> None:
         import pandas as pd

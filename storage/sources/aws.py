@@ -46,6 +46,9 @@ if TYPE_CHECKING:
     from storage.home import Home
 
 DATASETS = ("accounts", "costs", "tags", "forecast", "anomalies", "commitments", "recommendations", "budgets")
+# Synced only when named (``--only optimization``): both services need an enrolment first, and a sync of an
+# account without it would otherwise fail every default run.
+OPTIONAL_DATASETS = ("optimization",)
 SOURCE = "aws-cost-explorer"
 TAG_KEYS_TTL_DAYS = 7
 
@@ -101,10 +104,11 @@ def parse_only(text: str | None) -> tuple[str, ...]:
     if not text:
         return DATASETS
     names = [n.strip() for n in text.split(",") if n.strip()]
-    bad = [n for n in names if n not in DATASETS]
+    known = DATASETS + OPTIONAL_DATASETS
+    bad = [n for n in names if n not in known]
     if bad or not names:
-        raise ValueError(f"--only: unknown data set {', '.join(bad) or '(none)'}; use some of {', '.join(DATASETS)}")
-    return tuple(n for n in DATASETS if n in names)
+        raise ValueError(f"--only: unknown data set {', '.join(bad) or '(none)'}; use some of {', '.join(known)}")
+    return tuple(n for n in known if n in names)
 
 
 def _amount(metric: dict[str, Any] | None) -> float:
@@ -469,6 +473,11 @@ class AwsSync:
         from storage.sources.aws_commitments import fetch_recommendations
 
         return swap(self.store, "aws_recommendations", fetch_recommendations(self.clients)), None
+
+    def sync_optimization(self) -> tuple[int, str | None]:
+        from storage.sources.aws_optimization import sync_optimization
+
+        return sync_optimization(self.clients, self.store, self.home.clock.now())
 
     def sync_budgets(self) -> tuple[int, str | None]:
         return swap(self.store, "aws_budgets", fetch_budgets(self.clients, self.account_id())), None

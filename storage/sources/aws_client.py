@@ -155,9 +155,9 @@ class AwsClients:
         if service not in self._clients:
             from botocore.config import Config
 
-            # Cost Explorer, Organizations and Budgets are global endpoints served from us-east-1.
+            # Cost Explorer, Organizations, Budgets and Cost Optimization Hub are served from us-east-1 only.
             region = self.region or self.session.region_name or "us-east-1"
-            if service in ("ce", "organizations", "budgets", "savingsplans"):
+            if service in ("ce", "organizations", "budgets", "savingsplans", "cost-optimization-hub"):
                 region = "us-east-1"
             # AWS_MAX_ATTEMPTS (the standard variable) may lower or raise the attempts; the mode stays adaptive.
             attempts = int(os.environ.get("AWS_MAX_ATTEMPTS") or self.max_attempts)

@@ -97,3 +97,26 @@ def test_a_bad_value_is_named_and_changes_nothing(home, tmp_path) -> None:
     with pytest.raises(LoadError, match="missing recommendations columns: account_id"):
         import_recommendation_files(home.costs, [missing], NOW)
     pd.testing.assert_frame_equal(cost_queries.optimization_rows(home.costs, ["data_exports"]), before)
+
+
+def test_commitment_review_shows_purchases_and_subtracts_only_accepted(home, tmp_path) -> None:
+    from datetime import timedelta
+
+    from rituals.commitment_review import reduction_actions
+    from rituals.commitments import hub_purchases
+    from rituals.people import add_person
+
+    path = tmp_path / "recs.csv"
+    _csv(path, ROWS)
+    import_recommendation_files(home.costs, [path], NOW)
+    inbox.refresh_from_store(home.records, home.costs, "data_exports", NOW)
+    assert [(p["recommendation_id"], p["estimated_monthly_savings"]) for p in hub_purchases(home.costs)] == [("r3", 900.0)]
+    assert reduction_actions(home) == []  # two open inbox items, none accepted: nothing subtracted
+    with home.records.write() as s:
+        owner = add_person(s, "ana", "Ana", "engineering")
+        rec_id = next(i.id for i in inbox.items(s, NOW.date()) if i.resource_id == "vol-9")
+        action = inbox.accept(s, rec_id, owner_id=owner.id, due=NOW.date() + timedelta(days=7), today=NOW.date(),
+                              now=NOW, actor_id=None)
+        action_id = action.id
+    assert [(a["id"], a["recommendation_id"], a["resource_id"], a["expected_monthly_savings"])
+            for a in reduction_actions(home)] == [(action_id, rec_id, "vol-9", 8.0)]
