@@ -61,6 +61,8 @@ def scorecard(ctx: MinutesContext) -> str | None:
         out += ["", "No data:", "", md.bullets(md.inline(f"{x['title']}: {x['reason']}") for x in k["no_data"])]
     waste = next((x for x in k.get("kpis", []) if x["key"] == "waste_ratio_pct"), None)
     if waste and (waste.get("detail") or {}).get("rules"):
+        if waste["detail"].get("formula"):
+            out += ["", md.inline(f"Waste / idle ratio = {waste['detail']['formula']}.")]
         out += ["", "Waste counted by rule:", "",
                 md.bullets(md.inline(f"{r['title']}: {r['summary']}") for r in waste["detail"]["rules"])]
     return "\n".join(out)

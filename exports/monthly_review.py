@@ -87,6 +87,20 @@ def actions_md(a: dict[str, Any], cur: str | None) -> str:
                     [str(r["id"]), md.cell(r["title"]), md.cell(_person(r)), md.cell(r["status"]),
                      md.cell(str(r.get("finished_at") or "-")[:10])] for r in a["done_since"]],
                     ["right", "left", "left", "left", "left"]), ""]
+    sv = a.get("savings")
+    if isinstance(sv, dict):
+        out += [md.inline(
+            f"Savings: promised {_m(sv['promised'], cur)} a month by done actions, realised "
+            f"{_m(sv['realised'], cur)} ({sv['verified']} verified, {sv['not_realised']} short, {sv['pending']} "
+            f"waiting for a complete month, {sv['cannot_verify']} cannot be verified from this data), still open "
+            f"{_m(sv['still_open'], cur)} ({_m(sv['still_open_actions'], cur)} in open actions, "
+            f"{_m(sv['still_open_inbox'], cur)} in the inbox). How: {sv['how']}."), ""]
+        if sv["actions"]:
+            out += [md.table(["#", "action", "done", "expected a month", "realised a month", "state"], [
+                [str(c["action_id"]), md.cell(c["title"]), md.cell(str(c["done_on"])[:10]),
+                 _m(c["expected_monthly_savings"], cur), _m(c["realised_monthly_savings"], cur),
+                 md.cell(c["state"].replace("_", " "))] for c in sv["actions"]],
+                ["right", "left", "left", "right", "right", "left"]), ""]
     other = a.get("other_open") or {}
     if other:
         out.append(md.inline("Open actions of the other rituals (reviewed there): " + ", ".join(

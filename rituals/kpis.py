@@ -252,6 +252,7 @@ def measure_quarters(home: Home, quarters: list[str]) -> dict[str, dict[str, Mea
     from rituals.anomaly_report import all_cases, hours_stat
     from rituals.commitments import eligible_services, figures_from, usage_frame
     from rituals.forecast import accuracy
+    from rituals.inbox import items as inbox_items
     from rituals.unit_economics import unit_economics
     from storage.records import Action, RitualRun
 
@@ -270,6 +271,8 @@ def measure_quarters(home: Home, quarters: list[str]) -> dict[str, dict[str, Mea
         runs = list(s.exec(select(RitualRun)))
         actions = list(s.exec(select(Action)))
         done_at = _done_at(s)
+        inbox_open = [(f"#{i.id} {i.action_type} {i.resource_id}", i.resource_id, i.account,
+                       i.estimated_monthly_savings) for i in inbox_items(s, today)]
     out: dict[str, dict[str, Measure]] = {}
     for q in quarters:
         start, end = bounds[q]
@@ -324,12 +327,38 @@ def measure_quarters(home: Home, quarters: list[str]) -> dict[str, dict[str, Mea
             {"months": [{"month": x["month"], "variance_pct": x["variance_pct"], "band": x["band"]} for x in scored]})
         m["unit_cost_trend_pct"] = _unit_cost(unit_economics, home, end) if has_costs else Measure(
             None, "no cost data")
-        unused = fig.unused_commitment_cost if fig else 0.0
-        m["waste_ratio_pct"] = waste_for(home, load_bands(home).waste, start, end, cov.total_cost, unused, actions,
-                                         done_at)
+        m["waste_ratio_pct"] = _waste(home, frame, eligible, account_teams, start, end, today, inbox_open)
         m.update(ritual_health(runs, actions, done_at, start, end, today, cal, cfg.tz))
         out[q] = m
     return out
+
+
+def last_complete_month(start: date, end: date, today: date) -> tuple[date, date] | None:
+    """The latest calendar month inside ``start <= day < end`` that is over by ``today``."""
+    best = None
+    month = start.replace(day=1)
+    while month < end:
+        nxt = add_months(month, 1)
+        if month >= start and nxt <= end and nxt <= today:
+            best = (month, nxt)
+        month = nxt
+    return best
+
+
+def _waste(home: Home, frame: Any, eligible: Any, account_teams: dict[str, str], start: date, end: date,
+           today: date, inbox_open: list[Any]) -> Measure:
+    """The waste ratio over the quarter's last complete month (``rituals.waste``)."""
+    from rituals.allocation import coverage
+    from rituals.commitments import figures_from
+
+    month = last_complete_month(start, end, today)
+    if month is None:
+        return Measure(None, "no complete month in the quarter yet")
+    m0, m1 = month
+    cov = coverage(home.costs, account_teams, m0, m1, home.config.taxonomy.charge_categories)
+    fig = figures_from(frame, m0, m1, eligible) if frame is not None and not frame.empty else None
+    unused = fig.unused_commitment_cost if fig else 0.0
+    return waste_for(home, load_bands(home).waste, m0, m1, cov.total_cost, unused, inbox_open)
 
 
 def _unit_cost(unit_economics: Any, home: Home, end: date) -> Measure:

@@ -423,6 +423,7 @@ def build_agenda(home: Home, month: date | None = None, *, run_id: int | None = 
     """The agenda of the review of ``month`` (default: the last complete month); ``run_id`` is the review's
     own run when it is being held (its actions are new, not carried)."""
     from rituals.review_actions import carried_actions
+    from rituals.savings import summary as savings_summary
 
     today = home.clock.today()
     month = month or default_month(today)
@@ -433,6 +434,7 @@ def build_agenda(home: Home, month: date | None = None, *, run_id: int | None = 
     currency = home.costs.info().currency or home.config.currency
     with home.records.session() as s:
         actions = carried_actions(s, today, current_run=run_id, before_period=period)
+        actions["savings"] = savings_summary(s, home.costs, today, home.clock.tz)
     last = actions["last_review"]
     agenda: dict[str, Any] = {
         "kind": MONTHLY_REVIEW, "month": period, "start": month, "end": add_months(month, 1),

@@ -1,6 +1,10 @@
-"""The waste ratio of the quarterly review: (unused commitment + spend found by documented rules over the
-billing data) / total spend. The rules and their parameters are data (``[waste]`` in
-``rituals/framework/kpi_bands.toml``) and each reports what it found:
+"""The waste / idle ratio of the quarterly review, for the quarter's last complete month:
+
+    (unused commitment cost + spend found by the waste rules + monthly savings of the open inbox
+     recommendations on resources no rule found) / spend
+
+The rules and their parameters are data (``[waste]`` in ``rituals/framework/kpi_bands.toml``) and each
+reports what it found:
 
 - idle addresses: line items whose usage type is an idle Elastic IP address (``%IdleAddress%``);
 - idle load balancers: load balancers billed for their hours with no traffic units or processed bytes;
@@ -8,16 +12,16 @@ billing data) / total spend. The rules and their parameters are data (``[waste]`
   weekend day costs at least ``weekend_level`` of their average weekday; their weekend spend counts;
 - idle cluster nodes: the unused capacity of shared Kubernetes / ECS nodes (CUR 2.0 split cost allocation
   data: AWS's unused cost per pod, scaled to the node's amortised cost), whoever the config says pays it;
-- open clean-up actions: the expected monthly savings of clean-up actions, for the days of the window
-  they were open (money the organisation already knows it is wasting).
+- open inbox: the estimated monthly savings of the recommendations open in the inbox today (any source),
+  leaving out the resources a rule above already counted, so nothing is counted twice.
 
-Total spend is the allocation coverage's total (EffectiveCost of the configured charge categories), so the
-ratio's denominator is the same number the sweep reports.
+Spend is the allocation coverage's total (EffectiveCost of the configured charge categories) over the same
+month, so the ratio's denominator is the same number the sweep reports for it.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from storage import cost_queries
@@ -26,23 +30,34 @@ if TYPE_CHECKING:
     from storage.home import Home
 
 TOP_ITEMS = 10
-DAYS_A_MONTH = 365.0 / 12.0
 
 
 def idle_addresses(home: Home, rules: dict[str, Any], start: date, end: date) -> dict[str, Any]:
+    return _rule(*_idle_addresses(home, rules, start, end))
+
+
+def _idle_addresses(home: Home, rules: dict[str, Any], start: date, end: date) -> tuple[str, str, list[Any]]:
     rows = cost_queries.idle_address_costs(home.costs, list(rules.get("idle_address_usage_types", [])), start, end)
-    return _rule("idle_addresses", "Idle Elastic IP addresses (usage types "
+    return ("idle_addresses", "Idle Elastic IP addresses (usage types "
                  + ", ".join(rules.get("idle_address_usage_types", [])) + ")", rows)
 
 
 def idle_load_balancers(home: Home, rules: dict[str, Any], start: date, end: date) -> dict[str, Any]:
+    return _rule(*_idle_load_balancers(home, rules, start, end))
+
+
+def _idle_load_balancers(home: Home, rules: dict[str, Any], start: date, end: date) -> tuple[str, str, list[Any]]:
     rows = cost_queries.idle_load_balancer_costs(home.costs, list(rules.get("load_balancer_hour_usage_types", [])),
                                                  list(rules.get("load_balancer_traffic_usage_types", [])),
                                                  start, end)
-    return _rule("idle_load_balancers", "Load balancers billed for hours with no traffic units or bytes", rows)
+    return ("idle_load_balancers", "Load balancers billed for hours with no traffic units or bytes", rows)
 
 
 def weekend_running(home: Home, rules: dict[str, Any], start: date, end: date) -> dict[str, Any]:
+    return _rule(*_weekend_running(home, rules, start, end))
+
+
+def _weekend_running(home: Home, rules: dict[str, Any], start: date, end: date) -> tuple[str, str, list[Any]]:
     from rituals.tag_sweep import fold_value
 
     level = float(rules.get("weekend_level", 0.8))
@@ -58,31 +73,18 @@ def weekend_running(home: Home, rules: dict[str, Any], start: date, end: date) -
         if weekday > 0 and weekend >= level * weekday:
             rows.append((r.resource_id, r.account_id, float(r.weekend_cost)))
     rows.sort(key=lambda t: (-t[2], t[0]))
-    return _rule("weekend_running", f"Non-production resources running through weekends at >= {level:.0%} of "
-                 "their weekday level (their weekend spend)", rows)
+    return ("weekend_running", f"Non-production resources running through weekends at >= {level:.0%} of "
+            "their weekday level (their weekend spend)", rows)
 
 
 def idle_cluster_nodes(home: Home, start: date, end: date) -> dict[str, Any]:
+    return _rule(*_idle_cluster_nodes(home, {}, start, end))
+
+
+def _idle_cluster_nodes(home: Home, rules: dict[str, Any], start: date, end: date) -> tuple[str, str, list[Any]]:
     rows = cost_queries.idle_node_costs(home.costs, start, end)
-    return _rule("idle_cluster_nodes", "Unused capacity of shared Kubernetes / ECS nodes (split cost allocation "
-                 "data)", [(node, account, cost) for node, account, cost in rows])
-
-
-def open_cleanups(rules: dict[str, Any], actions: list[Any], done_at: dict[int, datetime], start: date,
-                  end: date) -> dict[str, Any]:
-    kinds = set(rules.get("cleanup_action_kinds", ["cleanup"]))
-    lo, hi = datetime.combine(start, time(0), UTC), datetime.combine(end, time(0), UTC)
-    rows = []
-    for a in actions:
-        if a.kind not in kinds or not a.expected_monthly_savings or a.created_at is None:
-            continue
-        finished = None if a.status in ("open", "in_progress", "blocked") else done_at.get(a.id, a.updated_at)
-        open_from, open_to = max(a.created_at, lo), min(finished or hi, hi)
-        days = (open_to - open_from).total_seconds() / 86400.0
-        if days > 0:
-            rows.append((f"#{a.id} {a.title}", None, float(a.expected_monthly_savings) * days / DAYS_A_MONTH))
-    rows.sort(key=lambda t: (-t[2], t[0]))
-    return _rule("open_cleanup_actions", "Expected savings of clean-up actions while they were open", rows)
+    return ("idle_cluster_nodes", "Unused capacity of shared Kubernetes / ECS nodes (split cost allocation "
+            "data)", [(node, account, cost) for node, account, cost in rows])
 
 
 def _rule(rule: str, title: str, rows: list[tuple[Any, Any, float]]) -> dict[str, Any]:
@@ -92,20 +94,35 @@ def _rule(rule: str, title: str, rows: list[tuple[Any, Any, float]]) -> dict[str
             "summary": f"found {len(rows)}" + (f", {cost:,.2f}" if rows else " (nothing)"), "items": items}
 
 
-def waste_for(home: Home, rules: dict[str, Any], start: date, end: date, total_cost: float, unused: float,
-              actions: list[Any], done_at: dict[int, datetime]) -> Any:
-    """The waste ratio's Measure for ``start <= day < end`` (None when there is no spend)."""
-    from rituals.kpis import Measure, _r
+FORMULA = ("(unused commitment cost + spend found by the waste rules + monthly savings of open inbox "
+           "recommendations on resources no rule found) / spend, for {month}")
 
+
+def waste_for(home: Home, rules: dict[str, Any], start: date, end: date, total_cost: float, unused: float,
+              inbox_open: list[tuple[str, str, str | None, float]]) -> Any:
+    """The waste ratio's Measure for the month ``start <= day < end`` (None when there is no spend);
+    ``inbox_open``: (label, resource id, account, monthly saving) of the open inbox recommendations."""
+    from rituals.kpis import Measure, _r
+    from rituals.recommendations import bare_resource_id
+
+    formula = FORMULA.format(month=f"{start:%Y-%m}")
     if total_cost is None or total_cost <= 0:
-        return Measure(None, "no spend in the quarter")
+        return Measure(None, f"no spend in {start:%Y-%m}, the quarter's last complete month")
     found = [{"rule": "unused_commitment", "title": "Unused commitment (amortised, from the commitment figures)",
               "found": int(abs(unused) > 1e-9), "cost": round(float(unused), 6),
               "summary": f"{unused:,.2f}" if unused else "found nothing", "items": []}]
+    counted: set[str] = set()
     if home.costs.exists():  # rules over billing data need billing data
-        found += [idle_addresses(home, rules, start, end), idle_load_balancers(home, rules, start, end),
-                  weekend_running(home, rules, start, end), idle_cluster_nodes(home, start, end)]
-    found.append(open_cleanups(rules, actions, done_at, start, end))
+        for rule in (_idle_addresses, _idle_load_balancers, _weekend_running, _idle_cluster_nodes):
+            name, title, rows = rule(home, rules, start, end)
+            counted |= {bare_resource_id(str(r[0])) for r in rows if r[0]}
+            found.append(_rule(name, title, rows))
+    rows = [(label, account, saving) for label, rid, account, saving in inbox_open
+            if bare_resource_id(rid) not in counted]
+    rows.sort(key=lambda t: (-t[2], t[0]))
+    found.append(_rule("open_inbox", "Monthly savings of open inbox recommendations (resources no rule above "
+                       f"counted; {len(inbox_open) - len(rows)} left out as already counted)", rows))
     waste = sum(r["cost"] for r in found)
     return Measure(_r(waste / total_cost * 100.0), None,
-                   {"waste_cost": _r(waste), "total_cost": _r(total_cost), "rules": found})
+                   {"waste_cost": _r(waste), "total_cost": _r(total_cost), "month": f"{start:%Y-%m}",
+                    "formula": formula, "rules": found})

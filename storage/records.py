@@ -145,6 +145,10 @@ class Action(SQLModel, table=True):
     # whether the expected saving was realised.
     resource_id: str | None = Field(default=None, sa_column=Column(String(512), nullable=True))
     account_id: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
+    # What the bill showed after it was done (rituals.savings): the realised monthly saving and the state
+    # (verified, not_realised, pending, cannot_verify), set only from data.
+    realised_monthly_savings: float | None = None
+    savings_state: str | None = Field(default=None, sa_column=Column(String(32), nullable=True))
 
 
 class ActionEvent(SQLModel, table=True):

@@ -72,17 +72,27 @@ def show_cmd(home, action_id: int, as_json: bool) -> None:  # type: ignore[no-un
     from rituals.actions import action_history, get_action
 
     tz = home.clock.tz
+    from storage.records import Action
+
     with handle_errors(), records(home).session() as s:
         view = get_action(s, action_id, today=home.clock.today())
         events = action_history(s, action_id)
+        row = s.get(Action, action_id)
+        bill = {"resource_id": row.resource_id, "realised_monthly_savings": row.realised_monthly_savings,
+                "savings_state": row.savings_state} if row is not None else {}
     if as_json:
-        echo_json({**view.as_dict(), "history": [e.as_dict() for e in events]})
+        echo_json({**view.as_dict(), **bill, "history": [e.as_dict() for e in events]})
         return
     echo(f"#{view.id} {cell(view.title)}")
     echo(f"  status {view.status}, owner {cell(view.owner_name)} ({cell(view.owner)}), team {(cell(view.team) or '-')}, "
                f"due {view.due_date or '-'}{' (overdue)' if view.overdue else ''}, version {view.version}")
     if view.detail:
         echo(f"  {view.detail}")
+    if bill.get("resource_id") and view.expected_monthly_savings is not None:
+        state = (bill["savings_state"] or "not checked yet (finops-tui inbox savings)").replace("_", " ")
+        realised = bill["realised_monthly_savings"]
+        echo(f"  resource {cell(bill['resource_id'])}: expected {view.expected_monthly_savings:,.2f} a month, realised "
+             f"{'-' if realised is None else f'{realised:,.2f}'} ({state})")
     echo("history:")
     for e in events:
         when = e.at.astimezone(tz).strftime("%Y-%m-%d %H:%M")

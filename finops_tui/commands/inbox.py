@@ -185,3 +185,26 @@ def import_recommendation_files(home, paths: tuple[str, ...], as_json: bool) -> 
              f"{done.found} found ({done.new} new, {done.gone} no longer listed); {purchases} purchase "
              "recommendations go to the commitment review")
     return True
+
+
+@command.command("savings")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.pass_obj
+def savings_cmd(home, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    """Check done right-sizing and clean-up actions against the bill and record what they realised:
+    (the resource's cost per day in the 30 days before it was done - per day in the first complete month
+    after) x 365/12. "verified" is set only from the data; without per-resource line items an action
+    cannot be verified from the data."""
+    from rituals.savings import record
+
+    with handle_errors():
+        found = record(records(home), home.costs, home.clock.now(), home.clock.tz)
+    if as_json:
+        echo_json({"actions": [c.as_dict() for c in found]})
+        return
+    if not found:
+        echo("no done action names a resource and an expected saving")
+    for c in found:
+        realised = "-" if c.realised_monthly_savings is None else f"{c.realised_monthly_savings:,.2f}"
+        echo(f"#{c.action_id:<5} expected {c.expected_monthly_savings:>10,.2f}  realised {realised:>10}  "
+             f"{c.state.replace('_', ' '):<13} {cell(c.note)}")

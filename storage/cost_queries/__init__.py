@@ -48,9 +48,11 @@ from storage.cost_queries.containers import cluster_costs, idle_node_costs
 from storage.cost_queries.contracts import contract_applied, contract_terms
 from storage.cost_queries.explorer import NO_VALUE, explorer_costs
 from storage.cost_queries.optimization import (
+    has_resource_rows,
     latest_usage_day,
     optimization_purchases,
     optimization_rows,
+    resource_cost,
     resource_tag_values,
     resource_usage,
 )
@@ -72,5 +74,5 @@ __all__ = [
     "remove_period", "replace_commitment_inventory", "root_cause_contributions", "showback_costs", "sweep_data",
     "team_service_months",
     "weekday_weekend_costs",
-    "latest_usage_day", "optimization_purchases", "optimization_rows", "resource_tag_values", "resource_usage",
+    "has_resource_rows", "latest_usage_day", "optimization_purchases", "resource_cost", "optimization_rows", "resource_tag_values", "resource_usage",
 ]

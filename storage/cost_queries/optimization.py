@@ -102,3 +102,26 @@ def optimization_purchases(store: CostStore) -> pd.DataFrame | None:
                            f"estimated_monthly_savings, estimated_monthly_cost, currency, recommended_summary, "
                            f"lookback_days, last_refresh, fetched_at FROM {OPTIMIZATION_TABLE} "
                            "WHERE lower(action_type) LIKE 'purchase%' ORDER BY estimated_monthly_savings DESC").df()
+
+
+def has_resource_rows(store: CostStore) -> bool:
+    """Whether any line item names its resource (API-only data, Cost Explorer's, never does)."""
+    with store.reader() as con:
+        if con is None:
+            return False
+        return bool(one_row(con, "SELECT count(*) FROM (SELECT 1 FROM line_items WHERE ResourceId IS NOT NULL "
+                                 "AND ResourceId <> '' LIMIT 1)")[0])
+
+
+def resource_cost(store: CostStore, resource_id: str, start: date, end: date) -> tuple[float, int]:
+    """A resource's EffectiveCost over ``start <= day < end`` (its ResourceId as written, or an ARN ending in
+    ``/resource_id``) and the days of the window the store holds any usage for."""
+    with store.reader() as con:
+        if con is None:
+            return 0.0, 0
+        cost = one_row(con, "SELECT coalesce(sum(EffectiveCost), 0) FROM line_items WHERE charge_date >= ? AND "
+                            "charge_date < ? AND (ResourceId = ? OR ResourceId LIKE ?)",
+                       [start, end, resource_id, "%/" + resource_id])[0]
+        days = one_row(con, "SELECT count(DISTINCT charge_date) FROM line_items WHERE charge_date >= ? AND "
+                            "charge_date < ? AND ChargeCategory = 'Usage'", [start, end])[0]
+    return float(cost), int(days)

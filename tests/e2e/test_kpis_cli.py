@@ -36,12 +36,18 @@ def test_kpis_json_equals_the_rituals(demo_home) -> None:
     assert values["commitment_coverage_pct"] == pytest.approx(commit["coverage_pct"], abs=1e-6)
     assert values["commitment_utilization_pct"] == pytest.approx(commit["utilization_pct"], abs=1e-6)
     assert values["effective_savings_rate_pct"] == pytest.approx(commit["effective_savings_rate_pct"], abs=1e-6)
+    # The waste ratio is over the quarter's last complete month (September), against that month's figures.
     waste = next(k for k in data["kpis"] if k["key"] == "waste_ratio_pct")
+    sep_sweep = json.loads(run("--home", home, "sweep", "--start", "2026-09-01", "--end", "2026-10-01",
+                               "--json").stdout)
+    sep_commit = json.loads(run("--home", home, "commitments", "--start", "2026-09-01", "--end", "2026-10-01",
+                                "--json").stdout)
     unused = next(r for r in waste["detail"]["rules"] if r["rule"] == "unused_commitment")
-    assert unused["cost"] == pytest.approx(commit["unused_commitment_cost"], abs=1e-4)
-    assert waste["detail"]["total_cost"] == pytest.approx(sweep["total_cost"], abs=1e-4)
+    assert unused["cost"] == pytest.approx(sep_commit["unused_commitment_cost"], abs=1e-4)
+    assert waste["detail"]["total_cost"] == pytest.approx(sep_sweep["total_cost"], abs=1e-4)
+    assert waste["detail"]["month"] == "2026-09" and "/ spend" in waste["detail"]["formula"]
     assert {r["rule"] for r in waste["detail"]["rules"]} >= {"idle_addresses", "idle_load_balancers",
-                                                               "weekend_running", "open_cleanup_actions"}
+                                                               "weekend_running", "open_inbox"}
     # The demo holds three monthly reviews of the quarter's three months.
     assert values["monthly_reviews_held_pct"] == 100.0
     # No anomaly case was triaged in the demo: no data, never 0.

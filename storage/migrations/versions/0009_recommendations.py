@@ -52,10 +52,14 @@ def upgrade() -> None:
     with op.batch_alter_table("action") as batch:
         batch.add_column(sa.Column("resource_id", sa.String(512), nullable=True))
         batch.add_column(sa.Column("account_id", sa.String(64), nullable=True))
+        batch.add_column(sa.Column("realised_monthly_savings", sa.Float(), nullable=True))
+        batch.add_column(sa.Column("savings_state", sa.String(32), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("action") as batch:
+        batch.drop_column("savings_state")
+        batch.drop_column("realised_monthly_savings")
         batch.drop_column("account_id")
         batch.drop_column("resource_id")
     op.drop_index("ix_recommendation_status", "recommendation")
