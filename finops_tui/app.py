@@ -123,6 +123,8 @@ class FinOpsApp(App[None]):
                             self.action_sync_aws)
         yield SystemCommand("My actions", "Update the actions you own", lambda: self.open_screen(
             "finops_tui.screens.my_actions", "MyActionsScreen"))
+        yield SystemCommand("Recommendations inbox", "Right-sizing and clean-up to accept, dismiss or snooze",
+                            lambda: self.open_screen("finops_tui.screens.inbox", "InboxScreen"))
         yield SystemCommand("RACI", "Who is responsible and accountable for what", lambda: self.open_screen(
             "finops_tui.screens.raci", "RaciScreen"))
         yield SystemCommand("People and teams", "Who owns what", lambda: self.open_screen(

@@ -82,6 +82,7 @@ class BoardScreen(Screen[None]):
     BINDINGS = [
         Binding("enter", "open_ritual", "Open ritual", id="open-ritual", show=False),
         Binding("a", "my_actions", "My actions", id="my-actions"),
+        Binding("i", "inbox", "Inbox", id="inbox", show=False),  # the footer must fit 80 columns
         Binding("r", "raci", "RACI", id="raci"),
         Binding("p", "people", "People", id="people"),
         Binding("g", "refresh", "Refresh", id="refresh"),
@@ -185,6 +186,9 @@ class BoardScreen(Screen[None]):
 
     def action_my_actions(self) -> None:
         self.app.open_screen("finops_tui.screens.my_actions", "MyActionsScreen")  # type: ignore[attr-defined]
+
+    def action_inbox(self) -> None:
+        self.app.open_screen("finops_tui.screens.inbox", "InboxScreen")  # type: ignore[attr-defined]
 
     def action_raci(self) -> None:
         self.app.open_screen("finops_tui.screens.raci", "RaciScreen")  # type: ignore[attr-defined]
