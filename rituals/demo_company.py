@@ -109,5 +109,9 @@ def build_demo(path: Path, as_of: date, seed: int = 7, progress: Callable[[str],
 
     say("holding the past sweeps and reviews")
     hold_history(home, truth)
+    from rituals.demo_inbox import seed_inbox
+
+    say("filling the recommendations inbox")
+    seed_inbox(home, as_of)
     home.close()
     return truth

@@ -341,7 +341,11 @@ def generate(as_of: date, seed: int = 7) -> tuple[pd.DataFrame, DemoTruth]:
     })
     out["CommitmentDiscountType"] = out["CommitmentDiscountId"].map(
         {c.commitment_id: c.type for c in commitments})
-    extra_rows = [_commitment_rows(commitments, frame, covered_id, effective, days), _monthly_rows(out, days)]
+    from storage.sources.demo_optimization import optimization_rows
+
+    extra_rows = [_commitment_rows(commitments, frame, covered_id, effective, days), _monthly_rows(out, days),
+                  optimization_rows(as_of, {a: v[0] for a, v in ACCOUNTS.items()}).assign(
+                      BillingAccountId=BILLING_ACCOUNT, BillingAccountName=COMPANY, BillingCurrency=CURRENCY)]
     cluster = _cluster_rows(days, np.random.default_rng(seed + 1))
     out = pd.concat([out, *extra_rows, cluster], ignore_index=True)
 

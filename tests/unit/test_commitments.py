@@ -293,14 +293,21 @@ def test_demo_lists_the_expiring_savings_plan(demo_review, demo_truth) -> None:
 
 
 def test_demo_baseline_follows_the_open_actions(demo_home) -> None:
-    from rituals.actions import update_action
+    from sqlmodel import select
 
+    from rituals.actions import update_action
+    from storage.records import Action
+
+    with demo_home.records.session() as s:  # the seeded reduction actions and the two accepted from the inbox
+        open_reductions = sum(a.expected_monthly_savings or 0.0 for a in s.exec(select(Action)).all()
+                              if a.kind in ("rightsizing", "cleanup") and a.status in ("open", "in_progress", "blocked"))
     before = review(demo_home)
-    assert before["reduction_monthly_savings"] == pytest.approx(2450.0)
+    assert before["reduction_monthly_savings"] == pytest.approx(open_reductions)
+    assert sum(1 for a in before["reduction_actions"] if a["recommendation_id"] is not None) == 2
     rightsizing = next(a for a in before["reduction_actions"] if a["kind"] == "rightsizing")
     update_action(demo_home.records, rightsizing["id"], actor_id=1, now=demo_home.clock.now(), status="done")
     after = review(demo_home)
-    assert after["reduction_monthly_savings"] == pytest.approx(2450.0 - rightsizing["expected_monthly_savings"])
+    assert after["reduction_monthly_savings"] == pytest.approx(open_reductions - rightsizing["expected_monthly_savings"])
     assert after["baseline_daily"] == pytest.approx(
         before["baseline_daily"] + rightsizing["expected_monthly_savings"] * 12 / 365)
 
