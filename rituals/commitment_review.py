@@ -58,7 +58,8 @@ def reduction_actions(home: Home) -> list[dict[str, Any]]:
     out = []
     for v in views:
         a = rows[v.id]
-        rec = int(a.entity_key) if a.entity_kind == "recommendation" and (a.entity_key or "").isdigit() else None
+        key = a.entity_key or ""
+        rec = int(key) if a.entity_kind == "recommendation" and key.isdigit() else None
         out.append({"id": v.id, "title": v.title, "kind": v.kind, "status": v.status, "owner": v.owner,
                     "expected_monthly_savings": v.expected_monthly_savings, "recommendation_id": rec,
                     "resource_id": a.resource_id})

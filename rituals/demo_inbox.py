@@ -27,17 +27,18 @@ def seed_inbox(home: Home, as_of: date) -> None:
     inbox.refresh_from_rules(home.records, home.costs, load_bands(home).waste, now)
     unattached, gp2, snapshot = RESOURCES[0].resource_id, RESOURCES[1].resource_id, RESOURCES[3].resource_id
     with home.records.write() as s:
-        recs = {r.resource_id: r for r in s.exec(select(Recommendation))}
+        recs = {r.resource_id: int(r.id) for r in s.exec(select(Recommendation)) if r.id is not None}
         actor = get_person(s, "priya").id  # the demo's FinOps lead triages the inbox
-        inbox.accept(s, recs[unattached].id, owner_id=None, due=as_of + timedelta(days=14), today=as_of, now=now,
+        inbox.accept(s, recs[unattached], owner_id=None, due=as_of + timedelta(days=14), today=as_of, now=now,
                      actor_id=actor)
-        moving = inbox.accept(s, recs[gp2].id, owner_id=None, due=as_of + timedelta(days=21), today=as_of,
+        moving = inbox.accept(s, recs[gp2], owner_id=None, due=as_of + timedelta(days=21), today=as_of,
                               now=now, actor_id=actor)
         moving.status = "in_progress"
         s.add(moving)
-        inbox.dismiss(s, recs[snapshot].id, reason="kept: the 7-year audit retention needs this snapshot",
+        inbox.dismiss(s, recs[snapshot], reason="kept: the 7-year audit retention needs this snapshot",
                       now=now, actor_id=actor)
         owner = get_person(s, "aisha")
+        assert owner.id is not None
         changed = rightsized_on(as_of)
         created = datetime.combine(changed - timedelta(days=20), time(10), UTC)
         done = create_action(s, title=f"Right-size {RIGHTSIZED.resource_id} (m5.4xlarge to m5.2xlarge)",
@@ -46,6 +47,7 @@ def seed_inbox(home: Home, as_of: date) -> None:
                              due_date=changed + timedelta(days=5), expected_monthly_savings=DONE_EXPECTED)
         done.resource_id, done.account_id, done.status = RIGHTSIZED.resource_id, RIGHTSIZED.account, "done"
         s.add(done)
+        assert done.id is not None
         s.add(ActionEvent(action_id=done.id, actor_id=owner.id, at=datetime.combine(changed, time(16), UTC),
                           field="status", old="open", new="done", note="resized in the maintenance window"))
     savings.record(home.records, home.costs, now)

@@ -17,6 +17,10 @@ EXE = shutil.which("finops-tui")
 # SQLite only: the inbox's records logic runs on both engines in tests/unit/test_inbox.py.
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(EXE is None, reason="finops-tui is not installed")]
 MONTH = 365.0 / 12.0
+# The FOCUS 1.0 mandatory columns no figure rests on, which an import requires all the same.
+DESCRIPTIVE = ["BillingAccountName", "ChargeClass", "ChargeDescription", "ContractedCost", "InvoiceIssuerName",
+               "ListCost", "PricingQuantity", "PricingUnit", "ProviderName", "PublisherName", "ServiceCategory",
+               "ServiceName"]
 
 
 def run(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -30,13 +34,14 @@ def _focus(path: Path, rows: list[tuple[str, str, str, float, str]]) -> None:
         w = csv.writer(f)
         w.writerow(["BillingAccountId", "ChargePeriodStart", "ChargePeriodEnd", "BillingPeriodStart",
                     "BillingPeriodEnd", "BilledCost", "EffectiveCost", "ChargeCategory", "BillingCurrency",
-                    "SubAccountId", "ResourceId", "x_UsageType", "Tags"])
+                    "SubAccountId", "ResourceId", "x_UsageType", "Tags", *DESCRIPTIVE])
         day = date(2026, 10, 1)
         while day < date(2026, 11, 1):
             for rid, usage, account, cost, tags in rows:
                 w.writerow(["payer", f"{day}T00:00:00Z", f"{day + timedelta(days=1)}T00:00:00Z",
                             "2026-10-01T00:00:00Z", "2026-11-01T00:00:00Z", cost, cost, "Usage", "USD", account,
-                            rid, usage, tags])
+                            rid, usage, tags, "Acme", "", usage, cost, "Amazon Web Services, Inc.", cost, 24,
+                            "Hours", "AWS", "Amazon Web Services", "Storage", "Amazon Elastic Block Store"])
             day += timedelta(days=1)
 
 
@@ -52,7 +57,8 @@ def test_inbox_from_own_rules_to_an_owned_action(tmp_path: Path) -> None:
     _focus(bill, [("vol-1", "EUW1-EBS:VolumeUsage.gp3", "222222222222", 1.5, '{"team": "web"}'),
                   ("nat-1", "EUW1-NatGateway-Hours", "222222222222", 1.08, ""),
                   ("i-1", "EUW1-BoxUsage:m5.large", "222222222222", 2.3, "")])
-    assert run(home, "import", str(bill)).returncode == 0
+    imported = run(home, "import", str(bill))
+    assert imported.returncode == 0, imported.stderr
     out = run(home, "inbox", "refresh", "--json")
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["new"] == 2
