@@ -80,7 +80,7 @@ def carried_actions(session: Session, today: date, current_run: int | None = Non
             and (since is None or finished[v.id] > since)]
     other = Counter(runs[source[v.id]].kind if source.get(v.id) in runs else "no ritual"
                     for v in views if v.status in OPEN_ACTION_STATUSES and not from_reviews(v.id)
-                    and source.get(v.id) != current_run)
+                    and (current_run is None or source.get(v.id) != current_run))
 
     def row(v: Any) -> dict[str, Any]:
         run = runs.get(source.get(v.id))
