@@ -288,6 +288,53 @@ class AwsConfig:
     dataset_deadline_s: float = 30.0
 
 
+WAREHOUSE_ENGINES = ("duckdb", "athena")
+WAREHOUSE_SHAPES = ("cur2", "focus1.2")
+
+
+@dataclass(frozen=True)
+class WarehouseConfig:
+    """Which engine answers the named cost queries (``[warehouse]``); the Athena fields matter only there."""
+
+    engine: str = "duckdb"
+    database: str = ""
+    table: str = ""
+    view: str = "finops_line_items"
+    shape: str = "cur2"
+    workgroup: str = "primary"
+    output_location: str = ""
+    region: str = ""
+    profile: str = ""
+    max_scan_gb: float = 0.0
+
+    @property
+    def is_athena(self) -> bool:
+        return self.engine == "athena"
+
+
+def _warehouse(wh: dict[str, Any], where: str) -> WarehouseConfig:
+    if wh["engine"] not in WAREHOUSE_ENGINES:
+        raise ConfigError(f"{where}: key 'warehouse.engine' must be one of {', '.join(WAREHOUSE_ENGINES)}, "
+                          f"got {wh['engine']!r}")
+    if wh["shape"] not in WAREHOUSE_SHAPES:
+        raise ConfigError(f"{where}: key 'warehouse.shape' must be one of {', '.join(WAREHOUSE_SHAPES)}, "
+                          f"got {wh['shape']!r}")
+    if wh["max_scan_gb"] < 0:
+        raise ConfigError(f"{where}: key 'warehouse.max_scan_gb' must be 0 (no bound) or more")
+    for key in ("database", "table", "view"):
+        value = wh[key]
+        if value and not all(c.isalnum() or c == "_" for c in value):
+            raise ConfigError(f"{where}: key 'warehouse.{key}' must be letters, digits and _ only, got {value!r}")
+    if wh["engine"] == "athena":
+        missing = [k for k in ("database", "table", "view") if not wh[k]]
+        if missing:
+            raise ConfigError(f"{where}: engine \"athena\" needs warehouse.{', warehouse.'.join(missing)}")
+    if wh["output_location"] and not wh["output_location"].startswith("s3://"):
+        raise ConfigError(f"{where}: key 'warehouse.output_location' must be an s3:// URL")
+    return WarehouseConfig(wh["engine"], wh["database"], wh["table"], wh["view"], wh["shape"], wh["workgroup"],
+                           wh["output_location"], wh["region"], wh["profile"], float(wh["max_scan_gb"]))
+
+
 @dataclass(frozen=True)
 class Config:
     taxonomy: Taxonomy
@@ -306,6 +353,7 @@ class Config:
     explorer_views: dict[str, ExplorerView] = field(default_factory=dict)
     aws: AwsConfig = field(default_factory=AwsConfig)
     containers: ContainersConfig = field(default_factory=ContainersConfig)
+    warehouse: WarehouseConfig = field(default_factory=WarehouseConfig)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -433,7 +481,9 @@ def _build(data: dict[str, Any], where: str, source: Path | None) -> Config:
                   _notify(data["notify"], where), theme, keys,
                   _explorer_views(data["explorer"]["views"], where, taxonomy),
                   AwsConfig(float(aws["connect_timeout_s"]), float(aws["read_timeout_s"]),
-                            float(aws["dataset_deadline_s"])), _containers(data["containers"], where))
+                            float(aws["dataset_deadline_s"])),
+                  _containers(data["containers"], where),
+                  _warehouse(data["warehouse"], where))
 
 
 def _notify(nt: dict[str, Any], where: str) -> NotifyConfig:

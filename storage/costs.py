@@ -18,7 +18,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from storage.config import ContainersConfig, Taxonomy
+from storage.config import ContainersConfig, Taxonomy, WarehouseConfig
 from storage.schema import COST_COLUMNS, TAG_SETS, create_schema, taxonomy_signature
 from storage.tag_sets import tag_set_key
 from storage.tags import tag_column
@@ -39,6 +39,7 @@ DIMENSIONS: dict[str, str] = {
     "billing_account": "BillingAccountId",
 }
 LOCK_TIMEOUT_S = 15.0
+WAREHOUSE_CACHE = "warehouse-cache.duckdb"  # the warehouse's results and scan ledger, beside this file
 _READ_TURN = threading.RLock()
 
 
@@ -147,15 +148,37 @@ class CostStore:
     """The DuckDB cost file of one home. Cheap to construct; every method opens and closes its own
     connection."""
 
-    def __init__(self, path: Path, taxonomy: Taxonomy, containers: ContainersConfig | None = None) -> None:
+    def __init__(self, path: Path, taxonomy: Taxonomy, containers: ContainersConfig | None = None,
+                 warehouse: WarehouseConfig | None = None) -> None:
         self.path = Path(path)
         self.taxonomy = taxonomy
         self._info: tuple[list[list[Any]], StoreInfo] | None = None
         self.containers = containers or ContainersConfig()
+        self.warehouse = warehouse or WarehouseConfig()
+        self._backend: Any = None
 
     # -- connections ------------------------------------------------------------------------------------
+    @property
+    def engine(self) -> str:
+        """Which engine answers the named queries: ``duckdb`` (this file) or ``athena``."""
+        return self.warehouse.engine
+
+    @property
+    def backend(self) -> Any:
+        """The warehouse engine (``storage.warehouse.athena.AthenaBackend``); only when engine is athena."""
+        if self._backend is None:
+            from storage.warehouse.athena import AthenaBackend
+
+            self._backend = AthenaBackend(self.warehouse, self.taxonomy, self.path.with_name(WAREHOUSE_CACHE),
+                                          self.path)
+        return self._backend
+
+    @backend.setter
+    def backend(self, value: Any) -> None:
+        self._backend = value
+
     def exists(self) -> bool:
-        return self.path.exists()
+        return self.warehouse.is_athena or self.path.exists()
 
     @contextmanager
     def reader(self) -> Iterator[duckdb.DuckDBPyConnection | None]:
@@ -164,6 +187,10 @@ class CostStore:
         Reads within one process take turns: DuckDB shares one database instance per file in a process, and
         two threads scanning registered pandas frames on it at once fail ("pandas_scan does not exist").
         The app's workers are such threads; each read is short, so turns cost little."""
+        if self.warehouse.is_athena:
+            with _READ_TURN, self._warehouse_session() as session:
+                yield session
+            return
         if not self.path.exists():
             yield None
             return
@@ -178,6 +205,19 @@ class CostStore:
                 con.close()
 
     @contextmanager
+    def _warehouse_session(self) -> Iterator[Any]:
+        """The warehouse's session, its local tables read from this file (an empty store without one)."""
+        import duckdb
+
+        if self.path.exists():
+            local = connect(self.path, read_only=True)
+        else:
+            local = duckdb.connect(":memory:")
+            create_schema(local, self.taxonomy)
+        with self.backend.session(local) as session:
+            yield session
+
+    @contextmanager
     def writer(self) -> Iterator[duckdb.DuckDBPyConnection]:
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         con = connect(self.path, read_only=False)
@@ -190,10 +230,14 @@ class CostStore:
             con.close()
 
     def _columns(self, con: duckdb.DuckDBPyConnection) -> set[str]:
+        if hasattr(con, "view_columns"):  # a warehouse session: its mapping view's columns
+            return set(con.view_columns)
         return {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns "
                                           "WHERE table_name = 'line_items'").fetchall()}
 
     def _fresh_tags(self, con: duckdb.DuckDBPyConnection) -> bool:
+        if hasattr(con, "view_columns"):  # the mapping view folds tags for the config's taxonomy
+            return True
         row = con.execute("SELECT value FROM meta WHERE key = 'taxonomy'").fetchone()
         return row is not None and row[0] == taxonomy_signature(self.taxonomy)
 
@@ -217,6 +261,8 @@ class CostStore:
         """Rows, days, currency, last import and providers. Read once per state of the file in a process
         (a command asks from several rituals; each read is a connection and five statements): every load,
         removal, sync or retag rewrites the file, and a read never does (see ``store_state``)."""
+        if self.warehouse.is_athena:  # the warehouse's result cache follows the export's objects instead
+            return self._read_info()
         state = store_state(self.path)  # taken first: a write landing meanwhile makes the next call read again
         if self._info is not None and self._info[0] == state:
             return self._info[1]

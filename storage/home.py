@@ -157,7 +157,8 @@ class Home:
     def costs(self) -> CostStore:  # imported here: a records-only command never loads the cost store
         from storage.costs import CostStore
 
-        return CostStore(self.costs_path, self.config.taxonomy, self.config.containers)
+        return CostStore(self.costs_path, self.config.taxonomy, self.config.containers,
+                         warehouse=self.config.warehouse)
 
     @property
     def records_url(self) -> str:
@@ -221,7 +222,7 @@ class Home:
         return (self.path / DEMO_MARKER).exists()
 
     def has_cost_data(self) -> bool:
-        return self.costs_path.exists()
+        return self.config.warehouse.is_athena or self.costs_path.exists()
 
     def has_any_data(self) -> bool:
         """True when the folder holds anything a user could lose (stores or a config)."""

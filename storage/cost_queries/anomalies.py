@@ -87,10 +87,11 @@ def root_cause_contributions(store: CostStore, account_teams: Mapping[str, str],
         con.executemany("INSERT INTO _cases VALUES (?, ?, ?, ?, ?)",
                         [[i, d, v, lo, hi] for i, (d, v, lo, hi) in enumerate(cases)])
         inside = "(g.day >= c.lo AND g.day < c.hi)"
-        earlier = " + ".join(f"CAST(g.day + {7 * k} >= c.lo AND g.day + {7 * k} < c.hi AS INTEGER)"
+        earlier = " + ".join(f"CAST(g.day + INTERVAL '{7 * k}' DAY >= c.lo AND g.day + INTERVAL '{7 * k}' DAY < c.hi "
+                             "AS INTEGER)"
                              for k in range(1, weeks + 1))
         weight = f"(CAST({inside} AS DOUBLE) - ({earlier}) / {float(weeks)})"
-        span = f"g.day >= c.lo - {7 * weeks} AND g.day < c.hi"
+        span = f"g.day >= c.lo - INTERVAL '{7 * weeks}' DAY AND g.day < c.hi"
         joins = " UNION ALL ".join(
             f"SELECT c.i, g.*, {weight} AS w, {inside} AS hot FROM g JOIN _cases c ON {cond} AND {span}"
             for cond in ("c.dim = 'service' AND g.service = c.val", "c.dim = 'account' AND g.account = c.val",
@@ -102,7 +103,7 @@ def root_cause_contributions(store: CostStore, account_teams: Mapping[str, str],
         sql = f"""
         WITH b AS ({_base_sql(con, store)}),
         g AS (SELECT day, account, service, region, resource, team, sum(cost) AS cost FROM b
-              WHERE day >= (SELECT min(lo) FROM _cases) - {7 * weeks} AND day < (SELECT max(hi) FROM _cases)
+              WHERE day >= (SELECT min(lo) FROM _cases) - INTERVAL '{7 * weeks}' DAY AND day < (SELECT max(hi) FROM _cases)
               GROUP BY ALL),
         j AS ({joins}),
         totals AS (SELECT i, sum(cost * w) AS total FROM j GROUP BY i),

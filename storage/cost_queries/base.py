@@ -39,8 +39,18 @@ def sql_list(values: Iterable[str]) -> str:
 
 
 def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    if hasattr(con, "view_columns"):  # a warehouse session knows its view and the local tables
+        return bool(con.has_table(name))
     row = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()
     return bool(row and row[0])
+
+
+def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    """The columns of ``table`` as the connection sees it (a warehouse session: its mapping view's)."""
+    if hasattr(con, "view_columns"):
+        return list(con.columns(table))
+    return [r[0] for r in con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = ?",
+                                      [table]).fetchall()]
 
 
 def create_rules(con: duckdb.DuckDBPyConnection, account_teams: Mapping[str, str],

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from storage.cost_queries.base import has_table, sql_list
+from storage.cost_queries.base import has_table, sql_list, table_columns
 from storage.costs import CostStore, sql_string
 
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ def _usage_ok_sql(usage_rules: Mapping[str, Sequence[str]], usage_type: str) -> 
         return "true"
     whens = " ".join(
         f"WHEN coalesce(ServiceName, '') IN ({sql_list(names)}) THEN "
-        + "(" + " OR ".join(f"contains({usage_type}, {sql_string(p)})" for p in parts) + ")"
+        + "(" + " OR ".join(f"strpos({usage_type}, {sql_string(p)}) > 0" for p in parts) + ")"
         for parts, names in by_parts.items())
     return f"({usage_type} IS NULL OR CASE {whens} ELSE true END)"
 
@@ -59,8 +59,7 @@ def commitment_usage(store: CostStore, start: date, end: date, eligible_services
     with store.reader() as con:
         if con is None:
             return pd.DataFrame(columns=USAGE_COLUMNS)
-        stored = {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns "
-                                            "WHERE table_name = 'line_items'").fetchall()}
+        stored = set(table_columns(con, "line_items"))
         usage_type = "coalesce(x_UsageType, SkuMeter)" if "SkuMeter" in stored else "x_UsageType"
         usage_ok = _usage_ok_sql(usage_rules or {}, usage_type)
         sql = f"""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from storage.cost_queries.base import has_table
+from storage.cost_queries.base import has_table, table_columns
 from storage.costs import CostStore
 from storage.schema import CONTRACT_COLUMNS, CONTRACTS_TABLE
 
@@ -21,9 +21,7 @@ APPLIED_COLUMNS = ["contract_commitment_id", "period", "applied_cost", "applied_
 
 
 def _has_column(con: object, table: str, column: str) -> bool:
-    row = con.execute("SELECT count(*) FROM information_schema.columns WHERE table_name = ? AND column_name = ?",  # type: ignore[attr-defined]
-                      [table, column]).fetchone()
-    return bool(row and row[0])
+    return column in table_columns(con, table)  # type: ignore[arg-type]
 
 
 def contract_terms(store: CostStore) -> pd.DataFrame:

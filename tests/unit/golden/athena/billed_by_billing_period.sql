@@ -1,0 +1,1 @@
+SELECT CAST(DATE_TRUNC('MONTH', BillingPeriodStart) AS DATE), SUM(BilledCost) FROM "cur"."finops_line_items" AS line_items WHERE (BillingPeriodStart >= CAST('2026-10-01' AS DATE) AND BillingPeriodStart < CAST('2026-11-23' AS DATE)) AND (line_items.billing_period >= '2026-10' AND line_items.billing_period <= '2026-11') GROUP BY 1

@@ -1,0 +1,107 @@
+"""Every named query that reads line items, called with fixed arguments on the demo store, and a loopback
+runner: the Trino text a warehouse session would send, transpiled back to DuckDB and run on the demo file
+(over ``line_items`` plus its ``billing_period``, the month of BillingPeriodStart, as the export's
+partition). Used by the golden-SQL and round-trip tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, timedelta
+from typing import Any
+
+from storage import cost_queries as cq
+from storage.config import WarehouseConfig
+from storage.costs import CostStore, connect
+from storage.warehouse.dialect import Translated, to_duckdb
+from storage.warehouse.session import WarehouseSession
+from storage.warehouse.views import view_columns
+
+ATHENA = WarehouseConfig("athena", "cur", "cur2_export", "finops_line_items", "cur2")
+END = date(2026, 11, 23)  # the Monday before the fixed day: the sweep's window end
+START = END - timedelta(days=7)
+MONTH = date(2026, 10, 1)
+NEXT = date(2026, 11, 1)
+
+
+def catalogue(store: CostStore, teams: dict[str, str], account: str, resource: str) -> dict[str, Callable[[], Any]]:
+    """Named query -> a call of it (window, grain and filter arguments as the rituals pass them)."""
+    cats = store.taxonomy.charge_categories
+    fix = [cq.FixEntity("account", account, START), cq.FixEntity("resource", resource, START),
+           cq.FixEntity("tag_value", f"{store.taxonomy.allocation_key}=web", START)]
+    cases = [("service", "Amazon Elastic Compute Cloud", START, END), ("total", "total", START, END)]
+    return {
+        "allocation_costs": lambda: cq.allocation_costs(store, teams, START, END),
+        "sweep_data": lambda: cq.sweep_data(store, teams, START, END, cats, key_prefix="has_", trend_weeks=4),
+        "fix_costs": lambda: cq.fix_costs(store, teams, START, END, cats, fix),
+        "showback_costs_month": lambda: cq.showback_costs(store, teams, [account], MONTH, NEXT,
+                                                          untaggable_categories=("Tax",)),
+        "showback_costs_day": lambda: cq.showback_costs(store, teams, [], START, END, grain="day",
+                                                        usage_based_only=True),
+        "billed_by_billing_period": lambda: cq.billed_by_billing_period(store, MONTH, END),
+        "team_service_months": lambda: cq.team_service_months(store, teams, MONTH, END),
+        "anomaly_series": lambda: cq.anomaly_series(store, teams),
+        "anomaly_series_one": lambda: cq.anomaly_series(store, teams, ("account", account)),
+        "root_cause_contributions": lambda: cq.root_cause_contributions(store, teams, cases, 4, 5),
+        "account_names": lambda: cq.account_names(store),
+        "commitment_usage": lambda: cq.commitment_usage(store, MONTH, END, ["Amazon Elastic Compute Cloud"],
+                                                        {"Amazon Elastic Compute Cloud": ["BoxUsage"]}),
+        "explorer_costs": lambda: cq.explorer_costs(store, teams, START, END, group_by=["team", "service"],
+                                                    filters=[("account", [account])], granularity="week",
+                                                    previous_start=START - timedelta(days=7)),
+        "explorer_costs_tag": lambda: cq.explorer_costs(store, teams, MONTH, END, group_by=["tag:environment"],
+                                                        excludes=[("service", ["Tax"])], cost="list",
+                                                        granularity="month"),
+        "idle_address_costs": lambda: cq.idle_address_costs(store, ["%IdleAddress%"], MONTH, END),
+        "idle_load_balancer_costs": lambda: cq.idle_load_balancer_costs(store, ["%LoadBalancerUsage%"],
+                                                                        ["%LCUUsage%"], MONTH, END),
+        "weekday_weekend_costs": lambda: cq.weekday_weekend_costs(store, "environment", cats, MONTH, END),
+        "contract_applied": lambda: cq.contract_applied(store),
+        "store_info": lambda: store.info(),
+    }
+
+
+class LoopbackRunner:
+    """Runs the Trino text on DuckDB (``to_duckdb``) over the demo file; keeps what it ran."""
+
+    def __init__(self, con: Any) -> None:
+        self.con = con
+        self.sent: list[Translated] = []
+
+    def run(self, query: Translated, name: str) -> Any:
+        import sqlglot
+        from sqlglot import exp
+
+        self.sent.append(query)
+        tree = sqlglot.parse_one(query.sql, read="trino")
+        for table in tree.find_all(exp.Table):
+            if (table.db, table.name) == (ATHENA.database, ATHENA.view):
+                table.set("db", None)
+                table.set("this", exp.to_identifier("wh_line_items"))
+        return self.con.execute(to_duckdb(tree.sql(dialect="trino")))
+
+
+class LoopbackBackend:
+    """Stands where ``AthenaBackend`` does in a CostStore: sessions whose runner is the loopback."""
+
+    def __init__(self, store: CostStore) -> None:
+        self.store = store
+        self.runners: list[LoopbackRunner] = []
+
+    @contextmanager
+    def session(self, local: Any) -> Iterator[WarehouseSession]:
+        con = connect(self.store.path, read_only=True)
+        con.execute("CREATE TEMP VIEW wh_line_items AS SELECT *, strftime(BillingPeriodStart, '%Y-%m') "
+                    "AS billing_period FROM line_items")
+        runner = LoopbackRunner(con)
+        self.runners.append(runner)
+        s = WarehouseSession(runner, local, view_columns(self.store.taxonomy), relation=f'"{ATHENA.database}"."{ATHENA.view}"')
+        try:
+            yield s
+        finally:
+            con.close()
+            s.close()
+
+    def sent(self) -> list[Translated]:
+        return [q for r in self.runners for q in r.sent]
