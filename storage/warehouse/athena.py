@@ -106,7 +106,7 @@ class AthenaBackend:
     def __init__(self, config: WarehouseConfig, taxonomy: Taxonomy, cache_path: Path, local_path: Path, *,
                  session: Any = None, max_scan_gb: float | None = None, poll_s: float = 0.5,
                  sleep: Callable[[float], None] = time.sleep, monotonic: Callable[[], float] = time.monotonic,
-                 endpoint_url: str | None = None) -> None:
+                 clients: dict[str, Any] | None = None) -> None:
         self.config = config
         self.taxonomy = taxonomy
         self.cache = ResultCache(cache_path)
@@ -114,10 +114,9 @@ class AthenaBackend:
         self._session = session
         self.max_scan_gb = config.max_scan_gb if max_scan_gb is None else max_scan_gb
         self.poll_s, self.sleep, self.monotonic = poll_s, sleep, monotonic
-        self.endpoint_url = endpoint_url
         self.meter = Meter()
-        self._clients: dict[str, Any] = {}
-        self._partitions: tuple[float, str, list[Partition]] | None = None
+        self._clients: dict[str, Any] = dict(clients or {})  # tests hand in stubbed or loopback clients
+        self._partitions: tuple[float, list[Partition]] | None = None
         self._cutoff: tuple[int | None] | None = None
 
     # -- clients ------------------------------------------------------------------------------------------
@@ -128,8 +127,7 @@ class AthenaBackend:
 
                 self._session = boto3.Session(profile_name=self.config.profile or None,
                                               region_name=self.config.region or None)
-            kwargs = {"endpoint_url": self.endpoint_url} if self.endpoint_url and name == "s3" else {}
-            self._clients[name] = self._session.client(name, **kwargs)
+            self._clients[name] = self._session.client(name)
         return self._clients[name]
 
     def _call(self, service: str, method: str, **kwargs: Any) -> Any:
@@ -165,7 +163,7 @@ class AthenaBackend:
         """Every partition of the export's table with its size in S3 (one listing per PARTITION_TTL_S)."""
         now = self.monotonic()
         if self._partitions is not None and now - self._partitions[0] < PARTITION_TTL_S:
-            return self._partitions[2]
+            return self._partitions[1]
         table = self.table()
         found: list[tuple[str, str]] = []
         if table.get("PartitionKeys"):
@@ -180,7 +178,7 @@ class AthenaBackend:
         else:
             found.append(("*", table["StorageDescriptor"]["Location"]))
         parts = [self._listed(value, location) for value, location in sorted(found)]
-        self._partitions = (now, "", parts)
+        self._partitions = (now, parts)
         return parts
 
     def _listed(self, value: str, location: str) -> Partition:
@@ -229,9 +227,10 @@ class AthenaBackend:
             runner.close()
             s.close()
 
-    def bound(self, query: Translated, name: str) -> tuple[list[Partition], int]:
-        """The partitions the query reads and their size; raises ScanLimitExceeded before it runs."""
-        parts = self.read_partitions(query.months)
+    def check_bounds(self, parts: list[Partition], name: str) -> None:
+        """Raise ScanLimitExceeded when the partitions a query reads add up to more than --max-scan-gb or
+        the workgroup's cutoff (Athena gives no estimate before running; their size in S3 is the most a
+        query over them can scan)."""
         size = sum(p.size for p in parts)
         which = (f"{len(parts)} partitions ({parts[0].value}..{parts[-1].value})" if parts else "no partitions")
         if self.max_scan_gb and size > self.max_scan_gb * GB:
@@ -242,7 +241,6 @@ class AthenaBackend:
             raise ScanLimitExceeded(f"{name}: reads {which}, {size / GB:.2f} GB in S3, over workgroup "
                                     f"{self.config.workgroup}'s BytesScannedCutoffPerQuery of {cutoff / GB:.2f} GB; "
                                     "not run (Athena would cancel it)")
-        return parts, size
 
     def execute(self, sql: str, name: str) -> tuple[str, dict[str, Any]]:
         """Start a query, wait for it to finish; (query id, its execution). Raises with Athena's reason."""
@@ -318,7 +316,7 @@ class _Runner:
 
     def run(self, query: Translated, name: str) -> duckdb.DuckDBPyConnection:
         b = self.backend
-        parts, _size = b.bound(query, name)
+        parts = b.read_partitions(query.months)
         signature = hashlib.sha256("".join(p.signature for p in parts).encode()).hexdigest()
         key = hashlib.sha256(f"{query.sql}\0{signature}".encode()).hexdigest()
         if self._con is None:
@@ -327,6 +325,7 @@ class _Runner:
         if hit is not None:
             b.meter.scans.append(Scan(name, 0, 0.0, True))
             return hit
+        b.check_bounds(parts, name)
         qid, execution = b.execute(query.sql, name)
         scanned = int(execution.get("Statistics", {}).get("DataScannedInBytes", 0) or 0)
         columns, rows = b.results(qid)

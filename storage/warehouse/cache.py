@@ -44,7 +44,7 @@ class ResultCache:
         con = connect(self.path, read_only=False)
         con.execute("CREATE TABLE IF NOT EXISTS entries (key VARCHAR PRIMARY KEY, query_sql VARCHAR, "
                     "result_table VARCHAR, bytes_scanned BIGINT, query_id VARCHAR, created_at TIMESTAMP)")
-        con.execute("CREATE TABLE IF NOT EXISTS scans (at TIMESTAMP, name VARCHAR, query_id VARCHAR, "
+        con.execute("CREATE TABLE IF NOT EXISTS scans (ran_at TIMESTAMP, name VARCHAR, query_id VARCHAR, "
                     "bytes_scanned BIGINT, cost DOUBLE)")
         return con
 
