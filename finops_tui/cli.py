@@ -47,6 +47,7 @@ COMMANDS = [
     "channels",
     "notify",
     "explore",
+    "warehouse",
 ]
 
 
@@ -81,9 +82,12 @@ class _Group(click.Group):
                    "data folder].")
 @click.option("--db", "db_url", default=None, metavar="URL",
               help="Records store as any SQLAlchemy URL [env FINOPS_TUI_DB; default: records.sqlite in the home].")
+@click.option("--max-scan-gb", type=click.FloatRange(min=0), default=None, metavar="GB",
+              help="With the Athena engine: stop before running a query whose partitions in S3 add up to more "
+                   "than GB (0: no bound) [default: [warehouse] max_scan_gb].")
 @click.version_option(package_name="finops-tui", prog_name="finops-tui")
 @click.pass_context
-def main(ctx: click.Context, home: Path | None, db_url: str | None) -> None:
+def main(ctx: click.Context, home: Path | None, db_url: str | None, max_scan_gb: float | None) -> None:
     """Run the rituals of a FinOps operating model: the weekly tag sweep, anomaly triage, the commitment
     review, the monthly cost review and the quarterly maturity review.
 
@@ -94,14 +98,28 @@ def main(ctx: click.Context, home: Path | None, db_url: str | None) -> None:
 
     private_umask()  # everything written from here on (stores, -wal/-shm, scratch, config) is 0600 / 0700
     ctx.obj = Home.resolve(home, db_url)
+    ctx.obj.max_scan_gb = max_scan_gb
     if ctx.invoked_subcommand not in READ_ONLY:
         # A home made before (or under a looser umask) is tightened once, saying so; `info` only warns.
         for notice in make_private(ctx.obj.path):
             echo(f"notice: {notice}", err=True)
     ctx.call_on_close(ctx.obj.close)
+    ctx.call_on_close(lambda: report_scans(ctx.obj))
     if ctx.invoked_subcommand is None:
         with handle_errors():
             run_app(ctx.obj)
+
+
+def report_scans(home) -> None:  # type: ignore[no-untyped-def]
+    """After a command that asked Athena: its queries, bytes scanned and their cost, and the running total
+    (on stderr, so --json output stays one object)."""
+    costs = home.__dict__.get("costs")
+    backend = getattr(costs, "_backend", None) if costs is not None else None
+    if backend is None or not backend.meter.scans:
+        return
+    from storage.warehouse.athena import scan_line
+
+    echo(scan_line(backend), err=True)
 
 
 def run_app(home) -> None:  # type: ignore[no-untyped-def]

@@ -65,6 +65,13 @@ def handle_errors() -> Iterator[None]:
         # Storage and ritual code raise ValueError only for input that does not make sense.
         raise BadInput(str(exc)) from exc
     except RuntimeError as exc:
+        # The warehouse's errors (storage.warehouse): a bound, a missing table or refused access is the
+        # configuration's to fix (exit 2); a query Athena failed, or an unreachable service, exits 1.
+        kind = type(exc).__name__
+        if kind in ("ScanLimitExceeded", "WarehouseMissingTable", "WarehouseAccessDenied"):
+            raise BadInput(f"warehouse: {exc}") from exc
+        if kind in ("WarehouseError", "WarehouseQueryFailed"):
+            raise Failed(f"warehouse: {exc}") from exc
         if type(exc).__name__ == "RecordsError":
             raise Failed(str(exc)) from exc
         raise

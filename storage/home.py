@@ -111,6 +111,7 @@ class Home:
     db_url: str | None = field(default=None, repr=False)  # may hold a password: see records_display_url
     clock_override: Clock | None = None
     explicit: bool = True  # named by --home or FINOPS_TUI_HOME (the demo then uses it)
+    max_scan_gb: float | None = None  # --max-scan-gb: overrides [warehouse] max_scan_gb
     _records: Records | None = field(default=None, repr=False)
 
     @classmethod
@@ -155,10 +156,14 @@ class Home:
 
     @cached_property
     def costs(self) -> CostStore:  # imported here: a records-only command never loads the cost store
+        import dataclasses
+
         from storage.costs import CostStore
 
-        return CostStore(self.costs_path, self.config.taxonomy, self.config.containers,
-                         warehouse=self.config.warehouse)
+        warehouse = self.config.warehouse
+        if self.max_scan_gb is not None:
+            warehouse = dataclasses.replace(warehouse, max_scan_gb=self.max_scan_gb)
+        return CostStore(self.costs_path, self.config.taxonomy, self.config.containers, warehouse=warehouse)
 
     @property
     def records_url(self) -> str:

@@ -21,6 +21,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from storage.costs import CostStore, json_path, sql_string
+from storage.warehouse.session import WarehouseSession
 
 if TYPE_CHECKING:
     import duckdb
@@ -39,16 +40,16 @@ def sql_list(values: Iterable[str]) -> str:
 
 
 def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    if hasattr(con, "view_columns"):  # a warehouse session knows its view and the local tables
-        return bool(con.has_table(name))
+    if isinstance(con, WarehouseSession):  # it knows its view and the local tables
+        return con.has_table(name)
     row = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()
     return bool(row and row[0])
 
 
 def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
     """The columns of ``table`` as the connection sees it (a warehouse session: its mapping view's)."""
-    if hasattr(con, "view_columns"):
-        return list(con.columns(table))
+    if isinstance(con, WarehouseSession):
+        return con.columns(table)
     return [r[0] for r in con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = ?",
                                       [table]).fetchall()]
 

@@ -118,6 +118,18 @@ class AthenaBackend:
         self._clients: dict[str, Any] = dict(clients or {})  # tests hand in stubbed or loopback clients
         self._partitions: tuple[float, list[Partition]] | None = None
         self._cutoff: tuple[int | None] | None = None
+        self.planned: list[tuple[str, Translated]] | None = None
+
+    def plan(self, call: Callable[[], object]) -> list[tuple[str, Translated, list[Partition]]]:
+        """What ``call`` (named queries) would send, each query with the partitions it would read; nothing
+        runs on Athena."""
+        self.planned = []
+        try:
+            call()
+            planned = self.planned
+        finally:
+            self.planned = None
+        return [(name, q, self.read_partitions(q.months)) for name, q in planned]
 
     # -- clients ------------------------------------------------------------------------------------------
     def client(self, name: str) -> Any:
@@ -131,13 +143,15 @@ class AthenaBackend:
         return self._clients[name]
 
     def _call(self, service: str, method: str, **kwargs: Any) -> Any:
-        from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+        from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 
         try:
             return getattr(self.client(service), method)(**kwargs)
         except NoCredentialsError as exc:
             raise WarehouseAccessDenied("no AWS credentials: log in (`aws sso login --profile PROFILE`) or set "
                                         "[warehouse] profile") from exc
+        except NoRegionError as exc:
+            raise WarehouseError("no AWS region: set [warehouse] region (or AWS_REGION / the profile's region)") from exc
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
             message = exc.response.get("Error", {}).get("Message", "")
@@ -234,12 +248,13 @@ class AthenaBackend:
         size = sum(p.size for p in parts)
         which = (f"{len(parts)} partitions ({parts[0].value}..{parts[-1].value})" if parts else "no partitions")
         if self.max_scan_gb and size > self.max_scan_gb * GB:
-            raise ScanLimitExceeded(f"{name}: reads {which}, {size / GB:.2f} GB in S3, over --max-scan-gb "
-                                    f"{self.max_scan_gb:g}; not run (narrow the window or raise the bound)")
+            raise ScanLimitExceeded(f"{name}: reads {which}, {size_text(size)} in S3, over --max-scan-gb "
+                                    f"{self.max_scan_gb:g} ({size_text(self.max_scan_gb * GB)}); not run "
+                                    "(narrow the window or raise the bound)")
         cutoff = self.workgroup_cutoff()
         if cutoff is not None and size > cutoff:
-            raise ScanLimitExceeded(f"{name}: reads {which}, {size / GB:.2f} GB in S3, over workgroup "
-                                    f"{self.config.workgroup}'s BytesScannedCutoffPerQuery of {cutoff / GB:.2f} GB; "
+            raise ScanLimitExceeded(f"{name}: reads {which}, {size_text(size)} in S3, over workgroup "
+                                    f"{self.config.workgroup}'s BytesScannedCutoffPerQuery of {size_text(cutoff)}; "
                                     "not run (Athena would cancel it)")
 
     def execute(self, sql: str, name: str) -> tuple[str, dict[str, Any]]:
@@ -316,6 +331,12 @@ class _Runner:
 
     def run(self, query: Translated, name: str) -> duckdb.DuckDBPyConnection:
         b = self.backend
+        if b.planned is not None:  # planning: note the query, answer with no rows
+            import duckdb
+
+            b.planned.append((name, query))
+            cols = ", ".join(f'NULL AS "{c or f"_col{i}"}"' for i, c in enumerate(query.columns)) or "NULL AS x"
+            return duckdb.connect(":memory:").execute(f"SELECT {cols} WHERE FALSE")
         parts = b.read_partitions(query.months)
         signature = hashlib.sha256("".join(p.signature for p in parts).encode()).hexdigest()
         key = hashlib.sha256(f"{query.sql}\0{signature}".encode()).hexdigest()
@@ -330,9 +351,24 @@ class _Runner:
         scanned = int(execution.get("Statistics", {}).get("DataScannedInBytes", 0) or 0)
         columns, rows = b.results(qid)
         b._record(name, qid, scanned)
-        return b.cache.store(self._con, key, query.sql, columns, rows, scanned, qid)
+        return b.cache.store(self._con, key, query.sql, columns, rows, scanned, qid, query.columns)
 
     def close(self) -> None:
         if self._con is not None:
             self._con.close()
             self._con = None
+
+
+def size_text(n: float) -> str:
+    for unit, scale in (("TB", 1024 ** 4), ("GB", GB), ("MB", 1024 ** 2), ("KB", 1024)):
+        if n >= scale:
+            return f"{n / scale:.2f} {unit}"
+    return f"{int(n)} B"
+
+
+def scan_line(backend: AthenaBackend) -> str:
+    """One line: this command's Athena queries (and cache hits), scanned and priced, then the running total."""
+    m = backend.meter
+    queries, scanned, cost = backend.totals()
+    return (f"athena: {m.queries} queries ({m.cached} from the cache), {size_text(m.bytes_scanned)} scanned "
+            f"(${m.cost:.6f}); running total {queries} queries, {size_text(scanned)} (${cost:.6f})")

@@ -53,10 +53,16 @@ class ResultCache:
         return con.execute(f'SELECT * FROM "{row[0]}"') if row else None
 
     def store(self, con: duckdb.DuckDBPyConnection, key: str, sql: str, columns: list[tuple[str, str]],
-              rows: list[list[str | None]], scanned: int, query_id: str) -> duckdb.DuckDBPyConnection:
-        """Keep a result (dropping the results of the same query over older data) and read it back."""
+              rows: list[list[str | None]], scanned: int, query_id: str,
+              spelled: tuple[str, ...] = ()) -> duckdb.DuckDBPyConnection:
+        """Keep a result (dropping the results of the same query over older data) and read it back. Its
+        columns take the query's own spelling (``spelled``) where it names them."""
         table = f"r_{key[:24]}"
         names: list[str] = []
+        if not columns:  # no column metadata (an emulator's empty answer): the query's own names, as text
+            columns = [(s or f"_col{i}", "varchar") for i, s in enumerate(spelled or ("_col0",))]
+        if len(spelled) == len(columns):
+            columns = [(s or n, t) for s, (n, t) in zip(spelled, columns, strict=True)]
         for name, _ in columns:  # unique names: a result may repeat one (two unnamed columns)
             out, n = name, 1
             while out in names:

@@ -41,6 +41,9 @@ class Translated:
     sql: str
     months: tuple[str | None, str | None] | None
     reads_line_items: bool
+    # The result's column names as the DuckDB text spells them ('' where it names none): Athena reports
+    # its labels in lower case, and a frame's columns must not depend on the engine.
+    columns: tuple[str, ...] = ()
 
 
 def literal_sql(value: Any) -> str:
@@ -153,7 +156,7 @@ def translate(sql: str, params: Sequence[Any] | None = None, *, temps: Mapping[s
             windows.append(found)
             if found is not None:
                 col = exp.column(partition, table=alias)
-                cond: exp.Expression | None = None
+                cond: Any = None
                 if found[0]:
                     cond = exp.GTE(this=col.copy(), expression=exp.Literal.string(found[0]))
                 if found[1]:
@@ -170,7 +173,8 @@ def translate(sql: str, params: Sequence[Any] | None = None, *, temps: Mapping[s
         if isinstance(node.this, exp.AnyValue):
             node.replace(node.this)
     months = _union(windows) if windows else None
-    return Translated(tree.sql(dialect=write), months, bool(windows))
+    names = tuple(n if n != "*" else "" for n in tree.named_selects) if isinstance(tree, exp.Query) else ()
+    return Translated(tree.sql(dialect=write), months, bool(windows), names)
 
 
 def _union(windows: list[tuple[str | None, str | None] | None]) -> tuple[str | None, str | None] | None:

@@ -110,5 +110,16 @@ class WarehouseSession:
 
 
 def _name_of(sql: str) -> str:
-    """A short label of a query for messages: its first words."""
-    return " ".join(sql.split())[:80]
+    """The named query a statement belongs to (the outermost ``storage.cost_queries`` or ``CostStore``
+    function on the stack), for messages and the scan ledger; else its first words."""
+    import sys
+
+    frame = sys._getframe(1)
+    found = None
+    while frame is not None:
+        module = frame.f_globals.get("__name__", "")
+        if module.startswith("storage.cost_queries.") or module == "storage.costs":
+            if not frame.f_code.co_name.startswith("_") or found is None:
+                found = frame.f_code.co_name
+        frame = frame.f_back  # type: ignore[assignment]
+    return found or " ".join(sql.split())[:60]

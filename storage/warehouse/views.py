@@ -78,8 +78,9 @@ def _cur2_branches(taxonomy: Taxonomy) -> list[tuple[dict[str, tuple[str, str]],
 def mapping_view_sql(config: WarehouseConfig, taxonomy: Taxonomy, *, partitioned: bool = True,
                      partition: str = "billing_period") -> str:
     """``CREATE OR REPLACE VIEW`` of the mapping view over the configured table, in Athena's (Trino) dialect.
-    ``partitioned``: the raw table has the ``partition`` column (else the view derives it from the billing
-    period start, which filters but cannot prune)."""
+    ``partitioned``: the raw table's partition column is ``partition`` ('YYYY-MM' values), shown as
+    ``billing_period``; else the view derives billing_period from the billing period start, which filters
+    but cannot prune."""
     import sqlglot
     from sqlglot import exp
 
@@ -104,7 +105,7 @@ def mapping_view_sql(config: WarehouseConfig, taxonomy: Taxonomy, *, partitioned
         for key in taxonomy.keys:
             items.append(sqlglot.parse_one(_folded_tag(tags_map, fold_key(key), taxonomy), read="trino")
                          .as_(tag_column(key)))
-        items.append(sqlglot.parse_one(period, read="trino").as_(partition))
+        items.append(sqlglot.parse_one(period, read="trino").as_("billing_period"))
         select = exp.select(*items).from_(exp.to_table(f"{config.database}.{config.table}").as_("t"))
         if where:
             select = select.where(sqlglot.parse_one(where, read="duckdb"))

@@ -179,7 +179,7 @@ def test_the_workgroup_cutoff_is_honoured_before_running(tmp_path, aws) -> None:
     _s, s3, _g = aws
     s3.put_object(Bucket=BUCKET, Key="cur2/data/BILLING_PERIOD=2026-11/big.parquet", Body=b"b" * (10 * MB))
     try:
-        with pytest.raises(ScanLimitExceeded, match="BytesScannedCutoffPerQuery of 0.01 GB"):
+        with pytest.raises(ScanLimitExceeded, match="BytesScannedCutoffPerQuery of 9.54 MB"):
             cq.allocation_costs(store, {}, START, END)
         assert sent == []
     finally:
