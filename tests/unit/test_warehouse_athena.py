@@ -40,6 +40,9 @@ def aws():
     import boto3
 
     with moto_server() as url:
+        import requests
+
+        requests.post(f"{url}/moto-api/reset", timeout=10)  # moto's state is per process, not per server
         session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
                                 region_name="us-east-1")
         s3 = session.client("s3", endpoint_url=url)
