@@ -274,20 +274,21 @@ class CostStore:
         with self.reader() as con:
             if con is None:
                 return StoreInfo(0, None, None, None, None, ())
-            rows, first, last = one_row(con, "SELECT count(*), min(charge_date), max(charge_date) FROM line_items")
-            cur = con.execute("SELECT DISTINCT BillingCurrency FROM line_items WHERE BillingCurrency IS NOT NULL "
-                              "LIMIT 2").fetchall()
+            # One scan of line items (on a warehouse every scan of the whole history is billed).
+            rows, first, last, currencies, currency, providers = one_row(
+                con, "SELECT count(*), min(charge_date), max(charge_date), count(DISTINCT BillingCurrency), "
+                     "min(BillingCurrency), string_agg(DISTINCT ProviderName, chr(31) ORDER BY ProviderName) "
+                     "FROM line_items")
             at = one_row(con, "SELECT max(imported_at) FROM imports")[0]
-            prov = con.execute("SELECT DISTINCT ProviderName FROM line_items WHERE ProviderName IS NOT NULL "
-                               "ORDER BY 1").fetchall()
-            partial = con.execute(
+            # Imports are the local store's: a warehouse's line items come from no import.
+            partial = [] if hasattr(con, "view_columns") else con.execute(
                 "SELECT i.import_id, i.imported_at, count(l.import_id), i.summary FROM imports i JOIN line_items l "
                 "ON l.import_id = i.import_id WHERE json_exists(i.summary, '$.partial_focus') "
                 "GROUP BY ALL ORDER BY i.import_id").fetchall()
-        currency = cur[0][0] if len(cur) == 1 else None
+        names = tuple(providers.split(chr(31))) if providers else ()
         imports = tuple({"import_id": int(i), "imported_at": t, "rows": int(n),
                          "files": json.loads(summary)["partial_focus"]} for i, t, n, summary in partial)
-        return StoreInfo(int(rows), first, last, currency, at, tuple(p[0] for p in prov), imports)
+        return StoreInfo(int(rows or 0), first, last, currency if currencies == 1 else None, at, names, imports)
 
     def meta(self, key: str) -> str | None:
         with self.reader() as con:

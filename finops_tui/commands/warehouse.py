@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from finops_tui.errors import BadInput, echo, echo_json, handle_errors
+from rituals.definitions.tag_sweep import KIND as TAG_SWEEP
 
 
 @click.group("warehouse")
@@ -53,15 +54,15 @@ def check(home, as_json: bool) -> None:  # type: ignore[no-untyped-def]
     S3, look for the mapping view, run one cheap query (the rows of the latest billing period) and plan the
     weekly sweep of the last 7 complete days without running it: the partitions each of its queries reads,
     whose size in S3 is the most it can scan. Exit 1 when a problem is found."""
+    from rituals.ritual import ritual
     from rituals.tag_fixes import default_window
-    from rituals.tag_sweep import load_frames
     from storage.warehouse.athena import size_text
     from storage.warehouse.check import check as run_check
 
     store = _athena_store(home)
     start, end = default_window(home.clock.today())
     with handle_errors():
-        report = run_check(store, lambda: load_frames(store, {}, start, end))
+        report = run_check(store, lambda: ritual(TAG_SWEEP).findings(home, window=(start, end)))
     if as_json:
         echo_json({**report.as_json(), "sweep_window": {"start": start.isoformat(), "end": end.isoformat()}})
     else:

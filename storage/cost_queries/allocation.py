@@ -199,13 +199,15 @@ def fix_costs(store: CostStore, account_teams: Mapping[str, str], start: date, e
             cond, params, all_unallocated = where
             b0, b1 = entity.created - timedelta(days=7), entity.created
             unalloc = "TRUE" if all_unallocated else f"({how}) IS NULL"
+            # The outer window bounds the scan (a warehouse then reads only its billing periods); every sum
+            # is filtered to one of the two windows inside it.
             row = con.execute(
                 f"SELECT coalesce(sum(EffectiveCost) FILTER (WHERE charge_date >= ? AND charge_date < ? "
                 f"AND {unalloc}), 0), coalesce(sum(EffectiveCost) FILTER (WHERE charge_date >= ? AND "
                 f"charge_date < ?), 0), coalesce(sum(EffectiveCost) FILTER (WHERE charge_date >= ? AND "
                 f"charge_date < ? AND {unalloc}), 0) FROM {LINE_ITEMS_WITH_RULES} "
-                f"WHERE ChargeCategory IN ({cats}) AND {cond}",
-                [b0, b1, start, end, start, end, *params]).fetchone()
+                f"WHERE ChargeCategory IN ({cats}) AND {cond} AND charge_date >= ? AND charge_date < ?",
+                [b0, b1, start, end, start, end, *params, min(b0, start), max(b1, end)]).fetchone()
             assert row is not None  # an aggregate without GROUP BY always returns its one row
             out.append(FixCosts(float(row[0]), float(row[1]), float(row[2])))
     return bool(found and found[0]), out

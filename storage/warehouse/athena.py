@@ -322,6 +322,23 @@ class AthenaBackend:
         return self.cache.scan_totals()
 
 
+def _planned_answer(query: Translated) -> str:
+    """DuckDB SQL standing in for a planned query's answer: an aggregate without GROUP BY has its one row
+    (counts 0, the rest NULL), anything else no rows."""
+    import sqlglot
+    from sqlglot import exp
+
+    tree = sqlglot.parse_one(query.sql, read="trino")
+    exprs = tree.expressions if isinstance(tree, exp.Select) else []
+    one = (isinstance(tree, exp.Select) and tree.args.get("group") is None
+           and any(e.find(exp.AggFunc) is not None for e in exprs))
+    names = list(query.columns) or [""] * max(len(exprs), 1)
+    values = [("0" if isinstance(e.unalias(), exp.Count) else "NULL") if one else "NULL"
+              for e in (exprs or [None] * len(names))] if exprs else ["NULL"] * len(names)
+    cols = ", ".join(f'{v} AS "{n or f"_col{i}"}"' for i, (v, n) in enumerate(zip(values, names, strict=False)))
+    return f"SELECT {cols}" + ("" if one else " WHERE FALSE")
+
+
 class _Runner:
     """One session's runner: the cache connection opened once, results read from it."""
 
@@ -335,8 +352,7 @@ class _Runner:
             import duckdb
 
             b.planned.append((name, query))
-            cols = ", ".join(f'NULL AS "{c or f"_col{i}"}"' for i, c in enumerate(query.columns)) or "NULL AS x"
-            return duckdb.connect(":memory:").execute(f"SELECT {cols} WHERE FALSE")
+            return duckdb.connect(":memory:").execute(_planned_answer(query))
         parts = b.read_partitions(query.months)
         signature = hashlib.sha256("".join(p.signature for p in parts).encode()).hexdigest()
         key = hashlib.sha256(f"{query.sql}\0{signature}".encode()).hexdigest()

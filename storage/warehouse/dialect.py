@@ -173,7 +173,8 @@ def translate(sql: str, params: Sequence[Any] | None = None, *, temps: Mapping[s
         if isinstance(node.this, exp.AnyValue):
             node.replace(node.this)
     months = _union(windows) if windows else None
-    names = tuple(n if n != "*" else "" for n in tree.named_selects) if isinstance(tree, exp.Query) else ()
+    names = tuple(e.alias_or_name if isinstance(e, exp.Alias | exp.Column) else ""
+                  for e in tree.selects) if isinstance(tree, exp.Query) else ()
     return Translated(tree.sql(dialect=write), months, bool(windows), names)
 
 

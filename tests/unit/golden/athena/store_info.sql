@@ -1,5 +1,1 @@
-SELECT COUNT(*), MIN(charge_date), MAX(charge_date) FROM "cur"."finops_line_items" AS line_items;
-
-SELECT DISTINCT BillingCurrency FROM "cur"."finops_line_items" AS line_items WHERE NOT BillingCurrency IS NULL LIMIT 2;
-
-SELECT DISTINCT ProviderName FROM "cur"."finops_line_items" AS line_items WHERE NOT ProviderName IS NULL ORDER BY 1
+SELECT COUNT(*), MIN(charge_date), MAX(charge_date), COUNT(DISTINCT BillingCurrency), MIN(BillingCurrency), LISTAGG(DISTINCT ProviderName, CHR(31)) WITHIN GROUP (ORDER BY ProviderName) FROM "cur"."finops_line_items" AS line_items
