@@ -226,3 +226,27 @@ def test_a_missing_table_is_named(tmp_path, aws) -> None:
                             clients={"athena": session.client("athena"), "glue": glue, "s3": s3})
     with pytest.raises(WarehouseMissingTable, match="glue:GetTable.*no_such_table"):
         backend.partitions()
+
+
+def test_check_names_a_shape_mismatch_and_a_missing_view(tmp_path, aws) -> None:
+    from storage.warehouse.check import check
+
+    store, backend, stub, sent = _store(tmp_path, aws)
+    store.backend.config = backend.config = WarehouseConfig("athena", "cur", "cur2_export", "finops_line_items",
+                                                            "focus1.2")
+    report = check(store, lambda: cq.allocation_costs(store, {}, START, END))
+    assert report.detected_shape is None  # the fixture's table has one CUR column only
+    assert [p["billing_period"] for p in report.partitions] == ["2026-10", "2026-11"]
+    assert any("lacks the focus1.2 columns chargeperiodstart" in p for p in report.problems)
+    assert any("no view cur.finops_line_items" in p for p in report.problems)
+    assert sent == []  # without the view nothing is queried
+
+
+def test_a_query_mixing_line_items_and_local_tables_is_refused_by_name(tmp_path, aws) -> None:
+    from storage.warehouse.session import WarehouseError
+
+    store, _backend, _stub, sent = _store(tmp_path, aws)
+    with pytest.raises(WarehouseError, match=r"joins line_items with local tables \(imports\)"):
+        cq.billing_periods(store)
+    assert cq.first_import_at(store) is None  # a local table alone: read from the (empty) local store
+    assert sent == []
