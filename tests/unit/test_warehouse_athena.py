@@ -250,3 +250,18 @@ def test_a_query_mixing_line_items_and_local_tables_is_refused_by_name(tmp_path,
         cq.billing_periods(store)
     assert cq.first_import_at(store) is None  # a local table alone: read from the (empty) local store
     assert sent == []
+
+
+def test_setup_creates_the_view_of_the_partitioned_table(tmp_path, aws) -> None:
+    from storage.warehouse.check import setup
+    from storage.warehouse.views import mapping_view_sql
+
+    store, _backend, stub, sent = _store(tmp_path, aws)
+    expected = mapping_view_sql(WH, TAX, partitioned=True, partition="billing_period")
+    stub.add_response("start_query_execution", {"QueryExecutionId": "q-ddl"},
+                      {"QueryString": expected, "WorkGroup": "primary", "QueryExecutionContext": {"Database": "cur"}})
+    stub.add_response("get_query_execution", {"QueryExecution": {"QueryExecutionId": "q-ddl",
+                                                                  "Status": {"State": "SUCCEEDED"}}}, None)
+    assert setup(store) == (expected, "q-ddl")
+    stub.assert_no_pending_responses()
+    assert "t.billing_period AS billing_period" in expected  # the partition passes through: Athena prunes on it
