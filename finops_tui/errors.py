@@ -60,11 +60,6 @@ def handle_errors() -> Iterator[None]:
     except ConfigError as exc:
         raise BadInput(f"config: {exc}") from exc
     except CostStoreError as exc:
-        raise Failed(str(exc)) from exc
-    except ValueError as exc:
-        # Storage and ritual code raise ValueError only for input that does not make sense.
-        raise BadInput(str(exc)) from exc
-    except RuntimeError as exc:
         # The warehouse's errors (storage.warehouse): a bound, a missing table or refused access is the
         # configuration's to fix (exit 2); a query Athena failed, or an unreachable service, exits 1.
         kind = type(exc).__name__
@@ -72,6 +67,11 @@ def handle_errors() -> Iterator[None]:
             raise BadInput(f"warehouse: {exc}") from exc
         if kind in ("WarehouseError", "WarehouseQueryFailed"):
             raise Failed(f"warehouse: {exc}") from exc
+        raise Failed(str(exc)) from exc
+    except ValueError as exc:
+        # Storage and ritual code raise ValueError only for input that does not make sense.
+        raise BadInput(str(exc)) from exc
+    except RuntimeError as exc:
         if type(exc).__name__ == "RecordsError":
             raise Failed(str(exc)) from exc
         raise

@@ -128,7 +128,15 @@ class BoardScreen(Screen[None]):
         import pandas  # noqa: F401 - loaded here, off the main thread, before the tables need it
 
         self.app.call_from_thread(self.show_board, board)
-        self.app.call_from_thread(self.show_figures, fresh_kpis(self.home, board.actions), False)
+        from storage.costs import CostStoreError
+
+        try:
+            figures = fresh_kpis(self.home, board.actions)
+        except CostStoreError as exc:  # a busy store or a warehouse that cannot answer: say so, keep the app
+            self.app.call_from_thread(self.app.notify, str(exc), title="Costs unavailable", severity="error",
+                                      markup=False)
+            return
+        self.app.call_from_thread(self.show_figures, figures, False)
 
     def show_figures(self, figures: KpiFigures | None, refreshing: bool) -> None:
         from rituals.board import figures_note

@@ -14,14 +14,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from storage.costs import CostStoreError
 from storage.warehouse.dialect import LINE_ITEMS, TempTable, Translated, translate
 
 if TYPE_CHECKING:
     import duckdb
 
 
-class WarehouseError(RuntimeError):
-    """A warehouse query could not run; the message says which and why (exit 2 at the command line)."""
+class WarehouseError(CostStoreError):
+    """A warehouse query could not run; the message says which and why. A CostStoreError: whatever copes with
+    a cost store that cannot be read right now copes with a warehouse that cannot answer."""
 
 
 class Runner(Protocol):
