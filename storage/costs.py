@@ -259,7 +259,7 @@ class CostStore:
     # -- information ------------------------------------------------------------------------------------
     def info(self) -> StoreInfo:
         """Rows, days, currency, last import and providers. Read once per state of the file in a process
-        (a command asks from several rituals; each read is a connection and five statements): every load,
+        (a command asks from several rituals; each read is a connection and three statements): every load,
         removal, sync or retag rewrites the file, and a read never does (see ``store_state``)."""
         if self.warehouse.is_athena:  # the warehouse's result cache follows the export's objects instead
             return self._read_info()
