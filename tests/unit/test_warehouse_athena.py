@@ -70,7 +70,7 @@ def _store(tmp_path, aws, **kwargs) -> tuple[CostStore, AthenaBackend, Stubber, 
                                 lambda params, **_: sent.append(dict(params)))
     stub = Stubber(athena)
     stub.activate()
-    store = CostStore(tmp_path / "costs.duckdb", TAX, WH)
+    store = CostStore(tmp_path / "costs.duckdb", TAX, warehouse=WH)
     backend = AthenaBackend(WH, TAX, tmp_path / "warehouse-cache.duckdb", store.path, poll_s=0.0,
                             sleep=lambda _s: None, clients={"athena": athena, "glue": glue, "s3": s3}, **kwargs)
     store.backend = backend

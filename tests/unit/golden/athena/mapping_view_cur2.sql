@@ -1,31 +1,52 @@
 CREATE OR REPLACE VIEW "cur"."finops_line_items" AS
 SELECT
-  t.line_item_unblended_cost AS "BilledCost",
-  CASE t.line_item_line_item_type
-    WHEN 'SavingsPlanCoveredUsage'
-    THEN t.savings_plan_savings_plan_effective_cost
-    WHEN 'DiscountedUsage'
-    THEN t.reservation_effective_cost
-    WHEN 'SavingsPlanNegation'
+  CASE
+    WHEN (
+      t.line_item_operation IN ('EKSPod-EC2', 'ECSTask-EC2')
+      AND NOT t.split_line_item_parent_resource_id IS NULL
+    )
     THEN 0
-    WHEN 'SavingsPlanUpfrontFee'
+    ELSE t.line_item_unblended_cost
+  END AS "BilledCost",
+  CASE
+    WHEN (
+      t.line_item_operation IN ('EKSPod-EC2', 'ECSTask-EC2')
+      AND NOT t.split_line_item_parent_resource_id IS NULL
+    )
     THEN 0
-    WHEN 'SavingsPlanRecurringFee'
-    THEN 0
-    WHEN 'RIFee'
-    THEN 0
-    WHEN 'Fee'
-    THEN CASE
-      WHEN NOT t.reservation_reservation_a_r_n IS NULL
+    ELSE CASE t.line_item_line_item_type
+      WHEN 'SavingsPlanCoveredUsage'
+      THEN t.savings_plan_savings_plan_effective_cost
+      WHEN 'DiscountedUsage'
+      THEN t.reservation_effective_cost
+      WHEN 'SavingsPlanNegation'
       THEN 0
+      WHEN 'SavingsPlanUpfrontFee'
+      THEN 0
+      WHEN 'SavingsPlanRecurringFee'
+      THEN 0
+      WHEN 'RIFee'
+      THEN 0
+      WHEN 'Fee'
+      THEN CASE
+        WHEN NOT t.reservation_reservation_a_r_n IS NULL
+        THEN 0
+        ELSE t.line_item_unblended_cost
+      END
       ELSE t.line_item_unblended_cost
     END
-    ELSE t.line_item_unblended_cost
   END AS "EffectiveCost",
   CASE
-    WHEN t.line_item_line_item_type = 'SavingsPlanNegation'
+    WHEN (
+      t.line_item_operation IN ('EKSPod-EC2', 'ECSTask-EC2')
+      AND NOT t.split_line_item_parent_resource_id IS NULL
+    )
     THEN 0
-    ELSE t.pricing_public_on_demand_cost
+    ELSE CASE
+      WHEN t.line_item_line_item_type = 'SavingsPlanNegation'
+      THEN 0
+      ELSE t.pricing_public_on_demand_cost
+    END
   END AS "ListCost",
   CAST(NULL AS DOUBLE) AS "ContractedCost",
   t.line_item_usage_start_date AS "ChargePeriodStart",
@@ -75,9 +96,23 @@ SELECT
     OR t.line_item_line_item_type IS NULL
     THEN 'Standard'
   END AS "PricingCategory",
-  t.line_item_usage_amount AS "PricingQuantity",
+  CASE
+    WHEN (
+      t.line_item_operation IN ('EKSPod-EC2', 'ECSTask-EC2')
+      AND NOT t.split_line_item_parent_resource_id IS NULL
+    )
+    THEN NULL
+    ELSE t.line_item_usage_amount
+  END AS "PricingQuantity",
   t.pricing_unit AS "PricingUnit",
-  t.line_item_usage_amount AS "ConsumedQuantity",
+  CASE
+    WHEN (
+      t.line_item_operation IN ('EKSPod-EC2', 'ECSTask-EC2')
+      AND NOT t.split_line_item_parent_resource_id IS NULL
+    )
+    THEN NULL
+    ELSE t.line_item_usage_amount
+  END AS "ConsumedQuantity",
   t.pricing_unit AS "ConsumedUnit",
   'AWS' AS "ProviderName",
   t.line_item_legal_entity AS "PublisherName",
@@ -143,6 +178,156 @@ SELECT
       )
     )
   END AS "x_CommitmentHourly",
+  t.split_line_item_parent_resource_id AS "x_SplitParentResourceId",
+  t.split_line_item_split_cost AS "x_SplitCost",
+  t.split_line_item_unused_cost AS "x_SplitUnusedCost",
+  t.split_line_item_net_split_cost AS "x_SplitNetSplitCost",
+  t.split_line_item_net_unused_cost AS "x_SplitNetUnusedCost",
+  t.split_line_item_split_usage AS "x_SplitUsage",
+  t.split_line_item_split_usage_ratio AS "x_SplitUsageRatio",
+  t.split_line_item_reserved_usage AS "x_SplitReservedUsage",
+  t.split_line_item_actual_usage AS "x_SplitActualUsage",
+  CASE
+    WHEN (
+      t.line_item_operation IN ('EKSPod-EC2', 'ECSTask-EC2')
+      AND NOT t.split_line_item_parent_resource_id IS NULL
+    )
+    THEN COALESCE(
+      COALESCE(
+        NULLIF(
+          TRIM(
+            JSON_EXTRACT_SCALAR(
+              REGEXP_REPLACE(
+                REGEXP_REPLACE(t.resource_tags, '([{,]\s*)"user_', '\1"', 'g'),
+                '([{,]\s*)"aws_',
+                '\1"aws:',
+                'g'
+              ),
+              '$["aws:eks:cluster-name"]'
+            )
+          ),
+          ''
+        ),
+        NULLIF(
+          TRIM(
+            JSON_EXTRACT_SCALAR(
+              REGEXP_REPLACE(
+                REGEXP_REPLACE(t.resource_tags, '([{,]\s*)"user_', '\1"', 'g'),
+                '([{,]\s*)"aws_',
+                '\1"aws:',
+                'g'
+              ),
+              '$["aws:eks_cluster_name"]'
+            )
+          ),
+          ''
+        ),
+        NULLIF(
+          TRIM(
+            JSON_EXTRACT_SCALAR(
+              REGEXP_REPLACE(
+                REGEXP_REPLACE(t.resource_tags, '([{,]\s*)"user_', '\1"', 'g'),
+                '([{,]\s*)"aws_',
+                '\1"aws:',
+                'g'
+              ),
+              '$["aws:ecs:clusterName"]'
+            )
+          ),
+          ''
+        ),
+        NULLIF(
+          TRIM(
+            JSON_EXTRACT_SCALAR(
+              REGEXP_REPLACE(
+                REGEXP_REPLACE(t.resource_tags, '([{,]\s*)"user_', '\1"', 'g'),
+                '([{,]\s*)"aws_',
+                '\1"aws:',
+                'g'
+              ),
+              '$["aws:ecs_cluster_name"]'
+            )
+          ),
+          ''
+        )
+      ),
+      NULLIF(SPLIT_PART(t.line_item_resource_id, '/', 2), '')
+    )
+  END AS "x_ContainerCluster",
+  CASE
+    WHEN (
+      t.line_item_operation IN ('EKSPod-EC2', 'ECSTask-EC2')
+      AND NOT t.split_line_item_parent_resource_id IS NULL
+    )
+    AND t.line_item_operation = 'EKSPod-EC2'
+    THEN COALESCE(
+      COALESCE(
+        NULLIF(
+          TRIM(
+            JSON_EXTRACT_SCALAR(
+              REGEXP_REPLACE(
+                REGEXP_REPLACE(t.resource_tags, '([{,]\s*)"user_', '\1"', 'g'),
+                '([{,]\s*)"aws_',
+                '\1"aws:',
+                'g'
+              ),
+              '$["aws:eks:namespace"]'
+            )
+          ),
+          ''
+        ),
+        NULLIF(
+          TRIM(
+            JSON_EXTRACT_SCALAR(
+              REGEXP_REPLACE(
+                REGEXP_REPLACE(t.resource_tags, '([{,]\s*)"user_', '\1"', 'g'),
+                '([{,]\s*)"aws_',
+                '\1"aws:',
+                'g'
+              ),
+              '$["aws:eks_namespace"]'
+            )
+          ),
+          ''
+        )
+      ),
+      NULLIF(SPLIT_PART(t.line_item_resource_id, '/', 3), '')
+    )
+    WHEN (
+      t.line_item_operation IN ('EKSPod-EC2', 'ECSTask-EC2')
+      AND NOT t.split_line_item_parent_resource_id IS NULL
+    )
+    THEN COALESCE(
+      NULLIF(
+        TRIM(
+          JSON_EXTRACT_SCALAR(
+            REGEXP_REPLACE(
+              REGEXP_REPLACE(t.resource_tags, '([{,]\s*)"user_', '\1"', 'g'),
+              '([{,]\s*)"aws_',
+              '\1"aws:',
+              'g'
+            ),
+            '$["aws:ecs:serviceName"]'
+          )
+        ),
+        ''
+      ),
+      NULLIF(
+        TRIM(
+          JSON_EXTRACT_SCALAR(
+            REGEXP_REPLACE(
+              REGEXP_REPLACE(t.resource_tags, '([{,]\s*)"user_', '\1"', 'g'),
+              '([{,]\s*)"aws_',
+              '\1"aws:',
+              'g'
+            ),
+            '$["aws:ecs_service_name"]'
+          )
+        ),
+        ''
+      )
+    )
+  END AS "x_ContainerNamespace",
   CAST(NULL AS VARCHAR) AS "x_Extras",
   CAST(t.line_item_usage_start_date AS DATE) AS charge_date,
   NULLIF(
@@ -310,6 +495,17 @@ SELECT
       )
     )
   END AS "x_CommitmentHourly",
+  CAST(NULL AS VARCHAR) AS "x_SplitParentResourceId",
+  CAST(NULL AS DOUBLE) AS "x_SplitCost",
+  CAST(NULL AS DOUBLE) AS "x_SplitUnusedCost",
+  CAST(NULL AS DOUBLE) AS "x_SplitNetSplitCost",
+  CAST(NULL AS DOUBLE) AS "x_SplitNetUnusedCost",
+  CAST(NULL AS DOUBLE) AS "x_SplitUsage",
+  CAST(NULL AS DOUBLE) AS "x_SplitUsageRatio",
+  CAST(NULL AS DOUBLE) AS "x_SplitReservedUsage",
+  CAST(NULL AS DOUBLE) AS "x_SplitActualUsage",
+  CAST(NULL AS VARCHAR) AS "x_ContainerCluster",
+  CAST(NULL AS VARCHAR) AS "x_ContainerNamespace",
   CAST(NULL AS VARCHAR) AS "x_Extras",
   CAST(t.line_item_usage_start_date AS DATE) AS charge_date,
   NULLIF(
