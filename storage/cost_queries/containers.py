@@ -49,7 +49,10 @@ NAMESPACE_COLUMNS = ["cluster", "namespace", "team", "how", "cost", "idle_cost"]
 
 
 def has_split_rows(con: duckdb.DuckDBPyConnection) -> bool:
-    """True when the store has ever held split cost allocation rows (their column is stored)."""
+    """True when the store has ever held split cost allocation rows (their column is stored); on a warehouse
+    session, when its mapping view has the column (NULL where the export carries no split data)."""
+    if hasattr(con, "view_columns"):
+        return "x_SplitParentResourceId" in con.view_columns
     return "x_SplitParentResourceId" in stored_columns(con)
 
 

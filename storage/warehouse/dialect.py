@@ -1,7 +1,8 @@
 """The named queries' SQL (DuckDB's dialect, written once in ``storage.cost_queries``) as Athena runs it.
 
 ``translate`` binds the ``?`` parameters as literals (so the text is the cache key and the golden file),
-inlines the session's temporary tables (``_rules``, ``_cases``) as ``VALUES``, points ``line_items`` at the
+inlines the session's temporary tables (``_rules``, ``_cases``) as ``VALUES`` and its temporary views
+(``_items``, the line items as allocation reads them) as subqueries, points ``line_items`` at the
 warehouse's mapping view, adds the billing-period partition filter every scan of ``line_items`` with a
 window needs, and writes Trino with sqlglot. ``unknown_functions`` lists what sqlglot could not type (an
 ``exp.Anonymous``): the tests hold that no named query produces one.
@@ -10,7 +11,8 @@ Partition pruning: the export is partitioned by ``billing_period`` ('YYYY-MM', t
 billing period). A SELECT reading ``line_items`` whose WHERE bounds ``charge_date`` or
 ``BillingPeriodStart`` by literals gets ``billing_period >= 'first' AND billing_period <= 'last'``: a charge
 day falls in its own billing period's month, as CUR 2.0 and FOCUS exports bill usage. A scan without such a
-bound reads every partition (``Translated.months`` is then None).
+bound reads every partition (``Translated.months`` is then None). An inlined view's own scans of
+``line_items`` get the window the outer SELECT puts on the view's alias (and so does that alias).
 """
 
 from __future__ import annotations
@@ -130,16 +132,76 @@ def _window(select: Any, alias: str) -> tuple[str | None, str | None] | None:
     return (lo, hi) if lo or hi else None
 
 
+def _partition_filter(select: Any, alias: str, partition: str, found: tuple[str | None, str | None]) -> None:
+    """Add ``alias.partition`` between the window's first and last months to ``select``'s WHERE."""
+    from sqlglot import exp
+
+    col = exp.column(partition, table=alias)
+    cond: Any = None
+    if found[0]:
+        cond = exp.GTE(this=col.copy(), expression=exp.Literal.string(found[0]))
+    if found[1]:
+        upper = exp.LTE(this=col.copy(), expression=exp.Literal.string(found[1]))
+        cond = upper if cond is None else exp.and_(cond, upper)
+    assert cond is not None
+    select.where(cond, copy=False)
+
+
+def _inline_view(table: Any, sql: str, columns: Sequence[str], partition: str) -> Any:
+    """A session's temporary view (``_items``) in place of ``table``, as a subquery under the table's alias.
+    Its own scans of line_items are marked with the window the outer SELECT puts on the view, so each gets
+    the partition filter (a view's row of day d comes from the rows of day d, all in d's billing period);
+    the outer SELECT gets the filter on the view's alias as well. DuckDB-only spellings become portable ones:
+    ``li.* REPLACE (...)`` lists the line items' ``columns``, a CTE ``AS MATERIALIZED`` is a plain CTE."""
+    import sqlglot
+    from sqlglot import exp
+
+    alias = table.alias_or_name
+    select = table.find_ancestor(exp.Select)
+    found = _window(select, alias) if select is not None else None
+    view = sqlglot.parse_one(sql, read="duckdb")
+    for cte in view.find_all(exp.CTE):
+        cte.set("materialized", None)
+    for star in list(view.find_all(exp.Star)):
+        column = star.parent
+        if not star.args.get("replace") or not isinstance(column, exp.Column) or not columns:
+            continue
+        replaced = {a.alias.lower(): a for a in star.args["replace"]}
+        source = column.table
+        items = [replaced[c.lower()].copy() if c.lower() in replaced else exp.column(c, table=source or None)
+                 for c in columns]
+        select_of = column.find_ancestor(exp.Select)
+        assert select_of is not None
+        at = select_of.expressions.index(column)
+        select_of.set("expressions", [*select_of.expressions[:at], *items, *select_of.expressions[at + 1:]])
+    for inner in view.find_all(exp.Table):
+        if inner.name == LINE_ITEMS and not inner.db:
+            inner.meta["window"] = found
+    if found is not None and select is not None:
+        _partition_filter(select, alias, partition, found)
+    sub = exp.Subquery(this=view, alias=exp.TableAlias(this=exp.to_identifier(alias)))
+    table.replace(sub)
+    return sub
+
+
 def translate(sql: str, params: Sequence[Any] | None = None, *, temps: Mapping[str, TempTable] | None = None,
+              views: Mapping[str, str] | None = None, columns: Sequence[str] = (),
               relation: str = LINE_ITEMS, partition: str = PARTITION, write: str = "trino") -> Translated:
     """The query as ``write``'s dialect (Trino for Athena), bound, inlined, pointed at ``relation`` and
-    partition-filtered on ``partition``."""
+    partition-filtered on ``partition``. ``views``: the session's temporary views (name -> DuckDB SELECT over
+    line_items, e.g. ``_items``), inlined as subqueries; ``columns``: line_items's columns (the mapping
+    view's), which a ``* REPLACE`` in a view expands to."""
     import sqlglot
     from sqlglot import exp
 
     tree = sqlglot.parse_one(bind(sql, params), read="duckdb")
-    ctes = {c.alias_or_name for c in tree.find_all(exp.CTE)}
     temps = temps or {}
+    views = views or {}
+    outer_ctes = {c.alias_or_name for c in tree.find_all(exp.CTE)}
+    for table in list(tree.find_all(exp.Table)):
+        if table.name in views and table.name not in outer_ctes and not table.db:
+            _inline_view(table, views[table.name], columns, partition)
+    ctes = {c.alias_or_name for c in tree.find_all(exp.CTE)}
     windows: list[tuple[str | None, str | None] | None] = []
     for table in list(tree.find_all(exp.Table)):
         name = table.name
@@ -153,21 +215,20 @@ def translate(sql: str, params: Sequence[Any] | None = None, *, temps: Mapping[s
             alias = table.alias_or_name
             select = table.find_ancestor(exp.Select)
             found = _window(select, alias) if select is not None else None
+            if found is None and "window" in table.meta:  # a scan inside an inlined view: the view's window
+                found = table.meta["window"]
             windows.append(found)
             if found is not None:
-                col = exp.column(partition, table=alias)
-                cond: Any = None
-                if found[0]:
-                    cond = exp.GTE(this=col.copy(), expression=exp.Literal.string(found[0]))
-                if found[1]:
-                    upper = exp.LTE(this=col.copy(), expression=exp.Literal.string(found[1]))
-                    cond = upper if cond is None else exp.and_(cond, upper)
-                assert select is not None and cond is not None
-                select.where(cond, copy=False)
+                assert select is not None
+                _partition_filter(select, alias, partition, found)
             if relation != LINE_ITEMS:
                 replacement = exp.to_table(relation)
                 replacement.set("alias", exp.TableAlias(this=exp.to_identifier(alias)))
                 table.replace(replacement)
+    if write == "trino":  # DuckDB's contains(string, part); Trino's contains is an array's
+        for part in list(tree.find_all(exp.Contains)):
+            part.replace(exp.GT(this=exp.StrPosition(this=part.this, substr=part.expression),
+                                expression=exp.Literal.number(0)))
     for node in list(tree.find_all(exp.IgnoreNulls)):
         # DuckDB's any_value skips NULLs and so does Trino's arbitrary, which takes no IGNORE NULLS.
         if isinstance(node.this, exp.AnyValue):

@@ -3,7 +3,8 @@ queries make (``execute``, ``executemany``, ``fetchone``/``fetchall``/``df`` on 
 in ``storage.cost_queries`` run unchanged and the rituals never know which engine answered.
 
 Each statement goes where its tables are: ``CREATE TEMP TABLE`` and ``INSERT`` into one are kept in memory
-(and sent inline, ``storage.warehouse.dialect``); a query over ``line_items`` goes to the warehouse's
+(and sent inline, ``storage.warehouse.dialect``), as is ``CREATE TEMP VIEW`` (``_items``: inlined as a
+subquery wherever a query reads it, its line_items pointed at the mapping view); a query over ``line_items`` goes to the warehouse's
 ``Runner``; a query over the store's own tables (imports, meta, the AWS sync's tables, commitment terms)
 reads the local DuckDB file when there is one, else an empty in-memory store.
 """
@@ -51,11 +52,12 @@ class WarehouseSession:
         self.partition = partition
         self.dialect = dialect
         self.temps: dict[str, TempTable] = {}
+        self.views: dict[str, str] = {}  # temporary views (``_items``): name -> their SELECT, inlined when read
         self.translated: list[Translated] = []  # what this session sent (the tests read it)
 
     # -- the layout checks of the named queries ---------------------------------------------------------
     def has_table(self, name: str) -> bool:
-        if name == LINE_ITEMS or name in self.temps:
+        if name == LINE_ITEMS or name in self.temps or name in self.views:
             return True
         row = self.local.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
                                  [name]).fetchone()
@@ -79,11 +81,19 @@ class WarehouseSession:
             cols = [(c.name, c.args["kind"].sql("duckdb")) for c in schema.expressions]
             self.temps[name] = TempTable(cols, [])
             return self
+        if isinstance(tree, exp.Create) and tree.args.get("kind") == "VIEW":
+            self.views[tree.this.name] = tree.expression.sql("duckdb")
+            return self
         if isinstance(tree, exp.Insert) and tree.this.find(exp.Table).name in self.temps:
             self.executemany(sql, [list(params or [])])
             return self
         ctes = {c.alias_or_name for c in tree.find_all(exp.CTE)}
         tables = {t.name for t in tree.find_all(exp.Table) if t.name not in ctes and t.name not in self.temps}
+        for view in tables & self.views.keys():  # a view's tables are the query's
+            inner = sqlglot.parse_one(self.views[view], read="duckdb")
+            inner_ctes = {c.alias_or_name for c in inner.find_all(exp.CTE)}
+            tables = (tables - {view}) | {t.name for t in inner.find_all(exp.Table)
+                                          if t.name not in inner_ctes and t.name not in self.temps}
         if LINE_ITEMS not in tables:
             if self.temps.keys() & {t.name for t in tree.find_all(exp.Table)}:
                 raise WarehouseError("a query over temporary tables alone is not sent to the warehouse")
@@ -91,7 +101,8 @@ class WarehouseSession:
         if tables - {LINE_ITEMS}:
             raise WarehouseError(f"a query joins line_items with local tables ({', '.join(sorted(tables - {LINE_ITEMS}))}), "
                                  "which the warehouse does not hold")
-        query = translate(sql, params, temps=self.temps, relation=self.relation, partition=self.partition,
+        query = translate(sql, params, temps=self.temps, views=self.views, columns=self.view_columns,
+                          relation=self.relation, partition=self.partition,
                           write=self.dialect)
         self.translated.append(query)
         return self.runner.run(query, _name_of(sql))

@@ -83,9 +83,10 @@ def test_info_setup_check_and_the_scan_bound(athena_home) -> None:
     assert [(p["billing_period"], p["bytes_in_s3"]) for p in report["partitions"]] == list(SIZES.items())
     # the sweep of 2026-11-20..27 reads November; its four-week trend reaches back into October
     # (the whole sweep is planned: its tag-fix checks, its frames, and the store's summary for the currency,
-    # which reads the whole history)
+    # which reads the whole history; and its shared clusters, whose _items view reads only November too)
     planned = [(q["query"], q["billing_periods"]) for q in report["sweep_queries"]]
-    assert sorted(planned) == [("fix_costs", ["2026-11"]), ("info", ["2026-10", "2026-11"]),
+    assert sorted(planned) == [("cluster_costs", ["2026-11"]), ("cluster_costs", ["2026-11"]),
+                               ("fix_costs", ["2026-11"]), ("info", ["2026-10", "2026-11"]),
                                ("sweep_data", ["2026-10", "2026-11"]), ("sweep_data", ["2026-11"]),
                                ("sweep_data", ["2026-11"])]
     assert report["sweep_bytes_in_s3"] == sum(

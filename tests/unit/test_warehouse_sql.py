@@ -40,7 +40,7 @@ def demo(demo_truth_and_path):
 
 
 def _warehouse_store(direct: CostStore) -> tuple[CostStore, LoopbackBackend]:
-    store = CostStore(direct.path, direct.taxonomy, ATHENA)
+    store = CostStore(direct.path, direct.taxonomy, warehouse=ATHENA)
     backend = LoopbackBackend(store)
     store.backend = backend
     return store, backend
@@ -79,6 +79,8 @@ def test_every_named_query_gives_the_same_answer_through_trino_and_back(demo) ->
     want, got = catalogue(direct, teams, account, resource), catalogue(store, teams, account, resource)
     for name in want:
         _same(want[name](), got[name](), name)
+    clusters, spaces = want["cluster_costs"]()  # the demo's EKS cluster: _items hands node cost to pods
+    assert len(clusters) and (clusters["pod_cost"] > 0).all() and len(spaces) > 1
     assert len(backend.sent()) >= len(want) - 2  # contract_applied and account-less calls may send nothing
 
 
@@ -104,6 +106,8 @@ def test_the_athena_sql_of_every_named_query_is_golden_and_known_to_trino(demo) 
         for statement in filter(None, text.split(";\n\n")):
             assert unknown_functions(statement) == [], (name, statement[:200])
             assert "IGNORE NULLS" not in statement
+            assert "CONTAINS(" not in statement  # Trino's contains is an array's (DuckDB's a string's)
+            assert "MATERIALIZED" not in statement and "REPLACE (" not in statement  # DuckDB-only spellings
             assert re.search(r"(FROM|JOIN) line_items\b", statement) is None  # only ever the mapping view
             assert '"cur"."finops_line_items" AS line_items' in statement
 
@@ -114,7 +118,16 @@ def test_a_windowed_scan_reads_only_its_billing_periods(demo) -> None:
     # the sweep's rows and values read November only; its trend reads back four weeks, into October
     assert "billing_period >= '2026-11' AND" in sweep and "billing_period <= '2026-11'" in sweep
     assert "billing_period >= '2026-10'" in sweep
-    assert "billing_period" not in generated["anomaly_series"]  # the whole history: every partition
+    assert "billing_period >=" not in generated["anomaly_series"]  # the whole history: every partition
+    assert "billing_period <=" not in generated["anomaly_series"]
+    # allocation reads the _items view (a cluster's node cost handed to its pods): its own three scans of
+    # line_items (pods, nodes, rows) and its alias carry the window, so a ritual still reads only its month
+    for name in ("allocation_costs", "cluster_costs", "idle_node_costs"):
+        first = generated[name].split(";\n\n")[0]
+        scans = re.findall(r'"cur"\."finops_line_items" AS (\w+)', first)
+        assert len(scans) >= 3, name
+        for alias in {*scans, "line_items" if name != "idle_node_costs" else "_items"}:
+            assert f"{alias}.billing_period >= '2026-11'" in first, (name, alias)
     q = translate("SELECT sum(EffectiveCost) FROM line_items WHERE charge_date >= ? AND charge_date < ?",
                   [START, END])
     assert q.months == ("2026-11", "2026-11")
@@ -122,6 +135,22 @@ def test_a_windowed_scan_reads_only_its_billing_periods(demo) -> None:
                   [START.replace(month=9, day=30), END.replace(day=1)])
     assert q.months == ("2026-09", "2026-10")  # an exclusive end on the 1st leaves its month out
     assert translate("SELECT count(*) FROM line_items", []).months is None
+
+
+def test_a_temporary_view_is_inlined_with_its_scans_partition_filtered() -> None:
+    view = ("WITH p AS MATERIALIZED (SELECT charge_date AS d FROM line_items WHERE ResourceId IS NOT NULL) "
+            "SELECT li.* REPLACE (0.5 * li.EffectiveCost AS EffectiveCost) FROM line_items li "
+            "LEFT JOIN p ON p.d = li.charge_date")
+    sql = "SELECT sum(EffectiveCost) FROM _items line_items WHERE charge_date >= ? AND charge_date < ?"
+    q = translate(sql, [START, END], views={"_items": view}, columns=["EffectiveCost", "charge_date", "billing_period"])
+    assert q.months == ("2026-11", "2026-11")  # None had any scan been left unbounded
+    for alias in ("line_items", "li"):  # p's scan (named as its table), the view's rows, the view's alias
+        assert f"{alias}.billing_period >= '2026-11'" in q.sql
+    assert q.sql.count("billing_period >= '2026-11'") == 3
+    assert "SELECT 0.5 * li.EffectiveCost AS EffectiveCost, li.charge_date, li.billing_period FROM" in q.sql
+    assert "MATERIALIZED" not in q.sql and "REPLACE" not in q.sql
+    unbounded = translate("SELECT count(*) FROM _items", [], views={"_items": view}, columns=["EffectiveCost"])
+    assert unbounded.months is None and "billing_period >=" not in unbounded.sql
 
 
 def test_bind_types_parameters_and_leaves_question_marks_in_strings() -> None:

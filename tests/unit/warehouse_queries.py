@@ -57,6 +57,8 @@ def catalogue(store: CostStore, teams: dict[str, str], account: str, resource: s
         "idle_load_balancer_costs": lambda: cq.idle_load_balancer_costs(store, ["%LoadBalancerUsage%"],
                                                                         ["%LCUUsage%"], MONTH, END),
         "weekday_weekend_costs": lambda: cq.weekday_weekend_costs(store, "environment", cats, MONTH, END),
+        "cluster_costs": lambda: cq.cluster_costs(store, teams, START, END, cats),
+        "idle_node_costs": lambda: cq.idle_node_costs(store, START, END),
         "contract_applied": lambda: cq.contract_applied(store),
         "store_info": lambda: store.info(),
     }
