@@ -59,6 +59,12 @@ def catalogue(store: CostStore, teams: dict[str, str], account: str, resource: s
         "weekday_weekend_costs": lambda: cq.weekday_weekend_costs(store, "environment", cats, MONTH, END),
         "cluster_costs": lambda: cq.cluster_costs(store, teams, START, END, cats),
         "idle_node_costs": lambda: cq.idle_node_costs(store, START, END),
+        "latest_usage_day": lambda: cq.latest_usage_day(store),
+        "resource_usage": lambda: cq.resource_usage(store, MONTH, END, START),
+        "resource_tag_values": lambda: cq.resource_tag_values(store, [resource, "i-none"],
+                                                              [store.taxonomy.allocation_key, "environment"]),
+        "has_resource_rows": lambda: cq.has_resource_rows(store),
+        "resource_cost": lambda: cq.resource_cost(store, resource, START, END),
         "contract_applied": lambda: cq.contract_applied(store),
         "store_info": lambda: store.info(),
     }

@@ -1,0 +1,3 @@
+SELECT COALESCE(SUM(EffectiveCost), 0) FROM "cur"."finops_line_items" AS line_items WHERE (charge_date >= CAST('2026-11-16' AS DATE) AND charge_date < CAST('2026-11-23' AS DATE) AND (ResourceId = 'arn:aws:cloud:us-east-1:111100000011:i-ml-inference-044' OR ResourceId LIKE '%/arn:aws:cloud:us-east-1:111100000011:i-ml-inference-044')) AND (line_items.billing_period >= '2026-11' AND line_items.billing_period <= '2026-11');
+
+SELECT COUNT(DISTINCT charge_date) FROM "cur"."finops_line_items" AS line_items WHERE (charge_date >= CAST('2026-11-16' AS DATE) AND charge_date < CAST('2026-11-23' AS DATE) AND ChargeCategory = 'Usage') AND (line_items.billing_period >= '2026-11' AND line_items.billing_period <= '2026-11')
