@@ -220,7 +220,7 @@ def test_the_sweep_reports_the_cluster_and_the_waste_ratio_counts_its_idle_nodes
     teams = {r["namespace"]: (r["team"], r["how"]) for r in numbers["cluster_namespaces"]}
     assert teams == {"checkout": ("payments", "tag"), "search": ("search", "rule"), "storefront": ("web", "rule"),
                      "sandbox": (None, None)}
-    waste = waste_for(home, {}, DAY, NEXT, numbers["total_cost"], 0.0, [], {})
+    waste = waste_for(home, {}, DAY, NEXT, numbers["total_cost"], 0.0, [])
     [idle] = [r for r in waste.detail["rules"] if r["rule"] == "idle_cluster_nodes"]
     assert idle["cost"] == pytest.approx(unused) and idle["items"][0]["item"] == NODE
     assert waste.value == pytest.approx(round(unused / (NODE_COST + S3_COST) * 100, 2), abs=0.01)
