@@ -229,6 +229,9 @@ def translate(sql: str, params: Sequence[Any] | None = None, *, temps: Mapping[s
         for part in list(tree.find_all(exp.Contains)):
             part.replace(exp.GT(this=exp.StrPosition(this=part.this, substr=part.expression),
                                 expression=exp.Literal.number(0)))
+    if write == "trino":  # Trino reads a bare GROUP BY ALL as a set quantifier with no grouping columns
+        for group in list(tree.find_all(exp.Group)):
+            _expand_group_by_all(group)
     for node in list(tree.find_all(exp.IgnoreNulls)):
         # DuckDB's any_value skips NULLs and so does Trino's arbitrary, which takes no IGNORE NULLS.
         if isinstance(node.this, exp.AnyValue):
@@ -237,6 +240,25 @@ def translate(sql: str, params: Sequence[Any] | None = None, *, temps: Mapping[s
     names = tuple(e.alias_or_name if isinstance(e, exp.Alias | exp.Column) else ""
                   for e in tree.selects) if isinstance(tree, exp.Query) else ()
     return Translated(tree.sql(dialect=write), months, bool(windows), names)
+
+
+def _expand_group_by_all(group: Any) -> None:
+    """DuckDB's ``GROUP BY ALL`` (every select item that is not an aggregate) spelled as the ordinals of those
+    items, which Trino reads the same way."""
+    from sqlglot import exp
+
+    if not group.args.get("all") or group.expressions:
+        return
+    select = group.parent
+    if not isinstance(select, exp.Select):
+        return
+
+    def aggregates(item: Any) -> bool:  # an aggregate or a window of this select (not of a subquery)
+        return any(node.parent_select is select for node in item.find_all(exp.AggFunc, exp.Window))
+
+    ordinals = [exp.Literal.number(i) for i, item in enumerate(select.expressions, start=1) if not aggregates(item)]
+    group.set("all", None)
+    group.set("expressions", ordinals)
 
 
 def _union(windows: list[tuple[str | None, str | None] | None]) -> tuple[str | None, str | None] | None:

@@ -109,6 +109,7 @@ def test_the_athena_sql_of_every_named_query_is_golden_and_known_to_trino(demo) 
             assert "IGNORE NULLS" not in statement
             assert "CONTAINS(" not in statement  # Trino's contains is an array's (DuckDB's a string's)
             assert "MATERIALIZED" not in statement and "REPLACE (" not in statement  # DuckDB-only spellings
+            assert "GROUP BY ALL" not in statement  # Trino reads ALL as a quantifier that needs grouping columns
             assert re.search(r"(FROM|JOIN) line_items\b", statement) is None  # only ever the mapping view
             assert '"cur"."finops_line_items" AS line_items' in statement
 
@@ -183,3 +184,17 @@ def test_the_mapping_view_is_golden_and_known_to_trino(demo, shape: str) -> None
     if shape == "cur2":  # the importer's two branches: line items and unused commitment
         assert body.count("FROM cur.cur2_export AS t") == 2
         assert "element_at(t.resource_tags" in body.lower() and "t.resource_tags[" not in body.lower()
+
+
+def test_group_by_all_becomes_the_ordinals_of_the_items_that_are_not_aggregates() -> None:
+    """DuckDB's GROUP BY ALL groups by every select item that is not an aggregate (or a window); Trino would read
+    ALL as a set quantifier and find no grouping columns. An aggregate inside a scalar subquery does not make its
+    item an aggregate of the outer select; a nested select's own GROUP BY ALL is expanded on its own items."""
+    from storage.warehouse.dialect import translate
+
+    sql = translate("SELECT a, b AS x, sum(c) AS s, coalesce(max(c), 0) + 1 AS m, (SELECT max(z) FROM u) AS q, "
+                    "sum(c) OVER () AS w FROM t GROUP BY ALL ORDER BY 1").sql
+    assert "GROUP BY 1, 2, 5 ORDER BY 1" in sql
+    nested = translate("WITH q AS (SELECT d, k, count(*) AS n FROM t GROUP BY ALL) "
+                       "SELECT k, sum(n) FROM q GROUP BY ALL").sql
+    assert "count(*) AS n FROM t GROUP BY 1, 2)" in nested.replace("COUNT", "count") and nested.endswith("GROUP BY 1")
