@@ -64,7 +64,10 @@ def test_a_sync_stopped_mid_way_keeps_its_ledger_and_reports_the_keys_that_lande
 def test_an_endpoint_that_never_answers_fails_each_data_set_within_its_deadline(home,
                                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AWS_MAX_ATTEMPTS")  # the product's own retries: only the deadline stops them
-    read, deadline = 0.3, 2.0
+    # Six attempts (the product's max) of 0.6 s each outlast the 3 s deadline whatever the retry jitter, so the
+    # deadline, not the retries running out, always ends a data set; and the second attempt starts well
+    # inside it (0.6 s plus a first back-off under 1 s).
+    read, deadline = 0.6, 3.0
     configure(home, read=read, deadline=deadline)
     with unresponsive() as url:
         started = time.monotonic()
