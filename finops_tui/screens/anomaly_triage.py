@@ -161,8 +161,15 @@ class AnomalyTriageScreen(RitualStepperScreen):
             # The header counts the window's events as `anomalies` and the minutes do (one function).
             counts = {**summary(window, events_of(window, account_teams(s), events)),
                       "currency": self.home.costs.info().currency or self.home.config.currency}
-        if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._show_cases, rows, self.new_cases, counts)
+        worker = get_current_worker()
+        if not worker.is_cancelled:
+            self.app.call_from_thread(self._show_current_cases, worker, rows, self.new_cases, counts)
+
+    def _show_current_cases(self, worker: Any, rows: list[dict[str, Any]], new: int, counts: dict[str, Any]) -> None:
+        # A newer load (after detection) cancels this one on the UI thread, possibly after this worker's own
+        # check above: only the latest load's queue is shown, never the stale one after it.
+        if not worker.is_cancelled:
+            self._show_cases(rows, new, counts)
 
     def _queue_status(self, text: str) -> None:
         self.query_one("#anomaly-queue-status", Static).update(safe_text(text))
