@@ -332,10 +332,21 @@ class CostStore:
         with self.reader() as con:
             if con is None:
                 return pd.DataFrame(columns=["day", *([by] if by else []), "cost"])
+            from storage.cost_queries.base import rollup_serves
+            from storage.cost_queries.containers import has_split_rows
+            from storage.rollup import ROLLUP
+
             dim = f", {self._dim_sql(con, by)} AS \"{by}\"" if by else ""
             group = ", 2" if by else ""
             where = " AND ChargeCategory = 'Usage'" if usage_only else ""
-            sql = (f"SELECT charge_date AS day{dim}, sum({cost}) AS cost FROM line_items "
+            # The daily rollup holds every dimension but the resource, the account's name and other tags. Its
+            # rows are allocation's (a shared node's cost handed to its pods), which keep each day's total but
+            # not a split by dimension of the line items as stored: with split rows, only the total is served.
+            read = [] if by is None else [DIMENSIONS.get(by, "")] if by in DIMENSIONS else []
+            served = by is None or (not has_split_rows(con) and (by == "team" or by in DIMENSIONS or (
+                by.startswith("tag:") and self.taxonomy.canonical_key(by[4:]) in self.taxonomy.keys)))
+            source = ROLLUP if served and rollup_serves(con, self, read) else "line_items"
+            sql = (f"SELECT charge_date AS day{dim}, sum({cost}) AS cost FROM {source} "
                    f"WHERE charge_date >= ? AND charge_date < ?{where} GROUP BY 1{group} ORDER BY 1{group}")
             return con.execute(sql, [start, end]).df()
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from storage import rollup
 from storage.costs import CostStore, attach_store, one_row, scratch_path, sql_string
 from storage.schema import (
     CONTRACT_COLUMNS,
@@ -522,9 +523,11 @@ class Staging:
             create_schema(con, self.store.taxonomy, (*present, *tag_cols))
             had_rows = one_row(con, f"SELECT count(*) FROM {DATA_TABLE}")[0] > 0
             fresh = con.execute("SELECT value FROM meta WHERE key = 'taxonomy'").fetchone()
+            rebuild = replace_all or not had_rows  # the rollup summed again from every line item
             if fresh is None or fresh[0] != taxonomy_signature(self.store.taxonomy):
                 if had_rows:
                     retag(con, self.store)
+                    rebuild = True
                 else:
                     con.execute("INSERT OR REPLACE INTO meta VALUES ('taxonomy', ?)",
                                 [taxonomy_signature(self.store.taxonomy)])
@@ -549,12 +552,15 @@ class Staging:
             summary = self._summary(keyed, report)
             summary.multi_month = self._multi_month_charges(import_id)
             older = f"import_id IS DISTINCT FROM {import_id}"
+            days = set() if rebuild else set(rollup.touched_days(con, f"import_id = {import_id}"))
             if had_rows and not replace_all:
                 keys = ("(SELECT DISTINCT BillingAccountId AS a, BillingPeriodStart AS b FROM line_items "
                         f"WHERE import_id = {import_id}) k")
                 period = stored_column_sql("BillingPeriodStart", stored_columns(con), FOCUS_COLUMNS, DATA_TABLE)
                 match = (f"{DATA_TABLE}.BillingAccountId = k.a AND {period} = k.b AND {DATA_TABLE}.{older}")
                 replaced = one_row(con, f"SELECT count(*) FROM {DATA_TABLE} JOIN {keys} ON {match}")[0]
+                if not rebuild:
+                    days.update(rollup.touched_days(con, f"EXISTS (SELECT 1 FROM {keys} WHERE {match})"))
                 con.execute(f"DELETE FROM {DATA_TABLE} USING {keys} WHERE {match}")
             summary.replaced, summary.import_id = int(replaced), import_id
             con.execute("INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?)",
@@ -568,6 +574,7 @@ class Staging:
                             " account_id, source FROM memory.commitments QUALIFY row_number() OVER (PARTITION BY "
                             "commitment_id ORDER BY end_date DESC NULLS LAST) = 1")
             summary.contracts = self._write_contracts(con)
+            rollup.refresh(con, self.store, None if rebuild else days)
             for key, value in meta.items():
                 con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])
             con.execute("COMMIT")

@@ -18,6 +18,7 @@ from storage.cost_queries.base import (
     allocation_sql,
     create_rules,
     has_table,
+    items_from,
     key_sql,
     reads_tag_costs,
     sql_list,
@@ -52,7 +53,7 @@ def allocation_costs(store: CostStore, account_teams: Mapping[str, str], start: 
             row = con.execute(
                 f"SELECT coalesce(sum(EffectiveCost), 0), "
                 f"coalesce(sum(EffectiveCost) FILTER (WHERE {how} = 'tag'), 0), "
-                f"coalesce(sum(EffectiveCost) FILTER (WHERE {how} = 'rule'), 0) FROM {LINE_ITEMS_WITH_RULES} "
+                f"coalesce(sum(EffectiveCost) FILTER (WHERE {how} = 'rule'), 0) FROM {items_from(con, store)} "
                 f"WHERE charge_date >= ? AND charge_date < ? AND ChargeCategory IN ({sql_list(charge_categories)})",
                 [start, end]).fetchone()
     assert row is not None  # an aggregate without GROUP BY always returns its one row
@@ -89,8 +90,9 @@ def sweep_data(store: CostStore, account_teams: Mapping[str, str], start: date, 
         tax = store.taxonomy
         value, how = allocation_sql(con, store)
         flags = ", ".join(f'({key_sql(con, store, k)} IS NOT NULL) AS "{key_prefix}{k}"' for k in tax.keys)
-        base = (f"FROM {LINE_ITEMS_WITH_RULES} WHERE ChargeCategory IN ({sql_list(charge_categories)}) "
-                f"AND charge_date >= ? AND charge_date < ?")
+        where = f"WHERE ChargeCategory IN ({sql_list(charge_categories)}) AND charge_date >= ? AND charge_date < ?"
+        base = f"FROM {LINE_ITEMS_WITH_RULES} {where}"
+        summed = f"FROM {items_from(con, store)} {where}"  # the trend and the values: the rollup serves them
         rows = con.execute(
             f"SELECT SubAccountId AS account_id, any_value(SubAccountName) AS account_name, ServiceName AS service, "
             f"ResourceId AS resource_id, any_value(ResourceName) AS resource_name, {how} AS how, {value} AS team, "
@@ -99,10 +101,10 @@ def sweep_data(store: CostStore, account_teams: Mapping[str, str], start: date, 
         trend = con.execute(
             f"SELECT (date_diff('day', charge_date, CAST(? AS DATE)) - 1) // 7 AS bucket, "
             f"sum(EffectiveCost) AS total, coalesce(sum(EffectiveCost) FILTER (WHERE {how} = 'tag'), 0) AS by_tag, "
-            f"coalesce(sum(EffectiveCost) FILTER (WHERE {how} = 'rule'), 0) AS by_rule {base} GROUP BY 1",
+            f"coalesce(sum(EffectiveCost) FILTER (WHERE {how} = 'rule'), 0) AS by_rule {summed} GROUP BY 1",
             [end, end - timedelta(days=7 * trend_weeks), end]).df()
         parts = [f"SELECT {sql_string(k)} AS key, {store.tag_expr(con, k)} AS value, sum(EffectiveCost) AS cost "
-                 f"{base} GROUP BY 2" for k in tax.keys]
+                 f"{summed} GROUP BY 2" for k in tax.keys]
         values = con.execute(" UNION ALL ".join(parts), [start, end] * len(tax.keys)).df()
     return SweepData(rows, trend, values)
 

@@ -12,7 +12,13 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from storage.cost_queries.base import LINE_ITEMS_WITH_RULES, allocation_sql, create_rules, has_table
+from storage.cost_queries.base import (
+    LINE_ITEMS_WITH_RULES,
+    allocation_sql,
+    create_rules,
+    has_table,
+    items_from,
+)
 from storage.costs import CostStore, sql_string
 
 if TYPE_CHECKING:
@@ -33,6 +39,15 @@ def _base_sql(con: duckdb.DuckDBPyConnection, store: CostStore) -> str:
             f"FROM {LINE_ITEMS_WITH_RULES} WHERE {SPEND_FILTER}")
 
 
+def _series_sql(con: duckdb.DuckDBPyConnection, store: CostStore) -> str:
+    """The measured rows at the series' grain (day, service, account, team), from the daily rollup where it
+    serves (``base.items_from``)."""
+    team, _how = allocation_sql(con, store)
+    return (f"SELECT charge_date AS day, coalesce(ServiceName, '(none)') AS service, "
+            f"coalesce(SubAccountId, '(none)') AS account, {team} AS team, EffectiveCost AS cost "
+            f"FROM {items_from(con, store)} WHERE {SPEND_FILTER}")
+
+
 def anomaly_series(store: CostStore, account_teams: Mapping[str, str], only: tuple[str, str] | None = None, *,
                    total_value: str = "total") -> pd.DataFrame:
     """Daily spend per service, account, team (unallocated spend in no team's series) and in total (the
@@ -45,7 +60,7 @@ def anomaly_series(store: CostStore, account_teams: Mapping[str, str], only: tup
         if con is None:
             return pd.DataFrame({"dimension": [], "value": [], "day": [], "cost": []})
         create_rules(con, account_teams, store)
-        base = _base_sql(con, store)
+        base = _series_sql(con, store)
         if only is not None:
             col = only[0] if only[0] in SERIES_DIMENSIONS else None
             cond = f"{col} = ?" if col else "TRUE"

@@ -16,10 +16,12 @@ and resources do not exist in that data.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import TYPE_CHECKING
 
+from storage import rollup
 from storage.costs import CostStore, json_path, sql_string
 from storage.warehouse.session import WarehouseSession
 
@@ -32,6 +34,31 @@ AWS_TAG_COSTS = "aws_tag_costs"
 # joined to the account rules (``create_rules``) as ``r``.
 LINE_ITEMS_WITH_RULES = "_items line_items LEFT JOIN _rules r ON r.account_id = line_items.SubAccountId"
 TAG_COSTS_WITH_RULES = f"{AWS_TAG_COSTS} t LEFT JOIN _rules r ON r.account_id = t.account_id"
+
+
+def rollup_serves(con: duckdb.DuckDBPyConnection, store: CostStore, dims: Iterable[str] = ()) -> bool:
+    """True when the daily rollup (``storage.rollup``) can answer a query over ``_items`` that reads only the
+    columns ``dims`` besides those allocation reads: never on a warehouse, nor while the rollup was made for
+    another taxonomy or containers config, nor when a containers label rule names a key that is not a
+    taxonomy key (the rollup keeps only the taxonomy's tag columns). ``FINOPS_TUI_ROLLUP=off`` turns it off
+    (benchmarks replay the line-item SQL; tests compare the two)."""
+    if isinstance(con, WarehouseSession) or hasattr(con, "view_columns"):
+        return False
+    if os.environ.get("FINOPS_TUI_ROLLUP", "").strip().lower() in ("off", "0", "no", "false"):
+        return False
+    keys = set(store.taxonomy.keys)
+    if any(store.taxonomy.canonical_key(label) not in keys for label, _value in store.containers.labels):
+        return False
+    return set(dims) <= rollup.columns(store) and rollup.is_current(con, store)
+
+
+def items_from(con: duckdb.DuckDBPyConnection, store: CostStore, dims: Iterable[str] = ()) -> str:
+    """The FROM clause of an allocation query (``LINE_ITEMS_WITH_RULES``'s columns, ``line_items`` joined to
+    ``_rules r``): the daily rollup where it serves (``rollup_serves``), else the line items. Over the rollup
+    only sums of its cost columns mean what they mean over the line items."""
+    if rollup_serves(con, store, dims):
+        return f"{rollup.ROLLUP} line_items LEFT JOIN _rules r ON r.account_id = line_items.SubAccountId"
+    return LINE_ITEMS_WITH_RULES
 
 
 def sql_list(values: Iterable[str]) -> str:
@@ -129,7 +156,10 @@ def reads_tag_costs(con: duckdb.DuckDBPyConnection, store: CostStore, start: dat
     has_allocated = con.execute("SELECT count(*) FROM information_schema.columns WHERE table_name = 'line_items' "
                                 "AND column_name = 'AllocatedTags'").fetchone()
     either = "Tags IS NOT NULL OR AllocatedTags IS NOT NULL" if has_allocated and has_allocated[0] else "Tags IS NOT NULL"
-    tagged = con.execute("SELECT count(*) FROM line_items WHERE charge_date >= ? AND charge_date < ? "
+    source = "line_items"
+    if rollup_serves(con, store):
+        source, either = rollup.ROLLUP, "_tagged"
+    tagged = con.execute(f"SELECT count(*) FROM {source} WHERE charge_date >= ? AND charge_date < ? "
                          f"AND ({either})", [start, end]).fetchone()
     if tagged and tagged[0]:
         return False

@@ -20,7 +20,13 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from storage.config import EXPLORER_COSTS, EXPLORER_GRAINS
-from storage.cost_queries.base import LINE_ITEMS_WITH_RULES, allocation_sql, create_rules, sql_list
+from storage.cost_queries.base import (
+    LINE_ITEMS_WITH_RULES,
+    allocation_sql,
+    create_rules,
+    items_from,
+    sql_list,
+)
 from storage.costs import CostStore
 
 if TYPE_CHECKING:
@@ -85,6 +91,13 @@ def explorer_costs(store: CostStore, account_teams: Mapping[str, str], start: da
             return known[dimension]
 
         exprs = [f"{sql_of(d)} AS d{i}" for i, d in enumerate(dims)]
+        # The daily rollup serves every dimension but the resource and a tag key outside the taxonomy.
+        read = [*(_COLUMNS.get(d, "") for d in [*dims, *(f for f, _v in [*filters, *excludes])]
+                  if not d.startswith("tag:") and d != "team"), "BillingCurrency", EXPLORER_COSTS[cost]]
+        tags = [d[4:] for d in [*dims, *(f for f, _v in [*filters, *excludes])] if d.startswith("tag:")]
+        keys = set(store.taxonomy.keys)
+        source = (items_from(con, store, read) if all(store.taxonomy.canonical_key(t) in keys for t in tags)
+                  else LINE_ITEMS_WITH_RULES)
         where = _filter_sql(sql_of, filters, exclude=False) + _filter_sql(sql_of, excludes, exclude=True)
         first = previous_start or start
         period = "charge_date" if granularity == "day" else f"date_trunc('{granularity}', charge_date)"
@@ -93,7 +106,7 @@ def explorer_costs(store: CostStore, account_teams: Mapping[str, str], start: da
                f"CASE WHEN charge_date >= ? THEN CAST({period} AS DATE) END AS period{names}, "
                f"sum(cost_) AS cost, min(BillingCurrency) AS c_min, max(BillingCurrency) AS c_max FROM ("
                f"SELECT charge_date, BillingCurrency, {EXPLORER_COSTS[cost]} AS cost_{''.join(', ' + e for e in exprs)} "
-               f"FROM {LINE_ITEMS_WITH_RULES} WHERE charge_date >= ? AND charge_date < ?{where}) "
+               f"FROM {source} WHERE charge_date >= ? AND charge_date < ?{where}) "
                f"GROUP BY ALL ORDER BY 1, 2{names}")
         frame = con.execute(sql, [start, start, first, end]).df()
     frame.columns = [*columns, "c_min", "c_max"]

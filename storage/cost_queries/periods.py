@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from storage import rollup
 from storage.costs import CostStore, CostStoreError, one_row
 from storage.schema import DATA_TABLE, FOCUS_COLUMNS, stored_column_sql, stored_columns
 
@@ -159,7 +160,9 @@ def remove_period(store: CostStore, key: PeriodKey, *, dry_run: bool = False) ->
                                            f"WHERE {match}", params)
             if deleted != removal.rows:  # the view and the table must agree, or nothing is removed
                 raise CostStoreError(f"removal matched {deleted} stored rows but {removal.rows} line items")
+            days = rollup.touched_days(con, match, params)
             con.execute(f"DELETE FROM {DATA_TABLE} WHERE {match}", params)
+            rollup.refresh(con, store, days)
             if synced and lo is not None and _has_table(con, "aws_sync_days"):
                 days = [lo, hi]
                 removal.sync_days_forgotten = int(one_row(

@@ -12,13 +12,15 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from storage import rollup
 from storage.cost_queries.base import (
-    LINE_ITEMS_WITH_RULES,
     TAG_COSTS_WITH_RULES,
     allocation_sql,
     create_rules,
     has_table,
+    items_from,
     reads_tag_costs,
+    rollup_serves,
     sql_list,
     tag_costs_allocation_sql,
 )
@@ -87,7 +89,7 @@ def showback_costs(store: CostStore, account_teams: Mapping[str, str], shared_ac
                 f"SELECT CAST({period} AS DATE) AS period, CASE WHEN r_ IS NULL THEN v_ END AS team, r_ AS reason, "
                 f"sum(EffectiveCost) AS cost, sum(BilledCost) AS billed FROM ("
                 f"SELECT charge_date, EffectiveCost, BilledCost, {value} AS v_, {reason} AS r_ "
-                f"FROM {LINE_ITEMS_WITH_RULES} "
+                f"FROM {items_from(con, store)} "
                 f"WHERE charge_date >= ? AND charge_date < ?{where}) GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
                 [start, end]).df()
     frame["cost"] = frame["cost"].fillna(0.0).astype(float)
@@ -108,8 +110,9 @@ def billed_by_billing_period(store: CostStore, first: date, end: date) -> tuple[
                                "aws_tag_costs WHERE tag_key = ? AND day >= ? AND day < ? GROUP BY 1",
                                [store.taxonomy.allocation_key, first, end]).fetchall()
             return {r[0]: float(r[1] or 0.0) for r in rows}, "charge_period"
+        source = rollup.ROLLUP if rollup_serves(con, store) else "line_items"
         rows = con.execute("SELECT CAST(date_trunc('month', BillingPeriodStart) AS DATE), sum(BilledCost) "
-                           "FROM line_items WHERE BillingPeriodStart >= ? AND BillingPeriodStart < ? GROUP BY 1",
+                           f"FROM {source} WHERE BillingPeriodStart >= ? AND BillingPeriodStart < ? GROUP BY 1",
                            [first, end]).fetchall()
     return {r[0]: float(r[1] or 0.0) for r in rows}, "billing_period"
 
@@ -138,7 +141,7 @@ def team_service_months(store: CostStore, account_teams: Mapping[str, str], firs
             frame = con.execute(
                 f"SELECT CAST(date_trunc('month', charge_date) AS DATE) AS month, {value} AS team, "
                 f"coalesce(NULLIF(TRIM(ServiceName), ''), '(no service)') AS service, sum(EffectiveCost) AS cost "
-                f"FROM {LINE_ITEMS_WITH_RULES} WHERE charge_date >= ? AND charge_date < ? GROUP BY 1, 2, 3",
+                f"FROM {items_from(con, store)} WHERE charge_date >= ? AND charge_date < ? GROUP BY 1, 2, 3",
                 [first, end]).df()
     frame["month"] = pd.to_datetime(frame["month"]).dt.date
     return frame[TEAM_MONTH_COLUMNS]

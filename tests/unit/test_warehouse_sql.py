@@ -14,13 +14,12 @@ import os
 import re
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from storage.costs import CostStore
 from storage.warehouse.dialect import bind, translate, unknown_functions
 from storage.warehouse.views import mapping_view_sql
-from tests.unit.warehouse_queries import ATHENA, END, START, LoopbackBackend, catalogue
+from tests.unit.warehouse_queries import ATHENA, END, START, LoopbackBackend, catalogue, same_answer
 
 GOLDEN = Path(__file__).with_name("golden") / "athena"
 
@@ -46,39 +45,12 @@ def _warehouse_store(direct: CostStore) -> tuple[CostStore, LoopbackBackend]:
     return store, backend
 
 
-def _frames(value):
-    """A named query's answer as comparable parts: frames sorted by every column, other values as they are."""
-    if isinstance(value, pd.DataFrame):
-        frame = value.copy()
-        frame = frame.sort_values(list(frame.columns), na_position="first", kind="stable") if len(frame) else frame
-        return [frame.reset_index(drop=True)]
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return [p for f in dataclasses.fields(value) for p in _frames(getattr(value, f.name))]
-    if isinstance(value, tuple | list):
-        return [p for v in value for p in _frames(v)]
-    return [value]
-
-
-def _same(a, b, name: str) -> None:
-    pa, pb = _frames(a), _frames(b)
-    assert len(pa) == len(pb), name
-    for x, y in zip(pa, pb, strict=True):
-        if isinstance(x, pd.DataFrame) and x.empty and y.empty:  # no rows: no dtypes to agree on
-            assert list(x.columns) == list(y.columns), name
-        elif isinstance(x, pd.DataFrame):
-            pd.testing.assert_frame_equal(x, y, check_exact=False, rtol=1e-9, obj=name)
-        elif isinstance(x, float) or (isinstance(x, dict) and all(isinstance(v, float) for v in x.values())):
-            assert x == pytest.approx(y, rel=1e-9), name
-        else:
-            assert x == y, name
-
-
 def test_every_named_query_gives_the_same_answer_through_trino_and_back(demo) -> None:
     direct, _tax, teams, account, resource = demo
     store, backend = _warehouse_store(direct)
     want, got = catalogue(direct, teams, account, resource), catalogue(store, teams, account, resource)
     for name in want:
-        _same(want[name](), got[name](), name)
+        same_answer(want[name](), got[name](), name)
     clusters, spaces = want["cluster_costs"]()  # the demo's EKS cluster: _items hands node cost to pods
     assert len(clusters) and (clusters["pod_cost"] > 0).all() and len(spaces) > 1
     assert want["resource_tag_values"]() and want["resource_cost"]()[0] > 0 and len(want["resource_usage"]())

@@ -6,6 +6,7 @@ partition). Used by the golden-SQL and round-trip tests.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
@@ -113,3 +114,36 @@ class LoopbackBackend:
 
     def sent(self) -> list[Translated]:
         return [q for r in self.runners for q in r.sent]
+
+
+def frames(value: Any) -> list[Any]:
+    """A named query's answer as comparable parts: frames sorted by every column, other values as they are."""
+    import pandas as pd
+
+    if isinstance(value, pd.DataFrame):
+        frame = value.copy()
+        frame = frame.sort_values(list(frame.columns), na_position="first", kind="stable") if len(frame) else frame
+        return [frame.reset_index(drop=True)]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return [p for f in dataclasses.fields(value) for p in frames(getattr(value, f.name))]
+    if isinstance(value, tuple | list):
+        return [p for v in value for p in frames(v)]
+    return [value]
+
+
+def same_answer(a: Any, b: Any, name: str) -> None:
+    """Two answers of a named query agree: frames equal to a relative 1e-9 once sorted, the rest equal."""
+    import pandas as pd
+    import pytest
+
+    pa, pb = frames(a), frames(b)
+    assert len(pa) == len(pb), name
+    for x, y in zip(pa, pb, strict=True):
+        if isinstance(x, pd.DataFrame) and x.empty and y.empty:  # no rows: no dtypes to agree on
+            assert list(x.columns) == list(y.columns), name
+        elif isinstance(x, pd.DataFrame):
+            pd.testing.assert_frame_equal(x, y, check_exact=False, rtol=1e-9, obj=name)
+        elif isinstance(x, float) or (isinstance(x, dict) and all(isinstance(v, float) for v in x.values())):
+            assert x == pytest.approx(y, rel=1e-9), name
+        else:
+            assert x == y, name

@@ -1,0 +1,102 @@
+"""The daily rollup: line items summed per day and every dimension the rituals group or filter by below
+the resource, kept in the cost store beside them and exact with every write.
+
+``rollup_daily`` holds, per charge day x billing period x billing account x currency x provider x account x
+service x region x charge category x charge frequency x pricing category x commitment discount status x
+cost categories x (shared cluster, pod namespace, pod share or idle node row) x each taxonomy key's stored
+value x "carries Tags", the sums of BilledCost, EffectiveCost, ListCost, ContractedCost and the idle part of
+EffectiveCost, and how many line items it sums. Its rows are those of ``_items`` (``cost_queries.containers``:
+a shared node's cost handed to its pods), so pod shares are summed as allocation reads them.
+
+Column names are the line items', so a named query whose grain the rollup serves runs its own SQL over it
+(``cost_queries.base.items_from``): a sum over the rollup is the sum over the line items it stands for.
+What changes without a load is applied at query time, not kept here: the account -> team rules (records),
+the shared accounts, the containers config's label and namespace rules. What the rows depend on is in its
+signature: the taxonomy (tag columns are folded per taxonomy) and the containers' idle split; while the
+signature differs from the config's, the named queries read the line items, and the next write rebuilds it.
+
+Every write to the line items refreshes the days it touched in the same transaction: a load (its new days
+and the days of the rows it replaced), a removal (its days), a retag or a replace-all load (everything).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import date
+from typing import TYPE_CHECKING
+
+from storage.schema import taxonomy_signature
+from storage.tags import tag_column
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from storage.costs import CostStore
+
+ROLLUP = "rollup_daily"
+VERSION = 1
+DIMENSIONS = ("charge_date", "BillingPeriodStart", "BillingAccountId", "BillingCurrency", "ProviderName",
+              "SubAccountId", "ServiceName", "RegionId", "ChargeCategory", "ChargeFrequency", "PricingCategory",
+              "CommitmentDiscountStatus", "x_CostCategories", "x_ContainerNamespace", "_cluster", "_container")
+SUMS = ("BilledCost", "EffectiveCost", "ListCost", "ContractedCost", "_idle_cost")
+META_KEY = "rollup"
+
+
+def signature(store: CostStore) -> str:
+    """What the rollup's rows depend on besides the line items."""
+    return json.dumps({"version": VERSION, "taxonomy": taxonomy_signature(store.taxonomy),
+                       "idle": store.containers.idle}, sort_keys=True)
+
+
+def columns(store: CostStore) -> set[str]:
+    """The rollup's columns for this store's taxonomy (the dimensions, tag columns, sums and ``_rows``)."""
+    return {*DIMENSIONS, *(tag_column(k) for k in store.taxonomy.keys), "_tagged", *SUMS, "_rows"}
+
+
+def is_current(con: duckdb.DuckDBPyConnection, store: CostStore) -> bool:
+    """True when the connection's store has a rollup made for this store's taxonomy and containers config."""
+    found = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ? "
+                        "AND table_catalog = current_database()", [ROLLUP]).fetchone()
+    if not (found and found[0]):
+        return False
+    row = con.execute("SELECT value FROM meta WHERE key = ?", [META_KEY]).fetchone()
+    return row is not None and row[0] == signature(store)
+
+
+def _select(con: duckdb.DuckDBPyConnection, store: CostStore, where: str) -> str:
+    from storage.cost_queries.containers import items_view_sql
+
+    tags = [f'"{tag_column(k)}"' for k in store.taxonomy.keys]
+    dims = [*(f'"{d}"' for d in DIMENSIONS), *tags,
+            "(Tags IS NOT NULL OR AllocatedTags IS NOT NULL) AS _tagged"]
+    sums = [f'sum("{c}") AS "{c}"' for c in SUMS]
+    return (f"SELECT {', '.join(dims)}, {', '.join(sums)}, count(*) AS _rows "
+            f"FROM ({items_view_sql(con, store)}) _items WHERE {where} GROUP BY ALL")
+
+
+def _days_sql(days: Iterable[date]) -> str:
+    return ", ".join(f"DATE '{d.isoformat()}'" for d in sorted(set(days)))
+
+
+def touched_days(con: duckdb.DuckDBPyConnection, where: str, params: list | None = None) -> list[date]:
+    """The charge days of the stored line items matching ``where`` (SQL over the stored table)."""
+    from storage.schema import DATA_TABLE
+
+    return [r[0] for r in con.execute(f"SELECT DISTINCT charge_date FROM {DATA_TABLE} WHERE {where}",
+                                      params or []).fetchall() if r[0] is not None]
+
+
+def refresh(con: duckdb.DuckDBPyConnection, store: CostStore, days: Iterable[date] | None = None) -> None:
+    """Bring the rollup up to date inside the caller's write transaction: the given charge days recomputed
+    from the line items (their rows deleted and summed again), or every day when ``days`` is None or the
+    rollup is missing or was made for another taxonomy or containers config."""
+    if days is None or not is_current(con, store):
+        con.execute(f"CREATE OR REPLACE TABLE {ROLLUP} AS {_select(con, store, 'TRUE')} ORDER BY charge_date")
+    else:
+        listed = _days_sql(days)
+        if not listed:
+            return
+        con.execute(f"DELETE FROM {ROLLUP} WHERE charge_date IN ({listed})")
+        con.execute(f"INSERT INTO {ROLLUP} BY NAME {_select(con, store, f'charge_date IN ({listed})')}")
+    con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [META_KEY, signature(store)])

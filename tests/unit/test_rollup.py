@@ -1,0 +1,168 @@
+"""The daily rollup: every named query it serves gives the answer its line-item version gives, on the demo
+(whose EKS cluster hands node cost to pods) and on a generated FOCUS file through loads, a replacing load and
+a removal; and the rollup's rows stay those a rebuild from every line item gives.
+
+Each query runs twice in one store: with ``FINOPS_TUI_ROLLUP=off`` (the line items) and with the rollup, its
+SQL captured (``FINOPS_TUI_SQL_LOG``) to prove the second run read ``rollup_daily``, so agreement is not two
+runs of one query.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from storage import rollup
+from storage.cost_queries import remove_period
+from storage.cost_queries.periods import PeriodKey
+from storage.home import Home
+from storage.sources.files import import_files
+from storage.sql_log import SQL_LOG_ENV
+from tests.conftest import FIXED_TODAY
+from tests.unit.warehouse_queries import catalogue, same_answer
+
+# The named queries whose grain the rollup serves (the others need resources, raw tags or row counts).
+SERVED = {"allocation_costs", "sweep_data", "showback_costs_month", "showback_costs_day",
+          "billed_by_billing_period", "team_service_months", "anomaly_series", "anomaly_series_one",
+          "explorer_costs", "explorer_costs_tag", "daily_cost"}
+SERVED_WITHOUT_SPLIT_ROWS = {"daily_cost_team"}  # by a dimension: the stored rows, not allocation's
+
+
+def _answers(store, calls, monkeypatch: pytest.MonkeyPatch, log: Path) -> dict[str, tuple]:
+    """name -> (line-item answer, rollup answer, whether the second run read the rollup)."""
+    out = {}
+    for name, call in calls.items():
+        monkeypatch.setenv("FINOPS_TUI_ROLLUP", "off")
+        monkeypatch.delenv(SQL_LOG_ENV, raising=False)
+        off = call()
+        monkeypatch.delenv("FINOPS_TUI_ROLLUP")
+        log.write_text("")
+        monkeypatch.setenv(SQL_LOG_ENV, str(log))
+        on = call()
+        monkeypatch.delenv(SQL_LOG_ENV)
+        sqls = [json.loads(line).get("sql") or "" for line in log.read_text().splitlines()]
+        out[name] = (off, on, any(rollup.ROLLUP in s for s in sqls))
+    return out
+
+
+def _calls(store, teams, account, resource, start: date, end: date):
+    calls = catalogue(store, teams, account, resource)
+    calls["daily_cost"] = lambda: store.daily_cost(start, end)
+    calls["daily_cost_team"] = lambda: store.daily_cost(start, end, "team", usage_only=True)
+    return calls
+
+
+def _check(answers: dict[str, tuple], *, split_rows: bool) -> None:
+    served = SERVED if split_rows else SERVED | SERVED_WITHOUT_SPLIT_ROWS
+    for name, (off, on, read) in answers.items():
+        same_answer(off, on, name)
+        assert read == (name in served), f"{name}: read the rollup {read}, expected {name in served}"
+
+
+def _rebuilt_equals_kept(store) -> None:
+    """The rollup as kept equals a rebuild from every line item (sums to 1e-6, row counts exactly)."""
+    copy = store.path.with_name("rebuilt.duckdb")
+    shutil.copy(store.path, copy)
+    con = duckdb.connect(str(copy))
+    try:
+        con.execute("CREATE TABLE kept AS SELECT * FROM rollup_daily")
+        rollup.refresh(con, store)
+        cols = [r[0] for r in con.execute("DESCRIBE rollup_daily").fetchall()]
+        shown = ", ".join(f"round({c}, 6)" if c in rollup.SUMS else c for c in cols)
+        for a, b in (("kept", "rollup_daily"), ("rollup_daily", "kept")):
+            extra = con.execute(f"SELECT {shown} FROM {a} EXCEPT ALL SELECT {shown} FROM {b}").fetchall()
+            assert not extra, f"{len(extra)} rollup rows in {a} only, e.g. {extra[:2]}"
+        assert con.execute("SELECT sum(_rows) FROM rollup_daily").fetchone()[0] == \
+            con.execute("SELECT count(*) FROM line_items").fetchone()[0]
+    finally:
+        con.close()
+        copy.unlink()
+
+
+def test_the_demo_answers_alike_from_the_rollup_and_the_line_items(demo_home: Home, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    store = demo_home.costs
+    from storage.cost_queries import account_names
+
+    with store.reader() as con:
+        assert rollup.is_current(con, store)  # the demo's load built it
+        assert con.execute("SELECT count(*) FROM rollup_daily WHERE _container = 'pod'").fetchone()[0] > 0
+    names = sorted(account_names(store))
+    resource = store.query("SELECT ResourceId FROM line_items WHERE ResourceId IS NOT NULL "
+                           "ORDER BY EffectiveCost DESC, ResourceId LIMIT 1").iloc[0, 0]
+    calls = _calls(store, {names[0]: "platform"}, names[0], resource, date(2026, 10, 1), FIXED_TODAY)
+    _check(_answers(store, calls, monkeypatch, tmp_path / "sql.log"), split_rows=True)
+    _rebuilt_equals_kept(store)
+
+
+def _focus_file(path: Path, rows: int, scale: float, month: str | None = None) -> None:
+    from bench.focus_data import generate
+
+    raw = path.with_suffix(".raw.parquet")
+    generate(raw, rows)
+    con = duckdb.connect()
+    # A month's first 20 days only: its replacement must also empty the rollup's days after them.
+    where = (f"strftime(BillingPeriodStart, '%Y-%m') = '{month}' AND day(ChargePeriodStart) <= 20"
+             if month else "true")
+    # ``scale`` changes every cost, so a replacing load's figures differ from the ones it replaces.
+    con.execute(f"COPY (SELECT * REPLACE (EffectiveCost * {scale} AS EffectiveCost, BilledCost * {scale} AS "
+                f"BilledCost, ListCost * {scale} AS ListCost) FROM read_parquet('{raw}') "
+                f"WHERE {where}) "
+                f"TO '{path}' (FORMAT parquet)")
+    con.close()
+    raw.unlink()
+
+
+def test_a_generated_file_through_loads_a_replacement_and_a_removal(home: Home, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from bench.focus_data import team_accounts
+
+    store = home.costs
+    first, second = tmp_path / "a.parquet", tmp_path / "b.parquet"
+    _focus_file(first, 9_000, 1.0)
+    _focus_file(second, 4_500, 1.37, "2026-10")  # October 1-20 again: fewer resources, other costs
+    teams = dict(list(team_accounts().items())[:25])
+    account = "100000000003"
+    calls = _calls(store, teams, account, "none", date(2026, 8, 1), date(2026, 11, 1))
+
+    import_files(store, [first])
+    _check(_answers(store, calls, monkeypatch, tmp_path / "sql.log"), split_rows=False)
+    _rebuilt_equals_kept(store)
+
+    before = store.totals()
+    with store.reader() as con:
+        august = con.execute("SELECT * FROM rollup_daily WHERE charge_date < DATE '2026-09-01'").fetchall()
+    import_files(store, [second])  # replaces October's billing period: its days refreshed, the others kept
+    assert store.totals() != before
+    with store.reader() as con:
+        assert con.execute("SELECT * FROM rollup_daily WHERE charge_date < DATE '2026-09-01'").fetchall() == august
+    _check(_answers(store, calls, monkeypatch, tmp_path / "sql.log"), split_rows=False)
+    _rebuilt_equals_kept(store)
+
+    remove_period(store, PeriodKey("2026-09", "999900000001"))
+    with store.reader() as con:
+        assert con.execute("SELECT count(*) FROM rollup_daily WHERE charge_date >= DATE '2026-09-01' AND "
+                           "charge_date < DATE '2026-10-01'").fetchone()[0] == 0
+    _check(_answers(store, calls, monkeypatch, tmp_path / "sql.log"), split_rows=False)
+    _rebuilt_equals_kept(store)
+
+
+def test_a_taxonomy_or_containers_change_falls_back_to_the_line_items(demo_home: Home) -> None:
+    from dataclasses import replace
+
+    from storage.cost_queries.base import rollup_serves
+    from storage.costs import CostStore
+
+    store = demo_home.costs
+    other_idle = "platform" if store.containers.idle == "proportional" else "proportional"
+    for changed in (CostStore(store.path, replace(store.taxonomy, required_keys=(*store.taxonomy.required_keys, "squad"))),
+                    CostStore(store.path, store.taxonomy, replace(store.containers, idle=other_idle))):
+        with changed.reader() as con:
+            assert not rollup_serves(con, changed)
+    with store.reader() as con:
+        assert rollup_serves(con, store)
