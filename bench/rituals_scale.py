@@ -9,16 +9,18 @@ thousands of distinct tag sets, Savings Plan columns) is generated, imported int
 command (``finops-tui sweep --json``, ``anomalies --json``, ``commitments --json``, ``agenda monthly
 --json``, ``showback --json``, ``kpis --json``):
 
-- one run with FINOPS_TUI_SQL_LOG set captures every statement the command ran on the cost store (this run
-  also leaves what a first run leaves: the anomaly cases are synchronised, so the timed runs are repeat
-  runs; bench/anomaly_root_causes.py times the first anomaly run);
-- then, interleaved, ``--samples`` cold runs of the command and of the floor: a new Python process that
-  imports DuckDB and replays the captured statements on the same store file (opening a connection where the
-  command opened one, fetching every result).
+- one run with FINOPS_TUI_SQL_LOG set and the daily rollup turned off (FINOPS_TUI_ROLLUP=off) captures every
+  statement the command ran on the line items, as it did before rollups (this run also leaves what a first
+  run leaves: the anomaly cases are synchronised, so the timed runs are repeat runs;
+  bench/anomaly_root_causes.py times the first anomaly run);
+- then, interleaved, ``--samples`` cold runs of the command (reading the rollup where it serves), of the
+  command with the rollup off, and of the floor: a new Python process that imports DuckDB and replays the
+  captured line-item statements on the same store file (opening a connection where the command opened one,
+  fetching every result). The rollup may beat the floor.
 
 Children run with bytecode caching on (PYTHONPYCACHEPREFIX in the work folder), as an installed package
 does. Each run is a child of a small wrapper that reports its wall time and ``resource.getrusage(RUSAGE_CHILDREN)``
-peak RSS. Printed: medians, the ratio command / floor (target 1.5x) and the command's peak RSS (target 600 MB
+peak RSS. Printed: medians, the ratio command / floor (target 1.5x), the command without the rollup and the command's peak RSS (target 600 MB
 at 5M rows, 4 GB at 20M). The load average is printed at the start and the end: the machine is shared.
 """
 
@@ -131,27 +133,33 @@ def ms(values: list[float]) -> str:
 def bench_size(work: Path, rows: int, samples: int, commands: list[str], env: dict[str, str]) -> list[dict]:
     home = build_home(work, rows, env)
     print(f"\n{rows:,} rows (home {home}), {samples} samples, medians:")
-    print(f"{'command':16s} {'command':>8s} {'floor':>8s} {'ratio':>6s}  {'RSS cmd':>8s} {'RSS floor':>9s}  statements")
+    print(f"{'command':16s} {'command':>8s} {'no rollup':>9s} {'floor':>8s} {'ratio':>6s}  {'RSS cmd':>8s} "
+          f"{'RSS floor':>9s}  statements")
     out = []
     for name in commands:
         args = COMMANDS[name]
         log = work / f"sql_{rows}_{name.replace(' ', '_')}.jsonl"
         log.unlink(missing_ok=True)
-        wrapped([EXE, "--home", str(home), *args], {**env, "FINOPS_TUI_SQL_LOG": str(log)})
+        off = {**env, "FINOPS_TUI_ROLLUP": "off"}
+        wrapped([EXE, "--home", str(home), *args], {**off, "FINOPS_TUI_SQL_LOG": str(log)})
         statements = sum(1 for line in log.open() if '"sql"' in line)
         connections = sum(1 for line in log.open() if '"connect"' in line)
-        cmd, floor = [], []
-        for _ in range(samples):  # interleaved: machine noise hits both alike
+        cmd, floor, plain = [], [], []
+        for _ in range(samples):  # interleaved: machine noise hits all alike
             cmd.append(wrapped([EXE, "--home", str(home), *args], env))
+            plain.append(wrapped([EXE, "--home", str(home), *args], off))
             floor.append(wrapped([sys.executable, "-c", FLOOR, str(log)], env))
         skipped = json.loads(floor[-1]["stderr"].strip().splitlines()[-1])["skipped"]
         c = statistics.median(r["seconds"] for r in cmd)
         f = statistics.median(r["seconds"] for r in floor)
+        p = statistics.median(r["seconds"] for r in plain)
         rss_c = max(r["rss_mb"] for r in cmd)
         rss_f = max(r["rss_mb"] for r in floor)
         note = f"{statements} over {connections} connections" + (f", {skipped} not replayable" if skipped else "")
-        print(f"{name:16s} {c:7.2f}s {f:7.2f}s {c / f:5.2f}x  {rss_c:6.0f}MB {rss_f:7.0f}MB  {note}", flush=True)
-        out.append({"rows": rows, "command": name, "seconds": c, "floor_seconds": f, "ratio": c / f,
+        print(f"{name:16s} {c:7.2f}s {p:8.2f}s {f:7.2f}s {c / f:5.2f}x  {rss_c:6.0f}MB {rss_f:7.0f}MB  {note}",
+              flush=True)
+        out.append({"rows": rows, "command": name, "seconds": c, "no_rollup_seconds": p, "floor_seconds": f,
+                    "ratio": c / f,
                     "rss_mb": rss_c, "floor_rss_mb": rss_f, "statements": statements, "connections": connections,
                     "samples": [r["seconds"] for r in cmd], "floor_samples": [r["seconds"] for r in floor]})
     return out

@@ -274,14 +274,22 @@ class CostStore:
         with self.reader() as con:
             if con is None:
                 return StoreInfo(0, None, None, None, None, ())
-            # One scan of line items (on a warehouse every scan of the whole history is billed).
+            from storage.cost_queries.base import rollup_serves
+            from storage.rollup import ROLLUP
+
+            # One scan of line items (on a warehouse every scan of the whole history is billed), or of the
+            # daily rollup, which holds each of these (its _rows: how many line items a row sums).
+            served = rollup_serves(con, self)
             rows, first, last, currencies, currency, providers = one_row(
-                con, "SELECT count(*), min(charge_date), max(charge_date), count(DISTINCT BillingCurrency), "
-                     "min(BillingCurrency), string_agg(DISTINCT ProviderName, chr(31) ORDER BY ProviderName) "
-                     "FROM line_items")
+                con, f"SELECT {'sum(_rows)' if served else 'count(*)'}, min(charge_date), max(charge_date), "
+                     "count(DISTINCT BillingCurrency), min(BillingCurrency), "
+                     "string_agg(DISTINCT ProviderName, chr(31) ORDER BY ProviderName) "
+                     f"FROM {ROLLUP if served else 'line_items'}")
             at = one_row(con, "SELECT max(imported_at) FROM imports")[0]
-            # Imports are the local store's: a warehouse's line items come from no import.
-            partial = [] if hasattr(con, "view_columns") else con.execute(
+            # Imports are the local store's: a warehouse's line items come from no import. Their rows are
+            # counted only when some import was of a partial FOCUS file.
+            partial = [] if hasattr(con, "view_columns") or not one_row(
+                con, "SELECT count(*) FROM imports WHERE json_exists(summary, '$.partial_focus')")[0] else con.execute(
                 "SELECT i.import_id, i.imported_at, count(l.import_id), i.summary FROM imports i JOIN line_items l "
                 "ON l.import_id = i.import_id WHERE json_exists(i.summary, '$.partial_focus') "
                 "GROUP BY ALL ORDER BY i.import_id").fetchall()

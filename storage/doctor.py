@@ -208,6 +208,19 @@ def check_freshness(store: CostStore) -> list[Finding]:
             Finding("last AWS sync", "ok", f"{synced} UTC" if synced else "never")]
 
 
+def check_rollup(store: CostStore) -> list[Finding]:
+    """Whether the daily rollup serves the rituals (stale: the same figures from the line items, slower)."""
+    from storage.rollup import state
+
+    if not store.path.exists() or store.warehouse.is_athena:
+        return []
+    now = state(store)
+    if now["current"]:
+        return [Finding("daily rollup", "ok", f"{now['rows']:,} rows, made for the config's taxonomy")]
+    return [Finding("daily rollup", "warn", f"{now['reason']}: the rituals read the line items (the same figures, "
+                    "slower)", "finops-tui periods rollup (or the next import) rebuilds it")]
+
+
 def diagnose(home: Home) -> Report:
     """Every check of the home, in the order a person reads them."""
     from storage.config import ConfigError, load_config
@@ -229,4 +242,9 @@ def diagnose(home: Home) -> Report:
     findings += check_disk(home)
     if not any(f.status == "fail" and f.check.startswith("cost store") for f in findings):
         findings += check_freshness(CostStore(home.costs_path, taxonomy))
+        if home.costs_path.exists():
+            try:
+                findings += check_rollup(home.costs)
+            except ConfigError:  # reported above; the rollup is checked against a readable config only
+                pass
     return Report(home.path, findings)

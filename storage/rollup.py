@@ -100,3 +100,41 @@ def refresh(con: duckdb.DuckDBPyConnection, store: CostStore, days: Iterable[dat
         con.execute(f"DELETE FROM {ROLLUP} WHERE charge_date IN ({listed})")
         con.execute(f"INSERT INTO {ROLLUP} BY NAME {_select(con, store, f'charge_date IN ({listed})')}")
     con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [META_KEY, signature(store)])
+
+
+def state(store: CostStore) -> dict[str, object]:
+    """Whether the store's rollup serves the named queries: ``{"current": bool, "rows": int, "reason": str}``
+    (reason empty when current)."""
+    with store.reader() as con:
+        if con is None or hasattr(con, "view_columns"):
+            return {"current": False, "rows": 0, "reason": "no local line items" if con is None else
+                    "a warehouse answers the named queries"}
+        if not is_current(con, store):
+            found = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
+                                [ROLLUP]).fetchone()
+            missing = not (found and found[0])
+            return {"current": False, "rows": 0, "reason": "no rollup yet (a store written before rollups)"
+                    if missing else "made for another taxonomy or containers idle split than the config's"}
+        rows = con.execute(f"SELECT count(*) FROM {ROLLUP}").fetchone()
+        return {"current": True, "rows": int(rows[0]) if rows else 0, "reason": ""}
+
+
+def rebuild(store: CostStore) -> int:
+    """Fold the tags again if the taxonomy changed, and sum the rollup again from every line item, in one
+    transaction; its rows."""
+    from storage.costs import one_row
+    from storage.tag_sets import retag
+
+    with store.writer() as con:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            fresh = con.execute("SELECT value FROM meta WHERE key = 'taxonomy'").fetchone()
+            if fresh is None or fresh[0] != taxonomy_signature(store.taxonomy):
+                retag(con, store)
+            refresh(con, store)
+            rows = int(one_row(con, f"SELECT count(*) FROM {ROLLUP}")[0])
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    return rows

@@ -1,4 +1,5 @@
-"""`finops-tui periods list|remove`: the billing periods in the cost store, and taking one back out."""
+"""`finops-tui periods list|remove|rollup`: the billing periods in the cost store, taking one back out, and the
+daily rollup summed from them."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from finops_tui.errors import echo, echo_json, handle_errors
 
 @click.group("periods")
 def command() -> None:
-    """The billing periods the cost store holds (per billing account and provider), and removing one."""
+    """The billing periods the cost store holds (per billing account and provider), removing one, and
+    rebuilding the daily rollup the rituals read."""
 
 
 def _json_rows(periods: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -82,3 +84,26 @@ def remove(home, billing_period: str, billing_account: str, dry_run: bool,  # ty
         echo(line)
     for note in out["notes"]:
         echo(f"note: {note}")
+
+
+@command.command("rollup", short_help="Rebuild the daily rollup from every line item.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (rows, and the state before).")
+@click.pass_obj
+def rollup_(home, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    """Sum the daily rollup again from every line item (and fold the tags again when the taxonomy changed).
+
+    Every import, sync and removal keeps the rollup exact by itself. After a change of the taxonomy or of
+    `containers.idle` in the config, the rituals read the line items (the same figures, slower) until the
+    next import; this brings the rollup up to date without one."""
+    from storage.rollup import rebuild, state
+
+    with handle_errors():
+        before = state(home.costs)
+        if before["reason"] in ("no local line items", "a warehouse answers the named queries"):
+            raise ValueError(f"nothing to rebuild: {before['reason']}")
+        rows = rebuild(home.costs)
+    if as_json:
+        echo_json({"rows": rows, "was_current": before["current"], "reason": before["reason"]})
+        return
+    was = "it was up to date" if before["current"] else f"it was stale: {before['reason']}"
+    echo(f"daily rollup rebuilt: {rows:,} rows ({was})")

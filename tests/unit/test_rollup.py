@@ -29,7 +29,7 @@ from tests.unit.warehouse_queries import catalogue, same_answer
 # The named queries whose grain the rollup serves (the others need resources, raw tags or row counts).
 SERVED = {"allocation_costs", "sweep_data", "showback_costs_month", "showback_costs_day",
           "billed_by_billing_period", "team_service_months", "anomaly_series", "anomaly_series_one",
-          "explorer_costs", "explorer_costs_tag", "daily_cost"}
+          "explorer_costs", "explorer_costs_tag", "daily_cost", "store_info"}
 SERVED_WITHOUT_SPLIT_ROWS = {"daily_cost_team"}  # by a dimension: the stored rows, not allocation's
 
 
@@ -166,3 +166,31 @@ def test_a_taxonomy_or_containers_change_falls_back_to_the_line_items(demo_home:
             assert not rollup_serves(con, changed)
     with store.reader() as con:
         assert rollup_serves(con, store)
+
+
+def test_a_taxonomy_change_is_reported_and_periods_rollup_rebuilds_it(demo_home: Home) -> None:
+    import tomllib
+
+    from click.testing import CliRunner
+
+    from finops_tui.cli import main
+    from storage.doctor import diagnose
+
+    config = demo_home.path / "finops-tui.toml"
+    text = config.read_text()
+    assert "required_keys" not in tomllib.loads(text)["taxonomy"]  # the demo keeps the default keys
+    keys = [*demo_home.config.taxonomy.required_keys, "squad"]
+    config.write_text(text.replace("[taxonomy]\n", f"[taxonomy]\nrequired_keys = {json.dumps(keys)}\n", 1))
+    assert "squad" in Home(demo_home.path).config.taxonomy.keys  # the edit took
+    warned = [f for f in diagnose(Home(demo_home.path)).findings if f.check == "daily rollup"]
+    assert [f.status for f in warned] == ["warn"] and "periods rollup" in (warned[0].fix or "")
+    env = {"FINOPS_TUI_TODAY": FIXED_TODAY.isoformat()}
+    out = CliRunner().invoke(main, ["--home", str(demo_home.path), "periods", "rollup", "--json"], env=env)
+    assert out.exit_code == 0, out.output
+    answer = json.loads(out.stdout)
+    assert answer["was_current"] is False and answer["rows"] > 0
+    fresh = Home(demo_home.path)
+    with fresh.costs.reader() as con:
+        assert rollup.is_current(con, fresh.costs)
+        assert con.execute("SELECT count(*) FROM rollup_daily").fetchone()[0] == answer["rows"]
+    assert [f.status for f in diagnose(fresh).findings if f.check == "daily rollup"] == ["ok"]

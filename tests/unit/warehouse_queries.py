@@ -67,7 +67,7 @@ def catalogue(store: CostStore, teams: dict[str, str], account: str, resource: s
         "has_resource_rows": lambda: cq.has_resource_rows(store),
         "resource_cost": lambda: cq.resource_cost(store, resource, START, END),
         "contract_applied": lambda: cq.contract_applied(store),
-        "store_info": lambda: store.info(),
+        "store_info": lambda: store._read_info(),  # uncached: each call reads
     }
 
 
