@@ -123,6 +123,10 @@ def test_costs_page_through_and_a_resync_fetches_only_unsettled_days(home) -> No
     assert second.ok and second.ledger.requests == 1
     totals = home.costs.query("SELECT charge_date, sum(EffectiveCost) AS c FROM line_items GROUP BY 1 ORDER BY 1")
     assert list(totals["c"]) == pytest.approx([9.0, 4.0, 3.0])  # October and Nov 20 kept, Nov 25 replaced
+    # The daily rollup follows the replaced day in the same transaction.
+    rolled = home.costs.query("SELECT charge_date, sum(EffectiveCost) AS c, sum(_rows) AS n FROM rollup_daily "
+                              "GROUP BY 1 ORDER BY 1")
+    assert list(rolled["c"]) == pytest.approx([9.0, 4.0, 3.0]) and list(rolled["n"]) == [2, 1, 1]
     assert home.costs.meta("aws_requests_total") == "5"
 
     # A third sync that fails leaves everything in place.
