@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from storage import cost_queries as cq
 from storage import rollup
 from storage.cost_queries import remove_period
 from storage.cost_queries.periods import PeriodKey
@@ -29,7 +30,7 @@ from tests.unit.warehouse_queries import catalogue, same_answer
 # The named queries whose grain the rollup serves (the others need resources, raw tags or row counts).
 SERVED = {"allocation_costs", "sweep_data", "showback_costs_month", "showback_costs_day",
           "billed_by_billing_period", "team_service_months", "anomaly_series", "anomaly_series_one",
-          "explorer_costs", "explorer_costs_tag", "daily_cost", "store_info"}
+          "explorer_costs", "explorer_costs_tag", "daily_cost", "store_info", "explorer_clusters"}
 SERVED_WITHOUT_SPLIT_ROWS = {"daily_cost_team"}  # by a dimension: the stored rows, not allocation's
 
 
@@ -54,6 +55,9 @@ def _calls(store, teams, account, resource, start: date, end: date):
     calls = catalogue(store, teams, account, resource)
     calls["daily_cost"] = lambda: store.daily_cost(start, end)
     calls["daily_cost_team"] = lambda: store.daily_cost(start, end, "team", usage_only=True)
+    calls["explorer_clusters"] = lambda: cq.explorer_costs(store, teams, start, end, group_by=["cluster", "namespace"],
+                                                           filters=[("region", ["us-east-1", "(none)"])])
+    calls["explorer_resource"] = lambda: cq.explorer_costs(store, teams, start, end, group_by=["resource"])
     return calls
 
 
@@ -96,7 +100,10 @@ def test_the_demo_answers_alike_from_the_rollup_and_the_line_items(demo_home: Ho
     resource = store.query("SELECT ResourceId FROM line_items WHERE ResourceId IS NOT NULL "
                            "ORDER BY EffectiveCost DESC, ResourceId LIMIT 1").iloc[0, 0]
     calls = _calls(store, {names[0]: "platform"}, names[0], resource, date(2026, 10, 1), FIXED_TODAY)
-    _check(_answers(store, calls, monkeypatch, tmp_path / "sql.log"), split_rows=True)
+    answers = _answers(store, calls, monkeypatch, tmp_path / "sql.log")
+    _check(answers, split_rows=True)
+    clusters = answers["explorer_clusters"][0]
+    assert clusters["cluster"].notna().any() and clusters["namespace"].notna().any()  # pod shares were compared
     _rebuilt_equals_kept(store)
 
 
