@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from storage.costs import CostStoreError, attach_store, sql_string
+from storage.costs import CostStoreError, attach_store, quiet, sql_string
 from storage.schema import taxonomy_signature
 from storage.sqlite_file import integrity_problems, online_copy, revision, sqlite_path, table_counts
 
@@ -95,7 +95,7 @@ def _versions() -> dict[str, str]:
 def _copy_costs(src: Path, dst: Path, wait_s: float) -> dict[str, Any]:
     import duckdb
 
-    con = duckdb.connect(":memory:")
+    con = quiet(duckdb.connect(":memory:"))
     try:
         attach_store(con, src, wait_s, alias="src", read_only=True)
         con.execute(f"ATTACH {sql_string(str(dst))} AS dst")

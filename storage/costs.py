@@ -78,6 +78,14 @@ def _is_lock_error(exc: Exception) -> bool:
     return "lock" in text or "conflicting" in text
 
 
+def quiet(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """The connection without DuckDB's own progress bar, which it prints to standard output once a query
+    runs past two seconds (a large store's query would break a command's ``--json``). The importer's meter
+    reads the query's progress without printing it (``storage.sources.files``)."""
+    con.execute("SET enable_progress_bar_print = false")
+    return con
+
+
 def connect(path: Path, *, read_only: bool, timeout_s: float = LOCK_TIMEOUT_S) -> duckdb.DuckDBPyConnection:
     """Open the DuckDB file, waiting up to ``timeout_s`` while another process holds it."""
     import duckdb
@@ -86,7 +94,7 @@ def connect(path: Path, *, read_only: bool, timeout_s: float = LOCK_TIMEOUT_S) -
     delay = 0.05
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only)
+            return quiet(duckdb.connect(str(path), read_only=read_only))
         except duckdb.IOException as exc:
             if not _is_lock_error(exc) or time.monotonic() >= deadline:
                 if _is_lock_error(exc):
@@ -212,7 +220,7 @@ class CostStore:
         if self.path.exists():
             local = connect(self.path, read_only=True)
         else:
-            local = duckdb.connect(":memory:")
+            local = quiet(duckdb.connect(":memory:"))
             create_schema(local, self.taxonomy)
         with self.backend.session(local) as session:
             yield session

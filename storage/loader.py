@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from storage import rollup
-from storage.costs import CostStore, attach_store, one_row, scratch_path, sql_string
+from storage.costs import CostStore, attach_store, one_row, quiet, scratch_path, sql_string
 from storage.schema import (
     CONTRACT_COLUMNS,
     CONTRACTS_DDL,
@@ -125,7 +125,7 @@ class Staging:
         # of the data (into the store at the swap) instead of two, and the store stays unlocked meanwhile.
         self.path = scratch_path(store)
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        self.con: duckdb.DuckDBPyConnection | None = duckdb.connect(":memory:")
+        self.con: duckdb.DuckDBPyConnection | None = quiet(duckdb.connect(":memory:"))
         self.con.execute(f"SET temp_directory = '{self.path}'")
         self.con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
         self.con.execute("SET preserve_insertion_order = false")

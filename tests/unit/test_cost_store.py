@@ -132,3 +132,26 @@ def test_a_writer_waits_then_says_the_store_is_busy(store: CostStore) -> None:
         holder.kill()
         holder.wait()
     connect(store.path, read_only=True, timeout_s=5).close()
+
+
+def test_no_connection_prints_duckdbs_progress_bar(tmp_path) -> None:
+    """DuckDB prints its progress bar to standard output once a query runs past two seconds, which would
+    break a command's --json on a large store: every connection the store and the importer open has it off."""
+    from storage.config import load_config
+    from storage.costs import CostStore, connect
+    from storage.loader import Staging
+
+    def printing(con) -> bool:
+        return bool(con.execute("SELECT current_setting('enable_progress_bar_print')").fetchone()[0])
+
+    import duckdb
+
+    assert printing(duckdb.connect(":memory:"))  # DuckDB's default, which the store must not keep
+    store = CostStore(tmp_path / "costs.duckdb", load_config(None).taxonomy)
+    with store.writer() as con:
+        assert not printing(con)
+    with store.reader() as con:
+        assert con is not None and not printing(con)
+    assert not printing(connect(store.path, read_only=True))
+    with Staging(store) as staging:
+        assert staging.con is not None and not printing(staging.con)
