@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
+from storage import rollup
 from storage.cost_queries.base import (
     AWS_TAG_COSTS,
     LINE_ITEMS,
@@ -21,6 +22,7 @@ from storage.cost_queries.base import (
     items_from,
     key_sql,
     reads_tag_costs,
+    rollup_serves,
     sql_list,
     tag_costs_allocation_sql,
     tag_value_sql,
@@ -190,8 +192,10 @@ def fix_costs(store: CostStore, account_teams: Mapping[str, str], start: date, e
         create_rules(con, account_teams, store)
         _value, how = allocation_sql(con, store)
         cats = sql_list(charge_categories)
-        found = con.execute(f"SELECT count(*) > 0 FROM line_items WHERE charge_date >= ? AND charge_date < ? "
-                            f"AND ChargeCategory IN ({cats})", [start, end]).fetchone()
+        served = rollup_serves(con, store)  # an account's or a taxonomy tag value's rows; a resource's are not
+        found = con.execute(f"SELECT count(*) > 0 FROM {rollup.ROLLUP if served else 'line_items'} "
+                            f"WHERE charge_date >= ? AND charge_date < ? AND ChargeCategory IN ({cats})",
+                            [start, end]).fetchone()
         out: list[FixCosts | None] = []
         for entity in entities:
             where = _entity_filter(con, store, entity)
@@ -199,6 +203,10 @@ def fix_costs(store: CostStore, account_teams: Mapping[str, str], start: date, e
                 out.append(None)
                 continue
             cond, params, all_unallocated = where
+            keys = set(store.taxonomy.keys)
+            by_rollup = served and (entity.kind == "account" or (
+                entity.kind == "tag_value" and store.taxonomy.canonical_key(entity.key.split("=", 1)[0]) in keys))
+            source = items_from(con, store) if by_rollup else LINE_ITEMS_WITH_RULES
             b0, b1 = entity.created - timedelta(days=7), entity.created
             unalloc = "TRUE" if all_unallocated else f"({how}) IS NULL"
             # The outer window bounds the scan (a warehouse then reads only its billing periods); every sum
@@ -207,7 +215,7 @@ def fix_costs(store: CostStore, account_teams: Mapping[str, str], start: date, e
                 f"SELECT coalesce(sum(EffectiveCost) FILTER (WHERE charge_date >= ? AND charge_date < ? "
                 f"AND {unalloc}), 0), coalesce(sum(EffectiveCost) FILTER (WHERE charge_date >= ? AND "
                 f"charge_date < ?), 0), coalesce(sum(EffectiveCost) FILTER (WHERE charge_date >= ? AND "
-                f"charge_date < ? AND {unalloc}), 0) FROM {LINE_ITEMS_WITH_RULES} "
+                f"charge_date < ? AND {unalloc}), 0) FROM {source} "
                 f"WHERE ChargeCategory IN ({cats}) AND {cond} AND charge_date >= ? AND charge_date < ?",
                 [b0, b1, start, end, start, end, *params, min(b0, start), max(b1, end)]).fetchone()
             assert row is not None  # an aggregate without GROUP BY always returns its one row
