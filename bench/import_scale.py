@@ -1,35 +1,47 @@
-"""Import and sweep-query speed at scale, against two baselines measured in the same run.
+"""Import speed at scale: the real cold ``finops-tui import`` against DuckDB's bare load of the same file.
 
-    python bench/import_scale.py [--rows 5000000] [--dir DIR] [--skip-pandas] [--cur-rows 1000000] [--cur-only]
+    python bench/import_scale.py [--rows 1M,5M] [--cases csv,parquet,parquet-release] [--samples 1] [--dir DIR]
+                                 [--queries] [--cur-rows 1000000] [--cur-only]
 
-Generates a deterministic FOCUS Parquet file with a real bill's shape (bench/focus_data.py: 90 days of
-daily billing for most services, 60 accounts, thousands of distinct tag sets with about 30% of resources
-missing ``team`` and variant key spellings, Savings Plan columns; ``--simple``: the older generator with
-400k resources and 217 tag sets), then measures, each step in its own process so that its peak RSS is its own:
+For each row count, deterministic FOCUS files of a real bill's shape are generated (bench/focus_data.py: 90
+days of daily billing for most services, 60 accounts, thousands of distinct tag sets with about 30% of
+resources missing ``team`` and variant key spellings, Savings Plan columns), as three cases:
 
-- import: ``storage.sources.files.import_files`` into an empty cost store (stage, validate, tags, swap);
-- bare load: DuckDB's ``CREATE TABLE ... AS SELECT * FROM read_parquet(...)`` into an empty file;
-- five sweep-shaped queries in one warm process (allocation coverage overall and by account, top 20
-  unallocated resources, daily cost per service, daily commitment coverage). This is NOT the sweep command,
-  which runs about 35 statements plus pandas and the records: bench/rituals_scale.py times the real cold
-  commands against a replay of their own SQL;
-- naive pandas: the same five answers from pandas, parsing each distinct Tags value once.
+- ``csv``: the file as CSV (every value text, as FOCUS exports deliver it);
+- ``parquet``: the file as Parquet;
+- ``parquet-release``: Parquet where resources also carry their Name and a fortnightly release tag, so the
+  distinct Tags values number about 330k at 5M rows (focus_data's ``release_tags``).
 
-Targets (issue 4): import within 1.5x of the bare load; queries within 1.5 s and 600 MB peak RSS;
-20M rows import within 4 GB RSS. Prints each figure and ratio.
+Each case is timed, ``--samples`` times interleaved, as two cold processes, each the child of a small wrapper
+reporting its wall time and the children's peak RSS (``getrusage(RUSAGE_CHILDREN)``):
+
+- import: ``finops-tui --home HOME import FILE --json`` into a fresh home (the command a user runs: start-up,
+  reading, checking, tag folding, the swap, the summary);
+- bare load: a new Python process that opens a new DuckDB file and runs ``CREATE TABLE line_items AS SELECT *
+  FROM read_csv(FILE)`` (DuckDB's own type detection) or ``read_parquet(FILE)``.
+
+Printed per case: medians, the ratio import / bare load (target 1.5x) and both peak RSS (target: the CSV
+import under 1 GB at 5M rows). The load average is printed at the start and the end: the machine is shared.
+
+``--queries`` also times five sweep-shaped queries in one warm process and a naive pandas baseline (parsing
+each distinct Tags value once); that is NOT the sweep command: bench/rituals_scale.py times the real cold
+commands against a replay of their own SQL.
 
 Then the AWS CUR paths (issue 18), on one generated report of ``--cur-rows`` line items (usage, Savings Plan
 covered usage and negations, tax; four tag keys with variant spellings, a cost category) written in four
 deliveries: CUR 2.0 Parquet (``resource_tags``, ``product``, ``cost_category`` maps) against the legacy
 CUR's Athena Parquet (``resource_tags_user_*`` columns), and CUR 2.0 CSV.gz (maps as JSON text) against the
-legacy CSV.gz (``lineItem/`` and ``resourceTags/user:`` names). Each import runs in its own process into an
-empty store; the legacy path should be no slower than CUR 2.0 (ratio <= 1.0, allowing timing noise).
+legacy CSV.gz (``lineItem/`` and ``resourceTags/user:`` names). Each is the real cold import command into a
+fresh home; the legacy path should be no slower than CUR 2.0 (ratio <= 1.0, allowing timing noise).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -38,70 +50,25 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
+EXE = str(Path(sys.executable).with_name("finops-tui"))
+TODAY = "2026-10-30"  # the generated history is 2026-08-01 .. 2026-10-29
 
-GENERATE = """
-COPY (
-  WITH r AS (SELECT i, hash(i) AS h, hash(i * 7 + 3) AS h2,
-             CAST(i % {res} AS BIGINT) AS res FROM range({rows}) t(i))
-  SELECT
-    TIMESTAMP '2026-08-01' + INTERVAL (CAST(i % 90 AS INTEGER)) DAY AS ChargePeriodStart,
-    TIMESTAMP '2026-08-01' + INTERVAL (CAST(i % 90 AS INTEGER) + 1) DAY AS ChargePeriodEnd,
-    date_trunc('month', TIMESTAMP '2026-08-01' + INTERVAL (CAST(i % 90 AS INTEGER)) DAY) AS BillingPeriodStart,
-    date_trunc('month', TIMESTAMP '2026-08-01' + INTERVAL (CAST(i % 90 AS INTEGER)) DAY) + INTERVAL 1 MONTH
-      AS BillingPeriodEnd,
-    'payer-' || CAST(res % 2 AS VARCHAR) AS BillingAccountId,
-    'USD' AS BillingCurrency,
-    'AWS' AS ProviderName,
-    'AWS' AS PublisherName,
-    'AWS' AS InvoiceIssuerName,
-    'Acme' AS BillingAccountName,
-    CAST(NULL AS VARCHAR) AS ChargeClass,
-    'usage' AS ChargeDescription,
-    'Compute' AS ServiceCategory,
-    1.0 AS PricingQuantity,
-    'Hours' AS PricingUnit,
-    CASE WHEN h % 50 = 0 THEN 'Tax' ELSE 'Usage' END AS ChargeCategory,
-    CASE WHEN h2 % 10 < 4 THEN 'Committed' ELSE 'Standard' END AS PricingCategory,
-    'service-' || CAST(res % 150 AS VARCHAR) AS ServiceName,
-    lpad(CAST(100000000000 + res % 60 AS VARCHAR), 12, '0') AS SubAccountId,
-    'us-east-' || CAST(res % 4 AS VARCHAR) AS RegionId,
-    'arn:aws:ec2:us-east-1:acct:instance/i-' || lpad(CAST(res AS VARCHAR), 8, '0') AS ResourceId,
-    round((h % 100000) / 10000.0, 4) AS ListCost,
-    round((h % 100000) / 10000.0, 4) AS ContractedCost,
-    round((h % 100000) / 10000.0 * CASE WHEN h2 % 10 < 4 THEN 0.72 ELSE 1 END, 4) AS EffectiveCost,
-    round((h % 100000) / 10000.0 * CASE WHEN h2 % 10 < 4 THEN 0 ELSE 1 END, 4) AS BilledCost,
-    CASE
-      WHEN res % 100 < 35 THEN '{{"env": "prod", "owner": "o' || CAST(res % 97 AS VARCHAR) || '"}}'
-      ELSE '{{"' || (['team', 'Team', ' team', 'TEAM'])[CAST(res % 4 AS INTEGER) + 1] || '": "t'
-           || CAST(res % 40 AS VARCHAR) || '", "' || (['environment', 'env', 'Environment'])[CAST(res % 3 AS INTEGER) + 1]
-           || '": "' || (['prod', 'dev', 'staging'])[CAST(res % 3 AS INTEGER) + 1] || '", "CostCenter": "cc'
-           || CAST(res % 12 AS VARCHAR) || '"}}'
-    END AS Tags
-  FROM r
-) TO '{path}' (FORMAT parquet, ROW_GROUP_SIZE 122880)
+WRAP = r"""
+import json, resource, subprocess, sys, time
+t = time.perf_counter()
+r = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+print(json.dumps({"seconds": time.perf_counter() - t, "rc": r.returncode,
+                  "rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+                  "stdout": r.stdout[-4000:].decode(errors="replace"),
+                  "stderr": r.stderr[-800:].decode(errors="replace")}))
 """
 
-STEP_IMPORT = """
-import json, resource, sys, time
-import duckdb, pandas  # loaded before the clock starts, as in the app
-from pathlib import Path
-from storage.config import load_config
-from storage.costs import CostStore
-from storage.sources.files import import_files
-store = CostStore(Path(sys.argv[2]), load_config(None).taxonomy)
-t = time.perf_counter()
-result = import_files(store, [sys.argv[1]])
-print(json.dumps({"seconds": time.perf_counter() - t, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                  "rows": result.load.rows}))
-"""
-
-STEP_BARE = """
-import json, resource, sys, time, duckdb
-t = time.perf_counter()
+BARE = r"""
+import sys, duckdb
 con = duckdb.connect(sys.argv[2])
-con.execute("CREATE TABLE line_items AS SELECT * FROM read_parquet(?)", [sys.argv[1]])
+reader = "read_parquet" if sys.argv[1].endswith(".parquet") else "read_csv"
+con.execute(f"CREATE TABLE line_items AS SELECT * FROM {reader}(?)", [sys.argv[1]])
 con.close()
-print(json.dumps({"seconds": time.perf_counter() - t, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
 STEP_QUERIES = """
@@ -256,22 +223,49 @@ def _restore_case_variants(path: Path) -> None:
     tmp.replace(path)
 
 
-def bench_cur(work: Path, rows: int) -> None:
+def run_import(work: Path, path: Path, env: dict[str, str], name: str = "home") -> dict:
+    """The real cold import command into a fresh home: wall time, children's peak RSS, rows stored."""
+    home = work / name
+    shutil.rmtree(home, ignore_errors=True)
+    r = wrapped([EXE, "--home", str(home), "import", str(path), "--json"], env)
+    r["rows"] = json.loads(r["stdout"])["rows"]
+    return r
+
+
+def run_bare(work: Path, path: Path, env: dict[str, str]) -> dict:
+    bare = work / "bare.duckdb"
+    for f in work.glob("bare.duckdb*"):
+        f.unlink()
+    r = wrapped([sys.executable, "-c", BARE, str(path), str(bare)], env)
+    for f in work.glob("bare.duckdb*"):
+        f.unlink()
+    return r
+
+
+def bench_cur(work: Path, rows: int, env: dict[str, str]) -> None:
     t = time.perf_counter()
     paths = cur_deliveries(work, rows)
     print(f"CUR reports: {rows:,} line items in 4 deliveries ({time.perf_counter() - t:.1f} s to write or find)")
     results = {}
     for key, path in paths.items():
-        for f in work.glob("cur_store*.duckdb*"):
-            f.unlink()
-        results[key] = step(STEP_IMPORT, str(path), str(work / "cur_store.duckdb"))
+        results[key] = run_import(work, path, env, "cur_home")
         assert results[key]["rows"] >= rows, (key, results[key])
         print(f"  import {key:<24} {results[key]['seconds']:7.2f} s  {results[key]['rss_mb']:7.0f} MB peak RSS  "
               f"{path.stat().st_size / 1e6:7.0f} MB file")
+    shutil.rmtree(work / "cur_home", ignore_errors=True)
     for fmt in ("parquet", "csv.gz"):
         legacy = results["legacy-athena.parquet" if fmt == "parquet" else "legacy.csv.gz"]["seconds"]
         print(f"  legacy CUR / CUR 2.0, {fmt:<8} {legacy / results['cur2.' + fmt]['seconds']:.2f}x time "
               "(target <= 1.0: the legacy path is no slower)")
+
+
+def wrapped(cmd: list[str], env: dict[str, str]) -> dict:
+    out = subprocess.run([sys.executable, "-c", WRAP, *cmd], capture_output=True, text=True, env=env, cwd=ROOT,
+                         timeout=3600)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    if result["rc"] != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({result['rc']}):\n{result['stderr']}")
+    return result
 
 
 def step(code: str, *args: str) -> dict:
@@ -281,60 +275,113 @@ def step(code: str, *args: str) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--rows", type=int, default=5_000_000, help="rows to generate (default 5,000,000)")
-    ap.add_argument("--dir", type=Path, default=None, help="work folder (default: a temporary one)")
-    ap.add_argument("--skip-pandas", action="store_true", help="skip the naive pandas baseline")
-    ap.add_argument("--simple", action="store_true",
-                    help="the old generator (400k resources, 217 tag sets) instead of bench/focus_data.py's")
-    ap.add_argument("--cur-rows", type=int, default=1_000_000,
-                    help="line items of the CUR 2.0 / legacy CUR comparison (default 1,000,000; 0 skips it)")
-    ap.add_argument("--cur-only", action="store_true", help="run only the CUR 2.0 / legacy CUR comparison")
-    args = ap.parse_args()
-    work = args.dir or Path(tempfile.mkdtemp(prefix="finops-bench-"))
-    work.mkdir(parents=True, exist_ok=True)
-    if args.cur_only:
-        bench_cur(work, args.cur_rows)
-        print(f"work folder: {work}")
-        return
-    data = work / f"focus_{args.rows}{'_simple' if args.simple else ''}.parquet"
-    if not data.exists():
-        import duckdb
+def parse_rows(text: str) -> int:
+    text = text.strip().upper()
+    scale = {"K": 1_000, "M": 1_000_000}.get(text[-1:], 1)
+    return int(float(text.rstrip("KM")) * scale)
 
+
+CASES = ("csv", "parquet", "parquet-release")
+
+
+def case_file(work: Path, rows: int, case: str) -> Path:
+    """The case's file, generated once into the work folder (the CSV is the Parquet file's rows as text)."""
+    import duckdb
+    import focus_data
+
+    release = case == "parquet-release"
+    parquet = work / f"focus_{rows}{'_release' if release else ''}.parquet"
+    if not parquet.exists():
         t = time.perf_counter()
-        if args.simple:
-            duckdb.connect().execute(GENERATE.format(rows=args.rows, res=min(400_000, max(args.rows // 12, 1)),
-                                                     path=data))
-        else:
-            import focus_data
+        n = focus_data.generate(parquet, rows, release_tags=release)
+        print(f"generated {n:,} rows, {focus_data.distinct_tag_sets(parquet):,} distinct Tags values "
+              f"({parquet.stat().st_size / 1e6:,.0f} MB) in {time.perf_counter() - t:.1f} s", flush=True)
+    if case != "csv":
+        return parquet
+    csv = work / f"focus_{rows}.csv"
+    if not csv.exists():
+        duckdb.connect().execute(f"COPY (SELECT * FROM read_parquet('{parquet}')) TO '{csv}' (FORMAT csv, HEADER)")
+        print(f"wrote {csv.name} ({csv.stat().st_size / 1e6:,.0f} MB)", flush=True)
+    return csv
 
-            focus_data.generate(data, args.rows)
-        print(f"generated {args.rows:,} rows ({data.stat().st_size / 1e6:,.0f} MB) in {time.perf_counter() - t:.1f} s")
-    for f in work.glob("*.duckdb*"):
-        f.unlink()
-    store, bare = work / "costs.duckdb", work / "bare.duckdb"
-    bare_r = step(STEP_BARE, str(data), str(bare))
-    imp = step(STEP_IMPORT, str(data), str(store))
-    assert imp["rows"] >= args.rows, imp
-    qry = step(STEP_QUERIES, str(store))
-    print(f"rows:                 {args.rows:,}")
-    print(f"bare DuckDB load:     {bare_r['seconds']:7.2f} s  {bare_r['rss_mb']:7.0f} MB peak RSS")
-    print(f"import:               {imp['seconds']:7.2f} s  {imp['rss_mb']:7.0f} MB peak RSS  "
-          f"ratio to bare load {imp['seconds'] / bare_r['seconds']:.2f}x (target <= 1.5x"
-          + (", RSS <= 4096 MB at 20M rows)" if args.rows >= 20_000_000 else ")"))
-    print(f"5 sweep-shaped SQL:   {qry['seconds']:7.2f} s  {qry['rss_mb']:7.0f} MB peak RSS  "
-          f"(targets <= 1.5 s, <= 600 MB)")
+
+def bench_case(work: Path, rows: int, case: str, samples: int, env: dict[str, str]) -> dict:
+    path = case_file(work, rows, case)
+    imp, bare = [], []
+    for _ in range(samples):  # interleaved: machine noise hits both alike
+        bare.append(run_bare(work, path, env))
+        imp.append(run_import(work, path, env))
+        assert imp[-1]["rows"] >= rows, imp[-1]
+    i = statistics.median(r["seconds"] for r in imp)
+    b = statistics.median(r["seconds"] for r in bare)
+    rss_i, rss_b = max(r["rss_mb"] for r in imp), max(r["rss_mb"] for r in bare)
+    print(f"{rows:>11,} {case:16s} {i:8.2f}s {b:8.2f}s {i / b:6.2f}x  {rss_i:7.0f}MB {rss_b:7.0f}MB", flush=True)
+    return {"rows": rows, "case": case, "import_seconds": i, "bare_seconds": b, "ratio": i / b,
+            "import_rss_mb": rss_i, "bare_rss_mb": rss_b, "import_samples": [r["seconds"] for r in imp],
+            "bare_samples": [r["seconds"] for r in bare]}
+
+
+def bench_queries(work: Path, rows: int, skip_pandas: bool) -> None:
+    data = case_file(work, rows, "parquet")
+    qry = step(STEP_QUERIES, str(work / "home" / "costs.duckdb"))
+    print(f"5 sweep-shaped SQL (warm, not the command): {qry['seconds']:7.2f} s  {qry['rss_mb']:7.0f} MB peak RSS")
     print(f"  answers: {json.dumps(qry['answers'])}")
-    if not args.skip_pandas:
+    if not skip_pandas:
         pd_r = step(STEP_PANDAS, str(data))
         print(f"naive pandas queries: {pd_r['seconds']:7.2f} s  {pd_r['rss_mb']:7.0f} MB peak RSS  "
               f"ratio to the 5 queries in DuckDB {pd_r['seconds'] / qry['seconds']:.1f}x time, "
               f"{pd_r['rss_mb'] / qry['rss_mb']:.1f}x memory")
         print(f"  answers: {json.dumps(pd_r['answers'])}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--rows", default="1M,5M", help="row counts, comma separated (default 1M,5M; 20M with care)")
+    ap.add_argument("--cases", default=",".join(CASES), help=f"of: {', '.join(CASES)} (default all)")
+    ap.add_argument("--samples", type=int, default=1, help="interleaved runs of each side (medians printed)")
+    ap.add_argument("--dir", type=Path, default=None, help="work folder, kept (default: a temporary one)")
+    ap.add_argument("--keep", action="store_true", help="keep the generated files (default: delete them at the end)")
+    ap.add_argument("--queries", action="store_true",
+                    help="also the five sweep-shaped queries (warm, one process) and naive pandas, on the last size")
+    ap.add_argument("--skip-pandas", action="store_true", help="with --queries: skip the naive pandas baseline")
+    ap.add_argument("--cur-rows", type=int, default=0,
+                    help="line items of the CUR 2.0 / legacy CUR comparison (default 0: skipped; 1000000 as before)")
+    ap.add_argument("--cur-only", action="store_true", help="run only the CUR 2.0 / legacy CUR comparison")
+    ap.add_argument("--json", type=Path, default=None, help="also write the figures to this file")
+    args = ap.parse_args()
+    cases = [c.strip() for c in args.cases.split(",") if c.strip()]
+    if any(c not in CASES for c in cases):
+        ap.error(f"unknown case; use of: {', '.join(CASES)}")
+    work = args.dir or Path(tempfile.mkdtemp(prefix="finops-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "FINOPS_TUI_TODAY": TODAY}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # as an installed package runs: with compiled bytecode
+    env.setdefault("PYTHONPYCACHEPREFIX", str(work / "pycache"))
+    print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; cpus: {os.cpu_count()}")
+    if args.cur_only:
+        bench_cur(work, args.cur_rows or 1_000_000, env)
+        print(f"work folder: {work}")
+        return
+    wrapped([EXE, "--help"], env)  # compiles the bytecode before the timed runs
+    print(f"{'rows':>11} {'case':16s} {'import':>9s} {'bare':>9s} {'ratio':>7s}  {'RSS imp':>9s} {'RSS bare':>9s}")
+    figures = []
+    sizes = [parse_rows(r) for r in args.rows.split(",")]
+    for rows in sizes:
+        for case in cases:
+            figures.append(bench_case(work, rows, case, args.samples, env))
+    print("targets: import / bare load <= 1.5x; CSV import under 1 GB at 5M rows")
+    if args.queries:
+        run_import(work, case_file(work, sizes[-1], "parquet"), env)
+        bench_queries(work, sizes[-1], args.skip_pandas)
     if args.cur_rows:
-        bench_cur(work, args.cur_rows)
-    print(f"work folder: {work}")
+        bench_cur(work, args.cur_rows, env)
+    print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; work folder: {work}")
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2))
+    if not args.keep:
+        for f in [*work.glob("focus_*"), *work.glob("cur_*")]:
+            f.unlink()
+        shutil.rmtree(work / "home", ignore_errors=True)
 
 
 if __name__ == "__main__":
