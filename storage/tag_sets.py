@@ -3,6 +3,14 @@
 Tags are parsed and folded once per distinct Tags value, never per row: the tag map holds each value's folded
 map (``tags_norm``, kept in the store's TAG_SETS) and one column per taxonomy key.
 
+The fold runs in SQL over all distinct values at once (``fold_into``) for the values whose text is plainly a flat
+JSON object of strings: every key printable ASCII, no escapes, no duplicate key, no control character or
+Unicode white space in a value, at most MAX_TAGS_CHARS bytes (what a bill holds nearly always). For those the
+SQL gives what ``fold_key`` gives by construction: the text is tokenised by the same grammar JSON has, keys
+fold as ``str.strip().lower()`` does on ASCII, values need no sanitising and no JSON escaping. Every other
+value (escapes, numbers, unreadable text, odd white space, non-ASCII keys) goes through ``fold_key`` in
+Python, one by one: few on a real bill. tests/unit/test_tag_fold_sql.py holds both folds equal.
+
 **AllocatedTags** (FOCUS 1.3) count for allocation like Tags. On a charge a provider split (its split cost
 allocation: AllocatedMethodId, AllocatedResourceId, ...), FOCUS keeps the dimensions, Tags included, as on
 the origin charge (the shared resource, e.g. the cluster node), and puts the tags of what the split went to
@@ -17,10 +25,11 @@ explorer) reads the overlaid tags without knowing about them.
 from __future__ import annotations
 
 import json
+import re
 from typing import TYPE_CHECKING, Any
 
 from storage.schema import DATA_TABLE, TAG_SETS, create_schema, stored_columns, taxonomy_signature
-from storage.tags import FoldReport, TagsError, folded_json, normalise, parse_tags, tag_column
+from storage.tags import MAX_TAGS_CHARS, FoldReport, TagsError, folded_json, normalise, parse_tags, tag_column
 from storage.text import one_line_plain
 
 if TYPE_CHECKING:
@@ -84,6 +93,95 @@ def tag_rows(distinct: list[Any], store: CostStore, report: FoldReport) -> tuple
     return rows, bad
 
 
+# The flat JSON objects the SQL fold reads (RE2): keys of printable ASCII without quote or backslash; values
+# without quote, backslash, control characters (C0, DEL, C1: what the sanitiser strips) or the Unicode white
+# space str.strip() removes; JSON white space between tokens.
+_WS = r"[ \t\n\r]*"
+_KEY = r"[\x20\x21\x23-\x5b\x5d-\x7e]*"
+_VALUE = (r"[^\"\\\x00-\x1f\x7f-\x{9f}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}"
+          r"\x{3000}]*")
+_PAIR = f'"({_KEY})"{_WS}:{_WS}("{_VALUE}"|null)'
+_OBJECT = f"{_WS}\\{{{_WS}({_PAIR}({_WS},{_WS}{_PAIR})*)?{_WS}\\}}{_WS}"
+_EMPTY = f"{_WS}(NULL|null|\\{{\\}})?{_WS}"
+_PLAIN_KEY = re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e]*")
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def fold_into(con: duckdb.DuckDBPyConnection, keys_sql: str, table: str, store: CostStore,
+              report: FoldReport) -> dict[Any, str]:
+    """Fold the distinct tag-set keys that ``keys_sql`` yields (one column ``k``, no NULL, no repeats) into
+    ``table`` (Tags, tags_norm, one column per taxonomy key), created on ``con``; returns {key: why it is
+    unreadable} (those get no row). Plain values are folded in SQL, the rest by ``fold_key``."""
+    keys = store.taxonomy.keys
+    aliases = store.taxonomy.aliases
+    cols = [tag_column(k) for k in keys]
+    # An alias onto a key the SQL could not write as plain JSON text sends every value to Python.
+    sql_ok = all(_PLAIN_KEY.fullmatch(v) for v in aliases.values())
+    pre = ALLOCATED_PREFIX
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _fold_keys AS SELECT k FROM ({keys_sql})")
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _fold_parts AS
+        WITH p AS (
+          SELECT k, 0 AS part, CASE WHEN starts_with(k, {_lit(pre)})
+                                    THEN json_extract_string(k[{len(pre) + 1}:], '$.t') ELSE k END AS txt
+          FROM _fold_keys
+          UNION ALL
+          SELECT k, 1, json_extract_string(k[{len(pre) + 1}:], '$.a') FROM _fold_keys
+          WHERE starts_with(k, {_lit(pre)}))
+        SELECT k, part, txt,
+               txt IS NULL OR regexp_full_match(txt, {_lit(_EMPTY)}) AS empty,
+               {sql_ok} AND strlen(txt) <= {MAX_TAGS_CHARS} AND regexp_full_match(txt, {_lit(_OBJECT)}) AS plain
+        FROM p""")
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _fold_entries AS
+        WITH x AS (
+          SELECT k, part, regexp_extract_all(txt, {_lit(_PAIR)}, 1) AS ks,
+                 regexp_extract_all(txt, {_lit(_PAIR)}, 2) AS vs
+          FROM _fold_parts WHERE plain AND NOT empty),
+        e AS (SELECT k, part, ks, vs, unnest(range(len(ks))) AS i FROM x)
+        SELECT k, part, i AS pos, ks[i + 1] AS rk,
+               CASE WHEN vs[i + 1] = 'null' THEN NULL ELSE vs[i + 1][2:-2] END AS rv,
+               len(ks) <> len(list_distinct(ks)) AS dup
+        FROM e""")
+    alias_rows = ", ".join(f"({_lit(a)}, {_lit(t)})" for a, t in aliases.items()) or "(NULL, NULL)"
+    # A key is folded in SQL when each of its parts is empty or plain without a repeated raw key.
+    con.execute("""CREATE OR REPLACE TEMP TABLE _fold_sql AS
+        SELECT k FROM _fold_parts GROUP BY k
+        HAVING bool_and(empty OR plain)
+           AND NOT EXISTS (SELECT 1 FROM _fold_entries d WHERE d.k = _fold_parts.k AND d.dup)""")
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _fold_kv AS
+        WITH a(alias, target) AS (VALUES {alias_rows}),
+        c AS (
+          SELECT e.k, e.part, e.pos, e.rk, e.rv, coalesce(a.target, lower(trim(e.rk))) AS ck
+          FROM _fold_entries e SEMI JOIN _fold_sql s ON e.k = s.k
+          LEFT JOIN a ON a.alias = lower(trim(e.rk))
+          WHERE e.rv IS NOT NULL)
+        SELECT k, ck, rk, part, pos, rv FROM c WHERE ck <> ''""")
+    for canonical, raw in con.execute("SELECT DISTINCT ck, rk FROM _fold_kv WHERE ck <> rk").fetchall():
+        report.add(raw, canonical)
+    picks = ", ".join(f"max(v) FILTER (WHERE ck = {_lit(key)}) AS \"{col}\"" for key, col in zip(keys, cols, strict=True))
+    # Per key: the AllocatedTags value over the Tags value; in each part the first non-empty one.
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _fold_done AS
+        WITH v AS (
+          SELECT k, ck, arg_max(rv, part * 1000000000 - pos) AS v
+          FROM _fold_kv WHERE trim(rv) <> '' GROUP BY k, ck)
+        SELECT s.k AS Tags,
+               coalesce('{{' || string_agg('"' || v.ck || '": "' || v.v || '"', ', ' ORDER BY v.ck) || '}}', '{{}}')
+                 AS tags_norm{", " + picks if picks else ""}
+        FROM _fold_sql s LEFT JOIN v ON v.k = s.k GROUP BY s.k""")
+    rest = [r[0] for r in con.execute("SELECT k FROM _fold_keys ANTI JOIN _fold_sql USING (k)").fetchall()]
+    rows, bad = tag_rows(rest, store, report)
+    con.register("_fold_rest", tagmap_frame(rows, store))
+    names = ", ".join(f'"{c}"' for c in ["Tags", "tags_norm", *cols])
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {names} FROM _fold_done "
+                f"UNION ALL SELECT {', '.join(f'CAST({n} AS VARCHAR)' for n in names.split(', '))} FROM _fold_rest")
+    con.unregister("_fold_rest")
+    for t in ("_fold_keys", "_fold_parts", "_fold_entries", "_fold_sql", "_fold_kv", "_fold_done"):
+        con.execute(f"DROP TABLE {t}")
+    return bad
+
+
 def tagmap_frame(rows: list[dict[str, Any]], store: CostStore) -> pd.DataFrame:
     import pandas as pd
 
@@ -94,11 +192,20 @@ def tagmap_frame(rows: list[dict[str, Any]], store: CostStore) -> pd.DataFrame:
 def retag(con: duckdb.DuckDBPyConnection, store: CostStore) -> None:
     """Recompute the folded tag columns of every stored row (after the taxonomy changed)."""
     create_schema(con, store.taxonomy, tuple(tag_column(k) for k in store.taxonomy.keys))
+    import duckdb
+
     key = tag_set_key(DATA_TABLE, allocated="AllocatedTags" in stored_columns(con))
-    distinct = [r[0] for r in con.execute(f"SELECT DISTINCT {key} AS k FROM {DATA_TABLE} "
-                                          "WHERE k IS NOT NULL").fetchall()]
-    rows, _bad = tag_rows(distinct, store, FoldReport())
-    con.register("_retag", tagmap_frame(rows, store))
+    distinct = con.execute(f"SELECT DISTINCT {key} AS k FROM {DATA_TABLE} WHERE k IS NOT NULL").df()
+    # Folded on a scratch connection: this runs inside the store's write transaction, which may write
+    # nowhere else (not even temporary tables).
+    scratch = duckdb.connect()
+    try:
+        scratch.register("_keys", distinct)
+        fold_into(scratch, "SELECT k FROM _keys", "_retag", store, FoldReport())
+        folded = scratch.execute("SELECT * FROM _retag").df()
+    finally:
+        scratch.close()
+    con.register("_retag", folded)
     sets = ", ".join(f'"{c}" = t."{c}"' for c in [tag_column(k) for k in store.taxonomy.keys])
     con.execute(f"UPDATE {DATA_TABLE} SET {sets} FROM _retag t WHERE {key} = t.Tags")
     con.execute(f"DELETE FROM {TAG_SETS}")
