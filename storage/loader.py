@@ -33,7 +33,7 @@ from storage.schema import (
     stored_columns,
     taxonomy_signature,
 )
-from storage.tag_sets import retag, tag_rows, tag_set_key, tagmap_frame
+from storage.tag_sets import fold_into, retag, tag_set_key
 from storage.tags import FoldReport, tag_column
 from storage.text import CONTROL_SQL_CLASS, has_controls, one_line_plain
 
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     import duckdb
     import pandas as pd
 
-MEMORY_LIMIT = "2GB"
+MEMORY_LIMIT = "600MB"
 
 # What a bill can hold. Amounts and quantities beyond this are typing or export errors (the largest
 # cloud bills are around 1e10 a month), and 1e308 overflows every sum the rituals take.
@@ -94,6 +94,21 @@ class LoadError(ValueError):
         super().__init__(str(problems[0]) if problems else "load failed")
 
 
+class RowsNeeded(Exception):  # noqa: N818 - a signal, not an error the user sees
+    """A staging without row numbers (``Staging(named_rows=False)``) met something that names a row (a refusal,
+    a note on a row): the load was rolled back and must be staged again with row numbers."""
+
+
+# What a guard expression of a staging without row numbers raises (DuckDB's error()) on a row a check would
+# refuse: the load is rolled back and staged again with row numbers, so that the refusal names the row.
+GUARD_MARKER = "finops-tui: a row needs naming"
+
+
+def guarded(guard: str, expr: str) -> str:
+    """``expr``, raising GUARD_MARKER on a row where the SQL ``guard`` holds (checked as the swap writes it)."""
+    return f"CASE WHEN {guard} THEN error('{GUARD_MARKER}') ELSE {expr} END"
+
+
 @dataclass
 class LoadSummary:
     rows: int
@@ -115,9 +130,12 @@ class Staging:
     """A scratch table of FOCUS rows on their way into the store. Use as a context manager."""
 
     def __init__(self, store: CostStore, *, default_currency: str = "USD",
-                 default_billing_account: str | None = "unknown") -> None:
+                 default_billing_account: str | None = "unknown", named_rows: bool = True) -> None:
+        """``named_rows=False``: lazy sources may have no row numbers (``_row`` NULL, a CSV read in one pass);
+        anything that would name a row then raises RowsNeeded instead (after rolling back)."""
         import duckdb
 
+        self.named_rows = named_rows
         self.store = store
         self.default_currency = default_currency
         self.default_billing_account = default_billing_account
@@ -135,7 +153,8 @@ class Staging:
         self._commitments = False
         self._contracts = False
         self._lazy: dict[str, list[str]] = {}  # view name -> its columns
-        self._tag_rows: list[dict[str, Any]] = []
+        self._tallies: list[str] = []  # per lazy view: a table of its distinct tag-set keys (k) and rows (n)
+        self._tag_columns: list[str] = []
         self._staged_rows = 0
         # Files imported as partial FOCUS (file -> mandatory columns accepted as missing), kept in the
         # import's record so that `info` names them while their rows are stored.
@@ -200,7 +219,14 @@ class Staging:
                 raise ValueError(f"not FOCUS columns: {', '.join(unknown)}")
             self._lazy[name] = cols
             self._restage()
-            added = one_row(self.con, f"SELECT count(*) FROM memory.{name}")[0]
+            # One pass over the source: its rows, and its distinct tag-set keys for the fold (a CSV read is
+            # then not read again before the swap).
+            tags = "Tags" if "Tags" in cols else "CAST(NULL AS VARCHAR)"
+            key = tag_set_key(allocated="AllocatedTags" in cols).replace("Tags", tags) if tags == "Tags" else tags
+            self.con.execute(f"CREATE TABLE memory.tally_{name} AS SELECT {key} AS k, count(*) AS n "
+                             f"FROM memory.{name} GROUP BY ALL")
+            self._tallies.append(f"memory.tally_{name}")
+            added = int(one_row(self.con, f"SELECT coalesce(sum(n), 0) FROM memory.tally_{name}")[0])
         else:
             before = one_row(self.con, "SELECT count(*) FROM staging")[0]
             self.con.execute(f"INSERT INTO staging BY NAME {select_sql}", params or [])
@@ -311,6 +337,8 @@ class Staging:
                value_col: str | None = None) -> LoadProblem | None:
         """The first staged row (by source and row) where ``where`` holds, as a problem naming it."""
         assert self.con is not None
+        if not self.named_rows:
+            raise RowsNeeded(message)
         # An aggregate FILTER, not a WHERE: DuckDB pushes a WHERE into the Parquet reader, whose column
         # statistics leave NaN out, so "WHERE isnan(x)" skips the very row group that holds the NaN.
         shown = f', \'v\': CAST("{value_col}" AS VARCHAR)' if value_col else ""
@@ -409,18 +437,20 @@ class Staging:
         self._fill()
         phase("normalising tags")
         report = FoldReport()
-        # One tag set per distinct Tags value, or Tags and AllocatedTags pair (storage.tag_sets.tag_set_key).
-        distinct = [r[0] for r in self.con.execute(f"SELECT DISTINCT {tag_set_key()} AS k FROM memory.staged "
-                                                   "WHERE k IS NOT NULL").fetchall()]
-        folded, bad = tag_rows(distinct, self.store, report)
+        # One tag set per distinct Tags value, or Tags and AllocatedTags pair (storage.tag_sets.tag_set_key):
+        # from the staged table and the lazy sources' tallies (made as they were staged).
+        keys = " UNION ".join([f"SELECT {tag_set_key()} AS k FROM memory.staging",
+                               *(f"SELECT k FROM {t}" for t in self._tallies)])
+        bad = fold_into(self.con, f"SELECT DISTINCT k FROM ({keys}) WHERE k IS NOT NULL", "tagmap", self.store,
+                        report)
         if report.stripped:
             self.notes.append(f"warning: control characters stripped from the keys or values of {report.stripped:,} "
                               f"distinct Tags value{'s' if report.stripped != 1 else ''}")
         if bad:
             raise LoadError([self._bad_tags_problem(bad)])
-        self._tag_rows = folded
-        self.con.register("_tagmap", tagmap_frame(folded, self.store))
-        self.con.execute("CREATE TABLE tagmap AS SELECT * FROM _tagmap")
+        tag_counts = one_row(self.con, "SELECT " + ", ".join(
+            [f'count("{tag_column(k)}")' for k in self.store.taxonomy.keys] or ["0"]) + " FROM temp.tagmap")
+        self._tag_columns = [tag_column(k) for k, n in zip(self.store.taxonomy.keys, tag_counts, strict=False) if n]
         phase("storing and checking")
         summary = self._swap(replace_all, source or "load", report, meta or {}, at)
         self.close()
@@ -430,6 +460,8 @@ class Staging:
         """The refusal of unreadable Tags values: the first bad row (by source and row, not by distinct value)
         with its reason, and how many rows are bad."""
         assert self.con is not None
+        if not self.named_rows:
+            raise RowsNeeded("an unreadable Tags value")
         key = tag_set_key()
         count, first = one_row(self.con, "SELECT count(*), min({'s': _source, 'r': _row}) FROM memory.staged "
                                          f"WHERE list_contains(?::VARCHAR[], {key})", [list(bad)])
@@ -518,8 +550,7 @@ class Staging:
             # NULL): writing dozens of all-NULL columns cost as much as the rest of a large import.
             present = self._present_columns()
             # Likewise tag columns: only the taxonomy keys some staged Tags value has.
-            tag_cols = [tag_column(k) for k in self.store.taxonomy.keys
-                        if any(r[tag_column(k)] for r in self._tag_rows)]
+            tag_cols = self._tag_columns
             create_schema(con, self.store.taxonomy, (*present, *tag_cols))
             had_rows = one_row(con, f"SELECT count(*) FROM {DATA_TABLE}")[0] > 0
             fresh = con.execute("SELECT value FROM meta WHERE key = 'taxonomy'").fetchone()
@@ -539,10 +570,17 @@ class Staging:
             names = [*present, *DERIVED_COLUMNS, *tag_cols]
             select = [*(f'st."{c}"' for c in present), "CAST(st.ChargePeriodStart AS DATE)", str(import_id),
                       *(f'tm."{c}"' for c in tag_cols)]
-            con.execute(f"INSERT OR REPLACE INTO {TAG_SETS} SELECT Tags, tags_norm FROM memory.tagmap")
-            join = f" LEFT JOIN memory.tagmap tm ON {tag_set_key('st')} = tm.Tags" if tag_cols else ""
-            con.execute(f"INSERT INTO {DATA_TABLE} ({', '.join(chr(34) + n + chr(34) for n in names)}) "
-                        f"SELECT {', '.join(select)} FROM memory.staged st{join}")
+            con.execute(f"INSERT OR REPLACE INTO {TAG_SETS} SELECT Tags, tags_norm FROM temp.tagmap")
+            join = f" LEFT JOIN temp.tagmap tm ON {tag_set_key('st')} = tm.Tags" if tag_cols else ""
+            # Stored in charge-date order: the rituals' queries read a window of days, and DuckDB skips the
+            # row groups outside it by their min/max (issue 29: the sweep at 100M rows 7.3 s -> 4.7 s).
+            try:
+                con.execute(f"INSERT INTO {DATA_TABLE} ({', '.join(chr(34) + n + chr(34) for n in names)}) "
+                            f"SELECT {', '.join(select)} FROM memory.staged st{join} ORDER BY st.ChargePeriodStart")
+            except Exception as exc:
+                if GUARD_MARKER in str(exc):
+                    raise RowsNeeded("a row a check refuses") from exc
+                raise
             keyed = self._scan(import_id)
             problems = self._problems(keyed, import_id)
             if problems:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from storage.costs import one_row
-from storage.loader import LoadError, LoadProblem, LoadSummary, Staging
+from storage.loader import LoadError, LoadProblem, LoadSummary, RowsNeeded, Staging, guarded
 from storage.sources.focus_values import check_rows
 from storage.sources.raw_files import READ_ERRORS, RawFile, duckdb_problem, expand_paths, lit, open_raw, q
 from storage.sources.shapes import FORMATS, detect, label
@@ -165,10 +165,8 @@ def _bad_message(kind: str, column: str, value: str) -> str:
     return f"not an ISO 8601 timestamp: {shown!r}"
 
 
-def check_values(con: duckdb.DuckDBPyConnection, raw: RawFile, needs: dict[str, str],
-                 required: tuple[str, ...] = ()) -> list[LoadProblem]:
-    """The first bad row of every typed column (and the first empty one of each ``required`` column),
-    found in one aggregate pass."""
+def value_checks(raw: RawFile, needs: dict[str, str], required: tuple[str, ...] = ()) -> list[tuple[str, str, str]]:
+    """(name, kind, SQL over the raw relation true on a bad row) of every typed column and ``required`` one."""
     checks = []
     for name, kind in needs.items():
         _val, bad = typed_expr(raw, name, kind)
@@ -178,6 +176,14 @@ def check_values(con: duckdb.DuckDBPyConnection, raw: RawFile, needs: dict[str, 
         col = raw.find(name)
         if col is not None:
             checks.append((name, "required", f"{q(col)} IS NULL OR NOT {_present(f'CAST({q(col)} AS VARCHAR)')}"))
+    return checks
+
+
+def check_values(con: duckdb.DuckDBPyConnection, raw: RawFile, needs: dict[str, str],
+                 required: tuple[str, ...] = ()) -> list[LoadProblem]:
+    """The first bad row of every typed column (and the first empty one of each ``required`` column),
+    found in one aggregate pass."""
+    checks = value_checks(raw, needs, required)
     if not checks:
         return []
     aggs = ", ".join(f"min(__row) FILTER (WHERE {bad})" for _n, _k, bad in checks)
@@ -198,9 +204,24 @@ def account_source(raw: RawFile, needs: dict[str, str]) -> str | None:
     return next((n for n in ACCOUNT_SOURCES if n in needs and raw.find(n) is not None), None)
 
 
-def typed_cte(raw: RawFile, needs: dict[str, str]) -> str:
+def typed_cte(raw: RawFile, needs: dict[str, str], raw_guard: str | None = None) -> str:
+    """The typed relation ``t``; ``raw_guard`` (SQL over the raw columns) becomes its column ``__bad``."""
     cols = ", ".join(f"{typed_expr(raw, n, k)[0]} AS {q(n)}" for n, k in needs.items())
-    return f"t AS (SELECT {cols}, __row FROM {raw.relation})"
+    bad = f", ({raw_guard}) AS __bad" if raw_guard else ""
+    return f"t AS (SELECT {cols}, __row{bad} FROM {raw.relation})"
+
+
+def _one_pass(raw: RawFile, mapping: Mapping, account: str | None) -> tuple[str, str]:
+    """For a file read in one pass (no row numbers): the typed CTE, and the guard over ``t`` true on a row
+    that check_values or check_rows would refuse (the swap raises on it, and the load is redone with row
+    numbers to name it). Raises RowsNeeded for mappings that read the file more than once."""
+    if (mapping.contracts_sql or mapping.commitments_sql or mapping.pods_sql
+            or not any(where is None for _b, where in mapping.branches)):
+        raise RowsNeeded("a mapping that reads the file more than once")
+    raw_bad = [bad for _n, _k, bad in value_checks(raw, mapping.needs, (account,) if account else ())]
+    cte = typed_cte(raw, mapping.needs, " OR ".join(f"coalesce({b}, false)" for b in raw_bad) if raw_bad else None)
+    guard = " OR ".join([*(["t.__bad"] if raw_bad else []), *(f"coalesce({c.bad}, false)" for c in mapping.value_checks)])
+    return cte, guard
 
 
 def with_defaults(exprs: dict[str, str], staging: Staging, has_account: bool = True) -> dict[str, str]:
@@ -240,14 +261,18 @@ def stage_file(staging: Staging, raw: RawFile, mapping: Mapping) -> int:
     if mapping.aliases:
         raw = replace(raw, aliases={**raw.aliases, **mapping.aliases})
     account = account_source(raw, mapping.needs)
+    guard = ""
     try:
-        problems = check_values(con, raw, mapping.needs, (account,) if account else ())
-        if problems:
-            raise LoadError(problems)
-        cte = typed_cte(raw, mapping.needs)
-        problems = check_rows(con, raw, cte, mapping.value_checks)
-        if problems:
-            raise LoadError(problems)
+        if raw.ordered:
+            problems = check_values(con, raw, mapping.needs, (account,) if account else ())
+            if problems:
+                raise LoadError(problems)
+            cte = typed_cte(raw, mapping.needs)
+            problems = check_rows(con, raw, cte, mapping.value_checks)
+            if problems:
+                raise LoadError(problems)
+        else:
+            cte, guard = _one_pass(raw, mapping, account)
         if mapping.contracts_sql:
             rows = staging.stage_contracts(f"WITH {cte} {mapping.contracts_sql}")
             if rows == 0:
@@ -260,11 +285,14 @@ def stage_file(staging: Staging, raw: RawFile, mapping: Mapping) -> int:
         selects = []
         for branch, where in mapping.branches:
             exprs = with_defaults(branch, staging, account is not None)
+            if guard and where is None:  # every row passes here: the checks ride on a column always written
+                exprs["BillingAccountId"] = guarded(guard, exprs["BillingAccountId"])
             body = ", ".join(f"{e} AS {q(n)}" for n, e in exprs.items())
             selects.append(f"SELECT {body}, {lit(raw.name)} AS _source, __row AS _row FROM t"
                            + (f" WHERE {where}" if where else ""))
-        # Parquet is staged as a view over the file (read once, at the swap); CSV text is already a table.
-        rows = staging.append_sql(f"WITH {cte} " + " UNION ALL BY NAME ".join(selects), lazy=raw.kind == "parquet")
+        # Staged as a view over the file (Parquet, a CSV read in one pass) or its text table (CSV read in
+        # order): the swap writes the typed rows into the store straight from it.
+        rows = staging.append_sql(f"WITH {cte} " + " UNION ALL BY NAME ".join(selects), lazy=True)
         if rows and mapping.commitments_sql:
             staging.stage_commitments(f"WITH {cte} {mapping.commitments_sql}")
         if rows and mapping.pods_sql:
@@ -275,6 +303,8 @@ def stage_file(staging: Staging, raw: RawFile, mapping: Mapping) -> int:
                     "(EKSPod-EC2, ECSTask-EC2) kept as allocation rows: their nodes' EC2 rows carry the cost, so "
                     f"they add nothing to the totals ({float(dropped):,.2f} unblended on them not counted)")
     except READ_ERRORS(duckdb) as exc:
+        if not raw.ordered:  # named as DuckDB names it when the file is read in order
+            raise RowsNeeded("a read error") from exc
         raise LoadError([duckdb_problem(raw.path, exc)]) from exc
     if rows == 0:
         raise LoadError([LoadProblem("no data rows (only a header)", raw.name)])
@@ -354,16 +384,35 @@ def import_files(store: CostStore, paths: Sequence[str | Path], *, fmt: str | No
     when none is given). ``accept_missing`` names the FOCUS 1.0 mandatory columns a FOCUS file may lack (it is
     then imported as partial, and says so). ``progress`` hears (message, fraction 0-1) from this thread and from a polling
     thread; ``imported_at`` (the home's clock) stamps the import and dates the bounds on charge dates."""
+    import duckdb
+
+    files = expand_paths(paths)
+    # CSV files are first read in one pass each (parsed once for the tag tally, once into the store; no copy
+    # in memory). Anything that would name a row (a note on a row) and every refusal redo the import with
+    # the files read in order, which names file, row and column, and refuses, exactly as before.
+    if any(f.name.lower().endswith((".csv", ".csv.gz")) for f in files):
+        try:
+            return _import(store, files, fmt, currency, fallback_currency, billing_account, progress, imported_at,
+                           accept_missing, one_pass=True)
+        except (RowsNeeded, LoadError, *READ_ERRORS(duckdb)):
+            if progress:
+                progress("checking the files row by row", 0.0)
+    return _import(store, files, fmt, currency, fallback_currency, billing_account, progress, imported_at,
+                   accept_missing, one_pass=False)
+
+
+def _import(store: CostStore, files: list[Path], fmt: str | None, currency: str | None, fallback_currency: str,
+            billing_account: str | None, progress: Progress | None, imported_at: datetime | None,
+            accept_missing: Sequence[str], *, one_pass: bool) -> ImportResult:
     from storage.sources.focus import accepted_columns
 
     currency = currency.upper() if currency else None
     accepted = accepted_columns(tuple(accept_missing))
-    files = expand_paths(paths)
     sizes = [max(f.stat().st_size, 1) for f in files]
     total, done = float(sum(sizes)), 0.0
     reports: list[FileReport] = []
     with Staging(store, default_currency=currency or fallback_currency.upper(),
-                 default_billing_account=billing_account) as staging:
+                 default_billing_account=billing_account, named_rows=not one_pass) as staging:
         assert staging.con is not None
         staging.con.execute("SET TimeZone = 'UTC'")
         bar = _Progress(staging.con, progress)
@@ -372,12 +421,10 @@ def import_files(store: CostStore, paths: Sequence[str | Path], *, fmt: str | No
             for i, (path, size) in enumerate(zip(files, sizes, strict=True)):
                 bar.phase(f"reading {path.name} ({i + 1}/{len(files)})", 0.6 * done / total,
                           0.6 * (done + size) / total)
-                raw = open_raw(staging.con, path, i)
+                raw = open_raw(staging.con, path, i, ordered=not one_pass)
                 mapping = map_file(raw, fmt, currency=currency, account_given=billing_account is not None,
                                    accepted=accepted)
                 rows = stage_file(staging, raw, mapping)
-                if raw.kind == "csv":
-                    staging.con.execute(f"DROP TABLE raw_{i}")
                 reports.append(FileReport(raw.name, mapping.format, label(mapping.format), rows, mapping.absent,
                                           mapping.ignored, mapping.version_basis, mapping.missing_mandatory,
                                           mapping.supplied))

@@ -56,6 +56,7 @@ class RawFile:
     relation: str
     aliases: dict[str, str] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)
+    ordered: bool = True  # False: a CSV read in one pass as it is staged, ``__row`` NULL (open_raw)
 
     @property
     def name(self) -> str:
@@ -278,9 +279,10 @@ def duckdb_problem(path: Path, exc: Exception) -> LoadProblem:
     return LoadProblem(msg, str(path), row if row and row > 0 else None)
 
 
-def open_raw(con: duckdb.DuckDBPyConnection, path: Path, index: int) -> RawFile:
+def open_raw(con: duckdb.DuckDBPyConnection, path: Path, index: int, *, ordered: bool = True) -> RawFile:
     """Read one file into a relation with ``__row`` (CSV is loaded as text in file order; Parquet is
-    scanned in place with its row numbers)."""
+    scanned in place with its row numbers). ``ordered=False`` leaves a CSV file where it is: the relation
+    reads it (in parallel, in no order) each time it is scanned, and ``__row`` is NULL."""
     import duckdb
 
     kind = _kind(path)
@@ -298,13 +300,16 @@ def open_raw(con: duckdb.DuckDBPyConnection, path: Path, index: int) -> RawFile:
             names = [held.get(n, n) for n in header]
             table = f"raw_{index}"
             cols = "{" + ", ".join(f"{lit(n)}: 'VARCHAR'" for n in names) + "}"
+            reader = (f"read_csv({lit(str(path))}, header = true, delim = ',', quote = '\"', escape = '\"', "
+                      f"columns = {cols}, nullstr = [{', '.join(lit(w) for w in NULL_WORDS)}], "
+                      f"max_line_size = {MAX_LINE_BYTES}, strict_mode = true, auto_detect = false)")
+            if not ordered:
+                return RawFile(path, kind, names, dict.fromkeys(names, "VARCHAR"),
+                               f"(SELECT *, CAST(NULL AS BIGINT) AS __row FROM {reader})", labels=renamed,
+                               ordered=False)
             # Insertion order is kept for this load so that rowid is the data row of the file.
             con.execute("SET preserve_insertion_order = true")
-            con.execute(
-                f"CREATE TABLE {table} AS SELECT * FROM read_csv({lit(str(path))}, header = true, "
-                f"delim = ',', quote = '\"', escape = '\"', columns = {cols}, nullstr = "
-                f"[{', '.join(lit(w) for w in NULL_WORDS)}], max_line_size = {MAX_LINE_BYTES}, "
-                "strict_mode = true, auto_detect = false)")
+            con.execute(f"CREATE TABLE {table} AS SELECT * FROM {reader}")
             con.execute("SET preserve_insertion_order = false")
             return RawFile(path, kind, names, dict.fromkeys(names, "VARCHAR"),
                            f"(SELECT *, rowid + 1 AS __row FROM {table})", labels=renamed)
