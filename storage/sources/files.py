@@ -391,10 +391,11 @@ def import_files(store: CostStore, paths: Sequence[str | Path], *, fmt: str | No
     # in memory). Anything that would name a row (a note on a row) and every refusal redo the import with
     # the files read in order, which names file, row and column, and refuses, exactly as before.
     if any(f.name.lower().endswith((".csv", ".csv.gz")) for f in files):
+        redo: tuple[type[Exception], ...] = (RowsNeeded, LoadError, *READ_ERRORS(duckdb))
         try:
             return _import(store, files, fmt, currency, fallback_currency, billing_account, progress, imported_at,
                            accept_missing, one_pass=True)
-        except (RowsNeeded, LoadError, *READ_ERRORS(duckdb)):
+        except redo:
             if progress:
                 progress("checking the files row by row", 0.0)
     return _import(store, files, fmt, currency, fallback_currency, billing_account, progress, imported_at,
