@@ -139,11 +139,9 @@ def fold_into(con: duckdb.DuckDBPyConnection, keys_sql: str, table: str, store: 
           SELECT k, part, regexp_extract_all(txt, {_lit(_PAIR)}, 1) AS ks,
                  regexp_extract_all(txt, {_lit(_PAIR)}, 2) AS vs
           FROM _fold_parts WHERE plain AND NOT empty),
-        e AS (SELECT k, part, ks, vs, unnest(range(len(ks))) AS i FROM x)
-        SELECT k, part, i AS pos, ks[i + 1] AS rk,
-               CASE WHEN vs[i + 1] = 'null' THEN NULL ELSE vs[i + 1][2:-2] END AS rv,
-               len(ks) <> len(list_distinct(ks)) AS dup
-        FROM e""")
+        e AS (SELECT k, part, generate_subscripts(ks, 1) AS pos, unnest(ks) AS rk, unnest(vs) AS v,
+                     len(ks) <> len(list_distinct(ks)) AS dup FROM x)
+        SELECT k, part, pos, rk, CASE WHEN v = 'null' THEN NULL ELSE v[2:-2] END AS rv, dup FROM e""")
     alias_rows = ", ".join(f"({_lit(a)}, {_lit(t)})" for a, t in aliases.items()) or "(NULL, NULL)"
     # A key is folded in SQL when each of its parts is empty or plain without a repeated raw key.
     con.execute("""CREATE OR REPLACE TEMP TABLE _fold_sql AS
