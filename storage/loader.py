@@ -1,7 +1,8 @@
 """The one way rows get into the cost store: stage, write, check, then commit or roll back.
 
-Rows are staged in memory (spilling into a scratch folder beside the store) or, for large Parquet files, as a
-view over the file; their tags are normalised once per distinct Tags value. One transaction on the store then
+Rows are staged in memory (spilling into a scratch folder beside the store) or, for files, as a view over the
+file (Parquet, a CSV read in one pass) or its text table (a CSV read in order), tallied once per distinct
+tag-set key as it is staged; their tags are normalised once per distinct Tags value (in SQL, storage.tag_sets). One transaction on the store then
 writes them, checks the written rows (one aggregate pass over stored columns, far cheaper than re-reading
 the sources), and removes the rows of the (BillingAccountId, BillingPeriodStart) keys they bring. Any
 problem rolls the transaction back: a refused load changes nothing. Problems name the staged source, row
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
     import duckdb
     import pandas as pd
 
-MEMORY_LIMIT = "1GB"
+MEMORY_LIMIT = "600MB"
 
 # What a bill can hold. Amounts and quantities beyond this are typing or export errors (the largest
 # cloud bills are around 1e10 a month), and 1e308 overflows every sum the rituals take.
@@ -589,6 +590,10 @@ class Staging:
             join = f" LEFT JOIN temp.tagmap tm ON {tag_set_key('st')} = tm.Tags" if tag_cols else ""
             # Not sorted by charge date: at 1M rows an ORDER BY here cost a third more time, and at 5M rows it
             # ran out of the staging's memory limit (see the report of issue 29, item 4).
+            # The tag map is the join's build side: DuckDB cannot count a CSV file's rows before reading it,
+            # guesses a few dozen, and would otherwise build the hash table from every staged row (the
+            # memory of a 5M-row CSV import grew with its rows until it failed).
+            con.execute("SET disabled_optimizers = 'build_side_probe_side'")
             try:
                 con.execute(f"INSERT INTO {DATA_TABLE} ({', '.join(chr(34) + n + chr(34) for n in names)}) "
                             f"SELECT {', '.join(select)} FROM memory.staged st{join}")
@@ -639,6 +644,7 @@ class Staging:
                 pass
             raise
         finally:
+            con.execute("RESET disabled_optimizers")
             con.execute("USE memory")
             con.execute("DETACH store")
         return summary
