@@ -221,9 +221,26 @@ def _one_pass(raw: RawFile, mapping: Mapping, account: str | None) -> tuple[str,
     if (mapping.contracts_sql or mapping.commitments_sql or mapping.pods_sql
             or not any(where is None for _b, where in mapping.branches)):
         raise RowsNeeded("a mapping that reads the file more than once")
-    raw_bad = [bad for _n, _k, bad in value_checks(raw, mapping.needs, (account,) if account else ())]
-    cte = typed_cte(raw, mapping.needs, " OR ".join(f"coalesce({b}, false)" for b in raw_bad) if raw_bad else None)
-    guard = " OR ".join([*(["t.__bad"] if raw_bad else []), *(f"coalesce({c.bad}, false)" for c in mapping.value_checks)])
+    # check_values' test of a typed column is "present AND typed value IS NULL": here the typed value is
+    # computed once (a timestamp's regex and cast cost as much as the rest of the row) and the test reads it.
+    inner, flags = [], []
+    for i, (name, kind) in enumerate(mapping.needs.items()):
+        val, bad = typed_expr(raw, name, kind)
+        inner.append(f"{val} AS {q(name)}")
+        if bad is None:
+            continue
+        col = raw.find(name)
+        present = _present(f"CAST({q(col or name)} AS VARCHAR)")
+        if bad not in (f"{present} AND {val} IS NULL", f"{present} AND ({val}) IS NULL"):
+            raise RowsNeeded(f"a check of {name} this pass does not know")
+        inner.append(f"{present} AS __p{i}")
+        flags.append(f"coalesce(__p{i} AND {q(name)} IS NULL, false)")
+    for _name, _kind, bad in value_checks(raw, {}, (account,) if account else ()):  # the account is required
+        inner.append(f"coalesce({bad}, false) AS __required")
+        flags.append("__required")
+    bad_col = f", ({' OR '.join(flags)}) AS __bad" if flags else ""
+    cte = f"t AS (SELECT *{bad_col} FROM (SELECT {', '.join(inner)}, __row FROM {raw.relation}) t0)"
+    guard = " OR ".join([*(["t.__bad"] if flags else []), *(f"coalesce({c.bad}, false)" for c in mapping.value_checks)])
     return cte, guard
 
 
