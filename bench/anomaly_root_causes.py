@@ -1,6 +1,6 @@
 """The first anomaly run on a large store: detection plus root causes for every case, against the floor.
 
-A generated store (bench/import_scale.py's generator, with a step in spend injected into some services,
+A generated store (random costs per row, with a step in spend injected into some services,
 accounts and resources so there are cases to explain) is imported once. Then, each in a cold process:
 
 - **ours**: what `finops-tui anomalies` does on its first run before writing cases: the series query,
@@ -29,7 +29,51 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from import_scale import GENERATE  # noqa: E402
+
+# Noisy on purpose: every row's cost is drawn at random, so over a thousand series alarm and the root-cause
+# phase has many cases to explain (bench/focus_data.py's realistic shape finds a few dozen).
+NOISY = """
+COPY (
+  WITH r AS (SELECT i, hash(i) AS h, hash(i * 7 + 3) AS h2,
+             CAST(i % {res} AS BIGINT) AS res FROM range({rows}) t(i))
+  SELECT
+    TIMESTAMP '2026-08-01' + INTERVAL (CAST(i % 90 AS INTEGER)) DAY AS ChargePeriodStart,
+    TIMESTAMP '2026-08-01' + INTERVAL (CAST(i % 90 AS INTEGER) + 1) DAY AS ChargePeriodEnd,
+    date_trunc('month', TIMESTAMP '2026-08-01' + INTERVAL (CAST(i % 90 AS INTEGER)) DAY) AS BillingPeriodStart,
+    date_trunc('month', TIMESTAMP '2026-08-01' + INTERVAL (CAST(i % 90 AS INTEGER)) DAY) + INTERVAL 1 MONTH
+      AS BillingPeriodEnd,
+    'payer-' || CAST(res % 2 AS VARCHAR) AS BillingAccountId,
+    'USD' AS BillingCurrency,
+    'AWS' AS ProviderName,
+    'AWS' AS PublisherName,
+    'AWS' AS InvoiceIssuerName,
+    'Acme' AS BillingAccountName,
+    CAST(NULL AS VARCHAR) AS ChargeClass,
+    'usage' AS ChargeDescription,
+    'Compute' AS ServiceCategory,
+    1.0 AS PricingQuantity,
+    'Hours' AS PricingUnit,
+    CASE WHEN h % 50 = 0 THEN 'Tax' ELSE 'Usage' END AS ChargeCategory,
+    CASE WHEN h2 % 10 < 4 THEN 'Committed' ELSE 'Standard' END AS PricingCategory,
+    'service-' || CAST(res % 150 AS VARCHAR) AS ServiceName,
+    lpad(CAST(100000000000 + res % 60 AS VARCHAR), 12, '0') AS SubAccountId,
+    'us-east-' || CAST(res % 4 AS VARCHAR) AS RegionId,
+    'arn:aws:ec2:us-east-1:acct:instance/i-' || lpad(CAST(res AS VARCHAR), 8, '0') AS ResourceId,
+    round((h % 100000) / 10000.0, 4) AS ListCost,
+    round((h % 100000) / 10000.0, 4) AS ContractedCost,
+    round((h % 100000) / 10000.0 * CASE WHEN h2 % 10 < 4 THEN 0.72 ELSE 1 END, 4) AS EffectiveCost,
+    round((h % 100000) / 10000.0 * CASE WHEN h2 % 10 < 4 THEN 0 ELSE 1 END, 4) AS BilledCost,
+    CASE
+      WHEN res % 100 < 35 THEN '{{"env": "prod", "owner": "o' || CAST(res % 97 AS VARCHAR) || '"}}'
+      ELSE '{{"' || (['team', 'Team', ' team', 'TEAM'])[CAST(res % 4 AS INTEGER) + 1] || '": "t'
+           || CAST(res % 40 AS VARCHAR) || '", "' || (['environment', 'env', 'Environment'])[CAST(res % 3 AS INTEGER) + 1]
+           || '": "' || (['prod', 'dev', 'staging'])[CAST(res % 3 AS INTEGER) + 1] || '", "CostCenter": "cc'
+           || CAST(res % 12 AS VARCHAR) || '"}}'
+    END AS Tags
+  FROM r
+) TO '{path}' (FORMAT parquet, ROW_GROUP_SIZE 122880)
+"""
+
 
 # Days 60-89 of the generated 90: a step in a tenth of the resources' spend, so the series of their
 # services, accounts and the total alarm.
@@ -102,7 +146,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         parquet = work / "items.parquet"
-        duckdb.connect().execute(GENERATE.format(rows=args.rows, res=max(1000, args.rows // 100), path=parquet))
+        duckdb.connect().execute(NOISY.format(rows=args.rows, res=max(1000, args.rows // 100), path=parquet))
         store_path = work / "costs.duckdb"
         t = time.perf_counter()
         store = CostStore(store_path, load_config(None).taxonomy)

@@ -97,8 +97,7 @@ def bench_demo(work: Path) -> None:
 
 
 def bench_scale(work: Path, rows: int) -> None:
-    import duckdb
-    from import_scale import GENERATE, STEP_IMPORT, step
+    from focus_data import generate
 
     from storage.config import load_config
     from storage.cost_queries import explorer_costs
@@ -107,12 +106,14 @@ def bench_scale(work: Path, rows: int) -> None:
     data = work / f"focus_{rows}.parquet"
     if not data.exists():
         t = time.perf_counter()
-        duckdb.connect().execute(GENERATE.format(rows=rows, res=min(400_000, max(rows // 12, 1)), path=data))
+        generate(data, rows)
         print(f"generated {rows:,} rows in {time.perf_counter() - t:.1f} s")
     path = work / f"costs_{rows}.duckdb"
     if not path.exists():
         t = time.perf_counter()
-        step(STEP_IMPORT, str(data), str(path))
+        from storage.sources.files import import_files
+
+        import_files(CostStore(path, load_config(None).taxonomy), [data])
         print(f"imported in {time.perf_counter() - t:.1f} s")
     store = CostStore(path, load_config(None).taxonomy)
     # The generated data spans 2026-08-01 + 90 days; 60 accounts, a third of them owned by a team.
