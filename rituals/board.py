@@ -10,12 +10,12 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from rituals.actions import ActionView, list_actions
 from rituals.calendar import add_months, next_due
 from rituals.definitions.tag_sweep import KIND as TAG_SWEEP
 from rituals.ritual import RITUALS
 
 if TYPE_CHECKING:
+    from rituals.actions import ActionView
     from storage.home import Home
     from storage.notification_log import Undelivered
 
@@ -92,6 +92,8 @@ def ritual_rows(home: Home) -> list[RitualRow]:
 
 def action_rows(home: Home) -> list[ActionView]:
     """Open actions, overdue first (the configured time zone decides "overdue")."""
+    from rituals.actions import list_actions
+
     with home.records.session() as s:
         return list_actions(s, today=home.clock.today())
 
@@ -145,10 +147,10 @@ def undelivered_rows(home: Home) -> list[Undelivered]:
         return undelivered(s)
 
 
-def records_board(home: Home) -> Board:
+def records_board(home: Home, *, keep_counts: bool = False) -> Board:
     """The board's record rows (rituals, open actions, undelivered notifications), without the KPI strip:
-    quick, and never loads DuckDB or pandas."""
-    actions = action_rows(home)
+    quick, and never loads DuckDB or pandas. ``keep_counts``: keep the action counts for the next start."""
+    actions = live_action_rows(home) if keep_counts else action_rows(home)
     return Board(home.clock.today(), ritual_rows(home), None, actions, undelivered_rows(home))
 
 
@@ -162,8 +164,11 @@ def build_board(home: Home) -> Board:
 
 CACHE_NAME = "board_kpis"
 # The record tables the KPI strip's cost figures read: teams and their accounts (allocation, team spend)
-# and budgets. The action counts are never cached: they are read live each time.
+# and budgets. The action counts are read live each time; the last live counts are kept under a key of
+# their own (the action table, the config's time zone, today) only to be shown before the live read.
 KPI_RECORD_TABLES = ("team", "team_account", "budget")
+COUNTS_NAME = "board_action_counts"
+COUNT_RECORD_TABLES = ("action",)
 _DATE_FIELDS = {"spend_month", "last_data_day"}
 
 
@@ -172,6 +177,7 @@ class KpiFigures:
     kpis: BoardKpis
     computed_at: datetime
     current: bool  # False: computed before the last load, a records or config change, or on another day
+    counts_known: bool = True  # False: the action counts are not known yet (their tile waits for them)
 
 
 def kpis_to_json(k: BoardKpis) -> dict[str, Any]:
@@ -200,14 +206,22 @@ def kpis_from_json(data: dict[str, Any]) -> BoardKpis:
     return BoardKpis(**values)
 
 
-def _with_live_counts(k: BoardKpis, actions: list[ActionView]) -> BoardKpis:
-    k.open_actions, k.overdue_actions = len(actions), sum(a.overdue for a in actions)
+def action_counts(actions: list[ActionView]) -> tuple[int, int]:
+    """Open and overdue actions: what the Actions tile shows."""
+    return len(actions), sum(a.overdue for a in actions)
+
+
+def _with_counts(k: BoardKpis, counts: tuple[int, int]) -> BoardKpis:
+    k.open_actions, k.overdue_actions = counts
     return k
 
 
-def cached_kpis(home: Home, actions: list[ActionView]) -> KpiFigures | None:
-    """The KPI strip as last computed in this home, with today's action counts; ``current`` says whether
-    it was computed under the present key. None when nothing usable is cached."""
+def cached_kpis(home: Home, actions: list[ActionView] | None) -> KpiFigures | None:
+    """The KPI strip as last computed in this home; ``current`` says whether it was computed under the
+    present key. With ``actions`` (read live) their counts are shown; without, the counts of the last live
+    read if the action table has not changed since (else ``counts_known`` is False). On a local records
+    file this needs neither SQLAlchemy nor DuckDB nor pandas: the board shows it right after its first paint.
+    None when nothing usable is cached."""
     from storage import figure_cache
 
     found = figure_cache.read(home, CACHE_NAME, figure_cache.cache_key(home, KPI_RECORD_TABLES))
@@ -217,7 +231,38 @@ def cached_kpis(home: Home, actions: list[ActionView]) -> KpiFigures | None:
         k = kpis_from_json(found.figures)
     except (TypeError, ValueError, IndexError):  # written by another version: recompute
         return None
-    return KpiFigures(_with_live_counts(k, actions), found.computed_at, found.current)
+    if actions is not None:
+        return KpiFigures(_with_counts(k, action_counts(actions)), found.computed_at, found.current)
+    counts = _cached_counts(home)
+    if counts is None:
+        return KpiFigures(k, found.computed_at, found.current, counts_known=False)
+    return KpiFigures(_with_counts(k, counts), found.computed_at, found.current)
+
+
+def _cached_counts(home: Home) -> tuple[int, int] | None:
+    from storage import figure_cache
+
+    found = figure_cache.read(home, COUNTS_NAME, figure_cache.cache_key(home, COUNT_RECORD_TABLES, costs=False))
+    if found is None or not found.current:
+        return None
+    try:
+        return int(found.figures["open"]), int(found.figures["overdue"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def live_action_rows(home: Home) -> list[ActionView]:
+    """``action_rows``, keeping their counts for the next start's first paint. The key is taken before the
+    read, so a write landing meanwhile leaves the kept counts stale, never passed off as current."""
+    from storage import figure_cache
+
+    key = figure_cache.cache_key(home, COUNT_RECORD_TABLES, costs=False)
+    actions = action_rows(home)
+    found = figure_cache.read(home, COUNTS_NAME, key)
+    open_, overdue = action_counts(actions)
+    if found is None or not found.current or found.figures != {"open": open_, "overdue": overdue}:
+        figure_cache.write(home, COUNTS_NAME, key, {"open": open_, "overdue": overdue}, home.clock.now())
+    return actions
 
 
 def fresh_kpis(home: Home, actions: list[ActionView]) -> KpiFigures:

@@ -8,7 +8,9 @@ marked not current (a stale figure is never shown as current). The key is:
   Every load, period removal, sync and retag writes the file; a read never does. Checking it needs no
   DuckDB import, which is what lets the board paint its figures before DuckDB and pandas are loaded;
 - the records' version: a digest of the rows of the record tables the figures read (the caller names
-  them), so an action update does not evict figures that never read actions;
+  them), so an action update does not evict figures that never read actions. A local SQLite records file
+  is read with the standard library's driver (its stored values, read-only), so a cached figure can be
+  checked before SQLAlchemy and SQLModel are imported; records on a server are read through SQLAlchemy;
 - the config file's bytes (taxonomy, targets, calendar and currency change figures too);
 - today.
 """
@@ -24,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from storage.costs import store_state
+from storage.home import RECORDS_FILE
 
 if TYPE_CHECKING:
     from storage.home import Home
@@ -39,7 +42,13 @@ class Cached:
 
 
 def records_digest(home: Home, tables: tuple[str, ...]) -> str:
-    """A digest of every row of ``tables`` (small ones: teams, accounts, budgets), the same on any engine."""
+    """A digest of every row of ``tables`` (small ones: teams, accounts, budgets, actions). The same function
+    computes it when an entry is written and when it is read, so it only has to be stable for one home."""
+    if home.db_url is None:
+        path = home.path / RECORDS_FILE
+        if not path.exists():
+            _ = home.records  # a new home: its records are created (and migrated) first, as any read would
+        return _sqlite_digest(path, tables)
     from sqlalchemy import select
 
     from storage.records import SQLModel
@@ -55,19 +64,51 @@ def records_digest(home: Home, tables: tuple[str, ...]) -> str:
     return digest.hexdigest()
 
 
+def _sqlite_digest(path: Path, tables: tuple[str, ...]) -> str:
+    """The rows of ``tables`` as SQLite stores them, in primary key order, with the column names (a migration
+    that changes a table changes the digest). A file that cannot be read has a digest of its own."""
+    import sqlite3
+    from urllib.parse import quote
+
+    digest = hashlib.sha256(b"sqlite")
+    try:
+        con = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, timeout=5)
+    except sqlite3.Error:
+        return "unreadable"
+    try:
+        for name in tables:
+            columns = con.execute(f'PRAGMA table_info("{name}")').fetchall()  # cid, name, type, notnull, default, pk
+            names = [c[1] for c in columns]
+            order = [c[1] for c in sorted(columns, key=lambda c: c[5]) if c[5]] or names
+            digest.update(repr((name, names)).encode())
+            if not columns:
+                continue
+            for row in con.execute(f'SELECT * FROM "{name}" ORDER BY ' + ", ".join(f'"{c}"' for c in order)):
+                digest.update(repr(row).encode())
+    except sqlite3.Error:  # locked past the timeout, or not a records file: never a match
+        return "unreadable"
+    finally:
+        con.close()
+    return digest.hexdigest()
+
+
 def _plain(value: Any) -> Any:
     # A datetime read back from SQLite and from PostgreSQL differ in tzinfo only; ISO text is the same.
     return value.isoformat() if isinstance(value, date | datetime) else value
 
 
-def cache_key(home: Home, tables: tuple[str, ...]) -> dict[str, Any]:
+def cache_key(home: Home, tables: tuple[str, ...], *, costs: bool = True) -> dict[str, Any]:
+    """The key of figures read from ``tables`` of the records and (unless ``costs`` is False) the cost store."""
     config = home.config_path
-    return {
+    key = {
         "costs": store_state(home.costs_path),
         "records": records_digest(home, tables),
         "config": hashlib.sha256(config.read_bytes()).hexdigest() if config.exists() else None,
         "today": home.clock.today().isoformat(),
     }
+    if not costs:
+        del key["costs"]
+    return key
 
 
 def _load(path: Path) -> dict[str, Any]:

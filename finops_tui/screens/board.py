@@ -30,12 +30,15 @@ ACTION_LABELS = {"id": "#", "action": "Action", "owner": "Owner", "team": "Team"
                  "due": "Due"}
 
 
-def kpi_tiles(k: BoardKpis | None, *, stale: bool = False) -> list[Kpi]:
-    """The four tiles; ``stale`` figures (cached before the last change) lose their colour and say so."""
+def kpi_tiles(k: BoardKpis | None, *, stale: bool = False, counts_known: bool = True) -> list[Kpi]:
+    """The four tiles; ``stale`` figures (cached before the last change) lose their colour and say so; the
+    Actions tile waits for the live counts unless ``counts_known``."""
     if k is None:
         return [Kpi("Allocation, last 7 days", "loading…"), Kpi("Month to date", "loading…"),
                 Kpi("Actions", "loading…"), Kpi("Data freshness", "loading…")]
     tiles = _tiles(k)
+    if not counts_known:
+        tiles = [Kpi("Actions", "loading…") if t.label == "Actions" else t for t in tiles]
     if stale:
         return [t if t.label == "Actions" else Kpi(t.label, t.value, None, "stale, recomputing") for t in tiles]
     return tiles
@@ -119,11 +122,14 @@ class BoardScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="board")
     def load(self) -> None:
-        # The record rows and the cached figures first (no DuckDB, no pandas), then the tables, then the
-        # figures recomputed from the stores.
+        # The cached figures first (on a local records file: no SQLAlchemy, DuckDB or pandas yet), painted
+        # before anything heavier is imported; then the record rows with the live action counts, the tables,
+        # and the figures recomputed from the stores.
         from rituals.board import cached_kpis, fresh_kpis, records_board
 
-        board = records_board(self.home)
+        if self.figures is None:  # a first load; a refresh keeps the figures on screen
+            self._show_painted(cached_kpis(self.home, None))
+        board = records_board(self.home, keep_counts=True)
         self.app.call_from_thread(self.show_figures, cached_kpis(self.home, board.actions), True)
         import pandas  # noqa: F401 - loaded here, off the main thread, before the tables need it
 
@@ -138,12 +144,29 @@ class BoardScreen(Screen[None]):
             return
         self.app.call_from_thread(self.show_figures, figures, False)
 
+    def _show_painted(self, figures: KpiFigures | None) -> None:
+        """Show ``figures`` and wait (in the worker) until they are painted: the imports that follow hold the
+        interpreter and would otherwise delay the paint."""
+        import threading
+
+        if figures is None:
+            return
+        painted = threading.Event()
+
+        def show() -> None:
+            self.show_figures(figures, True)
+            self.call_after_refresh(painted.set)
+
+        self.app.call_from_thread(show)
+        painted.wait(1.0)
+
     def show_figures(self, figures: KpiFigures | None, refreshing: bool) -> None:
         from rituals.board import figures_note
 
         self.figures = figures
         if figures is not None:
-            self.query_one(KpiStrip).set_kpis(kpi_tiles(figures.kpis, stale=not figures.current))
+            self.query_one(KpiStrip).set_kpis(kpi_tiles(figures.kpis, stale=not figures.current,
+                                                        counts_known=figures.counts_known))
         self.query_one("#figures-note", SafeStatic).update(
             safe_text(figures_note(figures, refreshing=refreshing, tz=self.home.clock.tz), style="dim"))
 

@@ -77,3 +77,66 @@ def test_a_damaged_cache_file_is_ignored_and_rewritten(tmp_path) -> None:
     fresh_kpis(home, [])
     entry = figure_cache.read(home, CACHE_NAME, figure_cache.cache_key(home, ("team", "team_account", "budget")))
     assert entry is not None and entry.current and entry.figures["mtd_spend"] == 5.0
+
+
+def test_before_the_live_read_the_counts_show_only_while_the_action_table_is_unchanged(tmp_path) -> None:
+    from rituals.actions import update_action
+    from rituals.board import records_board
+
+    home = scratch_home(tmp_path, TODAY, [row(date(2026, 11, d), 10.0, team="web") for d in range(1, 20)])
+    with home.records.write() as s:
+        ana = Person(handle="ana", name="Ana", role="finops_lead")
+        s.add(ana)
+        s.flush()
+        create_action(s, title="Tag it", owner_id=ana.id, now=home.clock.now(), due_date=date(2026, 11, 10))
+        create_action(s, title="Later", owner_id=ana.id, now=home.clock.now(), due_date=date(2026, 12, 10))
+    fresh_kpis(home, [])
+    early = cached_kpis(home, None)  # no live read has kept counts yet: the tile waits
+    assert early is not None and early.current and not early.counts_known
+
+    board = records_board(home, keep_counts=True)
+    assert [a.title for a in board.actions] == ["Tag it", "Later"]  # the first one overdue on the 20th
+    early = cached_kpis(home, None)
+    assert early is not None and early.counts_known and early.current
+    assert (early.kpis.open_actions, early.kpis.overdue_actions) == (2, 1)
+
+    # An action closed since: the kept counts are not shown; the cost figures stay current.
+    with home.records.session() as s:
+        first = next(a for a in list_actions(s, today=TODAY) if a.title == "Tag it")
+    update_action(home.records, first.id, actor_id=ana.id, now=home.clock.now(), status="done")
+    early = cached_kpis(home, None)
+    assert early is not None and early.current and not early.counts_known
+    records_board(home, keep_counts=True)
+    early = cached_kpis(home, None)
+    assert early is not None and (early.kpis.open_actions, early.kpis.overdue_actions) == (1, 0)
+
+    # Another day can make an open action overdue: counts kept yesterday are not today's.
+    tomorrow = cached_kpis(Home(tmp_path, clock_override=Clock(date(2026, 12, 11))), None)
+    assert tomorrow is not None and not tomorrow.counts_known
+
+
+def test_the_cached_strip_is_read_without_sqlalchemy_duckdb_or_pandas(tmp_path) -> None:
+    # What lets the board paint its figures right after its first paint: in a fresh interpreter, reading
+    # the cache imports none of the heavy libraries (the live read and the recomputation come after).
+    import subprocess
+    import sys
+
+    home = scratch_home(tmp_path, TODAY, [row(date(2026, 11, d), 10.0, team="web") for d in range(1, 20)])
+    fresh_kpis(home, [])
+    from rituals.board import records_board
+
+    records_board(home, keep_counts=True)
+    code = f"""
+import sys
+from datetime import date
+from storage.clock import Clock
+from storage.home import Home
+from rituals.board import cached_kpis
+from pathlib import Path
+found = cached_kpis(Home(Path({str(tmp_path)!r}), clock_override=Clock(date(2026, 11, 20))), None)
+assert found is not None and found.current and found.counts_known, found
+heavy = sorted(m for m in ("sqlalchemy", "sqlmodel", "duckdb", "pandas", "numpy") if m in sys.modules)
+print("heavy:", heavy)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert out.stdout.strip() == "heavy: []", out.stdout + out.stderr
