@@ -9,7 +9,8 @@ import asyncio
 import threading
 from typing import Any, ClassVar
 
-from textual import work
+from textual import on, work
+from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.worker import get_current_worker
@@ -19,6 +20,15 @@ from rituals.ritual import Findings, Ritual
 from rituals.session import CloseOutcome, NothingDue, RunSession
 
 Refused = (ValueError, RuntimeError)  # RunClosed, RunConflict, RaciError, StaleUpdate: shown, never raised
+
+
+class Deferred(Message):
+    """A call posted from the opening worker (posting does not wait for the UI thread, so the worker goes on
+    to the findings while the screen is still being composed)."""
+
+    def __init__(self, fn: Any, args: tuple[Any, ...]) -> None:
+        super().__init__()
+        self.fn, self.args = fn, args
 
 
 class RunSessionScreen(Screen[None]):
@@ -33,6 +43,9 @@ class RunSessionScreen(Screen[None]):
         self.outcome: CloseOutcome | None = None
         self.exported_path: Any = None  # where `m` last wrote the minutes
         self._autosave_timer: Timer | None = None
+        # Opening starts while the screen composes; what it shows waits until the widgets are mounted.
+        self._mounted = False
+        self._until_mounted: list[tuple[Any, tuple[Any, ...]]] = []
 
     @property
     def run(self) -> Any:
@@ -89,14 +102,32 @@ class RunSessionScreen(Screen[None]):
         self.notify(text, markup=False)
 
     # -- opening and the findings -------------------------------------------------------------------------
+    def when_mounted(self, fn: Any, *args: Any) -> None:
+        """Call ``fn(*args)`` now if the screen's widgets are mounted, else as soon as they are (main thread)."""
+        if self._mounted:
+            fn(*args)
+        else:
+            self._until_mounted.append((fn, args))
+
+    def widgets_mounted(self) -> None:
+        """The layout calls this once its widgets are mounted: what the opening found is shown now."""
+        self._mounted = True
+        waiting, self._until_mounted = self._until_mounted, []
+        for fn, args in waiting:
+            fn(*args)
+
+    @on(Deferred)
+    def _deferred(self, message: Deferred) -> None:
+        self.when_mounted(message.fn, *message.args)
+
     @work(thread=True, exclusive=True, group="stepper-open")
     def open_session(self) -> None:
         try:
             self.session.open()
         except Refused as exc:  # NothingDue, a bad period
-            self.app.call_from_thread(self._cannot_open, exc)
+            self.post_message(Deferred(self._cannot_open, (exc,)))
             return
-        self.app.call_from_thread(self.show_run)
+        self.post_message(Deferred(self.show_run, ()))
         self._compute_and_show()
 
     def _cannot_open(self, exc: Exception) -> None:
@@ -115,7 +146,7 @@ class RunSessionScreen(Screen[None]):
             self.notify_any_thread(f"Could not compute the figures: {exc}", severity="error")
             return
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self.findings_ready, findings)
+            self.app.call_from_thread(self.when_mounted, self.findings_ready, findings)
 
     def findings_ready(self, findings: Any) -> None:
         self.findings = findings

@@ -91,6 +91,9 @@ leaves the box (to the step's main widget) and the keys work again. `tab` moves 
 
     # -- layout -------------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
+        # The run is opened and its findings computed while the widgets are built (the queries overlap the
+        # composition); what they find is shown once the widgets are mounted (``widgets_mounted``).
+        self.open_session()
         yield Header()
         with Horizontal():
             yield ListView(*[ListItem(Label(safe_text(f"{i}. {s.title}")), id=f"stepper-item-{s.id}")
@@ -147,7 +150,7 @@ leaves the box (to the step's main widget) and the keys work again. `tab` moves 
     def on_mount(self) -> None:
         self.go_to(self.INITIAL_STEP)
         self.call_after_refresh(self.focus_main)
-        self.open_session()
+        self.widgets_mounted()
 
     # -- focus: the step's main widget first; escape leaves a text box, not the ritual ---------------------------
     def main_widget(self) -> Any:

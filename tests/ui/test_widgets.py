@@ -103,3 +103,53 @@ async def test_kpi_tiles_never_break_a_word_at_80_columns(home) -> None:
         await pilot.pause()
         await pilot.pause()
         assert len({t.region.y for t in app.query(KpiTile)}) == 1
+
+
+class AgendaApp(App[None]):
+    def compose(self) -> ComposeResult:
+        from textual.containers import VerticalScroll
+        from textual.widgets import ContentSwitcher
+
+        from finops_tui.widgets.agenda_item import AgendaItem
+
+        with ContentSwitcher(initial="first"):
+            with VerticalScroll(id="first"):
+                yield KpiStrip([Kpi("coverage", "87.2%")])
+            with VerticalScroll(id="second"):
+                yield AgendaItem("Preparing...", id="item")
+
+
+async def test_an_agenda_item_builds_only_once_shown_and_then_every_block(home) -> None:
+    from textual.widgets import ContentSwitcher, Markdown
+
+    from finops_tui.widgets.agenda_item import AgendaItem, blocks
+
+    # A long item: 30 teams, each a paragraph and a table of its own (61 blocks).
+    parts = ["## Showback"]
+    for t in range(30):
+        parts += [f"Team **t{t}** spent {t * 100} USD.", "", "| service | spend |", "|---|---:|",
+                  f"| EC2 | {t * 60} |", f"| S3 | {t * 40} |", ""]
+    text = "\n".join(parts)
+    expected = blocks(text)
+    app = AgendaApp()
+    async with app.run_test(size=(100, 40)) as pilot:
+        item = app.query_one("#item", AgendaItem)
+        item.update(text)
+        await pilot.pause()
+        assert item.source == text and item.built is None and not item.children  # its step is not shown
+        app.query_one(ContentSwitcher).current = "second"
+        for _ in range(100):
+            await pilot.pause()
+            if len(item.children) == len(expected) and all(t.row_count for t in item.query(FrameTable)):
+                break
+        kinds = ["table" if isinstance(w, FrameTable) else "text" for w in item.children]
+        assert kinds == [k for k, _ in expected]
+        assert all(isinstance(w, Markdown) for w in item.children if not isinstance(w, FrameTable))
+        tables = list(item.query(FrameTable))
+        assert [t.row_count for t in tables] == [2] * 30
+        assert [t.export_name for t in tables] == [f"agenda-{i}" for i in range(1, 31)]
+        # A new text replaces the old one whole, even while shown.
+        item.update("Only a line.")
+        for _ in range(20):
+            await pilot.pause()
+        assert len(item.children) == 1 and item.built == "Only a line."
