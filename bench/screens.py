@@ -130,7 +130,7 @@ async def pilot_main(p):
     t = time.perf_counter()
     board = app.screen
     app.open_ritual(mode)
-    while app.screen is board or not app.screen.query(f"#step-{FIRST_STEP[mode]}"):
+    while app.screen is board or not app.screen.is_mounted:  # on_mount shows the first step
         await asyncio.sleep(0.001)
     app.screen.go_to(FIRST_STEP[mode])  # the user moves straight to the figures
     shown = None

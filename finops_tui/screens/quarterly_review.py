@@ -93,18 +93,22 @@ class QuarterlyReviewScreen(RitualStepperScreen):
             "KPI", "value", "previous", "target", "stage"]))
         self.query_one("#qr-no-data", Static).update(safe_text("No data: " + "; ".join(
             f"{k['title']} ({k['reason']})" for k in n["no_data"]) if n["no_data"] else ""))
-        charts = self.query_one("#qr-charts")
-        charts.remove_children()
-        for k in n["kpis"]:
-            chart = TrendChart(k["title"])
-            charts.mount(chart)
-            chart.plot({k["key"]: [(t["quarter"], t["value"]) for t in k["trend"]]},
-                       y_label="%" if kpi_unit(k["key"]) == "pct" else "h")
+        # The charts after the scorecard is painted: drawing them is the slow part of this step.
+        self.call_after_refresh(self._show_charts, n["kpis"])
         chosen = decisions_state(self.decisions)[2]
         choice = self.query_one("#qr-choice", SelectionList)
         choice.clear_options()
         choice.add_options([(safe_text(c.title), c.id, c.id in chosen) for c in findings.capabilities])
         self.show_record()
+
+    def _show_charts(self, kpis: list[dict[str, Any]]) -> None:
+        charts = self.query_one("#qr-charts")
+        charts.remove_children()
+        for k in kpis:
+            chart = TrendChart(k["title"])
+            charts.mount(chart)
+            chart.plot({k["key"]: [(t["quarter"], t["value"]) for t in k["trend"]]},
+                       y_label="%" if kpi_unit(k["key"]) == "pct" else "h")
 
     def show_record(self) -> None:
         super().show_record()

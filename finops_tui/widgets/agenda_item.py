@@ -44,7 +44,7 @@ def _priority(index: int, header: str) -> int:
 
 class AgendaItem(Vertical):
     DEFAULT_CSS = """
-    AgendaItem { height: auto; }
+    AgendaItem { height: auto; min-height: 1; }  /* a line even before it is built: shown, it gets its Show */
     AgendaItem > FrameTable { height: auto; max-height: 14; margin: 0 0 1 0; }
     AgendaItem > Markdown { margin: 0; }
     """
