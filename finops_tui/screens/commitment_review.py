@@ -128,12 +128,7 @@ class CommitmentReviewScreen(RitualStepperScreen):
             Kpi("Savings rate", pct(report["effective_savings_rate_pct"])),
             Kpi("Unused commitment", money(report["unused_commitment_cost"], cur)),
         ])
-        daily = report["daily"]
-        self.query_one("#cr-coverage-chart", TrendChart).plot(
-            {"coverage": [(d["day"], d["coverage_pct"]) for d in daily],
-             "target": [(d["day"], target) for d in daily]}, y_label="%")
-        self.query_one("#cr-utilization-chart", TrendChart).plot(
-            {"utilisation": [(d["day"], d["utilization_pct"]) for d in daily]}, y_label="%")
+        self.call_after_refresh(self._plot_daily, report)  # the figures paint first; charts are the slow part
         basis = [report["coverage_basis"], *(f"Warning: {w}" for w in report["warnings"])]
         self.query_one("#cr-basis", Static).update(safe_text("\n".join(basis)))
         self.query_one("#cr-programs", FrameTable).load_frame(
@@ -160,6 +155,14 @@ class CommitmentReviewScreen(RitualStepperScreen):
         if first:
             self.query_one("#cr-choice", Select).value = report["suggestion"]
             self.query_one("#cr-amount", Input).value = f"{report['recommended_additional_hourly']:.2f}"
+
+    def _plot_daily(self, report: dict[str, Any]) -> None:
+        daily, target = report["daily"], report["target_coverage_pct"]
+        self.query_one("#cr-coverage-chart", TrendChart).plot(
+            {"coverage": [(d["day"], d["coverage_pct"]) for d in daily],
+             "target": [(d["day"], target) for d in daily]}, y_label="%")
+        self.query_one("#cr-utilization-chart", TrendChart).plot(
+            {"utilisation": [(d["day"], d["utilization_pct"]) for d in daily]}, y_label="%")
 
     @staticmethod
     def _aws_text(report: dict[str, Any]) -> str:

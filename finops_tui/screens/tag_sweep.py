@@ -122,11 +122,7 @@ class TagSweepScreen(RitualStepperScreen):
         ])
         keys = pd.DataFrame({"key": list(sweep.by_key), "pct": list(sweep.by_key.values())}, dtype=object)
         self.query_one("#ts-keys", FrameTable).load_frame(keys, {"pct": pct}, LABELS)
-        trend = sweep.trend
-        self.query_one("#ts-trend", TrendChart).plot(
-            {"coverage %": list(zip(trend["start"], trend["coverage_pct"], strict=True)),
-             "target %": [(d, sweep.target_pct) for d in trend["start"]]},
-            title="Allocation coverage, 8 weeks", y_label="%")
+        self.call_after_refresh(self._plot_trend, sweep)  # the figures paint first; the chart is the slow part
         money_fmt = {c: (lambda v, c=cur: money(v, c)) for c in ("cost", "allocated_cost", "unallocated_cost")}
         fmts = {**money_fmt, "coverage_pct": pct, "share_pct": pct}
         # The leak first (unallocated), then its context; the account id goes before the name when narrow.
@@ -154,6 +150,13 @@ class TagSweepScreen(RitualStepperScreen):
             checks.add_option((safe_text(label), c["action_id"], False))
             if not c["verified"]:
                 checks.disable_option_at_index(index)
+
+    def _plot_trend(self, sweep: Any) -> None:
+        trend = sweep.trend
+        self.query_one("#ts-trend", TrendChart).plot(
+            {"coverage %": list(zip(trend["start"], trend["coverage_pct"], strict=True)),
+             "target %": [(d, sweep.target_pct) for d in trend["start"]]},
+            title="Allocation coverage, 8 weeks", y_label="%")
 
     def _show_clusters(self, sweep: Any, cur: str) -> None:
         """Each shared cluster's coverage by its pods and its nodes' idle cost, and its namespaces' teams."""
