@@ -91,9 +91,6 @@ leaves the box (to the step's main widget) and the keys work again. `tab` moves 
 
     # -- layout -------------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        # The run is opened and its findings computed while the widgets are built (the queries overlap the
-        # composition); what they find is shown once the widgets are mounted (``widgets_mounted``).
-        self.open_session()
         yield Header()
         with Horizontal():
             yield ListView(*[ListItem(Label(safe_text(f"{i}. {s.title}")), id=f"stepper-item-{s.id}")
@@ -151,6 +148,9 @@ leaves the box (to the step's main widget) and the keys work again. `tab` moves 
         self.go_to(self.INITIAL_STEP)
         self.call_after_refresh(self.focus_main)
         self.widgets_mounted()
+        # Opened once the widgets are built: started during the composition, the worker's Python competed
+        # with it for the interpreter and both took longer (measured on 2 shared cores, bench/screens.py).
+        self.open_session()
 
     # -- focus: the step's main widget first; escape leaves a text box, not the ritual ---------------------------
     def main_widget(self) -> Any:
