@@ -3,8 +3,8 @@
 Coverage has one definition (``rituals.allocation``): spend is EffectiveCost of the configured charge
 categories; a row is allocated by tag (its allocation key holds a non-empty, allowed value), else by rule
 (the account's owning team, or an ``x_CostCategories`` value), else it is unallocated. ``load_frames`` reads
-three small frames with that definition (spend per resource and allocation state, an 8-week weekly series,
-spend per tag value) and every figure below is computed from them, so tests can hold each figure against a
+four small frames with that definition (spend per account, service and allocation state, each unallocated
+resource's spend, an 8-week weekly series, spend per tag value) and every figure below is computed from them, so tests can hold each figure against a
 hand-computed frame. Percentages are 0-100 and None when there is no positive spend to divide by: credits,
 refunds and negative rows never give coverage above 100% or below 0%.
 
@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from rituals.allocation import Coverage
 from rituals.runs import stable_floats
 from storage.cost_queries import AWS_TAG_COSTS, sweep_data
+from storage.cost_queries.allocation import RESOURCE_COLUMNS
 from storage.cost_queries.containers import cluster_costs
 from storage.costs import CostStore
 
@@ -37,8 +38,7 @@ KEY_PREFIX = "key:"
 # Value spellings that mean the same thing beyond case and separators (variants are reported, never merged).
 SYNONYMS = {"production": "prod", "prd": "prod", "development": "dev", "develop": "dev", "stg": "staging",
             "stage": "staging", "tst": "test", "testing": "test"}
-ROW_COLUMNS = ["account_id", "account_name", "service", "resource_id", "resource_name", "how", "team", "unused",
-               "cost"]
+ROW_COLUMNS = ["account_id", "account_name", "service", "how", "team", "unused", "cost"]
 
 
 def pct_of(part: float, total: float) -> float | None:
@@ -55,6 +55,9 @@ class SweepFrames:
     start: date
     end: date
     rows: pd.DataFrame  # ROW_COLUMNS + one bool column "key:<key>" per taxonomy key
+    # Each unallocated resource's positive spend (storage.cost_queries.allocation.RESOURCE_COLUMNS), unused
+    # commitment left out: the only per-resource figures are the unallocated ones.
+    resources: pd.DataFrame
     trend: pd.DataFrame  # bucket (0 = the window itself, 1 = the 7 days before...), total, by_tag, by_rule
     values: pd.DataFrame  # key, value, cost (normalised keys, values as spelled)
     source: str = "line_items"  # or AWS_TAG_COSTS (AWS sync data only)
@@ -71,7 +74,8 @@ def _empty_frames(start: date, end: date, keys: tuple[str, ...]) -> SweepFrames:
     rows = pd.DataFrame({c: pd.Series(dtype=float if c == "cost" else object) for c in ROW_COLUMNS})
     for key in keys:
         rows[KEY_PREFIX + key] = pd.Series(dtype=bool)
-    return SweepFrames(start, end, rows, pd.DataFrame(columns=["bucket", "total", "by_tag", "by_rule"]),
+    resources = pd.DataFrame({c: pd.Series(dtype=float if c == "cost" else object) for c in RESOURCE_COLUMNS})
+    return SweepFrames(start, end, rows, resources, pd.DataFrame(columns=["bucket", "total", "by_tag", "by_rule"]),
                        pd.DataFrame(columns=["key", "value", "cost"]))
 
 
@@ -85,13 +89,14 @@ def load_frames(store: CostStore, account_teams: dict[str, str], start: date, en
         return _empty_frames(start, end, tax.keys)
     # Group keys that are SQL NULL come back as NaN/NA; the figures below test them with isna().
     rows = data.rows.astype({c: object for c in ROW_COLUMNS if c != "cost"})
+    resources = data.resources.astype({c: object for c in RESOURCE_COLUMNS if c != "cost"})
     if data.key_shares is not None:
         # AWS sync data only: each key's coverage comes from that key's own rows (they cannot be joined).
         by_key = {k: None if total is None else pct_of(tagged, total) for k, (tagged, total) in data.key_shares.items()}
-        return SweepFrames(start, end, rows, data.trend, data.values, source=data.source, by_key=by_key)
+        return SweepFrames(start, end, rows, resources, data.trend, data.values, source=data.source, by_key=by_key)
     values = data.values[data.values["value"].notna()].reset_index(drop=True)
     clusters, namespaces = cluster_costs(store, account_teams, start, end, charge_categories or tax.charge_categories)
-    return SweepFrames(start, end, rows, data.trend, values, clusters=clusters, namespaces=namespaces)
+    return SweepFrames(start, end, rows, resources, data.trend, values, clusters=clusters, namespaces=namespaces)
 
 
 # -- the figures ------------------------------------------------------------------------------------------
@@ -212,30 +217,28 @@ def suggest_team(resource_id: Any, resource_name: Any, account_id: Any, account_
     return None
 
 
-def unallocated_resources(rows: pd.DataFrame, account_teams: dict[str, str], teams: tuple[str, ...],
+def unallocated_resources(resources: pd.DataFrame, account_teams: dict[str, str], teams: tuple[str, ...],
                           account_id: str | None = None, limit: int | None = TOP_RESOURCES) -> pd.DataFrame:
-    """The unallocated resources (optionally of one account), costliest first, with a suggested owning team.
-    Unused-commitment rows are not resources: they are reported on their own line."""
+    """The unallocated resources (``SweepFrames.resources``, optionally of one account), costliest first,
+    with a suggested owning team. Unused-commitment rows are not resources: they are reported on their own
+    line."""
     import pandas as pd
 
-    mask = rows["how"].isna() & ~rows["unused"].astype(bool)
-    if account_id is not None:
-        mask &= rows["account_id"] == account_id
-    part = rows[mask]
+    part = resources if account_id is None else resources[resources["account_id"] == account_id]
     cols = ["resource_id", "account_id", "account_name", "service", "cost", "suggested_owner"]
     if part.empty:
         return pd.DataFrame(columns=cols)
-    grouped = (part.assign(cost=part["cost"].astype(float))
-               .groupby(["resource_id", "account_id", "service"], dropna=False, sort=False)
-               .agg(cost=("cost", "sum"), account_name=("account_name", "first"),
-                    resource_name=("resource_name", "first")).reset_index())
-    grouped = grouped[grouped["cost"] > 0].sort_values(["cost", "resource_id"], ascending=[False, True],
-                                                       kind="stable", na_position="last")
+    grouped = part.assign(cost=part["cost"].astype(float))
+    grouped = grouped[grouped["cost"] > 0]
+    if limit is not None:
+        grouped = grouped.nlargest(limit, "cost", keep="all")  # ties at the cut kept, then ordered below
+    grouped = grouped.sort_values(["cost", "resource_id"], ascending=[False, True], kind="stable",
+                                  na_position="last")
     if limit is not None:
         grouped = grouped.head(limit)
-    grouped["suggested_owner"] = [
+    grouped = grouped.assign(suggested_owner=[
         suggest_team(r, n, a, account_teams, teams) for r, n, a in
-        zip(grouped["resource_id"], grouped["resource_name"], grouped["account_id"], strict=True)]
+        zip(grouped["resource_id"], grouped["resource_name"], grouped["account_id"], strict=True)])
     out = grouped[cols].astype({c: object for c in cols if c != "cost"})
     return out.where(out.notna(), None).reset_index(drop=True)
 
@@ -326,7 +329,8 @@ class Sweep:
         self.trend = weekly_trend(self.frames)
         self.unallocated_by_account = unallocated_by(rows, "account_id")
         self.unallocated_by_service = unallocated_by(detail, "service")
-        self.top_unallocated = unallocated_resources(detail, self.account_teams, self.teams)
+        resources = self.frames.resources if self.frames.source == "line_items" else self.frames.resources.iloc[0:0]
+        self.top_unallocated = unallocated_resources(resources, self.account_teams, self.teams)
         self.variants = variants(self.frames.values, self.allowed)
         self.unused_cost, self.unused_allocated = unused_commitment(rows)
         self.clusters, self.cluster_namespaces = cluster_rows(self.frames)
@@ -343,8 +347,8 @@ class Sweep:
 
     def resources_of(self, account_id: str | None) -> pd.DataFrame:
         """Drill-down: every unallocated resource of one account."""
-        rows = self.frames.rows if self.frames.source == "line_items" else self.frames.rows.iloc[0:0]
-        return unallocated_resources(rows, self.account_teams, self.teams, account_id, limit=None)
+        resources = self.frames.resources if self.frames.source == "line_items" else self.frames.resources.iloc[0:0]
+        return unallocated_resources(resources, self.account_teams, self.teams, account_id, limit=None)
 
     def fix_owner(self, team: str | None) -> str | None:
         return self.fix_owners.get(team, self.fix_owners.get(None))

@@ -35,9 +35,9 @@ if TYPE_CHECKING:
     from storage.costs import CostStore
 
 ROLLUP = "rollup_daily"
-VERSION = 1
+VERSION = 2  # 2: SubAccountName (the sweep's per-account rows read it)
 DIMENSIONS = ("charge_date", "BillingPeriodStart", "BillingAccountId", "BillingCurrency", "ProviderName",
-              "SubAccountId", "ServiceName", "RegionId", "ChargeCategory", "ChargeFrequency", "PricingCategory",
+              "SubAccountId", "SubAccountName", "ServiceName", "RegionId", "ChargeCategory", "ChargeFrequency", "PricingCategory",
               "CommitmentDiscountStatus", "x_CostCategories", "x_ContainerNamespace", "_cluster", "_container")
 SUMS = ("BilledCost", "EffectiveCost", "ListCost", "ContractedCost", "_idle_cost")
 META_KEY = "rollup"

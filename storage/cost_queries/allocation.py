@@ -64,25 +64,35 @@ def allocation_costs(store: CostStore, account_teams: Mapping[str, str], start: 
 
 @dataclass
 class SweepData:
-    """The tag sweep's three frames for ``start <= day < end``.
+    """The tag sweep's frames for ``start <= day < end``.
 
-    ``rows``: spend per account, service, resource and allocation state (account_id, account_name, service,
-    resource_id, resource_name, how, team, unused, cost, and one bool column ``<key_prefix><key>`` per
-    taxonomy key); ``trend``: bucket (0 = the window itself, 1 = the 7 days before...), total, by_tag,
-    by_rule; ``values``: key, value, cost per normalised key and value as spelled (value NULL included).
-    ``source`` is ``line_items`` or ``aws_tag_costs``; from the latter, ``key_shares`` holds per key
-    (spend carrying it, spend) from its own rows (spend None: no rows for the key)."""
+    ``rows``: spend per account, service and allocation state (account_id, account_name, service, how, team,
+    unused, cost, and one bool column ``<key_prefix><key>`` per taxonomy key); ``resources``: each
+    unallocated resource's positive spend, unused commitment left out (resource_id, account_id,
+    account_name, service, resource_name, cost); ``trend``: bucket (0 = the window itself, 1 = the 7 days
+    before...), total, by_tag, by_rule; ``values``: key, value, cost per normalised key and value as
+    spelled (value NULL included). ``source`` is ``line_items`` or ``aws_tag_costs``; from the latter,
+    ``key_shares`` holds per key (spend carrying it, spend) from its own rows (spend None: no rows for the
+    key), and ``resources`` is empty."""
 
     rows: pd.DataFrame
+    resources: pd.DataFrame
     trend: pd.DataFrame
     values: pd.DataFrame
     source: str = LINE_ITEMS
     key_shares: dict[str, tuple[float, float | None]] | None = None
 
 
+UNUSED_SQL = "coalesce(lower(CommitmentDiscountStatus) = 'unused', false)"
+RESOURCE_COLUMNS = ["resource_id", "account_id", "account_name", "service", "resource_name", "cost"]
+
+
 def sweep_data(store: CostStore, account_teams: Mapping[str, str], start: date, end: date,
                charge_categories: Sequence[str], *, key_prefix: str, trend_weeks: int) -> SweepData | None:
-    """The sweep's frames, read in one read-only connection; None while the store holds no data."""
+    """The sweep's frames, read in one read-only connection; None while the store holds no data.
+
+    Only the unallocated resources are read per resource (from the line items); every other figure comes
+    from spend per account, service and allocation state, which the daily rollup serves."""
     with store.reader() as con:
         if con is None:
             return None
@@ -93,13 +103,16 @@ def sweep_data(store: CostStore, account_teams: Mapping[str, str], start: date, 
         value, how = allocation_sql(con, store)
         flags = ", ".join(f'({key_sql(con, store, k)} IS NOT NULL) AS "{key_prefix}{k}"' for k in tax.keys)
         where = f"WHERE ChargeCategory IN ({sql_list(charge_categories)}) AND charge_date >= ? AND charge_date < ?"
-        base = f"FROM {LINE_ITEMS_WITH_RULES} {where}"
-        summed = f"FROM {items_from(con, store)} {where}"  # the trend and the values: the rollup serves them
+        summed = f"FROM {items_from(con, store, ('SubAccountName',))} {where}"  # the rollup serves these
         rows = con.execute(
             f"SELECT SubAccountId AS account_id, any_value(SubAccountName) AS account_name, ServiceName AS service, "
-            f"ResourceId AS resource_id, any_value(ResourceName) AS resource_name, {how} AS how, {value} AS team, "
-            f"coalesce(lower(CommitmentDiscountStatus) = 'unused', false) AS unused, "
-            f"sum(EffectiveCost) AS cost, {flags} {base} GROUP BY ALL", [start, end]).df()
+            f"{how} AS how, {value} AS team, {UNUSED_SQL} AS unused, sum(EffectiveCost) AS cost, {flags} "
+            f"{summed} GROUP BY ALL", [start, end]).df()
+        resources = con.execute(
+            f"SELECT ResourceId AS resource_id, SubAccountId AS account_id, any_value(SubAccountName) AS account_name, "
+            f"ServiceName AS service, any_value(ResourceName) AS resource_name, sum(EffectiveCost) AS cost "
+            f"FROM {LINE_ITEMS_WITH_RULES} {where} AND ({how}) IS NULL AND NOT {UNUSED_SQL} "
+            "GROUP BY ResourceId, SubAccountId, ServiceName HAVING sum(EffectiveCost) > 0", [start, end]).df()
         trend = con.execute(
             f"SELECT (date_diff('day', charge_date, CAST(? AS DATE)) - 1) // 7 AS bucket, "
             f"sum(EffectiveCost) AS total, coalesce(sum(EffectiveCost) FILTER (WHERE {how} = 'tag'), 0) AS by_tag, "
@@ -108,7 +121,7 @@ def sweep_data(store: CostStore, account_teams: Mapping[str, str], start: date, 
         parts = [f"SELECT {sql_string(k)} AS key, {store.tag_expr(con, k)} AS value, sum(EffectiveCost) AS cost "
                  f"{summed} GROUP BY 2" for k in tax.keys]
         values = con.execute(" UNION ALL ".join(parts), [start, end] * len(tax.keys)).df()
-    return SweepData(rows, trend, values)
+    return SweepData(rows, resources, trend, values)
 
 
 def _tag_cost_sweep(con: duckdb.DuckDBPyConnection, store: CostStore, start: date, end: date, key_prefix: str,
@@ -122,8 +135,8 @@ def _tag_cost_sweep(con: duckdb.DuckDBPyConnection, store: CostStore, start: dat
     flags = ", ".join(f'{"(" + tag_value_sql(store, k) + " IS NOT NULL)" if k == tax.allocation_key else "false"} '
                       f'AS "{key_prefix}{k}"' for k in tax.keys)
     rows = con.execute(
-        f"SELECT t.account_id, any_value(a.name) AS account_name, NULL AS service, NULL AS resource_id, "
-        f"NULL AS resource_name, {how} AS how, {value} AS team, false AS unused, sum(t.amortized_cost) AS cost, "
+        f"SELECT t.account_id, any_value(a.name) AS account_name, NULL AS service, "
+        f"{how} AS how, {value} AS team, false AS unused, sum(t.amortized_cost) AS cost, "
         f"{flags} FROM {TAG_COSTS_WITH_RULES} LEFT JOIN {names} a ON a.id = t.account_id "
         "WHERE t.tag_key = ? AND t.day >= ? AND t.day < ? GROUP BY ALL", [tax.allocation_key, start, end]).df()
     trend = con.execute(
@@ -144,7 +157,10 @@ def _tag_cost_sweep(con: duckdb.DuckDBPyConnection, store: CostStore, start: dat
             [key, start, end]).fetchone()
         total, tagged = found if found is not None else (None, None)
         shares[key] = (float(tagged or 0.0), None if total is None else float(total))
-    return SweepData(rows, trend, values, AWS_TAG_COSTS, shares)
+    import pandas as pd
+
+    resources = pd.DataFrame({c: pd.Series(dtype=float if c == "cost" else object) for c in RESOURCE_COLUMNS})
+    return SweepData(rows, resources, trend, values, AWS_TAG_COSTS, shares)
 
 
 @dataclass(frozen=True)
