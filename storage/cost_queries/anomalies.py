@@ -12,12 +12,14 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+from storage import rollup
 from storage.cost_queries.base import (
     LINE_ITEMS_WITH_RULES,
     allocation_sql,
     create_rules,
     has_table,
     items_from,
+    rollup_serves,
 )
 from storage.costs import CostStore, sql_string
 
@@ -170,6 +172,7 @@ def account_names(store: CostStore) -> dict[str, str]:
     with store.reader() as con:
         if con is None:
             return {}
-        rows = con.execute("SELECT SubAccountId, max(SubAccountName) FROM line_items WHERE SubAccountId IS NOT NULL "
+        source = rollup.ROLLUP if rollup_serves(con, store) else "line_items"  # the rollup keeps both columns
+        rows = con.execute(f"SELECT SubAccountId, max(SubAccountName) FROM {source} WHERE SubAccountId IS NOT NULL "
                            "GROUP BY 1").fetchall()
     return {a: n for a, n in rows if n}
