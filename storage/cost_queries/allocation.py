@@ -19,6 +19,7 @@ from storage.cost_queries.base import (
     allocation_sql,
     create_rules,
     has_table,
+    is_warehouse,
     items_from,
     key_sql,
     reads_tag_costs,
@@ -104,15 +105,24 @@ def sweep_data(store: CostStore, account_teams: Mapping[str, str], start: date, 
         flags = ", ".join(f'({key_sql(con, store, k)} IS NOT NULL) AS "{key_prefix}{k}"' for k in tax.keys)
         where = f"WHERE ChargeCategory IN ({sql_list(charge_categories)}) AND charge_date >= ? AND charge_date < ?"
         summed = f"FROM {items_from(con, store, ('SubAccountName',))} {where}"  # the rollup serves these
-        rows = con.execute(
-            f"SELECT SubAccountId AS account_id, any_value(SubAccountName) AS account_name, ServiceName AS service, "
-            f"{how} AS how, {value} AS team, {UNUSED_SQL} AS unused, sum(EffectiveCost) AS cost, {flags} "
-            f"{summed} GROUP BY ALL", [start, end]).df()
-        resources = con.execute(
-            f"SELECT ResourceId AS resource_id, SubAccountId AS account_id, any_value(SubAccountName) AS account_name, "
-            f"ServiceName AS service, any_value(ResourceName) AS resource_name, sum(EffectiveCost) AS cost "
-            f"FROM {LINE_ITEMS_WITH_RULES} {where} AND ({how}) IS NULL AND NOT {UNUSED_SQL} "
-            "GROUP BY ResourceId, SubAccountId, ServiceName HAVING sum(EffectiveCost) > 0", [start, end]).df()
+        state = f"{how} AS how, {value} AS team, {UNUSED_SQL} AS unused"
+        if is_warehouse(con):
+            # Every scan is billed: one per resource and allocation state, split here into the two frames.
+            rows, resources = _split_by_resource(con.execute(
+                f"SELECT SubAccountId AS account_id, any_value(SubAccountName) AS account_name, ServiceName AS "
+                f"service, ResourceId AS resource_id, any_value(ResourceName) AS resource_name, {state}, "
+                f"sum(EffectiveCost) AS cost, {flags} FROM {LINE_ITEMS_WITH_RULES} {where} GROUP BY ALL",
+                [start, end]).df())
+        else:
+            rows = con.execute(
+                f"SELECT SubAccountId AS account_id, any_value(SubAccountName) AS account_name, ServiceName AS "
+                f"service, {state}, sum(EffectiveCost) AS cost, {flags} {summed} GROUP BY ALL", [start, end]).df()
+            resources = con.execute(
+                f"SELECT ResourceId AS resource_id, SubAccountId AS account_id, any_value(SubAccountName) AS "
+                f"account_name, ServiceName AS service, any_value(ResourceName) AS resource_name, "
+                f"sum(EffectiveCost) AS cost FROM {LINE_ITEMS_WITH_RULES} {where} AND ({how}) IS NULL AND NOT "
+                f"{UNUSED_SQL} GROUP BY ResourceId, SubAccountId, ServiceName HAVING sum(EffectiveCost) > 0",
+                [start, end]).df()
         trend = con.execute(
             f"SELECT (date_diff('day', charge_date, CAST(? AS DATE)) - 1) // 7 AS bucket, "
             f"sum(EffectiveCost) AS total, coalesce(sum(EffectiveCost) FILTER (WHERE {how} = 'tag'), 0) AS by_tag, "
@@ -122,6 +132,21 @@ def sweep_data(store: CostStore, account_teams: Mapping[str, str], start: date, 
                  f"{summed} GROUP BY 2" for k in tax.keys]
         values = con.execute(" UNION ALL ".join(parts), [start, end] * len(tax.keys)).df()
     return SweepData(rows, resources, trend, values)
+
+
+def _split_by_resource(detail: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Spend per resource and allocation state as the sweep's two frames: per account, service and state
+    (the resource summed away), and each unallocated resource's positive spend (unused commitment left out)."""
+    state = [c for c in detail.columns if c not in ("resource_id", "resource_name", "account_name", "cost")]
+    rows = (detail.groupby(state, dropna=False, sort=False)
+            .agg(account_name=("account_name", "first"), cost=("cost", "sum")).reset_index())
+    flags = [c for c in state if c not in ("account_id", "service", "how", "team", "unused")]
+    rows = rows[["account_id", "account_name", "service", "how", "team", "unused", "cost", *flags]]
+    unallocated = detail[detail["how"].isna() & ~detail["unused"].astype(bool)]
+    resources = (unallocated.groupby(["resource_id", "account_id", "service"], dropna=False, sort=False)
+                 .agg(account_name=("account_name", "first"), resource_name=("resource_name", "first"),
+                      cost=("cost", "sum")).reset_index())
+    return rows, resources[resources["cost"] > 0][RESOURCE_COLUMNS].reset_index(drop=True)
 
 
 def _tag_cost_sweep(con: duckdb.DuckDBPyConnection, store: CostStore, start: date, end: date, key_prefix: str,

@@ -36,13 +36,18 @@ LINE_ITEMS_WITH_RULES = "_items line_items LEFT JOIN _rules r ON r.account_id = 
 TAG_COSTS_WITH_RULES = f"{AWS_TAG_COSTS} t LEFT JOIN _rules r ON r.account_id = t.account_id"
 
 
+def is_warehouse(con: duckdb.DuckDBPyConnection) -> bool:
+    """True for a warehouse (Athena) session or its mapping view's loopback: no local tables, every scan billed."""
+    return isinstance(con, WarehouseSession) or hasattr(con, "view_columns")
+
+
 def rollup_serves(con: duckdb.DuckDBPyConnection, store: CostStore, dims: Iterable[str] = ()) -> bool:
     """True when the daily rollup (``storage.rollup``) can answer a query over ``_items`` that reads only the
     columns ``dims`` besides those allocation reads: never on a warehouse, nor while the rollup was made for
     another taxonomy or containers config, nor when a containers label rule names a key that is not a
     taxonomy key (the rollup keeps only the taxonomy's tag columns). ``FINOPS_TUI_ROLLUP=off`` turns it off
     (benchmarks replay the line-item SQL; tests compare the two)."""
-    if isinstance(con, WarehouseSession) or hasattr(con, "view_columns"):
+    if is_warehouse(con):
         return False
     if os.environ.get("FINOPS_TUI_ROLLUP", "").strip().lower() in ("off", "0", "no", "false"):
         return False

@@ -17,7 +17,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from storage.cost_queries.base import has_table, sql_list, table_columns
+from storage import rollup
+from storage.cost_queries.base import has_table, is_warehouse, rollup_serves, sql_list, table_columns
 from storage.costs import CostStore, sql_string
 
 if TYPE_CHECKING:
@@ -62,6 +63,19 @@ def commitment_usage(store: CostStore, start: date, end: date, eligible_services
         stored = set(table_columns(con, "line_items"))
         usage_type = "coalesce(x_UsageType, SkuMeter)" if "SkuMeter" in stored else "x_UsageType"
         usage_ok = _usage_ok_sql(usage_rules or {}, usage_type)
+        # The services a commitment covered in the window. DuckDB materialises a CTE read twice (every row of
+        # the window held at once: twice the memory on 5M rows), so locally they are read on their own, from
+        # the daily rollup where it serves; a warehouse inlines the CTE, and a second scan would be billed.
+        params = [start, end]
+        if is_warehouse(con):
+            proven = "SELECT DISTINCT service FROM base WHERE is_covered OR is_unused"
+        else:
+            proven = (f"SELECT DISTINCT coalesce(ServiceName, '') AS service FROM "
+                      f"{rollup.ROLLUP if rollup_serves(con, store) else 'line_items'} "
+                      "WHERE charge_date >= ? AND charge_date < ? AND ChargeCategory = 'Usage' AND ((PricingCategory "
+                      "= 'Committed' AND CommitmentDiscountStatus = 'Used') OR "
+                      "coalesce(CommitmentDiscountStatus, '') = 'Unused')")
+            params += [start, end]
         sql = f"""
         WITH base AS (
             SELECT charge_date AS day, coalesce(ServiceName, '') AS service, coalesce(SubAccountId, '') AS account,
@@ -73,7 +87,7 @@ def commitment_usage(store: CostStore, start: date, end: date, eligible_services
                    coalesce(ListCost, 0) = 0 AS zero_list, {usage_ok} AS usage_ok
             FROM line_items
             WHERE charge_date >= ? AND charge_date < ? AND ChargeCategory = 'Usage'),
-        proven AS (SELECT DISTINCT service FROM base WHERE is_covered OR is_unused),
+        proven AS ({proven}),
         marked AS (
             SELECT *, is_covered AND zero_list AS left_out,
                    NOT is_unused AND NOT (is_covered AND zero_list)
@@ -94,7 +108,7 @@ def commitment_usage(store: CostStore, start: date, end: date, eligible_services
                count(*) FILTER (WHERE left_out) AS committed_no_list,
                coalesce(sum(eff) FILTER (WHERE left_out), 0) AS committed_no_list_effective
         FROM marked GROUP BY day, service, account, commitment_id, program ORDER BY day"""
-        frame = con.execute(sql, [start, end]).df()
+        frame = con.execute(sql, params).df()
     if frame.empty:
         return pd.DataFrame(columns=USAGE_COLUMNS)
     frame["day"] = pd.to_datetime(frame["day"]).dt.date

@@ -30,7 +30,8 @@ from tests.unit.warehouse_queries import catalogue, same_answer
 # The named queries whose grain the rollup serves (the others need resources, raw tags or row counts).
 SERVED = {"allocation_costs", "sweep_data", "fix_costs", "showback_costs_month", "showback_costs_day",
           "billed_by_billing_period", "team_service_months", "anomaly_series", "anomaly_series_one",
-          "explorer_costs", "explorer_costs_tag", "daily_cost", "store_info", "explorer_clusters", "account_names"}
+          "explorer_costs", "explorer_costs_tag", "daily_cost", "store_info", "explorer_clusters", "account_names",
+          "commitment_usage"}
 SERVED_WITHOUT_SPLIT_ROWS = {"daily_cost_team"}  # by a dimension: the stored rows, not allocation's
 
 
