@@ -19,7 +19,6 @@ from storage.cost_queries.base import (
     allocation_sql,
     create_rules,
     has_table,
-    is_warehouse,
     items_from,
     key_sql,
     reads_tag_costs,
@@ -106,14 +105,7 @@ def sweep_data(store: CostStore, account_teams: Mapping[str, str], start: date, 
         where = f"WHERE ChargeCategory IN ({sql_list(charge_categories)}) AND charge_date >= ? AND charge_date < ?"
         summed = f"FROM {items_from(con, store, ('SubAccountName',))} {where}"  # the rollup serves these
         state = f"{how} AS how, {value} AS team, {UNUSED_SQL} AS unused"
-        if is_warehouse(con):
-            # Every scan is billed: one per resource and allocation state, split here into the two frames.
-            rows, resources = _split_by_resource(con.execute(
-                f"SELECT SubAccountId AS account_id, any_value(SubAccountName) AS account_name, ServiceName AS "
-                f"service, ResourceId AS resource_id, any_value(ResourceName) AS resource_name, {state}, "
-                f"sum(EffectiveCost) AS cost, {flags} FROM {LINE_ITEMS_WITH_RULES} {where} GROUP BY ALL",
-                [start, end]).df())
-        else:
+        if rollup_serves(con, store, ("SubAccountName",)):
             rows = con.execute(
                 f"SELECT SubAccountId AS account_id, any_value(SubAccountName) AS account_name, ServiceName AS "
                 f"service, {state}, sum(EffectiveCost) AS cost, {flags} {summed} GROUP BY ALL", [start, end]).df()
@@ -123,6 +115,14 @@ def sweep_data(store: CostStore, account_teams: Mapping[str, str], start: date, 
                 f"sum(EffectiveCost) AS cost FROM {LINE_ITEMS_WITH_RULES} {where} AND ({how}) IS NULL AND NOT "
                 f"{UNUSED_SQL} GROUP BY ResourceId, SubAccountId, ServiceName HAVING sum(EffectiveCost) > 0",
                 [start, end]).df()
+        else:
+            # Without the rollup (a warehouse bills every scan): one scan per resource and allocation state,
+            # split here into the two frames.
+            rows, resources = _split_by_resource(con.execute(
+                f"SELECT SubAccountId AS account_id, any_value(SubAccountName) AS account_name, ServiceName AS "
+                f"service, ResourceId AS resource_id, any_value(ResourceName) AS resource_name, {state}, "
+                f"sum(EffectiveCost) AS cost, {flags} FROM {LINE_ITEMS_WITH_RULES} {where} GROUP BY ALL",
+                [start, end]).df())
         trend = con.execute(
             f"SELECT (date_diff('day', charge_date, CAST(? AS DATE)) - 1) // 7 AS bucket, "
             f"sum(EffectiveCost) AS total, coalesce(sum(EffectiveCost) FILTER (WHERE {how} = 'tag'), 0) AS by_tag, "
