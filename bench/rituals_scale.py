@@ -165,6 +165,17 @@ def bench_size(work: Path, rows: int, samples: int, commands: list[str], env: di
     return out
 
 
+def install_note() -> str:
+    """What the timed install imports at start-up that a user's may not: pandas imports pyarrow whenever it is
+    installed (the test extra brings it; ``pip install finops-tui`` does not)."""
+    import importlib.util
+
+    if importlib.util.find_spec("pyarrow") is None:
+        return "pyarrow not installed (as `pip install finops-tui` leaves it)"
+    return ("pyarrow installed (the test extra), which pandas imports at start-up; run this script with the python "
+            "of an install without it to time what `pip install finops-tui` gives")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", default="1M", help="row counts, comma separated: 1M (default), 5M, 20M, 100M")
@@ -189,6 +200,7 @@ def main() -> int:
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.setdefault("PYTHONPYCACHEPREFIX", str(work / "pycache"))
     print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; cpus: {os.cpu_count()}")
+    print(f"commands: {EXE}; {install_note()}")
     figures = []
     for rows in (parse_rows(r) for r in args.rows.split(",")):
         figures += bench_size(work, rows, args.samples, commands, env)
