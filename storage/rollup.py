@@ -112,9 +112,15 @@ def state(store: CostStore) -> dict[str, object]:
         if not is_current(con, store):
             found = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
                                 [ROLLUP]).fetchone()
-            missing = not (found and found[0])
-            return {"current": False, "rows": 0, "reason": "no rollup yet (a store written before rollups)"
-                    if missing else "made for another taxonomy or containers idle split than the config's"}
+            if not (found and found[0]):
+                return {"current": False, "rows": 0, "reason": "no rollup yet (a store written before rollups)"}
+            row = con.execute("SELECT value FROM meta WHERE key = ?", [META_KEY]).fetchone()
+            try:
+                older = row is not None and json.loads(row[0]).get("version") != VERSION
+            except (ValueError, AttributeError):
+                older = True
+            return {"current": False, "rows": 0, "reason": "made by another version of finops-tui (its columns "
+                    "differ)" if older else "made for another taxonomy or containers idle split than the config's"}
         rows = con.execute(f"SELECT count(*) FROM {ROLLUP}").fetchone()
         return {"current": True, "rows": int(rows[0]) if rows else 0, "reason": ""}
 

@@ -202,3 +202,25 @@ def test_a_taxonomy_change_is_reported_and_periods_rollup_rebuilds_it(demo_home:
         assert rollup.is_current(con, fresh.costs)
         assert con.execute("SELECT count(*) FROM rollup_daily").fetchone()[0] == answer["rows"]
     assert [f.status for f in diagnose(fresh).findings if f.check == "daily rollup"] == ["ok"]
+
+
+def test_a_rollup_from_an_older_version_is_stale_and_says_why(demo_home: Home) -> None:
+    from dataclasses import replace
+
+    from storage.cost_queries.base import rollup_serves
+    from storage.costs import CostStore
+
+    store = demo_home.costs
+    assert rollup.state(store)["current"] is True
+    with store.writer() as con:
+        meta = json.loads(con.execute("SELECT value FROM meta WHERE key = ?", [rollup.META_KEY]).fetchone()[0])
+        con.execute("UPDATE meta SET value = ? WHERE key = ?",
+                    [json.dumps({**meta, "version": rollup.VERSION - 1}, sort_keys=True), rollup.META_KEY])
+    seen = rollup.state(store)
+    assert seen["current"] is False and "another version of finops-tui" in str(seen["reason"])
+    with store.reader() as con:
+        assert not rollup_serves(con, store)  # its columns may differ: the line items answer meanwhile
+    changed = CostStore(store.path, replace(store.taxonomy, required_keys=(*store.taxonomy.required_keys, "squad")))
+    with store.writer() as con:
+        con.execute("UPDATE meta SET value = ? WHERE key = ?", [json.dumps(meta, sort_keys=True), rollup.META_KEY])
+    assert "another taxonomy" in str(rollup.state(changed)["reason"])
