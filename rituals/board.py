@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from rituals.calendar import add_months, next_due
 from rituals.definitions.tag_sweep import KIND as TAG_SWEEP
@@ -277,12 +277,18 @@ def fresh_kpis(home: Home, actions: list[ActionView]) -> KpiFigures:
     return KpiFigures(k, at, True)
 
 
-def figures_note(figures: KpiFigures | None, *, refreshing: bool, tz: Any = None) -> str:
-    """The line under the KPI strip: when its figures were computed and whether they are being refreshed."""
+class Dated(Protocol):
+    computed_at: datetime
+    current: bool
+
+
+def figures_note(figures: Dated | None, *, refreshing: bool, tz: Any = None, what: str = "Figures") -> str:
+    """The line beside cached figures (the board's KPI strip, a ritual screen's findings): when they were
+    computed and whether they are being refreshed; a stale entry says so."""
     if figures is None:
         return "Computing the figures…" if refreshing else ""
     at = figures.computed_at.astimezone(tz) if tz is not None else figures.computed_at
     when = f"{at:%Y-%m-%d %H:%M}"
     if not figures.current:
         return f"STALE figures, computed {when} before the data, records or day changed; recomputing…"
-    return f"Figures computed {when}" + ("; refreshing…" if refreshing else "")
+    return f"{what} computed {when}" + ("; refreshing…" if refreshing else "")

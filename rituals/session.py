@@ -21,6 +21,7 @@ from rituals.ritual import CloseInput, Findings, JsonObject, Ritual, Window, rit
 if TYPE_CHECKING:
     from sqlmodel import Session
 
+    from rituals.findings_cache import CachedFindings
     from storage.home import Home
     from storage.records import Action, Person, RitualRun
 
@@ -87,11 +88,25 @@ class RunSession:
         return self.facilitator.id if self.facilitator is not None else None
 
     def findings(self, **options: object) -> Findings:
-        """The ritual's findings for this run's window (slow: DuckDB; call from a worker)."""
+        """The ritual's findings for this run's window (slow: DuckDB; call from a worker). An open run's
+        findings are kept in the home's findings cache (``rituals.findings_cache``) for the next open."""
+        from rituals import findings_cache
         from rituals.ritual import Request
 
         run = self.current_run()
-        return self.ritual.compute(self.home, Request(self.window, run.period, self.run_id, dict(options)))
+        under = findings_cache.key(self) if self.is_open else None
+        at = self.home.clock.now()
+        found = self.ritual.compute(self.home, Request(self.window, run.period, self.run_id, dict(options)))
+        if under is not None:
+            findings_cache.write(self, dict(options), under, found, at)
+        return found
+
+    def cached_findings(self, **options: object) -> CachedFindings | None:
+        """The findings last computed for this open run with these options (``current`` False when the
+        stores, config or day changed since), or None; a closed run has none (it shows what it froze)."""
+        from rituals import findings_cache
+
+        return findings_cache.read(self, dict(options))
 
     def refresh(self) -> RitualRun:
         from rituals.runs import get_run

@@ -8,7 +8,9 @@ marked not current (a stale figure is never shown as current). The key is:
   Every load, period removal, sync and retag writes the file; a read never does. Checking it needs no
   DuckDB import, which is what lets the board paint its figures before DuckDB and pandas are loaded;
 - the records' version: a digest of the rows of the record tables the figures read (the caller names
-  them), so an action update does not evict figures that never read actions. A local SQLite records file
+  them), so an action update does not evict figures that never read actions. A run's notes, attendees and
+  version counter, and a case's ``last_seen``, are left out (``UNREAD_COLUMNS``): no figure reads them,
+  and typing a note or detecting again must not evict the figures of the ritual being held. A local SQLite records file
   is read with the standard library's driver (its stored values, read-only), so a cached figure can be
   checked before SQLAlchemy and SQLModel are imported; records on a server are read through SQLAlchemy;
 - the config file's bytes (taxonomy, targets, calendar and currency change figures too);
@@ -32,6 +34,10 @@ if TYPE_CHECKING:
     from storage.home import Home
 
 CACHE_FILE = "figures-cache.json"
+# Columns no figure reads, left out of the records' digest: a note saved as it is typed bumps the run's
+# version, and every detection stamps the cases it sees again with ``last_seen``.
+UNREAD_COLUMNS: dict[str, frozenset[str]] = {"ritual_run": frozenset({"notes", "attendees", "version"}),
+                                             "anomaly_case": frozenset({"last_seen"})}
 
 
 @dataclass(frozen=True)
@@ -58,8 +64,9 @@ def records_digest(home: Home, tables: tuple[str, ...]) -> str:
         for name in tables:
             table = SQLModel.metadata.tables[name]
             order = list(table.primary_key.columns) or list(table.columns)
+            read = [c for c in table.columns if c.name not in UNREAD_COLUMNS.get(name, ())]
             digest.update(name.encode())
-            for row in s.execute(select(table).order_by(*order)).all():
+            for row in s.execute(select(*read).order_by(*order)).all():
                 digest.update(repr(tuple(_plain(v) for v in row)).encode())
     return digest.hexdigest()
 
@@ -78,12 +85,13 @@ def _sqlite_digest(path: Path, tables: tuple[str, ...]) -> str:
     try:
         for name in tables:
             columns = con.execute(f'PRAGMA table_info("{name}")').fetchall()  # cid, name, type, notnull, default, pk
-            names = [c[1] for c in columns]
+            names = [c[1] for c in columns if c[1] not in UNREAD_COLUMNS.get(name, ())]
             order = [c[1] for c in sorted(columns, key=lambda c: c[5]) if c[5]] or names
             digest.update(repr((name, names)).encode())
             if not columns:
                 continue
-            for row in con.execute(f'SELECT * FROM "{name}" ORDER BY ' + ", ".join(f'"{c}"' for c in order)):
+            listed = ", ".join(f'"{c}"' for c in names)
+            for row in con.execute(f'SELECT {listed} FROM "{name}" ORDER BY ' + ", ".join(f'"{c}"' for c in order)):
                 digest.update(repr(row).encode())
     except sqlite3.Error:  # locked past the timeout, or not a records file: never a match
         return "unreadable"
@@ -119,8 +127,9 @@ def _load(path: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def read(home: Home, name: str, key: dict[str, Any]) -> Cached | None:
-    entry = _load(home.path / CACHE_FILE).get(name)
+def read(home: Home, name: str, key: dict[str, Any], *, file: str = CACHE_FILE) -> Cached | None:
+    """The entry ``name`` of the cache ``file`` in the home; ``current`` when it was written under ``key``."""
+    entry = _load(home.path / file).get(name)
     if not isinstance(entry, dict) or not isinstance(entry.get("figures"), dict):
         return None
     try:
@@ -130,10 +139,11 @@ def read(home: Home, name: str, key: dict[str, Any]) -> Cached | None:
     return Cached(entry["figures"], at, entry.get("key") == key)
 
 
-def write(home: Home, name: str, key: dict[str, Any], figures: dict[str, Any], computed_at: datetime) -> None:
+def write(home: Home, name: str, key: dict[str, Any], figures: dict[str, Any], computed_at: datetime, *,
+          file: str = CACHE_FILE) -> None:
     """Store one entry (the others kept); written to a scratch file and renamed, so a reader never sees
     half a file and two writers leave one whole file."""
-    path = home.path / CACHE_FILE
+    path = home.path / file
     data = _load(path)
     data[name] = {"key": key, "computed_at": computed_at.isoformat(), "figures": figures}
     scratch = path.with_name(f".{path.name}.{os.getpid()}.tmp")

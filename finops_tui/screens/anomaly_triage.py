@@ -130,6 +130,9 @@ class AnomalyTriageScreen(RitualStepperScreen):
         super().show_run()
         self.load_cases()  # the stored cases at once; again once detection has run
 
+    def opened_painted(self) -> None:
+        """Detection waits for the stored cases to be painted (``_show_cases``), not only for the run."""
+
     def show_findings(self, findings: Any) -> None:
         self.new_cases = len(findings.as_json().get("new_cases") or [])
         self.load_cases()
@@ -178,6 +181,7 @@ class AnomalyTriageScreen(RitualStepperScreen):
         from rituals.anomaly_report import summary_text
 
         self.cases = rows
+        self.mark_painted()  # the stored cases are on screen: detection may start
         table = self.query_one("#anomaly-queue", FrameTable)
         table.load_frame(queue_frame(rows), {"impact": lambda v, c=counts["currency"]: f"{v:,.0f} {c}"},
                          QUEUE_LABELS, priorities=QUEUE_PRIORITIES, keys=[c["id"] for c in rows])

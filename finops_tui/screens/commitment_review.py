@@ -41,6 +41,7 @@ class CommitmentReviewScreen(RitualStepperScreen):
         self.lookback = home.config.commitments.lookback_days
         self.report: dict[str, Any] | None = None
         self.approver: str | None = None
+        self._prefilled = False  # the decision's inputs take the first fresh report's suggestion
 
     # -- steps --------------------------------------------------------------------------------------------------
     def compose_coverage(self) -> ComposeResult:
@@ -93,11 +94,16 @@ class CommitmentReviewScreen(RitualStepperScreen):
         yield Button("Record decision", id="cr-record-decision", variant="primary", classes="run-input")
 
     # -- the findings, with the approver the RACI names -----------------------------------------------------------
+    SHOWS_CACHED = True
+
+    def findings_options(self) -> dict[str, object]:
+        return {"lookback": self.lookback}
+
     def compute_findings(self) -> Any:
         from rituals.commitment_review import ACTIVITY
         from rituals.raci import RaciError, accountable_for, ensure_raci
 
-        findings = self.session.findings(lookback=self.lookback)
+        findings = super().compute_findings()
         try:
             ensure_raci(self.home.records)
             with self.home.records.session() as s:
@@ -110,13 +116,19 @@ class CommitmentReviewScreen(RitualStepperScreen):
     def show_findings(self, findings: Any) -> None:
         self._show_report(findings.as_json(), self.approver or "-")
 
-    def _show_report(self, report: dict[str, Any], approver: str) -> None:
+    def show_cached_findings(self, numbers: dict[str, Any]) -> None:
+        # The approver is read from the RACI with the fresh figures; the decision's inputs wait for them too.
+        self._show_report(numbers, "resolving from the RACI...", fresh=False)
+
+    def _show_report(self, report: dict[str, Any], approver: str, *, fresh: bool = True) -> None:
         import pandas as pd
 
         from exports.format import money, pct
 
-        first = self.report is None
-        self.report, self.approver = report, approver
+        first = fresh and not self._prefilled
+        self._prefilled = self._prefilled or fresh
+        self.report = report
+        self.approver = approver if fresh else self.approver
         cur = report["currency"]
         target = report["target_coverage_pct"]
         cov, util = report["coverage_pct"], report["utilization_pct"]

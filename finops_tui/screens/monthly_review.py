@@ -76,12 +76,21 @@ class MonthlyReviewScreen(RitualStepperScreen):
         yield OptionList(id="mr-proposals")
         yield from super().compose_decisions()
 
-    def show_findings(self, findings: Any) -> None:
+    SHOWS_CACHED = True
+
+    def show_cached_findings(self, numbers: dict[str, Any]) -> None:
+        # The agenda's figures; the walk and the proposals (action versions, owners) wait for the fresh ones.
+        self._show_items(numbers)
+
+    def _show_items(self, agenda: dict[str, Any]) -> None:
         from exports.monthly_review import ITEMS, item_markdown
 
-        agenda = findings.as_json()
         for key, _title in ITEMS:
             self.query_one(f"#mr-{key}", AgendaItem).update(item_markdown(agenda, key))
+
+    def show_findings(self, findings: Any) -> None:
+        agenda = findings.as_json()
+        self._show_items(agenda)
         acts = agenda.get("actions", {})
         self.walk_rows = {r["id"]: dict(r) for r in [*acts.get("open", []), *acts.get("done_since", [])]}
         self._show_walk()

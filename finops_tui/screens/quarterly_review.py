@@ -77,12 +77,26 @@ class QuarterlyReviewScreen(RitualStepperScreen):
     def decisions(self) -> list[dict[str, Any]]:
         return list(self.run.decisions) if self.run is not None else []
 
+    SHOWS_CACHED = True
+
+    def show_cached_findings(self, numbers: dict[str, Any]) -> None:
+        # The scorecard; the maturity grid and the choice need the capabilities, with the fresh findings.
+        self._show_scorecard(numbers)
+
     def show_findings(self, findings: Any) -> None:
+        self._show_scorecard(findings.as_json())
+        chosen = decisions_state(self.decisions)[2]
+        choice = self.query_one("#qr-choice", SelectionList)
+        choice.clear_options()
+        choice.add_options([(safe_text(c.title), c.id, c.id in chosen) for c in findings.capabilities])
+        self.show_record()
+
+    def _show_scorecard(self, n: dict[str, Any]) -> None:
+        """The KPI scorecard, from ``kpis --json`` (fresh, or as last computed)."""
         import pandas as pd
 
         from exports.minutes_quarterly_review import kpi_value
 
-        n = findings.as_json()
         self.query_one("#qr-scorecard-note", Static).update(
             safe_text(f"KPIs {n['quarter']} ({n['start']} to {n['end']}, end exclusive); trend from {n['quarters'][0]}"))
         rows = [{"KPI": k["title"], "value": kpi_value(k["key"], k["value"]),
@@ -95,11 +109,6 @@ class QuarterlyReviewScreen(RitualStepperScreen):
             f"{k['title']} ({k['reason']})" for k in n["no_data"]) if n["no_data"] else ""))
         # The charts after the scorecard is painted: drawing them is the slow part of this step.
         self.call_after_refresh(self._show_charts, n["kpis"])
-        chosen = decisions_state(self.decisions)[2]
-        choice = self.query_one("#qr-choice", SelectionList)
-        choice.clear_options()
-        choice.add_options([(safe_text(c.title), c.id, c.id in chosen) for c in findings.capabilities])
-        self.show_record()
 
     def _show_charts(self, kpis: list[dict[str, Any]]) -> None:
         charts = self.query_one("#qr-charts")

@@ -16,6 +16,7 @@ from textual.timer import Timer
 from textual.worker import get_current_worker
 
 from finops_tui.modals.confirm import Confirm
+from rituals.findings_cache import CachedFindings
 from rituals.ritual import Findings, Ritual
 from rituals.session import CloseOutcome, NothingDue, RunSession
 
@@ -33,6 +34,12 @@ class Deferred(Message):
 
 class RunSessionScreen(Screen[None]):
     AUTOSAVE_DELAY: ClassVar[float] = 0.5
+    # A screen that paints its first figures from the findings' as_json() (``show_cached_findings``) shows
+    # the findings last computed for the run at once, marked with when, while it recomputes them.
+    SHOWS_CACHED: ClassVar[bool] = False
+    # The opening worker waits (at most this long) for the first paint before computing the findings: on
+    # two shared cores the computation's Python otherwise competes with the paint for the interpreter.
+    FIRST_PAINT_WAIT: ClassVar[float] = 1.0
 
     def __init__(self, home: Any, definition: Ritual, period: str | None, facilitator: str | None) -> None:
         super().__init__()
@@ -46,6 +53,8 @@ class RunSessionScreen(Screen[None]):
         # Opening starts while the screen composes; what it shows waits until the widgets are mounted.
         self._mounted = False
         self._until_mounted: list[tuple[Any, tuple[Any, ...]]] = []
+        self.cached: CachedFindings | None = None  # the cached findings on screen until the fresh ones arrive
+        self.first_paint = threading.Event()
 
     @property
     def run(self) -> Any:
@@ -60,12 +69,23 @@ class RunSessionScreen(Screen[None]):
         return self.session.actions
 
     # -- what the layout and the ritual screens provide ---------------------------------------------------
+    def findings_options(self) -> dict[str, object]:
+        """The ritual's options the findings are computed with (part of the cached findings' key)."""
+        return {}
+
     def compute_findings(self) -> Findings:
         """The ritual's findings for this run (called in a worker thread)."""
-        return self.session.findings()
+        return self.session.findings(**self.findings_options())
 
     def show_findings(self, findings: Any) -> None:
         """Render the findings (main thread): after opening, on reload and before closing."""
+
+    def show_cached_findings(self, numbers: dict[str, Any]) -> None:
+        """Render the first figures from the findings' ``as_json()`` as last computed (main thread), with
+        the functions ``show_findings`` renders them with, so the fresh figures replace them one for one."""
+
+    def show_figures_note(self, text: str) -> None:
+        """Say whether the figures on screen are cached (and when they were computed); "" once fresh."""
 
     def describe_close(self, extras: dict[str, Any]) -> str:
         """What the ritual's close extras did, for the status line."""
@@ -128,7 +148,34 @@ class RunSessionScreen(Screen[None]):
             self.post_message(Deferred(self._cannot_open, (exc,)))
             return
         self.post_message(Deferred(self.show_run, ()))
+        cached = None
+        if self.SHOWS_CACHED:
+            try:
+                cached = self.session.cached_findings(**self.findings_options())
+            except Exception:  # noqa: BLE001 - only a cache: the figures are computed below anyway
+                cached = None
+        if cached is not None:
+            self.post_message(Deferred(self._show_cached, (cached,)))
+        self.post_message(Deferred(self.opened_painted, ()))
+        self.first_paint.wait(self.FIRST_PAINT_WAIT)
         self._compute_and_show()
+
+    def opened_painted(self) -> None:
+        """Called once what the opening shows is on screen (main thread): the findings are computed now.
+        A screen whose first paint comes later (a worker of its own) calls ``mark_painted`` itself."""
+        self.mark_painted()
+
+    def mark_painted(self) -> None:
+        self.call_after_refresh(self.first_paint.set)
+
+    def _show_cached(self, cached: CachedFindings) -> None:
+        from rituals.board import figures_note
+
+        if self.findings is not None:
+            return  # the fresh figures came first
+        self.cached = cached
+        self.show_cached_findings(cached.numbers)
+        self.show_figures_note(figures_note(cached, refreshing=True, tz=self.home.clock.tz, what="Cached figures"))
 
     def _cannot_open(self, exc: Exception) -> None:
         self.app.notify(str(exc), title="Nothing due" if isinstance(exc, NothingDue) else "Cannot open the run",
@@ -144,13 +191,24 @@ class RunSessionScreen(Screen[None]):
             findings = self.compute_findings()
         except Exception as exc:  # the meeting goes on with notes when a query fails
             self.notify_any_thread(f"Could not compute the figures: {exc}", severity="error")
+            self.app.call_from_thread(self.when_mounted, self._not_refreshed)
             return
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self.when_mounted, self.findings_ready, findings)
 
+    def _not_refreshed(self) -> None:
+        from rituals.board import figures_note
+
+        if self.cached is not None and self.findings is None:
+            note = figures_note(self.cached, refreshing=False, tz=self.home.clock.tz, what="Cached figures")
+            self.show_figures_note(note.removesuffix("; recomputing…") + "; recomputing them failed")
+
     def findings_ready(self, findings: Any) -> None:
         self.findings = findings
         self.show_findings(findings)
+        if self.cached is not None:
+            self.cached = None
+            self.show_figures_note("")  # the fresh figures replaced the cached ones
 
     @work(thread=True, exclusive=True, group="stepper-numbers")
     def preview(self) -> None:

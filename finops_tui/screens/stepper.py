@@ -55,6 +55,7 @@ class RitualStepperScreen(RunSessionScreen):
     RitualStepperScreen #stepper-main { width: 1fr; padding: 0 1; }
     RitualStepperScreen #stepper-step-title { text-style: bold; height: 1; }
     RitualStepperScreen #stepper-status { color: $text-muted; height: 1; }
+    RitualStepperScreen #stepper-figures-note { color: $warning; height: 1; }
     RitualStepperScreen #stepper-bodies { height: 1fr; }
     RitualStepperScreen .stepper-step { height: 1fr; }
     RitualStepperScreen .stepper-notes { height: 8; min-height: 4; }
@@ -98,6 +99,9 @@ leaves the box (to the step's main widget) and the keys work again. `tab` moves 
             with Vertical(id="stepper-main"):
                 yield SafeStatic("", id="stepper-step-title", markup=False)
                 yield SafeStatic("Opening the run...", id="stepper-status", markup=False)
+                note = SafeStatic("", id="stepper-figures-note", markup=False)
+                note.display = False  # shown while the figures on screen are the cached ones
+                yield note
                 with ContentSwitcher(initial=f"step-{self.steps[0].id}", id="stepper-bodies"):
                     for step in self.steps:
                         with VerticalScroll(id=f"step-{step.id}", classes="stepper-step") as scroll:
@@ -197,6 +201,11 @@ leaves the box (to the step's main widget) and the keys work again. `tab` moves 
             area.read_only = not editable
         for widget in self.query(".run-input"):  # a screen's own inputs carry the class too
             widget.disabled = not editable
+
+    def show_figures_note(self, text: str) -> None:
+        for line in self.query("#stepper-figures-note").results(Static):
+            line.update(safe_text(text))
+            line.display = bool(text)
 
     def status(self, text: str) -> None:
         for line in self.query("#stepper-status").results(Static):  # none once the screen is torn down

@@ -100,29 +100,41 @@ class TagSweepScreen(RitualStepperScreen):
             self.tracked = open_fix_ids(s)
         return sweep
 
-    def show_findings(self, sweep: Any) -> None:
+    SHOWS_CACHED = True
+
+    def show_cached_findings(self, numbers: dict[str, Any]) -> None:
+        self._show_coverage(numbers)
+
+    def _show_coverage(self, n: dict[str, Any]) -> None:
+        """The Coverage step, from the sweep's ``--json`` object (fresh, or as last computed)."""
         import pandas as pd
 
+        from rituals.tag_sweep import source_note
+
+        start, end = self.session.window
+        self.query_one("#ts-window", Static).update(safe_text(f"Window {start} to {end} (end exclusive)"))
+        cur = n["currency"]
+        status = None if n["coverage_pct"] is None else ("good" if n["meets_target"] else "warn")
+        note = source_note(n["source"])
+        source = self.query_one("#ts-source", Static)
+        source.update(safe_text(note or ""))
+        source.display = bool(note)
+        self.query_one("#ts-kpis", KpiStrip).set_kpis([
+            Kpi("Coverage", pct(n["coverage_pct"]), status, f"target {n['target_pct']:g}%"),
+            Kpi("By tag", pct(n["by_tag_pct"])),
+            Kpi("By rule", pct(n["by_rule_pct"]), hint="account owners, cost categories"),
+            Kpi("Unallocated", money(n["unallocated_cost"], cur), hint=f"of {money(n['total_cost'], cur)}"),
+        ])
+        keys = pd.DataFrame({"key": list(n["by_key"]), "pct": list(n["by_key"].values())}, dtype=object)
+        self.query_one("#ts-keys", FrameTable).load_frame(keys, {"pct": pct}, LABELS)
+        self.call_after_refresh(self._plot_trend, n)  # the figures paint first; the chart is the slow part
+
+    def show_findings(self, sweep: Any) -> None:
         from rituals.tag_fixes import fix_candidates
 
         self.sweep, self.candidates = sweep, fix_candidates(sweep)
-        start, end = self.session.window
-        self.query_one("#ts-window", Static).update(safe_text(f"Window {start} to {end} (end exclusive)"))
+        self._show_coverage(sweep.as_json())
         cur = sweep.currency
-        cov = sweep.coverage
-        status = None if cov.coverage_pct is None else ("good" if sweep.meets_target else "warn")
-        source = self.query_one("#ts-source", Static)
-        source.update(safe_text(sweep.source_note or ""))
-        source.display = bool(sweep.source_note)
-        self.query_one("#ts-kpis", KpiStrip).set_kpis([
-            Kpi("Coverage", pct(cov.coverage_pct), status, f"target {sweep.target_pct:g}%"),
-            Kpi("By tag", pct(cov.by_tag_pct)),
-            Kpi("By rule", pct(cov.by_rule_pct), hint="account owners, cost categories"),
-            Kpi("Unallocated", money(cov.unallocated_cost, cur), hint=f"of {money(cov.total_cost, cur)}"),
-        ])
-        keys = pd.DataFrame({"key": list(sweep.by_key), "pct": list(sweep.by_key.values())}, dtype=object)
-        self.query_one("#ts-keys", FrameTable).load_frame(keys, {"pct": pct}, LABELS)
-        self.call_after_refresh(self._plot_trend, sweep)  # the figures paint first; the chart is the slow part
         money_fmt = {c: (lambda v, c=cur: money(v, c)) for c in ("cost", "allocated_cost", "unallocated_cost")}
         fmts = {**money_fmt, "coverage_pct": pct, "share_pct": pct}
         # The leak first (unallocated), then its context; the account id goes before the name when narrow.
@@ -151,11 +163,11 @@ class TagSweepScreen(RitualStepperScreen):
             if not c["verified"]:
                 checks.disable_option_at_index(index)
 
-    def _plot_trend(self, sweep: Any) -> None:
-        trend = sweep.trend
+    def _plot_trend(self, n: dict[str, Any]) -> None:
+        trend = n["trend"]
         self.query_one("#ts-trend", TrendChart).plot(
-            {"coverage %": list(zip(trend["start"], trend["coverage_pct"], strict=True)),
-             "target %": [(d, sweep.target_pct) for d in trend["start"]]},
+            {"coverage %": [(w["start"], w["coverage_pct"]) for w in trend],
+             "target %": [(w["start"], n["target_pct"]) for w in trend]},
             title="Allocation coverage, 8 weeks", y_label="%")
 
     def _show_clusters(self, sweep: Any, cur: str) -> None:
