@@ -97,7 +97,10 @@ class CommitmentReviewScreen(RitualStepperScreen):
     SHOWS_CACHED = True
 
     def findings_options(self) -> dict[str, object]:
-        return {"lookback": self.lookback}
+        # The configured lookback is the findings' default: asked without it, as `commitments` computes
+        # them, so the cached findings of either serve the other.
+        default = self.home.config.commitments.lookback_days
+        return {} if self.lookback == default else {"lookback": self.lookback}
 
     def compute_findings(self) -> Any:
         from rituals.commitment_review import ACTIVITY
