@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
+
 from rituals import findings_cache
 from rituals.session import RunSession
 from storage.clock import Clock
@@ -80,10 +82,9 @@ def test_an_open_runs_findings_are_read_back_until_a_load_a_records_write_or_ano
 def test_a_closed_run_reads_and_writes_no_cached_findings(tmp_path) -> None:
     home = scratch_home(tmp_path, TODAY, ROWS)
     session = opened(home)
-    session.findings()
-    before = (tmp_path / findings_cache.CACHE_FILE).read_bytes()
     outcome = session.close()
     assert session.run is not None and session.run.status == "closed"
+    before = (tmp_path / findings_cache.CACHE_FILE).read_bytes()  # the close computed them while open
     assert session.cached_findings() is None  # a closed run shows what it froze
     session.findings()
     assert (tmp_path / findings_cache.CACHE_FILE).read_bytes() == before  # nor does it write
@@ -112,3 +113,17 @@ def test_the_board_cache_is_left_alone(tmp_path) -> None:
     home = scratch_home(tmp_path, TODAY, ROWS)
     opened(home).findings()
     assert not (tmp_path / figure_cache.CACHE_FILE).exists()
+
+
+@pytest.mark.records_engines
+def test_the_key_reads_the_records_on_either_engine(tmp_path, records_db_url) -> None:
+    # On PostgreSQL the records' digest is read through SQLAlchemy, leaving out the same columns.
+    scratch_home(tmp_path, TODAY, ROWS)
+    home = Home(tmp_path, records_db_url, clock_override=Clock(TODAY))
+    session = opened(home)
+    session.findings()
+    session.save_note("coverage", "typed")
+    assert opened(home).cached_findings().current  # type: ignore[union-attr]
+    with home.records.write() as s:
+        s.add(Team(name="data"))
+    assert not opened(home).cached_findings().current  # type: ignore[union-attr]
