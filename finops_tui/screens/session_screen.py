@@ -54,6 +54,7 @@ class RunSessionScreen(Screen[None]):
         self._mounted = False
         self._until_mounted: list[tuple[Any, tuple[Any, ...]]] = []
         self.cached: CachedFindings | None = None  # the cached findings on screen until the fresh ones arrive
+        self.shown_cached: CachedFindings | None = None  # the cached findings this screen first showed, if any
         self.first_paint = threading.Event()
 
     @property
@@ -173,7 +174,7 @@ class RunSessionScreen(Screen[None]):
 
         if self.findings is not None:
             return  # the fresh figures came first
-        self.cached = cached
+        self.cached = self.shown_cached = cached
         self.show_cached_findings(cached.numbers)
         self.show_figures_note(figures_note(cached, refreshing=True, tz=self.home.clock.tz, what="Cached figures"))
 
