@@ -158,6 +158,7 @@ class Staging:
         self._tag_columns: list[str] = []
         self._controls: set[str] = set()  # text columns holding a control character (_control_columns)
         self._staged_rows = 0
+        self._names = 0  # scratch_name's counter
         # Files imported as partial FOCUS (file -> mandatory columns accepted as missing), kept in the
         # import's record so that `info` names them while their rows are stored.
         self.partial: dict[str, list[str]] = {}
@@ -201,14 +202,22 @@ class Staging:
         self._staged_rows += len(view)
         return len(view)
 
-    def append_sql(self, select_sql: str, params: list[Any] | None = None, *, lazy: bool = False) -> int:
+    def scratch_name(self, prefix: str) -> str:
+        """A new name for a table of this staging's own (in its in-memory catalog)."""
+        self._names += 1
+        return f"{prefix}_{self._names}"
+
+    def append_sql(self, select_sql: str, params: list[Any] | None = None, *, lazy: bool = False,
+                   tally: str | None = None) -> int:
         """Stage rows from SQL run on the staging connection (read_parquet/read_csv for big files). The
         SELECT names its columns as FOCUS does and must yield ``_source`` and ``_row``.
 
         ``lazy`` stages a view instead of a copy: the commit reads the source once, straight into the store
         (a large Parquet file is then read and written once, as a bare load would), and checks the stored
         rows. A lazy SELECT gets no defaults from the fill: it must give
-        final values (and take no ``params``), and its sources must stay unchanged until the commit."""
+        final values (and take no ``params``), and its sources must stay unchanged until the commit.
+        ``tally``: a table of the lazy SELECT's distinct tag-set keys (k) and their rows (n), made by the
+        caller in a pass over the source it makes anyway (else this makes it, in a pass of its own)."""
         assert self.con is not None
         if lazy:
             if params:
@@ -223,12 +232,14 @@ class Staging:
             self._restage()
             # One pass over the source: its rows, and its distinct tag-set keys for the fold (a CSV read is
             # then not read again before the swap).
-            tags = "Tags" if "Tags" in cols else "CAST(NULL AS VARCHAR)"
-            key = tag_set_key(allocated="AllocatedTags" in cols).replace("Tags", tags) if tags == "Tags" else tags
-            self.con.execute(f"CREATE TABLE memory.tally_{name} AS SELECT {key} AS k, count(*) AS n "
-                             f"FROM memory.{name} GROUP BY ALL")
-            self._tallies.append(f"memory.tally_{name}")
-            added = int(one_row(self.con, f"SELECT coalesce(sum(n), 0) FROM memory.tally_{name}")[0])
+            if tally is None:
+                tags = "Tags" if "Tags" in cols else "CAST(NULL AS VARCHAR)"
+                key = tag_set_key(allocated="AllocatedTags" in cols).replace("Tags", tags) if tags == "Tags" else tags
+                tally = f"memory.tally_{name}"
+                self.con.execute(f"CREATE TABLE {tally} AS SELECT {key} AS k, count(*) AS n "
+                                 f"FROM memory.{name} GROUP BY ALL")
+            self._tallies.append(tally)
+            added = int(one_row(self.con, f"SELECT coalesce(sum(n), 0) FROM {tally}")[0])
         else:
             before = one_row(self.con, "SELECT count(*) FROM staging")[0]
             self.con.execute(f"INSERT INTO staging BY NAME {select_sql}", params or [])

@@ -26,6 +26,7 @@ from storage.loader import LoadError, LoadProblem, LoadSummary, RowsNeeded, Stag
 from storage.sources.focus_values import check_rows
 from storage.sources.raw_files import READ_ERRORS, RawFile, duckdb_problem, expand_paths, lit, open_raw, q
 from storage.sources.shapes import FORMATS, detect, label
+from storage.tag_sets import tag_set_key
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -214,34 +215,108 @@ def typed_cte(raw: RawFile, needs: dict[str, str], raw_guard: str | None = None)
     return f"t AS (SELECT {cols}, __row{bad} FROM {raw.relation})"
 
 
-def _one_pass(raw: RawFile, mapping: Mapping, account: str | None) -> tuple[str, str]:
+# A timestamp column of a CSV file read in one pass is typed once per distinct value (a bill repeats a few
+# thousand charge hours): its values' ISO check and time-zone cast cost most of the row's typing. A column
+# with more distinct values than this is typed row by row.
+MAP_LIMIT = 200_000
+
+
+def _one_pass(raw: RawFile, mapping: Mapping, account: str | None,
+              maps: dict[str, str] | None = None) -> tuple[str, str]:
     """For a file read in one pass (no row numbers): the typed CTE, and the guard over ``t`` true on a row
     that check_values or check_rows would refuse (the swap raises on it, and the load is redone with row
-    numbers to name it). Raises RowsNeeded for mappings that read the file more than once."""
+    numbers to name it). Raises RowsNeeded for mappings that read the file more than once.
+
+    ``maps`` (timestamp need -> a table of its distinct raw values typed, _type_maps) replaces that column's
+    typing by a join; without it, each timestamp column's raw text also rides in ``t`` as ``__ts<i>`` for
+    the tally pass to collect. Every value the CTE gives is the ordered read's (typed_expr): numbers are
+    first cast as they are (the cast skips the white space trim() removes), then as trim() leaves them; a
+    CSV cell the text kinds would empty ('', NULL, null) is already NULL as read_csv's nullstr reads it."""
     if (mapping.contracts_sql or mapping.commitments_sql or mapping.pods_sql
             or not any(where is None for _b, where in mapping.branches)):
         raise RowsNeeded("a mapping that reads the file more than once")
     # check_values' test of a typed column is "present AND typed value IS NULL": here the typed value is
-    # computed once (a timestamp's regex and cast cost as much as the rest of the row) and the test reads it.
-    inner, flags = [], []
+    # computed once and the test reads it.
+    inner, flags, joins = [], [], []
     for i, (name, kind) in enumerate(mapping.needs.items()):
         val, bad = typed_expr(raw, name, kind)
-        inner.append(f"{val} AS {q(name)}")
-        if bad is None:
-            continue
         col = raw.find(name)
-        present = _present(f"CAST({q(col or name)} AS VARCHAR)")
+        if bad is None:
+            if col is not None and raw.kind == "csv" and raw.types[col] == "VARCHAR" and val in (
+                    _text(q(col)), _text(f"CAST({q(col)} AS VARCHAR)")):
+                val = q(col)
+            inner.append(f"{val} AS {q(name)}")
+            continue
+        assert col is not None
+        present = _present(f"CAST({q(col)} AS VARCHAR)")
         if bad not in (f"{present} AND {val} IS NULL", f"{present} AND ({val}) IS NULL"):
             raise RowsNeeded(f"a check of {name} this pass does not know")
+        if kind in ("ts", "period") and maps is not None and name in maps:
+            joins.append(f" LEFT JOIN {maps[name]} __m{i} ON __raw.{q(col)} = __m{i}.__k")
+            inner.append(f"__m{i}.__v AS {q(name)}")
+            inner.append(f"__m{i}.__p AS __p{i}")
+            flags.append(f"coalesce(__p{i} AND {q(name)} IS NULL, false)")
+            continue
+        if kind in ("ts", "period") and maps is None:
+            inner.append(f"{q(col)} AS __ts{i}")
+        if kind == "num" and val.startswith("TRY_CAST(trim("):
+            # Cast as it is first (no trim's copy of every value); whether the cell was empty is asked only
+            # where the value is NULL.
+            inner.append(f"coalesce(TRY_CAST({q(col)} AS DOUBLE), {val}) AS {q(name)}")
+            inner.append(f"{q(col)} AS __c{i}")
+            flags.append(f"coalesce(CASE WHEN {q(name)} IS NULL THEN {_present(f'CAST(__c{i} AS VARCHAR)')} END, "
+                         "false)")
+            continue
+        inner.append(f"{val} AS {q(name)}")
         inner.append(f"{present} AS __p{i}")
         flags.append(f"coalesce(__p{i} AND {q(name)} IS NULL, false)")
     for _name, _kind, bad in value_checks(raw, {}, (account,) if account else ()):  # the account is required
         inner.append(f"coalesce({bad}, false) AS __required")
         flags.append("__required")
     bad_col = f", ({' OR '.join(flags)}) AS __bad" if flags else ""
-    cte = f"t AS (SELECT *{bad_col} FROM (SELECT {', '.join(inner)}, __row FROM {raw.relation}) t0)"
+    source = f"{raw.relation} __raw{''.join(joins)}"
+    cte = f"t AS (SELECT *{bad_col} FROM (SELECT {', '.join(inner)}, __row FROM {source}) t0)"
     guard = " OR ".join([*(["t.__bad"] if flags else []), *(f"coalesce({c.bad}, false)" for c in mapping.value_checks)])
     return cte, guard
+
+
+def _type_maps(staging: Staging, raw: RawFile, mapping: Mapping, account: str | None) -> tuple[str, dict[str, str]]:
+    """One pass over a CSV file read in one pass: the table of its distinct tag-set keys and their rows (k, n;
+    Staging.append_sql's tally) and, per timestamp column with at most MAP_LIMIT distinct values, a table of
+    those values typed as typed_expr types them (``__k`` raw text, ``__v`` value, ``__p`` present)."""
+    con = staging.con
+    assert con is not None
+    cte, _guard = _one_pass(raw, mapping, account)
+    stamps = {i: (name, kind) for i, (name, kind) in enumerate(mapping.needs.items())
+              if kind in ("ts", "period") and f"__ts{i}" in cte}
+    has_alloc = any("AllocatedTags" in b for b, _w in mapping.branches)
+    selects = []
+    for branch, where in mapping.branches:
+        tags = branch.get("Tags", "CAST(NULL AS VARCHAR)")
+        alloc = f", {branch.get('AllocatedTags', 'CAST(NULL AS VARCHAR)')} AS AllocatedTags" if has_alloc else ""
+        selects.append(f"SELECT {tags} AS Tags{alloc}{''.join(f', __ts{i}' for i in stamps)} FROM t"
+                       + (f" WHERE {where}" if where else ""))
+    key = tag_set_key(allocated=has_alloc)
+    cols = ["k", *(f"__ts{i}" for i in stamps)]
+    pre = staging.scratch_name("pre")
+    con.execute(f"CREATE TABLE memory.{pre} AS WITH {cte} SELECT {', '.join(f'grouping({c}) AS g_{c}' for c in cols)}, "
+                f"{', '.join(cols)}, count(*) AS n FROM (SELECT {key} AS k{''.join(f', __ts{i}' for i in stamps)} "
+                f"FROM ({' UNION ALL '.join(selects)})) GROUP BY GROUPING SETS ({', '.join(f'({c})' for c in cols)})")
+    tally = staging.scratch_name("tally")
+    con.execute(f"CREATE TABLE memory.{tally} AS SELECT k, n FROM memory.{pre} WHERE g_k = 0")
+    maps = {}
+    for i, (name, kind) in stamps.items():
+        c = f"__ts{i}"
+        if one_row(con, f"SELECT count(*) FROM memory.{pre} WHERE g_{c} = 0")[0] > MAP_LIMIT:
+            continue
+        one = replace(raw, columns=[c], types={c: "VARCHAR"}, aliases={name.lower(): c})
+        val, _bad = typed_expr(one, name, kind)
+        table = staging.scratch_name("stamps")
+        con.execute(f"CREATE TABLE memory.{table} AS SELECT {c} AS __k, {val} AS __v, "
+                    f"{_present(f'CAST({c} AS VARCHAR)')} AS __p FROM memory.{pre} WHERE g_{c} = 0 AND {c} IS NOT NULL")
+        maps[name] = f"memory.{table}"
+    con.execute(f"DROP TABLE memory.{pre}")
+    return f"memory.{tally}", maps
 
 
 def with_defaults(exprs: dict[str, str], staging: Staging, has_account: bool = True) -> dict[str, str]:
@@ -292,7 +367,8 @@ def stage_file(staging: Staging, raw: RawFile, mapping: Mapping) -> int:
             if problems:
                 raise LoadError(problems)
         else:
-            cte, guard = _one_pass(raw, mapping, account)
+            tally, maps = _type_maps(staging, raw, mapping, account)
+            cte, guard = _one_pass(raw, mapping, account, maps)
         if mapping.contracts_sql:
             rows = staging.stage_contracts(f"WITH {cte} {mapping.contracts_sql}")
             if rows == 0:
@@ -312,7 +388,8 @@ def stage_file(staging: Staging, raw: RawFile, mapping: Mapping) -> int:
                            + (f" WHERE {where}" if where else ""))
         # Staged as a view over the file (Parquet, a CSV read in one pass) or its text table (CSV read in
         # order): the swap writes the typed rows into the store straight from it.
-        rows = staging.append_sql(f"WITH {cte} " + " UNION ALL BY NAME ".join(selects), lazy=True)
+        rows = staging.append_sql(f"WITH {cte} " + " UNION ALL BY NAME ".join(selects), lazy=True,
+                                  tally=None if raw.ordered else tally)
         if rows and mapping.commitments_sql:
             staging.stage_commitments(f"WITH {cte} {mapping.commitments_sql}")
         if rows and mapping.pods_sql:

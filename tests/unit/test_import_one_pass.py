@@ -5,6 +5,7 @@ that names a row (a refusal, a note) comes from the ordered import, which the on
 from __future__ import annotations
 
 import csv
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -87,3 +88,68 @@ def test_a_refusal_names_the_row_as_the_ordered_read_does(tmp_path: Path, passes
     first = exc.value.problems[0]
     assert (first.source, first.row, first.column) == (str(data), 10, "BilledCost")
     assert not (tmp_path / "h" / "costs.duckdb").exists() or stored(store_at(tmp_path / "h")) == ([], [])
+
+
+# Cells the one pass types differently from the ordered read (timestamps once per distinct value, numbers
+# cast before trimming, text cells as read_csv's nullstr leaves them): each must store the same value.
+ODD_STARTS = ["2026-10-03T00:00:00Z", "2026-10-03 00:00:00", " 2026-10-03T05:00:00+05:00", "2026-10-03",
+              "2026-10-03T00:00Z", "2026-10-02T19:00:00-05:00 ", "2026-10-03 00:00:00.123456 UTC", "2026-10-03T00:00:00+0000"]
+ODD_COSTS = ["1.5", " 2.25", "3 ", "\t4", "5e1", "0.000001", "-0", "1E2"]
+ODD_TEXT = ["", " ", "NULL", "null", "none", " x "]
+
+
+def utc(text: str) -> datetime:
+    """An ISO 8601 cell as the UTC time it names (no offset: UTC)."""
+    t = datetime.fromisoformat(text.strip().replace(" UTC", "+00:00"))
+    return t.astimezone(UTC).replace(tzinfo=None) if t.tzinfo else t
+
+
+def test_odd_cells_store_what_the_ordered_read_stores(tmp_path: Path, passes: list[bool]) -> None:
+    data = tmp_path / "focus13.csv"
+    rows = generated(data, 96)
+    for i, row in enumerate(rows):
+        row["ChargePeriodStart"] = ODD_STARTS[i % len(ODD_STARTS)]
+        row["ChargePeriodEnd"] = "2026-10-29T00:00:00Z" if i % 2 else "2026-10-29 00:00:00+00:00"
+        row["BillingPeriodStart"] = "2026-10-01T00:00:00+05:00" if i % 3 == 0 else "2026-10-01"
+        row["BilledCost"] = row["EffectiveCost"] = ODD_COSTS[i % len(ODD_COSTS)]
+        row["ResourceId"] = ODD_TEXT[i % len(ODD_TEXT)]
+    with data.open("w", newline="") as fh:
+        w = csv.DictWriter(fh, COLUMNS)
+        w.writeheader()
+        w.writerows(rows)
+    one, ordered = store_at(tmp_path / "one"), store_at(tmp_path / "ordered")
+    (tmp_path / "one").mkdir()
+    (tmp_path / "ordered").mkdir()
+    files.import_files(one, [data])
+    assert passes == [True]
+    files._import(ordered, [data], None, None, "USD", None, None, None, (), one_pass=False)
+    assert stored(one) == stored(ordered)
+    con = duckdb.connect(str(one.path), read_only=True)
+    try:
+        starts = {r[0] for r in con.execute("SELECT DISTINCT ChargePeriodStart FROM line_items").fetchall()}
+        costs = sorted(r[0] for r in con.execute("SELECT DISTINCT BilledCost FROM line_items").fetchall())
+        empty = con.execute("SELECT count(*) FROM line_items WHERE ResourceId IS NULL").fetchone()[0]
+    finally:
+        con.close()
+    assert starts == {utc(v) for v in ODD_STARTS}
+    assert costs == sorted({float(c) for c in ODD_COSTS})
+    assert empty == sum(1 for r in rows if r["ResourceId"] in ("", "NULL", "null"))
+
+
+@pytest.mark.parametrize(("column", "value"), [("ChargePeriodStart", "10/03/2026"), ("BillingPeriodEnd", "2026-11-1"),
+                                               ("EffectiveCost", " "), ("BilledCost", "1.5.2")])
+def test_a_bad_cell_of_a_typed_column_goes_to_the_ordered_read(tmp_path: Path, passes: list[bool], column: str,
+                                                               value: str) -> None:
+    data = tmp_path / "focus13.csv"
+    rows = generated(data, 40)
+    rows[17][column] = value
+    with data.open("w", newline="") as fh:
+        w = csv.DictWriter(fh, COLUMNS)
+        w.writeheader()
+        w.writerows(rows)
+    (tmp_path / "h").mkdir()
+    with pytest.raises(LoadError) as exc:
+        files.import_files(store_at(tmp_path / "h"), [data])
+    assert passes == [True, False]
+    first = exc.value.problems[0]
+    assert (first.source, first.row, first.column) == (str(data), 18, column)
