@@ -254,7 +254,8 @@ def _one_pass(raw: RawFile, mapping: Mapping, account: str | None,
         if kind in ("ts", "period") and maps is not None and name in maps:
             joins.append(f" LEFT JOIN {maps[name]} __m{i} ON __raw.{q(col)} = __m{i}.__k")
             inner.append(f"__m{i}.__v AS {q(name)}")
-            inner.append(f"__m{i}.__p AS __p{i}")
+            # A value the map lacks (the file changed since the tally) is a present value typed NULL: refused.
+            inner.append(f"coalesce(__m{i}.__p, __raw.{q(col)} IS NOT NULL) AS __p{i}")
             flags.append(f"coalesce(__p{i} AND {q(name)} IS NULL, false)")
             continue
         if kind in ("ts", "period") and maps is None:

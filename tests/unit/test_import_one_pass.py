@@ -153,3 +153,35 @@ def test_a_bad_cell_of_a_typed_column_goes_to_the_ordered_read(tmp_path: Path, p
     assert passes == [True, False]
     first = exc.value.problems[0]
     assert (first.source, first.row, first.column) == (str(data), 18, column)
+
+
+def test_a_timestamp_the_tally_did_not_see_goes_to_the_ordered_read(tmp_path: Path, passes: list[bool],
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """As if the file changed between the tally and the swap: a value missing from its column's typed map is
+    never stored as an empty timestamp (x_CommitmentStart may be empty, so no other check stops it)."""
+    data = tmp_path / "focus13.csv"
+    rows = generated(data, 40)
+    for i, row in enumerate(rows):
+        row["x_CommitmentStart"] = f"2026-0{1 + i % 9}-01T00:00:00Z" if i % 4 else ""
+    with data.open("w", newline="") as fh:
+        w = csv.DictWriter(fh, [*COLUMNS, "x_CommitmentStart"])
+        w.writeheader()
+        w.writerows(rows)
+    real = files._type_maps
+
+    def forgetful(staging, raw, mapping, account):  # type: ignore[no-untyped-def]
+        tally, maps = real(staging, raw, mapping, account)
+        staging.con.execute(f"DELETE FROM {maps['x_CommitmentStart']} WHERE __k = ?", [rows[3]["x_CommitmentStart"]])
+        return tally, maps
+
+    monkeypatch.setattr(files, "_type_maps", forgetful)
+    store = store_at(tmp_path / "h")
+    (tmp_path / "h").mkdir()
+    files.import_files(store, [data])
+    assert passes == [True, False]
+    con = duckdb.connect(str(store.path), read_only=True)
+    try:
+        empty = con.execute("SELECT count(*) FROM line_items WHERE x_CommitmentStart IS NULL").fetchone()[0]
+    finally:
+        con.close()
+    assert empty == sum(1 for r in rows if not r["x_CommitmentStart"])
