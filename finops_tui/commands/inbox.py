@@ -151,8 +151,6 @@ def import_recommendation_files(home, paths: tuple[str, ...], as_json: bool) -> 
     from pathlib import Path
 
     from finops_tui.errors import BadInput
-    from rituals.inbox import refresh_from_store
-    from rituals.kpis import load_bands
     from storage.loader import LoadError
     from storage.sources.optimization_file import header, import_recommendation_files, is_recommendations_file
     from storage.sources.raw_files import expand_paths
@@ -169,6 +167,10 @@ def import_recommendation_files(home, paths: tuple[str, ...], as_json: bool) -> 
             others = [str(f) for f, k in zip(files, kinds, strict=True) if not k]
             raise BadInput("import Data Exports recommendations files apart from billing files (not "
                            f"recommendations: {', '.join(others[:3])})")
+        # Only now: the records' modules are half a second of a billing import's start-up, which needs none.
+        from rituals.inbox import refresh_from_store
+        from rituals.kpis import load_bands
+
         try:
             rows, purchases = import_recommendation_files(home.costs, files, home.clock.now())
         except LoadError as exc:

@@ -4,7 +4,8 @@
 A file is read by DuckDB as it is (CSV as text, Parquet with its own types) into a relation carrying
 ``__row``, the 1-based data row. An import with CSV files first reads each in one pass, without row numbers:
 the checks below ride as a guard on the rows the swap writes, so the file is parsed once for its tag tally
-and once into the store, never copied in memory; any refusal, or a note naming a row, redoes the import
+(which also collects each timestamp column's distinct values, typed once each: _type_maps) and once into
+the store, never copied in memory; any refusal, or a note naming a row, redoes the import
 with the files read in order (a text table per CSV file), which names file, row and column. The source module says which raw columns it needs and as what (number,
 timestamp, text, tags, map); one aggregate pass with TRY_CAST finds the first bad row per column, so a
 bad value is named by file, row and column without a Python loop over rows. The typed columns then feed
