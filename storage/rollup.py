@@ -105,7 +105,8 @@ def _ranges(con: duckdb.DuckDBPyConnection) -> list[str]:
     chunks = min(MAX_CHUNKS, max(1, -(-total // CHUNK_ROWS)))
     if chunks == 1:
         return ["TRUE"]
-    starts, seen = [], 0
+    starts: list[date] = []
+    seen = 0
     for day, n in per_day:  # a new range starts where the rows so far pass the next share of the total
         if seen >= total * (len(starts) + 1) / chunks and len(starts) < chunks - 1:
             starts.append(day)
