@@ -359,6 +359,7 @@ def stage_file(staging: Staging, raw: RawFile, mapping: Mapping) -> int:
         raw = replace(raw, aliases={**raw.aliases, **mapping.aliases})
     account = account_source(raw, mapping.needs)
     guard = ""
+    tally: str | None = None  # a CSV read in one pass: its tag tally, made in the pass that types its timestamps
     try:
         if raw.ordered:
             problems = check_values(con, raw, mapping.needs, (account,) if account else ())
@@ -390,8 +391,7 @@ def stage_file(staging: Staging, raw: RawFile, mapping: Mapping) -> int:
                            + (f" WHERE {where}" if where else ""))
         # Staged as a view over the file (Parquet, a CSV read in one pass) or its text table (CSV read in
         # order): the swap writes the typed rows into the store straight from it.
-        rows = staging.append_sql(f"WITH {cte} " + " UNION ALL BY NAME ".join(selects), lazy=True,
-                                  tally=None if raw.ordered else tally)
+        rows = staging.append_sql(f"WITH {cte} " + " UNION ALL BY NAME ".join(selects), lazy=True, tally=tally)
         if rows and mapping.commitments_sql:
             staging.stage_commitments(f"WITH {cte} {mapping.commitments_sql}")
         if rows and mapping.pods_sql:
