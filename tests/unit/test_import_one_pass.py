@@ -22,6 +22,13 @@ def store_at(path: Path) -> CostStore:
     return CostStore(path / "costs.duckdb", load_config(None).taxonomy)
 
 
+def write_rows(path: Path, rows: list[dict], columns: list[str] = COLUMNS) -> None:
+    with path.open("w", newline="") as fh:
+        w = csv.DictWriter(fh, columns)
+        w.writeheader()
+        w.writerows(rows)
+
+
 def stored(store: CostStore) -> tuple[list, list]:
     con = duckdb.connect(str(store.path), read_only=True)
     try:
@@ -63,10 +70,7 @@ def test_a_note_naming_a_row_comes_from_the_ordered_read(tmp_path: Path, passes:
     data = tmp_path / "focus13.csv"
     rows = generated(data)
     rows[5]["ChargePeriodEnd"] = "2026-11-02T00:00:00Z"  # a charge spanning October and November
-    with data.open("w", newline="") as fh:
-        w = csv.DictWriter(fh, COLUMNS)
-        w.writeheader()
-        w.writerows(rows)
+    write_rows(data, rows)
     (tmp_path / "h").mkdir()
     result = files.import_files(store_at(tmp_path / "h"), [data])
     assert passes == [True, False]
@@ -77,10 +81,7 @@ def test_a_refusal_names_the_row_as_the_ordered_read_does(tmp_path: Path, passes
     data = tmp_path / "focus13.csv"
     rows = generated(data)
     rows[9]["BilledCost"] = "12,5"
-    with data.open("w", newline="") as fh:
-        w = csv.DictWriter(fh, COLUMNS)
-        w.writeheader()
-        w.writerows(rows)
+    write_rows(data, rows)
     (tmp_path / "h").mkdir()
     with pytest.raises(LoadError) as exc:
         files.import_files(store_at(tmp_path / "h"), [data])
@@ -113,10 +114,7 @@ def test_odd_cells_store_what_the_ordered_read_stores(tmp_path: Path, passes: li
         row["BillingPeriodStart"] = "2026-10-01T00:00:00+05:00" if i % 3 == 0 else "2026-10-01"
         row["BilledCost"] = row["EffectiveCost"] = ODD_COSTS[i % len(ODD_COSTS)]
         row["ResourceId"] = ODD_TEXT[i % len(ODD_TEXT)]
-    with data.open("w", newline="") as fh:
-        w = csv.DictWriter(fh, COLUMNS)
-        w.writeheader()
-        w.writerows(rows)
+    write_rows(data, rows)
     one, ordered = store_at(tmp_path / "one"), store_at(tmp_path / "ordered")
     (tmp_path / "one").mkdir()
     (tmp_path / "ordered").mkdir()
@@ -143,10 +141,7 @@ def test_a_bad_cell_of_a_typed_column_goes_to_the_ordered_read(tmp_path: Path, p
     data = tmp_path / "focus13.csv"
     rows = generated(data, 40)
     rows[17][column] = value
-    with data.open("w", newline="") as fh:
-        w = csv.DictWriter(fh, COLUMNS)
-        w.writeheader()
-        w.writerows(rows)
+    write_rows(data, rows)
     (tmp_path / "h").mkdir()
     with pytest.raises(LoadError) as exc:
         files.import_files(store_at(tmp_path / "h"), [data])
@@ -163,10 +158,7 @@ def test_a_timestamp_the_tally_did_not_see_goes_to_the_ordered_read(tmp_path: Pa
     rows = generated(data, 40)
     for i, row in enumerate(rows):
         row["x_CommitmentStart"] = f"2026-0{1 + i % 9}-01T00:00:00Z" if i % 4 else ""
-    with data.open("w", newline="") as fh:
-        w = csv.DictWriter(fh, [*COLUMNS, "x_CommitmentStart"])
-        w.writeheader()
-        w.writerows(rows)
+    write_rows(data, rows, [*COLUMNS, "x_CommitmentStart"])
     real = files._type_maps
 
     def forgetful(staging, raw, mapping, account):  # type: ignore[no-untyped-def]
