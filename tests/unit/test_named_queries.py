@@ -297,9 +297,14 @@ def _money(value: object) -> float:
     return 0.0 if pd.isna(value) else float(value)  # type: ignore[arg-type]
 
 
-def test_weekday_weekend_costs_per_non_empty_environment(company) -> None:
+@pytest.mark.parametrize("days", [DAYS, cq.waste.MASK_DAYS, cq.waste.MASK_DAYS + 1],
+                         ids=["month", "longest-masked", "counted-per-day"])
+def test_weekday_weekend_costs_per_non_empty_environment(company, days) -> None:
+    """The days billed come from a bit mask per resource up to MASK_DAYS and from per-day rows beyond: both
+    give the counts and sums of the raw rows."""
     store, rows = company
-    start, end = D0, D0 + timedelta(days=DAYS)
+    end = D0 + timedelta(days=DAYS)  # the data's last day is the window's last: the mask's highest bit
+    start = end - timedelta(days=days)
     part = window(rows, start, end)
     part = part[part["ChargeCategory"] == "Usage"]
     part = part.assign(env=[_tag(t, "environment") for t in part["Tags"]])
