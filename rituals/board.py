@@ -101,12 +101,7 @@ def action_rows(home: Home) -> list[ActionView]:
 def kpis(home: Home, actions: list[ActionView]) -> BoardKpis:
     """The KPI strip, each figure from the ritual that owns it: allocation is the tag sweep's coverage
     for the last 7 complete days; spend and budget are the monthly review's (month to date, or the last
-    complete month on the first days of a month). Its cost queries share one connection."""
-    with home.costs.shared_reads():
-        return _kpis(home, actions)
-
-
-def _kpis(home: Home, actions: list[ActionView]) -> BoardKpis:
+    complete month on the first days of a month)."""
     from rituals.monthly_review import spend_item
     from rituals.ritual import ritual
 

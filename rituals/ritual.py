@@ -148,13 +148,7 @@ class Ritual:
         from rituals.calendar import default_period
 
         period = period or default_period(self, home)
-        return self.evaluate(home, Request(window or self.window(home, period), period, run_id, dict(options)))
-
-    def evaluate(self, home: Home, request: Request) -> Findings:
-        """``compute`` with the computation's cost queries sharing one connection (``CostStore.shared_reads``):
-        what every surface calls."""
-        with home.costs.shared_reads():
-            return self.compute(home, request)
+        return self.compute(home, Request(window or self.window(home, period), period, run_id, dict(options)))
 
     def frozen_numbers(self, session: Session, home: Home, run: RitualRun, findings: Findings) -> JsonObject:
         if self.freeze is not None:

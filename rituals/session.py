@@ -96,7 +96,7 @@ class RunSession:
         run = self.current_run()
         under = findings_cache.key(self) if self.is_open else None
         at = self.home.clock.now()
-        found = self.ritual.evaluate(self.home, Request(self.window, run.period, self.run_id, dict(options)))
+        found = self.ritual.compute(self.home, Request(self.window, run.period, self.run_id, dict(options)))
         if under is not None:
             findings_cache.write(self, dict(options), under, found, at)
         return found

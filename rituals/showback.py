@@ -273,5 +273,4 @@ def monthly_showbacks(store: CostStore, inputs: ShowbackInputs, first: date, las
 def showback(home: Home, month: date) -> Showback:
     """The showback of one month (its first day) for a home."""
     inputs = ShowbackInputs.from_home(home)
-    with home.costs.shared_reads():
-        return monthly_showbacks(home.costs, inputs, month, month)[month]
+    return monthly_showbacks(home.costs, inputs, month, month)[month]

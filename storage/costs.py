@@ -95,14 +95,6 @@ def connect(path: Path, *, read_only: bool, timeout_s: float = LOCK_TIMEOUT_S) -
     while True:
         try:
             return quiet(duckdb.connect(str(path), read_only=read_only))
-        except duckdb.ConnectionException as exc:
-            # Another thread of this process holds the file in the other mode (a read-only computation's
-            # shared connection while a write begins, or the reverse): wait for it as for another process.
-            if "different configuration" not in str(exc) or time.monotonic() >= deadline:
-                raise CostStoreError(f"the cost store {path} is in use in this process ({exc}); waited "
-                                     f"{timeout_s:.0f} s, try again when it finishes") from exc
-            time.sleep(delay)
-            delay = min(delay * 2, 0.5)
         except duckdb.IOException as exc:
             if not _is_lock_error(exc) or time.monotonic() >= deadline:
                 if _is_lock_error(exc):
@@ -172,7 +164,6 @@ class CostStore:
         self.containers = containers or ContainersConfig()
         self.warehouse = warehouse or WarehouseConfig()
         self._backend: Any = None
-        self._shared = threading.local()  # this thread's shared read connection (shared_reads)
 
     # -- connections ------------------------------------------------------------------------------------
     @property
@@ -213,49 +204,12 @@ class CostStore:
             return
         from storage.sql_log import LoggedConnection, log_path
 
-        shared = self._shared
         with _READ_TURN:
-            if getattr(shared, "depth", 0):
-                if getattr(shared, "con", None) is None:
-                    con = connect(self.path, read_only=True)
-                    logged = log_path()  # FINOPS_TUI_SQL_LOG: a benchmark replays what this command ran
-                    shared.con = LoggedConnection(con, logged, str(self.path)) if logged else con
-                yield shared.con
-                return
             con = connect(self.path, read_only=True)
             try:
-                logged = log_path()
+                logged = log_path()  # FINOPS_TUI_SQL_LOG: a benchmark replays what this command ran
                 yield LoggedConnection(con, logged, str(self.path)) if logged else con  # type: ignore[misc]
             finally:
-                con.close()
-
-    @contextmanager
-    def shared_reads(self) -> Iterator[None]:
-        """Within this block, this thread's reads share one read-only connection, opened at the first read and
-        closed at the end (blocks nest). Each new connection to a file no process holds open starts a new
-        DuckDB instance: the catalog read again, the buffer cache empty, so a ritual's thirty queries over
-        twenty connections re-read the same blocks twenty times. While the block holds the file, another
-        process's write waits (``connect``'s timeout), so a block spans one computation, never a screen's
-        life. A write in this process (``writer``) closes the shared connection first (DuckDB refuses a
-        read-write connection beside a read-only one); the next read opens a new one. Temporary tables and
-        views outlive a query in the block: the named queries create theirs with CREATE OR REPLACE."""
-        if self.warehouse.is_athena:
-            yield
-            return
-        shared = self._shared
-        shared.depth = getattr(shared, "depth", 0) + 1
-        try:
-            yield
-        finally:
-            shared.depth -= 1
-            if not shared.depth:
-                self._close_shared()
-
-    def _close_shared(self) -> None:
-        con = getattr(self._shared, "con", None)
-        self._shared.con = None
-        if con is not None:
-            with _READ_TURN:
                 con.close()
 
     @contextmanager
@@ -273,7 +227,6 @@ class CostStore:
 
     @contextmanager
     def writer(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        self._close_shared()  # a read-only connection of this thread's shared_reads would refuse the write
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         con = connect(self.path, read_only=False)
         try:

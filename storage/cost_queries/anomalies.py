@@ -100,7 +100,7 @@ def root_cause_contributions(store: CostStore, account_teams: Mapping[str, str],
         if con is None:
             return pd.DataFrame({c: [] for c in columns})
         create_rules(con, account_teams, store)
-        con.execute("CREATE OR REPLACE TEMP TABLE _cases (i INTEGER, dim VARCHAR, val VARCHAR, lo DATE, hi DATE)")
+        con.execute("CREATE TEMP TABLE _cases (i INTEGER, dim VARCHAR, val VARCHAR, lo DATE, hi DATE)")
         con.executemany("INSERT INTO _cases VALUES (?, ?, ?, ?, ?)",
                         [[i, d, v, lo, hi] for i, (d, v, lo, hi) in enumerate(cases)])
         inside = "(g.day >= c.lo AND g.day < c.hi)"

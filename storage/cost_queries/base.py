@@ -97,7 +97,7 @@ def create_rules(con: duckdb.DuckDBPyConnection, account_teams: Mapping[str, str
     from storage.cost_queries.containers import create_items
 
     create_items(con, store)
-    con.execute("CREATE OR REPLACE TEMP TABLE _rules (account_id VARCHAR, team VARCHAR)")
+    con.execute("CREATE TEMP TABLE _rules (account_id VARCHAR, team VARCHAR)")
     if account_teams:
         con.executemany("INSERT INTO _rules VALUES (?, ?)", [[a, t] for a, t in account_teams.items()])
 

@@ -63,7 +63,7 @@ def resource_tag_values(store: CostStore, resource_ids: list[str], keys: list[st
     with store.reader() as con:
         if con is None:
             return {}
-        con.execute("CREATE OR REPLACE TEMP TABLE _resources (resource_id VARCHAR)")
+        con.execute("CREATE TEMP TABLE _resources (resource_id VARCHAR)")
         con.executemany("INSERT INTO _resources VALUES (?)", [[r] for r in sorted(set(resource_ids))])
         exprs = ", ".join(f"arg_max({key_sql(con, store, k)}, charge_date) FILTER (WHERE {key_sql(con, store, k)} "
                           f"IS NOT NULL) AS k{i}" for i, k in enumerate(keys))
