@@ -6,8 +6,9 @@ map (``tags_norm``, kept in the store's TAG_SETS) and one column per taxonomy ke
 The fold runs in SQL over all distinct values at once (``fold_into``) for the values whose text is plainly a flat
 JSON object of strings: every key printable ASCII, no escapes, no duplicate key, no control character or
 Unicode white space in a value, at most MAX_TAGS_CHARS bytes (what a bill holds nearly always). For those the
-SQL gives what ``fold_key`` gives by construction: the text is tokenised by the same grammar JSON has, keys
-fold as ``str.strip().lower()`` does on ASCII, values need no sanitising and no JSON escaping. Every other
+SQL gives what ``fold_key`` gives by construction: such a text is valid JSON, read by DuckDB's JSON functions
+into its keys and values in order, keys fold by ``Taxonomy.canonical_key`` itself (a map made in Python over
+the distinct raw keys), values need no sanitising and no JSON escaping. Every other
 value (escapes, numbers, unreadable text, odd white space, non-ASCII keys) goes through ``fold_key`` in
 Python, one by one: few on a real bill. tests/unit/test_tag_fold_sql.py holds both folds equal.
 
@@ -114,73 +115,79 @@ def fold_into(con: duckdb.DuckDBPyConnection, keys_sql: str, table: str, store: 
               report: FoldReport) -> dict[Any, str]:
     """Fold the distinct tag-set keys that ``keys_sql`` yields (one column ``k``, no NULL, no repeats) into
     ``table`` (Tags, tags_norm, one column per taxonomy key), created on ``con``; returns {key: why it is
-    unreadable} (those get no row). Plain values are folded in SQL, the rest by ``fold_key``."""
+    unreadable} (those get no row). Plain values are folded in SQL, the rest by ``fold_key``.
+
+    Each key is folded within its own row, from the lists of its raw keys and values (json_keys and the
+    ``$.*`` values of the plain text, which the grammar above makes valid JSON): no step unnests the entries
+    or groups them by key, and no step joins on the key's text (a 5M-row bill has 300k+ distinct keys).
+    Raw keys fold through a map made in Python by ``Taxonomy.canonical_key`` over the few distinct raw keys."""
     keys = store.taxonomy.keys
-    aliases = store.taxonomy.aliases
     cols = [tag_column(k) for k in keys]
     # An alias onto a key the SQL could not write as plain JSON text sends every value to Python.
-    sql_ok = all(_PLAIN_KEY.fullmatch(v) for v in aliases.values())
-    pre = ALLOCATED_PREFIX
-    # Every step below carries a key by its number (id), not its text: a 5M-row bill has 300k+ keys.
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _fold_keys AS SELECT k, row_number() OVER () AS id FROM ({keys_sql})")
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE _fold_parts AS
+    sql_ok = all(_PLAIN_KEY.fullmatch(v) for v in store.taxonomy.aliases.values())
+    pre, n = _lit(ALLOCATED_PREFIX), len(ALLOCATED_PREFIX) + 1
+
+    def plain(part: str) -> str:
+        return f"({sql_ok} AND strlen({part}) <= {MAX_TAGS_CHARS} AND regexp_full_match({part}, {_lit(_OBJECT)}))"
+
+    def empty(part: str) -> str:
+        return f"({part} IS NULL OR regexp_full_match({part}, {_lit(_EMPTY)}))"
+
+    # Per key: its Tags part (t) and AllocatedTags part (a), each as lists of raw keys and values (empty when
+    # the part is empty); ``sql`` when each part is empty or plain and no part repeats a raw key.
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _fold_lists AS
         WITH p AS (
-          SELECT id, 0 AS part, CASE WHEN starts_with(k, {_lit(pre)})
-                                    THEN json_extract_string(k[{len(pre) + 1}:], '$.t') ELSE k END AS txt
-          FROM _fold_keys
-          UNION ALL
-          SELECT id, 1, json_extract_string(k[{len(pre) + 1}:], '$.a') FROM _fold_keys
-          WHERE starts_with(k, {_lit(pre)}))
-        SELECT id, part, txt,
-               txt IS NULL OR regexp_full_match(txt, {_lit(_EMPTY)}) AS empty,
-               {sql_ok} AND strlen(txt) <= {MAX_TAGS_CHARS} AND regexp_full_match(txt, {_lit(_OBJECT)}) AS plain
-        FROM p""")
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE _fold_entries AS
-        WITH x AS (
-          SELECT id, part, regexp_extract_all(txt, {_lit(_PAIR)}, 1) AS ks,
-                 regexp_extract_all(txt, {_lit(_PAIR)}, 2) AS vs
-          FROM _fold_parts WHERE plain AND NOT empty),
-        e AS (SELECT id, part, generate_subscripts(ks, 1) AS pos, unnest(ks) AS rk, unnest(vs) AS v,
-                     len(ks) <> len(list_distinct(ks)) AS dup FROM x)
-        SELECT id, part, pos, rk, CASE WHEN v = 'null' THEN NULL ELSE v[2:-2] END AS rv, dup FROM e""")
-    alias_rows = ", ".join(f"({_lit(a)}, {_lit(t)})" for a, t in aliases.items()) or "(NULL, NULL)"
-    # A key is folded in SQL when each of its parts is empty or plain without a repeated raw key.
-    con.execute("""CREATE OR REPLACE TEMP TABLE _fold_sql AS
-        SELECT id FROM _fold_parts GROUP BY id HAVING bool_and(empty OR plain)
-        EXCEPT SELECT id FROM _fold_entries WHERE dup""")
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE _fold_kv AS
-        WITH a(alias, target) AS (VALUES {alias_rows}),
-        c AS (
-          SELECT e.id, e.part, e.pos, e.rk, e.rv, coalesce(a.target, lower(trim(e.rk))) AS ck
-          FROM _fold_entries e SEMI JOIN _fold_sql s ON e.id = s.id
-          LEFT JOIN a ON a.alias = lower(trim(e.rk))
-          WHERE e.rv IS NOT NULL)
-        SELECT id, ck, rk, part, pos, rv FROM c WHERE ck <> ''""")
-    for canonical, raw in con.execute("SELECT DISTINCT ck, rk FROM _fold_kv WHERE ck <> rk").fetchall():
-        report.add(raw, canonical)
-    picks = "".join(f", list_filter(g.kv, lambda e: e.k = {_lit(key)})[1].v AS \"{col}\""
+          SELECT k, CASE WHEN starts_with(k, {pre}) THEN json_extract_string(k[{n}:], '$.t') ELSE k END AS t,
+                 CASE WHEN starts_with(k, {pre}) THEN json_extract_string(k[{n}:], '$.a') END AS a
+          FROM ({keys_sql})),
+        g AS (SELECT k, t, a, {plain('t')} AS tp, {plain('a')} AS ap,
+                     ({empty('t')} OR {plain('t')}) AND ({empty('a')} OR {plain('a')}) AS ok FROM p),
+        l AS (
+          SELECT k, ok, CASE WHEN ok AND tp THEN json_keys(t) ELSE [] END AS tk,
+                 CASE WHEN ok AND tp THEN json_extract_string(t, '$.*') ELSE [] END AS tv,
+                 CASE WHEN ok AND ap THEN json_keys(a) ELSE [] END AS ak,
+                 CASE WHEN ok AND ap THEN json_extract_string(a, '$.*') ELSE [] END AS av
+          FROM g)
+        SELECT k, ok AND len(tk) = list_unique(tk) AND len(ak) = list_unique(ak) AS sql, tk, tv, ak, av FROM l""")
+    # The distinct raw keys of the values folded here, and whether each comes with a value (the report names
+    # only those, as parse_tags drops a null before normalise sees it).
+    raw_keys: dict[str, bool] = {}
+    for rk, valued in con.execute(
+            "SELECT e.k, bool_or(e.v) FROM (SELECT unnest(list_concat("
+            "list_transform(tk, lambda x, i: {'k': x, 'v': tv[i] IS NOT NULL}), "
+            "list_transform(ak, lambda x, i: {'k': x, 'v': av[i] IS NOT NULL}))) AS e FROM _fold_lists WHERE sql) "
+            "GROUP BY ALL").fetchall():
+        raw_keys[rk] = bool(valued)
+    canonical = {rk: store.taxonomy.canonical_key(rk) for rk in raw_keys}
+    for rk, valued in raw_keys.items():
+        if valued and canonical[rk]:
+            report.add(rk, canonical[rk])
+    # Per key: its non-empty entries sorted by folded key, the AllocatedTags part first, then by position; the
+    # first of each folded key wins (the AllocatedTags value over the Tags value, in each part the first
+    # non-empty one), as json.dumps(sort_keys=True) orders the map.
+    entry = "{{'ck': m[x], 'p': {p}, 'r': i, 'v': {vs}[i]}}"
+    picks = "".join(f", list_filter(d, lambda e: e.ck = {_lit(key)})[1].v AS \"{col}\""
                     for key, col in zip(keys, cols, strict=True))
-    # Per key: the AllocatedTags value over the Tags value; in each part the first non-empty one. The map's
-    # entries sorted by key (as json.dumps(sort_keys=True) sorts them) with list_sort, not an ordered
-    # aggregate (which took 4 s of a 5M-row import under the staging's memory limit).
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE _fold_done AS
-        WITH v AS (
-          SELECT id, ck, arg_max(rv, part * 1000000000 - pos) AS v
-          FROM _fold_kv WHERE trim(rv) <> '' GROUP BY id, ck),
-        g AS (SELECT id, list_sort(list({{'k': ck, 'v': v}})) AS kv FROM v GROUP BY id)
-        SELECT f.k AS Tags,
-               CASE WHEN g.kv IS NULL THEN '{{}}' ELSE '{{' || array_to_string(list_transform(g.kv,
-                    lambda e: '"' || e.k || '": "' || e.v || '"'), ', ') || '}}' END AS tags_norm{picks}
-        FROM _fold_sql s JOIN _fold_keys f ON f.id = s.id LEFT JOIN g ON g.id = s.id""")
-    rest = [r[0] for r in con.execute("SELECT k FROM _fold_keys ANTI JOIN _fold_sql USING (id)").fetchall()]
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE {table} AS
+        WITH s AS (
+          SELECT k, list_sort(list_filter(list_concat(
+                   list_transform(ak, lambda x, i: {entry.format(p=0, vs="av")}),
+                   list_transform(tk, lambda x, i: {entry.format(p=1, vs="tv")})),
+                 lambda e: e.ck <> '' AND trim(e.v) <> '')) AS s
+          FROM _fold_lists, (SELECT map(?::VARCHAR[], ?::VARCHAR[]) AS m) WHERE sql),
+        d AS (SELECT k, list_filter(s, lambda e, i: i = 1 OR s[i - 1].ck <> e.ck) AS d FROM s)
+        SELECT k AS Tags, '{{' || array_to_string(list_transform(d, lambda e: '"' || e.ck || '": "' || e.v || '"'),
+                                                  ', ') || '}}' AS tags_norm{picks}
+        FROM d""", [list(canonical), list(canonical.values())])
+    rest = [r[0] for r in con.execute("SELECT k FROM _fold_lists WHERE NOT sql").fetchall()]
+    con.execute("DROP TABLE _fold_lists")
     rows, bad = tag_rows(rest, store, report)
-    con.register("_fold_rest", tagmap_frame(rows, store))
-    names = ", ".join(f'"{c}"' for c in ["Tags", "tags_norm", *cols])
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {names} FROM _fold_done "
-                f"UNION ALL SELECT {', '.join(f'CAST({n} AS VARCHAR)' for n in names.split(', '))} FROM _fold_rest")
-    con.unregister("_fold_rest")
-    for t in ("_fold_keys", "_fold_parts", "_fold_entries", "_fold_sql", "_fold_kv", "_fold_done"):
-        con.execute(f"DROP TABLE {t}")
+    if rows:
+        names = ", ".join(f'"{c}"' for c in ["Tags", "tags_norm", *cols])
+        con.register("_fold_rest", tagmap_frame(rows, store))
+        con.execute(f"INSERT INTO {table} SELECT {', '.join(f'CAST({c} AS VARCHAR)' for c in names.split(', '))} "
+                    "FROM _fold_rest")
+        con.unregister("_fold_rest")
     return bad
 
 
