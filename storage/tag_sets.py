@@ -117,70 +117,92 @@ def fold_into(con: duckdb.DuckDBPyConnection, keys_sql: str, table: str, store: 
     ``table`` (Tags, tags_norm, one column per taxonomy key), created on ``con``; returns {key: why it is
     unreadable} (those get no row). Plain values are folded in SQL, the rest by ``fold_key``.
 
-    Each key is folded within its own row, from the lists of its raw keys and values (json_keys and the
-    ``$.*`` values of the plain text, which the grammar above makes valid JSON): no step unnests the entries
-    or groups them by key, and no step joins on the key's text (a 5M-row bill has 300k+ distinct keys).
-    Raw keys fold through a map made in Python by ``Taxonomy.canonical_key`` over the few distinct raw keys."""
-    keys = store.taxonomy.keys
-    cols = [tag_column(k) for k in keys]
+    A 5M-row bill has 300k+ distinct keys but few shapes: a shape is a key's lists of raw keys (its Tags part
+    and its AllocatedTags part) and which of their values are null. How a shape folds (the raw keys each
+    folded key is taken from, in order of precedence, and the folded keys in order) is worked out once per
+    shape; each key then only looks its values up by position. No step unnests a key's entries, groups them,
+    or joins on the key's text. Raw keys fold by ``Taxonomy.canonical_key`` itself, through a map made over
+    the shapes' few distinct raw keys."""
+    taxonomy = store.taxonomy
+    cols = [tag_column(k) for k in taxonomy.keys]
     # An alias onto a key the SQL could not write as plain JSON text sends every value to Python.
-    sql_ok = all(_PLAIN_KEY.fullmatch(v) for v in store.taxonomy.aliases.values())
+    sql_ok = all(_PLAIN_KEY.fullmatch(v) for v in taxonomy.aliases.values())
     pre, n = _lit(ALLOCATED_PREFIX), len(ALLOCATED_PREFIX) + 1
 
     def plain(part: str) -> str:
         return f"({sql_ok} AND strlen({part}) <= {MAX_TAGS_CHARS} AND regexp_full_match({part}, {_lit(_OBJECT)}))"
 
-    def empty(part: str) -> str:
-        return f"({part} IS NULL OR regexp_full_match({part}, {_lit(_EMPTY)}))"
-
-    # Per key: its Tags part (t) and AllocatedTags part (a), each as lists of raw keys and values (empty when
-    # the part is empty); ``sql`` when each part is empty or plain and no part repeats a raw key.
+    # Per key: its Tags part (t) and AllocatedTags part (a), each as its raw keys, values and null flags in
+    # order (a plain text is valid JSON: json_keys and the $.* values read it; an empty part gives empty
+    # lists); ``sql`` when each part is empty or plain.
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _fold_lists AS
         WITH p AS (
           SELECT k, CASE WHEN starts_with(k, {pre}) THEN json_extract_string(k[{n}:], '$.t') ELSE k END AS t,
                  CASE WHEN starts_with(k, {pre}) THEN json_extract_string(k[{n}:], '$.a') END AS a
           FROM ({keys_sql})),
-        g AS (SELECT k, t, a, {plain('t')} AS tp, {plain('a')} AS ap,
-                     ({empty('t')} OR {plain('t')}) AND ({empty('a')} OR {plain('a')}) AS ok FROM p),
+        g AS (SELECT k, t, a, {plain('t')} AS tp, {plain('a')} AS ap FROM p),
         l AS (
-          SELECT k, ok, CASE WHEN ok AND tp THEN json_keys(t) ELSE [] END AS tk,
-                 CASE WHEN ok AND tp THEN json_extract_string(t, '$.*') ELSE [] END AS tv,
-                 CASE WHEN ok AND ap THEN json_keys(a) ELSE [] END AS ak,
-                 CASE WHEN ok AND ap THEN json_extract_string(a, '$.*') ELSE [] END AS av
+          SELECT k, (tp OR t IS NULL OR regexp_full_match(t, {_lit(_EMPTY)}))
+                    AND (ap OR a IS NULL OR regexp_full_match(a, {_lit(_EMPTY)})) AS sql,
+                 CASE WHEN tp THEN json_keys(t) ELSE [] END AS tk,
+                 CASE WHEN tp THEN json_extract_string(t, '$.*') ELSE [] END AS tv,
+                 CASE WHEN ap THEN json_keys(a) ELSE [] END AS ak,
+                 CASE WHEN ap THEN json_extract_string(a, '$.*') ELSE [] END AS av
           FROM g)
-        SELECT k, ok AND len(tk) = list_unique(tk) AND len(ak) = list_unique(ak) AS sql, tk, tv, ak, av FROM l""")
-    # The distinct raw keys of the values folded here, and whether each comes with a value (the report names
-    # only those, as parse_tags drops a null before normalise sees it).
-    raw_keys: dict[str, bool] = {}
+        SELECT k, sql, tk, tv, list_transform(tv, lambda v: v IS NULL) AS tn,
+               ak, av, list_transform(av, lambda v: v IS NULL) AS an
+        FROM l""")
+    # The shapes; one that repeats a raw key in a part is left to Python (json.loads keeps the last value).
+    con.execute("""CREATE OR REPLACE TEMP TABLE _fold_shapes AS
+        SELECT row_number() OVER () AS sid, tk, ak, tn, an,
+               len(tk) <> list_unique(tk) OR len(ak) <> list_unique(ak) AS dup
+        FROM (SELECT DISTINCT tk, ak, tn, an FROM _fold_lists WHERE sql)""")
+    # Their distinct raw keys, folded in Python; the report names those that come with a value (parse_tags
+    # drops a null before normalise sees it).
+    canonical: dict[str, str] = {}
     for rk, valued in con.execute(
             "SELECT e.k, bool_or(e.v) FROM (SELECT unnest(list_concat("
-            "list_transform(tk, lambda x, i: {'k': x, 'v': tv[i] IS NOT NULL}), "
-            "list_transform(ak, lambda x, i: {'k': x, 'v': av[i] IS NOT NULL}))) AS e FROM _fold_lists WHERE sql) "
+            "list_transform(tk, lambda x, i: {'k': x, 'v': NOT tn[i]}), "
+            "list_transform(ak, lambda x, i: {'k': x, 'v': NOT an[i]}))) AS e FROM _fold_shapes WHERE NOT dup) "
             "GROUP BY ALL").fetchall():
-        raw_keys[rk] = bool(valued)
-    canonical = {rk: store.taxonomy.canonical_key(rk) for rk in raw_keys}
-    for rk, valued in raw_keys.items():
+        canonical[rk] = taxonomy.canonical_key(rk)
         if valued and canonical[rk]:
             report.add(rk, canonical[rk])
-    # Per key: its non-empty entries sorted by folded key, the AllocatedTags part first, then by position; the
-    # first of each folded key wins (the AllocatedTags value over the Tags value, in each part the first
-    # non-empty one), as json.dumps(sort_keys=True) orders the map.
-    entry = "{{'ck': m[x], 'p': {p}, 'r': i, 'v': {vs}[i]}}"
-    picks = "".join(f", list_filter(d, lambda e: e.ck = {_lit(key)})[1].v AS \"{col}\""
-                    for key, col in zip(keys, cols, strict=True))
+    # Per shape: its folded keys in order (as json.dumps(sort_keys=True) orders them), the JSON text before
+    # each one's value, and each one's candidates (part p, position r) in order of precedence: the
+    # AllocatedTags part before the Tags part, in each part the first first. A null value is no candidate.
+    idx = "".join(f", list_position(cks, {_lit(key)}) AS i{i}" for i, key in enumerate(taxonomy.keys))
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _fold_plan AS
+        WITH e AS (
+          SELECT sid, unnest(list_concat(
+                   list_transform(ak, lambda x, i: {{'ck': m[x], 'p': 0, 'r': i, 'n': an[i]}}),
+                   list_transform(tk, lambda x, i: {{'ck': m[x], 'p': 1, 'r': i, 'n': tn[i]}}))) AS e
+          FROM _fold_shapes, (SELECT map(?::VARCHAR[], ?::VARCHAR[]) AS m) WHERE NOT dup),
+        c AS (SELECT sid, e.ck AS ck, list({{'p': e.p, 'r': e.r}} ORDER BY e.p, e.r) AS c
+              FROM e WHERE e.ck <> '' AND NOT e.n GROUP BY ALL),
+        f AS (SELECT sid, list(ck ORDER BY ck) AS cks, list('"' || ck || '": "' ORDER BY ck) AS pres,
+                     list(c ORDER BY ck) AS cands FROM c GROUP BY sid),
+        s AS (SELECT s.tk, s.ak, s.tn, s.an, s.dup, coalesce(f.cks, []) AS cks, coalesce(f.pres, []) AS pres,
+                     coalesce(f.cands, []) AS cands FROM _fold_shapes s LEFT JOIN f USING (sid))
+        SELECT *{idx} FROM s""", [list(canonical), list(canonical.values())])
+    # Per key: each folded key's value is its first non-empty candidate (none: the key is left out).
+    val = "CASE WHEN {c}.p = 0 THEN av[{c}.r] ELSE tv[{c}.r] END"
+    first = (f"CASE WHEN len(c) = 1 THEN CASE WHEN trim({val.format(c='c[1]')}) <> '' THEN {val.format(c='c[1]')} END "
+             f"ELSE list_filter(list_transform(c, lambda c: {val.format(c='c')}), lambda v: trim(v) <> '')[1] END")
+    picks = "".join(f', vals[i{i}] AS "{col}"' for i, col in enumerate(cols))
+    # A key of a shape left to Python gets a NULL tags_norm here: it is moved to the rest below.
     con.execute(f"""CREATE OR REPLACE TEMP TABLE {table} AS
-        WITH s AS (
-          SELECT k, list_sort(list_filter(list_concat(
-                   list_transform(ak, lambda x, i: {entry.format(p=0, vs="av")}),
-                   list_transform(tk, lambda x, i: {entry.format(p=1, vs="tv")})),
-                 lambda e: e.ck <> '' AND trim(e.v) <> '')) AS s
-          FROM _fold_lists, (SELECT map(?::VARCHAR[], ?::VARCHAR[]) AS m) WHERE sql),
-        d AS (SELECT k, list_filter(s, lambda e, i: i = 1 OR s[i - 1].ck <> e.ck) AS d FROM s)
-        SELECT k AS Tags, '{{' || array_to_string(list_transform(d, lambda e: '"' || e.ck || '": "' || e.v || '"'),
-                                                  ', ') || '}}' AS tags_norm{picks}
-        FROM d""", [list(canonical), list(canonical.values())])
-    rest = [r[0] for r in con.execute("SELECT k FROM _fold_lists WHERE NOT sql").fetchall()]
-    con.execute("DROP TABLE _fold_lists")
+        SELECT k AS Tags, CASE WHEN NOT dup THEN '{{' || coalesce(array_to_string(list_transform(vals,
+                 lambda v, i: CASE WHEN v IS NOT NULL THEN pres[i] || v || '"' END), ', '), '') || '}}' END
+                 AS tags_norm{picks}
+        FROM (SELECT l.k, s.*, list_transform(s.cands, lambda c: {first}) AS vals
+              FROM _fold_lists l JOIN _fold_plan s ON l.tk = s.tk AND l.ak = s.ak AND l.tn = s.tn AND l.an = s.an
+              WHERE l.sql)""")
+    rest = [r[0] for r in con.execute(f"SELECT k FROM _fold_lists WHERE NOT sql UNION ALL "
+                                      f"SELECT Tags FROM {table} WHERE tags_norm IS NULL").fetchall()]
+    con.execute(f"DELETE FROM {table} WHERE tags_norm IS NULL")
+    for t in ("_fold_lists", "_fold_shapes", "_fold_plan"):
+        con.execute(f"DROP TABLE {t}")
     rows, bad = tag_rows(rest, store, report)
     if rows:
         names = ", ".join(f'"{c}"' for c in ["Tags", "tags_norm", *cols])

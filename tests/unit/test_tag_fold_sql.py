@@ -118,3 +118,66 @@ def test_plain_values_are_folded_in_sql_not_one_by_one(tmp_path: Path, monkeypat
     assert got["{\"team\": \"caf\\u00e9\"}"] == "caf\u00e9"
     assert got["{\"team\": 3}"] == "3"
     assert len(got) == 502
+
+
+# Rows that share shapes (the SQL fold works out how a list of raw keys folds once, then looks values up by
+# position): a few key lists, each the shape of many rows whose values are empty, blank, null or not.
+SHAPE_KEYS = st.lists(PLAIN_KEYS, max_size=5)
+SHAPE_VALUES = st.one_of(st.sampled_from(["prod", "dev", "", " ", "  x ", "caf\u00e9", "{}"]), st.none())
+
+
+@st.composite
+def shared_shapes(draw: st.DrawFn) -> list[tuple[str | None, str | None]]:
+    shapes = draw(st.lists(SHAPE_KEYS, min_size=1, max_size=3))
+
+    def text() -> str | None:
+        keys = draw(st.sampled_from([*shapes, None]))
+        if keys is None:
+            return None
+        body = ", ".join(json.dumps(k) + ": " + json.dumps(draw(SHAPE_VALUES)) for k in keys)
+        return "{" + body + "}"
+
+    return [(text(), text() if draw(st.booleans()) else None) for _ in range(draw(st.integers(1, 16)))]
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(shared_shapes())
+def test_rows_sharing_a_shape_fold_as_in_python(tmp_path_factory, rows) -> None:
+    store = CostStore(Path(tmp_path_factory.mktemp("fold")) / "costs.duckdb", TAXONOMY)
+    py, sql, (py_bad, sql_bad), (py_rep, sql_rep), _stripped = folds(rows, store)
+    assert sql == py
+    assert sql_bad == py_bad == {}
+    assert sql_rep == py_rep
+
+
+def tag_set_key_of(tags: str, allocated: str) -> str:
+    con = duckdb.connect()
+    key = con.execute(f"SELECT {tag_set_key('s')} FROM (SELECT ?::VARCHAR AS Tags, ?::VARCHAR AS AllocatedTags) s",
+                      [tags, allocated]).fetchone()[0]
+    con.close()
+    return key
+
+
+def test_one_shape_many_values(tmp_path: Path) -> None:
+    """One list of raw keys (two spellings of team, an alias of environment) under values that change which
+    spelling wins, nulls, and an AllocatedTags overlay: each folds as the Python fold does."""
+    keys = ["Team", " team", "env", "Environment", "app"]
+    values = [["a", "b", "prod", "dev", "x"], ["", "b", None, "dev", " "], [" ", "", "", None, None],
+              [None, "c", "prod", "", "y"], ["a", None, " ", "stage", "x"]]
+    rows: list[tuple[str | None, str | None]] = [
+        ("{" + ", ".join(f"{json.dumps(k)}: {json.dumps(v)}" for k, v in zip(keys, vs, strict=True)) + "}", None)
+        for vs in values]
+    rows += [(rows[0][0], "{\"team\": \"over\", \"env\": \"\"}"), (rows[1][0], "{\"TEAM\": null, \"app\": \"z\"}"),
+             (rows[4][0], "{\"app\": \"z\", \"Team\": \"over\"}"),  # a later position still wins over Tags
+             (rows[2][0], "{\"team\": \"t\", \"team\": \"u\"}")]  # the last repeats a raw key: Python folds it
+    store = CostStore(tmp_path / "costs.duckdb", TAXONOMY)
+    py, sql, (py_bad, sql_bad), (py_rep, sql_rep), _stripped = folds(rows, store)
+    assert sql == py
+    assert len(sql) == len(rows)
+    assert sql_bad == py_bad == {}
+    assert sql_rep == py_rep
+    first = sql[rows[0][0]]
+    assert first[0] == '{"app": "x", "environment": "prod", "team": "a"}'
+    assert sql[rows[1][0]][0] == '{"environment": "dev", "team": "b"}'
+    assert sql[rows[2][0]][0] == "{}"
+    assert sql[tag_set_key_of(rows[4][0], "{\"app\": \"z\", \"Team\": \"over\"}")][1] == "over"
