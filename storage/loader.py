@@ -28,13 +28,12 @@ from storage.schema import (
     DATA_TABLE,
     DERIVED_COLUMNS,
     FOCUS_COLUMNS,
-    TAG_SETS,
     create_schema,
     stored_column_sql,
     stored_columns,
     taxonomy_signature,
 )
-from storage.tag_sets import fold_into, retag, tag_set_key
+from storage.tag_sets import fold_into, retag, store_tag_sets, tag_set_key
 from storage.tags import FoldReport, tag_column
 from storage.text import CONTROL_SQL_CLASS, has_controls, one_line_plain
 
@@ -597,7 +596,7 @@ class Staging:
             names = [*present, *DERIVED_COLUMNS, *tag_cols]
             select = [*(f'st."{c}"' for c in present), "CAST(st.ChargePeriodStart AS DATE)", str(import_id),
                       *(f'tm."{c}"' for c in tag_cols)]
-            con.execute(f"INSERT OR REPLACE INTO {TAG_SETS} SELECT Tags, tags_norm FROM temp.tagmap")
+            store_tag_sets(con, "temp.tagmap")
             join = f" LEFT JOIN temp.tagmap tm ON {tag_set_key('st')} = tm.Tags" if tag_cols else ""
             # Not sorted by charge date: at 1M rows an ORDER BY here cost a third more time, and at 5M rows it
             # ran out of the staging's memory limit (see the report of issue 29, item 4).

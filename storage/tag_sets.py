@@ -7,8 +7,8 @@ The fold runs in SQL over all distinct values at once (``fold_into``) for the va
 JSON object of strings: every key printable ASCII, no escapes, no duplicate key, no control character or
 Unicode white space in a value, at most MAX_TAGS_CHARS bytes (what a bill holds nearly always). For those the
 SQL gives what ``fold_key`` gives by construction: such a text is valid JSON, read by DuckDB's JSON functions
-into its keys and values in order, keys fold by ``Taxonomy.canonical_key`` itself (a map made in Python over
-the distinct raw keys), values need no sanitising and no JSON escaping. Every other
+into its keys and values in order, keys fold as ``str.strip().lower()`` does on ASCII, values need no
+sanitising and no JSON escaping. Every other
 value (escapes, numbers, unreadable text, odd white space, non-ASCII keys) goes through ``fold_key`` in
 Python, one by one: few on a real bill. tests/unit/test_tag_fold_sql.py holds both folds equal.
 
@@ -120,9 +120,8 @@ def fold_into(con: duckdb.DuckDBPyConnection, keys_sql: str, table: str, store: 
     A 5M-row bill has 300k+ distinct keys but few shapes: a shape is a key's lists of raw keys (its Tags part
     and its AllocatedTags part) and which of their values are null. How a shape folds (the raw keys each
     folded key is taken from, in order of precedence, and the folded keys in order) is worked out once per
-    shape; each key then only looks its values up by position. No step unnests a key's entries, groups them,
-    or joins on the key's text. Raw keys fold by ``Taxonomy.canonical_key`` itself, through a map made over
-    the shapes' few distinct raw keys."""
+    shape; each key then only looks its values up by position: only the shapes' entries are unnested and
+    grouped, and no step joins on the key's text."""
     taxonomy = store.taxonomy
     cols = [tag_column(k) for k in taxonomy.keys]
     # An alias onto a key the SQL could not write as plain JSON text sends every value to Python.
@@ -157,34 +156,36 @@ def fold_into(con: duckdb.DuckDBPyConnection, keys_sql: str, table: str, store: 
         SELECT row_number() OVER () AS sid, tk, ak, tn, an,
                len(tk) <> list_unique(tk) OR len(ak) <> list_unique(ak) AS dup
         FROM (SELECT DISTINCT tk, ak, tn, an FROM _fold_lists WHERE sql)""")
-    # Their distinct raw keys, folded in Python; the report names those that come with a value (parse_tags
-    # drops a null before normalise sees it).
-    canonical: dict[str, str] = {}
-    for rk, valued in con.execute(
-            "SELECT e.k, bool_or(e.v) FROM (SELECT unnest(list_concat("
-            "list_transform(tk, lambda x, i: {'k': x, 'v': NOT tn[i]}), "
-            "list_transform(ak, lambda x, i: {'k': x, 'v': NOT an[i]}))) AS e FROM _fold_shapes WHERE NOT dup) "
-            "GROUP BY ALL").fetchall():
-        canonical[rk] = taxonomy.canonical_key(rk)
-        if valued and canonical[rk]:
-            report.add(rk, canonical[rk])
+    # The shapes' entries: raw key (rk), folded key (ck: as str.strip().lower() folds ASCII, then the aliases),
+    # part (p: 0 AllocatedTags, 1 Tags), position (r), and whether the value is null (n).
+    alias_rows = ", ".join(f"({_lit(a)}, {_lit(t)})" for a, t in taxonomy.aliases.items()) or "(NULL, NULL)"
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _fold_entries AS
+        WITH e AS (
+          SELECT sid, unnest(list_concat(list_transform(ak, lambda x, i: {{'rk': x, 'p': 0, 'r': i, 'n': an[i]}}),
+                                         list_transform(tk, lambda x, i: {{'rk': x, 'p': 1, 'r': i, 'n': tn[i]}}))) AS e
+          FROM _fold_shapes WHERE NOT dup),
+        a(alias, target) AS (VALUES {alias_rows})
+        SELECT sid, e.rk AS rk, coalesce(a.target, lower(trim(e.rk))) AS ck, e.p AS p, e.r AS r, e.n AS n
+        FROM e LEFT JOIN a ON a.alias = lower(trim(e.rk))""")
+    # The report names the raw keys folded onto another that come with a value (parse_tags drops a null).
+    for rk, ck in con.execute("SELECT DISTINCT rk, ck FROM _fold_entries WHERE NOT n AND ck <> '' AND ck <> rk"
+                              ).fetchall():
+        report.add(rk, ck)
     # Per shape: its folded keys in order (as json.dumps(sort_keys=True) orders them), the JSON text before
     # each one's value, and each one's candidates (part p, position r) in order of precedence: the
     # AllocatedTags part before the Tags part, in each part the first first. A null value is no candidate.
+    # (list_sort, not ordered aggregates: those took seconds where every value has a shape of its own.)
     idx = "".join(f", list_position(cks, {_lit(key)}) AS i{i}" for i, key in enumerate(taxonomy.keys))
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _fold_plan AS
-        WITH e AS (
-          SELECT sid, unnest(list_concat(
-                   list_transform(ak, lambda x, i: {{'ck': m[x], 'p': 0, 'r': i, 'n': an[i]}}),
-                   list_transform(tk, lambda x, i: {{'ck': m[x], 'p': 1, 'r': i, 'n': tn[i]}}))) AS e
-          FROM _fold_shapes, (SELECT map(?::VARCHAR[], ?::VARCHAR[]) AS m) WHERE NOT dup),
-        c AS (SELECT sid, e.ck AS ck, list({{'p': e.p, 'r': e.r}} ORDER BY e.p, e.r) AS c
-              FROM e WHERE e.ck <> '' AND NOT e.n GROUP BY ALL),
-        f AS (SELECT sid, list(ck ORDER BY ck) AS cks, list('"' || ck || '": "' ORDER BY ck) AS pres,
-                     list(c ORDER BY ck) AS cands FROM c GROUP BY sid),
+        WITH c AS (SELECT sid, ck, list_sort(list({{'p': p, 'r': r}})) AS c
+                   FROM _fold_entries WHERE ck <> '' AND NOT n GROUP BY ALL),
+        o AS (SELECT sid, list_sort(list({{'ck': ck, 'c': c}})) AS o FROM c GROUP BY sid),
+        f AS (SELECT sid, list_transform(o, lambda e: e.ck) AS cks,
+                     list_transform(o, lambda e: '"' || e.ck || '": "') AS pres,
+                     list_transform(o, lambda e: e.c) AS cands FROM o),
         s AS (SELECT s.tk, s.ak, s.tn, s.an, s.dup, coalesce(f.cks, []) AS cks, coalesce(f.pres, []) AS pres,
                      coalesce(f.cands, []) AS cands FROM _fold_shapes s LEFT JOIN f USING (sid))
-        SELECT *{idx} FROM s""", [list(canonical), list(canonical.values())])
+        SELECT *{idx} FROM s""")
     # Per key: each folded key's value is its first non-empty candidate (none: the key is left out).
     val = "CASE WHEN {c}.p = 0 THEN av[{c}.r] ELSE tv[{c}.r] END"
     first = (f"CASE WHEN len(c) = 1 THEN CASE WHEN trim({val.format(c='c[1]')}) <> '' THEN {val.format(c='c[1]')} END "
@@ -201,7 +202,7 @@ def fold_into(con: duckdb.DuckDBPyConnection, keys_sql: str, table: str, store: 
     rest = [r[0] for r in con.execute(f"SELECT k FROM _fold_lists WHERE NOT sql UNION ALL "
                                       f"SELECT Tags FROM {table} WHERE tags_norm IS NULL").fetchall()]
     con.execute(f"DELETE FROM {table} WHERE tags_norm IS NULL")
-    for t in ("_fold_lists", "_fold_shapes", "_fold_plan"):
+    for t in ("_fold_lists", "_fold_shapes", "_fold_entries", "_fold_plan"):
         con.execute(f"DROP TABLE {t}")
     rows, bad = tag_rows(rest, store, report)
     if rows:
@@ -211,6 +212,15 @@ def fold_into(con: duckdb.DuckDBPyConnection, keys_sql: str, table: str, store: 
                     "FROM _fold_rest")
         con.unregister("_fold_rest")
     return bad
+
+
+def store_tag_sets(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Write a fold's tag map (``table``: Tags, tags_norm) into the store's TAG_SETS, a key already there taking
+    the new map. Into a store without tag sets (a first import) a plain INSERT: the same rows, without the
+    conflict handling of INSERT OR REPLACE (a third of the write at 330k distinct values)."""
+    empty = con.execute(f"SELECT count(*) = 0 FROM (SELECT 1 FROM {TAG_SETS} LIMIT 1)").fetchone()
+    verb = "INSERT" if empty and empty[0] else "INSERT OR REPLACE"
+    con.execute(f"{verb} INTO {TAG_SETS} SELECT Tags, tags_norm FROM {table}")
 
 
 def tagmap_frame(rows: list[dict[str, Any]], store: CostStore) -> pd.DataFrame:
