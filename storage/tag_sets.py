@@ -67,10 +67,22 @@ def _folded(raw: Any, store: CostStore, report: FoldReport, column: str) -> dict
     return normalise(clean, store.taxonomy, report)
 
 
+def _pair(raw: Any) -> dict[str, Any] | None:
+    """The Tags and AllocatedTags of a key ``tag_set_key`` made of both, or None for a plain Tags value (one
+    that only starts like such a key, "allocated:...", is a Tags value: unreadable, so refused by row)."""
+    if not (isinstance(raw, str) and raw.startswith(ALLOCATED_PREFIX)):
+        return None
+    try:
+        pair = json.loads(raw[len(ALLOCATED_PREFIX):])
+    except ValueError:
+        return None
+    return pair if isinstance(pair, dict) and pair.keys() == {"t", "a"} else None
+
+
 def fold_key(raw: Any, store: CostStore, report: FoldReport) -> dict[str, str]:
     """The folded tags of one tag-set key (tag_set_key): Tags, overlaid with AllocatedTags where given."""
-    if isinstance(raw, str) and raw.startswith(ALLOCATED_PREFIX):
-        pair = json.loads(raw[len(ALLOCATED_PREFIX):])
+    pair = _pair(raw)
+    if pair is not None:
         norm = _folded(pair["t"], store, report, "Tags")
         norm.update({k: v for k, v in _folded(pair["a"], store, report, "AllocatedTags").items() if v})
         return norm
@@ -136,9 +148,10 @@ def fold_into(con: duckdb.DuckDBPyConnection, keys_sql: str, table: str, store: 
     # lists); ``sql`` when each part is empty or plain.
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _fold_lists AS
         WITH p AS (
-          SELECT k, CASE WHEN starts_with(k, {pre}) THEN json_extract_string(k[{n}:], '$.t') ELSE k END AS t,
-                 CASE WHEN starts_with(k, {pre}) THEN json_extract_string(k[{n}:], '$.a') END AS a
-          FROM ({keys_sql})),
+          SELECT k, CASE WHEN pair THEN json_extract_string(k[{n}:], '$.t') ELSE k END AS t,
+                 CASE WHEN pair THEN json_extract_string(k[{n}:], '$.a') END AS a
+          FROM (SELECT k, CASE WHEN NOT starts_with(k, {pre}) OR NOT json_valid(k[{n}:]) THEN false WHEN json_type(k[{n}:]) <> 'OBJECT' THEN false ELSE list_sort(json_keys(k[{n}:])) = ['a', 't'] END AS pair
+                FROM ({keys_sql}))),
         g AS (SELECT k, t, a, {plain('t')} AS tp, {plain('a')} AS ap FROM p),
         l AS (
           SELECT k, (tp OR t IS NULL OR regexp_full_match(t, {_lit(_EMPTY)}))

@@ -168,3 +168,21 @@ def test_a_taxonomy_change_refolds_allocated_tags_too(tmp_path: Path) -> None:
     want = by(rows + other, "app")
     assert {a: c for a, c in zip(got["app"], got["cost"], strict=True) if isinstance(a, str)} == pytest.approx(
         {a: c for a, c in want.items() if a})
+
+
+@pytest.mark.parametrize("value", ["allocated:oops", "allocated:[1]", 'allocated:{"t": "{}"}'])
+def test_a_tags_value_that_looks_like_a_tag_set_key_is_refused_by_row(tmp_path: Path, value: str) -> None:
+    """A Tags value starting like the store's own Tags+AllocatedTags key ("allocated:") is unreadable text
+    like any other, named by file, row and column, not a crash of the fold."""
+    rows = generated(tmp_path / "bad.csv", n=12)
+    rows[4]["Tags"] = value
+    rows[4]["AllocatedTags"] = ""
+    with (tmp_path / "bad.csv").open("w", newline="") as fh:
+        w = csv.DictWriter(fh, COLUMNS)
+        w.writeheader()
+        w.writerows(rows)
+    out = CliRunner().invoke(main, ["--home", str(tmp_path / "h"), "import", str(tmp_path / "bad.csv")], env=ENV)
+    assert out.exit_code == 2, out.output
+    line = out.stderr.strip()
+    assert "bad.csv, row 5, column Tags" in line and "Tags is not valid JSON" in line, line
+    assert not (tmp_path / "h" / "costs.duckdb").exists()
