@@ -30,6 +30,8 @@ from rituals.review_month import MonthProgress, coverage_item
 from rituals.wording import counted
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import pandas as pd
 
     from storage.home import Home
@@ -419,18 +421,26 @@ def default_owner(home: Home, step: str, team: str | None = None) -> str | None:
 
 # -- the agenda ---------------------------------------------------------------------------------------------------
 def build_agenda(home: Home, month: date | None = None, *, run_id: int | None = None,
-                 detect_anomalies: bool = True) -> dict[str, Any]:
+                 detect_anomalies: bool = True, progress: Callable[[dict[str, Any]], None] | None = None
+                 ) -> dict[str, Any]:
     """The agenda of the review of ``month`` (default: the last complete month); ``run_id`` is the review's
-    own run when it is being held (its actions are new, not carried)."""
+    own run when it is being held (its actions are new, not carried). ``progress`` gets the agenda as
+    computed so far (as JSON, its items in their order) after each item, in the order of the review's steps,
+    so a screen paints the first steps while the rest are computed; the agenda is the same without it."""
     from rituals.review_actions import carried_actions
+    from rituals.ritual import plain_json
     from rituals.savings import summary as savings_summary
+
+    def step_done() -> None:
+        if progress is not None:
+            progress(plain_json(agenda))
 
     today = home.clock.today()
     month = month or default_month(today)
     if month > today:
         raise ValueError(f"--month {month_period(month)} has not started yet (today is {today.isoformat()})")
     period = month_period(month)
-    progress = MonthProgress(month, today)
+    month_progress = MonthProgress(month, today)
     currency = home.costs.info().currency or home.config.currency
     with home.records.session() as s:
         actions = carried_actions(s, today, current_run=run_id, before_period=period)
@@ -438,17 +448,24 @@ def build_agenda(home: Home, month: date | None = None, *, run_id: int | None = 
     last = actions["last_review"]
     agenda: dict[str, Any] = {
         "kind": MONTHLY_REVIEW, "month": period, "start": month, "end": add_months(month, 1),
-        "currency": currency, "prepared_on": today, "month_status": progress.as_json(), "last_review": last,
+        "currency": currency, "prepared_on": today, "month_status": month_progress.as_json(),
+        "last_review": last,
         "actions": {"available": True, **{k: v for k, v in actions.items() if k != "last_review"}},
     }
-    agenda["showback"] = _guard("Showback", lambda: showback_item(home, month, progress))
+    step_done()
+    agenda["showback"] = _guard("Showback", lambda: showback_item(home, month, month_progress))
     sb_trends = agenda["showback"].get("team_trends") if agenda["showback"].get("available") else None
-    agenda["spend"] = _guard("Spend against budget", lambda: spend_item(home, month, currency, sb_trends, progress))
+    agenda["spend"] = _guard("Spend against budget",
+                             lambda: spend_item(home, month, currency, sb_trends, month_progress))
+    step_done()
     agenda["unit_economics"] = _guard("Unit economics", lambda: unit_economics_item(home, month))
+    step_done()
     since = add_months(parse_month(last["period"]), 1) if last else month
     end = max(today, since + timedelta(days=1))
     agenda["anomalies"] = _guard("Anomaly triage", lambda: anomalies_item(home, since, end, detect_anomalies))
-    agenda["coverage"] = _guard("Coverage", lambda: coverage_item(home, progress))
+    step_done()
+    agenda["coverage"] = _guard("Coverage", lambda: coverage_item(home, month_progress))
+    step_done()
     due = next_review_date(home, month)
     agenda["decisions"] = _guard("Proposed actions", lambda: {"next_review_date": due,
                                                               "proposed_actions": proposals(home, agenda, due)})

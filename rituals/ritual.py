@@ -83,6 +83,11 @@ class Request:
     period: str
     run_id: int | None = None
     options: dict[str, object] = field(default_factory=dict)
+    # Called (from the computing thread) with the figures computed so far, a part of ``as_json()`` with its
+    # top-level keys as they will be, by a ritual whose findings come step by step (the monthly agenda:
+    # item by item), so a screen paints the first steps' figures before the rest are computed. Never
+    # changes what is computed; the headless commands pass none.
+    progress: Callable[[JsonObject], None] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -148,7 +153,13 @@ class Ritual:
         from rituals.calendar import default_period
 
         period = period or default_period(self, home)
-        return self.compute(home, Request(window or self.window(home, period), period, run_id, dict(options)))
+        return self.computed(home, Request(window or self.window(home, period), period, run_id, dict(options)))
+
+    def computed(self, home: Home, request: Request) -> Findings:
+        """``compute`` with the cost store held open for its many reads (``CostStore.held``): what every
+        surface calls, the headless commands, the board and a run session alike."""
+        with home.costs.held():
+            return self.compute(home, request)
 
     def frozen_numbers(self, session: Session, home: Home, run: RitualRun, findings: Findings) -> JsonObject:
         if self.freeze is not None:

@@ -90,13 +90,19 @@ class RunSession:
     def findings(self, **options: object) -> Findings:
         """The ritual's findings for this run's window (slow: DuckDB; call from a worker). An open run's
         findings are kept in the home's findings cache (``rituals.findings_cache``) for the next open."""
+        return self.findings_in_steps(None, **options)
+
+    def findings_in_steps(self, progress: Callable[[JsonObject], None] | None, **options: object) -> Findings:
+        """``findings``, with ``progress`` given the figures computed so far, step by step, by a ritual
+        that reports them (``Request.progress``); the findings returned are the same with or without it."""
         from rituals import findings_cache
         from rituals.ritual import Request
 
         run = self.current_run()
         under = findings_cache.key(self) if self.is_open else None
         at = self.home.clock.now()
-        found = self.ritual.compute(self.home, Request(self.window, run.period, self.run_id, dict(options)))
+        found = self.ritual.computed(self.home, Request(self.window, run.period, self.run_id, dict(options),
+                                                        progress=progress))
         if under is not None:
             findings_cache.write(self, dict(options), under, found, at)
         return found

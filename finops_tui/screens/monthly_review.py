@@ -77,16 +77,23 @@ class MonthlyReviewScreen(RitualStepperScreen):
         yield from super().compose_decisions()
 
     SHOWS_CACHED = True
+    SHOWS_PARTIAL = True
 
     def show_cached_findings(self, numbers: dict[str, Any]) -> None:
         # The agenda's figures; the walk and the proposals (action versions, owners) wait for the fresh ones.
         self._show_items(numbers)
 
-    def _show_items(self, agenda: dict[str, Any]) -> None:
+    def show_partial_findings(self, numbers: dict[str, Any]) -> None:
+        # The items computed so far (the carried actions, then spend, ...); the others still say they are
+        # being prepared.
+        self._show_items(numbers, only_present=True)
+
+    def _show_items(self, agenda: dict[str, Any], *, only_present: bool = False) -> None:
         from exports.monthly_review import ITEMS, item_markdown
 
         for key, _title in ITEMS:
-            self.query_one(f"#mr-{key}", AgendaItem).update(item_markdown(agenda, key))
+            if not only_present or key in agenda:
+                self.query_one(f"#mr-{key}", AgendaItem).update(item_markdown(agenda, key))
 
     def show_findings(self, findings: Any) -> None:
         agenda = findings.as_json()

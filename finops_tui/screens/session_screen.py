@@ -37,6 +37,9 @@ class RunSessionScreen(Screen[None]):
     # A screen that paints its first figures from the findings' as_json() (``show_cached_findings``) shows
     # the findings last computed for the run at once, marked with when, while it recomputes them.
     SHOWS_CACHED: ClassVar[bool] = False
+    # A screen whose ritual reports its findings step by step (``Request.progress``: the monthly agenda) paints
+    # each step's figures as they are computed (``show_partial_findings``), the first steps first.
+    SHOWS_PARTIAL: ClassVar[bool] = False
     # The opening worker waits (at most this long) for the first paint before computing the findings: on
     # two shared cores the computation's Python otherwise competes with the paint for the interpreter.
     FIRST_PAINT_WAIT: ClassVar[float] = 1.0
@@ -76,7 +79,12 @@ class RunSessionScreen(Screen[None]):
 
     def compute_findings(self) -> Findings:
         """The ritual's findings for this run (called in a worker thread)."""
-        return self.session.findings(**self.findings_options())
+        return self.session.findings_in_steps(self._partial_findings if self.SHOWS_PARTIAL else None,
+                                              **self.findings_options())
+
+    def show_partial_findings(self, numbers: dict[str, Any]) -> None:
+        """Render the steps whose figures are in ``numbers`` (a part of the findings' ``as_json()``, freshly
+        computed; the rest still being computed), main thread; the full findings follow."""
 
     def show_findings(self, findings: Any) -> None:
         """Render the findings (main thread): after opening, on reload and before closing."""
@@ -168,6 +176,16 @@ class RunSessionScreen(Screen[None]):
 
     def mark_painted(self) -> None:
         self.call_after_refresh(self.first_paint.set)
+
+    def _partial_findings(self, numbers: dict[str, Any]) -> None:
+        # From the computing thread: posted, not waited for, so the computation goes on while it paints.
+        self.post_message(Deferred(self._show_partial, (numbers,)))
+
+    def _show_partial(self, numbers: dict[str, Any]) -> None:
+        # Cached figures on screen stay whole until the fresh findings replace them all (one note says
+        # what they are); fresh findings already shown are never replaced by a part of newer ones.
+        if self.findings is None and self.cached is None:
+            self.show_partial_findings(numbers)
 
     def _show_cached(self, cached: CachedFindings) -> None:
         from rituals.board import figures_note

@@ -85,7 +85,7 @@ def compute(home: Home, request: Request) -> MonthlyFindings:
 
     detect = request.options.get("detect", True)
     return MonthlyFindings.from_agenda(build_agenda(home, request.window[0], run_id=request.run_id,
-                                                    detect_anomalies=bool(detect)))
+                                                    detect_anomalies=bool(detect), progress=request.progress))
 
 
 def prepare_close(home: Home, run: RitualRun, findings: object) -> object:

@@ -1,0 +1,102 @@
+"""A ritual's findings computed step by step: the monthly agenda reports each item as it is computed (the
+carried actions, then spend with the showback it reads, then unit economics, anomalies and coverage), each
+report a part of the very agenda returned at the end, and the agenda is the same with or without the
+reports. The cost store is held open for the reads of one computation (``CostStore.held``): figures are the
+same, and a writer waits for the hold to end (one of the holding thread is refused, not deadlocked)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from rituals.definitions.monthly_review import RITUAL as MONTHLY
+from rituals.definitions.tag_sweep import RITUAL as SWEEP
+from rituals.monthly_review import build_agenda
+from rituals.ritual import Request, plain_json
+from rituals.session import RunSession
+from storage import costs as cost_store
+from storage.costs import CostStoreError
+
+
+def test_the_agenda_reports_its_items_in_the_order_of_the_steps(demo_home) -> None:
+    build_agenda(demo_home)  # the first detection stores the cases (the next agendas say none is new)
+    parts: list[dict] = []
+    agenda = plain_json(build_agenda(demo_home, progress=parts.append))
+    assert agenda == plain_json(build_agenda(demo_home))  # the same agenda without the reports
+    items = [[k for k in p if k in ("actions", "showback", "spend", "unit_economics", "anomalies", "coverage",
+                                    "decisions")] for p in parts]
+    assert items == [["actions"], ["actions", "showback", "spend"],
+                     ["actions", "showback", "spend", "unit_economics"],
+                     ["actions", "showback", "spend", "unit_economics", "anomalies"],
+                     ["actions", "showback", "spend", "unit_economics", "anomalies", "coverage"]]
+    for part in parts:  # each report is the final agenda's own figures, keys in the final order
+        assert {k: agenda[k] for k in part} == part
+        assert list(part) == [k for k in agenda if k in part]
+    assert parts[1]["spend"]["total"]["spend"] == agenda["spend"]["total"]["spend"]
+
+
+def test_a_session_passes_the_reports_and_freezes_the_same_numbers(demo_home) -> None:
+    session = RunSession(demo_home, MONTHLY)
+    session.open()
+    session.findings()  # the first detection stores the cases
+    parts: list[dict] = []
+    stepwise = session.findings_in_steps(parts.append)
+    plain = session.findings()
+    assert stepwise.as_json() == plain.as_json()
+    assert parts and all(set(p) < set(plain.as_json()) for p in parts)
+    headless = MONTHLY.findings(demo_home, session.period, run_id=session.run_id)
+    assert headless.as_json() == plain.as_json()
+
+
+def test_a_held_store_gives_the_same_figures_and_is_released(demo_home) -> None:
+    window = SWEEP.window(demo_home, "2026-W44")
+    request = Request(window, "2026-W44")
+    plain = SWEEP.compute(demo_home, request).as_json()  # each read opens the file itself
+    assert SWEEP.computed(demo_home, request).as_json() == plain
+    with demo_home.costs.held(), demo_home.costs.held():  # holds nest
+        assert cost_store._HELD
+        assert SWEEP.compute(demo_home, request).as_json() == plain
+    assert not cost_store._HELD  # released: nothing of this process keeps the file open
+    demo_home.costs.set_meta({"held_test": "1"})  # a writer gets the file
+    assert demo_home.costs.meta("held_test") == "1"
+
+
+def test_a_writer_waits_for_the_hold_and_one_inside_it_is_refused(demo_home) -> None:
+    store = demo_home.costs
+    held, release, wrote = threading.Event(), threading.Event(), []
+
+    def reader() -> None:
+        with store.held():
+            held.set()
+            release.wait(30)
+            wrote.append(("released", time.monotonic()))
+
+    t = threading.Thread(target=reader)
+    t.start()
+    assert held.wait(30)
+    with store.held():  # a write inside a hold of the same thread would wait for itself: refused at once
+        with pytest.raises(CostStoreError, match="held open for reading by this thread"):
+            store.set_meta({"inside": "1"})
+    threading.Timer(0.3, release.set).start()
+    store.set_meta({"after": "1"})  # waits for the other thread's hold to end, then writes
+    wrote.append(("wrote", time.monotonic()))
+    t.join(30)
+    assert [w for w, _ in wrote] == ["released", "wrote"]
+    assert store.meta("after") == "1" and store.meta("inside") is None
+
+    with store.held():
+        other = []
+        w = threading.Thread(target=lambda: other.append(_try_write(store)))
+        w.start()
+        w.join(30)
+    assert other and "being read by this process" in other[0]
+
+
+def _try_write(store) -> str:
+    try:
+        cost_store.connect(store.path, read_only=False, timeout_s=0.2).close()
+        return "wrote"
+    except CostStoreError as exc:
+        return str(exc)
