@@ -11,11 +11,13 @@ the same run (every sample a fresh process, the real app through ``finops-tui``'
    which is what the screen waits for. Also printed: the longest stall of the event loop while the screen
    loaded (a key pressed meanwhile waits that long). Target: under 1 s at 5M rows, 2 s at 20M.
 
-   The run is re-opened (the warm-up opened it), so its first figures are the findings last computed for it
-   (``findings-cache.json``, shown marked as cached while they are recomputed): "numbers" is that time;
-   "fresh" is when the recomputed findings replace them; "no cache" is the time to numbers with the cache
-   file deleted first, as on the first open of a run. The triage screen keeps no findings cache: its first
-   figures are the stored cases, read live, shown before detection runs.
+   Two opens are timed. **First open**: the run does not exist yet (the one the last sample opened is
+   discarded and ``findings-cache.json`` deleted first), so the open creates it and nothing is cached: the
+   screen waits for its findings (the monthly review paints spend as soon as that item is computed, before
+   the rest of the agenda). **Re-open**: the run exists (the warm-up or the last sample opened it), so its
+   first figures are the findings last computed for it (shown marked as cached while they are recomputed):
+   "re-open" is that time and "fresh" is when the recomputed findings replace them. The triage screen keeps
+   no findings cache: its first figures are the stored cases, read live, shown before detection runs.
 
     python bench/screens.py [--rows 1M] [--samples 3] [--dir DIR] [--only board,tag_sweep,...]
     python bench/screens.py --rows 5M
@@ -173,6 +175,19 @@ from finops_tui.cli import main
 main(["--home", home], standalone_mode=False)
 """
 
+DISCARD = r"""
+import sys
+from pathlib import Path
+from rituals.session import RunSession
+from storage.home import Home
+home = Home(Path(sys.argv[1]))
+session = RunSession(home, sys.argv[2])
+session.open()  # the period the screen opens (due now)
+session.discard()
+(home.path / "findings-cache.json").unlink(missing_ok=True)
+print("RESULT {}", flush=True)
+"""
+
 FINDINGS = r"""
 import json, sys, time
 from pathlib import Path
@@ -207,13 +222,17 @@ def med(values: list[float]) -> float:
 def screens(home: Path, kinds: list[str], samples: int, env: dict[str, str]) -> bool:
     ok = True
     target = 1.0 if int(home.name.split("_")[-1]) <= 5_000_000 else 2.0
-    print(f"{'screen':18s} {'numbers':>8s} {'fresh':>7s} {'no cache':>8s} {'bare':>7s} {'findings':>9s} "
-          f"{'stall':>7s}  (medians of {samples}; target {target:g} s for the numbers)")
-    cache = home / "findings-cache.json"
+    print(f"{'screen':18s} {'first open':>10s} {'stall':>6s} {'re-open':>8s} {'fresh':>6s} {'stall':>6s} "
+          f"{'bare':>6s} {'findings':>9s}  (medians of {samples}; target {target:g} s for both opens' numbers)")
     for kind in kinds:
         child(RUNNER, [kind, str(home)], env)  # a warm-up: the file cache, the run opened once
-        shown, fresh, cold, bare, stall, floor = [], [], [], [], [], []
+        shown, fresh, first, bare, stall, first_stall, floor = [], [], [], [], [], [], []
         for _ in range(samples):  # interleaved, so machine noise hits all alike
+            child(DISCARD, [str(home), kind], env)  # the first open of a run: created now, nothing cached
+            r = child(RUNNER, [kind, str(home)], env)
+            if r["shown"] is None or r["cached"]:
+                raise RuntimeError(f"{kind}: first open: {'no numbers' if r['shown'] is None else 'cached figures'}")
+            first.append(r["shown"]), first_stall.append(r["stall"])
             r = child(RUNNER, [kind, str(home)], env)  # the run re-opened: its findings cached
             if r["shown"] is None or r["fresh"] is None:
                 raise RuntimeError(f"{kind}: the numbers never appeared")
@@ -221,16 +240,12 @@ def screens(home: Path, kinds: list[str], samples: int, env: dict[str, str]) -> 
                 raise RuntimeError(f"{kind}: re-opened, the run's findings were not read from the cache")
             shown.append(r["shown"]), fresh.append(r["fresh"]), bare.append(r["bare"]), stall.append(r["stall"])
             floor.append(child(FINDINGS, [str(home), kind], env)[kind])
-            cache.unlink(missing_ok=True)  # the first open of a run (or a deleted cache): computed
-            r = child(RUNNER, [kind, str(home)], env)
-            if r["cached"]:
-                raise RuntimeError(f"{kind}: figures shown from a cache that was deleted")
-            cold.append(r["shown"])
-        good = med(shown) <= target
+        good = max(med(first), med(shown)) <= target
         ok &= good
-        print(f"{kind:18s} {med(shown):7.2f}s {med(fresh):6.2f}s {med(cold):7.2f}s {med(bare):6.3f}s "
-              f"{med(floor):8.2f}s {med(stall):6.3f}s  {'OK' if good else 'OVER TARGET'} "
-              f"(numbers {', '.join(f'{s:.2f}' for s in shown)})", flush=True)
+        print(f"{kind:18s} {med(first):9.2f}s {med(first_stall):5.2f}s {med(shown):7.2f}s {med(fresh):5.2f}s "
+              f"{med(stall):5.2f}s {med(bare):5.3f}s {med(floor):8.2f}s  {'OK' if good else 'OVER TARGET'} "
+              f"(first {', '.join(f'{s:.2f}' for s in first)}; re-open {', '.join(f'{s:.2f}' for s in shown)})",
+              flush=True)
     return ok
 
 
