@@ -101,7 +101,12 @@ def action_rows(home: Home) -> list[ActionView]:
 def kpis(home: Home, actions: list[ActionView]) -> BoardKpis:
     """The KPI strip, each figure from the ritual that owns it: allocation is the tag sweep's coverage
     for the last 7 complete days; spend and budget are the monthly review's (month to date, or the last
-    complete month on the first days of a month)."""
+    complete month on the first days of a month). The cost store is held open for its reads."""
+    with home.costs.held():
+        return _kpis(home, actions)
+
+
+def _kpis(home: Home, actions: list[ActionView]) -> BoardKpis:
     from rituals.monthly_review import spend_item
     from rituals.ritual import ritual
 

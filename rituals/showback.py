@@ -273,4 +273,5 @@ def monthly_showbacks(store: CostStore, inputs: ShowbackInputs, first: date, las
 def showback(home: Home, month: date) -> Showback:
     """The showback of one month (its first day) for a home."""
     inputs = ShowbackInputs.from_home(home)
-    return monthly_showbacks(home.costs, inputs, month, month)[month]
+    with home.costs.held():
+        return monthly_showbacks(home.costs, inputs, month, month)[month]
