@@ -155,13 +155,15 @@ def one_row(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None =
 def attach_store(con: duckdb.DuckDBPyConnection, path: Path, timeout_s: float = LOCK_TIMEOUT_S, *,
                  alias: str = "store", read_only: bool = False) -> None:
     """ATTACH the store file as ``alias`` (read-write unless ``read_only``), waiting up to ``timeout_s``
-    while another process holds it (as ``connect`` does)."""
+    while another process holds it (as ``connect`` does, and as it does for a hold of this process)."""
     import duckdb
 
     if not read_only:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     mode = " (READ_ONLY)" if read_only else ""
     deadline = time.monotonic() + timeout_s
+    if not read_only:
+        _wait_unheld(path, deadline, timeout_s)
     delay = 0.05
     while True:
         try:

@@ -93,6 +93,24 @@ def test_a_writer_waits_for_the_hold_and_one_inside_it_is_refused(demo_home) -> 
         w.join(30)
     assert other and "being read by this process" in other[0]
 
+    # An import attaches the store read-write to its own connection: it waits for a hold the same way.
+    import duckdb
+
+    release.clear()
+    held.clear()
+    t = threading.Thread(target=reader)
+    t.start()
+    assert held.wait(30)
+    threading.Timer(0.3, release.set).start()
+    con = duckdb.connect(":memory:")
+    cost_store.attach_store(con, store.path)
+    attached = time.monotonic()
+    con.execute("INSERT OR REPLACE INTO store.meta VALUES ('attached', '1')")
+    con.close()
+    t.join(30)
+    assert wrote[-1][0] == "released" and wrote[-1][1] <= attached
+    assert store.meta("attached") == "1"
+
 
 def _try_write(store) -> str:
     try:
