@@ -105,11 +105,29 @@ def shared_data() -> Path:
 
 @pytest.fixture(scope="session")
 def demo_truth_and_path(tmp_path_factory: pytest.TempPathFactory):
-    """The demo company built once per test process (read it; copy it with `demo_home` to change it)."""
+    """The demo company built once per test run and copied into each test process's own folder (read it;
+    copy it with `demo_home` to change it). Under xdist the first worker to ask builds it under a lock in
+    the run's shared temporary folder and the others copy that build: one build of ~20 s, not one a worker."""
+    import fcntl
+    import pickle
+    import shutil
+
     from rituals.demo_company import build_demo
 
     path = tmp_path_factory.mktemp("demo-home")
-    truth = build_demo(path, FIXED_TODAY)
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return build_demo(path, FIXED_TODAY), path
+    shared = tmp_path_factory.getbasetemp().parent / "shared-demo"  # the run's folder, above each worker's
+    shared.mkdir(exist_ok=True)
+    with open(shared / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, also if the build fails
+        built, truth_file = shared / "home", shared / "truth.pickle"
+        if not truth_file.exists():
+            shutil.rmtree(built, ignore_errors=True)  # what a failed build left
+            truth = build_demo(built, FIXED_TODAY)
+            truth_file.write_bytes(pickle.dumps(truth))
+        truth = pickle.loads(truth_file.read_bytes())
+    shutil.copytree(built, path, dirs_exist_ok=True)
     return truth, path
 
 
