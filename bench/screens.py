@@ -124,6 +124,7 @@ async def pilot_main(p):
     bare = time.perf_counter() - t
     await app.pop_screen()
     await painted(app)
+    await settle(app)  # back on the board, it reloads (its figures kept when current): settled first
     stalls = [0.0]
 
     async def ticker():

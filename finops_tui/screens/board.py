@@ -118,22 +118,32 @@ class BoardScreen(Screen[None]):
 
     def on_screen_resume(self) -> None:
         if self.board is not None:
-            self.load()
+            self.load(recompute_current=False)
 
     @work(thread=True, exclusive=True, group="board")
-    def load(self) -> None:
+    def load(self, recompute_current: bool = True) -> None:
         # The cached figures first (on a local records file: no SQLAlchemy, DuckDB or pandas yet), painted
         # before anything heavier is imported; then the record rows with the live action counts, the tables,
-        # and the figures recomputed from the stores.
+        # and the figures recomputed from the stores. Back on the board from another screen
+        # (``recompute_current`` False), figures cached under the current key are what a recomputation
+        # would give and are kept; and a recomputation is left for the return when the board is no longer
+        # the screen on top (a ritual opened meanwhile computes its own findings and would wait for it).
         from rituals.board import cached_kpis, fresh_kpis, records_board
 
         if self.figures is None:  # a first load; a refresh keeps the figures on screen
             self._show_painted(cached_kpis(self.home, None))
         board = records_board(self.home, keep_counts=True)
-        self.app.call_from_thread(self.show_figures, cached_kpis(self.home, board.actions), True)
+        cached = cached_kpis(self.home, board.actions)
+        if not recompute_current and cached is not None and cached.current:
+            self.app.call_from_thread(self.show_figures, cached, False)
+            self.app.call_from_thread(self.show_board, board)
+            return
+        self.app.call_from_thread(self.show_figures, cached, True)
         import pandas  # noqa: F401 - loaded here, off the main thread, before the tables need it
 
         self.app.call_from_thread(self.show_board, board)
+        if not self.is_current:
+            return  # on_screen_resume loads again
         from storage.costs import CostStoreError
 
         try:

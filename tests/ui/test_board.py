@@ -192,3 +192,41 @@ async def test_cached_figures_appear_at_once_with_their_time_and_a_new_load_mark
         await settle(pilot)
         assert note(third) == "Figures computed 2026-11-27 11:00"
         assert tiles(third)["Month to date"][0] == f"{mtd + 1000.0:,.0f} USD"
+
+
+async def test_back_on_the_board_current_figures_are_kept_and_stale_ones_recomputed(demo_home, monkeypatch) -> None:
+    """Returning from another screen reloads the board: figures cached under the current key are kept (no
+    recomputation competing with the next screen), figures made stale meanwhile (a budget written) are
+    recomputed."""
+    from datetime import date
+
+    import rituals.board
+    from storage.records import Budget
+
+    calls: list[int] = []
+    compute = rituals.board.kpis
+
+    def counted(home, actions):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return compute(home, actions)
+
+    monkeypatch.setattr(rituals.board, "kpis", counted)
+    app = FinOpsApp(demo_home)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert len(calls) == 1  # the start recomputes once
+        board = app.screen
+        await pilot.press("p")  # the people screen, and back
+        await settle(pilot)
+        assert app.screen is not board
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is board and len(calls) == 1
+        assert str(board.query_one("#figures-note").content).startswith("Figures computed")
+        with demo_home.records.write() as s:  # a records write the KPI strip's key reads
+            s.add(Budget(month=date(2027, 1, 1), team_id=None, amount=1.0))
+        await pilot.press("p")
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is board and len(calls) == 2
