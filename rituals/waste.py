@@ -132,12 +132,14 @@ def waste_for(home: Home, rules: dict[str, Any], start: date, end: date, total_c
     found = [{"rule": "unused_commitment", "title": "Unused commitment (amortised, from the commitment figures)",
               "found": int(abs(unused) > 1e-9), "cost": round(float(unused), 6),
               "summary": f"{unused:,.2f}" if unused else "found nothing", "items": []}]
-    counted: set[str] = set()
+    found_ids: list[Any] = []
     if home.costs.exists():  # rules over billing data need billing data
         for rule in (_idle_addresses, _idle_load_balancers, _weekend_running, _idle_cluster_nodes):
             name, title, rows = rule(home, rules, start, end)
-            counted |= {bare_resource_id(str(r[0])) for r in rows if r[0]}
+            found_ids.extend(r[0] for r in rows if r[0])
             found.append(_rule(name, title, rows))
+    # Only an open recommendation is compared with what the rules found (tens of thousands of resources).
+    counted = {bare_resource_id(str(i)) for i in found_ids} if inbox_open else set()
     rows = [(label, account, saving) for label, rid, account, saving in inbox_open
             if bare_resource_id(rid) not in counted]
     rows.sort(key=lambda t: (-t[2], t[0]))
