@@ -16,6 +16,7 @@ from storage.home import DB_ENV, Home
 from tests import records_engines as engines
 
 ROOT = Path(__file__).resolve().parents[1]
+_SHARED_DEMO = pytest.StashKey[tuple]()
 SHARED_DATA = ROOT.parent / "shared" / "data"
 FIXED_TODAY = date(2026, 11, 27)
 
@@ -24,9 +25,52 @@ FIXED_TODAY = date(2026, 11, 27)
 os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
 
 
+SHARED_DEMO_ENV = "FINOPS_TUI_TEST_SHARED_DEMO"
+BUILD_DEMO = r"""
+import pickle, sys, traceback
+from datetime import date
+from pathlib import Path
+out = Path(sys.argv[1])
+try:
+    from rituals.demo_company import build_demo
+    truth = build_demo(out / "home", date.fromisoformat(sys.argv[2]))
+    (out / "truth.part").write_bytes(pickle.dumps(truth))
+    (out / "truth.part").rename(out / "truth.pickle")
+except BaseException:
+    traceback.print_exc()
+    (out / "failed").touch()
+    raise
+"""
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", f"{engines.MARKER}: run the tests on SQLite and on PostgreSQL "
                                        f"({engines.PG_ENV})")
+    # The xdist controller starts the demo's one build for the run before the workers exist (they inherit
+    # where it goes), so no worker builds its own (~20 s each) or waits idle for another's.
+    if getattr(config.option, "numprocesses", None) and not os.environ.get("PYTEST_XDIST_WORKER"):
+        import subprocess
+        import tempfile
+
+        shared = Path(tempfile.mkdtemp(prefix="finops-tui-demo-"))
+        log = open(shared / "build.log", "w")  # noqa: SIM115 - closed in pytest_unconfigure
+        proc = subprocess.Popen([sys.executable, "-c", BUILD_DEMO, str(shared), FIXED_TODAY.isoformat()],
+                                stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+        os.environ[SHARED_DEMO_ENV] = str(shared)
+        config.stash[_SHARED_DEMO] = (proc, shared, log)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    held = config.stash.get(_SHARED_DEMO, None)
+    if held is not None:
+        import shutil
+
+        proc, shared, log = held
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        log.close()
+        shutil.rmtree(shared, ignore_errors=True)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -106,29 +150,27 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def demo_truth_and_path(tmp_path_factory: pytest.TempPathFactory):
     """The demo company built once per test run and copied into each test process's own folder (read it;
-    copy it with `demo_home` to change it). Under xdist the first worker to ask builds it under a lock in
-    the run's shared temporary folder and the others copy that build: one build of ~20 s, not one a worker."""
-    import fcntl
+    copy it with `demo_home` to change it). Under xdist it is built by a process the controller starts
+    before the workers (``pytest_configure``), while they run the tests that do not need it."""
     import pickle
     import shutil
+    import time
 
     from rituals.demo_company import build_demo
 
     path = tmp_path_factory.mktemp("demo-home")
-    if not os.environ.get("PYTEST_XDIST_WORKER"):
+    shared = os.environ.get(SHARED_DEMO_ENV)
+    if not shared or not os.environ.get("PYTEST_XDIST_WORKER"):
         return build_demo(path, FIXED_TODAY), path
-    shared = tmp_path_factory.getbasetemp().parent / "shared-demo"  # the run's folder, above each worker's
-    shared.mkdir(exist_ok=True)
-    with open(shared / "lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, also if the build fails
-        built, truth_file = shared / "home", shared / "truth.pickle"
-        if not truth_file.exists():
-            shutil.rmtree(built, ignore_errors=True)  # what a failed build left
-            truth = build_demo(built, FIXED_TODAY)
-            truth_file.write_bytes(pickle.dumps(truth))
-        truth = pickle.loads(truth_file.read_bytes())
-    shutil.copytree(built, path, dirs_exist_ok=True)
-    return truth, path
+    built = Path(shared)
+    deadline = time.monotonic() + 900
+    while not (built / "truth.pickle").exists():
+        if (built / "failed").exists() or time.monotonic() > deadline:
+            log = (built / "build.log").read_text(encoding="utf-8", errors="replace")
+            pytest.fail(f"the shared demo build failed or never finished:\n{log[-4000:]}")
+        time.sleep(0.1)
+    shutil.copytree(built / "home", path, dirs_exist_ok=True)
+    return pickle.loads((built / "truth.pickle").read_bytes()), path
 
 
 @pytest.fixture
