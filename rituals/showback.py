@@ -226,7 +226,7 @@ def showbacks_from_lines(lines: pd.DataFrame, currency: str, *, method: str, fix
     costs = lines["cost"].to_numpy(dtype=float)[order]
     bills = lines["billed"].to_numpy(dtype=float)[order]
     starts = [i for i in range(len(periods)) if i == 0 or periods[i] != periods[i - 1]]
-    for a, b in zip(starts, [*starts[1:], len(periods)]):
+    for a, b in zip(starts, [*starts[1:], len(periods)], strict=True):
         period = pd.Timestamp(periods[a]) if isinstance(periods[a], np.datetime64) else periods[a]
         day = period.date() if hasattr(period, "date") else period
         direct: dict[str, float] = {}
