@@ -21,6 +21,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 from rituals.calendar import add_months
@@ -226,7 +227,7 @@ def showbacks_from_lines(lines: pd.DataFrame, currency: str, *, method: str, fix
     costs = lines["cost"].to_numpy(dtype=float)[order]
     bills = lines["billed"].to_numpy(dtype=float)[order]
     starts = [i for i in range(len(periods)) if i == 0 or periods[i] != periods[i - 1]]
-    for a, b in zip(starts, [*starts[1:], len(periods)], strict=True):
+    for a, b in pairwise([*starts, len(periods)]):  # each period's rows are [a, b); none when there are no lines
         period = pd.Timestamp(periods[a]) if isinstance(periods[a], np.datetime64) else periods[a]
         day = period.date() if hasattr(period, "date") else period
         direct: dict[str, float] = {}
