@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from rituals.actions import StaleUpdate, create_action
 from rituals.allocation import account_teams_from_records
 from rituals.raci import COMMITMENTS, TAGGING, Raci, RaciError
-from rituals.tag_sweep import Sweep, load_frames, resource_label
+from rituals.tag_sweep import Sweep, SweepFrames, load_frames, resource_label, summed_coverage
 from rituals.wording import counted
 from storage.config import CalendarConfig
 from storage.cost_queries import FixEntity, fix_costs
@@ -26,6 +26,8 @@ from storage.costs import CostStore
 from storage.records import OPEN_ACTION_STATUSES, Action, ActionEvent, Person, Team
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from storage.home import Home
 
 VERIFIED_EPSILON = 0.005  # unallocated spend at or below this (in the currency) counts as none
@@ -55,8 +57,13 @@ def fix_owner(raci: Raci, team: str | None) -> Person | None:
         return None
 
 
-def compute_sweep(home: Home, start: date, end: date) -> Sweep:
-    """The sweep for ``start <= day < end`` from the home's stores (what ``finops-tui sweep --json`` prints)."""
+def compute_sweep(home: Home, start: date, end: date,
+                  progress: Callable[[dict[str, Any]], None] | None = None) -> Sweep:
+    """The sweep for ``start <= day < end`` from the home's stores (what ``finops-tui sweep --json`` prints).
+
+    ``progress`` (``Request.progress``) first gets the Coverage step's part of ``as_json()``
+    (``summed_coverage``), when the rollup serves the summed spend, before the unallocated resources, the
+    clusters and the fix checks are read."""
     if start >= end:
         raise ValueError(f"--start {start.isoformat()} must be before --end {end.isoformat()}")
     cfg = home.config
@@ -71,10 +78,18 @@ def compute_sweep(home: Home, start: date, end: date) -> Sweep:
             commitment_owner = _handle(raci.accountable_for(COMMITMENTS))
         except RaciError:
             commitment_owner = None
-        checks = check_fixes(s, home.costs, account_teams, start, end)
-    frames = load_frames(home.costs, account_teams, start, end, cfg.taxonomy.charge_categories)
     currency = home.costs.info().currency or cfg.currency
     tax = cfg.taxonomy
+
+    def summed(frames: SweepFrames) -> None:
+        assert progress is not None
+        progress(summed_coverage(frames, tax.keys, currency=currency, allocation_key=tax.allocation_key,
+                                 charge_categories=tax.charge_categories, target_pct=cfg.targets.allocation_pct))
+
+    frames = load_frames(home.costs, account_teams, start, end, tax.charge_categories,
+                         summed_ready=None if progress is None else summed)
+    with home.records.session() as s:
+        checks = check_fixes(s, home.costs, account_teams, start, end)
     return Sweep(frames, currency, tax.allocation_key, tax.keys, tax.charge_categories, cfg.targets.allocation_pct,
                  account_teams, teams, dict(tax.allowed_values), owners, commitment_owner,
                  [c.as_dict(currency) for c in checks])

@@ -16,7 +16,7 @@ per-service or per-resource detail, so those lists are empty and the sweep says 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -28,9 +28,12 @@ from storage.cost_queries.containers import cluster_costs
 from storage.costs import CostStore
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import pandas as pd
 
     from rituals.ritual import Headline
+    from storage.cost_queries.allocation import SweepData
 
 TREND_WEEKS = 8
 TOP_RESOURCES = 20
@@ -80,23 +83,36 @@ def _empty_frames(start: date, end: date, keys: tuple[str, ...]) -> SweepFrames:
 
 
 def load_frames(store: CostStore, account_teams: dict[str, str], start: date, end: date,
-                charge_categories: tuple[str, ...] | None = None) -> SweepFrames:
-    """The sweep's three frames, read in one read-only connection (``storage.cost_queries.sweep_data``)."""
+                charge_categories: tuple[str, ...] | None = None, *,
+                summed_ready: Callable[[SweepFrames], None] | None = None) -> SweepFrames:
+    """The sweep's three frames, read in one read-only connection (``storage.cost_queries.sweep_data``).
+    ``summed_ready`` gets the frames without resources and clusters first, when the rollup serves the rest
+    (``sweep_data``): every figure but the resources, the clusters and the fix checks is already final."""
     tax = store.taxonomy
+
+    def frames_of(data: SweepData) -> SweepFrames:
+        # Group keys that are SQL NULL come back as NaN/NA; the figures below test them with isna().
+        rows = data.rows.astype({c: object for c in ROW_COLUMNS if c != "cost"})
+        resources = data.resources.astype({c: object for c in RESOURCE_COLUMNS if c != "cost"})
+        if data.key_shares is not None:
+            # AWS sync data only: each key's coverage comes from that key's own rows (they cannot be joined).
+            by_key = {k: None if total is None else pct_of(tagged, total)
+                      for k, (tagged, total) in data.key_shares.items()}
+            return SweepFrames(start, end, rows, resources, data.trend, data.values, source=data.source,
+                               by_key=by_key)
+        values = data.values[data.values["value"].notna()].reset_index(drop=True)
+        return SweepFrames(start, end, rows, resources, data.trend, values)
+
     data = sweep_data(store, account_teams, start, end, charge_categories or tax.charge_categories,
-                      key_prefix=KEY_PREFIX, trend_weeks=TREND_WEEKS)
+                      key_prefix=KEY_PREFIX, trend_weeks=TREND_WEEKS,
+                      summed_ready=None if summed_ready is None else (lambda part: summed_ready(frames_of(part))))
     if data is None:
         return _empty_frames(start, end, tax.keys)
-    # Group keys that are SQL NULL come back as NaN/NA; the figures below test them with isna().
-    rows = data.rows.astype({c: object for c in ROW_COLUMNS if c != "cost"})
-    resources = data.resources.astype({c: object for c in RESOURCE_COLUMNS if c != "cost"})
+    frames = frames_of(data)
     if data.key_shares is not None:
-        # AWS sync data only: each key's coverage comes from that key's own rows (they cannot be joined).
-        by_key = {k: None if total is None else pct_of(tagged, total) for k, (tagged, total) in data.key_shares.items()}
-        return SweepFrames(start, end, rows, resources, data.trend, data.values, source=data.source, by_key=by_key)
-    values = data.values[data.values["value"].notna()].reset_index(drop=True)
+        return frames
     clusters, namespaces = cluster_costs(store, account_teams, start, end, charge_categories or tax.charge_categories)
-    return SweepFrames(start, end, rows, resources, data.trend, values, clusters=clusters, namespaces=namespaces)
+    return replace(frames, clusters=clusters, namespaces=namespaces)
 
 
 # -- the figures ------------------------------------------------------------------------------------------
@@ -300,6 +316,41 @@ def source_note(source: str | None) -> str | None:
             "need imported CUR 2.0 or FOCUS files.")
 
 
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{k: (None if v is None or v != v else v) for k, v in r.items()}
+            for r in frame.astype(object).to_dict("records")]
+
+
+def meets_target(coverage_pct: float | None, target_pct: float) -> bool | None:
+    return None if coverage_pct is None else coverage_pct >= target_pct
+
+
+def coverage_json(frames: SweepFrames, cov: Coverage, by_key: dict[str, float | None], trend: pd.DataFrame, *,
+                  currency: str, allocation_key: str, charge_categories: tuple[str, ...],
+                  target_pct: float) -> dict[str, Any]:
+    """The Coverage step's part of the sweep's ``--json`` object (``Sweep.as_json`` holds it as is): the
+    headline, per key and the weekly trend, which the summed spend gives."""
+    pct = cov.coverage_pct
+    return stable_floats({
+        "start": cov.start.isoformat(), "end": cov.end.isoformat(), "currency": currency,
+        "allocation_key": allocation_key, "charge_categories": list(charge_categories), "source": frames.source,
+        "total_cost": cov.total_cost, "allocated_cost": cov.allocated_cost,
+        "unallocated_cost": cov.unallocated_cost, "by_tag_cost": cov.by_tag_cost,
+        "by_rule_cost": cov.by_rule_cost, "coverage_pct": pct, "by_tag_pct": cov.by_tag_pct,
+        "by_rule_pct": cov.by_rule_pct, "target_pct": target_pct,
+        "meets_target": meets_target(pct, target_pct),
+        "by_key": by_key,
+        "trend": [{**r, "start": r["start"].isoformat(), "end": r["end"].isoformat()} for r in _records(trend)],
+    })
+
+
+def summed_coverage(frames: SweepFrames, keys: tuple[str, ...], **labels: Any) -> dict[str, Any]:
+    """``coverage_json`` from the summed spend alone (the resources, clusters and fix checks still being
+    read): what the sweep's screen paints first, equal to the same keys of the whole sweep's object."""
+    by_key = frames.by_key if frames.by_key is not None else key_hygiene(frames.rows, keys)
+    return coverage_json(frames, headline(frames), by_key, weekly_trend(frames), **labels)
+
+
 # -- the whole sweep --------------------------------------------------------------------------------------
 @dataclass
 class Sweep:
@@ -342,8 +393,7 @@ class Sweep:
 
     @property
     def meets_target(self) -> bool | None:
-        pct = self.coverage.coverage_pct
-        return None if pct is None else pct >= self.target_pct
+        return meets_target(self.coverage.coverage_pct, self.target_pct)
 
     def resources_of(self, account_id: str | None) -> pd.DataFrame:
         """Drill-down: every unallocated resource of one account."""
@@ -361,12 +411,7 @@ class Sweep:
 
     def as_json(self) -> dict[str, Any]:
         """The headless ``--json`` object (frozen as the run's numbers when a sweep closes)."""
-        cov = self.coverage
-
-        def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-            return [{k: (None if v is None or v != v else v) for k, v in r.items()}
-                    for r in frame.astype(object).to_dict("records")]
-
+        records = _records
         top = records(self.top_unallocated)
         for row in top:
             row["fix_owner"] = self.fix_owner(row["suggested_owner"])
@@ -374,20 +419,16 @@ class Sweep:
         if abs(self.unused_cost) > 1e-9:
             unused = {"cost": self.unused_cost, "allocated_cost": self.unused_allocated,
                       "owner": self.commitment_owner}
+        head = coverage_json(self.frames, self.coverage, self.by_key, self.trend, currency=self.currency,
+                             allocation_key=self.allocation_key, charge_categories=self.charge_categories,
+                             target_pct=self.target_pct)
+        trend = head.pop("trend")
         return stable_floats({
-            "start": cov.start.isoformat(), "end": cov.end.isoformat(), "currency": self.currency,
-            "allocation_key": self.allocation_key, "charge_categories": list(self.charge_categories),
-            "source": self.frames.source,
-            "total_cost": cov.total_cost, "allocated_cost": cov.allocated_cost,
-            "unallocated_cost": cov.unallocated_cost, "by_tag_cost": cov.by_tag_cost,
-            "by_rule_cost": cov.by_rule_cost, "coverage_pct": cov.coverage_pct, "by_tag_pct": cov.by_tag_pct,
-            "by_rule_pct": cov.by_rule_pct, "target_pct": self.target_pct, "meets_target": self.meets_target,
-            "by_key": self.by_key,
+            **head,
             "by_account": records(self.by_account),
             "by_service": records(self.by_service),
             "by_team": records(self.by_team),
-            "trend": [{**r, "start": r["start"].isoformat(), "end": r["end"].isoformat()}
-                      for r in records(self.trend)],
+            "trend": trend,
             "unallocated_by_account": records(self.unallocated_by_account),
             "unallocated_by_service": records(self.unallocated_by_service),
             "top_unallocated": top,

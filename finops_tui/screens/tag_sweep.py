@@ -95,14 +95,19 @@ class TagSweepScreen(RitualStepperScreen):
     def compute_findings(self) -> Any:
         from rituals.tag_fixes import open_fix_ids
 
-        sweep = self.session.findings()
+        sweep = super().compute_findings()  # the coverage painted first (show_partial_findings)
         with self.home.records.session() as s:
             self.tracked = open_fix_ids(s)
         return sweep
 
     SHOWS_CACHED = True
+    SHOWS_PARTIAL = True
 
     def show_cached_findings(self, numbers: dict[str, Any]) -> None:
+        self._show_coverage(numbers)
+
+    def show_partial_findings(self, numbers: dict[str, Any]) -> None:
+        # The summed spend's figures (rituals.tag_sweep.summed_part), while the resources are read.
         self._show_coverage(numbers)
 
     def _show_coverage(self, n: dict[str, Any]) -> None:

@@ -44,7 +44,7 @@ def headlines(numbers: JsonObject) -> list[Headline]:
 def compute(home: Home, request: Request) -> Findings:
     from rituals.tag_fixes import compute_sweep
 
-    return compute_sweep(home, *request.window)
+    return compute_sweep(home, *request.window, progress=request.progress)
 
 
 # The kind of every figure the sweep freezes that its minutes show.

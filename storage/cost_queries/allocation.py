@@ -5,7 +5,7 @@ Allocation's definition and the AWS-sync-only fallback are in ``storage.cost_que
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
@@ -88,11 +88,15 @@ RESOURCE_COLUMNS = ["resource_id", "account_id", "account_name", "service", "res
 
 
 def sweep_data(store: CostStore, account_teams: Mapping[str, str], start: date, end: date,
-               charge_categories: Sequence[str], *, key_prefix: str, trend_weeks: int) -> SweepData | None:
+               charge_categories: Sequence[str], *, key_prefix: str, trend_weeks: int,
+               summed_ready: Callable[[SweepData], None] | None = None) -> SweepData | None:
     """The sweep's frames, read in one read-only connection; None while the store holds no data.
 
     Only the unallocated resources are read per resource (from the line items); every other figure comes
-    from spend per account, service and allocation state, which the daily rollup serves."""
+    from spend per account, service and allocation state, which the daily rollup serves. Where it does,
+    ``summed_ready`` is first given those frames with no resources, before the line items are read for
+    them (a screen paints the coverage meanwhile); without the rollup one scan reads both and it is not
+    called."""
     with store.reader() as con:
         if con is None:
             return None
@@ -105,10 +109,21 @@ def sweep_data(store: CostStore, account_teams: Mapping[str, str], start: date, 
         where = f"WHERE ChargeCategory IN ({sql_list(charge_categories)}) AND charge_date >= ? AND charge_date < ?"
         summed = f"FROM {items_from(con, store, ('SubAccountName',))} {where}"  # the rollup serves these
         state = f"{how} AS how, {value} AS team, {UNUSED_SQL} AS unused"
+        trend_sql = (
+            f"SELECT (date_diff('day', charge_date, CAST(? AS DATE)) - 1) // 7 AS bucket, "
+            f"sum(EffectiveCost) AS total, coalesce(sum(EffectiveCost) FILTER (WHERE {how} = 'tag'), 0) AS by_tag, "
+            f"coalesce(sum(EffectiveCost) FILTER (WHERE {how} = 'rule'), 0) AS by_rule {summed} GROUP BY 1")
+        trend_params = [end, end - timedelta(days=7 * trend_weeks), end]
+        parts = [f"SELECT {sql_string(k)} AS key, {store.tag_expr(con, k)} AS value, sum(EffectiveCost) AS cost "
+                 f"{summed} GROUP BY 2" for k in tax.keys]
         if rollup_serves(con, store, ("SubAccountName",)):
             rows = con.execute(
                 f"SELECT SubAccountId AS account_id, any_value(SubAccountName) AS account_name, ServiceName AS "
                 f"service, {state}, sum(EffectiveCost) AS cost, {flags} {summed} GROUP BY ALL", [start, end]).df()
+            trend = con.execute(trend_sql, trend_params).df()
+            values = con.execute(" UNION ALL ".join(parts), [start, end] * len(tax.keys)).df()
+            if summed_ready is not None:
+                summed_ready(SweepData(rows, _no_resources(), trend, values))
             resources = con.execute(
                 f"SELECT ResourceId AS resource_id, SubAccountId AS account_id, any_value(SubAccountName) AS "
                 f"account_name, ServiceName AS service, any_value(ResourceName) AS resource_name, "
@@ -123,15 +138,15 @@ def sweep_data(store: CostStore, account_teams: Mapping[str, str], start: date, 
                 f"service, ResourceId AS resource_id, any_value(ResourceName) AS resource_name, {state}, "
                 f"sum(EffectiveCost) AS cost, {flags} FROM {LINE_ITEMS_WITH_RULES} {where} GROUP BY ALL",
                 [start, end]).df())
-        trend = con.execute(
-            f"SELECT (date_diff('day', charge_date, CAST(? AS DATE)) - 1) // 7 AS bucket, "
-            f"sum(EffectiveCost) AS total, coalesce(sum(EffectiveCost) FILTER (WHERE {how} = 'tag'), 0) AS by_tag, "
-            f"coalesce(sum(EffectiveCost) FILTER (WHERE {how} = 'rule'), 0) AS by_rule {summed} GROUP BY 1",
-            [end, end - timedelta(days=7 * trend_weeks), end]).df()
-        parts = [f"SELECT {sql_string(k)} AS key, {store.tag_expr(con, k)} AS value, sum(EffectiveCost) AS cost "
-                 f"{summed} GROUP BY 2" for k in tax.keys]
-        values = con.execute(" UNION ALL ".join(parts), [start, end] * len(tax.keys)).df()
+            trend = con.execute(trend_sql, trend_params).df()
+            values = con.execute(" UNION ALL ".join(parts), [start, end] * len(tax.keys)).df()
     return SweepData(rows, resources, trend, values)
+
+
+def _no_resources() -> pd.DataFrame:
+    import pandas as pd
+
+    return pd.DataFrame({c: pd.Series(dtype=float if c == "cost" else object) for c in RESOURCE_COLUMNS})
 
 
 def _split_by_resource(detail: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -182,10 +197,7 @@ def _tag_cost_sweep(con: duckdb.DuckDBPyConnection, store: CostStore, start: dat
             [key, start, end]).fetchone()
         total, tagged = found if found is not None else (None, None)
         shares[key] = (float(tagged or 0.0), None if total is None else float(total))
-    import pandas as pd
-
-    resources = pd.DataFrame({c: pd.Series(dtype=float if c == "cost" else object) for c in RESOURCE_COLUMNS})
-    return SweepData(rows, resources, trend, values, AWS_TAG_COSTS, shares)
+    return SweepData(rows, _no_resources(), trend, values, AWS_TAG_COSTS, shares)
 
 
 @dataclass(frozen=True)

@@ -103,3 +103,45 @@ def _jsonable(obj):  # type: ignore[no-untyped-def]
     from rituals.runs import jsonable
 
     return json.loads(json.dumps(jsonable(obj)))
+
+
+async def test_the_coverage_is_on_screen_while_the_resources_are_read(demo_home, monkeypatch) -> None:
+    """The Coverage step paints from the summed spend: shown while the rest of the findings are still being
+    read (held here at the fix checks, which come last), equal to the whole sweep's, then replaced by it."""
+    import asyncio
+    import threading
+    import time
+
+    import rituals.tag_fixes as tag_fixes
+
+    window = (FIXED_TODAY - timedelta(days=7), FIXED_TODAY)
+    want = compute_sweep(demo_home, *window)
+    gate, reached = threading.Event(), threading.Event()
+    real = tag_fixes.check_fixes
+
+    def held_checks(*args, **kwargs):  # type: ignore[no-untyped-def]
+        reached.set()
+        assert gate.wait(60), "the test never let the fix checks go on"
+        return real(*args, **kwargs)
+
+    app = FinOpsApp(demo_home)
+    async with app.run_test(size=(130, 44)) as pilot:
+        await settle(app, pilot)  # the board computes its figures (a sweep among them) first
+        monkeypatch.setattr(tag_fixes, "check_fixes", held_checks)
+        screen = TagSweepScreen(demo_home, facilitator="priya")
+        await app.push_screen(screen)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if reached.is_set() and screen.query_one("#ts-kpis", KpiStrip).kpis[0].value != "loading…":
+                break
+            await asyncio.sleep(0.05)
+        try:
+            assert reached.is_set() and screen.findings is None  # the findings are still being computed
+            kpis = {k.label: k.value for k in screen.query_one("#ts-kpis", KpiStrip).kpis}
+            assert kpis["Coverage"] == f"{want.coverage.coverage_pct:.1f}%"
+            assert screen.query_one("#ts-keys", FrameTable).row_count == len(want.by_key)
+        finally:
+            gate.set()
+        await settle(app, pilot)
+        assert screen.findings is not None and screen.findings.as_json() == want.as_json()
+        assert {k.label: k.value for k in screen.query_one("#ts-kpis", KpiStrip).kpis} == kpis
