@@ -15,8 +15,9 @@ the same run (every sample a fresh process, the real app through ``finops-tui``'
    discarded and ``findings-cache.json`` deleted first), so the open creates it and nothing is cached: the
    screen waits for its findings (the monthly review paints spend as soon as that item is computed, before
    the rest of the agenda; the sweep paints its coverage from the summed spend before it reads the
-   resources). **Re-open**: the run exists (the warm-up or the last sample opened it), so its first figures are the findings last computed for it (shown marked as cached while they are recomputed):
-   "re-open" is that time and "fresh" is when the recomputed findings replace them. The triage screen keeps
+   resources). **Re-open**: the run exists (the warm-up or the last sample opened it), so its first figures
+   are the findings last computed for it (shown marked as cached while they are recomputed): "re-open" is
+   that time and "fresh" is when the recomputed findings replace them. The triage screen keeps
    no findings cache: its first figures are the stored cases, read live, shown before detection runs.
 
     python bench/screens.py [--rows 1M] [--samples 3] [--dir DIR] [--only board,tag_sweep,...]
