@@ -321,6 +321,11 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
             for r in frame.astype(object).to_dict("records")]
 
 
+def frames_by_key(frames: SweepFrames, keys: tuple[str, ...]) -> dict[str, float | None]:
+    """Each key's coverage: from its own rows (AWS sync data), else from the rows' flags."""
+    return frames.by_key if frames.by_key is not None else key_hygiene(frames.rows, keys)
+
+
 def meets_target(coverage_pct: float | None, target_pct: float) -> bool | None:
     return None if coverage_pct is None else coverage_pct >= target_pct
 
@@ -347,8 +352,7 @@ def coverage_json(frames: SweepFrames, cov: Coverage, by_key: dict[str, float | 
 def summed_coverage(frames: SweepFrames, keys: tuple[str, ...], **labels: Any) -> dict[str, Any]:
     """``coverage_json`` from the summed spend alone (the resources, clusters and fix checks still being
     read): what the sweep's screen paints first, equal to the same keys of the whole sweep's object."""
-    by_key = frames.by_key if frames.by_key is not None else key_hygiene(frames.rows, keys)
-    return coverage_json(frames, headline(frames), by_key, weekly_trend(frames), **labels)
+    return coverage_json(frames, headline(frames), frames_by_key(frames, keys), weekly_trend(frames), **labels)
 
 
 # -- the whole sweep --------------------------------------------------------------------------------------
@@ -373,7 +377,7 @@ class Sweep:
         # AWS sync data only has no services or resources: those lists come from no rows at all.
         detail = rows if self.frames.source == "line_items" else rows.iloc[0:0]
         self.coverage = headline(self.frames)
-        self.by_key = self.frames.by_key if self.frames.by_key is not None else key_hygiene(rows, self.keys)
+        self.by_key = frames_by_key(self.frames, self.keys)
         self.by_account = coverage_by(rows, "account_id")
         self.by_service = coverage_by(detail, "service")
         self.by_team = coverage_by_team(rows)

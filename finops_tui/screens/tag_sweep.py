@@ -107,7 +107,7 @@ class TagSweepScreen(RitualStepperScreen):
         self._show_coverage(numbers)
 
     def show_partial_findings(self, numbers: dict[str, Any]) -> None:
-        # The summed spend's figures (rituals.tag_sweep.summed_part), while the resources are read.
+        # The summed spend's figures (rituals.tag_sweep.summed_coverage), while the resources are read.
         self._show_coverage(numbers)
 
     def _show_coverage(self, n: dict[str, Any]) -> None:
