@@ -33,8 +33,9 @@ PROGRAM_SQL = ("CASE WHEN CommitmentDiscountId IS NULL THEN NULL WHEN lower(coal
                "ELSE 'reservations' END")
 
 
-def _usage_ok_sql(usage_rules: Mapping[str, Sequence[str]], usage_type: str) -> str:
-    """SQL true when a row's usage type is one a commitment can cover (``usage_rules``: spelling -> parts)."""
+def _usage_ok_sql(usage_rules: Mapping[str, Sequence[str]], usage_type: str, service: str) -> str:
+    """SQL true when a row's usage type is one a commitment can cover (``usage_rules``: spelling -> parts;
+    ``service`` the SQL of its ServiceName, '' for none)."""
     by_parts: dict[tuple[str, ...], list[str]] = {}
     for name, parts in usage_rules.items():
         if parts:
@@ -42,7 +43,7 @@ def _usage_ok_sql(usage_rules: Mapping[str, Sequence[str]], usage_type: str) -> 
     if not by_parts:
         return "true"
     whens = " ".join(
-        f"WHEN coalesce(ServiceName, '') IN ({sql_list(names)}) THEN "
+        f"WHEN {service} IN ({sql_list(names)}) THEN "
         + "(" + " OR ".join(f"strpos({usage_type}, {sql_string(p)}) > 0" for p in parts) + ")"
         for parts, names in by_parts.items())
     return f"({usage_type} IS NULL OR CASE {whens} ELSE true END)"
@@ -62,7 +63,7 @@ def commitment_usage(store: CostStore, start: date, end: date, eligible_services
             return pd.DataFrame(columns=USAGE_COLUMNS)
         stored = set(table_columns(con, "line_items"))
         usage_type = "coalesce(x_UsageType, SkuMeter)" if "SkuMeter" in stored else "x_UsageType"
-        usage_ok = _usage_ok_sql(usage_rules or {}, usage_type)
+        usage_ok = _usage_ok_sql(usage_rules or {}, "usage_type", "service")
         # The services a commitment covered in the window. DuckDB materialises a CTE read twice (every row of
         # the window held at once: twice the memory on 5M rows), so locally they are read on their own, from
         # the daily rollup where it serves; a warehouse inlines the CTE, and a second scan would be billed.
@@ -76,17 +77,28 @@ def commitment_usage(store: CostStore, start: date, end: date, eligible_services
                       "= 'Committed' AND CommitmentDiscountStatus = 'Used') OR "
                       "coalesce(CommitmentDiscountStatus, '') = 'Unused')")
             params += [start, end]
+        # The line items are first summed per value of every column a figure depends on (far fewer groups than
+        # rows: the resources go), and the usage-type rules and program are evaluated per group, not per row:
+        # 0.19 s against 0.46 s over 90 days of 5M rows.
         sql = f"""
-        WITH base AS (
+        WITH grouped AS (
             SELECT charge_date AS day, coalesce(ServiceName, '') AS service, coalesce(SubAccountId, '') AS account,
-                   SubAccountName, CommitmentDiscountId AS commitment_id, CommitmentDiscountName,
+                   CommitmentDiscountId, CommitmentDiscountType, CommitmentDiscountStatus, PricingCategory,
+                   {usage_type} AS usage_type, ListCost IS NULL AS no_list, coalesce(ListCost, 0) = 0 AS zero_list,
+                   max(SubAccountName) AS SubAccountName, max(CommitmentDiscountName) AS CommitmentDiscountName,
+                   sum(coalesce(ListCost, EffectiveCost)) AS od, sum(EffectiveCost) AS eff, count(*) AS n
+            FROM line_items
+            WHERE charge_date >= ? AND charge_date < ? AND ChargeCategory = 'Usage'
+            GROUP BY charge_date, coalesce(ServiceName, ''), coalesce(SubAccountId, ''), CommitmentDiscountId,
+                     CommitmentDiscountType, CommitmentDiscountStatus, PricingCategory, {usage_type},
+                     ListCost IS NULL, coalesce(ListCost, 0) = 0),
+        base AS (
+            SELECT day, service, account, SubAccountName, CommitmentDiscountId AS commitment_id, CommitmentDiscountName,
                    CommitmentDiscountType, {PROGRAM_SQL} AS program,
                    CommitmentDiscountStatus AS status, PricingCategory = 'Committed' AND CommitmentDiscountStatus
                    = 'Used' AS is_covered, coalesce(CommitmentDiscountStatus, '') = 'Unused' AS is_unused,
-                   coalesce(ListCost, EffectiveCost) AS od, EffectiveCost AS eff, ListCost IS NULL AS no_list,
-                   coalesce(ListCost, 0) = 0 AS zero_list, {usage_ok} AS usage_ok
-            FROM line_items
-            WHERE charge_date >= ? AND charge_date < ? AND ChargeCategory = 'Usage'),
+                   od, eff, no_list, zero_list, {usage_ok} AS usage_ok, n
+            FROM grouped),
         proven AS ({proven}),
         marked AS (
             SELECT *, is_covered AND zero_list AS left_out,
@@ -104,8 +116,8 @@ def commitment_usage(store: CostStore, start: date, end: date, eligible_services
                coalesce(sum(eff) FILTER (WHERE elig), 0) AS eligible_effective,
                coalesce(sum(eff) FILTER (WHERE status = 'Used'), 0) AS used,
                coalesce(sum(eff) FILTER (WHERE is_unused), 0) AS unused,
-               count(*) FILTER (WHERE elig AND no_list) AS no_list_rows,
-               count(*) FILTER (WHERE left_out) AS committed_no_list,
+               CAST(coalesce(sum(n) FILTER (WHERE elig AND no_list), 0) AS BIGINT) AS no_list_rows,
+               CAST(coalesce(sum(n) FILTER (WHERE left_out), 0) AS BIGINT) AS committed_no_list,
                coalesce(sum(eff) FILTER (WHERE left_out), 0) AS committed_no_list_effective
         FROM marked GROUP BY day, service, account, commitment_id, program ORDER BY day"""
         frame = con.execute(sql, params).df()
