@@ -15,6 +15,11 @@ the shared accounts, the containers config's label and namespace rules. What the
 signature: the taxonomy (tag columns are folded per taxonomy) and the containers' idle split; while the
 signature differs from the config's, the named queries read the line items, and the next write rebuilds it.
 
+``rollup_commitments`` holds the commitment review's grain (``commitment_select``): its Usage line items
+summed per charge day x service x account x commitment discount (id, type, status) x pricing category x usage
+type x whether ListCost is missing or zero, with the on-demand equivalent, EffectiveCost and the row count,
+so ``commitment_usage`` sums tens of thousands of rows rather than every line item of its window.
+
 Every write to the line items refreshes the days it touched in the same transaction: a load (its new days
 and the days of the rows it replaced), a removal (its days), a retag or a replace-all load (everything).
 """
@@ -35,7 +40,8 @@ if TYPE_CHECKING:
     from storage.costs import CostStore
 
 ROLLUP = "rollup_daily"
-VERSION = 2  # 2: SubAccountName (the sweep's per-account rows read it)
+COMMITMENTS = "rollup_commitments"
+VERSION = 3  # 2: SubAccountName (the sweep's per-account rows read it); 3: rollup_commitments
 DIMENSIONS = ("charge_date", "BillingPeriodStart", "BillingAccountId", "BillingCurrency", "ProviderName",
               "SubAccountId", "SubAccountName", "ServiceName", "RegionId", "ChargeCategory", "ChargeFrequency", "PricingCategory",
               "CommitmentDiscountStatus", "x_CostCategories", "x_ContainerNamespace", "_cluster", "_container")
@@ -73,6 +79,28 @@ def _select(con: duckdb.DuckDBPyConnection, store: CostStore, where: str) -> str
     sums = [f'sum("{c}") AS "{c}"' for c in SUMS]
     return (f"SELECT {', '.join(dims)}, {', '.join(sums)}, count(*) AS _rows "
             f"FROM ({items_view_sql(con, store)}) _items WHERE {where} GROUP BY ALL")
+
+
+def commitment_select(con: duckdb.DuckDBPyConnection, where: str) -> str:
+    """SQL of the Usage line items matching ``where`` summed at the commitment review's grain: charge_date,
+    service and account ('' for none), CommitmentDiscountId, -Type, -Status, PricingCategory, usage_type
+    (``x_UsageType``, else FOCUS ``SkuMeter`` where stored), no_list (ListCost missing), zero_list (ListCost
+    missing or 0); max SubAccountName and CommitmentDiscountName; od (the on-demand equivalent, ListCost else
+    EffectiveCost), eff (EffectiveCost) and n (line items). ``rollup_commitments`` holds these rows, and
+    ``commitment_usage`` reads them from it or, where it does not serve, runs this over its window."""
+    from storage.cost_queries.base import table_columns
+
+    usage_type = "coalesce(x_UsageType, SkuMeter)" if "SkuMeter" in table_columns(con, "line_items") else "x_UsageType"
+    return f"""SELECT charge_date, coalesce(ServiceName, '') AS service, coalesce(SubAccountId, '') AS account,
+               CommitmentDiscountId, CommitmentDiscountType, CommitmentDiscountStatus, PricingCategory,
+               {usage_type} AS usage_type, ListCost IS NULL AS no_list, coalesce(ListCost, 0) = 0 AS zero_list,
+               max(SubAccountName) AS SubAccountName, max(CommitmentDiscountName) AS CommitmentDiscountName,
+               sum(coalesce(ListCost, EffectiveCost)) AS od, sum(EffectiveCost) AS eff, count(*) AS n
+        FROM line_items
+        WHERE ({where}) AND ChargeCategory = 'Usage'
+        GROUP BY charge_date, coalesce(ServiceName, ''), coalesce(SubAccountId, ''), CommitmentDiscountId,
+                 CommitmentDiscountType, CommitmentDiscountStatus, PricingCategory, {usage_type},
+                 ListCost IS NULL, coalesce(ListCost, 0) = 0"""
 
 
 def _days_sql(days: Iterable[date]) -> str:
@@ -125,14 +153,17 @@ def refresh(con: duckdb.DuckDBPyConnection, store: CostStore, days: Iterable[dat
     rollup is missing or was made for another taxonomy or containers config."""
     if days is None or not is_current(con, store):
         for i, where in enumerate(_ranges(con)):
-            con.execute(f"CREATE OR REPLACE TABLE {ROLLUP} AS {_select(con, store, where)} ORDER BY charge_date"
-                        if i == 0 else f"INSERT INTO {ROLLUP} BY NAME {_select(con, store, where)} ORDER BY charge_date")
+            for table, select in ((ROLLUP, _select(con, store, where)), (COMMITMENTS, commitment_select(con, where))):
+                con.execute(f"CREATE OR REPLACE TABLE {table} AS {select} ORDER BY charge_date" if i == 0
+                            else f"INSERT INTO {table} BY NAME {select} ORDER BY charge_date")
     else:
         listed = _days_sql(days)
         if not listed:
             return
-        con.execute(f"DELETE FROM {ROLLUP} WHERE charge_date IN ({listed})")
-        con.execute(f"INSERT INTO {ROLLUP} BY NAME {_select(con, store, f'charge_date IN ({listed})')}")
+        where = f"charge_date IN ({listed})"
+        for table, select in ((ROLLUP, _select(con, store, where)), (COMMITMENTS, commitment_select(con, where))):
+            con.execute(f"DELETE FROM {table} WHERE {where}")
+            con.execute(f"INSERT INTO {table} BY NAME {select}")
     con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [META_KEY, signature(store)])
 
 
