@@ -86,6 +86,9 @@ def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
                                       [table]).fetchall()]
 
 
+RULES_PER_INSERT = 500
+
+
 def create_rules(con: duckdb.DuckDBPyConnection, account_teams: Mapping[str, str],
                  store: CostStore | None = None) -> None:
     """The account -> team rules as this connection's temporary table ``_rules`` (account_id, team), and
@@ -98,8 +101,12 @@ def create_rules(con: duckdb.DuckDBPyConnection, account_teams: Mapping[str, str
 
     create_items(con, store)
     con.execute("CREATE TEMP TABLE _rules (account_id VARCHAR, team VARCHAR)")
-    if account_teams:
-        con.executemany("INSERT INTO _rules VALUES (?, ?)", [[a, t] for a, t in account_teams.items()])
+    # A few statements of many rows each: DuckDB runs an executemany as one statement per row (40 rules: 4.6 ms
+    # against 1.1 ms, on each of a ritual's up to 13 connections).
+    rules = list(account_teams.items())
+    for i in range(0, len(rules), RULES_PER_INSERT):
+        chunk = rules[i:i + RULES_PER_INSERT]
+        con.execute("INSERT INTO _rules VALUES " + ", ".join(["(?, ?)"] * len(chunk)), [v for r in chunk for v in r])
 
 
 def _allowed_only(store: CostStore, key: str, tag: str) -> str:
