@@ -62,12 +62,17 @@ def columns(store: CostStore) -> set[str]:
 
 def is_current(con: duckdb.DuckDBPyConnection, store: CostStore) -> bool:
     """True when the connection's store has a rollup made for this store's taxonomy and containers config."""
-    found = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ? "
-                        "AND table_catalog = current_database()", [ROLLUP]).fetchone()
-    if not (found and found[0]):
-        return False
-    row = con.execute("SELECT value FROM meta WHERE key = ?", [META_KEY]).fetchone()
-    return row is not None and row[0] == signature(store)
+    from storage.costs import catalog_memo
+
+    def read() -> bool:
+        found = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ? "
+                            "AND table_catalog = current_database()", [ROLLUP]).fetchone()
+        if not (found and found[0]):
+            return False
+        row = con.execute("SELECT value FROM meta WHERE key = ?", [META_KEY]).fetchone()
+        return row is not None and row[0] == signature(store)
+
+    return bool(catalog_memo(con, ("rollup current", signature(store)), read))
 
 
 def _select(con: duckdb.DuckDBPyConnection, store: CostStore, where: str) -> str:

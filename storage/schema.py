@@ -149,6 +149,12 @@ def stored_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def _table_columns(con: duckdb.DuckDBPyConnection, name: str) -> list[str]:
+    from storage.costs import catalog_memo
+
+    return list(catalog_memo(con, ("columns", name), lambda: _read_table_columns(con, name)))
+
+
+def _read_table_columns(con: duckdb.DuckDBPyConnection, name: str) -> list[str]:
     return [r[0] for r in con.execute(
         "SELECT column_name FROM information_schema.columns WHERE table_name = ? AND table_catalog = "
         "current_database() AND table_schema = current_schema() ORDER BY ordinal_position", [name]).fetchall()]

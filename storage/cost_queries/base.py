@@ -22,7 +22,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from storage import rollup
-from storage.costs import CostStore, json_path, sql_string
+from storage.costs import CostStore, catalog_memo, json_path, sql_string
 from storage.warehouse.session import WarehouseSession
 
 if TYPE_CHECKING:
@@ -74,16 +74,20 @@ def sql_list(values: Iterable[str]) -> str:
 def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     if isinstance(con, WarehouseSession):  # it knows its view and the local tables
         return con.has_table(name)
-    row = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()
-    return bool(row and row[0])
+    def read() -> bool:
+        row = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()
+        return bool(row and row[0])
+
+    return bool(catalog_memo(con, ("has_table", name), read))  # the store's own tables (the callers name them)
 
 
 def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
     """The columns of ``table`` as the connection sees it (a warehouse session: its mapping view's)."""
     if isinstance(con, WarehouseSession):
         return con.columns(table)
-    return [r[0] for r in con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = ?",
-                                      [table]).fetchall()]
+    return list(catalog_memo(con, ("columns", table, "any schema"), lambda: [
+        r[0] for r in con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = ?",
+                                  [table]).fetchall()]))
 
 
 RULES_PER_INSERT = 500

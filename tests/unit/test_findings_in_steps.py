@@ -118,3 +118,36 @@ def _try_write(store) -> str:
         return "wrote"
     except CostStoreError as exc:
         return str(exc)
+
+
+def test_a_hold_asks_the_catalog_once_and_the_next_hold_sees_a_change(tmp_path, monkeypatch) -> None:
+    import json
+
+    from storage.config import load_config
+    from storage.costs import CostStore
+    from storage.schema import DATA_TABLE, stored_columns
+    from storage.sql_log import SQL_LOG_ENV
+
+    store = CostStore(tmp_path / "costs.duckdb", load_config(None).taxonomy)
+    with store.writer():
+        pass  # the schema
+    log = tmp_path / "sql.log"
+    monkeypatch.setenv(SQL_LOG_ENV, str(log))
+
+    def asked() -> int:
+        lines = log.read_text().splitlines() if log.exists() else []
+        return sum("information_schema.columns" in (json.loads(x).get("sql") or "") for x in lines)
+
+    with store.held():
+        for _ in range(3):
+            with store.reader() as con:
+                columns = stored_columns(con)
+    assert asked() == 1 and "x_held_test" not in columns  # three connections of one hold, one question
+    with store.reader() as con:  # no hold: asked again
+        assert stored_columns(con) == columns
+    assert asked() == 2
+    with store.writer() as con:
+        con.execute(f"ALTER TABLE {DATA_TABLE} ADD COLUMN x_held_test VARCHAR")
+    with store.held(), store.reader() as con:
+        assert "x_held_test" in stored_columns(con)  # the memo ended with its hold
+    assert not cost_store._CON_MEMO
