@@ -77,8 +77,8 @@ def commitment_usage(store: CostStore, start: date, end: date, eligible_services
                       "coalesce(CommitmentDiscountStatus, '') = 'Unused')")
             params += [start, end]
         # The line items summed at the review's grain (the resources go): the rollup's rows where it serves,
-        # else the same sums over the window (0.19 s against 0.46 s per row over 90 days of 5M rows); the
-        # usage-type rules and the program are evaluated per group.
+        # else the same grouping over the window; the usage-type rules and the program are then evaluated per
+        # group, not per row (over 90 days of 5M rows: 0.13 s from the rollup, 0.19 s grouped, 0.46 s by row).
         window = "charge_date >= ? AND charge_date < ?"
         grouped = (f"SELECT * FROM {rollup.COMMITMENTS} WHERE {window}" if served
                    else rollup.commitment_select(con, window))
