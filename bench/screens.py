@@ -173,7 +173,8 @@ def headless_run(self, *args, **kwargs):
 
 
 App.run = headless_run
-from finops_tui.cli import main
+from finops_tui.cli import main, tune_collector
+tune_collector()  # as the finops-tui command runs (cli.entry)
 main(["--home", home], standalone_mode=False)
 """
 

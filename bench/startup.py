@@ -84,7 +84,8 @@ if mode == "bare":
 
     Bare().run()
 else:
-    from finops_tui.cli import main
+    from finops_tui.cli import main, tune_collector
+    tune_collector()  # as the finops-tui command runs (cli.entry)
     main(["--home", sys.argv[3]], standalone_mode=False)
 """
 

@@ -95,6 +95,28 @@ class FinOpsApp(App[None]):
 
             self.push_screen(BoardScreen(self.home))
 
+    # -- the collector ----------------------------------------------------------------------------------
+    _heap_settled = False
+
+    def settle_heap(self) -> None:
+        """Once a run, when the board's figures have been computed (pandas, DuckDB and SQLAlchemy imported,
+        the records read): move what is alive out of the cyclic collector's reach (``gc.freeze``), so its
+        collections stop walking the libraries' objects each time a screen builds its widgets or a ritual
+        computes its findings. Reference counting still frees them. Measured opening the commitment review
+        on a 5M-row home (bench/screens.py): the collector's share of the open fell from 70-110 ms to about
+        35 ms. Any thread may call it; the app undoes it when it ends (``on_unmount``)."""
+        import gc
+
+        if not self._heap_settled:
+            self._heap_settled = True
+            gc.freeze()
+
+    def on_unmount(self) -> None:
+        import gc
+
+        if self._heap_settled:  # a process that runs the app again (the tests) starts with a plain collector
+            gc.unfreeze()
+
     def action_help(self) -> None:
         """The keys of the screen and of the focused widget, beside the screen (again: hidden)."""
         if self.screen.query("HelpPanel"):

@@ -251,11 +251,11 @@ def commitment_label(commitment_id: str, name: str | None = None) -> str:
     return tail or commitment_id
 
 
-def figures_from(frame: pd.DataFrame, start: date, end: date, eligible: dict[str, tuple[str, ...]],
-                 texts: dict[str, list[str]] | None = None) -> Figures:
-    """The figures of ``usage_frame`` rows for ``start <= day < end``. ``texts`` (``commitment_texts``) add
-    what the stored terms say about each commitment, which names its program."""
-    part = frame[(frame["day"] >= start) & (frame["day"] < end)]
+def _window(frame: pd.DataFrame, start: date, end: date) -> pd.DataFrame:
+    return frame[(frame["day"] >= start) & (frame["day"] < end)]
+
+
+def _totals(part: pd.DataFrame, start: date, end: date) -> Figures:
     fig = Figures(start, end)
     if part.empty:
         return fig
@@ -267,6 +267,26 @@ def figures_from(frame: pd.DataFrame, start: date, end: date, eligible: dict[str
     fig.rows_without_list_cost = int(part["no_list_rows"].sum())
     fig.committed_rows_without_list_cost = int(part["committed_no_list"].sum())
     fig.committed_without_list_effective_cost = float(part["committed_no_list_effective"].sum())
+    return fig
+
+
+def totals_from(frame: pd.DataFrame, start: date, end: date) -> Figures:
+    """The headline sums of ``usage_frame`` rows for ``start <= day < end`` (eligible and covered cost,
+    used and unused commitment, the rows without a ListCost) and so the coverage, utilisation and savings
+    rate: the figures ``figures_from`` starts from, without the breakdowns (day, service, account,
+    commitment, program), which are empty here. The quarterly KPIs and the month's coverage item read
+    these; the commitment review reads ``figures_from``."""
+    return _totals(_window(frame, start, end), start, end)
+
+
+def figures_from(frame: pd.DataFrame, start: date, end: date, eligible: dict[str, tuple[str, ...]],
+                 texts: dict[str, list[str]] | None = None) -> Figures:
+    """The figures of ``usage_frame`` rows for ``start <= day < end``. ``texts`` (``commitment_texts``) add
+    what the stored terms say about each commitment, which names its program."""
+    part = _window(frame, start, end)
+    fig = _totals(part, start, end)
+    if part.empty:
+        return fig
     fig.daily = _grouped(part, ["day"])
 
     committed = part[part["commitment_id"].notna()]

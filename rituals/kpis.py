@@ -4,8 +4,8 @@ its target, and the stage its band reaches (bands: ``rituals/framework/kpi_bands
 Every KPI is taken from the ritual that produces it, with that ritual's own functions over the quarter's
 window, so the figures equal the ritual's output for the same window: allocation coverage is
 ``rituals.allocation.coverage`` (= ``finops-tui sweep --start Q --end Q'``), commitment coverage,
-utilization and the effective savings rate are ``rituals.commitments.figures_from`` (= ``finops-tui
-commitments``), anomaly TTD/TTA/TTR are over the anomaly events (``rituals.anomaly_events``) that started in the
+utilization and the effective savings rate are ``rituals.commitments.totals_from``, the sums
+``figures_from`` starts from (= ``finops-tui commitments``), anomaly TTD/TTA/TTR are over the anomaly events (``rituals.anomaly_events``) that started in the
 quarter (a KPI computed from fewer cases than its band's ``min_cases`` is "too few cases", never a stage), forecast variance
 is ``rituals.forecast.accuracy``'s scored months, the unit cost trend ``rituals.unit_economics``. Ritual health
 reads the closed runs and the action history. A KPI with no data is listed under ``no_data`` with the
@@ -250,7 +250,7 @@ def measure_quarters(home: Home, quarters: list[str]) -> dict[str, dict[str, Mea
     from rituals.allocation import account_teams_from_records, coverage
     from rituals.anomaly_events import events_of
     from rituals.anomaly_report import all_cases, hours_stat
-    from rituals.commitments import eligible_services, figures_from, usage_frame
+    from rituals.commitments import eligible_services, totals_from, usage_frame
     from rituals.forecast import accuracy
     from rituals.inbox import items as inbox_items
     from rituals.unit_economics import unit_economics
@@ -282,7 +282,7 @@ def measure_quarters(home: Home, quarters: list[str]) -> dict[str, dict[str, Mea
                                                "no spend in the quarter",
                                                {"total_cost": _r(cov.total_cost), "allocated_cost": _r(cov.allocated_cost),
                                                 "by_tag_pct": _r(cov.by_tag_pct), "by_rule_pct": _r(cov.by_rule_pct)})
-        fig = figures_from(frame, start, end, eligible) if frame is not None and not frame.empty else None
+        fig = totals_from(frame, start, end) if frame is not None and not frame.empty else None
         no_commit = "no commitment-eligible spend in the quarter"
         m["commitment_coverage_pct"] = Measure(_r(fig.coverage_pct) if fig else None, None, {
             "eligible_cost": _r(fig.eligible_cost) if fig else None,
@@ -327,7 +327,7 @@ def measure_quarters(home: Home, quarters: list[str]) -> dict[str, dict[str, Mea
             {"months": [{"month": x["month"], "variance_pct": x["variance_pct"], "band": x["band"]} for x in scored]})
         m["unit_cost_trend_pct"] = _unit_cost(unit_economics, home, end) if has_costs else Measure(
             None, "no cost data")
-        m["waste_ratio_pct"] = _waste(home, frame, eligible, account_teams, start, end, today, inbox_open)
+        m["waste_ratio_pct"] = _waste(home, frame, account_teams, start, end, today, inbox_open)
         m.update(ritual_health(runs, actions, done_at, start, end, today, cal, cfg.tz))
         out[q] = m
     return out
@@ -345,18 +345,18 @@ def last_complete_month(start: date, end: date, today: date) -> tuple[date, date
     return best
 
 
-def _waste(home: Home, frame: Any, eligible: Any, account_teams: dict[str, str], start: date, end: date,
+def _waste(home: Home, frame: Any, account_teams: dict[str, str], start: date, end: date,
            today: date, inbox_open: list[Any]) -> Measure:
     """The waste ratio over the quarter's last complete month (``rituals.waste``)."""
     from rituals.allocation import coverage
-    from rituals.commitments import figures_from
+    from rituals.commitments import totals_from
 
     month = last_complete_month(start, end, today)
     if month is None:
         return Measure(None, "no complete month in the quarter yet")
     m0, m1 = month
     cov = coverage(home.costs, account_teams, m0, m1, home.config.taxonomy.charge_categories)
-    fig = figures_from(frame, m0, m1, eligible) if frame is not None and not frame.empty else None
+    fig = totals_from(frame, m0, m1) if frame is not None and not frame.empty else None
     unused = fig.unused_commitment_cost if fig else 0.0
     return waste_for(home, load_bands(home).waste, m0, m1, cov.total_cost, unused, inbox_open)
 

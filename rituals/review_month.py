@@ -104,7 +104,7 @@ def coverage_item(home: Home, progress: MonthProgress) -> dict[str, Any]:
     measured over the month's complete days, so they sit beside the month's showback; with the latest
     closed sweep and commitment review for context."""
     from rituals.allocation import account_teams_from_records, coverage
-    from rituals.commitments import eligible_services, figures_from, usage_frame
+    from rituals.commitments import eligible_services, totals_from, usage_frame
 
     cfg = home.config
     start, end = progress.month, progress.through
@@ -117,7 +117,7 @@ def coverage_item(home: Home, progress: MonthProgress) -> dict[str, Any]:
                   "last_sweep": last_sweep, "trend": sweep_trend}
     eligible = eligible_services(cfg.commitments.eligible_services)
     frame = usage_frame(home.costs, start, end, eligible) if end > start else None
-    fig = figures_from(frame, start, end, eligible) if frame is not None and not frame.empty else None
+    fig = totals_from(frame, start, end) if frame is not None and not frame.empty else None
     last_review, review_trend = _latest_closed(home, COMMITMENT_REVIEW)
     commitments = {"status": "measured", "start": start, "end": end,
                    "coverage_pct": _r(fig.coverage_pct, 4) if fig else None,

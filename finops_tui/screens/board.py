@@ -143,6 +143,7 @@ class BoardScreen(Screen[None]):
 
         self.app.call_from_thread(self.show_board, board)
         if not self.is_current:
+            self.app.settle_heap()  # type: ignore[attr-defined]
             return  # on_screen_resume loads again
         from storage.costs import CostStoreError
 
@@ -153,6 +154,7 @@ class BoardScreen(Screen[None]):
                                       markup=False)
             return
         self.app.call_from_thread(self.show_figures, figures, False)
+        self.app.settle_heap()  # type: ignore[attr-defined]
 
     def _show_painted(self, figures: KpiFigures | None) -> None:
         """Show ``figures`` and wait (in the worker) until they are painted: the imports that follow hold the

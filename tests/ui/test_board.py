@@ -230,3 +230,20 @@ async def test_back_on_the_board_current_figures_are_kept_and_stale_ones_recompu
         await pilot.press("escape")
         await settle(pilot)
         assert app.screen is board and len(calls) == 2
+
+
+async def test_the_heap_is_frozen_once_the_figures_are_computed_and_thawed_at_exit(demo_home) -> None:
+    """After the board's figures are computed the app freezes what is alive (gc.freeze: the collector stops
+    walking the libraries' objects while screens build their widgets); it thaws it when the app ends."""
+    import gc
+
+    assert gc.get_freeze_count() == 0
+    app = FinOpsApp(demo_home)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert app.screen.query_one("#figures-note").content  # the recomputed figures are on the board
+        frozen = gc.get_freeze_count()
+        assert frozen > 10_000  # Textual's, pandas' and DuckDB's objects among them
+        app.settle_heap()  # once a run: a second call freezes nothing more
+        assert gc.get_freeze_count() == frozen
+    assert gc.get_freeze_count() == 0

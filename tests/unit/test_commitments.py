@@ -186,6 +186,25 @@ def test_the_eligible_set_is_configurable(small_store: CostStore) -> None:
     assert fig.eligible_cost == pytest.approx(1000 + 150 + 40)  # covered services stay eligible
 
 
+HEADLINE = ("eligible_cost", "covered_cost", "eligible_effective_cost", "used_commitment_cost",
+            "unused_commitment_cost", "rows_without_list_cost", "committed_rows_without_list_cost",
+            "committed_without_list_effective_cost", "coverage_pct", "utilization_pct",
+            "effective_savings_rate_pct")
+
+
+@pytest.mark.parametrize("window", [NOV, (date(2026, 11, 2), date(2026, 11, 3)), (date(2026, 10, 1), NOV[0])])
+def test_totals_are_the_headline_of_the_full_figures(small_store: CostStore, window: tuple[date, date]) -> None:
+    """The quarterly KPIs and the month's coverage item read ``totals_from``; the commitment review reads
+    ``figures_from``: over any window of one frame their headline figures are the same numbers."""
+    from rituals.commitments import totals_from
+
+    eligible = eligible_services()
+    frame = usage_frame(small_store, *NOV, eligible)
+    full, totals = figures_from(frame, *window, eligible), totals_from(frame, *window)
+    assert {k: getattr(totals, k) for k in HEADLINE} == {k: getattr(full, k) for k in HEADLINE}
+    assert (totals.by_service, totals.daily, totals.by_commitment, totals.programs) == ([], [], {}, [])
+    if window == NOV:
+        assert totals.eligible_cost == pytest.approx(190.0) and totals.unused_commitment_cost == pytest.approx(8.0)
 def test_esr_and_utilization_arithmetic() -> None:
     assert effective_savings_rate_pct(100.0, 72.0) == pytest.approx(28.0)
     assert effective_savings_rate_pct(100.0, 110.0) == pytest.approx(-10.0)  # negative shown as negative
