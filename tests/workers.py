@@ -20,3 +20,15 @@ async def workers_done(app: App, attempts: int = 50) -> None:
         except WorkerCancelled:
             continue
     await app.workers.wait_for_complete()
+
+
+async def show_step(pilot, screen, step: str) -> None:  # type: ignore[no-untyped-def]
+    """Move a ritual screen to ``step`` and wait until its widgets are composed and rendered (a lazy
+    stepper composes a step's body when it is first shown)."""
+    screen.go_to(step)
+    for _ in range(200):
+        await pilot.pause()
+        if step in screen._composed:
+            break
+    assert step in screen._composed, f"step {step!r} was not composed"
+    await pilot.pause()

@@ -28,6 +28,7 @@ PAYMENTS = ("No Upfront", "Partial Upfront", "All Upfront")
 
 class CommitmentReviewScreen(RitualStepperScreen):
     kind: ClassVar[str] = KIND
+    LAZY_STEPS = True
     DEFAULT_CSS = """
     CommitmentReviewScreen .cr-form { height: auto; }
     CommitmentReviewScreen .cr-form > Label { width: 12; padding-top: 1; }
@@ -124,14 +125,26 @@ class CommitmentReviewScreen(RitualStepperScreen):
         self._show_report(numbers, "resolving from the RACI...", fresh=False)
 
     def _show_report(self, report: dict[str, Any], approver: str, *, fresh: bool = True) -> None:
+        self.report = report
+        self.approver = approver if fresh else self.approver
+        if self.composed("coverage"):
+            self._show_coverage(report)
+        if self.composed("expiring"):
+            self._show_expiring(report)
+        if self.composed("baseline"):
+            self._show_baseline(report)
+        if self.composed("decision"):
+            self.query_one("#cr-approver", Static).update(safe_text(f"Approver (accountable in the RACI): {approver}"))
+            if fresh and not self._prefilled:  # the first fresh report's suggestion, once
+                self._prefilled = True
+                self.query_one("#cr-choice", Select).value = report["suggestion"]
+                self.query_one("#cr-amount", Input).value = f"{report['recommended_additional_hourly']:.2f}"
+
+    def _show_coverage(self, report: dict[str, Any]) -> None:
         import pandas as pd
 
         from exports.format import money, pct
 
-        first = fresh and not self._prefilled
-        self._prefilled = self._prefilled or fresh
-        self.report = report
-        self.approver = approver if fresh else self.approver
         cur = report["currency"]
         target = report["target_coverage_pct"]
         cov, util = report["coverage_pct"], report["utilization_pct"]
@@ -164,12 +177,6 @@ class CommitmentReviewScreen(RitualStepperScreen):
         self.query_one("#cr-by-account", FrameTable).load_frame(
             pd.DataFrame(report["by_account"], columns=["account", "account_name", *cols]), fmt, labels)
         self.query_one("#cr-aws", Static).update(safe_text(self._aws_text(report)))
-        self._show_expiring(report)
-        self._show_baseline(report)
-        self.query_one("#cr-approver", Static).update(safe_text(f"Approver (accountable in the RACI): {approver}"))
-        if first:
-            self.query_one("#cr-choice", Select).value = report["suggestion"]
-            self.query_one("#cr-amount", Input).value = f"{report['recommended_additional_hourly']:.2f}"
 
     def _plot_daily(self, report: dict[str, Any]) -> None:
         daily, target = report["daily"], report["target_coverage_pct"]

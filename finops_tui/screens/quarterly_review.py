@@ -34,6 +34,7 @@ STAGE_OPTIONS = [("crawl", "crawl"), ("walk", "walk"), ("run", "run")]
 
 class QuarterlyReviewScreen(RitualStepperScreen):
     kind: ClassVar[str] = KIND
+    LAZY_STEPS = True
     DEFAULT_CSS = """
     QuarterlyReviewScreen .qr-form { height: auto; }
     QuarterlyReviewScreen .qr-form > Label { width: 16; padding-top: 1; }
@@ -85,10 +86,11 @@ class QuarterlyReviewScreen(RitualStepperScreen):
 
     def show_findings(self, findings: Any) -> None:
         self._show_scorecard(findings.as_json())
-        chosen = decisions_state(self.decisions)[2]
-        choice = self.query_one("#qr-choice", SelectionList)
-        choice.clear_options()
-        choice.add_options([(safe_text(c.title), c.id, c.id in chosen) for c in findings.capabilities])
+        if self.composed("gaps"):
+            chosen = decisions_state(self.decisions)[2]
+            choice = self.query_one("#qr-choice", SelectionList)
+            choice.clear_options()
+            choice.add_options([(safe_text(c.title), c.id, c.id in chosen) for c in findings.capabilities])
         self.show_record()
 
     def _show_scorecard(self, n: dict[str, Any]) -> None:
@@ -97,6 +99,8 @@ class QuarterlyReviewScreen(RitualStepperScreen):
 
         from exports.minutes_quarterly_review import kpi_value
 
+        if not self.composed("scorecard"):
+            return
         self.query_one("#qr-scorecard-note", Static).update(
             safe_text(f"KPIs {n['quarter']} ({n['start']} to {n['end']}, end exclusive); trend from {n['quarters'][0]}"))
         rows = [{"KPI": k["title"], "value": kpi_value(k["key"], k["value"]),
@@ -136,9 +140,12 @@ class QuarterlyReviewScreen(RitualStepperScreen):
             row["override reason"] = s.reason or s.above_target or ""
             row["evidence"] = "; ".join(f"{e['label']}: {e['value']}" for e in s.evidence)
             rows.append(row)
-        table = self.query_one("#qr-grid", FrameTable)
-        table.load_frame(pd.DataFrame(rows, columns=["capability", "crawl", "walk", "run", "override reason",
-                                                     "evidence"]), keys=[s.capability for s in scores])
+        if self.composed("maturity"):
+            table = self.query_one("#qr-grid", FrameTable)
+            table.load_frame(pd.DataFrame(rows, columns=["capability", "crawl", "walk", "run", "override reason",
+                                                         "evidence"]), keys=[s.capability for s in scores])
+        if not self.composed("gaps"):
+            return
         by_id = {c.id: c for c in self.findings.capabilities}
         lines = [f"- {s.title}: {s.stage or 'unassessed'} -> {s.target} ({by_id[s.capability].describe(s.target)})"
                  + ("  [next quarter]" if s.chosen else "") for s in scores if s.gap]

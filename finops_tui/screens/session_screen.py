@@ -57,6 +57,7 @@ class RunSessionScreen(Screen[None]):
         self._mounted = False
         self._until_mounted: list[tuple[Any, tuple[Any, ...]]] = []
         self.cached: CachedFindings | None = None  # the cached findings on screen until the fresh ones arrive
+        self.partial: dict[str, Any] | None = None  # the part of the fresh findings on screen before the rest
         self.shown_cached: CachedFindings | None = None  # the cached findings this screen first showed, if any
         self.first_paint = threading.Event()
 
@@ -185,6 +186,7 @@ class RunSessionScreen(Screen[None]):
         # Cached figures on screen stay whole until the fresh findings replace them all (one note says
         # what they are); fresh findings already shown are never replaced by a part of newer ones.
         if self.findings is None and self.cached is None:
+            self.partial = {**(self.partial or {}), **numbers}  # a step just composed is rendered from it
             self.show_partial_findings(numbers)
 
     def _show_cached(self, cached: CachedFindings) -> None:

@@ -4,7 +4,11 @@ created inline, and a Record step showing what the close freezes. It renders a `
 input; every read and write goes through the session (``finops_tui.screens.session_screen``).
 
 A ritual screen sets ``kind``, composes a step's body in ``compose_<step id>`` and renders its findings in
-``show_findings``. Textual runs the handlers of every class in the hierarchy, so the stepper's handlers are
+``show_findings``. With ``LAZY_STEPS`` a step's body is composed when the step is first shown (the first
+one with the screen): composing all seven steps' widgets at once took half the time to the first figures.
+Such a screen renders only the steps ``composed`` answers for; when a step is composed, the stepper renders
+the run and the figures on screen (fresh, cached or partial) again, ``composed`` then answering for that
+step alone. Textual runs the handlers of every class in the hierarchy, so the stepper's handlers are
 ``@on`` selectors on its own widgets; a screen adds its own for its own widgets and never calls super()
 from a message handler.
 """
@@ -48,6 +52,7 @@ class RitualStepperScreen(RunSessionScreen):
     kind: ClassVar[str] = ""
     RITUAL: ClassVar[Ritual | None] = None  # by default ``ritual(kind)``; a test may hold its own definition
     INITIAL_STEP: ClassVar[str] = "attendees"
+    LAZY_STEPS: ClassVar[bool] = False
 
     DEFAULT_CSS = """
     RitualStepperScreen #stepper-steps { width: 34; max-width: 33%; border-right: vkey $primary-background; }
@@ -89,6 +94,11 @@ leaves the box (to the step's main widget) and the keys work again. `tab` moves 
                          facilitator or os.environ.get("FINOPS_TUI_USER") or None)
         self.steps = self.ritual.all_steps
         self.step_index = 0
+        # The steps whose bodies are in the DOM; while a step just composed is rendered, that step alone.
+        self._composed: set[str] = {s.id for s in self.steps} if not self.LAZY_STEPS else {self.INITIAL_STEP}
+        self._composing: set[str] = set()
+        self._rendering_only: str | None = None
+        self._focus_when_composed = False
 
     # -- layout -------------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -106,15 +116,62 @@ leaves the box (to the step's main widget) and the keys work again. `tab` moves 
                     for step in self.steps:
                         with VerticalScroll(id=f"step-{step.id}", classes="stepper-step") as scroll:
                             scroll.can_focus = False  # tab goes to the step's widgets, not to its frame
-                            body = getattr(self, f"compose_{step.id}", None)
-                            if body is not None:
-                                yield from body()
-                            if step.id not in NO_NOTES:
-                                yield Label("Notes (saved as you type)")
-                                yield TextArea(id=f"notes-{step.id}", classes="stepper-notes", read_only=True)
+                            if step.id in self._composed:
+                                yield from self._step_body(step.id)
                 yield Input(placeholder="Record a decision and press enter", id="stepper-decision-input",
                             classes="run-input", disabled=True)
         yield Footer(compact=True, show_command_palette=False)  # 80 columns; ? and ctrl+p list the rest
+
+    def _step_body(self, step_id: str) -> ComposeResult:
+        body = getattr(self, f"compose_{step_id}", None)
+        if body is not None:
+            yield from body()
+        if step_id not in NO_NOTES:
+            yield Label("Notes (saved as you type)")
+            yield TextArea(id=f"notes-{step_id}", classes="stepper-notes", read_only=True)
+
+    def composed(self, step_id: str) -> bool:
+        """Whether ``step_id``'s widgets are to be rendered now: its body is composed (and, while a step
+        just composed is being rendered, it is that step)."""
+        return step_id in self._composed and self._rendering_only in (None, step_id)
+
+    async def _compose_step(self, step_id: str) -> None:
+        """Compose a step's body (first shown), then render what is on screen into it."""
+        from textual.compose import compose
+
+        scroll = self.query_one(f"#step-{step_id}", VerticalScroll)
+        await scroll.mount_all(compose(scroll, self._step_body(step_id)))
+        self._composing.discard(step_id)
+        self._composed.add(step_id)
+        self._rendering_only = step_id
+        try:
+            self._render_step()
+        finally:
+            self._rendering_only = None
+        current = self.steps[self.step_index].id == step_id
+        if step_id == "record" and current:
+            self.preview()
+        if current and self._focus_when_composed:
+            self._focus_when_composed = False
+            self.focus_main()
+
+    def _render_step(self) -> None:
+        """What the screen shows, rendered again (into the step just composed: ``composed``)."""
+        run = self.run
+        if run is not None:
+            for area in self.query(".stepper-notes").results(TextArea):
+                step = (area.id or "").removeprefix("notes-")
+                if self.composed(step) and self.note_loadable(step):
+                    area.load_text(run.notes.get(step, ""))
+            self._show_attendees()
+            self.set_editable(run.status == "open")
+            self.show_record()
+        if self.findings is not None:
+            self.show_findings(self.findings)
+        elif self.cached is not None:
+            self.show_cached_findings(self.cached.numbers)
+        elif self.partial is not None:
+            self.show_partial_findings(self.partial)
 
     def compose_attendees(self) -> ComposeResult:
         yield Label("Who attends (space toggles)")
@@ -166,7 +223,13 @@ leaves the box (to the step's main widget) and the keys work again. `tab` moves 
         return self.query_one("#stepper-steps", ListView)
 
     def focus_main(self) -> None:
-        self.main_widget().focus()
+        if self.steps[self.step_index].id not in self._composed:
+            self._focus_when_composed = True  # once its widgets are there
+            return
+        self._focus_when_composed = False
+        # Focused without scrolling to it: the step opens at its top, where its headline figures are (a
+        # table's focus scrolled the commitment review's coverage past its KPIs at 80 x 24).
+        self.main_widget().focus(scroll_visible=False)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("leave_box", "leave"):
@@ -185,16 +248,22 @@ leaves the box (to the step's main widget) and the keys work again. `tab` moves 
             step = (area.id or "").removeprefix("notes-")
             if self.note_loadable(step):
                 area.load_text(run.notes.get(step, ""))
-        attendees = self.query_one("#stepper-attendees", SelectionList)
-        attendees.clear_options()
-        known = {p.handle for p in self.people}
-        attendees.add_options([(safe_text(f"{p.name} ({p.handle})"), p.handle, p.handle in run.attendees)
-                               for p in self.people] + [(safe_text(h), h, True) for h in run.attendees if h not in known])
+        self._show_attendees()
         self.show_record()
         self.set_editable(run.status == "open")
         if self.focused is None or self.focused.id == "stepper-steps":
             self.call_after_refresh(self.focus_main)  # the inputs were disabled until the run opened
         self.status(f"Run {run.id} {'resumed' if run.version > 1 else 'opened'}: {self.ritual.title} {run.period}")
+
+    def _show_attendees(self) -> None:
+        run = self.run
+        if run is None or not self.composed("attendees"):
+            return
+        attendees = self.query_one("#stepper-attendees", SelectionList)
+        attendees.clear_options()
+        known = {p.handle for p in self.people}
+        attendees.add_options([(safe_text(f"{p.name} ({p.handle})"), p.handle, p.handle in run.attendees)
+                               for p in self.people] + [(safe_text(h), h, True) for h in run.attendees if h not in known])
 
     def set_editable(self, editable: bool) -> None:
         for area in self.query(".stepper-notes").results(TextArea):
@@ -212,6 +281,8 @@ leaves the box (to the step's main widget) and the keys work again. `tab` moves 
             line.update(safe_text(text))  # status lines carry user text
 
     def show_record(self) -> None:
+        if not self.composed("decisions"):
+            return
         lines = [f"- {d.get('text', '')}" + (f"  (by {d['by']})" if d.get("by") else "")
                  for d in (self.run.decisions if self.run else [])]
         self.query_one("#stepper-decisions", Static).update(safe_text("\n".join(lines) or "None yet."))
@@ -231,6 +302,8 @@ leaves the box (to the step's main widget) and the keys work again. `tab` moves 
         from exports import markdown as md
         from exports.format import headline_target, headline_text
 
+        if not self.composed("record"):
+            return  # rendered when the step is composed (``_compose_step`` previews it)
         text = md.inline(numbers) if isinstance(numbers, str) else summary
         if text is not None:
             self.query_one("#stepper-summary", Markdown).update(text)
@@ -250,7 +323,11 @@ leaves the box (to the step's main widget) and the keys work again. `tab` moves 
         sidebar = self.query_one("#stepper-steps", ListView)
         if sidebar.index != self.step_index:
             sidebar.index = self.step_index
-        if step.id == "record":
+        if step.id not in self._composed:
+            if step.id not in self._composing:
+                self._composing.add(step.id)
+                self.call_later(self._compose_step, step.id)
+        elif step.id == "record":
             self.preview()
 
     def go_to(self, step_id: str) -> None:

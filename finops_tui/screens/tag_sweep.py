@@ -38,6 +38,7 @@ RESOURCE_PRIORITIES = {"cost": 0, "suggested_owner": 0, "resource_id": 0, "servi
 
 class TagSweepScreen(RitualStepperScreen):
     kind = KIND
+    LAZY_STEPS = True
     DEFAULT_CSS = """
     TagSweepScreen FrameTable { height: auto; max-height: 10; }
     TagSweepScreen #ts-candidates, TagSweepScreen #ts-checks { height: auto; max-height: 12; }
@@ -116,6 +117,8 @@ class TagSweepScreen(RitualStepperScreen):
 
         from rituals.tag_sweep import source_note
 
+        if not self.composed("coverage"):
+            return
         start, end = self.session.window
         self.query_one("#ts-window", Static).update(safe_text(f"Window {start} to {end} (end exclusive)"))
         cur = n["currency"]
@@ -138,7 +141,19 @@ class TagSweepScreen(RitualStepperScreen):
         from rituals.tag_fixes import fix_candidates
 
         self.sweep, self.candidates = sweep, fix_candidates(sweep)
-        self._show_coverage(sweep.as_json())
+        self.checks = list(sweep.fix_checks)
+        if self.composed("coverage"):
+            self._show_coverage(sweep.as_json())
+        if self.composed("leaks"):
+            self._show_leaks(sweep)
+        if self.composed("variants"):
+            money_fmt = {"cost": lambda v: money(v, sweep.currency)}
+            self.query_one("#ts-variants", FrameTable).load_frame(sweep.variants, money_fmt, LABELS)
+        if self.composed("fixes"):
+            self._show_candidates()
+            self._show_checks(sweep.currency)
+
+    def _show_leaks(self, sweep: Any) -> None:
         cur = sweep.currency
         money_fmt = {c: (lambda v, c=cur: money(v, c)) for c in ("cost", "allocated_cost", "unallocated_cost")}
         fmts = {**money_fmt, "coverage_pct": pct, "share_pct": pct}
@@ -155,9 +170,8 @@ class TagSweepScreen(RitualStepperScreen):
                       f"{sweep.commitment_owner or 'no one accountable in the RACI'})")
         self.query_one("#ts-unused", Static).update(safe_text(unused))
         self._show_clusters(sweep, cur)
-        self.query_one("#ts-variants", FrameTable).load_frame(sweep.variants, {"cost": money_fmt["cost"]}, LABELS)
-        self._show_candidates()
-        self.checks = [c for c in sweep.fix_checks]
+
+    def _show_checks(self, cur: str) -> None:
         checks = self.query_one("#ts-checks", SelectionList)
         checks.clear_options()
         for index, c in enumerate(self.checks):
@@ -203,6 +217,8 @@ class TagSweepScreen(RitualStepperScreen):
             frame[order], {"cost": lambda v: money(v, cur, decimals=2)}, LABELS, priorities=RESOURCE_PRIORITIES)
 
     def _show_candidates(self) -> None:
+        if not self.composed("fixes"):
+            return
         cur = self.sweep.currency
         box = self.query_one("#ts-candidates", SelectionList)
         box.clear_options()

@@ -19,7 +19,7 @@ from rituals import findings_cache
 from rituals.session import RunSession
 from tests.unit.test_board_figures import row, scratch_home
 from tests.unit.test_figure_cache import load
-from tests.workers import workers_done
+from tests.workers import show_step, workers_done
 
 TODAY = date(2026, 11, 24)
 PERIOD = "2026-W47"  # 16 to 23 November
@@ -69,6 +69,7 @@ async def test_cached_figures_then_the_fresh_ones(tmp_path) -> None:
         async def open_sweep() -> HeldSweep:
             screen = HeldSweep(home, PERIOD)
             await app.push_screen(screen)
+            await show_step(pilot, screen, "coverage")  # where the figures are, composed when first shown
             return screen
 
         # The first open computes (nothing cached yet) and keeps the findings for the next open.

@@ -13,7 +13,7 @@ from finops_tui.widgets.data_table import FrameTable
 from rituals.maturity import stored_scores
 from storage.records import Action, RitualRun
 from tests.ui.buttons import click_button
-from tests.workers import workers_done
+from tests.workers import show_step, workers_done
 
 
 async def _settle(app, pilot) -> None:
@@ -37,11 +37,10 @@ async def test_a_whole_review_records_scores_overrides_and_the_choice(demo_home)
         await _settle(app, pilot)
         assert screen.run is not None and screen.run.period == "2026-Q3"
         assert [s.id for s in screen.steps][1:4] == ["scorecard", "maturity", "gaps"]
-        screen.go_to("scorecard")
+        await show_step(pilot, screen, "scorecard")
         assert screen.query_one("#qr-scorecard", FrameTable).row_count == len(screen.findings.as_json()["kpis"])
 
-        screen.go_to("maturity")
-        await pilot.pause()
+        await show_step(pilot, screen, "maturity")
         grid = screen.query_one("#qr-grid", FrameTable)
         ids = [c.id for c in screen.findings.capabilities]
         proposed = {p.capability: p.stage for p in screen.findings.proposals}
@@ -59,8 +58,7 @@ async def test_a_whole_review_records_scores_overrides_and_the_choice(demo_home)
         assert _stored_state(demo_home, screen.run.id)[0]["allocation"] == (
             "walk", "Shared [platform] costs are split by rule now")
 
-        screen.go_to("gaps")
-        await pilot.pause()
+        await show_step(pilot, screen, "gaps")
         choice = screen.query_one("#qr-choice", SelectionList)
         choice.select("anomalies")
         await _settle(app, pilot)

@@ -159,3 +159,49 @@ async def test_reopening_an_open_run_resumes_it(home) -> None:
         assert _fresh(home, run.id)[0].notes["spend"] == "from last time [red]!"
         await _settle(app, pilot)
     assert _fresh(home, run.id)[0].notes["spend"] == "from last time [red]!"
+
+
+class LazyReview(TinyReview):
+    """TinyReview with its steps composed when first shown; its spend step renders the findings."""
+
+    LAZY_STEPS = True
+    rendered: list[str]
+
+    def compose_spend(self):
+        yield Static("", id="tiny-spend-body")
+
+    def show_findings(self, findings) -> None:  # type: ignore[no-untyped-def]
+        self.rendered = [*getattr(self, "rendered", []), "spend" if self.composed("spend") else "-"]
+        if self.composed("spend"):
+            self.query_one("#tiny-spend-body", Static).update(f"total {findings.as_json()['total_spend']}")
+
+
+async def test_a_lazy_step_is_composed_when_first_shown_with_the_run_and_the_figures(home) -> None:
+    """Only the first step is composed with the screen; the others when first shown, and then they show
+    the run's stored note (editable while the run is open) and the findings already computed."""
+    from tests.workers import show_step
+
+    ids = _people(home)
+    with home.records.write() as s:
+        run = runs.open_run(s, "monthly_review", "2026-10", ids["ana"], home.clock.now())
+        runs.save_note(s, run, "spend", "kept [bold]note[/]")
+    app = FinOpsApp(home)
+    async with app.run_test(size=(100, 34)) as pilot:
+        screen = LazyReview(home, "2026-10", facilitator="ana")
+        await app.push_screen(screen)
+        await _settle(app, pilot)
+        assert screen.findings is not None and screen.rendered == ["-"]  # computed; the spend step not there
+        assert not screen.query("#tiny-spend-body") and not screen.query("#notes-spend")
+        assert not screen.query("#stepper-summary")  # the Record step neither
+        assert screen.query("#stepper-attendees")  # the first step is
+        await show_step(pilot, screen, "spend")
+        assert screen.rendered == ["-", "spend"]  # rendered again into the new step only
+        assert str(screen.query_one("#tiny-spend-body", Static).render()) == "total 1234.5"
+        area = screen.query_one("#notes-spend", TextArea)
+        assert area.text == "kept [bold]note[/]" and not area.read_only
+        await show_step(pilot, screen, "record")
+        await _settle(app, pilot)
+        summary = screen.query_one("#stepper-summary").source  # type: ignore[attr-defined]
+        assert summary.startswith("## Summary")  # the preview rendered into the step just composed
+        await show_step(pilot, screen, "spend")  # composed once
+        assert len(screen.query("#tiny-spend-body")) == 1

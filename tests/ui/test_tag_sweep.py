@@ -130,9 +130,11 @@ async def test_the_coverage_is_on_screen_while_the_resources_are_read(demo_home,
         monkeypatch.setattr(tag_fixes, "check_fixes", held_checks)
         screen = TagSweepScreen(demo_home, facilitator="priya")
         await app.push_screen(screen)
+        screen.go_to("coverage")  # composed when first shown, then rendered from what is on screen
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            if reached.is_set() and screen.query_one("#ts-kpis", KpiStrip).kpis[0].value != "loading…":
+            shown = screen.query("#ts-kpis").results(KpiStrip)
+            if reached.is_set() and any(k.kpis[0].value != "loading…" for k in shown):
                 break
             await asyncio.sleep(0.05)
         try:
