@@ -194,6 +194,8 @@ print("RESULT {}", flush=True)
 FINDINGS = r"""
 import json, sys, time
 from pathlib import Path
+from finops_tui.cli import tune_collector
+tune_collector()  # the collector as the app runs with it
 import duckdb, pandas  # noqa: F401 - imported before timing: the screens have them by then too
 from rituals.session import RunSession
 from storage.home import Home

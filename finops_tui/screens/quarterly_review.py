@@ -79,9 +79,14 @@ class QuarterlyReviewScreen(RitualStepperScreen):
         return list(self.run.decisions) if self.run is not None else []
 
     SHOWS_CACHED = True
+    SHOWS_PARTIAL = True
 
     def show_cached_findings(self, numbers: dict[str, Any]) -> None:
         # The scorecard; the maturity grid and the choice need the capabilities, with the fresh findings.
+        self._show_scorecard(numbers)
+
+    def show_partial_findings(self, numbers: dict[str, Any]) -> None:
+        # The scorecard, reported once the KPIs are measured, while the maturity evidence is gathered.
         self._show_scorecard(numbers)
 
     def show_findings(self, findings: Any) -> None:

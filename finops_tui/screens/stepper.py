@@ -139,7 +139,9 @@ leaves the box (to the step's main widget) and the keys work again. `tab` moves 
         """Compose a step's body (first shown), then render what is on screen into it."""
         from textual.compose import compose
 
-        scroll = self.query_one(f"#step-{step_id}", VerticalScroll)
+        scroll = next(iter(self.query(f"#step-{step_id}").results(VerticalScroll)), None)
+        if scroll is None:
+            return  # the screen was left before its turn came
         await scroll.mount_all(compose(scroll, self._step_body(step_id)))
         self._composing.discard(step_id)
         self._composed.add(step_id)

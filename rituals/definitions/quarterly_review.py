@@ -150,6 +150,8 @@ def compute(home: Home, request: Request) -> QuarterlyFindings:
     from rituals.maturity import assess, load_capabilities
 
     card = scorecard(home, request.period)
+    if request.progress is not None:  # the scorecard step's figures (all of as_json) before the maturity grid
+        request.progress(plain_json(card.as_json()))
     _meta, caps = load_capabilities(home)
     return QuarterlyFindings(card, caps, assess(home, card))
 

@@ -151,3 +151,23 @@ def test_a_hold_asks_the_catalog_once_and_the_next_hold_sees_a_change(tmp_path, 
     with store.held(), store.reader() as con:
         assert "x_held_test" in stored_columns(con)  # the memo ended with its hold
     assert not cost_store._CON_MEMO
+
+
+def test_the_quarterly_review_reports_its_scorecard_before_the_maturity_grid(demo_home, monkeypatch) -> None:
+    import rituals.maturity as maturity
+    from rituals.definitions.quarterly_review import RITUAL as QUARTERLY
+
+    seen: list[object] = []
+    real = maturity.assess
+
+    def assess(*args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append("assess")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(maturity, "assess", assess)
+    session = RunSession(demo_home, QUARTERLY, "2026-Q3")
+    session.open()
+    stepwise = session.findings_in_steps(seen.append)
+    [part] = [p for p in seen if isinstance(p, dict)]
+    assert seen.index(part) < seen.index("assess")  # on screen before the evidence is gathered
+    assert part == plain_json(stepwise.as_json()) == plain_json(session.findings().as_json())
