@@ -21,11 +21,10 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 from rituals.calendar import add_months
-from storage.cost_queries import billed_by_billing_period, showback_costs
+from storage.cost_queries import ShowbackLine, billed_by_billing_period, showback_costs
 from storage.costs import CostStore
 
 if TYPE_CHECKING:
@@ -173,9 +172,9 @@ def build_showback(month: str, currency: str, direct: dict[str, float], shared_b
 # -- from the cost store -----------------------------------------------------------------------------------
 def showback_lines(store: CostStore, account_teams: dict[str, str], shared_accounts: Iterable[str],
                    start: date, end: date, grain: str = "month", *, usage_based_only: bool = False,
-                   recurring_only: bool = False) -> pd.DataFrame:
+                   recurring_only: bool = False) -> list[ShowbackLine]:
     """Cost per period (``grain`` month or day), team value and shared reason for ``start <= day < end``:
-    columns period, team (None when shared), reason (None when direct), cost, billed.
+    rows of period, team (None when shared), reason (None when direct), cost, billed.
 
     ``usage_based_only`` / ``recurring_only`` keep only daily usage (no recurring or one-time charges) or
     only the recurring charges (the forecast treats them apart)."""
@@ -208,44 +207,43 @@ def billed_by_period(store: CostStore, first: date, end: date) -> tuple[dict[dat
     return billed_by_billing_period(store, first, end)
 
 
-def showbacks_from_lines(lines: pd.DataFrame, currency: str, *, method: str, fixed_pct: dict[str, float],
+def showbacks_from_lines(lines: Sequence[Sequence[Any]], currency: str, *, method: str, fixed_pct: dict[str, float],
                          teams: Sequence[str], billed: tuple[dict[date, float], str] | None = None
                          ) -> dict[date, Showback]:
-    """One Showback per period in ``lines`` (see ``showback_lines``). ``billed`` (``billed_by_period``) gives
-    each month's billed total by billing period; without it billed is the lines' own (by charge period)."""
-    import numpy as np
-    import pandas as pd
+    """One Showback per period in ``lines`` (rows of period, team, reason, cost, billed: ``showback_lines``).
+    ``billed`` (``billed_by_period``) gives each month's billed total by billing period; without it billed is
+    the lines' own (by charge period).
 
+    One pass in plain Python (the showback command imports no pandas): the lines are ordered by period
+    (stably, so a key that repeats is summed in row order), and each period's direct spend per team, shared
+    spend per reason and billed total are summed from its rows."""
     out: dict[date, Showback] = {}
-    # One pass over the lines, not a pandas group per period (~195 a day-grain forecast): the lines are one
-    # row per period x team x reason, so a key's sum is its row (summed in row order should the key repeat),
-    # and a period's billed total is the numpy sum of its rows, as pandas' Series.sum gives it.
-    order = np.argsort(pd.factorize(lines["period"], sort=True)[0], kind="stable")
-    periods = lines["period"].to_numpy()[order]
-    teams_col = lines["team"].to_numpy(dtype=object)[order]
-    reasons = lines["reason"].to_numpy(dtype=object)[order]
-    costs = lines["cost"].to_numpy(dtype=float)[order]
-    bills = lines["billed"].to_numpy(dtype=float)[order]
-    starts = [i for i in range(len(periods)) if i == 0 or periods[i] != periods[i - 1]]
-    for a, b in pairwise([*starts, len(periods)]):  # each period's rows are [a, b); none when there are no lines
-        period = pd.Timestamp(periods[a]) if isinstance(periods[a], np.datetime64) else periods[a]
-        day = period.date() if hasattr(period, "date") else period
+    ordered = sorted(lines, key=lambda line: line[0])
+    a = 0
+    while a < len(ordered):
+        period = ordered[a][0]
+        b = a
         direct: dict[str, float] = {}
         shared: dict[str, float] = {}
-        for i in range(a, b):
-            reason, team = reasons[i], teams_col[i]
+        bills = 0.0
+        while b < len(ordered) and ordered[b][0] == period:
+            _p, team, reason, cost, bill = ordered[b][:5]
             if not _missing(reason):
-                shared[str(reason)] = shared.get(str(reason), 0.0) + float(costs[i])
+                shared[str(reason)] = shared.get(str(reason), 0.0) + float(cost)
             elif not _missing(team):
-                direct[str(team)] = direct.get(str(team), 0.0) + float(costs[i])
+                direct[str(team)] = direct.get(str(team), 0.0) + float(cost)
+            bills += float(bill)
+            b += 1
+        day = period.date() if hasattr(period, "date") else period
         direct = dict(sorted(direct.items()))
         shared = dict(sorted(shared.items()))
         if billed is None:
-            out[day] = build_showback(month_key(day), currency, direct, shared, float(bills[a:b].sum()),
+            out[day] = build_showback(month_key(day), currency, direct, shared, bills,
                                       method=method, fixed_pct=fixed_pct, teams=teams, billed_basis="charge_period")
         else:
             out[day] = build_showback(month_key(day), currency, direct, shared, billed[0].get(day, 0.0),
                                       method=method, fixed_pct=fixed_pct, teams=teams, billed_basis=billed[1])
+        a = b
     if billed is not None:  # a month billed with no spend of its own (a late invoice line) still shows it
         for day, amount in billed[0].items():
             if day not in out and amount:
@@ -255,7 +253,7 @@ def showbacks_from_lines(lines: pd.DataFrame, currency: str, *, method: str, fix
 
 
 def _missing(value: Any) -> bool:
-    """A NULL team or reason as pandas hands it over (None, or NaN in a float column)."""
+    """A NULL team or reason (None, or NaN where a pandas frame handed it over)."""
     return value is None or (isinstance(value, float) and value != value)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from storage import rollup
 from storage.cost_queries.base import (
@@ -30,6 +30,17 @@ if TYPE_CHECKING:
     import pandas as pd
 
 SHOWBACK_COLUMNS = ["period", "team", "reason", "cost", "billed"]
+
+
+class ShowbackLine(NamedTuple):
+    """One row of ``showback_costs``: a period's spend (EffectiveCost) and billed cost for one team, or for
+    one shared reason (team None)."""
+
+    period: date
+    team: str | None
+    reason: str | None
+    cost: float
+    billed: float
 TEAM_MONTH_COLUMNS = ["month", "team", "service", "cost"]
 
 
@@ -45,7 +56,7 @@ def _reason_sql(value: str, how: str, shared_accounts: Iterable[str], untaggable
 
 def showback_costs(store: CostStore, account_teams: Mapping[str, str], shared_accounts: Iterable[str],
                    start: date, end: date, *, grain: str = "month", untaggable_categories: Iterable[str] = (),
-                   usage_based_only: bool = False, recurring_only: bool = False) -> pd.DataFrame:
+                   usage_based_only: bool = False, recurring_only: bool = False) -> list[ShowbackLine]:
     """EffectiveCost and BilledCost per period (``grain`` month or day), team and shared reason for
     ``start <= day < end``: columns period, team (None when shared), reason (None when direct: shared_account,
     support, untaggable or unallocated, in that precedence), cost, billed.
@@ -53,15 +64,15 @@ def showback_costs(store: CostStore, account_teams: Mapping[str, str], shared_ac
     ``untaggable_categories``: charge categories shared unless their allocation tag says otherwise.
     ``usage_based_only`` / ``recurring_only`` keep only daily usage (no recurring or one-time charges) or only
     the recurring charges. From the AWS sync's tag costs (no charge frequency, no services or categories)
-    only shared accounts and unallocated spend are shared, and ``recurring_only`` finds nothing."""
-    import pandas as pd
+    only shared accounts and unallocated spend are shared, and ``recurring_only`` finds nothing.
 
+    Rows come ordered by period, team and reason, as plain tuples: the showback command imports no pandas."""
     if grain not in ("month", "day"):
         raise ValueError(f"grain must be month or day, got {grain!r}")
     shared_accounts = list(shared_accounts)
     with store.reader() as con:
         if con is None:
-            return pd.DataFrame(columns=SHOWBACK_COLUMNS)
+            return []
         create_rules(con, account_teams, store)
         period = "date_trunc('month', charge_date)" if grain == "month" else "charge_date"
         if reads_tag_costs(con, store, start, end):
@@ -69,13 +80,13 @@ def showback_costs(store: CostStore, account_teams: Mapping[str, str], shared_ac
             accounts = sql_list(shared_accounts)
             shared = f"WHEN t.account_id IN ({accounts}) THEN 'shared_account' " if accounts else ""
             reason = f"CASE {shared}WHEN ({value}) IS NULL THEN 'unallocated' END"
-            frame = con.execute(
+            rows = con.execute(
                 f"SELECT CAST({period} AS DATE) AS period, CASE WHEN r_ IS NULL THEN v_ END AS team, r_ AS reason, "
                 f"sum(amortized_cost) AS cost, sum(unblended_cost) AS billed FROM ("
                 f"SELECT t.day AS charge_date, t.amortized_cost, t.unblended_cost, {value} AS v_, {reason} AS r_ "
                 f"FROM {TAG_COSTS_WITH_RULES} "
                 f"WHERE t.tag_key = ? AND t.day >= ? AND t.day < ?{' AND false' if recurring_only else ''}) "
-                "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3", [store.taxonomy.allocation_key, start, end]).df()
+                "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3", [store.taxonomy.allocation_key, start, end]).fetchall()
         else:
             value, how = allocation_sql(con, store)
             reason = _reason_sql(value, how, shared_accounts, untaggable_categories)
@@ -85,16 +96,21 @@ def showback_costs(store: CostStore, account_teams: Mapping[str, str], shared_ac
                 where = f" AND {freq} NOT IN ('Recurring', 'One-Time')"
             elif recurring_only:
                 where = f" AND {freq} = 'Recurring'"
-            frame = con.execute(
+            rows = con.execute(
                 f"SELECT CAST({period} AS DATE) AS period, CASE WHEN r_ IS NULL THEN v_ END AS team, r_ AS reason, "
                 f"sum(EffectiveCost) AS cost, sum(BilledCost) AS billed FROM ("
                 f"SELECT charge_date, EffectiveCost, BilledCost, {value} AS v_, {reason} AS r_ "
                 f"FROM {items_from(con, store)} "
                 f"WHERE charge_date >= ? AND charge_date < ?{where}) GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
-                [start, end]).df()
-    frame["cost"] = frame["cost"].fillna(0.0).astype(float)
-    frame["billed"] = frame["billed"].fillna(0.0).astype(float)
-    return frame[SHOWBACK_COLUMNS]
+                [start, end]).fetchall()
+    return [ShowbackLine(_day(p), t, r, float(c or 0.0), float(b or 0.0)) for p, t, r, c, b in rows]
+
+
+def _day(value: Any) -> date:
+    """A period as a date (a warehouse's answer may hand over a timestamp or text)."""
+    if isinstance(value, str):
+        return date.fromisoformat(value[:10])
+    return value.date() if hasattr(value, "date") else value
 
 
 def billed_by_billing_period(store: CostStore, first: date, end: date) -> tuple[dict[date, float], str]:

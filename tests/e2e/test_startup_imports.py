@@ -48,3 +48,13 @@ def test_records_only_commands_never_import_the_heavy_libraries(tmp_path: Path) 
         assert not names & set(HEAVY), f"{' '.join(args)} imported {sorted(names & set(HEAVY))}"
     listed, _ = imported(home, "actions", "list")
     assert "in_progress" in listed.stdout or "in progress" in listed.stdout
+
+
+def test_the_showback_command_reads_the_cost_store_without_pandas(demo_home) -> None:
+    """`showback --json` sums its lines in plain Python: it opens the cost store (DuckDB) and the records but
+    imports neither pandas nor numpy (about a third of a second of a cold start)."""
+    out, names = imported(demo_home.path, "showback", "--json", "--month", "2026-10")
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert {"duckdb", "sqlmodel", "rituals"} <= names
+    assert not names & {"pandas", "numpy", "pyarrow", "textual"}, sorted(names & {"pandas", "numpy", "pyarrow"})
+    assert '"month": "2026-10"' in out.stdout and '"teams"' in out.stdout

@@ -95,12 +95,18 @@ def test_any_tagged_line_item_in_the_window_means_line_items_are_used(tmp_path) 
 def test_the_showback_splits_the_tag_costs(tmp_path) -> None:
     store = synced_store(tmp_path)
     lines = showback_lines(store, RULES, ["C"], D0, END)
-    direct = lines[lines["reason"].isna()].groupby("team")["cost"].sum().to_dict()
-    shared = lines[lines["reason"].notna()].groupby("reason")["cost"].sum().to_dict()
+    direct: dict[str, float] = {}
+    shared: dict[str, float] = {}
+    for line in lines:
+        if line.reason is None:
+            direct[line.team] = direct.get(line.team, 0.0) + line.cost
+        else:
+            shared[line.reason] = shared.get(line.reason, 0.0) + line.cost
     assert direct == {"pay": 30.0, "data": 50.0}
     assert shared == {"shared_account": 25.0, "unallocated": 70.0}
-    assert lines["cost"].sum() == 175.0 and lines["billed"].sum() == pytest.approx(175.0 * 1.1)
-    assert showback_lines(store, RULES, [], D0, END, recurring_only=True).empty
+    assert sum(line.cost for line in lines) == 175.0
+    assert sum(line.billed for line in lines) == pytest.approx(175.0 * 1.1)
+    assert showback_lines(store, RULES, [], D0, END, recurring_only=True) == []
 
 
 def test_the_monthly_review_tells_teams_from_the_tag_costs(tmp_path) -> None:

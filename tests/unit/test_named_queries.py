@@ -225,9 +225,11 @@ def test_showback_costs_give_each_month_its_direct_and_shared_spend(company) -> 
         expected[key][0] += r["EffectiveCost"]
         expected[key][1] += r["BilledCost"]
     got = cq.showback_costs(store, RULES, SHARED, start, end, untaggable_categories=UNTAGGABLE)
-    assert list(got.columns) == ["period", "team", "reason", "cost", "billed"]
-    lines = {(pd.Timestamp(p).date(), t if isinstance(t, str) else None, s if isinstance(s, str) else None): [c, b]
-             for p, t, s, c, b in got.itertuples(index=False)}
+    assert all(isinstance(line, cq.ShowbackLine) for line in got)
+    assert got == sorted(got, key=lambda line: (line.period, line.team is None, line.team or "",  # NULLS LAST
+                                                line.reason is None, line.reason or ""))
+    lines = {(p, t, s): [c, b] for p, t, s, c, b in got}
+    assert all(isinstance(p, date) for p, _t, _s in lines)
     assert lines.keys() == expected.keys()
     for key, (cost, billed) in expected.items():
         assert lines[key] == pytest.approx([cost, billed]), key
@@ -332,7 +334,7 @@ def test_without_a_store_file_the_queries_answer_empty_and_create_nothing(tmp_pa
     store = CostStore(tmp_path / "none.duckdb", TAX)
     assert cq.allocation_costs(store, RULES, D0, D0 + timedelta(days=7)) == (0.0, 0.0, 0.0)
     assert cq.sweep_data(store, RULES, D0, D0 + timedelta(days=7), ("Usage",), key_prefix="k:", trend_weeks=8) is None
-    assert cq.showback_costs(store, RULES, SHARED, D0, D0 + timedelta(days=7)).empty
+    assert cq.showback_costs(store, RULES, SHARED, D0, D0 + timedelta(days=7)) == []
     assert cq.anomaly_series(store, RULES).empty and cq.root_cause_contributions(store, RULES, [("total", "total", D0, D0)], 4, 3).empty
     assert cq.commitment_usage(store, D0, D0 + timedelta(days=7), ["EC2"]).empty
     assert cq.commitment_inventory(store) is None and cq.aws_forecast(store, D0) is None

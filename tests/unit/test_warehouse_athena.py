@@ -157,9 +157,9 @@ def test_results_over_several_pages_come_back_typed(tmp_path, aws) -> None:
                   ("billed", "double")]
     _run(stub, "q-4", MB, [[["2026-11-01", "web", None, "10.5", "11"], ["2026-11-01", None, "support", "2", None]]],
          frame_cols)
-    frame = cq.showback_costs(store, {}, [], date(2026, 11, 1), END)
-    assert list(frame["cost"]) == [10.5, 2.0] and list(frame["billed"]) == [11.0, 0.0]
-    assert str(frame["period"].iloc[0])[:10] == "2026-11-01" and frame["reason"].iloc[1] == "support"
+    lines = cq.showback_costs(store, {}, [], date(2026, 11, 1), END)
+    assert [line.cost for line in lines] == [10.5, 2.0] and [line.billed for line in lines] == [11.0, 0.0]
+    assert lines[0].period == date(2026, 11, 1) and lines[1].reason == "support" and lines[0].team == "web"
 
 
 def test_max_scan_gb_stops_a_query_before_it_runs(tmp_path, aws) -> None:
