@@ -108,7 +108,6 @@ def baseline(matrix: np.ndarray, first: np.ndarray) -> tuple[np.ndarray, np.ndar
     """Expected spend (same-weekday median of the previous ``WEEKS`` weeks) and the robust sigma of the
     residuals over the previous ``SPREAD_DAYS`` days, for every series and day (NaN where unknown)."""
     import numpy as np
-    import pandas as pd
 
     n_series, n_days = matrix.shape
     day = np.arange(n_days)
@@ -124,9 +123,29 @@ def baseline(matrix: np.ndarray, first: np.ndarray) -> tuple[np.ndarray, np.ndar
     ordered = np.sort(lags, axis=0)
     expected = np.take_along_axis(ordered, np.minimum(valid // 2, WEEKS - 1)[None], axis=0)[0]
     expected[valid == 0] = np.nan
-    resid = pd.DataFrame(np.abs(matrix - expected).T)
-    spread = resid.rolling(SPREAD_DAYS, min_periods=7).median().shift(1).to_numpy().T * 1.4826
+    spread = trailing_median(np.abs(matrix - expected), SPREAD_DAYS, min_count=7) * 1.4826
     return expected, spread
+
+
+def trailing_median(values: np.ndarray, days: int, min_count: int, block: int = 256) -> np.ndarray:
+    """For every series (row) and day (column), the median of the known (non-NaN) values of the ``days``
+    days before it, NaN where fewer than ``min_count`` are known: pandas' ``rolling(days,
+    min_periods=min_count).median().shift(1)`` down each row, in numpy (the detector imports no pandas).
+    Rows go ``block`` at a time, so the windows held at once stay small (block x days x ``days`` floats)."""
+    import numpy as np
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    n_series, n_days = values.shape
+    out = np.full((n_series, n_days), np.nan)
+    for lo in range(0, n_series, block):
+        part = values[lo:lo + block]
+        padded = np.concatenate([np.full((part.shape[0], days), np.nan), part], axis=1)
+        windows = sliding_window_view(padded, days, axis=1)[:, :n_days]  # window d: the days d-days .. d-1
+        known = (~np.isnan(windows)).sum(axis=2)
+        enough = known >= min_count
+        if enough.any():
+            out[lo:lo + block][enough] = np.nanmedian(windows[enough], axis=1)
+    return out
 
 
 def flag_days(matrix: np.ndarray, first: np.ndarray, th: Thresholds) -> tuple[np.ndarray, np.ndarray]:
@@ -164,29 +183,33 @@ def merge_runs(flags: np.ndarray, matrix: np.ndarray, expected: np.ndarray) -> l
     return out
 
 
-def to_matrix(series: pd.DataFrame) -> tuple[list[tuple[str, str]], date, np.ndarray]:
-    """A long frame (dimension, value, day, cost) -> series keys, the first day, and a series x day matrix
-    with missing days as zero spend."""
+def to_matrix(series: Any) -> tuple[list[tuple[str, str]], date, np.ndarray]:
+    """Long columns (dimension, value, day, cost: a pandas frame or a dict of arrays, as ``load_series``
+    gives them) -> series keys (sorted), the first day, and a series x day matrix with missing days as zero
+    spend. numpy only."""
     import numpy as np
-    import pandas as pd
 
-    if series.empty:
+    dims = np.asarray(np.ma.filled(series["dimension"], "")).astype(str)
+    if not len(dims):
         return [], date.min, np.zeros((0, 0))  # no series: the first day is never read
-    days = pd.to_datetime(series["day"])
-    first_day = days.min().normalize()
-    n_days = int((days.max().normalize() - first_day).days) + 1
-    dim_codes, dims = pd.factorize(series["dimension"].astype(str))
-    val_codes, vals = pd.factorize(series["value"].astype(str))
-    pairs, codes = np.unique(dim_codes.astype(np.int64) * len(vals) + val_codes, return_inverse=True)
-    keys = [(str(dims[p // len(vals)]), str(vals[p % len(vals)])) for p in pairs]
-    col = (days.dt.normalize() - first_day).dt.days.to_numpy()
+    vals = np.asarray(np.ma.filled(series["value"], "")).astype(str)
+    days = np.asarray(series["day"]).astype("datetime64[D]")
+    cost: np.ndarray = np.ma.filled(np.ma.asarray(series["cost"], dtype=float), np.nan)
+    first_day = days.min()
+    col = (days - first_day).astype(np.int64)
+    n_days = int(col.max()) + 1
+    dim_names, dim_codes = np.unique(dims, return_inverse=True)
+    val_names, val_codes = np.unique(vals, return_inverse=True)
+    pairs, codes = np.unique(dim_codes.astype(np.int64) * len(val_names) + val_codes, return_inverse=True)
+    keys = [(str(dim_names[p // len(val_names)]), str(val_names[p % len(val_names)])) for p in pairs]
     matrix = np.zeros((len(keys), n_days))
-    np.add.at(matrix, (codes, col), series["cost"].to_numpy(dtype=float))
-    return keys, first_day.date(), matrix
+    np.add.at(matrix, (codes.reshape(-1), col), cost)
+    return keys, first_day.item(), matrix
 
 
-def detect(series: pd.DataFrame, th: Thresholds | None = None) -> list[Detected]:
-    """Anomalies in a long frame of daily spend (columns dimension, value, day, cost), largest impact first."""
+def detect(series: Any, th: Thresholds | None = None) -> list[Detected]:
+    """Anomalies in long columns of daily spend (dimension, value, day, cost: a pandas frame or
+    ``load_series(..., arrays=True)``), largest impact first."""
     import numpy as np
 
     th = th or Thresholds()
@@ -230,10 +253,11 @@ def routed_team(root_causes: list[dict[str, Any]], dimension: str, value: str,
 # -- reading the cost store -----------------------------------------------------------------------------
 
 def load_series(store: CostStore, account_teams: dict[str, str],
-                only: tuple[str, str] | None = None) -> pd.DataFrame:
-    """Daily spend per service, account, team and in total (columns dimension, value, day, cost); ``only``
-    (dimension, value) reads that one series."""
-    return anomaly_series(store, account_teams, only, total_value=TOTAL)
+                only: tuple[str, str] | None = None, *, arrays: bool = False) -> Any:
+    """Daily spend per service, account, team and in total (columns dimension, value, day, cost), a pandas
+    frame or, with ``arrays``, a dict of numpy arrays (what ``detect`` reads); ``only`` (dimension, value)
+    reads that one series."""
+    return anomaly_series(store, account_teams, only, total_value=TOTAL, arrays=arrays)
 
 
 def attach_root_causes(store: CostStore, account_teams: dict[str, str], anomalies: list[Detected],
@@ -247,7 +271,7 @@ def attach_root_causes(store: CostStore, account_teams: dict[str, str], anomalie
                                          [(a.dimension, a.value, a.start, a.end) for a in anomalies], WEEKS, top)
     causes: dict[int, list[dict[str, Any]]] = {i: [] for i in range(len(anomalies))}
     order: dict[int, list[tuple[float, int]]] = {i: [] for i in range(len(anomalies))}
-    for r in rows.itertuples(index=False):
+    for r in rows:
         total = float(r.total)
         # Largest first; equal contributions (one resource is its own region's excess) in dimension order.
         order[int(r.case)].append((-round(float(r.contribution), 6), ROOT_CAUSE_DIMENSIONS.index(r.dimension)))
@@ -263,7 +287,7 @@ def attach_root_causes(store: CostStore, account_teams: dict[str, str], anomalie
 def detect_in_store(store: CostStore, account_teams: dict[str, str], th: Thresholds,
                     with_root_causes: bool = True) -> list[Detected]:
     """Detect over the store's full history, with ranked root causes for each anomaly."""
-    found = detect(load_series(store, account_teams), th)
+    found = detect(load_series(store, account_teams, arrays=True), th)
     if with_root_causes and found:
         attach_root_causes(store, account_teams, found)
     return found

@@ -193,7 +193,7 @@ def sync_cases(home: Any, th: Thresholds | None = None) -> SyncResult:
     th = th or Thresholds.from_config(home.config)
     ensure_raci(home.records)
     teams_of = account_teams_from_records(home.records)
-    found = detect(load_series(home.costs, teams_of), th)
+    found = detect(load_series(home.costs, teams_of, arrays=True), th)
     aws = aws_anomalies(home.costs)
     with home.records.session() as s:
         known = {c.id: (c.end, c.root_causes) for c in s.exec(select(AnomalyCase))}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from storage import rollup
 from storage.cost_queries.base import (
@@ -25,7 +25,6 @@ from storage.costs import CostStore, sql_string
 
 if TYPE_CHECKING:
     import duckdb
-    import pandas as pd
 
 SPEND_FILTER = ("ChargeCategory = 'Usage' AND coalesce(ChargeFrequency, 'Usage-Based') "
                 "NOT IN ('Recurring', 'One-Time')")
@@ -51,37 +50,58 @@ def _series_sql(con: duckdb.DuckDBPyConnection, store: CostStore) -> str:
 
 
 def anomaly_series(store: CostStore, account_teams: Mapping[str, str], only: tuple[str, str] | None = None, *,
-                   total_value: str = "total") -> pd.DataFrame:
+                   total_value: str = "total", arrays: bool = False) -> Any:
     """Daily spend per service, account, team (unallocated spend in no team's series) and in total (the
     value ``total_value``): columns dimension, value, day, cost, over the store's whole history. ``only``
     (dimension, value) reads that one series; a dimension other than service, account and team reads the
-    total."""
-    import pandas as pd
+    total.
 
+    A pandas frame; with ``arrays`` the same columns as numpy arrays (a dict; DuckDB's ``fetchnumpy``), which
+    the detector reads without importing pandas."""
+    empty: dict[str, list[Any]] = {"dimension": [], "value": [], "day": [], "cost": []}
     with store.reader() as con:
         if con is None:
-            return pd.DataFrame({"dimension": [], "value": [], "day": [], "cost": []})
+            if arrays:
+                import numpy as np
+
+                return {k: np.array(v, dtype=object if k != "cost" else float) for k, v in empty.items()}
+            import pandas as pd
+
+            return pd.DataFrame(empty)
         create_rules(con, account_teams, store)
         base = _series_sql(con, store)
         if only is not None:
             col = only[0] if only[0] in SERIES_DIMENSIONS else None
             cond = f"{col} = ?" if col else "TRUE"
-            return con.execute(f"WITH b AS ({base}) SELECT ? AS dimension, ? AS value, day, sum(cost) AS cost "
-                               f"FROM b WHERE {cond} GROUP BY day", [only[0], only[1]] + ([only[1]] if col else [])
-                               ).df()
-        sql = (f"WITH b AS ({base}) "
-               "SELECT 'service' AS dimension, service AS value, day, sum(cost) AS cost FROM b GROUP BY 2, 3 "
-               "UNION ALL SELECT 'account', account, day, sum(cost) FROM b GROUP BY 2, 3 "
-               "UNION ALL SELECT 'team', team, day, sum(cost) FROM b WHERE team IS NOT NULL GROUP BY 2, 3 "
-               f"UNION ALL SELECT 'total', {sql_string(total_value)}, day, sum(cost) FROM b GROUP BY 3")
-        return con.execute(sql).df()
+            result = con.execute(f"WITH b AS ({base}) SELECT ? AS dimension, ? AS value, day, sum(cost) AS cost "
+                                 f"FROM b WHERE {cond} GROUP BY day",
+                                 [only[0], only[1]] + ([only[1]] if col else []))
+        else:
+            result = con.execute(
+                f"WITH b AS ({base}) "
+                "SELECT 'service' AS dimension, service AS value, day, sum(cost) AS cost FROM b GROUP BY 2, 3 "
+                "UNION ALL SELECT 'account', account, day, sum(cost) FROM b GROUP BY 2, 3 "
+                "UNION ALL SELECT 'team', team, day, sum(cost) FROM b WHERE team IS NOT NULL GROUP BY 2, 3 "
+                f"UNION ALL SELECT 'total', {sql_string(total_value)}, day, sum(cost) FROM b GROUP BY 3")
+        return result.fetchnumpy() if arrays else result.df()
 
 
 ROOT_CAUSE_DIMENSIONS = ("account", "service", "region", "resource")
 
 
+class RootCauseRow(NamedTuple):
+    """One root cause of one case (``root_cause_contributions``)."""
+
+    case: int
+    dimension: str
+    value: str
+    contribution: float
+    total: float
+    team: str | None
+
+
 def root_cause_contributions(store: CostStore, account_teams: Mapping[str, str],
-                             cases: Sequence[tuple[str, str, date, date]], weeks: int, top: int) -> pd.DataFrame:
+                             cases: Sequence[tuple[str, str, date, date]], weeks: int, top: int) -> list[RootCauseRow]:
     """Each case's root causes, in one query: for case ``i`` of ``cases`` (dimension, value, start, end), the
     ``top`` accounts, services, regions and resources by their contribution to the excess over ``start <=
     day < end`` (spend in the window minus the mean of the same days 1..``weeks`` weeks earlier), positive
@@ -90,15 +110,13 @@ def root_cause_contributions(store: CostStore, account_teams: Mapping[str, str],
     most. A case's dimension service, account or team limits it to that series; any other reads the total.
 
     Everything happens in the store: the measured rows are summed once at the root-cause grain and joined to
-    the cases by series and day range, so no per-case work reaches Python."""
-    import pandas as pd
-
-    columns = ["case", "dimension", "value", "contribution", "total", "team"]
+    the cases by series and day range, so no per-case work reaches Python. Plain tuples (``RootCauseRow``),
+    ordered by case, contribution (largest first), dimension and value."""
     if not cases:
-        return pd.DataFrame({c: [] for c in columns})
+        return []
     with store.reader() as con:
         if con is None:
-            return pd.DataFrame({c: [] for c in columns})
+            return []
         create_rules(con, account_teams, store)
         con.execute("CREATE TEMP TABLE _cases (i INTEGER, dim VARCHAR, val VARCHAR, lo DATE, hi DATE)")
         con.executemany("INSERT INTO _cases VALUES (?, ?, ?, ?, ?)",
@@ -139,7 +157,7 @@ def root_cause_contributions(store: CostStore, account_teams: Mapping[str, str],
         SELECT r.i AS "case", r.dimension, r.value, r.contribution, t.total, m.team
         FROM ranked r JOIN totals t USING (i) LEFT JOIN teams m USING (i, dimension, value)
         WHERE r.rn <= {int(top)} ORDER BY r.i, r.contribution DESC, r.dimension, r.value"""
-        return con.execute(sql).df()
+        return [RootCauseRow(*row) for row in con.execute(sql).fetchall()]
 
 
 def first_import_at(store: CostStore) -> datetime | None:

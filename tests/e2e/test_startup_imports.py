@@ -50,11 +50,23 @@ def test_records_only_commands_never_import_the_heavy_libraries(tmp_path: Path) 
     assert "in_progress" in listed.stdout or "in progress" in listed.stdout
 
 
-def test_the_showback_command_reads_the_cost_store_without_pandas(demo_home) -> None:
-    """`showback --json` sums its lines in plain Python: it opens the cost store (DuckDB) and the records but
-    imports neither pandas nor numpy (about a third of a second of a cold start)."""
+def test_showback_and_anomalies_read_the_cost_store_without_pandas(demo_home) -> None:
+    """`showback --json` sums its lines in plain Python and `anomalies --json` detects on numpy arrays
+    (DuckDB's fetchnumpy) and ranks root causes from plain rows: they open the cost store (DuckDB) and the
+    records, but never import pandas (about a third of a second of a cold start). The anomalies run is a
+    first one (the test's demo stores no cases): it detects, ranks the root causes and writes the cases."""
+    import sqlite3
     out, names = imported(demo_home.path, "showback", "--json", "--month", "2026-10")
     assert out.returncode == 0, out.stderr[-2000:]
     assert {"duckdb", "sqlmodel", "rituals"} <= names
     assert not names & {"pandas", "numpy", "pyarrow", "textual"}, sorted(names & {"pandas", "numpy", "pyarrow"})
     assert '"month": "2026-10"' in out.stdout and '"teams"' in out.stdout
+    with sqlite3.connect(demo_home.path / "records.sqlite") as db:
+        assert db.execute("SELECT count(*) FROM anomaly_case").fetchone()[0] == 0
+    out, names = imported(demo_home.path, "anomalies", "--json")
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert {"duckdb", "numpy", "sqlmodel"} <= names
+    assert not names & {"pandas", "pyarrow", "textual"}, sorted(names & {"pandas", "pyarrow", "textual"})
+    assert '"root_causes"' in out.stdout and '"contribution"' in out.stdout
+    with sqlite3.connect(demo_home.path / "records.sqlite") as db:
+        assert db.execute("SELECT count(*) FROM anomaly_case WHERE root_causes != '[]'").fetchone()[0] > 0

@@ -8,8 +8,10 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from rituals.anomalies import Thresholds, case_id, detect, routed_team
+from rituals.anomalies import Thresholds, case_id, detect, routed_team, trailing_median
 
 START = date(2026, 1, 5)  # a Monday
 
@@ -184,3 +186,26 @@ def test_routing_follows_the_top_resource_then_the_account(tmp_path):
     assert routed_team([], "team", "search", {}) == "search"
     assert routed_team([], "account", "A9", {"A9": "data"}) == "data"
     assert routed_team([], "service", "EC2", {}) is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 5), st.integers(1, 80), st.integers(0, 2**32 - 1), st.floats(0.0, 0.9))
+def test_the_trailing_median_is_pandas_rolling_median_shifted_by_a_day(n_series, n_days, seed, nan_share) -> None:
+    """The noise guard's spread (numpy) equals pandas' rolling(28, min_periods=7).median().shift(1), which it
+    replaced, exactly, with unknown (NaN) days anywhere and repeated values."""
+    rng = np.random.default_rng(seed)
+    values = rng.choice([0.0, 1.5, 2.0, 10.0, 1e6], size=(n_series, n_days)) + rng.normal(0, 1, (n_series, n_days))
+    values[rng.random((n_series, n_days)) < nan_share] = np.nan
+    want = pd.DataFrame(values.T).rolling(28, min_periods=7).median().shift(1).to_numpy().T
+    got = trailing_median(values, 28, min_count=7, block=2)
+    np.testing.assert_array_equal(got, want)
+
+
+def test_detect_reads_the_store_columns_as_arrays_or_as_a_frame() -> None:
+    values = weekly(120)
+    values[80:84] *= 3
+    long = pd.concat([frame(values), frame(weekly(120, seed=2) * 2, "account", "111")])
+    arrays = {"dimension": long["dimension"].to_numpy(dtype=object), "value": long["value"].to_numpy(dtype=object),
+              "day": long["day"].to_numpy(dtype="datetime64[us]"), "cost": long["cost"].to_numpy()}
+    found = detect(long)
+    assert found and detect(arrays) == found

@@ -335,7 +335,8 @@ def test_without_a_store_file_the_queries_answer_empty_and_create_nothing(tmp_pa
     assert cq.allocation_costs(store, RULES, D0, D0 + timedelta(days=7)) == (0.0, 0.0, 0.0)
     assert cq.sweep_data(store, RULES, D0, D0 + timedelta(days=7), ("Usage",), key_prefix="k:", trend_weeks=8) is None
     assert cq.showback_costs(store, RULES, SHARED, D0, D0 + timedelta(days=7)) == []
-    assert cq.anomaly_series(store, RULES).empty and cq.root_cause_contributions(store, RULES, [("total", "total", D0, D0)], 4, 3).empty
+    assert cq.anomaly_series(store, RULES).empty and cq.root_cause_contributions(store, RULES, [("total", "total", D0, D0)], 4, 3) == []
+    assert all(len(col) == 0 for col in cq.anomaly_series(store, RULES, arrays=True).values())
     assert cq.commitment_usage(store, D0, D0 + timedelta(days=7), ["EC2"]).empty
     assert cq.commitment_inventory(store) is None and cq.aws_forecast(store, D0) is None
     assert cq.first_import_at(store) is None and cq.aws_anomaly_rows(store) == []
