@@ -62,40 +62,26 @@ def _weekend_running(home: Home, rules: dict[str, Any], start: date, end: date) 
 
     level = float(rules.get("weekend_level", 0.8))
     prod = {fold_value(v) for v in rules.get("production_values", ["prod"])}
-    frame = cost_queries.weekday_weekend_costs(home.costs, str(rules.get("environment_key", "environment")),
-                                               home.config.taxonomy.charge_categories, start, end)
-    rows = weekend_rows(frame, prod, level)
-    rows.sort(key=lambda t: (-t[2], t[0]))
+    rows = cost_queries.weekend_running_costs(home.costs, str(rules.get("environment_key", "environment")),
+                                              home.config.taxonomy.charge_categories, start, end, level)
     return ("weekend_running", f"Non-production resources running through weekends at >= {level:.0%} of "
-            "their weekday level (their weekend spend)", rows)
+            "their weekday level (their weekend spend)", non_production(rows, prod))
 
 
-def weekend_rows(frame: Any, prod: set[str], level: float) -> list[tuple[Any, Any, float]]:
-    """(resource, account, weekend cost) of the rows of ``weekday_weekend_costs`` whose environment does not
-    fold to a production value and whose weekend spend per day is at least ``level`` times their weekday
-    spend per day (a resource with no weekday or no weekend day in the window, or nothing spent on
-    weekdays, is never one), in the frame's order."""
-    if not len(frame):
-        return []
-    import numpy as np
-    import pandas as pd
-
+def non_production(rows: list[tuple[Any, ...]], prod: set[str]) -> list[tuple[Any, Any, float]]:
+    """(resource, account, weekend cost) of the rows of ``weekend_running_costs`` whose environment value
+    does not fold to a production one, in the rows' order (each distinct value folded once)."""
     from rituals.tag_sweep import fold_value
 
-    # Column-wise, each distinct environment value folded once (a month has ~10^5 resources and a handful
-    # of values; a loop per row took ~0.3 s a month at 5M rows).
-    codes, values = pd.factorize(frame["env"].astype(object), use_na_sentinel=False)
-    is_prod = np.array([fold_value(str(v)) in prod for v in values], dtype=bool)[codes]
-    days = frame["weekdays"].astype(float).fillna(0).to_numpy()
-    weekend_days = frame["weekend_days"].astype(float).fillna(0).to_numpy()
-    weekend_cost = frame["weekend_cost"].astype(float).to_numpy()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        weekday = np.nan_to_num(frame["weekday_cost"].astype(float).to_numpy()) / days
-        weekend = np.nan_to_num(weekend_cost) / weekend_days
-        keep = ~is_prod & (days != 0) & (weekend_days != 0) & (weekday > 0) & (weekend >= level * weekday)
-    return list(zip(frame["resource_id"].astype(object).to_numpy()[keep].tolist(),
-                    frame["account_id"].astype(object).to_numpy()[keep].tolist(),
-                    weekend_cost[keep].tolist(), strict=True))
+    folded: dict[Any, bool] = {}
+    out = []
+    for resource, account, env, weekend_cost in rows:
+        is_prod = folded.get(env)
+        if is_prod is None:
+            is_prod = folded[env] = fold_value(str(env)) in prod
+        if not is_prod:
+            out.append((resource, account, float(weekend_cost or 0.0)))
+    return out
 
 
 def idle_cluster_nodes(home: Home, start: date, end: date) -> dict[str, Any]:

@@ -65,7 +65,7 @@ from storage.cost_queries.spend import (
     showback_costs,
     team_service_months,
 )
-from storage.cost_queries.waste import idle_address_costs, idle_load_balancer_costs, weekday_weekend_costs
+from storage.cost_queries.waste import idle_address_costs, idle_load_balancer_costs, weekend_running_costs
 
 __all__ = [
     "AWS_TAG_COSTS", "LINE_ITEMS", "NO_VALUE", "ROOT_CAUSE_DIMENSIONS", "FixCosts", "FixEntity", "NothingToRemove", "PeriodKey",
@@ -74,6 +74,6 @@ __all__ = [
     "commitment_usage", "contract_applied", "contract_terms", "explorer_costs", "first_import_at", "fix_costs", "idle_address_costs", "idle_node_costs", "idle_load_balancer_costs",
     "remove_period", "replace_commitment_inventory", "root_cause_contributions", "showback_costs", "sweep_data",
     "team_service_months",
-    "weekday_weekend_costs",
+    "weekend_running_costs",
     "has_resource_rows", "latest_usage_day", "optimization_purchases", "resource_cost", "optimization_rows", "resource_tag_values", "resource_usage",
 ]

@@ -299,11 +299,13 @@ def _money(value: object) -> float:
     return 0.0 if pd.isna(value) else float(value)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("level", [0.0, 0.8])
 @pytest.mark.parametrize("days", [DAYS, cq.waste.MASK_DAYS, cq.waste.MASK_DAYS + 1],
                          ids=["month", "longest-masked", "counted-per-day"])
-def test_weekday_weekend_costs_per_non_empty_environment(company, days) -> None:
+def test_weekend_running_costs_per_non_empty_environment(company, days, level) -> None:
     """The days billed come from a bit mask per resource up to MASK_DAYS and from per-day rows beyond: both
-    give the counts and sums of the raw rows."""
+    select, from the raw rows' sums and distinct days, the resources whose weekend spend per day reaches the
+    level of their weekday spend per day, largest weekend spend first."""
     store, rows = company
     end = D0 + timedelta(days=DAYS)  # the data's last day is the window's last: the mask's highest bit
     start = end - timedelta(days=days)
@@ -312,15 +314,20 @@ def test_weekday_weekend_costs_per_non_empty_environment(company, days) -> None:
     part = part.assign(env=[_tag(t, "environment") for t in part["Tags"]])
     part = part[part["env"].notna()]
     part = part.assign(weekend=[d.isoweekday() >= 6 for d in part["day"]])
-    got = cq.weekday_weekend_costs(store, "env", ("Usage",), start, end).set_index(["resource_id", "env"])
-    groups = part.groupby(["ResourceId", "env"])
-    assert len(got) == groups.ngroups > 5
-    for (resource, env), g in groups:
-        row = got.loc[(resource, env)]
+    want = []
+    for (resource, env), g in part.groupby(["ResourceId", "env"]):
         weekday, weekend = g[~g["weekend"]], g[g["weekend"]]
-        assert (row["weekdays"], row["weekend_days"]) == (weekday["day"].nunique(), weekend["day"].nunique())
-        assert _money(row["weekday_cost"]) == pytest.approx(weekday["EffectiveCost"].sum())
-        assert _money(row["weekend_cost"]) == pytest.approx(weekend["EffectiveCost"].sum())
+        if weekday["day"].nunique() and weekend["day"].nunique():
+            per_weekday = float(weekday["EffectiveCost"].sum()) / weekday["day"].nunique()
+            per_weekend = float(weekend["EffectiveCost"].sum()) / weekend["day"].nunique()
+            if per_weekday > 0 and per_weekend >= level * per_weekday:
+                want.append((resource, env, float(weekend["EffectiveCost"].sum())))
+    want.sort(key=lambda r: (-r[2], r[0]))
+    got = cq.weekend_running_costs(store, "env", ("Usage",), start, end, level)
+    assert len(want) > (5 if level == 0 else 0)
+    assert [(r, e) for r, _a, e, _c in got] == [(r, e) for r, e, _c in want]
+    assert [c for *_, c in got] == pytest.approx([c for *_, c in want])
+    assert all(a in set(part.loc[part["ResourceId"] == r, "SubAccountId"]) for r, a, _e, _c in got)
 
 
 def test_account_names_and_no_trace_left_in_the_store(company) -> None:

@@ -1,67 +1,59 @@
-"""The weekend-running rule's column-wise selection (``rituals.waste.weekend_rows``) equals the rule read
-row by row, as it is written in FINOPS-MODEL: a non-production resource whose weekend spend per day is at
-least the level times its weekday spend per day, on frames with missing values, zero days, negative and
-tied costs and environment spellings that fold alike."""
+"""The weekend-running rule's selection in the store (``storage.cost_queries.waste.WEEKEND_PREDICATE``, run by
+the real DuckDB engine) equals the rule read row by row, as it is written in FINOPS-MODEL: a resource whose
+weekend spend per day is at least the level times its weekday spend per day, on rows with missing sums, zero
+days, negative and tied costs; and production values fold alike (``rituals.waste.non_production``)."""
 
 from __future__ import annotations
 
-import math
-
-import pandas as pd
+import duckdb
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rituals.tag_sweep import fold_value
-from rituals.waste import weekend_rows
+from rituals.waste import non_production
+from storage.cost_queries.waste import WEEKEND_PREDICATE
 
-ENVS = st.sampled_from(["prod", "Prod ", "PROD", "production", "dev", "Dev", "staging", "", None])
 COST = st.one_of(st.none(), st.sampled_from([0.0, -3.0, 10.0, 8.0]), st.floats(-50, 500, allow_nan=False))
 DAYS = st.one_of(st.none(), st.integers(0, 5))
 
 
-def by_row(frame: pd.DataFrame, prod: set[str], level: float) -> list[tuple]:
+def by_row(rows: list[tuple], level: float) -> list[int]:
     out = []
-    for r in frame.to_dict("records"):
-        env = r["env"]
-        if fold_value(str(env)) in prod or not r["weekdays"] or not r["weekend_days"] \
-                or (isinstance(r["weekdays"], float) and math.isnan(r["weekdays"])):
+    for i, (weekday_cost, weekend_cost, weekdays, weekend_days) in enumerate(rows):
+        if not weekdays or not weekend_days:
             continue
-        weekday = (0.0 if r["weekday_cost"] is None or math.isnan(r["weekday_cost"]) else r["weekday_cost"]) \
-            / r["weekdays"]
-        weekend = (0.0 if r["weekend_cost"] is None or math.isnan(r["weekend_cost"]) else r["weekend_cost"]) \
-            / r["weekend_days"]
+        weekday = (weekday_cost or 0.0) / weekdays
+        weekend = (weekend_cost or 0.0) / weekend_days
         if weekday > 0 and weekend >= level * weekday:
-            out.append((r["resource_id"], r["account_id"], float(r["weekend_cost"])))
+            out.append(i)
     return out
 
 
+def in_store(rows: list[tuple], level: float) -> list[int]:
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (i INTEGER, weekday_cost DOUBLE, weekend_cost DOUBLE, weekdays BIGINT, "
+                "weekend_days BIGINT)")
+    if rows:
+        con.executemany("INSERT INTO t VALUES (?, ?, ?, ?, ?)", [[i, *r] for i, r in enumerate(rows)])
+    return [i for (i,) in con.execute(f"SELECT i FROM t WHERE {WEEKEND_PREDICATE} ORDER BY i", [level]).fetchall()]
+
+
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.tuples(ENVS, COST, COST, DAYS, DAYS), max_size=30), st.sampled_from([0.5, 0.8, 1.0]),
+@given(st.lists(st.tuples(COST, COST, DAYS, DAYS), max_size=30), st.sampled_from([0.5, 0.8, 1.0]))
+def test_the_store_selects_what_the_rule_read_row_by_row_selects(rows, level) -> None:
+    assert in_store(rows, level) == by_row(rows, level)
+
+
+def test_a_weekend_exactly_at_the_level_counts() -> None:
+    # per day: weekday 10; weekend 8 (= 0.8 x 10), 7.95; nothing on weekdays; no weekend day
+    rows = [(50.0, 16.0, 5, 2), (50.0, 15.9, 5, 2), (0.0, 40.0, 5, 2), (50.0, 40.0, 5, 0)]
+    assert in_store(rows, 0.8) == [0]
+
+
+@given(st.lists(st.sampled_from(["prod", "Prod ", "PROD", "production", "dev", "Dev", "staging", ""]), max_size=20),
        st.sampled_from([["prod"], ["prod", "production"], ["dev"]]))
-def test_the_column_wise_rule_equals_the_rule_row_by_row(rows, level, production) -> None:
-    frame = pd.DataFrame({
-        "resource_id": [f"r-{i}" for i in range(len(rows))],
-        "account_id": [f"a-{i % 3}" for i in range(len(rows))],
-        "env": pd.Series([r[0] for r in rows], dtype=object),
-        "weekday_cost": pd.Series([r[1] for r in rows], dtype=float),
-        "weekend_cost": pd.Series([r[2] for r in rows], dtype=float),
-        "weekdays": pd.Series([r[3] for r in rows], dtype="Int64"),
-        "weekend_days": pd.Series([r[4] for r in rows], dtype="Int64"),
-    })
+def test_production_values_fold_and_the_order_is_kept(envs, production) -> None:
     prod = {fold_value(v) for v in production}
-    expected = by_row(frame.astype({"weekdays": float, "weekend_days": float}), prod, level)
-    assert weekend_rows(frame, prod, level) == expected
-
-
-def test_an_empty_frame_finds_nothing() -> None:
-    empty = pd.DataFrame(columns=["resource_id", "account_id", "env", "weekday_cost", "weekend_cost", "weekdays",
-                                  "weekend_days"])
-    assert weekend_rows(empty, {"prod"}, 0.8) == []
-
-
-def test_a_weekend_exactly_at_the_level_counts_and_production_never_does() -> None:
-    frame = pd.DataFrame({"resource_id": ["at", "below", "prod"], "account_id": ["a", "a", "a"],
-                          "env": ["dev", "dev", " Prod"], "weekday_cost": [50.0, 50.0, 50.0],
-                          "weekend_cost": [16.0, 15.9, 40.0], "weekdays": [5, 5, 5], "weekend_days": [2, 2, 2]})
-    # per day: weekday 10; weekend 8 (= 0.8 x 10), 7.95, 20
-    assert weekend_rows(frame, {"prod"}, 0.8) == [("at", "a", 16.0)]
+    rows = [(f"r-{i}", "a", env, float(100 - i)) for i, env in enumerate(envs)]
+    want = [(r, a, c) for r, a, env, c in rows if fold_value(env) not in prod]
+    assert non_production(rows, prod) == want

@@ -57,7 +57,7 @@ def catalogue(store: CostStore, teams: dict[str, str], account: str, resource: s
         "idle_address_costs": lambda: cq.idle_address_costs(store, ["%IdleAddress%"], MONTH, END),
         "idle_load_balancer_costs": lambda: cq.idle_load_balancer_costs(store, ["%LoadBalancerUsage%"],
                                                                         ["%LCUUsage%"], MONTH, END),
-        "weekday_weekend_costs": lambda: cq.weekday_weekend_costs(store, "environment", cats, MONTH, END),
+        "weekend_running_costs": lambda: cq.weekend_running_costs(store, "environment", cats, MONTH, END, 0.8),
         "cluster_costs": lambda: cq.cluster_costs(store, teams, START, END, cats),
         "idle_node_costs": lambda: cq.idle_node_costs(store, START, END),
         "latest_usage_day": lambda: cq.latest_usage_day(store),
