@@ -230,6 +230,25 @@ class Raci:
     def __init__(self, session: Session) -> None:
         self.session = session
         self.rows = {row.activity.lower(): row for row in load_raci(session)}
+        self._teams: dict[str, Team] | None = None
+        self._people: list[Person] = []
+
+    def _team(self, team: Team | int | str | None) -> Team | int | None:
+        """A team named by its name, from the teams read once for this RACI (a sweep asks for the owner of
+        every team: one read of the teams and the people, not two queries per team)."""
+        if not isinstance(team, str):
+            return team
+        if self._teams is None:
+            self._teams = {}
+            for t in self.session.exec(select(Team)).all():
+                self._teams.setdefault(t.name.lower(), t)  # the first one, as _team finds it
+            # Held here: the session's identity map keeps only what is referenced, and the owners resolve
+            # from it (session.get) without a query each.
+            self._people = list(self.session.exec(select(Person)).all())
+        found = self._teams.get(team.strip().lower())
+        if found is None:
+            raise RaciError(f"no team {team!r}")
+        return found
 
     def row(self, activity: str) -> RaciRow:
         try:
@@ -248,7 +267,7 @@ class Raci:
         if not roles:
             raise RaciError(f"RACI row {activity!r} has no R: no one is responsible")
         if team is not None and "engineering" in roles:
-            return resolve_role(self.session, "engineering", team)
+            return resolve_role(self.session, "engineering", self._team(team))
         accountable = self.roles_with(activity, "A")
         ordered = [r for r in roles if r in accountable] + [r for r in roles if r not in accountable]
         last: RaciError | None = None

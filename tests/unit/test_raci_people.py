@@ -151,3 +151,28 @@ def test_who_is_acting(company) -> None:
         retire_person(s, "dina")
     with company.session() as s, pytest.raises(UnknownPerson, match="retired"):
         resolve_actor(s, "dina", env={})
+
+
+def test_owners_of_many_teams_read_the_teams_and_people_once(company) -> None:
+    """A sweep asks the RACI for the owner of every team: after the first, each answer comes from the teams
+    and people one RACI read, with no statement per team, and an unknown team is still an error."""
+    from sqlalchemy import event
+
+    with company.write() as s:
+        for i in range(12):
+            add_team(s, f"team-{i:02d}", owner="carl" if i % 2 else "dina")
+    with company.session() as s:
+        r = raci.Raci(s)
+        assert r.owner_for(raci.TAGGING, team="web").handle == "carl"
+        statements: list[str] = []
+        engine = s.get_bind()
+        listen = lambda *args: statements.append(args[2])  # noqa: E731 - (conn, cursor, statement, ...)
+        event.listen(engine, "before_cursor_execute", listen)
+        try:
+            owners = [r.owner_for(raci.TAGGING, team=f"Team-{i:02d}").handle for i in range(12)]
+        finally:
+            event.remove(engine, "before_cursor_execute", listen)
+        assert owners == ["dina", "carl"] * 6
+        assert statements == []
+        with pytest.raises(RaciError, match="no team 'nobody'"):
+            r.owner_for(raci.TAGGING, team="nobody")
