@@ -125,7 +125,7 @@ def fix_candidates(sweep: Sweep) -> list[FixCandidate]:
     variant spellings of tag values, each with the person it would go to."""
     cur = sweep.currency
     out: list[FixCandidate] = []
-    for r in sweep.top_unallocated.to_dict("records"):
+    for r in sweep.top_unallocated:
         if not r["resource_id"]:
             continue
         team = r["suggested_owner"]
@@ -135,7 +135,7 @@ def fix_candidates(sweep: Sweep) -> list[FixCandidate]:
                                 f"{_money(r['cost'], cur)} unallocated in {r['service']} "
                                 f"({r['account_name'] or r['account_id']}), {sweep.coverage.start} to "
                                 f"{sweep.coverage.end}"))
-    for r in sweep.unallocated_by_account.to_dict("records"):
+    for r in sweep.unallocated_by_account:
         if not r["account_id"] or r["unallocated_cost"] <= 0:
             continue
         team = sweep.account_teams.get(r["account_id"])
@@ -143,7 +143,7 @@ def fix_candidates(sweep: Sweep) -> list[FixCandidate]:
         out.append(FixCandidate("account", r["account_id"], f"Allocate the untagged spend of account {label}",
                                 team, float(r["unallocated_cost"]), sweep.fix_owner(team),
                                 f"{_money(r['unallocated_cost'], cur)} unallocated"))
-    for r in sweep.variants.to_dict("records"):
+    for r in sweep.variants:
         team = r["canonical"] if r["key"] == sweep.allocation_key and r["canonical"] in sweep.teams else None
         out.append(FixCandidate("tag_value", f"{r['key']}={r['value']}",
                                 f"Retag {r['key']}={r['value']} as {r['canonical']}", team, float(r["cost"]),

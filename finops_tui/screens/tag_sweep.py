@@ -32,6 +32,7 @@ LEAK_ORDER = ["account_name", "service", "unallocated_cost", "cost", "coverage_p
 LEAK_PRIORITIES = {"account_name": 0, "service": 0, "unallocated_cost": 0, "cost": 0, "coverage_pct": 1,
                    "allocated_cost": 2, "account_id": 3}
 RESOURCE_ORDER = ["cost", "suggested_owner", "service", "resource_id", "account_name", "account_id"]
+VARIANT_COLUMNS = ["key", "value", "canonical", "cost"]
 RESOURCE_PRIORITIES = {"cost": 0, "suggested_owner": 0, "resource_id": 0, "service": 1, "account_name": 2,
                        "account_id": 3}
 
@@ -113,8 +114,6 @@ class TagSweepScreen(RitualStepperScreen):
 
     def _show_coverage(self, n: dict[str, Any]) -> None:
         """The Coverage step, from the sweep's ``--json`` object (fresh, or as last computed)."""
-        import pandas as pd
-
         from rituals.tag_sweep import source_note
 
         if not self.composed("coverage"):
@@ -133,8 +132,8 @@ class TagSweepScreen(RitualStepperScreen):
             Kpi("By rule", pct(n["by_rule_pct"]), hint="account owners, cost categories"),
             Kpi("Unallocated", money(n["unallocated_cost"], cur), hint=f"of {money(n['total_cost'], cur)}"),
         ])
-        keys = pd.DataFrame({"key": list(n["by_key"]), "pct": list(n["by_key"].values())}, dtype=object)
-        self.query_one("#ts-keys", FrameTable).load_frame(keys, {"pct": pct}, LABELS)
+        keys = [{"key": k, "pct": v} for k, v in n["by_key"].items()]
+        self.query_one("#ts-keys", FrameTable).load_records(keys, ["key", "pct"], {"pct": pct}, LABELS)
         self.call_after_refresh(self._plot_trend, n)  # the figures paint first; the chart is the slow part
 
     def show_findings(self, sweep: Any) -> None:
@@ -148,7 +147,7 @@ class TagSweepScreen(RitualStepperScreen):
             self._show_leaks(sweep)
         if self.composed("variants"):
             money_fmt = {"cost": lambda v: money(v, sweep.currency)}
-            self.query_one("#ts-variants", FrameTable).load_frame(sweep.variants, money_fmt, LABELS)
+            self.query_one("#ts-variants", FrameTable).load_records(sweep.variants, VARIANT_COLUMNS, money_fmt, LABELS)
         if self.composed("fixes"):
             self._show_candidates()
             self._show_checks(sweep.currency)
@@ -158,10 +157,12 @@ class TagSweepScreen(RitualStepperScreen):
         money_fmt = {c: (lambda v, c=cur: money(v, c)) for c in ("cost", "allocated_cost", "unallocated_cost")}
         fmts = {**money_fmt, "coverage_pct": pct, "share_pct": pct}
         # The leak first (unallocated), then its context; the account id goes before the name when narrow.
-        accounts = sweep.by_account[[c for c in LEAK_ORDER if c in sweep.by_account.columns]]
-        self.query_one("#ts-accounts", FrameTable).load_frame(accounts, fmts, LABELS, priorities=LEAK_PRIORITIES)
-        services = sweep.by_service[[c for c in LEAK_ORDER if c in sweep.by_service.columns]]
-        self.query_one("#ts-services", FrameTable).load_frame(services, fmts, LABELS, priorities=LEAK_PRIORITIES)
+        accounts = [c for c in LEAK_ORDER if c != "service"]
+        self.query_one("#ts-accounts", FrameTable).load_records(sweep.by_account, accounts, fmts, LABELS,
+                                                                priorities=LEAK_PRIORITIES)
+        services = [c for c in LEAK_ORDER if c not in ("account_name", "account_id")]
+        self.query_one("#ts-services", FrameTable).load_records(sweep.by_service, services, fmts, LABELS,
+                                                                priorities=LEAK_PRIORITIES)
         self._show_resources(sweep.top_unallocated, "Top unallocated resources" + (
             " (none: no line items with tags)" if sweep.source_note else ""))
         unused = "No unused commitment in the window."
@@ -191,8 +192,6 @@ class TagSweepScreen(RitualStepperScreen):
 
     def _show_clusters(self, sweep: Any, cur: str) -> None:
         """Each shared cluster's coverage by its pods and its nodes' idle cost, and its namespaces' teams."""
-        import pandas as pd
-
         line = "; ".join(f"Cluster {c['cluster']}: {money(c['cost'], cur)} on {c['nodes']} nodes, "
                          f"{pct(c['coverage_pct'])} allocated through {c['pods']} pods, idle "
                          f"{money(c['idle_cost'], cur)} ({pct(c['idle_pct'])})" for c in sweep.clusters)
@@ -202,19 +201,17 @@ class TagSweepScreen(RitualStepperScreen):
         table = self.query_one("#ts-namespaces", FrameTable)
         table.display = bool(sweep.cluster_namespaces)
         if sweep.cluster_namespaces:
-            frame = pd.DataFrame(sweep.cluster_namespaces, dtype=object)[
-                ["cluster", "namespace", "team", "cost", "idle_cost"]]
             fmt = {c: (lambda v, c2=cur: money(v, c2)) for c in ("cost", "idle_cost")}
-            table.load_frame(frame, fmt, LABELS)
+            table.load_records(sweep.cluster_namespaces, ["cluster", "namespace", "team", "cost", "idle_cost"], fmt,
+                               LABELS)
 
-    def _show_resources(self, frame: Any, title: str) -> None:
+    def _show_resources(self, resources: list[dict[str, Any]], title: str) -> None:
         cur = self.sweep.currency
         self.query_one("#ts-drill-title", Static).update(safe_text(title))
         # Spend and the suggested owner first: a resource id (an ARN) is long and would push them away.
-        order = [c for c in RESOURCE_ORDER if c in frame.columns] + [c for c in frame.columns
-                                                                     if c not in RESOURCE_ORDER]
-        self.query_one("#ts-resources", FrameTable).load_frame(
-            frame[order], {"cost": lambda v: money(v, cur, decimals=2)}, LABELS, priorities=RESOURCE_PRIORITIES)
+        self.query_one("#ts-resources", FrameTable).load_records(
+            resources, RESOURCE_ORDER, {"cost": lambda v: money(v, cur, decimals=2)}, LABELS,
+            priorities=RESOURCE_PRIORITIES)
 
     def _show_candidates(self) -> None:
         if not self.composed("fixes"):
@@ -236,7 +233,7 @@ class TagSweepScreen(RitualStepperScreen):
     def _account_selected(self, event: FrameTable.RowSelected) -> None:
         if self.sweep is None:
             return
-        row = self.sweep.by_account.iloc[event.data_table.position_of(event.row_key)]  # sorted or filtered
+        row = self.sweep.by_account[event.data_table.position_of(event.row_key)]  # sorted or filtered
         account = row["account_id"] if isinstance(row["account_id"], str) else None
         name = row["account_name"] if isinstance(row["account_name"], str) else account or "no account"
         self._show_resources(self.sweep.resources_of(account), f"Unallocated resources of {name}")

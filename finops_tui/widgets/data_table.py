@@ -1,4 +1,4 @@
-"""The app's one table: a DataTable filled from a pandas frame, driven like k9s.
+"""The app's one table: a DataTable filled from a pandas frame or a list of records, driven like k9s.
 
 Every cell is Text (never markup); numbers and money are right-aligned, money carries its currency. Keys:
 left/right move the column cursor (the header of the current column is underlined; the view scrolls a whole
@@ -174,7 +174,8 @@ least important first; copies and exports hold every column.
         self.export_name = export_name
         self.export_dir = export_dir
         self.vim_keys = vim_keys  # j/k only where the screen leaves them free
-        self.frame: Any = None  # the pandas frame behind the table
+        self.frame: Any = None  # what was loaded: a pandas frame or a list of records (None: nothing yet)
+        self.loaded_rows: list[tuple[Any, ...]] = []  # its rows, every column (DataTable has .rows)
         self.spec: list[Column] = []
         self.cells: list[list[Text]] = []  # the displayed text of every frame row, every column
         self.keys: list[str] = []  # one row key per frame row
@@ -189,13 +190,27 @@ least important first; copies and exports hold every column.
     def load_frame(self, frame: Any, formats: Mapping[str, Formatter] | None = None,
                    labels: Mapping[str, str] | None = None, *, currency: str | None = None,
                    priorities: Mapping[str, int] | None = None, keys: Sequence[str] | None = None) -> None:
-        """Show ``frame``. A numeric column whose name reads as money (exports.markdown.is_money) is shown
-        with ``currency``; ``priorities`` override the defaults (first and money columns 0, others 1)."""
+        """Show a pandas ``frame`` (``load_records`` says how)."""
+        self._load([str(c) for c in frame.columns], list(frame.itertuples(index=False, name=None)), frame,
+                   formats, labels, currency=currency, priorities=priorities, keys=keys)
+
+    def load_records(self, records: Sequence[Mapping[str, Any]], columns: Sequence[str],
+                     formats: Mapping[str, Formatter] | None = None, labels: Mapping[str, str] | None = None, *,
+                     currency: str | None = None, priorities: Mapping[str, int] | None = None,
+                     keys: Sequence[str] | None = None) -> None:
+        """Show ``columns`` of ``records`` (rows as mappings; a missing field is empty). A numeric column
+        whose name reads as money (exports.markdown.is_money) is shown with ``currency``; ``priorities``
+        override the defaults (first and money columns 0, others 1)."""
+        rows = [tuple(r.get(c) for c in columns) for r in records]
+        self._load(list(columns), rows, list(records), formats, labels, currency=currency, priorities=priorities,
+                   keys=keys)
+
+    def _load(self, names: list[str], rows: list[tuple[Any, ...]], source: Any,
+              formats: Mapping[str, Formatter] | None, labels: Mapping[str, str] | None, *,
+              currency: str | None, priorities: Mapping[str, int] | None, keys: Sequence[str] | None) -> None:
         formats = dict(formats or {})
         labels = labels or {}
         priorities = priorities or {}
-        names = [str(c) for c in frame.columns]
-        rows = list(frame.itertuples(index=False, name=None))
         spec = []
         for i, name in enumerate(names):
             values = [r[i] for r in rows]
@@ -207,7 +222,8 @@ least important first; copies and exports hold every column.
             default = 0 if i == 0 or money else 1
             spec.append(Column(name, labels.get(name, name), priorities.get(name, default), numeric, money))
         keep = self._cursor_key()
-        self.frame = frame
+        self.frame = source
+        self.loaded_rows = rows
         self.spec = spec
         self.cells = [[cell_text(v, formats.get(c)) for c, v in zip(names, row, strict=True)] for row in rows]
         for i, column in enumerate(spec):
@@ -260,7 +276,7 @@ least important first; copies and exports hold every column.
         positions = list(range(len(self.cells)))
         if self.sort_column is not None and self.frame is not None:
             index = [c.key for c in self.spec].index(self.sort_column)
-            values = [row[index] for row in self.frame.itertuples(index=False, name=None)]
+            values = [row[index] for row in self.loaded_rows]
             def absent_value(v: Any) -> bool:
                 text = v.plain if isinstance(v, Text) else v
                 return _missing(v) or (isinstance(text, str) and text.strip().lower() in _NO_FIGURE)
@@ -454,7 +470,7 @@ least important first; copies and exports hold every column.
         """What is shown (filtered rows in display order, every column) for exports.table_export."""
         from exports.table_export import TableData
 
-        rows = list(self.frame.itertuples(index=False, name=None)) if self.frame is not None else []
+        rows = self.loaded_rows
         return TableData(self.export_name, [c.key for c in self.spec], [c.label for c in self.spec],
                          [c.numeric for c in self.spec], [rows[p] for p in self.order],
                          [[c.plain for c in self.cells[p]] for p in self.order])

@@ -26,14 +26,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from storage.costs import CostStore, sql_string
 from storage.schema import stored_columns
 
 if TYPE_CHECKING:
     import duckdb
-    import pandas as pd
 
 ITEMS = "_items"
 EXTRA = {"_container": "VARCHAR", "_cluster": "VARCHAR", "_node": "VARCHAR", "_idle_cost": "DOUBLE"}
@@ -130,18 +129,17 @@ def pod_rule_sql(con: duckdb.DuckDBPyConnection, store: CostStore) -> str | None
 
 
 def cluster_costs(store: CostStore, account_teams: Mapping[str, str], start: date, end: date,
-                  charge_categories: Sequence[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+                  charge_categories: Sequence[str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Per cluster for ``start <= day < end`` (the spend of its nodes' compute rows, as ``_items`` hands it
     on): nodes, pods, cost, pod_cost (handed to pods), idle_cost (the nodes' unused capacity, whoever
     pays it), allocated_cost, by_tag_cost, by_rule_cost; and per cluster and namespace: team, how, cost,
-    idle_cost. Empty frames while the store holds no split rows."""
-    import pandas as pd
-
+    idle_cost; each a list of rows keyed by ``CLUSTER_COLUMNS`` and ``NAMESPACE_COLUMNS``. Empty lists while
+    the store holds no split rows."""
     from storage.cost_queries.base import LINE_ITEMS_WITH_RULES, allocation_sql, create_rules, sql_list
 
     with store.reader() as con:
         if con is None or not has_split_rows(con):
-            return pd.DataFrame(columns=CLUSTER_COLUMNS), pd.DataFrame(columns=NAMESPACE_COLUMNS)
+            return [], []
         create_rules(con, account_teams, store)
         value, how = allocation_sql(con, store)
         base = (f"FROM {LINE_ITEMS_WITH_RULES} WHERE _container IS NOT NULL AND charge_date >= ? AND charge_date < ? "
@@ -155,13 +153,14 @@ def cluster_costs(store: CostStore, account_teams: Mapping[str, str], start: dat
             f"coalesce(sum(EffectiveCost) FILTER (WHERE ({how}) IS NOT NULL), 0) AS allocated_cost, "
             f"coalesce(sum(EffectiveCost) FILTER (WHERE ({how}) = 'tag'), 0) AS by_tag_cost, "
             f"coalesce(sum(EffectiveCost) FILTER (WHERE ({how}) = 'rule'), 0) AS by_rule_cost "
-            f"{base} GROUP BY 1 ORDER BY 4 DESC, 1", [start, end]).df()
+            f"{base} GROUP BY 1 ORDER BY 4 DESC, 1", [start, end]).fetchall()
         spaces = con.execute(
             f"SELECT _cluster AS cluster, CASE WHEN _container = 'pod' THEN x_ContainerNamespace END AS namespace, "
             f"{value} AS team, {how} AS how, coalesce(sum(EffectiveCost), 0) AS cost, "
             f"coalesce(sum(_idle_cost), 0) AS idle_cost {base} GROUP BY ALL "
-            "HAVING abs(sum(EffectiveCost)) > 1e-9 ORDER BY 1, 5 DESC, 2", [start, end]).df()
-    return clusters[CLUSTER_COLUMNS], spaces[NAMESPACE_COLUMNS]
+            "HAVING abs(sum(EffectiveCost)) > 1e-9 ORDER BY 1, 5 DESC, 2", [start, end]).fetchall()
+    return ([dict(zip(CLUSTER_COLUMNS, r, strict=True)) for r in clusters],
+            [dict(zip(NAMESPACE_COLUMNS, r, strict=True)) for r in spaces])
 
 
 def idle_node_costs(store: CostStore, start: date, end: date) -> list[tuple[str, str | None, float]]:

@@ -50,7 +50,7 @@ async def test_walking_the_sweep_creates_fixes_and_records_the_run(demo_home) ->
         accounts.focus()
         await pilot.press("enter")
         await pilot.pause()
-        leaky = want.by_account.iloc[0]
+        leaky = want.by_account[0]
         assert str(screen.query_one("#ts-drill-title", Static).render()).endswith(leaky["account_name"])
         drilled = screen.query_one("#ts-resources", FrameTable)
         assert drilled.row_count == len(want.resources_of(leaky["account_id"])) > len(want.top_unallocated) // 2

@@ -163,12 +163,11 @@ def test_coverage_and_the_cluster_figures(tmp_path: Path) -> None:
          pod_cost("search", "proportional") + pod_cost("storefront", "proportional")))
     clusters, spaces = cluster_costs(store, {}, DAY, NEXT, ("Usage",))
     split, unused = split_totals()
-    row = clusters.iloc[0]
-    assert list(clusters["cluster"]) == ["shop"] and (row.nodes, row.pods) == (1, len(PODS))
-    assert (row.cost, row.pod_cost, row.idle_cost) == pytest.approx((NODE_COST, NODE_COST, unused))
-    assert row.allocated_cost == pytest.approx(NODE_COST - pod_cost("sandbox", "proportional"))
-    got = {r.namespace: (r.team if isinstance(r.team, str) else None, r.cost, r.idle_cost)
-           for r in spaces.itertuples()}
+    [row] = clusters
+    assert (row["cluster"], row["nodes"], row["pods"]) == ("shop", 1, len(PODS))
+    assert (row["cost"], row["pod_cost"], row["idle_cost"]) == pytest.approx((NODE_COST, NODE_COST, unused))
+    assert row["allocated_cost"] == pytest.approx(NODE_COST - pod_cost("sandbox", "proportional"))
+    got = {r["namespace"]: (r["team"], r["cost"], r["idle_cost"]) for r in spaces}
     assert got == {ns: (team, pytest.approx(pod_cost(ns, "proportional")),
                         pytest.approx(PODS[ns][1][1] + PODS[ns][2][1]))
                    for ns, team in (("checkout", "payments"), ("search", "search"), ("storefront", "web"),

@@ -340,7 +340,7 @@ def test_account_names_and_no_trace_left_in_the_store(company) -> None:
 def test_without_a_store_file_the_queries_answer_empty_and_create_nothing(tmp_path) -> None:
     store = CostStore(tmp_path / "none.duckdb", TAX)
     assert cq.allocation_costs(store, RULES, D0, D0 + timedelta(days=7)) == (0.0, 0.0, 0.0)
-    assert cq.sweep_data(store, RULES, D0, D0 + timedelta(days=7), ("Usage",), key_prefix="k:", trend_weeks=8) is None
+    assert cq.sweep_data(store, RULES, D0, D0 + timedelta(days=7), ("Usage",), trend_weeks=8) is None
     assert cq.showback_costs(store, RULES, SHARED, D0, D0 + timedelta(days=7)) == []
     assert cq.anomaly_series(store, RULES).empty and cq.root_cause_contributions(store, RULES, [("total", "total", D0, D0)], 4, 3) == []
     assert all(len(col) == 0 for col in cq.anomaly_series(store, RULES, arrays=True).values())

@@ -13,6 +13,7 @@ import pytest
 from rituals.allocation import coverage
 from rituals.tag_sweep import Sweep, fold_value, load_frames, suggest_team, variants
 from storage.config import Taxonomy
+from storage.cost_queries.allocation import ValueCost
 from storage.costs import CostStore
 from storage.loader import Staging
 
@@ -56,8 +57,8 @@ def test_all_tagged(tmp_path) -> None:
     assert (c.total_cost, c.by_tag_cost, c.by_rule_cost, c.unallocated_cost) == (100, 100, 0, 0)
     assert (c.coverage_pct, c.by_tag_pct, c.by_rule_pct) == (100.0, 100.0, 0.0)
     assert s.by_key == {"team": 100.0, "environment": 60.0, "owner": 10.0}
-    assert s.top_unallocated.empty and s.unallocated_by_account.empty
-    assert s.by_team[["team", "cost", "share_pct", "by_tag_pct"]].values.tolist() == [
+    assert s.top_unallocated == [] and s.unallocated_by_account == []
+    assert [[r["team"], r["cost"], r["share_pct"], r["by_tag_pct"]] for r in s.by_team] == [
         ["web", 60.0, 60.0, 100.0], ["data", 30.0, 30.0, 100.0], ["search", 10.0, 10.0, 100.0]]
     out = s.as_json()
     assert out["meets_target"] is True and out["by_account"][0]["coverage_pct"] == 100.0
@@ -137,8 +138,8 @@ def test_variant_folding(tmp_path) -> None:
         {"key": "team", "value": "WEB", "canonical": "web", "cost": 3.0},
     ]
     # Without allowed values the most-spent spelling is the canonical one.
-    frame = pd.DataFrame({"key": ["env"] * 3, "value": ["Stg", "staging", "STAGE"], "cost": [5.0, 9.0, 1.0]})
-    assert variants(frame)[["value", "canonical"]].values.tolist() == [["Stg", "staging"], ["STAGE", "staging"]]
+    spelled = [ValueCost("env", v, c) for v, c in (("Stg", 5.0), ("staging", 9.0), ("STAGE", 1.0))]
+    assert [(r["value"], r["canonical"]) for r in variants(spelled)] == [("Stg", "staging"), ("STAGE", "staging")]
     assert fold_value(" Pro_duction ") != fold_value("prod") and fold_value("Production") == "prod"
 
 
@@ -152,7 +153,7 @@ def test_a_zero_cost_window(tmp_path) -> None:
     assert out["unused_commitment"] is None
     json.dumps(out, allow_nan=False)  # never NaN
     zero = sweep_of(store_with(tmp_path / "z", [row(0.0, {"team": "web"}), row(0.0, resource="x")]))
-    assert zero.coverage.coverage_pct is None and zero.top_unallocated.empty
+    assert zero.coverage.coverage_pct is None and zero.top_unallocated == []
 
 
 def test_eight_week_trend_ends_with_the_window(tmp_path) -> None:
@@ -170,7 +171,7 @@ def test_unused_commitment_is_its_own_line_not_a_resource(tmp_path) -> None:
     store = store_with(tmp_path, [row(70, {"team": "web"}), row(30, resource="sp-1", status="Unused", account="A9")])
     s = sweep_of(store)
     assert (s.unused_cost, s.unused_allocated) == (30.0, 0.0)
-    assert s.top_unallocated.empty  # not a mystery resource
+    assert s.top_unallocated == []  # not a mystery resource
     assert s.as_json()["unused_commitment"] == {"cost": 30.0, "allocated_cost": 0.0, "owner": None}
     assert s.coverage.coverage_pct == 70.0  # still spend, counted like every Usage row
 

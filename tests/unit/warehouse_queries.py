@@ -34,7 +34,7 @@ def catalogue(store: CostStore, teams: dict[str, str], account: str, resource: s
     cases = [("service", "Amazon Elastic Compute Cloud", START, END), ("total", "total", START, END)]
     return {
         "allocation_costs": lambda: cq.allocation_costs(store, teams, START, END),
-        "sweep_data": lambda: cq.sweep_data(store, teams, START, END, cats, key_prefix="has_", trend_weeks=4),
+        "sweep_data": lambda: cq.sweep_data(store, teams, START, END, cats, trend_weeks=4),
         "fix_costs": lambda: cq.fix_costs(store, teams, START, END, cats, fix),
         "showback_costs_month": lambda: cq.showback_costs(store, teams, [account], MONTH, NEXT,
                                                           untaggable_categories=("Tax",)),
@@ -116,8 +116,31 @@ class LoopbackBackend:
         return [q for r in self.runners for q in r.sent]
 
 
+@dataclasses.dataclass
+class Rows:
+    """A named query's list of rows (tuples or mappings), in an order that does not depend on the engine's:
+    by every field that is not a float (a group's key), then by the floats to the cent."""
+
+    rows: list[tuple[Any, ...]]
+
+    @classmethod
+    def of(cls, value: list[Any]) -> Rows:
+        def flat(row: Any) -> tuple[Any, ...]:
+            fields = row.values() if isinstance(row, dict) else row
+            return tuple(f for v in fields for f in (flat(v) if isinstance(v, tuple) else (v,)))
+
+        rows = [flat(r) for r in value]
+
+        def order(row: tuple[Any, ...]) -> tuple[Any, ...]:
+            fixed = [(v is None, "" if v is None else repr(v)) for v in row if not isinstance(v, float)]
+            return (*fixed, *(round(v, 2) for v in row if isinstance(v, float)))
+
+        return cls(sorted(rows, key=order))
+
+
 def frames(value: Any) -> list[Any]:
-    """A named query's answer as comparable parts: frames sorted by every column, other values as they are."""
+    """A named query's answer as comparable parts: frames sorted by every column, lists of rows sorted
+    (``Rows``), other values as they are."""
     import pandas as pd
 
     if isinstance(value, pd.DataFrame):
@@ -126,6 +149,8 @@ def frames(value: Any) -> list[Any]:
         return [frame.reset_index(drop=True)]
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return [p for f in dataclasses.fields(value) for p in frames(getattr(value, f.name))]
+    if isinstance(value, list) and value and all(isinstance(r, tuple | dict) for r in value):
+        return [Rows.of(value)]
     if isinstance(value, tuple | list):
         return [p for v in value for p in frames(v)]
     return [value]
@@ -143,6 +168,10 @@ def same_answer(a: Any, b: Any, name: str) -> None:
             assert list(x.columns) == list(y.columns), name
         elif isinstance(x, pd.DataFrame):
             pd.testing.assert_frame_equal(x, y, check_exact=False, rtol=1e-9, obj=name)
+        elif isinstance(x, Rows):
+            assert isinstance(y, Rows) and len(x.rows) == len(y.rows), name
+            for rx, ry in zip(x.rows, y.rows, strict=True):
+                assert rx == pytest.approx(ry, rel=1e-9), (name, rx, ry)
         elif isinstance(x, float) or (isinstance(x, dict) and all(isinstance(v, float) for v in x.values())):
             assert x == pytest.approx(y, rel=1e-9), name
         else:
