@@ -168,3 +168,23 @@ async def test_right_scrolls_a_whole_column_and_jk_move_only_where_free(home) ->
         table.vim_keys = False  # the triage screen binds k itself
         await pilot.press("j")
         assert table.cursor_row == 0
+
+
+async def test_records_show_sort_and_export_as_the_same_frame_does(home) -> None:
+    """``load_records`` (rows as mappings, the sweep's tables) fills the table exactly as ``load_frame`` does
+    with the same data: cells, the sort and what an export writes; a field a record lacks is empty."""
+    app = TableApp(home)
+    records = frame().to_dict("records")
+    columns = ["team", "cost", "rows", "note", "region"]
+    async with app.run_test(size=(120, 20)) as pilot:
+        table = app.query_one(FrameTable)
+        table.load_frame(frame(), currency="USD")
+        table.sort_by("cost", reverse=True)
+        from_frame = ([[c.plain for c in row] for row in table.cells], table.order, [list(r) for r in table.table_data().raw])
+        table.load_records(records, columns, currency="USD")
+        table.sort_by("cost", reverse=True)
+        await pilot.pause()
+        assert ([[c.plain for c in row] for row in table.cells], table.order, [list(r) for r in table.table_data().raw]) == from_frame
+        assert shown_column(table, "cost")[-1] == "-"  # the missing cost sorts last, as from the frame
+        table.load_records([{"team": "web"}], ["team", "cost"])
+        assert [c.plain for c in table.cells[0]] == ["web", "-"]
