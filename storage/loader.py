@@ -12,6 +12,7 @@ and column. The demo, the file importer and the AWS sync all use this.
 from __future__ import annotations
 
 import json
+import math
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -384,19 +385,31 @@ class Staging:
               for c in END_COLUMNS),
         ]
 
-    def _scan(self, import_id: int) -> pd.DataFrame:
+    def _scan(self, import_id: int) -> list[dict[str, Any]]:
         """One pass over the rows this load wrote (inside its transaction): per billing account, billing
-        period, currency, provider and account, the rows, the cost sums and the count of rows failing each
-        check. Validation, the summary and the replaced keys all read this small frame, not the rows again
-        (the stored columns scan far faster than the source files)."""
+        period, currency, provider and account, the rows (n), the cost sums (billed, effective) and the count
+        of rows failing each check (bad_<i>). Validation, the summary and the replaced keys all read these few
+        rows, not the line items again (the stored columns scan far faster than the source files); plain
+        rows, so an import never imports pandas for them."""
         assert self.con is not None
         bad = ", ".join(f"count_if({where}) AS bad_{i}" for i, (where, *_rest) in enumerate(self._checks()))
-        return self.con.execute(
+        cur = self.con.execute(
             "SELECT BillingAccountId, BillingPeriodStart, BillingCurrency, ProviderName, "
             "coalesce(SubAccountId, BillingAccountId) AS account, count(*) AS n, sum(BilledCost) AS billed, "
             f"sum(EffectiveCost) AS effective, {bad} "
             f"FROM line_items WHERE import_id = {int(import_id)} "
-            "GROUP BY ALL").df()
+            "GROUP BY ALL")
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+    @staticmethod
+    def _currencies(keyed: list[dict[str, Any]]) -> list[str]:
+        """The currencies of the scanned rows, the one with most rows first (ties by name)."""
+        rows: dict[str, int] = {}
+        for r in keyed:
+            if r["BillingCurrency"] is not None:
+                rows[str(r["BillingCurrency"])] = rows.get(str(r["BillingCurrency"]), 0) + int(r["n"])
+        return sorted(rows, key=lambda c: (-rows[c], c))
 
     def _control_columns(self, import_id: int) -> set[str]:
         """The text columns where some value this load wrote holds a control character. Each column's distinct
@@ -412,13 +425,14 @@ class Staging:
             for c in cols) + f" FROM {DATA_TABLE} WHERE import_id = {int(import_id)}")
         return {c for c, n in zip(cols, found, strict=True) if n}
 
-    def _problems(self, keyed: pd.DataFrame, import_id: int) -> list[LoadProblem]:
+    def _problems(self, keyed: list[dict[str, Any]], import_id: int) -> list[LoadProblem]:
         """Every reason the rows this load wrote cannot stay (empty when they can); rows are named from the
         staged sources."""
         assert self.con is not None
         # A bad stored row is refused even if its source row cannot be named.
         problems = [self._first(where, message, column, shown) or LoadProblem(message, column=column)
-                    for i, (where, message, column, shown) in enumerate(self._checks()) if keyed[f"bad_{i}"].sum()]
+                    for i, (where, message, column, shown) in enumerate(self._checks())
+                    if sum(int(r[f"bad_{i}"] or 0) for r in keyed)]
         if self._controls:  # a control character somewhere: in an identifier?
             for col in (c for c in IDENTIFIER_COLUMNS if c in self._controls):
                 found = self._first(_has_control((col,)), f"{col} holds a control character (identifiers may not; "
@@ -426,8 +440,7 @@ class Staging:
                 if found is not None:
                     problems.append(found)
                     break
-        currencies = keyed.groupby("BillingCurrency")["n"].sum().sort_values(ascending=False, kind="stable")
-        names = [str(c) for c in currencies.index]
+        names = self._currencies(keyed)
         if len(names) > 1:
             odd = self._first(f"BillingCurrency <> {sql_string(names[0])}", "mixed currencies: "
                               + ", ".join(names) + "; import one currency at a time", "BillingCurrency")
@@ -539,18 +552,23 @@ class Staging:
             self.notes.append(f"warning: {where}control characters stripped from {col} in {rows:,} "
                               f"row{'s' if rows != 1 else ''}{shown}")
 
-    def _summary(self, keyed: pd.DataFrame, report: FoldReport) -> LoadSummary:
-        periods = []
-        for start, group in keyed.groupby("BillingPeriodStart", sort=True):
-            periods.append({"period": start.date().isoformat()[:7], "rows": int(group["n"].sum()),
-                            "billed_cost": float(group["billed"].sum()),
-                            "effective_cost": float(group["effective"].sum())})
-        providers = sorted({str(p) for p in keyed["ProviderName"].dropna()})
-        currencies = keyed.groupby("BillingCurrency")["n"].sum().sort_values(ascending=False, kind="stable")
+    def _summary(self, keyed: list[dict[str, Any]], report: FoldReport) -> LoadSummary:
+        by_period: dict[Any, tuple[list[int], list[float], list[float]]] = {}
+        for r in keyed:
+            if r["BillingPeriodStart"] is None:
+                continue
+            n, billed, effective = by_period.setdefault(r["BillingPeriodStart"], ([], [], []))
+            n.append(int(r["n"]))
+            billed.append(float(r["billed"] or 0.0))
+            effective.append(float(r["effective"] or 0.0))
+        periods = [{"period": start.date().isoformat()[:7], "rows": sum(n), "billed_cost": math.fsum(billed),
+                    "effective_cost": math.fsum(effective)} for start, (n, billed, effective) in sorted(by_period.items())]
+        providers = sorted({str(r["ProviderName"]) for r in keyed if r["ProviderName"] is not None})
+        currencies = self._currencies(keyed)
         summary = LoadSummary(
             rows=sum(p["rows"] for p in periods), replaced=0, import_id=0, periods=periods, providers=providers,
-            accounts=int(keyed["account"].nunique()), folded_keys=report.as_dict(), notes=list(self.notes),
-            currency=str(currencies.index[0]) if len(currencies) else None)
+            accounts=len({r["account"] for r in keyed if r["account"] is not None}), folded_keys=report.as_dict(),
+            notes=list(self.notes), currency=currencies[0] if currencies else None)
         if self._commitments:
             assert self.con is not None
             summary.commitments = one_row(

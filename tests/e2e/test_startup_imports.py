@@ -1,9 +1,11 @@
-"""Records-only commands stay light: the installed `finops-tui` running `people list`, `actions list` and
-`actions update` (under ``python -X importtime``) never imports pandas, DuckDB, boto3 or Textual, even on a
-home whose cost store exists. Start-up time itself is measured by bench/startup.py, not here."""
+"""Commands stay light, checked on the installed `finops-tui` under ``python -X importtime``: `people list`,
+`actions list` and `actions update` never import pandas, DuckDB, boto3 or Textual, even on a home whose cost
+store exists; `showback`, `anomalies`, `sweep` and `import` open the cost store but never import pandas.
+Start-up time itself is measured by bench/startup.py and bench/rituals_scale.py, not here."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -75,8 +77,6 @@ def test_showback_and_anomalies_read_the_cost_store_without_pandas(demo_home) ->
 def test_the_sweep_reads_the_cost_store_without_pandas(demo_home) -> None:
     """`sweep --json` computes every figure (coverage, leaks, resources, variants, clusters, fix checks)
     from plain rows: it opens the cost store and the records but never imports pandas or numpy."""
-    import json
-
     out, names = imported(demo_home.path, "sweep", "--json")
     assert out.returncode == 0, out.stderr[-2000:]
     assert {"duckdb", "sqlmodel", "rituals"} <= names
@@ -85,3 +85,26 @@ def test_the_sweep_reads_the_cost_store_without_pandas(demo_home) -> None:
     # The demo's week has every part of the sweep: the check above covers each one's code path.
     assert sweep["by_account"] and sweep["by_service"] and sweep["top_unallocated"] and sweep["variants"]
     assert sweep["clusters"] and sweep["cluster_namespaces"] and sweep["trend"][-1]["total_cost"] > 0
+
+
+def test_importing_a_focus_file_never_imports_pandas(tmp_path: Path) -> None:
+    """`import` of a FOCUS CSV and of the same rows as Parquet reads, checks, folds tags and swaps in SQL: the
+    summary of what it wrote comes from plain rows, so neither import pays for pandas."""
+    import duckdb
+
+    from tests.unit.test_import_bad_input import focus_csv
+
+    rows = [f'acct-1,sub-{i % 3},AWS,Amazon EC2,"{{""Team"": ""web"", ""env"": ""prod""}}"' for i in range(30)]
+    csv_file = tmp_path / "bill.csv"
+    csv_file.write_text(focus_csv("BillingAccountId,SubAccountId,ProviderName,ServiceName,Tags", rows))
+    parquet = tmp_path / "bill.parquet"
+    duckdb.connect().execute(f"COPY (SELECT * FROM read_csv('{csv_file}', all_varchar = true)) TO '{parquet}' "
+                             "(FORMAT parquet)")
+    for source in (csv_file, parquet):
+        out, names = imported(tmp_path / f"home-{source.suffix[1:]}", "import", str(source), "--json")
+        assert out.returncode == 0, out.stderr[-2000:]
+        assert {"duckdb", "storage"} <= names
+        assert not names & {"pandas", "numpy", "pyarrow"}, (source.name, sorted(names & {"pandas", "numpy"}))
+        summary = json.loads(out.stdout)
+        assert (summary["rows"], summary["accounts"], summary["currency"]) == (30, 3, "USD")
+        assert summary["billing_periods"][0]["rows"] == 30 and summary["folded_tag_keys"]["team"] == ["Team"]
