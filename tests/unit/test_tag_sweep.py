@@ -363,3 +363,40 @@ def test_a_fix_verdict_reads_its_own_figures() -> None:
     assert _verdict({"verified": False}) == "no"  # a run frozen before verdicts existed
     assert created_text(1, date(2026, 12, 3)) == "1 tag-fix action created, due 2026-12-03"
     assert created_text(3, date(2026, 12, 3)) == "3 tag-fix actions created, due 2026-12-03"
+
+
+def test_the_figures_do_not_depend_on_the_order_the_rows_came_in() -> None:
+    """DuckDB's parallel scan returns the grouped rows in any order: every figure, and the order of every
+    list, is the same for any order of the same rows (sums are exact-rounded, ties broken by key)."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from rituals.tag_sweep import (
+        SweepFrames,
+        coverage_by,
+        coverage_by_team,
+        headline,
+        key_hygiene,
+        unallocated_by,
+    )
+    from storage.cost_queries.allocation import SweepRow
+
+    money = st.floats(min_value=-50, max_value=5000, allow_nan=False).map(lambda v: round(v, 4))
+    row = st.builds(SweepRow, st.sampled_from(["A1", "A2", "A3", None]), st.sampled_from(["one", None]),
+                    st.sampled_from(["EC2", "S3", None]), st.sampled_from(["tag", "rule", None]),
+                    st.sampled_from(["web", "data"]), st.booleans(), money,
+                    st.tuples(st.booleans(), st.booleans()))
+
+    def figures(rows: list[SweepRow]) -> object:
+        frames = SweepFrames(D0, END, rows, [], [], [])
+        return (headline(frames), key_hygiene(rows, ("team", "env")), coverage_by(rows, "account_id"),
+                coverage_by(rows, "service"), unallocated_by(rows, "account_id"), coverage_by_team(rows))
+
+    @settings(max_examples=60, deadline=None)
+    @given(st.lists(row, max_size=25), st.randoms(use_true_random=False))
+    def check(rows: list[SweepRow], rnd) -> None:  # type: ignore[no-untyped-def]
+        shuffled = list(rows)
+        rnd.shuffle(shuffled)
+        assert figures(shuffled) == figures(rows)
+
+    check()
