@@ -123,7 +123,6 @@ class SweepData:
 
 
 UNUSED_SQL = "coalesce(lower(CommitmentDiscountStatus) = 'unused', false)"
-RESOURCE_COLUMNS = list(ResourceLine._fields)
 
 
 def _sweep_rows(found: list[tuple[Any, ...]]) -> list[SweepRow]:
