@@ -69,9 +69,10 @@ def read(session: RunSession, options: dict[str, object] | None = None) -> Cache
     """The findings last computed for this open run with these options, or None."""
     if not session.is_open:
         return None
-    asked = request(session, dict(options or {}))
-    found = figure_cache.read(session.home, session.ritual.kind, key(session), file=CACHE_FILE)
-    if found is None or found.figures.get("request") != _plain(asked):
+    asked = _plain(request(session, dict(options or {})))
+    found = figure_cache.read(session.home, session.ritual.kind, lambda: key(session), file=CACHE_FILE,
+                              wanted=lambda figures: figures.get("request") == asked)
+    if found is None:
         return None
     numbers = found.figures.get("numbers")
     if not isinstance(numbers, dict):

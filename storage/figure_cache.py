@@ -31,6 +31,8 @@ from storage.costs import store_state
 from storage.home import RECORDS_FILE
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from storage.home import Home
 
 CACHE_FILE = "figures-cache.json"
@@ -127,16 +129,21 @@ def _load(path: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def read(home: Home, name: str, key: dict[str, Any], *, file: str = CACHE_FILE) -> Cached | None:
-    """The entry ``name`` of the cache ``file`` in the home; ``current`` when it was written under ``key``."""
+def read(home: Home, name: str, key: dict[str, Any] | Callable[[], dict[str, Any]], *, file: str = CACHE_FILE,
+         wanted: Callable[[dict[str, Any]], bool] | None = None) -> Cached | None:
+    """The entry ``name`` of the cache ``file`` in the home; ``current`` when it was written under ``key``.
+    ``key`` may be a function, called only when there is an entry (and ``wanted``, if given, accepts its
+    figures): the key reads the whole records, which a miss need not pay for."""
     entry = _load(home.path / file).get(name)
     if not isinstance(entry, dict) or not isinstance(entry.get("figures"), dict):
+        return None
+    if wanted is not None and not wanted(entry["figures"]):
         return None
     try:
         at = datetime.fromisoformat(entry["computed_at"])
     except (KeyError, TypeError, ValueError):
         return None
-    return Cached(entry["figures"], at, entry.get("key") == key)
+    return Cached(entry["figures"], at, entry.get("key") == (key() if callable(key) else key))
 
 
 def write(home: Home, name: str, key: dict[str, Any], figures: dict[str, Any], computed_at: datetime, *,

@@ -154,6 +154,9 @@ class BoardScreen(Screen[None]):
                                       markup=False)
             return
         self.app.call_from_thread(self.show_figures, figures, False)
+        from finops_tui.screens.registry import preload
+
+        preload()  # the ritual screens' modules, while the user reads the board: a ritual then opens at once
         self.app.settle_heap()  # type: ignore[attr-defined]
 
     def _show_painted(self, figures: KpiFigures | None) -> None:

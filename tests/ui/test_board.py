@@ -247,3 +247,71 @@ async def test_the_heap_is_frozen_once_the_figures_are_computed_and_thawed_at_ex
         app.settle_heap()  # once a run: a second call freezes nothing more
         assert gc.get_freeze_count() == frozen
     assert gc.get_freeze_count() == 0
+
+
+PRELOAD_PROBE = r"""
+import asyncio, json, sys
+from datetime import date
+from pathlib import Path
+from finops_tui.app import FinOpsApp
+from finops_tui.screens.registry import RITUAL_SCREENS
+from storage.clock import Clock
+from storage.home import Home
+from tests.workers import workers_done
+
+ours = ("rituals", "exports", "finops_tui", "storage", "textual_plotext", "plotext")
+
+
+def loaded():
+    return {m for m in sys.modules if m.split(".")[0] in ours}
+
+
+async def main():
+    home = Home(Path(sys.argv[1]), clock_override=Clock(date.fromisoformat(sys.argv[2])))
+    app = FinOpsApp(home)
+    report = {}
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await workers_done(app)
+        await pilot.pause()
+        report["settled"] = sorted(loaded())
+        for kind in RITUAL_SCREENS:
+            before = loaded()
+            app.open_ritual(kind)
+            await pilot.pause()
+            await workers_done(app)
+            await pilot.pause()
+            report[kind] = sorted(loaded() - before)
+            app.pop_screen()
+            await pilot.pause()
+            await workers_done(app)
+    print("REPORT " + json.dumps(report))
+
+
+asyncio.run(main())
+"""
+
+
+def test_once_the_board_has_settled_opening_a_ritual_imports_none_of_its_modules(demo_home) -> None:
+    # A fresh process, as a user's: the board's worker has imported each ritual's screen and the logic its
+    # findings use, so opening one (and computing its findings) leaves nothing of ours to import.
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from finops_tui.screens.registry import RITUAL_SCREENS
+
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", PRELOAD_PROBE, str(demo_home.path), FIXED_TODAY.isoformat()],
+                          capture_output=True, text=True, cwd=root, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout.split("REPORT ", 1)[1])
+    expected = {target.split(":")[0] for target in RITUAL_SCREENS.values()} | {"textual_plotext"}
+    for package in ("rituals", "exports"):  # every module file of the logic packages, read off the disk
+        for path in (root / package).rglob("*.py"):
+            parts = path.relative_to(root).with_suffix("").parts
+            expected.add(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    assert expected - set(report["settled"]) == set()
+    for kind in RITUAL_SCREENS:
+        assert report[kind] == [], kind

@@ -127,3 +127,26 @@ def test_the_key_reads_the_records_on_either_engine(tmp_path, records_db_url) ->
     with home.records.write() as s:
         s.add(Team(name="data"))
     assert not opened(home).cached_findings().current  # type: ignore[union-attr]
+
+
+def test_a_miss_does_not_read_the_records_for_the_key(tmp_path, monkeypatch) -> None:
+    # The key digests every record table; an open with nothing cached for its request (the first open, or
+    # other options) answers without it, and a hit still checks it.
+    from storage import figure_cache
+
+    home = scratch_home(tmp_path, TODAY, ROWS)
+    session = opened(home)
+    real = figure_cache.records_digest
+    calls: list[tuple[str, ...]] = []
+
+    def counted(h, tables):  # type: ignore[no-untyped-def]
+        calls.append(tables)
+        return real(h, tables)
+
+    monkeypatch.setattr(figure_cache, "records_digest", counted)
+    assert session.cached_findings() is None and calls == []  # no file yet
+    session.findings()
+    calls.clear()
+    assert session.cached_findings(lookback=30) is None and calls == []  # an entry, for another request
+    hit = session.cached_findings()
+    assert hit is not None and hit.current and len(calls) == 1
