@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
-from storage.cost_queries import allocation_costs
+from storage.cost_queries import allocation_costs_of
 from storage.costs import CostStore
 
 if TYPE_CHECKING:
@@ -64,8 +64,14 @@ class Coverage:
 def coverage(store: CostStore, account_teams: dict[str, str], start: date, end: date,
              charge_categories: tuple[str, ...] = ("Usage",)) -> Coverage:
     """Allocation coverage for ``start <= day < end``; ``account_teams`` maps account id -> team."""
-    total, by_tag, by_rule = allocation_costs(store, account_teams, start, end, charge_categories)
-    return Coverage(start, end, total, by_tag, by_rule)
+    return coverages(store, account_teams, [(start, end)], charge_categories)[0]
+
+
+def coverages(store: CostStore, account_teams: dict[str, str], windows: list[tuple[date, date]],
+              charge_categories: tuple[str, ...] = ("Usage",)) -> list[Coverage]:
+    """``coverage`` of each ``(start, end)`` of ``windows``, in order, in one pass over the store."""
+    found = allocation_costs_of(store, account_teams, windows, charge_categories)
+    return [Coverage(start, end, *costs) for (start, end), costs in zip(windows, found, strict=True)]
 
 
 def account_teams_from_records(records: Records) -> dict[str, str]:

@@ -247,13 +247,14 @@ def measure_quarters(home: Home, quarters: list[str]) -> dict[str, dict[str, Mea
     """quarter -> KPI key -> Measure for each of ``quarters`` (oldest first)."""
     from sqlmodel import select
 
-    from rituals.allocation import account_teams_from_records, coverage
+    from rituals.allocation import account_teams_from_records, coverages
     from rituals.anomaly_events import events_of
     from rituals.anomaly_report import all_cases, hours_stat
     from rituals.commitments import eligible_services, totals_from, usage_frame
     from rituals.forecast import accuracy
     from rituals.inbox import items as inbox_items
-    from rituals.unit_economics import unit_economics
+    from rituals.showback import ShowbackInputs, monthly_showbacks
+    from rituals.unit_economics import trend_months, unit_economics
     from storage.records import Action, RitualRun
 
     cfg = home.config
@@ -273,11 +274,23 @@ def measure_quarters(home: Home, quarters: list[str]) -> dict[str, dict[str, Mea
         done_at = _done_at(s)
         inbox_open = [(f"#{i.id} {i.action_type} {i.resource_id}", i.resource_id, i.account,
                        i.estimated_monthly_savings) for i in inbox_items(s, today)]
+    # Every window's coverage in one pass (the quarters and each one's last complete month, for the waste
+    # ratio), and every quarter's unit cost trend from one showback over the months of all of them.
+    waste_months = {q: last_complete_month(*bounds[q], today) for q in quarters}
+    windows = [bounds[q] for q in quarters] + [w for w in waste_months.values() if w is not None]
+    covered = dict(zip(windows, coverages(home.costs, account_teams, windows, cfg.taxonomy.charge_categories),
+                       strict=True))
+    showbacks: dict[date, Any] = {}
+    inputs = None
+    if has_costs:
+        trends = [trend_months(add_months(bounds[q][1], -1)) for q in quarters]
+        inputs = ShowbackInputs.from_home(home)
+        showbacks = monthly_showbacks(home.costs, inputs, min(t[0] for t in trends), max(t[1] for t in trends))
     out: dict[str, dict[str, Measure]] = {}
     for q in quarters:
         start, end = bounds[q]
         m: dict[str, Measure] = {}
-        cov = coverage(home.costs, account_teams, start, end, cfg.taxonomy.charge_categories)
+        cov = covered[(start, end)]
         m["allocation_coverage_pct"] = Measure(_r(cov.coverage_pct), None if cov.coverage_pct is not None else
                                                "no spend in the quarter",
                                                {"total_cost": _r(cov.total_cost), "allocated_cost": _r(cov.allocated_cost),
@@ -325,9 +338,10 @@ def measure_quarters(home: Home, quarters: list[str]) -> dict[str, dict[str, Mea
             _r(sum(x["variance_pct"] for x in scored) / len(scored)) if scored else None,
             None if scored else "no forecast of the quarter's months was scored",
             {"months": [{"month": x["month"], "variance_pct": x["variance_pct"], "band": x["band"]} for x in scored]})
-        m["unit_cost_trend_pct"] = _unit_cost(unit_economics, home, end) if has_costs else Measure(
-            None, "no cost data")
-        m["waste_ratio_pct"] = _waste(home, frame, account_teams, start, end, today, inbox_open)
+        m["unit_cost_trend_pct"] = _unit_cost(
+            unit_economics(home, add_months(end, -1), showbacks, inputs)) if has_costs else Measure(None, "no cost data")
+        month = waste_months[q]
+        m["waste_ratio_pct"] = _waste(home, frame, month, covered[month].total_cost if month else 0.0, inbox_open)
         m.update(ritual_health(runs, actions, done_at, start, end, today, cal, cfg.tz))
         out[q] = m
     return out
@@ -345,26 +359,22 @@ def last_complete_month(start: date, end: date, today: date) -> tuple[date, date
     return best
 
 
-def _waste(home: Home, frame: Any, account_teams: dict[str, str], start: date, end: date,
-           today: date, inbox_open: list[Any]) -> Measure:
-    """The waste ratio over the quarter's last complete month (``rituals.waste``)."""
-    from rituals.allocation import coverage
+def _waste(home: Home, frame: Any, month: tuple[date, date] | None, spend: float, inbox_open: list[Any]) -> Measure:
+    """The waste ratio over the quarter's last complete month ``month`` (``rituals.waste``), ``spend`` being
+    that month's spend as allocation coverage counts it."""
     from rituals.commitments import totals_from
 
-    month = last_complete_month(start, end, today)
     if month is None:
         return Measure(None, "no complete month in the quarter yet")
     m0, m1 = month
-    cov = coverage(home.costs, account_teams, m0, m1, home.config.taxonomy.charge_categories)
     fig = totals_from(frame, m0, m1) if frame is not None and not frame.empty else None
     unused = fig.unused_commitment_cost if fig else 0.0
-    return waste_for(home, load_bands(home).waste, m0, m1, cov.total_cost, unused, inbox_open)
+    return waste_for(home, load_bands(home).waste, m0, m1, spend, unused, inbox_open)
 
 
-def _unit_cost(unit_economics: Any, home: Home, end: date) -> Measure:
+def _unit_cost(ue: Any) -> Measure:
     """The unit cost trend (fitted % a month over the 6 months to the quarter's end) of the metric rising
-    fastest, every metric in the detail."""
-    ue = unit_economics(home, add_months(end, -1))
+    fastest, every metric in the detail, from the quarter's last month's unit economics ``ue``."""
     trends = [(m.metric, m.unit_cost_trend_pct, m.volume_trend_pct, m.rising) for m in ue.metrics
               if m.unit_cost_trend_pct is not None]
     detail = {"month": ue.month, "metrics": [{"metric": n, "unit_cost_trend_pct": _r(u), "volume_trend_pct": _r(v),

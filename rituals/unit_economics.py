@@ -16,7 +16,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from rituals.calendar import add_months
-from rituals.showback import ShowbackInputs, month_key, monthly_showbacks
+from rituals.showback import Showback, ShowbackInputs, month_key, monthly_showbacks
 
 if TYPE_CHECKING:
     from storage.home import Home
@@ -123,11 +123,22 @@ def metric_values(records: Any, first: date, last: date) -> tuple[dict[tuple[str
     return values, single  # type: ignore[return-value]
 
 
-def unit_economics(home: Home, month: date) -> UnitEconomics:
-    """Unit costs for ``month`` (its first day) with the 6 months ending there."""
-    first = add_months(month, -(TREND_MONTHS - 1))
-    inputs = ShowbackInputs.from_home(home)
-    showbacks = monthly_showbacks(home.costs, inputs, first, month)
+def trend_months(month: date) -> tuple[date, date]:
+    """The first and last month (first days) of ``month``'s trend: the 6 months ending there."""
+    return add_months(month, -(TREND_MONTHS - 1)), month
+
+
+def unit_economics(home: Home, month: date, showbacks: dict[date, Showback] | None = None,
+                   inputs: ShowbackInputs | None = None) -> UnitEconomics:
+    """Unit costs for ``month`` (its first day) with the 6 months ending there; ``showbacks`` (with the
+    ``inputs`` they were computed with) may hold those months already, computed for several trends at once
+    (``monthly_showbacks`` over their union: the quarterly scorecard's four quarters)."""
+    first, _ = trend_months(month)
+    inputs = inputs or ShowbackInputs.from_home(home)
+    if showbacks is None:
+        showbacks = monthly_showbacks(home.costs, inputs, first, month)
+    else:
+        showbacks = {m: showbacks[m] for m in sorted(showbacks) if first <= m <= month}
     values, metric_team = metric_values(home.records, first, month)
     cfg = home.config.unit_economics
     names = sorted({m for m, _ in values})

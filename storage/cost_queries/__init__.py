@@ -25,6 +25,7 @@ from storage.cost_queries.allocation import (
     FixEntity,
     SweepData,
     allocation_costs,
+    allocation_costs_of,
     fix_costs,
     sweep_data,
 )
@@ -69,7 +70,7 @@ from storage.cost_queries.waste import idle_address_costs, idle_load_balancer_co
 
 __all__ = [
     "AWS_TAG_COSTS", "LINE_ITEMS", "NO_VALUE", "ROOT_CAUSE_DIMENSIONS", "FixCosts", "FixEntity", "NothingToRemove", "PeriodKey",
-    "ShowbackLine", "SweepData", "account_names", "allocation_costs", "anomaly_series", "aws_anomaly_rows", "aws_budgets",
+    "ShowbackLine", "SweepData", "account_names", "allocation_costs", "allocation_costs_of", "anomaly_series", "aws_anomaly_rows", "aws_budgets",
     "aws_commitment_usage", "aws_forecast", "cluster_costs", "aws_recommendations", "billed_by_billing_period", "billing_periods", "commitment_inventory",
     "commitment_usage", "contract_applied", "contract_terms", "explorer_costs", "first_import_at", "fix_costs", "idle_address_costs", "idle_node_costs", "idle_load_balancer_costs",
     "remove_period", "replace_commitment_inventory", "root_cause_contributions", "showback_costs", "sweep_data",

@@ -38,28 +38,38 @@ def allocation_costs(store: CostStore, account_teams: Mapping[str, str], start: 
                      charge_categories: Sequence[str] = ("Usage",)) -> tuple[float, float, float]:
     """(spend, allocated by tag, allocated by rule) for ``start <= day < end``: EffectiveCost of the charge
     categories (of every row, from the AWS sync's tag costs); zeros while the store holds no data."""
+    return allocation_costs_of(store, account_teams, [(start, end)], charge_categories)[0]
+
+
+def allocation_costs_of(store: CostStore, account_teams: Mapping[str, str], windows: Sequence[tuple[date, date]],
+                        charge_categories: Sequence[str] = ("Usage",)) -> list[tuple[float, float, float]]:
+    """``allocation_costs`` of each ``(start, end)`` of ``windows``, in order, over one connection (the
+    rules written once: the quarterly scorecard asks for eight windows)."""
     with store.reader() as con:
         if con is None:
-            return 0.0, 0.0, 0.0
+            return [(0.0, 0.0, 0.0) for _ in windows]
         create_rules(con, account_teams, store)
-        if reads_tag_costs(con, store, start, end):
-            _value, how = tag_costs_allocation_sql(store)
-            row = con.execute(
-                f"SELECT coalesce(sum(amortized_cost), 0), "
-                f"coalesce(sum(amortized_cost) FILTER (WHERE {how} = 'tag'), 0), "
-                f"coalesce(sum(amortized_cost) FILTER (WHERE {how} = 'rule'), 0) FROM {TAG_COSTS_WITH_RULES} "
-                "WHERE t.tag_key = ? AND t.day >= ? AND t.day < ?",
-                [store.taxonomy.allocation_key, start, end]).fetchone()
-        else:
-            _value, how = allocation_sql(con, store)
-            row = con.execute(
-                f"SELECT coalesce(sum(EffectiveCost), 0), "
-                f"coalesce(sum(EffectiveCost) FILTER (WHERE {how} = 'tag'), 0), "
-                f"coalesce(sum(EffectiveCost) FILTER (WHERE {how} = 'rule'), 0) FROM {items_from(con, store)} "
-                f"WHERE charge_date >= ? AND charge_date < ? AND ChargeCategory IN ({sql_list(charge_categories)})",
-                [start, end]).fetchone()
-    assert row is not None  # an aggregate without GROUP BY always returns its one row
-    return float(row[0]), float(row[1]), float(row[2])
+        out = []
+        for start, end in windows:
+            if reads_tag_costs(con, store, start, end):
+                _value, how = tag_costs_allocation_sql(store)
+                row = con.execute(
+                    f"SELECT coalesce(sum(amortized_cost), 0), "
+                    f"coalesce(sum(amortized_cost) FILTER (WHERE {how} = 'tag'), 0), "
+                    f"coalesce(sum(amortized_cost) FILTER (WHERE {how} = 'rule'), 0) FROM {TAG_COSTS_WITH_RULES} "
+                    "WHERE t.tag_key = ? AND t.day >= ? AND t.day < ?",
+                    [store.taxonomy.allocation_key, start, end]).fetchone()
+            else:
+                _value, how = allocation_sql(con, store)
+                row = con.execute(
+                    f"SELECT coalesce(sum(EffectiveCost), 0), "
+                    f"coalesce(sum(EffectiveCost) FILTER (WHERE {how} = 'tag'), 0), "
+                    f"coalesce(sum(EffectiveCost) FILTER (WHERE {how} = 'rule'), 0) FROM {items_from(con, store)} "
+                    f"WHERE charge_date >= ? AND charge_date < ? AND ChargeCategory IN ({sql_list(charge_categories)})",
+                    [start, end]).fetchone()
+            assert row is not None  # an aggregate without GROUP BY always returns its one row
+            out.append((float(row[0]), float(row[1]), float(row[2])))
+    return out
 
 
 class SweepRow(NamedTuple):

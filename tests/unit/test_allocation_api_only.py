@@ -126,3 +126,19 @@ def test_the_monthly_review_tells_teams_from_the_tag_costs(tmp_path) -> None:
         assert frame["cost"].sum() == 215.0
     finally:
         home.close()
+
+
+def test_several_windows_in_one_pass_each_read_from_their_own_source(tmp_path) -> None:
+    # ``coverages`` (the quarterly scorecard's eight windows over one connection) decides tag costs or line
+    # items per window: a tagged line item in the week of D0 switches that week only.
+    from rituals.allocation import coverages
+
+    store = synced_store(tmp_path, tags='{"team": "search"}')
+    early = (D0 - timedelta(days=14), D0 - timedelta(days=7))
+    found = coverages(store, RULES, [(D0, END), early, (END, END + timedelta(days=7))])
+    assert [(c.start, c.end) for c in found] == [(D0, END), early, (END, END + timedelta(days=7))]
+    assert [(c.total_cost, c.by_tag_cost, c.by_rule_cost) for c in found] == [
+        (175.0, 100.0, 50.0),  # line items: A's row tagged search, B by rule
+        (40.0, 10.0, 0.0),  # the sync's tag costs two weeks before: pay 10 of A's 40
+        (0.0, 0.0, 0.0)]  # nothing billed
+    assert found[:2] == [coverage(store, RULES, *w) for w in ((D0, END), early)]

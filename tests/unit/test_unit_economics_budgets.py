@@ -112,3 +112,16 @@ def test_demo_unit_economics_flags_the_ai_feature(demo_home, demo_truth) -> None
     assert customers.unit_cost == pytest.approx(demo_truth.monthly_totals["2026-10"] / customers.volume, rel=1e-6)
     assert by["inferences"].rising  # inferences grow slower than ML spend
     assert ue.as_json()["rising"] == ["inferences"]
+
+
+def test_unit_economics_from_a_wider_showback_equals_its_own(demo_home) -> None:
+    # The quarterly scorecard computes one showback over the months of its four quarters' trends and hands
+    # each quarter's unit economics its slice: the figures are those of the month's own six-month showback.
+    from rituals.showback import ShowbackInputs, monthly_showbacks
+
+    inputs = ShowbackInputs.from_home(demo_home)
+    wide = monthly_showbacks(demo_home.costs, inputs, date(2025, 5, 1), date(2026, 10, 1))
+    for month in (date(2025, 12, 1), date(2026, 6, 1), date(2026, 9, 1)):
+        own = unit_economics(demo_home, month)
+        assert any(m.unit_cost_trend_pct is not None for m in own.metrics)
+        assert unit_economics(demo_home, month, wide, inputs) == own
