@@ -5,8 +5,9 @@ the same run (every sample a fresh process, the real app through ``finops-tui``'
    and when its numbers appear, from the figures cache and recomputed. Target: under 0.8 s.
 2. Each ritual screen, opened from the board once the board has settled (its figures recomputed and, in its
    worker, the ritual screens and their logic imported), as a user does (the period due now), moved at
-   once to the step that holds its first figures (sweep and commitments: coverage; triage: the queue; monthly: spend against budget; quarterly: the KPI scorecard): the time from the open until
-   those figures are on the screen. Baselines in the same process: a bare screen of the same size pushed
+   once to the step that holds its first figures (sweep and commitments: coverage; triage: the queue;
+   monthly: spend against budget; quarterly: the KPI scorecard): the time from the open until those
+   figures are on the screen. Baselines in the same process: a bare screen of the same size pushed
    and painted, and the ritual's findings computed headless (``RunSession.findings``, imports done),
    which is what the screen waits for. Also printed: the longest stall of the event loop while the screen
    loaded (a key pressed meanwhile waits that long). Target: under 1 s at 5M rows, 2 s at 20M.
