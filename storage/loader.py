@@ -43,6 +43,9 @@ if TYPE_CHECKING:
     import pandas as pd
 
 MEMORY_LIMIT = "600MB"
+# A row whose charge period spans calendar months (SQL over the stored or staged rows).
+MULTI_MONTH = ("ChargePeriodEnd IS NOT NULL AND date_trunc('month', ChargePeriodStart) < "
+               "date_trunc('month', ChargePeriodEnd - INTERVAL 1 MICROSECOND)")
 
 # What a bill can hold. Amounts and quantities beyond this are typing or export errors (the largest
 # cloud bills are around 1e10 a month), and 1e308 overflows every sum the rituals take.
@@ -396,7 +399,8 @@ class Staging:
         cur = self.con.execute(
             "SELECT BillingAccountId, BillingPeriodStart, BillingCurrency, ProviderName, "
             "coalesce(SubAccountId, BillingAccountId) AS account, count(*) AS n, sum(BilledCost) AS billed, "
-            f"sum(EffectiveCost) AS effective, {bad} "
+            f"sum(EffectiveCost) AS effective, count_if({MULTI_MONTH}) AS multi_n, "
+            f"sum(BilledCost) FILTER (WHERE {MULTI_MONTH}) AS multi_billed, {bad} "
             f"FROM line_items WHERE import_id = {int(import_id)} "
             "GROUP BY ALL")
         names = [d[0] for d in cur.description]
@@ -512,19 +516,16 @@ class Staging:
         return LoadProblem(f"{why} ({rows} an unreadable {column} value; the first is row {first['r']})",
                            first["s"], first["r"], column)
 
-    def _multi_month_charges(self, import_id: int) -> dict[str, Any]:
+    def _multi_month_charges(self, keyed: list[dict[str, Any]]) -> dict[str, Any]:
         """Rows this load wrote whose charge period spans calendar months (a yearly fee, an end-of-contract
-        charge): their count and BilledCost, and the first of them. Their billed cost belongs to their billing
-        period; the spend over time counts them on the day their charge starts."""
-        assert self.con is not None
-        spans = ("ChargePeriodEnd IS NOT NULL AND date_trunc('month', ChargePeriodStart) < "
-                 "date_trunc('month', ChargePeriodEnd - INTERVAL 1 MICROSECOND)")
-        n, billed = one_row(self.con, f"SELECT count(*), sum(BilledCost) FROM line_items WHERE import_id = "
-                                      f"{int(import_id)} AND {spans}")
+        charge): their count and BilledCost (counted in _scan's pass), and the first of them. Their billed
+        cost belongs to their billing period; the spend over time counts them on the day their charge starts."""
+        n = sum(int(r["multi_n"] or 0) for r in keyed)
         if not n:
             return {}
-        first = self._first(spans, "")
-        return {"rows": int(n), "billed_cost": float(billed or 0.0),
+        billed = math.fsum(float(r["multi_billed"] or 0.0) for r in keyed)
+        first = self._first(MULTI_MONTH, "")
+        return {"rows": n, "billed_cost": billed,
                 "first_source": first.source if first else None, "first_row": first.row if first else None}
 
     def _strip_controls(self, import_id: int) -> None:
@@ -637,7 +638,7 @@ class Staging:
             if self._controls:
                 self._strip_controls(import_id)
             summary = self._summary(keyed, report)
-            summary.multi_month = self._multi_month_charges(import_id)
+            summary.multi_month = self._multi_month_charges(keyed)
             older = f"import_id IS DISTINCT FROM {import_id}"
             days = set() if rebuild else set(rollup.touched_days(con, f"import_id = {import_id}"))
             if had_rows and not replace_all:

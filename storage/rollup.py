@@ -159,8 +159,10 @@ def refresh(con: duckdb.DuckDBPyConnection, store: CostStore, days: Iterable[dat
     if days is None or not is_current(con, store):
         for i, where in enumerate(_ranges(con)):
             for table, select in ((ROLLUP, _select(con, store, where)), (COMMITMENTS, commitment_select(con, where))):
-                con.execute(f"CREATE OR REPLACE TABLE {table} AS {select} ORDER BY charge_date" if i == 0
-                            else f"INSERT INTO {table} BY NAME {select} ORDER BY charge_date")
+                # Not sorted within a range: the ranges are consecutive days, so a window's rows are in the
+                # row groups of its ranges anyway, and sorting cost a fifth of the rebuild at 5M rows.
+                con.execute(f"CREATE OR REPLACE TABLE {table} AS {select}" if i == 0
+                            else f"INSERT INTO {table} BY NAME {select}")
     else:
         listed = _days_sql(days)
         if not listed:
