@@ -28,6 +28,9 @@ CSV_SUFFIXES = (".csv", ".csv.gz")
 PARQUET_SUFFIXES = (".parquet", ".parq", ".pq")
 NULL_WORDS = ("", "NULL", "null")
 MAX_LINE_BYTES = 8 * 1024 * 1024
+# DuckDB's CSV read buffer, given explicitly: left to its default beside an 8 MB max_line_size, a 5M-row
+# CSV file's read took 2.4 s against 2.1 s with this (the tag tally pass and the store pass each read it).
+CSV_BUFFER_BYTES = 4 * MAX_LINE_BYTES
 # FOCUS has about 60 columns and a legacy CUR with many tags a few hundred; beyond this a file is no
 # billing export (and every per-column check would make it slow), so it is refused before it is read.
 MAX_COLUMNS = 1000
@@ -302,7 +305,8 @@ def open_raw(con: duckdb.DuckDBPyConnection, path: Path, index: int, *, ordered:
             cols = "{" + ", ".join(f"{lit(n)}: 'VARCHAR'" for n in names) + "}"
             reader = (f"read_csv({lit(str(path))}, header = true, delim = ',', quote = '\"', escape = '\"', "
                       f"columns = {cols}, nullstr = [{', '.join(lit(w) for w in NULL_WORDS)}], "
-                      f"max_line_size = {MAX_LINE_BYTES}, strict_mode = true, auto_detect = false)")
+                      f"max_line_size = {MAX_LINE_BYTES}, buffer_size = {CSV_BUFFER_BYTES}, strict_mode = true, "
+                      "auto_detect = false)")
             if not ordered:
                 return RawFile(path, kind, names, dict.fromkeys(names, "VARCHAR"),
                                f"(SELECT *, CAST(NULL AS BIGINT) AS __row FROM {reader})", labels=renamed,

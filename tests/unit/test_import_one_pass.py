@@ -177,3 +177,34 @@ def test_a_timestamp_the_tally_did_not_see_goes_to_the_ordered_read(tmp_path: Pa
     finally:
         con.close()
     assert empty == sum(1 for r in rows if not r["x_CommitmentStart"])
+
+
+def test_a_line_up_to_the_line_bound_imports_and_a_longer_one_is_refused(tmp_path: Path) -> None:
+    """The CSV reader's buffer (raw_files.CSV_BUFFER_BYTES) holds a line of up to MAX_LINE_BYTES: a row with a
+    7 MB ResourceId stores whole; a row past the bound is refused, naming the file and the bound."""
+    from storage.sources.raw_files import MAX_LINE_BYTES
+
+    data = tmp_path / "focus13.csv"
+    rows = generated(data, 12)
+    rows[4]["ResourceId"] = "r" * (MAX_LINE_BYTES - 1024 * 1024)
+    write_rows(data, rows)
+    (tmp_path / "h").mkdir()
+    store = store_at(tmp_path / "h")
+    result = files.import_files(store, [data])
+    assert result.load.rows == len(rows)
+    con = duckdb.connect(str(store.path), read_only=True)
+    try:
+        longest = con.execute("SELECT max(length(ResourceId)) FROM line_items").fetchone()[0]
+    finally:
+        con.close()
+    assert longest == len(rows[4]["ResourceId"])
+
+    too_long = tmp_path / "too_long.csv"
+    rows[4]["ResourceId"] = "r" * (MAX_LINE_BYTES + 1024)
+    write_rows(too_long, rows)
+    (tmp_path / "h2").mkdir()
+    with pytest.raises(LoadError) as exc:
+        files.import_files(store_at(tmp_path / "h2"), [too_long])
+    problem = exc.value.problems[0]
+    assert problem.source == str(too_long)
+    assert f"longer than {MAX_LINE_BYTES // 1024 // 1024} MB" in problem.message
