@@ -7,6 +7,7 @@ on the run, with the approver the RACI makes accountable and an action for whoev
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,7 @@ from rituals.commitments import (
     chosen_services,
     commitment_texts,
     coverage_basis,
+    day_sums,
     default_window,
     eligibility,
     eligible_services,
@@ -90,11 +92,11 @@ def review(home: Home, start: date | None = None, end: date | None = None,
     # The plan's lookback: commitments expiring within the horizon are sized again, not assumed to stay.
     leaving = {i["commitment_id"] for i in items if i["end_date"] is not None
                and i["end_date"] <= today + timedelta(days=EXPIRY_HORIZON_DAYS)}
-    lb = frame[frame["day"] >= lb_start]
-    stay = lb[~lb["commitment_id"].isin(leaving)]
+    lb = [r for r in frame if r["day"] >= lb_start]
+    stay = [r for r in lb if r["commitment_id"] not in leaving]
     days = [lb_start + timedelta(days=i) for i in range(lookback)]
-    eligible_by_day = lb.groupby("day")["eligible"].sum().to_dict()
-    covered_by_day = stay.groupby("day")["covered"].sum().to_dict()
+    eligible_by_day = day_sums(lb, "eligible")
+    covered_by_day = day_sums(stay, "covered")
     aws_rec = None
     if aws and aws["recommendations"]:
         aws_rec = next((r["hourly_commitment"] for r in aws["recommendations"] if r["term_years"] == cfg.term_years),
@@ -102,7 +104,7 @@ def review(home: Home, start: date | None = None, end: date | None = None,
     inputs = PlanInputs(
         eligible=[float(eligible_by_day.get(d, 0.0)) for d in days],
         covered_retained=[float(covered_by_day.get(d, 0.0)) for d in days],
-        used_retained=float(stay["used"].sum()), unused_retained=float(stay["unused"].sum()),
+        used_retained=math.fsum(r["used"] for r in stay), unused_retained=math.fsum(r["unused"] for r in stay),
         actions_monthly_savings=sum(a["expected_monthly_savings"] or 0.0 for a in actions),
         percentile=cfg.baseline_percentile, target_coverage_pct=home.config.targets.commitment_coverage_pct,
         discount_pct=cfg.discount_rate_pct,

@@ -17,18 +17,16 @@
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from storage import cost_queries
 from storage.costs import CostStore
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 EXPIRY_BUCKETS = (30, 60, 90)
 DEFAULT_WINDOW_DAYS = 30
@@ -164,19 +162,20 @@ def effective_savings_rate_pct(list_cost: float | None, effective_cost: float) -
 
 
 # -- the line-item query --------------------------------------------------------------------------------------
-def usage_frame(store: CostStore, start: date, end: date, eligible: dict[str, tuple[str, ...]]) -> pd.DataFrame:
+def usage_frame(store: CostStore, start: date, end: date, eligible: dict[str, tuple[str, ...]]) -> list[dict[str, Any]]:
     """Usage per day, service, account and commitment for ``start <= day < end``: eligible and covered
-    on-demand equivalent, their effective cost, used and unused commitment."""
-    return cost_queries.commitment_usage(store, start, end, eligible, usage_rules())
+    on-demand equivalent, their effective cost, used and unused commitment (plain rows,
+    ``cost_queries.commitment_usage_rows``; empty when there are none)."""
+    return cost_queries.commitment_usage_rows(store, start, end, eligible, usage_rules())
 
 
 def commitment_texts(store: CostStore) -> dict[str, list[str]]:
     """Commitment id -> the type and description its stored terms give (they name the program)."""
-    frame = cost_queries.commitment_inventory(store)
-    if frame is None:
+    terms = cost_queries.commitment_inventory(store)
+    if terms is None:
         return {}
     return {str(r["commitment_id"]): [str(r[c]) for c in ("type", "description") if r.get(c) is not None]
-            for r in frame.astype(object).where(frame.notna(), None).to_dict("records")}
+            for r in terms}
 
 
 # -- the figures ----------------------------------------------------------------------------------------------
@@ -221,26 +220,51 @@ class Figures:
         return [r["service"] for r in self.by_service if r["line"] == "usage" and r["eligible"] > 0]
 
 
-def _grouped(frame: pd.DataFrame, keys: list[str]) -> list[dict[str, Any]]:
-    g = frame.groupby(keys, dropna=False)[["eligible", "covered", "used", "unused"]].sum().reset_index()
-    g = g[(g["eligible"] != 0) | (g["used"] != 0) | (g["unused"] != 0)]
+Rows = list[dict[str, Any]]  # usage_frame's rows
+
+
+def _total(rows: Rows, column: str) -> float:
+    return math.fsum(r[column] for r in rows)
+
+
+def _sums(rows: Rows, key: str, columns: tuple[str, ...]) -> dict[Any, dict[str, float]]:
+    """Per value of ``key`` (in order of first appearance), the sums of ``columns``."""
+    parts: dict[Any, dict[str, list[float]]] = {}
+    for r in rows:
+        part = parts.get(r[key])
+        if part is None:
+            part = parts[r[key]] = {c: [] for c in columns}
+        for c in columns:
+            part[c].append(r[c])
+    return {k: {c: math.fsum(v) for c, v in part.items()} for k, part in parts.items()}
+
+
+def day_sums(rows: Rows, column: str) -> dict[date, float]:
+    """Per day, the sum of ``column`` over ``rows``."""
+    return {day: g[column] for day, g in _sums(rows, "day", (column,)).items()}
+
+
+def _by_day(part: Rows) -> list[dict[str, Any]]:
+    """Per day (ascending), eligible, covered, used and unused, with coverage and utilisation; days where all
+    of eligible, used and unused are 0 are left out."""
     out = []
-    for row in g.to_dict("records"):
-        row["coverage_pct"] = share_pct(row["covered"], row["eligible"])
-        row["utilization_pct"] = utilization_pct(row["used"], row["unused"])
-        out.append(row)
+    for day, g in sorted(_sums(part, "day", ("eligible", "covered", "used", "unused")).items()):
+        if g["eligible"] != 0 or g["used"] != 0 or g["unused"] != 0:
+            out.append({"day": day, **g, "coverage_pct": share_pct(g["covered"], g["eligible"]),
+                        "utilization_pct": utilization_pct(g["used"], g["unused"])})
     return out
 
 
-def _usage_lines(part: pd.DataFrame, key: str) -> list[dict[str, Any]]:
+def _usage_lines(part: Rows, key: str) -> list[dict[str, Any]]:
     """Eligible usage per ``key``: on demand, covered and the commitment it used. Unused commitment belongs
     to its commitment (``_unused_lines``), not to the service or account it was booked under."""
-    g = part.groupby(key, dropna=False)[["eligible", "covered", "used"]].sum().reset_index()
-    g = g[(g["eligible"] != 0) | (g["used"] != 0)].sort_values(["eligible", key], ascending=[False, True])
-    return [{key: row[key], "line": "usage", "commitment_id": None, "eligible": row["eligible"],
-             "covered": row["covered"], "used": row["used"], "unused": 0.0,
-             "coverage_pct": share_pct(row["covered"], row["eligible"]), "utilization_pct": None}
-            for row in g.to_dict("records")]
+    groups = [(k, g) for k, g in _sums(part, key, ("eligible", "covered", "used")).items()
+              if g["eligible"] != 0 or g["used"] != 0]
+    groups.sort(key=lambda kg: (-kg[1]["eligible"], kg[0]))
+    return [{key: k, "line": "usage", "commitment_id": None, "eligible": g["eligible"], "covered": g["covered"],
+             "used": g["used"], "unused": 0.0, "coverage_pct": share_pct(g["covered"], g["eligible"]),
+             "utilization_pct": None}
+            for k, g in groups]
 
 
 def commitment_label(commitment_id: str, name: str | None = None) -> str:
@@ -251,26 +275,26 @@ def commitment_label(commitment_id: str, name: str | None = None) -> str:
     return tail or commitment_id
 
 
-def _window(frame: pd.DataFrame, start: date, end: date) -> pd.DataFrame:
-    return frame[(frame["day"] >= start) & (frame["day"] < end)]
+def _window(rows: Rows, start: date, end: date) -> Rows:
+    return [r for r in rows if start <= r["day"] < end]
 
 
-def _totals(part: pd.DataFrame, start: date, end: date) -> Figures:
+def _totals(part: Rows, start: date, end: date) -> Figures:
     fig = Figures(start, end)
-    if part.empty:
+    if not part:
         return fig
-    fig.eligible_cost = float(part["eligible"].sum())
-    fig.covered_cost = float(part["covered"].sum())
-    fig.eligible_effective_cost = float(part["eligible_effective"].sum())
-    fig.used_commitment_cost = float(part["used"].sum())
-    fig.unused_commitment_cost = float(part["unused"].sum())
-    fig.rows_without_list_cost = int(part["no_list_rows"].sum())
-    fig.committed_rows_without_list_cost = int(part["committed_no_list"].sum())
-    fig.committed_without_list_effective_cost = float(part["committed_no_list_effective"].sum())
+    fig.eligible_cost = _total(part, "eligible")
+    fig.covered_cost = _total(part, "covered")
+    fig.eligible_effective_cost = _total(part, "eligible_effective")
+    fig.used_commitment_cost = _total(part, "used")
+    fig.unused_commitment_cost = _total(part, "unused")
+    fig.rows_without_list_cost = sum(int(r["no_list_rows"]) for r in part)
+    fig.committed_rows_without_list_cost = sum(int(r["committed_no_list"]) for r in part)
+    fig.committed_without_list_effective_cost = _total(part, "committed_no_list_effective")
     return fig
 
 
-def totals_from(frame: pd.DataFrame, start: date, end: date) -> Figures:
+def totals_from(frame: Rows, start: date, end: date) -> Figures:
     """The headline sums of ``usage_frame`` rows for ``start <= day < end`` (eligible and covered cost,
     used and unused commitment, the rows without a ListCost) and so the coverage, utilisation and savings
     rate: the figures ``figures_from`` starts from, without the breakdowns (day, service, account,
@@ -279,47 +303,59 @@ def totals_from(frame: pd.DataFrame, start: date, end: date) -> Figures:
     return _totals(_window(frame, start, end), start, end)
 
 
-def figures_from(frame: pd.DataFrame, start: date, end: date, eligible: dict[str, tuple[str, ...]],
+def _first(rows: Rows, column: str) -> str | None:
+    """The first value of ``column`` that is not NULL, as text."""
+    return next((str(r[column]) for r in rows if r[column] is not None), None)
+
+
+def figures_from(frame: Rows, start: date, end: date, eligible: dict[str, tuple[str, ...]],
                  texts: dict[str, list[str]] | None = None) -> Figures:
     """The figures of ``usage_frame`` rows for ``start <= day < end``. ``texts`` (``commitment_texts``) add
     what the stored terms say about each commitment, which names its program."""
     part = _window(frame, start, end)
     fig = _totals(part, start, end)
-    if part.empty:
+    if not part:
         return fig
-    fig.daily = _grouped(part, ["day"])
+    fig.daily = _by_day(part)
 
-    committed = part[part["commitment_id"].notna()]
-    for cid, g in committed.groupby("commitment_id"):
-        name = next((str(v) for v in g["commitment_name"].dropna()), None)
-        kind = next((str(v) for v in g["program"].dropna()), "reservations")
-        extra = [str(v) for v in g["commitment_type"].dropna().unique()] + ([name] if name else [])
+    committed = [r for r in part if r["commitment_id"] is not None]
+    by_id: dict[str, Rows] = {}
+    for r in committed:
+        by_id.setdefault(str(r["commitment_id"]), []).append(r)
+    for cid in sorted(by_id):
+        g = by_id[cid]
+        name = _first(g, "commitment_name")
+        kind = _first(g, "program") or "reservations"
+        extra = [*dict.fromkeys(str(r["commitment_type"]) for r in g if r["commitment_type"] is not None),
+                 *([name] if name else [])]
         # The services it covers; a commitment that covered nothing is known by where its unused part is booked.
-        services = set(g.loc[(g["used"] != 0) | (g["covered"] != 0), "service"]) or set(
-            g.loc[g["unused"] != 0, "service"])
-        program = program_of(str(cid), [*extra, *(texts or {}).get(str(cid), [])],
+        services = {r["service"] for r in g if r["used"] != 0 or r["covered"] != 0} or {
+            r["service"] for r in g if r["unused"] != 0}
+        program = program_of(cid, [*extra, *(texts or {}).get(cid, [])],
                              "savings_plan" if kind == "savings_plans" else "reservation", services)
-        unused_rows = g[g["unused"] != 0]
-        fig.by_commitment[str(cid)] = {
-            "used": float(g["used"].sum()), "unused": float(g["unused"].sum()), "covered": float(g["covered"].sum()),
-            "label": commitment_label(str(cid), name), "program": program,
-            "account": str(unused_rows["account"].iloc[0]) if not unused_rows.empty else str(g["account"].iloc[0]),
-            "account_name": next((str(v) for v in g["account_name"].dropna()), None)}
+        unused_rows = [r for r in g if r["unused"] != 0]
+        fig.by_commitment[cid] = {
+            "used": _total(g, "used"), "unused": _total(g, "unused"), "covered": _total(g, "covered"),
+            "label": commitment_label(cid, name), "program": program,
+            "account": str((unused_rows or g)[0]["account"]), "account_name": _first(g, "account_name")}
     fig.commitment_ids = sorted(fig.by_commitment)
 
-    names = part.groupby("account")["account_name"].first().to_dict()
+    names: dict[Any, Any] = {}
+    for r in part:  # each account's first name that is not NULL
+        if r["account_name"] is not None:
+            names.setdefault(r["account"], r["account_name"])
     fig.by_service = _usage_lines(part, "service") + _unused_lines(fig, "service")
     fig.by_account = _usage_lines(part, "account") + _unused_lines(fig, "account")
     for row in fig.by_account:
         row.setdefault("account_name", names.get(row["account"]))
     fig.programs = _programs(part, fig)
     for coarse, instrument in (("savings_plans", "savings_plan"), ("reservations", "reservation")):
-        services = {n for n, inst in eligible.items() if instrument in inst}
-        mine = committed[committed["program"] == coarse]
-        base = part[part["service"].isin(services) | part["service"].isin(set(mine["service"]))]
+        mine = [r for r in committed if r["program"] == coarse]
+        services = {n for n, inst in eligible.items() if instrument in inst} | {r["service"] for r in mine}
+        base = [r for r in part if r["service"] in services]
         fig.by_program[coarse] = {
-            "coverage_pct": share_pct(float(mine["covered"].sum()), float(base["eligible"].sum())),
-            "utilization_pct": utilization_pct(float(mine["used"].sum()), float(mine["unused"].sum()))}
+            "coverage_pct": share_pct(_total(mine, "covered"), _total(base, "eligible")),
+            "utilization_pct": utilization_pct(_total(mine, "used"), _total(mine, "unused"))}
     return fig
 
 
@@ -341,7 +377,7 @@ def _unused_lines(fig: Figures, key: str) -> list[dict[str, Any]]:
     return out
 
 
-def _programs(part: pd.DataFrame, fig: Figures) -> list[dict[str, Any]]:
+def _programs(part: Rows, fig: Figures) -> list[dict[str, Any]]:
     """Coverage and utilisation per program, as AWS reports them: each program's eligible usage is the
     usage it can cover that no other program's commitment covers, on the on-demand equivalent."""
     of: dict[str, Program] = {cid: c["program"] for cid, c in fig.by_commitment.items()}
@@ -353,18 +389,20 @@ def _programs(part: pd.DataFrame, fig: Figures) -> list[dict[str, Any]]:
             found[p.id] = p
     order += sorted(found, key=lambda pid: found[pid].name)
     by_spelling = {n: s for s in eligibility()[1] for n in s.names}
-    row_program = part["commitment_id"].map(lambda c: of[str(c)].id if isinstance(c, str) and str(c) in of else None)
+    row_program = [of[str(c)].id if isinstance(c, str) and str(c) in of else None
+                   for c in (r["commitment_id"] for r in part)]
     out = []
     for pid in order:
         p = known.get(pid) or found[pid]
-        mine = part[row_program == pid]
-        services = {n for n, s in by_spelling.items() if pid in s.programs} | set(
-            mine.loc[(mine["covered"] != 0) | (mine["unused"] != 0), "service"])
+        mine = [r for r, rp in zip(part, row_program, strict=True) if rp == pid]
+        services = {n for n, s in by_spelling.items() if pid in s.programs} | {
+            r["service"] for r in mine if r["covered"] != 0 or r["unused"] != 0}
         if pid not in known:
-            services |= set(mine["service"])
-        base = part[part["service"].isin(services) & (row_program.isna() | (row_program == pid))]
-        eligible_cost, covered_cost = float(base["candidate"].sum()), float(mine["covered"].sum())
-        used, unused = float(mine["used"].sum()), float(mine["unused"].sum())
+            services |= {r["service"] for r in mine}
+        base = [r for r, rp in zip(part, row_program, strict=True)
+                if r["service"] in services and (rp is None or rp == pid)]
+        eligible_cost, covered_cost = _total(base, "candidate"), _total(mine, "covered")
+        used, unused = _total(mine, "used"), _total(mine, "unused")
         count = sum(1 for q in of.values() if q.id == pid)
         if not count and not (p.listed == "eligible" and eligible_cost > 0):
             continue
@@ -400,11 +438,11 @@ def warnings(fig: Figures, currency: str) -> list[str]:
 def inventory(store: CostStore, today: date, figures: Figures | None = None) -> list[dict[str, Any]]:
     """The stored commitment terms, soonest end first, with days left, expiry bucket and the window's
     utilisation of each."""
-    frame = cost_queries.commitment_inventory(store)
-    if frame is None:
+    terms = cost_queries.commitment_inventory(store)
+    if terms is None:
         return []
     out = []
-    for row in frame.astype(object).where(frame.notna(), None).to_dict("records"):
+    for row in terms:
         end = row["end_date"].date() if hasattr(row["end_date"], "date") else row["end_date"]
         start = row["start_date"].date() if hasattr(row["start_date"], "date") else row["start_date"]
         left = (end - today).days if end is not None else None
@@ -434,27 +472,21 @@ def aws_figures(store: CostStore, start: date, end: date, figures: Figures) -> d
     if usage is None:
         return None
     rows = []
-    for r in usage.to_dict("records"):
+    for r in usage:
         theirs = share_pct(r["num"], r["den"])
         ours = figures.by_program.get(r["program"], {}).get(f"{r['measure']}_pct")
         rows.append({"program": r["program"], "measure": r["measure"], "aws_pct": theirs, "ours_pct": ours,
                      "difference_pts": None if theirs is None or ours is None else ours - theirs,
                      "unit": r["unit"]})
-    recs: list[dict[str, Any]] = []
-    frame = cost_queries.aws_recommendations(store)
-    if frame is not None:
-        recs = frame.astype(object).where(frame.notna(), None).to_dict("records")
+    recs = cost_queries.aws_recommendations(store) or []
     return {"figures": rows, "recommendations": recs}
 
 
 def hub_purchases(store: CostStore) -> list[dict[str, Any]]:
     """Cost Optimization Hub's purchase recommendations (Savings Plans, reserved instances), synced or from
     a Data Exports file: shown beside AWS's Savings Plans recommendation, never in the inbox."""
-    frame = cost_queries.optimization_purchases(store)
-    if frame is None or frame.empty:
-        return []
     out = []
-    for r in frame.astype(object).where(frame.notna(), None).to_dict("records"):
+    for r in cost_queries.optimization_purchases(store) or []:
         out.append({"source": r["source"], "recommendation_id": r["recommendation_id"],
                     "action_type": r["action_type"], "account_id": r["account_id"], "region": r["region"],
                     "resource_type": r["resource_type"], "recommended": r["recommended_summary"],

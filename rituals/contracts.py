@@ -49,14 +49,14 @@ def contracts(store: CostStore, today: date) -> dict[str, Any]:
     terms = contract_terms(store)
     applied = contract_applied(store)
     out = []
-    for t in terms.to_dict("records"):
+    for t in terms:
         cid = t["contract_commitment_id"]
         usage = t["category"] == "Usage"
         field = "applied_quantity" if usage else "applied_cost"
         committed = _num(t["quantity"] if usage else t["cost"])
-        mine = applied[applied["contract_commitment_id"] == cid]
+        mine = [r for r in applied if r["contract_commitment_id"] == cid]
         months, total = [], 0.0
-        for r in mine.to_dict("records"):
+        for r in mine:
             amount = _num(r[field]) or 0.0
             total += amount
             period = _iso(r["period"])

@@ -295,7 +295,7 @@ def measure_quarters(home: Home, quarters: list[str]) -> dict[str, dict[str, Mea
                                                "no spend in the quarter",
                                                {"total_cost": _r(cov.total_cost), "allocated_cost": _r(cov.allocated_cost),
                                                 "by_tag_pct": _r(cov.by_tag_pct), "by_rule_pct": _r(cov.by_rule_pct)})
-        fig = totals_from(frame, start, end) if frame is not None and not frame.empty else None
+        fig = totals_from(frame, start, end) if frame else None
         no_commit = "no commitment-eligible spend in the quarter"
         m["commitment_coverage_pct"] = Measure(_r(fig.coverage_pct) if fig else None, None, {
             "eligible_cost": _r(fig.eligible_cost) if fig else None,
@@ -367,7 +367,7 @@ def _waste(home: Home, frame: Any, month: tuple[date, date] | None, spend: float
     if month is None:
         return Measure(None, "no complete month in the quarter yet")
     m0, m1 = month
-    fig = totals_from(frame, m0, m1) if frame is not None and not frame.empty else None
+    fig = totals_from(frame, m0, m1) if frame else None
     unused = fig.unused_commitment_cost if fig else 0.0
     return waste_for(home, load_bands(home).waste, m0, m1, spend, unused, inbox_open)
 

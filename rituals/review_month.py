@@ -117,7 +117,7 @@ def coverage_item(home: Home, progress: MonthProgress) -> dict[str, Any]:
                   "last_sweep": last_sweep, "trend": sweep_trend}
     eligible = eligible_services(cfg.commitments.eligible_services)
     frame = usage_frame(home.costs, start, end, eligible) if end > start else None
-    fig = totals_from(frame, start, end) if frame is not None and not frame.empty else None
+    fig = totals_from(frame, start, end) if frame else None
     last_review, review_trend = _latest_closed(home, COMMITMENT_REVIEW)
     commitments = {"status": "measured", "start": start, "end": end,
                    "coverage_pct": _r(fig.coverage_pct, 4) if fig else None,

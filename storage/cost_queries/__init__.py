@@ -43,6 +43,7 @@ from storage.cost_queries.commitments import (
     aws_recommendations,
     commitment_inventory,
     commitment_usage,
+    commitment_usage_rows,
     replace_commitment_inventory,
 )
 from storage.cost_queries.containers import cluster_costs, idle_node_costs
@@ -72,7 +73,7 @@ __all__ = [
     "AWS_TAG_COSTS", "LINE_ITEMS", "NO_VALUE", "ROOT_CAUSE_DIMENSIONS", "FixCosts", "FixEntity", "NothingToRemove", "PeriodKey",
     "ShowbackLine", "SweepData", "account_names", "allocation_costs", "allocation_costs_of", "anomaly_series", "aws_anomaly_rows", "aws_budgets",
     "aws_commitment_usage", "aws_forecast", "cluster_costs", "aws_recommendations", "billed_by_billing_period", "billing_periods", "commitment_inventory",
-    "commitment_usage", "contract_applied", "contract_terms", "explorer_costs", "first_import_at", "fix_costs", "idle_address_costs", "idle_node_costs", "idle_load_balancer_costs",
+    "commitment_usage", "commitment_usage_rows", "contract_applied", "contract_terms", "explorer_costs", "first_import_at", "fix_costs", "idle_address_costs", "idle_node_costs", "idle_load_balancer_costs",
     "remove_period", "replace_commitment_inventory", "root_cause_contributions", "showback_costs", "sweep_data",
     "team_service_months",
     "weekend_running_costs",

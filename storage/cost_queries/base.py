@@ -17,9 +17,9 @@ and resources do not exist in that data.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from storage import rollup
 from storage.costs import CostStore, catalog_memo, json_path, sql_string
@@ -34,6 +34,14 @@ AWS_TAG_COSTS = "aws_tag_costs"
 # joined to the account rules (``create_rules``) as ``r``.
 LINE_ITEMS_WITH_RULES = "_items line_items LEFT JOIN _rules r ON r.account_id = line_items.SubAccountId"
 TAG_COSTS_WITH_RULES = f"{AWS_TAG_COSTS} t LEFT JOIN _rules r ON r.account_id = t.account_id"
+
+
+def fetch_dicts(con: Any, sql: str, params: Sequence[Any] | None = None) -> list[dict[str, Any]]:
+    """The rows of ``sql`` as dicts (column name -> value, NULL as None), in the order the query gives them:
+    for results that are a few rows, which the rituals read without importing pandas."""
+    cur = con.execute(sql, list(params or []))
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
 def is_warehouse(con: duckdb.DuckDBPyConnection) -> bool:

@@ -14,11 +14,11 @@ no on-demand equivalent: it is counted apart (``committed_no_list``) and left ou
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from storage import rollup
-from storage.cost_queries.base import has_table, is_warehouse, rollup_serves, sql_list
+from storage.cost_queries.base import fetch_dicts, has_table, is_warehouse, rollup_serves, sql_list
 from storage.costs import CostStore, sql_string
 
 if TYPE_CHECKING:
@@ -51,16 +51,25 @@ def _usage_ok_sql(usage_rules: Mapping[str, Sequence[str]], usage_type: str, ser
 
 def commitment_usage(store: CostStore, start: date, end: date, eligible_services: Iterable[str],
                      usage_rules: Mapping[str, Sequence[str]] | None = None) -> pd.DataFrame:
-    """Usage per day, service, account and commitment for ``start <= day < end`` (columns ``USAGE_COLUMNS``,
-    day a date): eligible and covered on-demand equivalent, candidate usage (of any service a commitment can
-    cover), the eligible usage's EffectiveCost, used and unused commitment (EffectiveCost), how many eligible
-    rows have no ListCost, and the covered rows left out of coverage for want of one (count, EffectiveCost)."""
+    """``commitment_usage_rows`` as a frame (columns ``USAGE_COLUMNS``)."""
     import pandas as pd
 
+    return pd.DataFrame(commitment_usage_rows(store, start, end, eligible_services, usage_rules),
+                        columns=USAGE_COLUMNS)
+
+
+def commitment_usage_rows(store: CostStore, start: date, end: date, eligible_services: Iterable[str],
+                          usage_rules: Mapping[str, Sequence[str]] | None = None) -> list[dict[str, Any]]:
+    """Usage per day, service, account and commitment for ``start <= day < end``, by day (one dict per row,
+    keys ``USAGE_COLUMNS``, day a date): eligible and covered on-demand equivalent, candidate usage (of any
+    service a commitment can cover), the eligible usage's EffectiveCost, used and unused commitment
+    (EffectiveCost), how many eligible rows have no ListCost, and the covered rows left out of coverage for
+    want of one (count, EffectiveCost). Plain rows: the commitment review's figures are a few sums over tens
+    of thousands of them, which the commands compute without importing pandas."""
     names = sql_list(eligible_services) or "NULL"
     with store.reader() as con:
         if con is None:
-            return pd.DataFrame(columns=USAGE_COLUMNS)
+            return []
         usage_ok = _usage_ok_sql(usage_rules or {}, "usage_type", "service")
         # The services a commitment covered in the window. DuckDB materialises a CTE read twice (every row of
         # the window held at once: twice the memory on 5M rows), so locally they are read on their own, from
@@ -113,41 +122,46 @@ def commitment_usage(store: CostStore, start: date, end: date, eligible_services
                CAST(coalesce(sum(n) FILTER (WHERE left_out), 0) AS BIGINT) AS committed_no_list,
                coalesce(sum(eff) FILTER (WHERE left_out), 0) AS committed_no_list_effective
         FROM marked GROUP BY day, service, account, commitment_id, program ORDER BY day"""
-        frame = con.execute(sql, params).df()
-    if frame.empty:
-        return pd.DataFrame(columns=USAGE_COLUMNS)
-    frame["day"] = pd.to_datetime(frame["day"]).dt.date
-    return frame[USAGE_COLUMNS]
+        cur = con.execute(sql, params)
+        names_of = [d[0] for d in cur.description]
+        fetched = cur.fetchall()
+    rows = []
+    for values in fetched:
+        row = dict(zip(names_of, values, strict=True))
+        day = row["day"]
+        row["day"] = day.date() if isinstance(day, datetime) else day
+        rows.append({c: row[c] for c in USAGE_COLUMNS})
+    return rows
 
 
-def commitment_inventory(store: CostStore) -> pd.DataFrame | None:
+def commitment_inventory(store: CostStore) -> list[dict[str, Any]] | None:
     """The stored commitment terms (``commitment_inventory``, every column), soonest end first; None when the
     store holds none."""
     with store.reader() as con:
         if con is None or not has_table(con, "commitment_inventory"):
             return None
-        return con.execute("SELECT * FROM commitment_inventory ORDER BY end_date NULLS LAST, commitment_id").df()
+        return fetch_dicts(con, "SELECT * FROM commitment_inventory ORDER BY end_date NULLS LAST, commitment_id")
 
 
-def aws_commitment_usage(store: CostStore, start: date, end: date) -> pd.DataFrame | None:
+def aws_commitment_usage(store: CostStore, start: date, end: date) -> list[dict[str, Any]] | None:
     """AWS's coverage and utilisation per program and measure over ``start <= day < end`` as summed parts
     (columns program, measure, num, den, unit); None when the AWS sync stored none."""
     with store.reader() as con:
         if con is None or not has_table(con, "aws_commitment_usage"):
             return None
-        return con.execute("SELECT program, measure, sum(numerator) AS num, sum(denominator) AS den, "
-                           "any_value(unit) AS unit FROM aws_commitment_usage WHERE day >= ? AND day < ? "
-                           "GROUP BY 1, 2 ORDER BY 1, 2", [start, end]).df()
+        return fetch_dicts(con, "SELECT program, measure, sum(numerator) AS num, sum(denominator) AS den, "
+                                "any_value(unit) AS unit FROM aws_commitment_usage WHERE day >= ? AND day < ? "
+                                "GROUP BY 1, 2 ORDER BY 1, 2", [start, end])
 
 
-def aws_recommendations(store: CostStore) -> pd.DataFrame | None:
+def aws_recommendations(store: CostStore) -> list[dict[str, Any]] | None:
     """AWS's Savings Plans purchase recommendations as the sync stored them; None when it stored none."""
     with store.reader() as con:
         if con is None or not has_table(con, "aws_recommendations"):
             return None
-        return con.execute("SELECT term_years, payment_option, savings_plans_type, lookback_days, hourly_commitment, "
-                           "monthly_savings, savings_pct, current_on_demand_spend, currency, generated_at "
-                           "FROM aws_recommendations ORDER BY term_years, payment_option").df()
+        return fetch_dicts(con, "SELECT term_years, payment_option, savings_plans_type, lookback_days, "
+                                "hourly_commitment, monthly_savings, savings_pct, current_on_demand_spend, currency, "
+                                "generated_at FROM aws_recommendations ORDER BY term_years, payment_option")
 
 
 INVENTORY_COLUMNS = ("commitment_id", "type", "description", "hourly_commitment", "start_date", "end_date",

@@ -8,45 +8,36 @@ promise to a provider, never part of commitment coverage. Stores written before 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
-from storage.cost_queries.base import has_table, table_columns
+from storage.cost_queries.base import fetch_dicts, has_table, table_columns
 from storage.costs import CostStore
-from storage.schema import CONTRACT_COLUMNS, CONTRACTS_TABLE
-
-if TYPE_CHECKING:
-    import pandas as pd
-
-APPLIED_COLUMNS = ["contract_commitment_id", "period", "applied_cost", "applied_quantity", "rows"]
+from storage.schema import CONTRACTS_TABLE
 
 
 def _has_column(con: object, table: str, column: str) -> bool:
     return column in table_columns(con, table)  # type: ignore[arg-type]
 
 
-def contract_terms(store: CostStore) -> pd.DataFrame:
-    """Every stored contract commitment (storage.schema.CONTRACT_COLUMNS), by period end then id."""
-    import pandas as pd
-
+def contract_terms(store: CostStore) -> list[dict[str, Any]]:
+    """Every stored contract commitment (a dict of storage.schema.CONTRACT_COLUMNS each), by period end then id."""
     with store.reader() as con:
         if con is None or not has_table(con, CONTRACTS_TABLE):
-            return pd.DataFrame(columns=list(CONTRACT_COLUMNS))
-        return con.execute(f"SELECT * FROM {CONTRACTS_TABLE} ORDER BY period_end, contract_commitment_id").df()
+            return []
+        return fetch_dicts(con, f"SELECT * FROM {CONTRACTS_TABLE} ORDER BY period_end, contract_commitment_id")
 
 
-def contract_applied(store: CostStore) -> pd.DataFrame:
-    """What line items applied to each contract commitment, per billing period (the invoice's month):
-    columns contract_commitment_id, period (date), applied_cost, applied_quantity, rows."""
-    import pandas as pd
-
+def contract_applied(store: CostStore) -> list[dict[str, Any]]:
+    """What line items applied to each contract commitment, per billing period (the invoice's month): dicts
+    of contract_commitment_id, period (date), applied_cost, applied_quantity, rows."""
     with store.reader() as con:
         if con is None or not _has_column(con, "line_items", "ContractApplied"):
-            return pd.DataFrame(columns=APPLIED_COLUMNS)
-        return con.execute(
+            return []
+        return fetch_dicts(con, 
             "SELECT e->>'ContractCommitmentId' AS contract_commitment_id, CAST(period AS DATE) AS period, "
             "sum(TRY_CAST(e->>'ContractCommitmentAppliedCost' AS DOUBLE)) AS applied_cost, "
             "sum(TRY_CAST(e->>'ContractCommitmentAppliedQuantity' AS DOUBLE)) AS applied_quantity, "
             "count(*) AS rows FROM (SELECT unnest(CAST(json_extract(ContractApplied, '$.Elements') AS JSON[])) AS e, "
             "date_trunc('month', BillingPeriodStart) AS period FROM line_items "
             "WHERE ContractApplied IS NOT NULL AND json_valid(ContractApplied)) "
-            "GROUP BY 1, 2 ORDER BY 1, 2").df()
+            "GROUP BY 1, 2 ORDER BY 1, 2")

@@ -5,7 +5,7 @@ of an action's saving in the bill: per resource and usage type, what a window bi
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from storage.costs import CostStore, one_row
 
@@ -90,18 +90,18 @@ def optimization_rows(store: CostStore, sources: list[str]) -> pd.DataFrame | No
                            "ORDER BY source, recommendation_id").df()
 
 
-def optimization_purchases(store: CostStore) -> pd.DataFrame | None:
+def optimization_purchases(store: CostStore) -> list[dict[str, Any]] | None:
     """Cost Optimization Hub's (and a Data Exports file's) purchase recommendations: Savings Plans and
     reserved instances, for the commitment review; None when none were ever stored."""
-    from storage.cost_queries.base import has_table
+    from storage.cost_queries.base import fetch_dicts, has_table
 
     with store.reader() as con:
         if con is None or not has_table(con, OPTIMIZATION_TABLE):
             return None
-        return con.execute(f"SELECT source, recommendation_id, action_type, account_id, region, resource_type, "
-                           f"estimated_monthly_savings, estimated_monthly_cost, currency, recommended_summary, "
-                           f"lookback_days, last_refresh, fetched_at FROM {OPTIMIZATION_TABLE} "
-                           "WHERE lower(action_type) LIKE 'purchase%' ORDER BY estimated_monthly_savings DESC").df()
+        return fetch_dicts(con, f"SELECT source, recommendation_id, action_type, account_id, region, resource_type, "
+                                f"estimated_monthly_savings, estimated_monthly_cost, currency, recommended_summary, "
+                                f"lookback_days, last_refresh, fetched_at FROM {OPTIMIZATION_TABLE} "
+                                "WHERE lower(action_type) LIKE 'purchase%' ORDER BY estimated_monthly_savings DESC")
 
 
 def has_resource_rows(store: CostStore) -> bool:

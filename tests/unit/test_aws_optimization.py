@@ -66,7 +66,7 @@ def test_optimization_syncs_both_services_and_feeds_the_inbox(home) -> None:
                    ("delete", "vol-1"): (("cost_optimization_hub", "compute_optimizer"), 8.0),
                    ("delete", "nat-1"): (("compute_optimizer",), 32.4)}
     purchases = cost_queries.optimization_purchases(home.costs)
-    assert list(purchases["recommendation_id"]) == ["h3"]
+    assert purchases is not None and [p["recommendation_id"] for p in purchases] == ["h3"]
 
 
 def test_missing_enrolments_name_the_command_to_enrol(home) -> None:

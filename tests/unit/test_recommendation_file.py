@@ -78,7 +78,8 @@ def test_file_into_store_and_inbox(home, tmp_path, kind) -> None:
     assert (got["vol-9"].action_kind, got["vol-9"].estimated_monthly_savings, got["vol-9"].effort,
             got["vol-9"].restart_needed) == ("cleanup", 8.0, "very_low", False)
     purchases = cost_queries.optimization_purchases(home.costs)
-    assert list(purchases["recommendation_id"]) == ["r3"] and float(purchases["estimated_monthly_savings"][0]) == 900
+    assert purchases is not None
+    assert [p["recommendation_id"] for p in purchases] == ["r3"] and purchases[0]["estimated_monthly_savings"] == 900
 
 
 def test_a_bad_value_is_named_and_changes_nothing(home, tmp_path) -> None:
