@@ -1,6 +1,7 @@
 """Commands stay light, checked on the installed `finops-tui` under ``python -X importtime``: `people list`,
 `actions list` and `actions update` never import pandas, DuckDB, boto3 or Textual, even on a home whose cost
-store exists; `showback`, `anomalies`, `sweep` and `import` open the cost store but never import pandas.
+store exists; `showback`, `anomalies`, `sweep`, `commitments` and `import` open the cost store but never import
+pandas.
 Start-up time itself is measured by bench/startup.py and bench/rituals_scale.py, not here."""
 
 from __future__ import annotations
@@ -85,6 +86,18 @@ def test_the_sweep_reads_the_cost_store_without_pandas(demo_home) -> None:
     # The demo's week has every part of the sweep: the check above covers each one's code path.
     assert sweep["by_account"] and sweep["by_service"] and sweep["top_unallocated"] and sweep["variants"]
     assert sweep["clusters"] and sweep["cluster_namespaces"] and sweep["trend"][-1]["total_cost"] > 0
+
+
+def test_the_commitment_review_reads_the_cost_store_without_pandas(demo_home) -> None:
+    """`commitments --json` sums its coverage, utilisation, programs and plan from plain rows (the usage at
+    the review's grain, the stored terms, AWS's figures, the contracts): it never imports pandas."""
+    out, names = imported(demo_home.path, "commitments", "--json")
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert {"duckdb", "sqlmodel", "rituals"} <= names
+    assert not names & {"pandas", "pyarrow", "textual"}, sorted(names & {"pandas", "pyarrow", "textual"})
+    review = json.loads(out.stdout)
+    # The demo's window has every part the figures come from: usage, terms and programs.
+    assert review["coverage_pct"] is not None and review["programs"] and review["inventory"] and review["daily"]
 
 
 def test_importing_a_focus_file_never_imports_pandas(tmp_path: Path) -> None:
