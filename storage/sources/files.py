@@ -25,7 +25,16 @@ from typing import TYPE_CHECKING, Any
 from storage.costs import one_row
 from storage.loader import LoadError, LoadProblem, LoadSummary, RowsNeeded, Staging, guarded
 from storage.sources.focus_values import check_rows
-from storage.sources.raw_files import READ_ERRORS, RawFile, duckdb_problem, expand_paths, lit, open_raw, q
+from storage.sources.raw_files import (
+    READ_ERRORS,
+    RawFile,
+    duckdb_problem,
+    expand_paths,
+    lit,
+    open_raw,
+    q,
+    with_doubles,
+)
 from storage.sources.shapes import FORMATS, detect, label
 from storage.tag_sets import tag_set_key
 
@@ -349,6 +358,16 @@ def with_defaults(exprs: dict[str, str], staging: Staging, has_account: bool = T
     return out
 
 
+def number_columns(raw: RawFile, needs: dict[str, str], account: str | None) -> list[str]:
+    """The file's columns read only as numbers (every need on them is "num", and none is the account)."""
+    found: dict[str, set[str]] = {}
+    for name, kind in needs.items():
+        col = raw.find(name)
+        if col is not None:
+            found.setdefault(col, set()).add(kind)
+    return [c for c, kinds in found.items() if kinds == {"num"} and c != account]
+
+
 def stage_file(staging: Staging, raw: RawFile, mapping: Mapping) -> int:
     """Check, then stage one file's rows (and commitment terms); the number of rows staged."""
     import duckdb
@@ -358,6 +377,8 @@ def stage_file(staging: Staging, raw: RawFile, mapping: Mapping) -> int:
     if mapping.aliases:
         raw = replace(raw, aliases={**raw.aliases, **mapping.aliases})
     account = account_source(raw, mapping.needs)
+    if raw.kind == "csv" and not raw.ordered:
+        raw = with_doubles(raw, number_columns(raw, mapping.needs, account))
     guard = ""
     tally: str | None = None  # a CSV read in one pass: its tag tally, made in the pass that types its timestamps
     try:

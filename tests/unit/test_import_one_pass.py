@@ -10,11 +10,14 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 import storage.sources.files as files
 from storage.config import load_config
 from storage.costs import CostStore
 from storage.loader import LoadError
+from storage.sources.raw_files import open_raw, with_doubles
 from tests.unit.test_allocated_tags import COLUMNS, generated
 
 
@@ -208,3 +211,42 @@ def test_a_line_up_to_the_line_bound_imports_and_a_longer_one_is_refused(tmp_pat
     problem = exc.value.problems[0]
     assert problem.source == str(too_long)
     assert f"longer than {MAX_LINE_BYTES // 1024 // 1024} MB" in problem.message
+
+
+# Cells a bill's number column might hold, odd ones included: signs, exponents, white space, words, separators.
+NUMBER_CELLS = st.text(alphabet=st.sampled_from(list("0123456789.eE+-_ ,x\tinfatyINFATY")), max_size=12)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cell=NUMBER_CELLS)
+@example(cell="1e400")
+@example(cell=" 1.5 ")
+@example(cell="1_000")
+@example(cell="nan")
+@example(cell="-inf")
+@example(cell="0x10")
+@example(cell="1,5")
+def test_a_number_the_one_pass_reader_parses_is_what_the_ordered_read_types(tmp_path: Path, cell: str) -> None:
+    """A CSV file read in one pass has its number columns parsed by DuckDB's reader (with_doubles); the ordered
+    read types the text (files.typed_expr: TRY_CAST, then TRY_CAST of the trimmed text). Wherever the reader
+    reads a cell, it must read the value the ordered read gives (a cell it cannot read fails the read, and the
+    import is redone in order)."""
+    path = tmp_path / "n.csv"
+    with path.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["a", "b"])
+        w.writerow([cell, "x"])
+    con = duckdb.connect()
+    try:
+        raw = with_doubles(open_raw(con, path, 0, ordered=False), ["a"])
+        try:
+            (native,) = con.execute(f"SELECT a FROM {raw.relation}").fetchone()
+        except duckdb.ConversionException:
+            return  # not read: the import goes to the ordered read
+        text = open_raw(con, path, 1, ordered=True)
+        value, bad = files.typed_expr(text, "a", "num")
+        typed, refused = con.execute(f"SELECT {value}, coalesce({bad}, false) FROM {text.relation}").fetchone()
+    finally:
+        con.close()
+    assert not refused, f"the reader read {cell!r} as {native!r}, which the ordered read refuses"
+    assert repr(native) == repr(typed), cell
