@@ -75,15 +75,33 @@ def is_current(con: duckdb.DuckDBPyConnection, store: CostStore) -> bool:
     return bool(catalog_memo(con, ("rollup current", signature(store)), read))
 
 
+def null_columns(con: duckdb.DuckDBPyConnection, store: CostStore) -> dict[str, str]:
+    """The rollup's columns NULL in every row of ``_items`` (name -> type): the FOCUS and tag columns the store
+    holds no value of (the line_items view gives them as NULL), and the containers' columns when the store has
+    no split rows. The rollup writes them as constants instead of grouping by them (a tenth of its build)."""
+    from storage.cost_queries.containers import EXTRA, has_split_rows
+    from storage.schema import FOCUS_COLUMNS, PERIOD_DEFAULTS, stored_columns
+
+    stored = set(stored_columns(con))
+    nulls = {c: FOCUS_COLUMNS[c] for c in DIMENSIONS
+             if c in FOCUS_COLUMNS and c not in stored and c not in PERIOD_DEFAULTS}
+    nulls |= {tag_column(k): "VARCHAR" for k in store.taxonomy.keys if tag_column(k) not in stored}
+    if not has_split_rows(con):
+        nulls |= {c: t for c, t in EXTRA.items() if c in DIMENSIONS or c in SUMS}
+    return nulls
+
+
 def _select(con: duckdb.DuckDBPyConnection, store: CostStore, where: str) -> str:
     from storage.cost_queries.containers import items_view_sql
 
-    tags = [f'"{tag_column(k)}"' for k in store.taxonomy.keys]
-    dims = [*(f'"{d}"' for d in DIMENSIONS), *tags,
-            "(Tags IS NOT NULL OR AllocatedTags IS NOT NULL) AS _tagged"]
-    sums = [f'sum("{c}") AS "{c}"' for c in SUMS]
-    return (f"SELECT {', '.join(dims)}, {', '.join(sums)}, count(*) AS _rows "
-            f"FROM ({items_view_sql(con, store)}) _items WHERE {where} GROUP BY ALL")
+    nulls = null_columns(con, store)
+    names = [*DIMENSIONS, *(tag_column(k) for k in store.taxonomy.keys)]
+    dims = [f'CAST(NULL AS {nulls[d]}) AS "{d}"' if d in nulls else f'"{d}"' for d in names]
+    groups = [f'"{d}"' for d in names if d not in nulls]
+    tagged = "(Tags IS NOT NULL OR AllocatedTags IS NOT NULL)"
+    sums = [f'CAST(NULL AS {nulls[c]}) AS "{c}"' if c in nulls else f'sum("{c}") AS "{c}"' for c in SUMS]
+    return (f"SELECT {', '.join(dims)}, {tagged} AS _tagged, {', '.join(sums)}, count(*) AS _rows "
+            f"FROM ({items_view_sql(con, store)}) _items WHERE {where} GROUP BY {', '.join([*groups, tagged])}")
 
 
 def commitment_select(con: duckdb.DuckDBPyConnection, where: str) -> str:

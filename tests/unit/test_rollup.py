@@ -252,3 +252,43 @@ def test_a_rebuild_in_day_ranges_sums_what_one_statement_sums(demo_home: Home,
     with store.reader() as con:
         chunked = rows(con, rollup.ROLLUP)
     assert chunked == one and len(one) > 3
+
+
+def test_a_column_no_row_had_takes_its_values_when_a_later_load_brings_them(home: Home, tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rollup writes the columns NULL in every line item as constants (rollup.null_columns); a later load
+    that brings values for one (here the taxonomy key ``owner``, which the first file's tags lack) has its
+    days summed by it, and the kept rollup equals a rebuild."""
+    from bench.focus_data import team_accounts
+
+    store = home.costs
+    first, second = tmp_path / "a.parquet", tmp_path / "b.parquet"
+    _focus_file(first, 6_000, 1.0)
+    raw = tmp_path / "b.raw.parquet"
+    _focus_file(raw, 3_000, 1.0, "2026-10")
+    con = duckdb.connect()
+    con.execute(f"""COPY (SELECT * REPLACE (CASE WHEN Tags IS NULL OR Tags = '{{}}' THEN '{{"owner": "alice"}}'
+                    ELSE '{{"owner": "alice", ' || Tags[2:] END AS Tags) FROM read_parquet('{raw}'))
+                    TO '{second}' (FORMAT parquet)""")
+    con.close()
+    import_files(store, [first])
+    with store.reader() as con:
+        assert "tag_owner" in rollup.null_columns(con, store)
+        assert con.execute("SELECT count(tag_owner) FROM rollup_daily").fetchone()[0] == 0
+    import_files(store, [second])
+    with store.reader() as con:
+        assert "tag_owner" not in rollup.null_columns(con, store)
+        owned = con.execute("SELECT sum(_rows) FROM rollup_daily WHERE tag_owner = 'alice'").fetchone()[0]
+        stored = con.execute("SELECT count(*) FROM line_items WHERE tag_owner = 'alice'").fetchone()[0]
+    assert owned == stored > 0
+    teams = dict(list(team_accounts().items())[:25])
+    calls = _calls(store, teams, "100000000003", "none", date(2026, 8, 1), date(2026, 11, 1))
+    calls["explorer_costs_owner"] = lambda: cq.explorer_costs(store, teams, date(2026, 8, 1), date(2026, 11, 1),
+                                                              group_by=["tag:owner"])
+    answers = _answers(store, calls, monkeypatch, tmp_path / "sql.log")
+    off, on, read = answers.pop("explorer_costs_owner")
+    same_answer(off, on, "explorer_costs_owner")
+    assert read, "the explorer by owner read the rollup"
+    assert "alice" in str(on)
+    _check(answers, split_rows=False)
+    _rebuilt_equals_kept(store)
