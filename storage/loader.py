@@ -43,6 +43,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
 MEMORY_LIMIT = "600MB"
+# What Staging.commit's on_phase hears, in order.
+PHASES = ("validating", "normalising tags", "storing", "checking", "summing the daily rollup")
 # A row whose charge period spans calendar months (SQL over the stored or staged rows).
 MULTI_MONTH = ("ChargePeriodEnd IS NOT NULL AND date_trunc('month', ChargePeriodStart) < "
                "date_trunc('month', ChargePeriodEnd - INTERVAL 1 MICROSECOND)")
@@ -464,7 +466,8 @@ class Staging:
                on_phase: Callable[[str], None] | None = None, imported_at: datetime | None = None) -> LoadSummary:
         """Write the staged rows into the store and check them there, in one transaction that also removes
         the rows they replace (by BillingAccountId and BillingPeriodStart); any problem rolls it all back.
-        ``on_phase`` hears "validating", "normalising tags" and "storing and checking" as each starts.
+        ``on_phase`` hears each phase as it starts: "validating", "normalising tags", "storing" (the write of
+        the rows, most of a large import), "checking" and "summing the daily rollup" (PHASES).
         ``imported_at`` stamps the import (pass the home's clock; the system clock when absent)."""
         assert self.con is not None
         phase = on_phase or (lambda _name: None)
@@ -494,8 +497,7 @@ class Staging:
         tag_counts = one_row(self.con, "SELECT " + ", ".join(
             [f'count("{tag_column(k)}")' for k in self.store.taxonomy.keys] or ["0"]) + " FROM temp.tagmap")
         self._tag_columns = [tag_column(k) for k, n in zip(self.store.taxonomy.keys, tag_counts, strict=False) if n]
-        phase("storing and checking")
-        summary = self._swap(replace_all, source or "load", report, meta or {}, at)
+        summary = self._swap(replace_all, source or "load", report, meta or {}, at, phase)
         self.close()
         return summary
 
@@ -577,7 +579,7 @@ class Staging:
         return summary
 
     def _swap(self, replace_all: bool, source: str, report: FoldReport, meta: dict[str, str],
-              at: datetime) -> LoadSummary:
+              at: datetime, phase: Callable[[str], None]) -> LoadSummary:
         # The store is attached to the staging connection, so staged rows are read from the in-memory
         # catalog ("memory"). One transaction may write to one database only: nothing below writes to memory.
         con = self.con
@@ -623,6 +625,7 @@ class Staging:
             # guesses a few dozen, and would otherwise build the hash table from every staged row (the
             # memory of a 5M-row CSV import grew with its rows until it failed).
             con.execute("SET disabled_optimizers = 'build_side_probe_side'")
+            phase("storing")
             try:
                 con.execute(f"INSERT INTO {DATA_TABLE} ({', '.join(chr(34) + n + chr(34) for n in names)}) "
                             f"SELECT {', '.join(select)} FROM memory.staged st{join}")
@@ -630,6 +633,7 @@ class Staging:
                 if GUARD_MARKER in str(exc):
                     raise RowsNeeded("a row a check refuses") from exc
                 raise
+            phase("checking")
             keyed = self._scan(import_id)
             self._controls = self._control_columns(import_id)
             problems = self._problems(keyed, import_id)
@@ -662,6 +666,7 @@ class Staging:
                             " account_id, source FROM memory.commitments QUALIFY row_number() OVER (PARTITION BY "
                             "commitment_id ORDER BY end_date DESC NULLS LAST) = 1")
             summary.contracts = self._write_contracts(con)
+            phase("summing the daily rollup")
             rollup.refresh(con, self.store, None if rebuild else days)
             for key, value in meta.items():
                 con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 from typing import Any
 
@@ -9,6 +10,7 @@ import click
 
 from finops_tui.errors import BadInput, echo, echo_json, handle_errors
 from storage.sources.shapes import FORMATS
+from storage.text import one_line_plain
 
 
 @click.command("import")
@@ -149,15 +151,23 @@ def clock_text(seconds: float) -> str:
     return f"{minutes // 60}:{minutes % 60:02d}:{secs:02d}" if minutes >= 60 else f"{minutes}:{secs:02d}"
 
 
-def progress_line(label: str, fraction: float, elapsed: float, width: int = 30) -> str:
+def progress_line(label: str, fraction: float, elapsed: float, width: int = 30, columns: int | None = None) -> str:
     """One line of the import's progress: phase, bar, percent, time so far and, once a few percent are done,
-    the time left at the pace so far."""
+    the time left at the pace so far. ``columns``: the terminal's width; the label and the bar shrink so that
+    the line fits in one row (a wrapped line is not redrawn in place)."""
     fraction = min(max(fraction, 0.0), 1.0)
-    filled = int(fraction * width)
-    line = f"{label[:36]:<36} [{'#' * filled}{'-' * (width - filled)}] {fraction * 100:3.0f}%  {clock_text(elapsed)}"
+    label = one_line_plain(label).replace("\t", " ")  # a file's name is the user's text: no control characters
+    tail = f" {fraction * 100:3.0f}%  {clock_text(elapsed)}"
     if 0.02 <= fraction < 1.0 and elapsed >= 1.0:
-        line += f", about {clock_text(elapsed * (1 - fraction) / fraction)} left"
-    return line
+        tail += f", about {clock_text(elapsed * (1 - fraction) / fraction)} left"
+    label_width = 36
+    if columns is not None:
+        room = max(columns - 1, 20)  # the last column is left free: some terminals wrap on writing it
+        label_width = max(min(36, room - len(tail) - 3 - 10), 8)
+        width = max(min(width, room - label_width - 3 - len(tail)), 5)
+    filled = int(fraction * width)
+    line = f"{label[:label_width]:<{label_width}} [{'#' * filled}{'-' * (width - filled)}]{tail}"
+    return line if columns is None else line[:max(columns - 1, 20)]
 
 
 def rate_line(rows: int, seconds: float) -> str:
@@ -180,8 +190,9 @@ class _Bar:
         now = self._now()
         if now - self._drawn >= 0.25 or fraction >= 1.0:
             self._drawn = now
-            line = progress_line(self._label, self._fraction, now - self.started)
-            sys.stderr.write("\r" + line.ljust(self._width))
+            columns = shutil.get_terminal_size((80, 24)).columns
+            line = progress_line(self._label, self._fraction, now - self.started, columns=columns)
+            sys.stderr.write("\r" + line.ljust(min(self._width, columns - 1)))
             sys.stderr.flush()
             self._width = len(line)
 
