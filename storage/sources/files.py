@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from storage.costs import one_row
-from storage.loader import LoadError, LoadProblem, LoadSummary, RowsNeeded, Staging, guarded
+from storage.loader import PHASES, LoadError, LoadProblem, LoadSummary, RowsNeeded, Staging, guarded
 from storage.sources.focus_values import check_rows
 from storage.sources.raw_files import (
     READ_ERRORS,
@@ -458,8 +458,7 @@ def map_file(raw: RawFile, fmt: str | None, *, currency: str | None = None, acco
 # estimated length of the phases whose progress DuckDB does not report usefully: the one-pass store pass
 # against the pass that read the same files (8.4 s against 2.5 s at 5M rows, 1.7 s against 0.5 s at 1M),
 # the rollup against the store pass (1.8 s against 8.4 s for a CSV file, 2.1 s against 4.5 s for Parquet).
-PHASE_SHARES = {"validating": 0.005, "normalising tags": 0.015, "storing": 0.7, "checking": 0.05,
-                "summing the daily rollup": 0.23}
+PHASE_SHARES = dict(zip(PHASES, (0.005, 0.015, 0.7, 0.05, 0.23), strict=True))
 # The reading's share: CSV files read in order (a text table per file) are most of such an import; a CSV
 # file read in one pass is read again as it is stored; Parquet is read as it is stored.
 READ_SHARES = {"ordered csv": 0.6, "one-pass csv": 0.19, "other": 0.05}

@@ -296,8 +296,8 @@ def _one_pass_relation(reader: str) -> str:
 
 def with_doubles(raw: RawFile, columns: Iterable[str]) -> RawFile:
     """A CSV file read in one pass (open_raw ``ordered=False``) with ``columns`` parsed as DOUBLE by the
-    reader itself instead of as text: cheaper than text and a cast per row (0.35 s of a 5M-row import for
-    five columns). The reader's parse is DuckDB's cast from text, so a value it reads is the value
+    reader itself instead of as text: cheaper than text and a cast per row (0.5 s of the store pass of a
+    5M-row import, five columns). The reader's parse is DuckDB's cast from text, so a value it reads is the value
     ``TRY_CAST(trim(text) AS DOUBLE)`` gives (tests/unit/test_import_one_pass.py holds the two equal); a value
     it cannot read fails the read with a ConversionException, and the import is redone with the file read in
     order, which names its row (so does a cell of white space only, which the ordered read takes as empty:
