@@ -2,7 +2,7 @@
 DuckDB's bare load of the same file measured in the same run.
 
     python bench/import_phases.py [--rows 5M] [--case csv|parquet|parquet-release] [--samples 1] [--dir DIR]
-                                  [--top 12]
+                                  [--top 12] [--prior FILE]
 
 The file is bench/import_scale.py's case file (generated once into ``--dir``). The import runs in this
 process through ``storage.sources.files.import_files`` into a fresh home, the way ``finops-tui import`` calls
@@ -13,10 +13,12 @@ running ``CREATE TABLE line_items AS SELECT * FROM read_csv(FILE)`` (or read_par
 
 Phases, by what the statement does:
 
-- pre-pass: the one-pass CSV read that tallies the distinct tag-set keys and collects each timestamp column's
-  distinct values (storage.sources.files._type_maps);
+- pre-pass: the one-pass CSV read that collects each timestamp column's distinct values, made only for a file
+  whose timestamp columns are spelt in more than one way (storage.sources.files._type_maps);
 - store pass: the INSERT that reads the file, types its values and writes the line items;
-- tag fold: the folding of the distinct Tags values and the write of the tag sets;
+- tag fold: the folding of the distinct Tags values (the keys read from the rows written, for a CSV file read
+  in one pass: their fold runs on a scratch connection, untimed here), the write of the tag sets and of the
+  rows' tag columns;
 - rollup: the daily rollup and the commitment rollup (storage.rollup);
 - commit: the store's COMMIT;
 - checks and the rest: the checking scans of the written rows, the summary, the schema and bookkeeping.
@@ -53,7 +55,9 @@ def phase(sql: str) -> str:
         return "rollup"
     if text == "COMMIT":
         return "commit"
-    if "_fold_" in text[:80] or "tagmap" in text[:80] or text.startswith(("INSERT INTO tag_sets", "INSERT OR REPLACE INTO tag_sets")):
+    if "_fold_" in text[:80] or "tagmap" in text[:80] or text.startswith((
+            "INSERT INTO tag_sets", "INSERT OR REPLACE INTO tag_sets", "COPY (SELECT DISTINCT",
+            'UPDATE line_items_data SET "tag_')):
         return "tag fold"
     return "checks and the rest"
 
@@ -75,8 +79,9 @@ class Timed:
         return getattr(self._con, name)
 
 
-def timed_import(path: Path, home_dir: Path) -> tuple[float, list[tuple[float, str]], int]:
-    """One import of ``path`` into a fresh home: its wall time, its statements' times, its rows."""
+def timed_import(path: Path, home_dir: Path, prior: Path | None = None) -> tuple[float, list[tuple[float, str]], int]:
+    """One import of ``path`` into a fresh home (holding ``prior``, imported untimed first, if given): its wall
+    time, its statements' times, its rows."""
     from storage import loader
     from storage.home import Home
     from storage.sources.files import import_files
@@ -90,9 +95,11 @@ def timed_import(path: Path, home_dir: Path) -> tuple[float, list[tuple[float, s
         original(self, *args, **kwargs)
         self.con = Timed(self.con, log)
 
+    home = Home(home_dir)
+    if prior is not None:
+        import_files(home.costs, [prior], fallback_currency=home.config.currency)
     loader.Staging.__init__ = init  # type: ignore[method-assign]
     try:
-        home = Home(home_dir)
         start = time.perf_counter()
         result = import_files(home.costs, [path], fallback_currency=home.config.currency)
         seconds = time.perf_counter() - start
@@ -111,6 +118,9 @@ def main() -> None:
     ap.add_argument("--dir", type=Path, default=Path("/tmp/finops-bench-phases"),
                     help="work folder; the generated file is kept there for the next run")
     ap.add_argument("--top", type=int, default=12, help="slowest statements listed (default 12)")
+    ap.add_argument("--prior", type=Path, default=None,
+                    help="a billing file imported (untimed) into the home first: the timed import is then a "
+                         "later one, into a store holding rows (its billing accounts or periods should differ)")
     args = ap.parse_args()
     if args.samples < 1:
         ap.error("--samples must be at least 1")
@@ -125,14 +135,15 @@ def main() -> None:
     log: list[tuple[float, str]] = []
     for _ in range(args.samples):
         bares.append(import_scale.run_bare(work, path, env)["seconds"])
-        seconds, log, stored = timed_import(path, work / "phases_home")
+        seconds, log, stored = timed_import(path, work / "phases_home", args.prior)
         assert stored >= rows, stored
         walls.append(seconds)
         sums.append(sum(d for d, _s in log))
         for p in PHASES:
             per_phase[p].append(sum(d for d, s in log if phase(s) == p))
     bare = statistics.median(bares)
-    print(f"{rows:,} rows, {args.case} ({path.stat().st_size / 1e6:,.0f} MB), {args.samples} sample(s), medians:")
+    into = f", into a home holding {args.prior}" if args.prior else ""
+    print(f"{rows:,} rows, {args.case} ({path.stat().st_size / 1e6:,.0f} MB){into}, {args.samples} sample(s), medians:")
     for p in PHASES:
         print(f"  {p:22s} {statistics.median(per_phase[p]):7.2f} s")
     wall = statistics.median(walls)

@@ -1,8 +1,10 @@
 """The one way rows get into the cost store: stage, write, check, then commit or roll back.
 
 Rows are staged in memory (spilling into a scratch folder beside the store) or, for files, as a view over the
-file (Parquet, a CSV read in one pass) or its text table (a CSV read in order), tallied once per distinct
-tag-set key as it is staged; their tags are normalised once per distinct Tags value (in SQL, storage.tag_sets). One transaction on the store then
+file (Parquet, a CSV read in one pass) or its text table (a CSV read in order). Tags are normalised once per
+distinct tag-set key (in SQL, storage.tag_sets): the keys are tallied as a source is staged and the folded
+tags joined onto its rows as they are written, or, for a CSV file read in one pass (which a tally would
+parse a second time), folded from the rows written (Staging.fold_after). One transaction on the store then
 writes them, checks the written rows (one aggregate pass over stored columns, far cheaper than re-reading
 the sources), and removes the rows of the (BillingAccountId, BillingPeriodStart) keys they bring. Any
 problem rolls the transaction back: a refused load changes nothing. Problems name the staged source, row
@@ -34,7 +36,7 @@ from storage.schema import (
     stored_columns,
     taxonomy_signature,
 )
-from storage.tag_sets import fold_into, retag, store_tag_sets, tag_set_key
+from storage.tag_sets import StoredFold, fold_into, retag, store_tag_sets, tag_set_key
 from storage.tags import FoldReport, tag_column
 from storage.text import CONTROL_SQL_CLASS, has_controls, one_line_plain
 
@@ -43,8 +45,10 @@ if TYPE_CHECKING:
     import pandas as pd
 
 MEMORY_LIMIT = "600MB"
-# What Staging.commit's on_phase hears, in order.
+# What Staging.commit's on_phase hears, in order: tags are normalised before the rows are stored, or after
+# when a source is read only by the store pass (Staging.phases).
 PHASES = ("validating", "normalising tags", "storing", "checking", "summing the daily rollup")
+PHASES_FOLD_AFTER = ("validating", "storing", "normalising tags", "checking", "summing the daily rollup")
 # A row whose charge period spans calendar months (SQL over the stored or staged rows).
 MULTI_MONTH = ("ChargePeriodEnd IS NOT NULL AND date_trunc('month', ChargePeriodStart) < "
                "date_trunc('month', ChargePeriodEnd - INTERVAL 1 MICROSECOND)")
@@ -159,10 +163,17 @@ class Staging:
         self._commitments = False
         self._contracts = False
         self._lazy: dict[str, list[str]] = {}  # view name -> its columns
-        self._tallies: list[str] = []  # per lazy view: a table of its distinct tag-set keys (k) and rows (n)
+        self._lazy_sources: dict[str, str] = {}  # view name -> the file it reads (for "no data rows")
+        self._tallies: list[str] = []  # per tallied lazy view: a table of its distinct tag-set keys (k) and rows (n)
         self._tag_columns: list[str] = []
+        # Lazy views staged without a tally: their rows are counted, and every row's tags folded, after the
+        # store pass wrote them (fold_after).
+        self._untallied: set[str] = set()
+        # Rows written per lazy source (its file), counted as the swap writes them.
+        self.source_rows: dict[str, int] = {}
         self._controls: set[str] = set()  # text columns holding a control character (_control_columns)
         self._staged_rows = 0
+        self.map_passes = 0  # passes over a CSV file before the store pass (storage.sources.files._type_maps)
         self._names = 0  # scratch_name's counter
         # Files imported as partial FOCUS (file -> mandatory columns accepted as missing), kept in the
         # import's record so that `info` names them while their rows are stored.
@@ -213,16 +224,19 @@ class Staging:
         return f"{prefix}_{self._names}"
 
     def append_sql(self, select_sql: str, params: list[Any] | None = None, *, lazy: bool = False,
-                   tally: str | None = None) -> int:
+                   source: str = "", tally: bool = True) -> int | None:
         """Stage rows from SQL run on the staging connection (read_parquet/read_csv for big files). The
-        SELECT names its columns as FOCUS does and must yield ``_source`` and ``_row``.
+        SELECT names its columns as FOCUS does and must yield ``_source`` and ``_row``. Returns the rows
+        staged, or None when they are counted as the commit writes them (source_rows).
 
         ``lazy`` stages a view instead of a copy: the commit reads the source once, straight into the store
-        (a large Parquet file is then read and written once, as a bare load would), and checks the stored
-        rows. A lazy SELECT gets no defaults from the fill: it must give
-        final values (and take no ``params``), and its sources must stay unchanged until the commit.
-        ``tally``: a table of the lazy SELECT's distinct tag-set keys (k) and their rows (n), made by the
-        caller in a pass over the source it makes anyway (else this makes it, in a pass of its own)."""
+        (a large file is then read and written once, as a bare load would), and checks the stored rows; a
+        source (``source``, its file) that gives no row is refused then. A lazy SELECT gets no defaults from
+        the fill: it must give final values (and take no ``params``), and its sources must stay unchanged
+        until the commit. ``tally``: a lazy source's distinct tag-set keys are collected now, in a pass of
+        their own (cheap for a columnar file: only its tag columns are read), and joined onto its rows as they
+        are written; ``tally=False`` (a CSV file, which a pass reads whole) folds every row's tags after the
+        write instead (fold_after), so that the file is read once."""
         assert self.con is not None
         if lazy:
             if params:
@@ -234,34 +248,39 @@ class Staging:
             if unknown:
                 raise ValueError(f"not FOCUS columns: {', '.join(unknown)}")
             self._lazy[name] = cols
+            self._lazy_sources[name] = source
             self._restage()
-            # One pass over the source: its rows, and its distinct tag-set keys for the fold (a CSV read is
-            # then not read again before the swap).
-            if tally is None:
-                tags = "Tags" if "Tags" in cols else "CAST(NULL AS VARCHAR)"
-                key = tag_set_key(allocated="AllocatedTags" in cols).replace("Tags", tags) if tags == "Tags" else tags
-                tally = f"memory.tally_{name}"
-                self.con.execute(f"CREATE TABLE {tally} AS SELECT {key} AS k, count(*) AS n "
-                                 f"FROM memory.{name} GROUP BY ALL")
-            self._tallies.append(tally)
-            added = int(one_row(self.con, f"SELECT coalesce(sum(n), 0) FROM {tally}")[0])
-        else:
-            before = one_row(self.con, "SELECT count(*) FROM staging")[0]
-            self.con.execute(f"INSERT INTO staging BY NAME {select_sql}", params or [])
-            added = one_row(self.con, "SELECT count(*) FROM staging")[0] - before
+            if not tally:
+                self._untallied.add(name)
+                return None
+            tags = "Tags" if "Tags" in cols else "CAST(NULL AS VARCHAR)"
+            key = tag_set_key(allocated="AllocatedTags" in cols).replace("Tags", tags) if tags == "Tags" else tags
+            table = f"memory.tally_{name}"
+            self.con.execute(f"CREATE TABLE {table} AS SELECT {key} AS k, count(*) AS n FROM memory.{name} GROUP BY ALL")
+            self._tallies.append(table)
+            added = int(one_row(self.con, f"SELECT coalesce(sum(n), 0) FROM {table}")[0])
+            self._staged_rows += added
+            return added
+        before = one_row(self.con, "SELECT count(*) FROM staging")[0]
+        self.con.execute(f"INSERT INTO staging BY NAME {select_sql}", params or [])
+        added = int(one_row(self.con, "SELECT count(*) FROM staging")[0] - before)
         self._staged_rows += added
         return added
+
+    def _parts(self) -> dict[str, str]:
+        """The staged sources, FOCUS-typed: the staged table ("") and each lazy view (by name)."""
+        parts = {"": "SELECT * FROM memory.staging"}
+        for name, cols in self._lazy.items():
+            exprs = [f'CAST("{c}" AS {t}) AS "{c}"' if c in cols else f'CAST(NULL AS {t}) AS "{c}"'
+                     for c, t in FOCUS_COLUMNS.items()]
+            parts[name] = (f"SELECT {', '.join(exprs)}, CAST(_source AS VARCHAR) AS _source, "
+                           f"CAST(_row AS BIGINT) AS _row FROM memory.{name}")
+        return parts
 
     def _restage(self) -> None:
         """The view every check and the swap read: the staged table and the lazy sources, FOCUS-typed."""
         assert self.con is not None
-        parts = ["SELECT * FROM memory.staging"]
-        for name, cols in self._lazy.items():
-            exprs = [f'CAST("{c}" AS {t}) AS "{c}"' if c in cols else f'CAST(NULL AS {t}) AS "{c}"'
-                     for c, t in FOCUS_COLUMNS.items()]
-            parts.append(f"SELECT {', '.join(exprs)}, CAST(_source AS VARCHAR) AS _source, "
-                         f"CAST(_row AS BIGINT) AS _row FROM memory.{name}")
-        self.con.execute("CREATE OR REPLACE VIEW memory.staged AS " + " UNION ALL ".join(parts))
+        self.con.execute("CREATE OR REPLACE VIEW memory.staged AS " + " UNION ALL ".join(self._parts().values()))
 
     def _present_columns(self) -> list[str]:
         """FOCUS columns with a value in some staged row (lazy sources: the columns their SELECT names)."""
@@ -467,39 +486,54 @@ class Staging:
         """Write the staged rows into the store and check them there, in one transaction that also removes
         the rows they replace (by BillingAccountId and BillingPeriodStart); any problem rolls it all back.
         ``on_phase`` hears each phase as it starts: "validating", "normalising tags", "storing" (the write of
-        the rows, most of a large import), "checking" and "summing the daily rollup" (PHASES).
+        the rows, most of a large import), "checking" and "summing the daily rollup" (PHASES; tags are
+        normalised after the storing when fold_after, PHASES_FOLD_AFTER: Staging.phases).
         ``imported_at`` stamps the import (pass the home's clock; the system clock when absent)."""
         assert self.con is not None
         phase = on_phase or (lambda _name: None)
         phase("validating")
         at = (imported_at or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
         self._today = at.date()  # the bounds on charge dates are relative to the home's today
-        if self._staged_rows == 0 and self._contracts:
+        if self._staged_rows == 0 and not self._untallied and self._contracts:
             summary = self._store_contracts_only(at, source or "load")
             self.close()
             return summary
-        if self._staged_rows == 0:
+        if self._staged_rows == 0 and not self._untallied:
             raise LoadError([LoadProblem("no data rows")])
         self._fill()
-        phase("normalising tags")
         report = FoldReport()
-        # One tag set per distinct Tags value, or Tags and AllocatedTags pair (storage.tag_sets.tag_set_key):
-        # from the staged table and the lazy sources' tallies (made as they were staged).
-        keys = " UNION ".join([f"SELECT {tag_set_key()} AS k FROM memory.staging",
-                               *(f"SELECT k FROM {t}" for t in self._tallies)])
-        bad = fold_into(self.con, f"SELECT DISTINCT k FROM ({keys}) WHERE k IS NOT NULL", "tagmap", self.store,
-                        report)
-        if report.stripped:
-            self.notes.append(f"warning: control characters stripped from the keys or values of {report.stripped:,} "
-                              f"distinct Tags value{'s' if report.stripped != 1 else ''}")
-        if bad:
-            raise LoadError([self._bad_tags_problem(bad)])
-        tag_counts = one_row(self.con, "SELECT " + ", ".join(
-            [f'count("{tag_column(k)}")' for k in self.store.taxonomy.keys] or ["0"]) + " FROM temp.tagmap")
-        self._tag_columns = [tag_column(k) for k, n in zip(self.store.taxonomy.keys, tag_counts, strict=False) if n]
+        if not self.fold_after:
+            phase("normalising tags")
+            # One tag set per distinct Tags value, or Tags and AllocatedTags pair (storage.tag_sets.tag_set_key):
+            # from the staged table and the lazy sources' tallies (made as they were staged).
+            keys = " UNION ".join([f"SELECT {tag_set_key()} AS k FROM memory.staging",
+                                   *(f"SELECT k FROM {t}" for t in self._tallies)])
+            bad = fold_into(self.con, f"SELECT DISTINCT k FROM ({keys}) WHERE k IS NOT NULL", "tagmap", self.store,
+                            report)
+            self._note_stripped(report)
+            if bad:
+                raise LoadError([self._bad_tags_problem(bad)])
+            tag_counts = one_row(self.con, "SELECT " + ", ".join(
+                [f'count("{tag_column(k)}")' for k in self.store.taxonomy.keys] or ["0"]) + " FROM temp.tagmap")
+            self._tag_columns = [tag_column(k) for k, n in zip(self.store.taxonomy.keys, tag_counts, strict=False) if n]
         summary = self._swap(replace_all, source or "load", report, meta or {}, at, phase)
         self.close()
         return summary
+
+    @property
+    def fold_after(self) -> bool:
+        """True when the tags are folded after the store pass (a source staged without a tally)."""
+        return bool(self._untallied)
+
+    @property
+    def phases(self) -> tuple[str, ...]:
+        """The phases commit's on_phase hears, in order."""
+        return PHASES_FOLD_AFTER if self.fold_after else PHASES
+
+    def _note_stripped(self, report: FoldReport) -> None:
+        if report.stripped:
+            self.notes.append(f"warning: control characters stripped from the keys or values of {report.stripped:,} "
+                              f"distinct Tags value{'s' if report.stripped != 1 else ''}")
 
     def _bad_tags_problem(self, bad: dict[Any, str]) -> LoadProblem:
         """The refusal of unreadable Tags values: the first bad row (by source and row, not by distinct value)
@@ -584,6 +618,10 @@ class Staging:
         # catalog ("memory"). One transaction may write to one database only: nothing below writes to memory.
         con = self.con
         assert con is not None
+        # A refused first load leaves no store behind (the file this attach creates).
+        new_store = not self.store.path.exists()
+        stored = False
+        fold: StoredFold | None = None
         attach_store(con, self.store.path)
         try:
             con.execute("USE store")
@@ -596,7 +634,8 @@ class Staging:
             # Columns with no value in any staged row are not written (the line_items view reads them as
             # NULL): writing dozens of all-NULL columns cost as much as the rest of a large import.
             present = self._present_columns()
-            # Likewise tag columns: only the taxonomy keys some staged Tags value has.
+            # Likewise tag columns: only the taxonomy keys some staged Tags value has (folded before the
+            # write; when folded after it, storage.tag_sets.StoredFold adds them).
             tag_cols = self._tag_columns
             create_schema(con, self.store.taxonomy, (*present, *tag_cols))
             had_rows = one_row(con, f"SELECT count(*) FROM {DATA_TABLE}")[0] > 0
@@ -614,25 +653,43 @@ class Staging:
             if replace_all and had_rows:  # before the insert: the file need not hold both at once
                 replaced = one_row(con, f"SELECT count(*) FROM {DATA_TABLE}")[0]
                 con.execute(f"DELETE FROM {DATA_TABLE}")
-            names = [*present, *DERIVED_COLUMNS, *tag_cols]
-            select = [*(f'st."{c}"' for c in present), "CAST(st.ChargePeriodStart AS DATE)", str(import_id),
-                      *(f'tm."{c}"' for c in tag_cols)]
-            store_tag_sets(con, "temp.tagmap")
-            join = f" LEFT JOIN temp.tagmap tm ON {tag_set_key('st')} = tm.Tags" if tag_cols else ""
+            names = ", ".join(f'"{n}"' for n in [*present, *DERIVED_COLUMNS, *tag_cols])
+            select = ", ".join([*(f'st."{c}"' for c in present), "CAST(st.ChargePeriodStart AS DATE)", str(import_id),
+                                *(f'tm."{c}"' for c in tag_cols)])
+            join = ""
+            if not self.fold_after:
+                store_tag_sets(con, "temp.tagmap")
+                join = f" LEFT JOIN temp.tagmap tm ON {tag_set_key('st')} = tm.Tags" if tag_cols else ""
             # Not sorted by charge date: at 1M rows an ORDER BY here cost a third more time, and at 5M rows it
             # ran out of the staging's memory limit (see the report of issue 29, item 4).
-            # The tag map is the join's build side: DuckDB cannot count a CSV file's rows before reading it,
-            # guesses a few dozen, and would otherwise build the hash table from every staged row (the
+            # The tag map is the join's build side, as are the small maps a CSV file's timestamps may be typed
+            # through (storage.sources.files._type_maps): DuckDB cannot count a CSV file's rows before reading
+            # it, guesses a few dozen, and would otherwise build the hash table from every staged row (the
             # memory of a 5M-row CSV import grew with its rows until it failed).
             con.execute("SET disabled_optimizers = 'build_side_probe_side'")
             phase("storing")
-            try:
-                con.execute(f"INSERT INTO {DATA_TABLE} ({', '.join(chr(34) + n + chr(34) for n in names)}) "
-                            f"SELECT {', '.join(select)} FROM memory.staged st{join}")
-            except Exception as exc:
-                if GUARD_MARKER in str(exc):
-                    raise RowsNeeded("a row a check refuses") from exc
-                raise
+            # Each source written on its own, so that its rows are counted as they are written (a CSV file
+            # is read once, by this write: nothing counted its rows before).
+            for part, sql in self._parts().items():
+                try:
+                    written = one_row(con, f"INSERT INTO {DATA_TABLE} ({names}) SELECT {select} FROM ({sql}) st{join}")[0]
+                except Exception as exc:
+                    if GUARD_MARKER in str(exc):
+                        raise RowsNeeded("a row a check refuses") from exc
+                    raise
+                if part:
+                    self.source_rows[self._lazy_sources[part]] = int(written)
+                    if not written:
+                        raise LoadError([LoadProblem("no data rows (only a header)", self._lazy_sources[part])])
+            if self.fold_after:
+                # Tags folded once per distinct tag-set key (storage.tag_sets), read from the rows just written;
+                # the rollup reads them through the fold, and they are written after it: a rollup over rows
+                # just updated took 0.7 s more at 5M rows.
+                phase("normalising tags")
+                fold = StoredFold(con, self.store, f"import_id = {import_id}", report)
+                self._note_stripped(report)
+                if fold.bad:
+                    raise LoadError([self._bad_tags_problem(fold.bad)])
             phase("checking")
             keyed = self._scan(import_id)
             self._controls = self._control_columns(import_id)
@@ -667,10 +724,13 @@ class Staging:
                             "commitment_id ORDER BY end_date DESC NULLS LAST) = 1")
             summary.contracts = self._write_contracts(con)
             phase("summing the daily rollup")
-            rollup.refresh(con, self.store, None if rebuild else days)
+            rollup.refresh(con, self.store, None if rebuild else days, items=fold.overlay() if fold else "line_items")
+            if fold:
+                fold.write()
             for key, value in meta.items():
                 con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])
             con.execute("COMMIT")
+            stored = True
         except BaseException:
             try:
                 con.execute("ROLLBACK")
@@ -681,4 +741,9 @@ class Staging:
             con.execute("RESET disabled_optimizers")
             con.execute("USE memory")
             con.execute("DETACH store")
+            if fold:
+                fold.close()
+            if new_store and not stored:
+                for p in (self.store.path, self.store.path.with_name(self.store.path.name + ".wal")):
+                    p.unlink(missing_ok=True)
         return summary

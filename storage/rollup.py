@@ -91,7 +91,7 @@ def null_columns(con: duckdb.DuckDBPyConnection, store: CostStore) -> dict[str, 
     return nulls
 
 
-def _select(con: duckdb.DuckDBPyConnection, store: CostStore, where: str) -> str:
+def _select(con: duckdb.DuckDBPyConnection, store: CostStore, where: str, items: str = "line_items") -> str:
     from storage.cost_queries.containers import items_view_sql
 
     nulls = null_columns(con, store)
@@ -101,7 +101,7 @@ def _select(con: duckdb.DuckDBPyConnection, store: CostStore, where: str) -> str
     tagged = "(Tags IS NOT NULL OR AllocatedTags IS NOT NULL)"
     sums = [f'CAST(NULL AS {nulls[c]}) AS "{c}"' if c in nulls else f'sum("{c}") AS "{c}"' for c in SUMS]
     return (f"SELECT {', '.join(dims)}, {tagged} AS _tagged, {', '.join(sums)}, count(*) AS _rows "
-            f"FROM ({items_view_sql(con, store)}) _items WHERE {where} GROUP BY {', '.join([*groups, tagged])}")
+            f"FROM ({items_view_sql(con, store, items)}) _items WHERE {where} GROUP BY {', '.join([*groups, tagged])}")
 
 
 def commitment_select(con: duckdb.DuckDBPyConnection, where: str) -> str:
@@ -145,6 +145,25 @@ CHUNK_ROWS = 2_000_000
 MAX_CHUNKS = 4
 
 
+def _day_chunks(con: duckdb.DuckDBPyConnection, days: Iterable[date]) -> list[list[date]]:
+    """The given charge days in consecutive groups of about CHUNK_ROWS line items each (at most MAX_CHUNKS)."""
+    from storage.schema import DATA_TABLE
+
+    wanted = sorted(set(days))
+    counts = dict(con.execute(f"SELECT charge_date, count(*) FROM {DATA_TABLE} WHERE charge_date IN "
+                              f"({_days_sql(wanted)}) GROUP BY 1").fetchall())
+    total = sum(counts.values())
+    chunks = min(MAX_CHUNKS, max(1, -(-total // CHUNK_ROWS)))
+    out: list[list[date]] = [[]]
+    seen = 0
+    for day in wanted:
+        if seen >= total * len(out) / chunks and len(out) < chunks and out[-1]:
+            out.append([])
+        out[-1].append(day)
+        seen += counts.get(day, 0)
+    return out
+
+
 def _ranges(con: duckdb.DuckDBPyConnection) -> list[str]:
     """WHERE clauses over charge_date that split the line items into consecutive day ranges of about
     CHUNK_ROWS rows (NULL days in the last): every row in exactly one."""
@@ -170,13 +189,16 @@ def _ranges(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [*out, f"(charge_date >= {bounds[-1]} OR charge_date IS NULL)"]
 
 
-def refresh(con: duckdb.DuckDBPyConnection, store: CostStore, days: Iterable[date] | None = None) -> None:
+def refresh(con: duckdb.DuckDBPyConnection, store: CostStore, days: Iterable[date] | None = None, *,
+            items: str = "line_items") -> None:
     """Bring the rollup up to date inside the caller's write transaction: the given charge days recomputed
     from the line items (their rows deleted and summed again), or every day when ``days`` is None or the
-    rollup is missing or was made for another taxonomy or containers config."""
+    rollup is missing or was made for another taxonomy or containers config. ``items``: the line items as a
+    relation with the line_items view's columns (a load's rows with their tags folded but not yet written:
+    storage.tag_sets.StoredFold.overlay)."""
     if days is None or not is_current(con, store):
         for i, where in enumerate(_ranges(con)):
-            for table, select in ((ROLLUP, _select(con, store, where)), (COMMITMENTS, commitment_select(con, where))):
+            for table, select in ((ROLLUP, _select(con, store, where, items)), (COMMITMENTS, commitment_select(con, where))):
                 # Not sorted within a range: the ranges are consecutive days, so a window's rows are in the
                 # row groups of its ranges anyway, and sorting cost a fifth of the rebuild at 5M rows.
                 con.execute(f"CREATE OR REPLACE TABLE {table} AS {select}" if i == 0
@@ -186,9 +208,14 @@ def refresh(con: duckdb.DuckDBPyConnection, store: CostStore, days: Iterable[dat
         if not listed:
             return
         where = f"charge_date IN ({listed})"
-        for table, select in ((ROLLUP, _select(con, store, where)), (COMMITMENTS, commitment_select(con, where))):
+        for table in (ROLLUP, COMMITMENTS):
             con.execute(f"DELETE FROM {table} WHERE {where}")
-            con.execute(f"INSERT INTO {table} BY NAME {select}")
+        # Summed in ranges of days, as a rebuild is (a load of a 5M-row month summed at once: 2.2 s against
+        # 1.9 s in three ranges).
+        for chunk in _day_chunks(con, days):
+            part = f"charge_date IN ({_days_sql(chunk)})"
+            for table, select in ((ROLLUP, _select(con, store, part, items)), (COMMITMENTS, commitment_select(con, part))):
+                con.execute(f"INSERT INTO {table} BY NAME {select}")
     con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [META_KEY, signature(store)])
 
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from storage.schema import DATA_TABLE, TAG_SETS, create_schema, stored_columns, taxonomy_signature
@@ -243,26 +244,88 @@ def tagmap_frame(rows: list[dict[str, Any]], store: CostStore) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols).astype(object)
 
 
+SCRATCH_MEMORY = "400MB"  # StoredFold's scratch connection (it spills into its folder beyond this)
+
+
+class StoredFold:
+    """The fold of the tag-set keys of the stored rows ``where`` (SQL over DATA_TABLE) selects, made inside the
+    store's write transaction on ``con``; ``write`` writes those rows' tag columns and the keys' rows in
+    TAG_SETS (a key already there takes the new map). Use as a context manager.
+
+    A load's rows are written first and folded after: its source is then read once (the keys are read from
+    the stored Tags column, which DuckDB keeps dictionary-compressed: 0.05 s for 330k keys in 5M rows).
+    ``bad`` maps each unreadable key to why (it gets no row: a load refuses it); ``present`` are the tag
+    columns some key has a value in (every taxonomy key's with ``every_key``), added to the store's table.
+    The fold runs on a scratch connection: this transaction may write nowhere else (not even temporary
+    tables), so the keys and the fold pass through Parquet files in a private scratch folder."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, store: CostStore, where: str, report: FoldReport, *,
+                 every_key: bool = False) -> None:
+        import tempfile
+
+        import duckdb
+
+        self.con, self.store, self.where = con, store, where
+        allocated = "AllocatedTags" in stored_columns(con)
+        self.key, self._stored_key = tag_set_key("li", allocated=allocated), tag_set_key(DATA_TABLE, allocated=allocated)
+        cols = [tag_column(k) for k in store.taxonomy.keys]
+        self._folder = tempfile.TemporaryDirectory(prefix=f".{store.path.stem}.fold-", dir=store.path.parent)
+        keys, folded = Path(self._folder.name, "keys.parquet"), Path(self._folder.name, "folded.parquet")
+        self.relation = f"read_parquet({_lit(str(folded))})"
+        try:
+            con.execute(f"COPY (SELECT DISTINCT {self.key} AS k FROM {DATA_TABLE} li WHERE ({where}) AND "
+                        f"{self.key} IS NOT NULL) TO {_lit(str(keys))} (FORMAT parquet)")
+            scratch = duckdb.connect()
+            try:
+                scratch.execute(f"SET temp_directory = {_lit(self._folder.name)}")
+                scratch.execute(f"SET memory_limit = '{SCRATCH_MEMORY}'")
+                self.bad = fold_into(scratch, f"SELECT k FROM read_parquet({_lit(str(keys))})", "_fold", store,
+                                     report)
+                counts = scratch.execute("SELECT " + ", ".join([*(f'count("{c}")' for c in cols), "count(*)"])
+                                         + " FROM _fold").fetchone()
+                assert counts is not None
+                scratch.execute(f"COPY _fold TO {_lit(str(folded))} (FORMAT parquet)")
+            finally:
+                scratch.close()
+        except BaseException:
+            self.close()
+            raise
+        self.present = [c for c, n in zip(cols, counts, strict=False) if n or every_key]
+        self.keys = int(counts[-1])
+        create_schema(con, store.taxonomy, tuple(self.present))
+
+    def overlay(self) -> str:
+        """SQL of the line_items view with this fold's tag values on the rows it folded (before ``write``)."""
+        if not self.present or not self.keys:
+            return "line_items"
+        picks = ", ".join(f'CASE WHEN f.Tags IS NOT NULL THEN f."{c}" ELSE li."{c}" END AS "{c}"' for c in self.present)
+        return (f"(SELECT li.* REPLACE ({picks}) FROM line_items li LEFT JOIN {self.relation} f "
+                f"ON ({self.where}) AND {self.key} = f.Tags)")
+
+    def write(self) -> None:
+        """Write the folded rows' tag columns and the keys' tag sets."""
+        if not self.keys:
+            return
+        if self.present:
+            sets = ", ".join(f'"{c}" = t."{c}"' for c in self.present)
+            self.con.execute(f"UPDATE {DATA_TABLE} SET {sets} FROM {self.relation} t WHERE ({self.where}) "
+                             f"AND {self._stored_key} = t.Tags")
+        store_tag_sets(self.con, self.relation)
+
+    def close(self) -> None:
+        self._folder.cleanup()
+
+    def __enter__(self) -> StoredFold:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 def retag(con: duckdb.DuckDBPyConnection, store: CostStore) -> None:
     """Recompute the folded tag columns of every stored row (after the taxonomy changed)."""
     create_schema(con, store.taxonomy, tuple(tag_column(k) for k in store.taxonomy.keys))
-    import duckdb
-
-    key = tag_set_key(DATA_TABLE, allocated="AllocatedTags" in stored_columns(con))
-    distinct = con.execute(f"SELECT DISTINCT {key} AS k FROM {DATA_TABLE} WHERE k IS NOT NULL").df()
-    # Folded on a scratch connection: this runs inside the store's write transaction, which may write
-    # nowhere else (not even temporary tables).
-    scratch = duckdb.connect()
-    try:
-        scratch.register("_keys", distinct)
-        fold_into(scratch, "SELECT k FROM _keys", "_retag", store, FoldReport())
-        folded = scratch.execute("SELECT * FROM _retag").df()
-    finally:
-        scratch.close()
-    con.register("_retag", folded)
-    sets = ", ".join(f'"{c}" = t."{c}"' for c in [tag_column(k) for k in store.taxonomy.keys])
-    con.execute(f"UPDATE {DATA_TABLE} SET {sets} FROM _retag t WHERE {key} = t.Tags")
     con.execute(f"DELETE FROM {TAG_SETS}")
-    con.execute(f"INSERT INTO {TAG_SETS} SELECT Tags, tags_norm FROM _retag")
-    con.unregister("_retag")
+    with StoredFold(con, store, "true", FoldReport(), every_key=True) as fold:
+        fold.write()
     con.execute("INSERT OR REPLACE INTO meta VALUES ('taxonomy', ?)", [taxonomy_signature(store.taxonomy)])

@@ -62,11 +62,12 @@ def _li(sql: str) -> str:
     return re.sub(r"\b(ChargeCategory|x_SplitParentResourceId|ResourceId|x_UsageType|x_Operation)\b", r"li.\1", sql)
 
 
-def items_view_sql(con: duckdb.DuckDBPyConnection, store: CostStore) -> str:
-    """The SELECT of ``_items`` for this store and its containers config."""
+def items_view_sql(con: duckdb.DuckDBPyConnection, store: CostStore, items: str = "line_items") -> str:
+    """The SELECT of ``_items`` for this store and its containers config, over the line items ``items`` (a
+    relation with the columns of the line_items view)."""
     if not has_split_rows(con):
         extra = ", ".join(f"CAST(NULL AS {t}) AS {c}" for c, t in EXTRA.items())
-        return f"SELECT *, {extra} FROM line_items"
+        return f"SELECT *, {extra} FROM {items}"
     platform = store.containers.idle == "platform"
     split, unused = "coalesce(li.x_SplitCost, 0)", "coalesce(li.x_SplitUnusedCost, 0)"
     weight = split if platform else f"({split} + {unused})"
@@ -85,11 +86,11 @@ def items_view_sql(con: duckdb.DuckDBPyConnection, store: CostStore) -> str:
 WITH pods AS (
   SELECT charge_date AS d, x_SplitParentResourceId AS node, sum(coalesce(x_SplitCost, 0)) AS split,
          sum(coalesce(x_SplitUnusedCost, 0)) AS unused, min(x_ContainerCluster) AS cluster
-  FROM line_items WHERE x_SplitParentResourceId IS NOT NULL GROUP BY 1, 2),
+  FROM {items} WHERE x_SplitParentResourceId IS NOT NULL GROUP BY 1, 2),
 nodes AS (
   SELECT charge_date AS d, ResourceId AS node, sum(EffectiveCost) AS eff, sum(BilledCost) AS billed,
          sum(ListCost) AS list, min(ServiceName) AS service
-  FROM line_items WHERE {NODE_ROW} AND ResourceId IN (SELECT node FROM pods) GROUP BY 1, 2),
+  FROM {items} WHERE {NODE_ROW} AND ResourceId IN (SELECT node FROM pods) GROUP BY 1, 2),
 shares AS MATERIALIZED (
   SELECT p.d, p.node, p.cluster, n.eff, n.billed, n.list, n.service, p.unused, p.split + p.unused AS w
   FROM pods p JOIN nodes n ON n.d = p.d AND n.node = p.node WHERE p.split + p.unused > 0)
@@ -100,7 +101,7 @@ SELECT li.* REPLACE ({share('EffectiveCost', 'eff')}, {share('BilledCost', 'bill
        CASE WHEN sp.w IS NOT NULL THEN 'pod' WHEN {node} THEN 'idle' END AS _container,
        CASE WHEN sp.w IS NOT NULL THEN sp.cluster WHEN {node} THEN sn.cluster END AS _cluster,
        CASE WHEN sp.w IS NOT NULL THEN sp.node WHEN {node} THEN sn.node END AS _node, {idle} AS _idle_cost
-FROM line_items li
+FROM {items} li
 LEFT JOIN shares sp ON sp.d = li.charge_date AND sp.node = li.x_SplitParentResourceId
 LEFT JOIN shares sn ON sn.d = li.charge_date AND sn.node = li.ResourceId AND li.x_SplitParentResourceId IS NULL"""
 

@@ -3,10 +3,11 @@
 
 A file is read by DuckDB as it is (CSV as text, Parquet with its own types) into a relation carrying
 ``__row``, the 1-based data row. An import with CSV files first reads each in one pass, without row numbers:
-the checks below ride as a guard on the rows the swap writes, so the file is parsed once for its tag tally
-(which also collects each timestamp column's distinct values, typed once each: _type_maps) and once into
-the store, never copied in memory; any refusal, or a note naming a row, redoes the import
-with the files read in order (a text table per CSV file), which names file, row and column. The source module says which raw columns it needs and as what (number,
+the checks below ride as a guard on the rows the swap writes, so the file is parsed once, by the write
+into the store (its numbers and timestamps parsed by the reader, its tags folded from the rows written),
+never copied in memory; a file whose timestamp columns are spelt in more than one way is parsed once more
+before, to type each column's distinct values once (_type_maps). Any refusal, or a note naming a row, redoes
+the import with the files read in order (a text table per CSV file), which names file, row and column. The source module says which raw columns it needs and as what (number,
 timestamp, text, tags, map); one aggregate pass with TRY_CAST finds the first bad row per column, so a
 bad value is named by file, row and column without a Python loop over rows. The typed columns then feed
 the source's mapping onto FOCUS columns, staged through ``storage.loader.Staging`` (written, checked and
@@ -34,10 +35,9 @@ from storage.sources.raw_files import (
     lit,
     open_raw,
     q,
-    with_doubles,
+    with_types,
 )
 from storage.sources.shapes import FORMATS, detect, label
-from storage.tag_sets import tag_set_key
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -51,6 +51,15 @@ __all__ = ["FORMATS", "ImportResult", "Mapping", "RawFile", "import_files", "lit
 # ISO 8601 dates and times as FOCUS requires them; DuckDB alone would read "4/1/25" as the year 4.
 ISO_TIMESTAMP = r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?\s*(Z|UTC|[+-]\d{2}(:?\d{2})?)?"
 KINDS = ("num", "ts", "period", "text", "tags", "map", "raw")
+# The spellings of a timestamp a CSV file's first value may show (the value's pattern, its strptime format):
+# a CSV file read in one pass has its timestamp columns parsed by DuckDB's reader in that format
+# (raw_files.with_types), and the ordered read accepts what the format reads (typed_expr).
+TIMESTAMP_FORMATS = (
+    (r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}", "%Y-%m-%d %H:%M:%S"),
+    (r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", "%Y-%m-%dT%H:%M:%SZ"),
+    (r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}", "%Y-%m-%dT%H:%M:%S"),
+    (r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}Z", "%Y-%m-%dT%H:%MZ"),
+)
 # A billing period is a calendar period as the provider states it: an offset on its start is dropped
 # (2026-10-01T00:00:00+05:00 is the period 2026-10), never used to shift it into another month.
 TIME_AND_OFFSET = r"([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)\s*(Z|UTC|[+-]\d{2}(:?\d{2})?)$"
@@ -130,6 +139,13 @@ def _present(col: str) -> str:
     return f"trim({col}) NOT IN ('', 'NULL', 'null')"
 
 
+def timestamp_format(value: str | None) -> str | None:
+    """The strptime format of a timestamp spelt as ``value`` is (TIMESTAMP_FORMATS), or None."""
+    if value is None:
+        return None
+    return next((fmt for pattern, fmt in TIMESTAMP_FORMATS if re.fullmatch(pattern, value)), None)
+
+
 def typed_expr(raw: RawFile, name: str, kind: str) -> tuple[str, str | None]:
     """(SQL giving the typed value, SQL true where a present value is bad or None when it cannot be)."""
     col = raw.find(name)
@@ -150,8 +166,8 @@ def typed_expr(raw: RawFile, name: str, kind: str) -> tuple[str, str | None]:
         if typ.startswith(("TIMESTAMP", "DATE")):
             return f"CAST({c} AS TIMESTAMP)", None
         s = f"trim(CAST({c} AS VARCHAR))"
-        val = (f"CASE WHEN regexp_full_match({s}, {lit(ISO_TIMESTAMP)}) THEN "
-               f"TRY_CAST(regexp_replace({s}, {lit(TIME_AND_OFFSET)}, '\\1') AS TIMESTAMP) END")
+        val = _or_format(raw, col, f"CASE WHEN regexp_full_match({s}, {lit(ISO_TIMESTAMP)}) THEN "
+                                   f"TRY_CAST(regexp_replace({s}, {lit(TIME_AND_OFFSET)}, '\\1') AS TIMESTAMP) END")
         return val, f"{present} AND ({val}) IS NULL"
     if kind == "ts":
         if typ.startswith("TIMESTAMP WITH TIME ZONE"):
@@ -159,8 +175,8 @@ def typed_expr(raw: RawFile, name: str, kind: str) -> tuple[str, str | None]:
         if typ.startswith(("TIMESTAMP", "DATE")):
             return f"CAST({c} AS TIMESTAMP)", None
         s = f"trim(CAST({c} AS VARCHAR))"
-        val = (f"CASE WHEN regexp_full_match({s}, {lit(ISO_TIMESTAMP)}) THEN "
-               f"timezone('UTC', TRY_CAST({s} AS TIMESTAMPTZ)) END")
+        val = _or_format(raw, col, f"CASE WHEN regexp_full_match({s}, {lit(ISO_TIMESTAMP)}) THEN "
+                                   f"timezone('UTC', TRY_CAST({s} AS TIMESTAMPTZ)) END")
         return val, f"{present} AND ({val}) IS NULL"
     if kind in ("tags", "map"):
         if typ.startswith(("MAP", "STRUCT")) or typ.endswith("[]"):
@@ -169,6 +185,16 @@ def typed_expr(raw: RawFile, name: str, kind: str) -> tuple[str, str | None]:
     if kind == "text":
         return (_text(c) if is_text else f"CAST({c} AS VARCHAR)"), None
     return (_text(c) if is_text else c), None  # raw: kept as the file types it
+
+
+def _or_format(raw: RawFile, col: str, iso: str) -> str:
+    """A text timestamp column's typing ``iso``, or else the value as the format of the column's first value
+    reads it: what the one-pass read's reader accepts (raw_files.with_types), the ordered read accepts too,
+    with the same value (strptime also reads unpadded fields, 2026-1-3 5:7:9, and white space around them)."""
+    fmt = timestamp_format(raw.first_values.get(col))
+    if fmt is None:
+        return iso
+    return f"coalesce({iso}, try_strptime(CAST({q(col)} AS VARCHAR), {lit(fmt)}))"
 
 
 def _bad_message(kind: str, column: str, value: str) -> str:
@@ -233,14 +259,14 @@ MAP_LIMIT = 200_000
 
 
 def _one_pass(raw: RawFile, mapping: Mapping, account: str | None,
-              maps: dict[str, str] | None = None) -> tuple[str, str]:
+              maps: dict[str, str] | None = None, *, tally: bool = False) -> tuple[str, str]:
     """For a file read in one pass (no row numbers): the typed CTE, and the guard over ``t`` true on a row
     that check_values or check_rows would refuse (the swap raises on it, and the load is redone with row
     numbers to name it). Raises RowsNeeded for mappings that read the file more than once.
 
     ``maps`` (timestamp need -> a table of its distinct raw values typed, _type_maps) replaces that column's
-    typing by a join; without it, each timestamp column's raw text also rides in ``t`` as ``__ts<i>`` for
-    the tally pass to collect. Every value the CTE gives is the ordered read's (typed_expr): numbers are
+    typing by a join; ``tally``: each text timestamp column's raw text also rides in ``t`` as ``__ts<i>``
+    for _type_maps to collect. Every value the CTE gives is the ordered read's (typed_expr): numbers are
     first cast as they are (the cast skips the white space trim() removes), then as trim() leaves them; a
     CSV cell the text kinds would empty ('', NULL, null) is already NULL as read_csv's nullstr reads it."""
     if (mapping.contracts_sql or mapping.commitments_sql or mapping.pods_sql
@@ -269,7 +295,7 @@ def _one_pass(raw: RawFile, mapping: Mapping, account: str | None,
             inner.append(f"coalesce(__m{i}.__p, __raw.{q(col)} IS NOT NULL) AS __p{i}")
             flags.append(f"coalesce(__p{i} AND {q(name)} IS NULL, false)")
             continue
-        if kind in ("ts", "period") and maps is None:
+        if kind in ("ts", "period") and tally:
             inner.append(f"{q(col)} AS __ts{i}")
         if kind == "num" and val.startswith("TRY_CAST(trim("):
             # Cast as it is first (no trim's copy of every value); whether the cell was empty is asked only
@@ -292,43 +318,55 @@ def _one_pass(raw: RawFile, mapping: Mapping, account: str | None,
     return cte, guard
 
 
-def _type_maps(staging: Staging, raw: RawFile, mapping: Mapping, account: str | None) -> tuple[str, dict[str, str]]:
-    """One pass over a CSV file read in one pass: the table of its distinct tag-set keys and their rows (k, n;
-    Staging.append_sql's tally) and, per timestamp column with at most MAP_LIMIT distinct values, a table of
-    those values typed as typed_expr types them (``__k`` raw text, ``__v`` value, ``__p`` present)."""
+def _type_maps(staging: Staging, raw: RawFile, mapping: Mapping, account: str | None) -> dict[str, str]:
+    """One pass over a CSV file read in one pass whose timestamps the reader cannot parse in one format
+    (stage_file): per text timestamp column with at most MAP_LIMIT distinct values, a table of those values
+    typed as typed_expr types them (``__k`` raw text, ``__v`` value, ``__p`` present)."""
     con = staging.con
     assert con is not None
-    cte, _guard = _one_pass(raw, mapping, account)
+    cte, _guard = _one_pass(raw, mapping, account, tally=True)
     stamps = {i: (name, kind) for i, (name, kind) in enumerate(mapping.needs.items())
               if kind in ("ts", "period") and f"__ts{i}" in cte}
-    has_alloc = any("AllocatedTags" in b for b, _w in mapping.branches)
-    selects = []
-    for branch, where in mapping.branches:
-        tags = branch.get("Tags", "CAST(NULL AS VARCHAR)")
-        alloc = f", {branch.get('AllocatedTags', 'CAST(NULL AS VARCHAR)')} AS AllocatedTags" if has_alloc else ""
-        selects.append(f"SELECT {tags} AS Tags{alloc}{''.join(f', __ts{i}' for i in stamps)} FROM t"
-                       + (f" WHERE {where}" if where else ""))
-    key = tag_set_key(allocated=has_alloc)
-    cols = ["k", *(f"__ts{i}" for i in stamps)]
+    if not stamps:
+        return {}
+    cols = [f"__ts{i}" for i in stamps]
+    staging.map_passes += 1
     pre = staging.scratch_name("pre")
     con.execute(f"CREATE TABLE memory.{pre} AS WITH {cte} SELECT {', '.join(f'grouping({c}) AS g_{c}' for c in cols)}, "
-                f"{', '.join(cols)}, count(*) AS n FROM (SELECT {key} AS k{''.join(f', __ts{i}' for i in stamps)} "
-                f"FROM ({' UNION ALL '.join(selects)})) GROUP BY GROUPING SETS ({', '.join(f'({c})' for c in cols)})")
-    tally = staging.scratch_name("tally")
-    con.execute(f"CREATE TABLE memory.{tally} AS SELECT k, n FROM memory.{pre} WHERE g_k = 0")
+                f"{', '.join(cols)} FROM t GROUP BY GROUPING SETS ({', '.join(f'({c})' for c in cols)})")
     maps = {}
     for i, (name, kind) in stamps.items():
         c = f"__ts{i}"
         if one_row(con, f"SELECT count(*) FROM memory.{pre} WHERE g_{c} = 0")[0] > MAP_LIMIT:
             continue
-        one = replace(raw, columns=[c], types={c: "VARCHAR"}, aliases={name.lower(): c})
+        first = raw.first_values.get(raw.find(name) or "")
+        one = replace(raw, columns=[c], types={c: "VARCHAR"}, aliases={name.lower(): c},
+                      first_values={c: first} if first is not None else {})
         val, _bad = typed_expr(one, name, kind)
         table = staging.scratch_name("stamps")
         con.execute(f"CREATE TABLE memory.{table} AS SELECT {c} AS __k, {val} AS __v, "
                     f"{_present(f'CAST({c} AS VARCHAR)')} AS __p FROM memory.{pre} WHERE g_{c} = 0 AND {c} IS NOT NULL")
         maps[name] = f"memory.{table}"
     con.execute(f"DROP TABLE memory.{pre}")
-    return f"memory.{tally}", maps
+    return maps
+
+
+def reader_timestamps(raw: RawFile, needs: dict[str, str], account: str | None) -> tuple[list[str], str | None]:
+    """The timestamp columns of a CSV file read in one pass that its reader can parse, and their format: the
+    columns read only as timestamps whose first value has a format (timestamp_format), when all have the
+    same one. ([], None) when some such column's first value has none or the formats differ: the columns
+    are then typed through maps of their distinct values (_type_maps). A column empty in the first rows is
+    typed row by row."""
+    found: dict[str, set[str]] = {}
+    for name, kind in needs.items():
+        col = raw.find(name)
+        if col is not None:
+            found.setdefault(col, set()).add(kind)
+    cols = [c for c, kinds in found.items() if kinds <= {"ts", "period"} and c != account and c in raw.first_values]
+    formats = {timestamp_format(raw.first_values[c]) for c in cols}
+    if len(formats) != 1 or None in formats:
+        return [], None
+    return cols, formats.pop()
 
 
 def with_defaults(exprs: dict[str, str], staging: Staging, has_account: bool = True) -> dict[str, str]:
@@ -369,8 +407,9 @@ def number_columns(raw: RawFile, needs: dict[str, str], account: str | None) -> 
     return [c for c, kinds in found.items() if kinds == {"num"} and c != account]
 
 
-def stage_file(staging: Staging, raw: RawFile, mapping: Mapping) -> int:
-    """Check, then stage one file's rows (and commitment terms); the number of rows staged."""
+def stage_file(staging: Staging, raw: RawFile, mapping: Mapping) -> int | None:
+    """Check, then stage one file's rows (and commitment terms); the number of rows staged, or None when the
+    commit counts them as it writes them (Staging.source_rows)."""
     import duckdb
 
     con = staging.con
@@ -378,10 +417,14 @@ def stage_file(staging: Staging, raw: RawFile, mapping: Mapping) -> int:
     if mapping.aliases:
         raw = replace(raw, aliases={**raw.aliases, **mapping.aliases})
     account = account_source(raw, mapping.needs)
+    maps_needed = False
     if raw.kind == "csv" and not raw.ordered:
-        raw = with_doubles(raw, number_columns(raw, mapping.needs, account))
+        stamps, fmt = reader_timestamps(raw, mapping.needs, account)
+        raw = with_types(raw, number_columns(raw, mapping.needs, account), stamps, fmt)
+        maps_needed = fmt is None and any(
+            raw.find(n) in raw.first_values for n, k in mapping.needs.items() if k in ("ts", "period"))
     guard = ""
-    tally: str | None = None  # a CSV read in one pass: its tag tally, made in the pass that types its timestamps
+    rows: int | None
     try:
         if raw.ordered:
             problems = check_values(con, raw, mapping.needs, (account,) if account else ())
@@ -392,7 +435,9 @@ def stage_file(staging: Staging, raw: RawFile, mapping: Mapping) -> int:
             if problems:
                 raise LoadError(problems)
         else:
-            tally, maps = _type_maps(staging, raw, mapping, account)
+            # The file is read by the write into the store alone, unless its timestamps need the pass of
+            # _type_maps first.
+            maps = _type_maps(staging, raw, mapping, account) if maps_needed else {}
             cte, guard = _one_pass(raw, mapping, account, maps)
         if mapping.contracts_sql:
             rows = staging.stage_contracts(f"WITH {cte} {mapping.contracts_sql}")
@@ -413,10 +458,11 @@ def stage_file(staging: Staging, raw: RawFile, mapping: Mapping) -> int:
                            + (f" WHERE {where}" if where else ""))
         # Staged as a view over the file (Parquet, a CSV read in one pass) or its text table (CSV read in
         # order): the swap writes the typed rows into the store straight from it.
-        rows = staging.append_sql(f"WITH {cte} " + " UNION ALL BY NAME ".join(selects), lazy=True, tally=tally)
-        if rows and mapping.commitments_sql:
+        rows = staging.append_sql(f"WITH {cte} " + " UNION ALL BY NAME ".join(selects), lazy=True, source=raw.name,
+                                  tally=raw.ordered or raw.kind != "csv")
+        if mapping.commitments_sql:
             staging.stage_commitments(f"WITH {cte} {mapping.commitments_sql}")
-        if rows and mapping.pods_sql:
+        if mapping.pods_sql:
             pods, dropped = one_row(con, f"WITH {cte} {mapping.pods_sql}")
             if pods:
                 staging.notes.append(
@@ -455,22 +501,24 @@ def map_file(raw: RawFile, fmt: str | None, *, currency: str | None = None, acco
 
 
 # The share of the bar each phase after the reading takes, as at 5M rows (bench/import_phases.py), and the
-# estimated length of the phases whose progress DuckDB does not report usefully: the one-pass store pass
-# against the pass that read the same files (8.4 s against 2.5 s at 5M rows, 1.7 s against 0.5 s at 1M),
-# the rollup against the store pass (1.8 s against 8.4 s for a CSV file, 2.1 s against 4.5 s for Parquet).
-PHASE_SHARES = dict(zip(PHASES, (0.005, 0.015, 0.7, 0.05, 0.23), strict=True))
+# estimated length of the phases whose progress DuckDB does not report usefully: a one-pass store pass that
+# joins timestamp maps against the pass that made them (8.4 s against 2.5 s at 5M rows, 1.7 s against 0.5 s
+# at 1M), the rollup (with the tag columns' write and the commit, which follow it) against the store pass
+# (3.2 s against 8.0 s for a CSV file, 2.1 s against 4.5 s for Parquet).
+PHASE_SHARES = {"validating": 0.005, "normalising tags": 0.035, "storing": 0.68, "checking": 0.05,
+                "summing the daily rollup": 0.23}
 # The reading's share: CSV files read in order (a text table per file) are most of such an import; a CSV
 # file read in one pass is read again as it is stored; Parquet is read as it is stored.
-READ_SHARES = {"ordered csv": 0.6, "one-pass csv": 0.19, "other": 0.05}
+READ_SHARES = {"ordered csv": 0.6, "one-pass csv": 0.02, "other": 0.05}
 STORE_PER_READ = 3.4
-ROLLUP_PER_STORE = 0.35
+ROLLUP_PER_STORE = 0.4
 
 
-def phase_spans(read: float) -> dict[str, tuple[float, float]]:
-    """Each phase's span of the bar after a reading that takes ``read`` of it."""
+def phase_spans(read: float, order: Sequence[str] = PHASES) -> dict[str, tuple[float, float]]:
+    """Each phase's span of the bar after a reading that takes ``read`` of it, the phases in ``order``."""
     spans, lo = {}, read
-    for name, share in PHASE_SHARES.items():
-        spans[name] = (lo, lo + (1.0 - read) * share)
+    for name in order:
+        spans[name] = (lo, lo + (1.0 - read) * PHASE_SHARES[name])
         lo = spans[name][1]
     return spans
 
@@ -544,8 +592,7 @@ def import_files(store: CostStore, paths: Sequence[str | Path], *, fmt: str | No
     import duckdb
 
     files = expand_paths(paths)
-    # CSV files are first read in one pass each (parsed once for the tag tally, once into the store; no copy
-    # in memory). Anything that would name a row (a note on a row) and every refusal redo the import with
+    # CSV files are first read in one pass each (parsed once, into the store; no copy in memory). Anything that would name a row (a note on a row) and every refusal redo the import with
     # the files read in order, which names file, row and column, and refuses, exactly as before.
     if any(f.name.lower().endswith((".csv", ".csv.gz")) for f in files):
         redo: tuple[type[Exception], ...] = (RowsNeeded, LoadError, *READ_ERRORS(duckdb))
@@ -569,6 +616,7 @@ def _import(store: CostStore, files: list[Path], fmt: str | None, currency: str 
     sizes = [max(f.stat().st_size, 1) for f in files]
     total, done = float(sum(sizes)), 0.0
     reports: list[FileReport] = []
+    counted_later: list[bool] = []
     with Staging(store, default_currency=currency or fallback_currency.upper(),
                  default_billing_account=billing_account, named_rows=not one_pass) as staging:
         assert staging.con is not None
@@ -576,16 +624,17 @@ def _import(store: CostStore, files: list[Path], fmt: str | None, currency: str 
         bar = _Progress(staging.con, progress)
         csv_files = any(f.name.lower().endswith((".csv", ".csv.gz")) for f in files)
         read = READ_SHARES[("one-pass csv" if one_pass else "ordered csv") if csv_files else "other"]
-        spans = phase_spans(read)
         started = time.monotonic()
         reading = 0.0
 
         def on_phase(name: str) -> None:
-            # DuckDB's own progress of the one-pass store pass is no guide (it weighs the small joined
-            # tables' known rows against a CSV scan it guesses a few dozen rows for, and reads 97% from the
-            # start): its length is estimated from the pass that read the same files, as is the rollup's.
+            # DuckDB's own progress of a one-pass store pass that joins the timestamp maps is no guide (it
+            # weighs the small joined tables' known rows against a CSV scan it guesses a few dozen rows for,
+            # and reads 97% from the start): its length is then estimated from the pass that made the maps,
+            # as is the rollup's from the store pass. Without a join it follows the bytes read.
+            spans = phase_spans(read, staging.phases)
             expected = None
-            if name == "storing" and one_pass:
+            if name == "storing" and one_pass and staging.map_passes:
                 expected = STORE_PER_READ * reading
             elif name == "summing the daily rollup" and bar.durations.get("storing"):
                 expected = ROLLUP_PER_STORE * bar.durations["storing"]
@@ -599,15 +648,20 @@ def _import(store: CostStore, files: list[Path], fmt: str | None, currency: str 
                 mapping = map_file(raw, fmt, currency=currency, account_given=billing_account is not None,
                                    accepted=accepted)
                 rows = stage_file(staging, raw, mapping)
-                reports.append(FileReport(raw.name, mapping.format, label(mapping.format), rows, mapping.absent,
+                # rows None: counted as the commit writes them (filled in below)
+                reports.append(FileReport(raw.name, mapping.format, label(mapping.format), rows or 0, mapping.absent,
                                           mapping.ignored, mapping.version_basis, mapping.missing_mandatory,
                                           mapping.supplied))
+                counted_later.append(rows is None)
                 done += size
             reading = time.monotonic() - started
             staging.partial = {r.path: r.missing_mandatory for r in reports if r.missing_mandatory}
             summary = staging.commit(source=", ".join(str(f) for f in files)[:1000],
                                      on_phase=on_phase,
                                      imported_at=imported_at)
+            for report, later in zip(reports, counted_later, strict=True):
+                if later:
+                    report.rows = staging.source_rows[report.path]
         finally:
             bar.close()
     if progress:

@@ -29,7 +29,7 @@ PARQUET_SUFFIXES = (".parquet", ".parq", ".pq")
 NULL_WORDS = ("", "NULL", "null")
 MAX_LINE_BYTES = 8 * 1024 * 1024
 # DuckDB's CSV read buffer, given explicitly: left to its default beside an 8 MB max_line_size, a 5M-row
-# CSV file's read took 2.4 s against 2.1 s with this (the tag tally pass and the store pass each read it).
+# CSV file's read took 2.4 s against 2.1 s with this.
 CSV_BUFFER_BYTES = 4 * MAX_LINE_BYTES
 # FOCUS has about 60 columns and a legacy CUR with many tags a few hundred; beyond this a file is no
 # billing export (and every per-column check would make it slow), so it is refused before it is read.
@@ -60,6 +60,9 @@ class RawFile:
     aliases: dict[str, str] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)
     ordered: bool = True  # False: a CSV read in one pass as it is staged, ``__row`` NULL (open_raw)
+    # A CSV file's first value of each column among its first data rows (csv_first_values): what the
+    # timestamp columns' format is read from (storage.sources.files.timestamp_format).
+    first_values: dict[str, str] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -212,6 +215,31 @@ def _csv_header(path: Path) -> list[str]:
     return [h.strip() for h in header]
 
 
+FIRST_ROWS = 100  # the data rows csv_first_values looks at
+
+
+def csv_first_values(path: Path, names: list[str]) -> dict[str, str]:
+    """Each column's first value (stripped, not one of NULL_WORDS) among the file's first FIRST_ROWS data
+    rows, by the column names DuckDB holds (``names``, in header order). Only a hint: an unreadable head gives
+    what was read before it."""
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    found: dict[str, str] = {}
+    try:
+        with opener(path, "rb") as fh:
+            text = io.TextIOWrapper(fh, encoding="utf-8-sig", errors="replace", newline="")
+            rows = csv.reader(text)
+            next(rows, None)
+            for n, row in enumerate(rows):
+                for name, value in zip(names, row, strict=False):
+                    if name not in found and value.strip() not in NULL_WORDS:
+                        found[name] = value.strip()
+                if n + 1 >= FIRST_ROWS or len(found) == len(names):
+                    break
+    except (OSError, EOFError, csv.Error):
+        pass
+    return found
+
+
 def _check_names(path: Path, names: list[str]) -> dict[str, str]:
     """Refuse a header DuckDB cannot hold; returns {name to hold the column under: header name} for the legacy
     CUR's tag and cost-category columns that differ only in case (``user:Team`` and ``user:team`` are two
@@ -282,10 +310,11 @@ def duckdb_problem(path: Path, exc: Exception) -> LoadProblem:
     return LoadProblem(msg, str(path), row if row and row > 0 else None)
 
 
-def _csv_reader(path: Path, types: dict[str, str]) -> str:
+def _csv_reader(path: Path, types: dict[str, str], timestamp_format: str | None = None) -> str:
     cols = "{" + ", ".join(f"{lit(n)}: {lit(t)}" for n, t in types.items()) + "}"
+    fmt = f"timestampformat = {lit(timestamp_format)}, " if timestamp_format else ""
     return (f"read_csv({lit(str(path))}, header = true, delim = ',', quote = '\"', escape = '\"', "
-            f"columns = {cols}, nullstr = [{', '.join(lit(w) for w in NULL_WORDS)}], "
+            f"columns = {cols}, {fmt}nullstr = [{', '.join(lit(w) for w in NULL_WORDS)}], "
             f"max_line_size = {MAX_LINE_BYTES}, buffer_size = {CSV_BUFFER_BYTES}, strict_mode = true, "
             "auto_detect = false)")
 
@@ -294,18 +323,25 @@ def _one_pass_relation(reader: str) -> str:
     return f"(SELECT *, CAST(NULL AS BIGINT) AS __row FROM {reader})"
 
 
-def with_doubles(raw: RawFile, columns: Iterable[str]) -> RawFile:
-    """A CSV file read in one pass (open_raw ``ordered=False``) with ``columns`` parsed as DOUBLE by the
-    reader itself instead of as text: cheaper than text and a cast per row (0.5 s of the store pass of a
-    5M-row import, five columns). The reader's parse is DuckDB's cast from text, so a value it reads is the value
-    ``TRY_CAST(trim(text) AS DOUBLE)`` gives (tests/unit/test_import_one_pass.py holds the two equal); a value
-    it cannot read fails the read with a ConversionException, and the import is redone with the file read in
-    order, which names its row (so does a cell of white space only, which the ordered read takes as empty:
-    correct, only slower)."""
+def with_types(raw: RawFile, doubles: Iterable[str], timestamps: Iterable[str] = (),
+               timestamp_format: str | None = None) -> RawFile:
+    """A CSV file read in one pass (open_raw ``ordered=False``) with the columns ``doubles`` parsed as DOUBLE
+    and ``timestamps`` as TIMESTAMP in ``timestamp_format`` by the reader itself, instead of as text and a
+    cast per row.
+
+    Numbers: 0.5 s of the store pass of a 5M-row import (five columns). The reader's parse is DuckDB's cast
+    from text, so a value it reads is the value ``TRY_CAST(trim(text) AS DOUBLE)`` gives.
+    Timestamps: the reader's parse is ``strptime(text, timestamp_format)``, which the ordered read also
+    accepts for a column whose first value has that format (typed_expr), with the same value.
+    tests/unit/test_import_one_pass.py holds both equal. A value the reader cannot read fails the read with a
+    ConversionException, and the import is redone with the file read in order, which names its row (so does
+    a cell of white space only, which the ordered read takes as empty: correct, only slower)."""
     assert raw.kind == "csv" and not raw.ordered, "only a CSV file read in one pass"
-    columns = set(columns)
-    types = {c: ("DOUBLE" if c in columns else t) for c, t in raw.types.items()}
-    return replace(raw, types=types, relation=_one_pass_relation(_csv_reader(raw.path, types)))
+    doubles, timestamps = set(doubles), set(timestamps)
+    assert not timestamps or timestamp_format, "timestamps need their format"
+    types = {c: ("DOUBLE" if c in doubles else "TIMESTAMP" if c in timestamps else t) for c, t in raw.types.items()}
+    return replace(raw, types=types,
+                   relation=_one_pass_relation(_csv_reader(raw.path, types, timestamp_format if timestamps else None)))
 
 
 def open_raw(con: duckdb.DuckDBPyConnection, path: Path, index: int, *, ordered: bool = True) -> RawFile:
@@ -329,15 +365,16 @@ def open_raw(con: duckdb.DuckDBPyConnection, path: Path, index: int, *, ordered:
             names = [held.get(n, n) for n in header]
             table = f"raw_{index}"
             reader = _csv_reader(path, dict.fromkeys(names, "VARCHAR"))
+            first = csv_first_values(path, names)
             if not ordered:
                 return RawFile(path, kind, names, dict.fromkeys(names, "VARCHAR"), _one_pass_relation(reader),
-                               labels=renamed, ordered=False)
+                               labels=renamed, ordered=False, first_values=first)
             # Insertion order is kept for this load so that rowid is the data row of the file.
             con.execute("SET preserve_insertion_order = true")
             con.execute(f"CREATE TABLE {table} AS SELECT * FROM {reader}")
             con.execute("SET preserve_insertion_order = false")
             return RawFile(path, kind, names, dict.fromkeys(names, "VARCHAR"),
-                           f"(SELECT *, rowid + 1 AS __row FROM {table})", labels=renamed)
+                           f"(SELECT *, rowid + 1 AS __row FROM {table})", labels=renamed, first_values=first)
         src = f"read_parquet({lit(str(path))}, file_row_number = true)"
         described = con.execute(f"DESCRIBE SELECT * FROM read_parquet({lit(str(path))})").fetchall()
     except READ_ERRORS(duckdb) as exc:

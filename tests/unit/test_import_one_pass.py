@@ -17,7 +17,7 @@ import storage.sources.files as files
 from storage.config import load_config
 from storage.costs import CostStore
 from storage.loader import LoadError
-from storage.sources.raw_files import open_raw, with_doubles
+from storage.sources.raw_files import open_raw, with_types
 from tests.unit.test_allocated_tags import COLUMNS, generated
 
 
@@ -67,6 +67,58 @@ def test_one_pass_stores_what_the_ordered_read_stores(tmp_path: Path, passes: li
     files._import(ordered, [data], None, None, "USD", None, None, None, (), one_pass=False)
     assert stored(one) == stored(ordered)
     assert len(stored(one)[0]) == len(rows)
+
+
+def test_a_file_whose_timestamps_are_spelt_one_way_is_parsed_once(tmp_path: Path, passes: list[bool],
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The reader parses the timestamps in the format of their first values, so no pass makes their maps;
+    an unpadded value in that format is read as the ordered read types it, and the tags are folded from the
+    rows written: the store holds what the ordered read stores."""
+    data = tmp_path / "focus13.csv"
+    rows = generated(data, 60)
+    rows[7]["ChargePeriodStart"] = "2026-10-3T0:00:00Z"
+    rows[8]["ChargePeriodEnd"] = "2026-10-09T1:0:0Z"
+    write_rows(data, rows)
+    maps: list[str] = []
+    real = files._type_maps
+    monkeypatch.setattr(files, "_type_maps", lambda staging, raw, *a: maps.append(raw.name) or real(staging, raw, *a))
+    one, ordered = store_at(tmp_path / "one"), store_at(tmp_path / "ordered")
+    (tmp_path / "one").mkdir()
+    (tmp_path / "ordered").mkdir()
+    result = files.import_files(one, [data])
+    assert passes == [True] and maps == []
+    assert [f.rows for f in result.files] == [len(rows)]
+    files._import(ordered, [data], None, None, "USD", None, None, None, (), one_pass=False)
+    assert stored(one) == stored(ordered)
+    con = duckdb.connect(str(one.path), read_only=True)
+    try:
+        got = con.execute("SELECT count(*) FROM line_items WHERE ChargePeriodStart = TIMESTAMP '2026-10-03' "
+                          "OR ChargePeriodEnd = TIMESTAMP '2026-10-09 01:00:00'").fetchone()[0]
+    finally:
+        con.close()
+    assert got == sum(1 for r in rows if r["ChargePeriodStart"].startswith(("2026-10-03", "2026-10-3T"))
+                      or r["ChargePeriodEnd"] in ("2026-10-09T01:00:00Z", "2026-10-09T1:0:0Z"))
+
+
+def test_each_file_of_a_one_pass_import_has_its_rows_counted_and_an_empty_one_is_refused(
+        tmp_path: Path, passes: list[bool]) -> None:
+    """Nothing counts a CSV file's rows before the store pass: it counts them per file, and a file with only
+    a header is refused, naming it, with nothing stored."""
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    rows = generated(first, 30)
+    write_rows(second, rows[:11])
+    (tmp_path / "h").mkdir()
+    result = files.import_files(store_at(tmp_path / "h"), [first, second])
+    assert passes == [True]
+    assert [(f.path, f.rows) for f in result.files] == [(str(first), 30), (str(second), 11)]
+    assert result.load.rows == 41
+    empty = tmp_path / "empty.csv"
+    write_rows(empty, [])
+    (tmp_path / "h2").mkdir()
+    with pytest.raises(LoadError) as exc:
+        files.import_files(store_at(tmp_path / "h2"), [first, empty])
+    assert (exc.value.problems[0].source, exc.value.problems[0].message) == (str(empty), "no data rows (only a header)")
+    assert not (tmp_path / "h2" / "costs.duckdb").exists()
 
 
 def test_a_note_naming_a_row_comes_from_the_ordered_read(tmp_path: Path, passes: list[bool]) -> None:
@@ -156,18 +208,20 @@ def test_a_bad_cell_of_a_typed_column_goes_to_the_ordered_read(tmp_path: Path, p
 def test_a_timestamp_the_tally_did_not_see_goes_to_the_ordered_read(tmp_path: Path, passes: list[bool],
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """As if the file changed between the tally and the swap: a value missing from its column's typed map is
-    never stored as an empty timestamp (x_CommitmentStart may be empty, so no other check stops it)."""
+    never stored as an empty timestamp (x_CommitmentStart may be empty, so no other check stops it). Its
+    spelling differs from the other timestamp columns', so the reader cannot parse them all in one format and
+    the maps are made."""
     data = tmp_path / "focus13.csv"
     rows = generated(data, 40)
     for i, row in enumerate(rows):
-        row["x_CommitmentStart"] = f"2026-0{1 + i % 9}-01T00:00:00Z" if i % 4 else ""
+        row["x_CommitmentStart"] = f"2026-0{1 + i % 9}-01 00:00:00" if i % 4 else ""
     write_rows(data, rows, [*COLUMNS, "x_CommitmentStart"])
     real = files._type_maps
 
     def forgetful(staging, raw, mapping, account):  # type: ignore[no-untyped-def]
-        tally, maps = real(staging, raw, mapping, account)
+        maps = real(staging, raw, mapping, account)
         staging.con.execute(f"DELETE FROM {maps['x_CommitmentStart']} WHERE __k = ?", [rows[3]["x_CommitmentStart"]])
-        return tally, maps
+        return maps
 
     monkeypatch.setattr(files, "_type_maps", forgetful)
     store = store_at(tmp_path / "h")
@@ -227,7 +281,7 @@ NUMBER_CELLS = st.text(alphabet=st.sampled_from(list("0123456789.eE+-_ ,x\tinfat
 @example(cell="0x10")
 @example(cell="1,5")
 def test_a_number_the_one_pass_reader_parses_is_what_the_ordered_read_types(tmp_path: Path, cell: str) -> None:
-    """A CSV file read in one pass has its number columns parsed by DuckDB's reader (with_doubles); the ordered
+    """A CSV file read in one pass has its number columns parsed by DuckDB's reader (with_types); the ordered
     read types the text (files.typed_expr: TRY_CAST, then TRY_CAST of the trimmed text). Wherever the reader
     reads a cell, it must read the value the ordered read gives (a cell it cannot read fails the read, and the
     import is redone in order)."""
@@ -238,7 +292,7 @@ def test_a_number_the_one_pass_reader_parses_is_what_the_ordered_read_types(tmp_
         w.writerow([cell, "x"])
     con = duckdb.connect()
     try:
-        raw = with_doubles(open_raw(con, path, 0, ordered=False), ["a"])
+        raw = with_types(open_raw(con, path, 0, ordered=False), ["a"])
         try:
             (native,) = con.execute(f"SELECT a FROM {raw.relation}").fetchone()
         except duckdb.ConversionException:
@@ -250,3 +304,57 @@ def test_a_number_the_one_pass_reader_parses_is_what_the_ordered_read_types(tmp_
         con.close()
     assert not refused, f"the reader read {cell!r} as {native!r}, which the ordered read refuses"
     assert repr(native) == repr(typed), cell
+
+
+# Cells a bill's timestamp column might hold: mutations of a valid one (a character changed, added or
+# dropped: unpadded fields, odd separators, white space, time zones) and short strings of the same characters.
+STAMP_CHARS = list("0123456789-:TZ .+\tU")
+FIRST_STAMPS = {"%Y-%m-%d %H:%M:%S": "2026-01-03 05:07:09", "%Y-%m-%dT%H:%M:%SZ": "2026-01-03T05:07:09Z",
+                "%Y-%m-%dT%H:%M:%S": "2026-01-03T05:07:09", "%Y-%m-%dT%H:%MZ": "2026-01-03T05:07Z"}
+STAMP_CELLS = st.one_of(
+    st.text(alphabet=st.sampled_from(STAMP_CHARS), max_size=24),
+    st.tuples(st.sampled_from([*FIRST_STAMPS.values(), "2026-12-31T23:59:59Z", "2024-02-29 00:00:00"]),
+              st.integers(0, 20), st.integers(0, 2), st.sampled_from(["", *STAMP_CHARS])).map(
+        lambda t: t[0][:t[1]] + t[3] + t[0][t[1] + t[2]:]),
+)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(fmt=st.sampled_from(sorted(FIRST_STAMPS)), cell=STAMP_CELLS)
+@example(fmt="%Y-%m-%d %H:%M:%S", cell="2026-1-3 5:7:9")
+@example(fmt="%Y-%m-%dT%H:%M:%SZ", cell="\t2026-01-03T05:07:09Z")
+@example(fmt="%Y-%m-%dT%H:%M:%SZ", cell="2026-01-03T05:07:09+02:00")
+@example(fmt="%Y-%m-%d %H:%M:%S", cell="2026-02-30 00:00:00")
+@example(fmt="%Y-%m-%d %H:%M:%S", cell="2026-01-03 24:00:00")
+@example(fmt="%Y-%m-%d %H:%M:%S", cell="   ")
+def test_a_timestamp_the_one_pass_reader_parses_is_what_the_ordered_read_types(tmp_path: Path, fmt: str,
+                                                                               cell: str) -> None:
+    """A CSV file read in one pass has its timestamp columns parsed by DuckDB's reader in the format of the
+    column's first value (files.reader_timestamps, raw_files.with_types); the ordered read types the text
+    (files.typed_expr: the ISO 8601 check and cast, else that format). Wherever the reader reads a cell, the
+    ordered read must give the same value, as a charge time (ts) and as a billing period (period)."""
+    path = tmp_path / "t.csv"
+    with path.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["a", "b"])
+        w.writerow([FIRST_STAMPS[fmt], "first"])
+        w.writerow([cell, "cell"])
+    con = duckdb.connect()
+    try:
+        con.execute("SET TimeZone = 'UTC'")  # as the import sets it
+        one = open_raw(con, path, 0, ordered=False)
+        assert files.timestamp_format(one.first_values["a"]) == fmt
+        raw = with_types(one, [], ["a"], fmt)
+        try:
+            (native,) = con.execute(f"SELECT a FROM {raw.relation} WHERE b = 'cell'").fetchone()
+        except duckdb.ConversionException:
+            return  # not read: the import goes to the ordered read
+        text = open_raw(con, path, 1, ordered=True)
+        for kind in ("ts", "period"):
+            value, bad = files.typed_expr(text, "a", kind)
+            typed, refused = con.execute(f"SELECT {value}, coalesce({bad}, false) FROM {text.relation} "
+                                         "WHERE b = 'cell'").fetchone()
+            assert not refused, f"the reader read {cell!r} as {native!r}, which the ordered read refuses ({kind})"
+            assert typed == native, (cell, kind)
+    finally:
+        con.close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from finops_tui.commands.import_ import clock_text, progress_line, rate_line
+from storage.loader import PHASES_FOLD_AFTER
 
 
 def test_the_estimate_follows_the_pace_so_far() -> None:
@@ -36,12 +37,14 @@ def test_an_import_reports_its_phases_in_order_each_inside_its_span(tmp_path) ->
     seen: list[tuple[str, float]] = []
     files.import_files(store, [data], progress=lambda label, fraction: seen.append((label, fraction)))
     labels = list(dict.fromkeys(label for label, _f in seen))
-    assert labels == [f"reading {data.name} (1/1)", "validating", "normalising tags", "storing", "checking",
+    # Read by the store pass alone, the file's tags are folded from the rows it wrote.
+    assert labels == [f"reading {data.name} (1/1)", "validating", "storing", "normalising tags", "checking",
                       "summing the daily rollup", "done"]
+    assert labels[1:-1] == list(PHASES_FOLD_AFTER)
     fractions = [f for _l, f in seen]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
     read = files.READ_SHARES["one-pass csv"]
-    ends = {f"reading {data.name} (1/1)": read} | {name: hi for name, (_lo, hi) in files.phase_spans(read).items()}
+    ends = {f"reading {data.name} (1/1)": read} | {name: hi for name, (_lo, hi) in files.phase_spans(read, PHASES_FOLD_AFTER).items()}
     for label, fraction in seen:
         if label != "done":
             assert fraction <= ends[label] + 1e-9, (label, fraction, ends[label])
@@ -82,3 +85,32 @@ def test_the_line_fits_the_terminal_and_shows_no_control_characters(columns: int
         assert "\x1b" not in line and "\x07" not in line
         assert f"{fraction * 100:3.0f}%" in line or columns < 60
     assert progress_line("storing", 0.5, 60.0, columns=80).endswith("1:00, about 1:00 left")
+
+
+def test_a_parquet_import_folds_its_tags_before_it_stores_them(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A Parquet file's tag-set keys are tallied as it is staged (only its tag columns are read), so its tags
+    are normalised before the store pass, which joins them on; the bar still never goes back."""
+    import duckdb
+
+    from storage.config import load_config
+    from storage.costs import CostStore
+    from storage.loader import PHASES
+    from storage.sources import files
+    from tests.unit.test_allocated_tags import generated
+
+    csv_file, data = tmp_path / "focus13.csv", tmp_path / "focus13.parquet"
+    generated(csv_file, 200)
+    con = duckdb.connect()
+    con.execute(f"COPY (SELECT * FROM read_csv('{csv_file}', all_varchar = true)) TO '{data}' (FORMAT parquet)")
+    con.close()
+    store = CostStore(tmp_path / "costs.duckdb", load_config(None).taxonomy)
+    seen: list[tuple[str, float]] = []
+    result = files.import_files(store, [data], progress=lambda label, fraction: seen.append((label, fraction)))
+    labels = list(dict.fromkeys(label for label, _f in seen))
+    assert labels[1:-1] == list(PHASES) and labels[-1] == "done"
+    fractions = [f for _l, f in seen]
+    assert fractions == sorted(fractions)
+    assert [f.rows for f in result.files] == [200]
+    with duckdb.connect(str(store.path), read_only=True) as check:
+        tagged = check.execute("SELECT count(*) FROM line_items WHERE tag_team IS NOT NULL").fetchone()[0]
+    assert tagged > 0
