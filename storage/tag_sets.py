@@ -26,6 +26,7 @@ explorer) reads the overlaid tags without knowing about them.
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -269,7 +270,10 @@ class StoredFold:
         allocated = "AllocatedTags" in stored_columns(con)
         self.key, self._stored_key = tag_set_key("li", allocated=allocated), tag_set_key(DATA_TABLE, allocated=allocated)
         cols = [tag_column(k) for k in store.taxonomy.keys]
-        self._folder = tempfile.TemporaryDirectory(prefix=f".{store.path.stem}.fold-", dir=store.path.parent)
+        # Named as the staging's scratch files are, so that `finops-tui doctor` finds one an interrupted import
+        # left behind.
+        self._folder = tempfile.TemporaryDirectory(prefix=f".{store.path.stem}.staging-{os.getpid()}-fold-",
+                                                   dir=store.path.parent)
         keys, folded = Path(self._folder.name, "keys.parquet"), Path(self._folder.name, "folded.parquet")
         self.relation = f"read_parquet({_lit(str(folded))})"
         try:
