@@ -139,3 +139,37 @@ def test_a_home_the_cli_made_is_private_for_the_doctor_and_info_alike(tmp_path: 
         assert [w for w in permission_warnings(home) if "costs.duckdb" in w]
     finally:
         h.close()
+
+
+def test_the_scratch_folder_of_an_interrupted_tag_fold_is_reported(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """An import killed while it folds tags leaves the fold's scratch folder (storage.tag_sets.StoredFold) beside
+    the store: the doctor names it as a leftover of an interrupted import, as it does the staging's files."""
+    import os
+    import tempfile
+
+    from storage.config import load_config
+    from storage.costs import CostStore
+    from storage.sources.files import import_files
+    from tests.unit.test_allocated_tags import generated
+
+    home = Home(tmp_path / "home")
+    home.path.mkdir(mode=0o700)
+    made: list[dict] = []
+    real = tempfile.TemporaryDirectory
+
+    def recorded(*args, **kwargs):  # type: ignore[no-untyped-def]
+        made.append(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(tempfile, "TemporaryDirectory", recorded)
+    data = tmp_path / "f.csv"
+    generated(data, 20)
+    import_files(CostStore(home.costs_path, load_config(None).taxonomy), [data])
+    (fold,) = [m for m in made if "fold" in m.get("prefix", "")]
+    assert Path(fold["dir"]) == home.path
+    assert not list(home.path.glob(fold["prefix"] + "*"))  # removed when the import ends
+    # The folder a dead process left (its id in the name, as this process's is in the prefix).
+    left = home.path / (fold["prefix"].replace(f"-{os.getpid()}-", "-999999999-") + "x1")
+    left.mkdir()
+    found = [f for f in diagnose(home).findings if f.check == "leftovers"]
+    assert found and found[0].status == "warn" and left.name in found[0].detail
