@@ -738,12 +738,14 @@ class Staging:
                 pass
             raise
         finally:
-            con.execute("RESET disabled_optimizers")
-            con.execute("USE memory")
-            con.execute("DETACH store")
-            if fold:
-                fold.close()
-            if new_store and not stored:
-                for p in (self.store.path, self.store.path.with_name(self.store.path.name + ".wal")):
-                    p.unlink(missing_ok=True)
+            try:
+                con.execute("RESET disabled_optimizers")
+                con.execute("USE memory")
+                con.execute("DETACH store")
+            finally:
+                if fold:
+                    fold.close()
+                if new_store and not stored:
+                    for p in (self.store.path, self.store.path.with_name(self.store.path.name + ".wal")):
+                        p.unlink(missing_ok=True)
         return summary

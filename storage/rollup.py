@@ -196,6 +196,7 @@ def refresh(con: duckdb.DuckDBPyConnection, store: CostStore, days: Iterable[dat
     rollup is missing or was made for another taxonomy or containers config. ``items``: the line items as a
     relation with the line_items view's columns (a load's rows with their tags folded but not yet written:
     storage.tag_sets.StoredFold.overlay)."""
+    days = None if days is None else list(days)  # read twice below: an iterator would be used up
     if days is None or not is_current(con, store):
         for i, where in enumerate(_ranges(con)):
             for table, select in ((ROLLUP, _select(con, store, where, items)), (COMMITMENTS, commitment_select(con, where))):

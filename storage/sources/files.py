@@ -194,7 +194,11 @@ def _or_format(raw: RawFile, col: str, iso: str) -> str:
     fmt = timestamp_format(raw.first_values.get(col))
     if fmt is None:
         return iso
-    return f"coalesce({iso}, try_strptime(CAST({q(col)} AS VARCHAR), {lit(fmt)}))"
+    # Only a value that starts with a four-digit year: strptime's %Y also reads "26-10-05" as the year 26,
+    # which is refused here as not ISO 8601 (the reader's year 26 is refused by the bounds on charge dates,
+    # and the import redone in order, which then names it as this says).
+    cell = f"CAST({q(col)} AS VARCHAR)"
+    return f"coalesce({iso}, CASE WHEN regexp_matches({cell}, '^\\s*\\d{{4}}-') THEN try_strptime({cell}, {lit(fmt)}) END)"
 
 
 def _bad_message(kind: str, column: str, value: str) -> str:

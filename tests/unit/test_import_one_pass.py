@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 import storage.sources.files as files
 from storage.config import load_config
 from storage.costs import CostStore
-from storage.loader import LoadError
+from storage.loader import FIRST_DAY, LoadError
 from storage.sources.raw_files import open_raw, with_types
 from tests.unit.test_allocated_tags import COLUMNS, generated
 
@@ -190,6 +190,7 @@ def test_odd_cells_store_what_the_ordered_read_stores(tmp_path: Path, passes: li
 
 
 @pytest.mark.parametrize(("column", "value"), [("ChargePeriodStart", "10/03/2026"), ("BillingPeriodEnd", "2026-11-1"),
+                                               ("ChargePeriodStart", "26-10-05T03:00:00Z"),
                                                ("EffectiveCost", " "), ("BilledCost", "1.5.2")])
 def test_a_bad_cell_of_a_typed_column_goes_to_the_ordered_read(tmp_path: Path, passes: list[bool], column: str,
                                                                value: str) -> None:
@@ -327,6 +328,7 @@ STAMP_CELLS = st.one_of(
 @example(fmt="%Y-%m-%d %H:%M:%S", cell="2026-02-30 00:00:00")
 @example(fmt="%Y-%m-%d %H:%M:%S", cell="2026-01-03 24:00:00")
 @example(fmt="%Y-%m-%d %H:%M:%S", cell="   ")
+@example(fmt="%Y-%m-%dT%H:%M:%SZ", cell="26-10-05T03:00:00Z")
 def test_a_timestamp_the_one_pass_reader_parses_is_what_the_ordered_read_types(tmp_path: Path, fmt: str,
                                                                                cell: str) -> None:
     """A CSV file read in one pass has its timestamp columns parsed by DuckDB's reader in the format of the
@@ -354,7 +356,12 @@ def test_a_timestamp_the_one_pass_reader_parses_is_what_the_ordered_read_types(t
             value, bad = files.typed_expr(text, "a", kind)
             typed, refused = con.execute(f"SELECT {value}, coalesce({bad}, false) FROM {text.relation} "
                                          "WHERE b = 'cell'").fetchone()
-            assert not refused, f"the reader read {cell!r} as {native!r}, which the ordered read refuses ({kind})"
+            if refused:
+                # strptime's %Y reads a short year ("26-10-05"): the ordered read refuses that as not ISO
+                # 8601, and the one-pass import refuses the year by the bounds on charge dates (before
+                # FIRST_DAY), then is redone in order, which names it so.
+                assert native < datetime.combine(FIRST_DAY, datetime.min.time()), (cell, native, kind)
+                continue
             assert typed == native, (cell, kind)
     finally:
         con.close()
