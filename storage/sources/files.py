@@ -361,12 +361,7 @@ def reader_timestamps(raw: RawFile, needs: dict[str, str], account: str | None) 
     same one. ([], None) when some such column's first value has none or the formats differ: the columns
     are then typed through maps of their distinct values (_type_maps). A column empty in the first rows is
     typed row by row."""
-    found: dict[str, set[str]] = {}
-    for name, kind in needs.items():
-        col = raw.find(name)
-        if col is not None:
-            found.setdefault(col, set()).add(kind)
-    cols = [c for c, kinds in found.items() if kinds <= {"ts", "period"} and c != account and c in raw.first_values]
+    cols = [c for c, kinds in _column_kinds(raw, needs).items() if kinds <= {"ts", "period"} and c != account and c in raw.first_values]
     formats = {timestamp_format(raw.first_values[c]) for c in cols}
     if len(formats) != 1 or None in formats:
         return [], None
@@ -403,12 +398,17 @@ def with_defaults(exprs: dict[str, str], staging: Staging, has_account: bool = T
 
 def number_columns(raw: RawFile, needs: dict[str, str], account: str | None) -> list[str]:
     """The file's columns read only as numbers (every need on them is "num", and none is the account)."""
+    return [c for c, kinds in _column_kinds(raw, needs).items() if kinds == {"num"} and c != account]
+
+
+def _column_kinds(raw: RawFile, needs: dict[str, str]) -> dict[str, set[str]]:
+    """Each of the file's columns the mapping reads, with the kinds it reads it as."""
     found: dict[str, set[str]] = {}
     for name, kind in needs.items():
         col = raw.find(name)
         if col is not None:
             found.setdefault(col, set()).add(kind)
-    return [c for c, kinds in found.items() if kinds == {"num"} and c != account]
+    return found
 
 
 def stage_file(staging: Staging, raw: RawFile, mapping: Mapping) -> int | None:
